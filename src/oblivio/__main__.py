@@ -1,0 +1,4 @@
+"""``python -m oblivio`` = the ``oblivio`` command."""
+from oblivio.cli import main
+
+main()

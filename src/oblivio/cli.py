@@ -1,0 +1,236 @@
+"""The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
+
+Subcommands: demo, world, learn, unlearn, eval, ls. Heavy modules are imported inside the
+subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
+code 2 and one message naming file, line and field; a diverged training run exits 3.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Sequence
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="YAML config file (see README: Configuration)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set unlearn.train.lr=1e-4 (repeatable)")
+    p.add_argument("--seed", type=int, help="global seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _unlearn_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", help="unlearning method (see `oblivio ls`)")
+    p.add_argument("--sampler", help="retain sampler (see `oblivio ls`)")
+    p.add_argument("--steps", type=int, help="number of unlearning steps")
+    p.add_argument("--lr", type=float, help="unlearning learning rate")
+    p.add_argument("--lora-r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
+    p.add_argument("--out", help="run folder (default runs/<command>-<time>)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="oblivio", description="Machine unlearning for causal language models: "
+                                 "forget, keep the rest, and prove both.")
+    ap.add_argument("--version", action="store_true", help="print the version")
+    sub = ap.add_subparsers(dest="cmd")
+    p = sub.add_parser("demo", help="the whole offline pipeline on the embedded fictional world")
+    p.add_argument("--preset", default=None, help="world size: tiny | small | default | large")
+    _common(p)
+    _unlearn_args(p)
+    p = sub.add_parser("world", help="build the fictional world and write its items as JSONL")
+    p.add_argument("--preset", default="default")
+    p.add_argument("--out", required=True, help="output JSONL file")
+    _common(p)
+    p = sub.add_parser("learn", help="train (or reuse cached) base and gold models of the world")
+    p.add_argument("--preset", default=None)
+    p.add_argument("--out", help="copy the base/ and gold/ model directories here")
+    _common(p)
+    p = sub.add_parser("unlearn", help="unlearn the forget set of --data from --model")
+    p.add_argument("--model", help="local HF model directory (default: the world's base model)")
+    p.add_argument("--data", help="JSONL file, tofu:forget01|05|10, or world:<preset> (default: world)")
+    p.add_argument("--gold", help="a model retrained without the forget set (enables forget quality, privleak)")
+    p.add_argument("--neighbour-map", help="JSON map target → direct/indirect entities (retain roles)")
+    _common(p)
+    _unlearn_args(p)
+    p = sub.add_parser("eval", help="evaluate a model on every set of --data")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", help="JSONL file, tofu:..., or world:<preset> (default: world)")
+    p.add_argument("--gold", help="gold (retrained) model directory")
+    p.add_argument("--out", help="write the evaluation JSON here")
+    _common(p)
+    sub.add_parser("ls", help="list methods, samplers and metrics")
+    return ap
+
+
+def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
+    from oblivio.config import load_config, merge, parse_overrides
+    over: dict[str, Any] = {}
+    if getattr(args, "seed", None) is not None:
+        over["seed"] = args.seed
+    if getattr(args, "preset", None):
+        over["world"] = {"preset": args.preset}
+    u: dict[str, Any] = {}
+    if getattr(args, "method", None):
+        u["method"] = args.method
+    if getattr(args, "sampler", None):
+        u["sampler"] = args.sampler
+    if getattr(args, "steps", None) is not None:
+        u.setdefault("train", {})["max_steps"] = args.steps
+    if getattr(args, "lr", None) is not None:
+        u.setdefault("train", {})["lr"] = args.lr
+    if u:
+        over["unlearn"] = u
+    if getattr(args, "lora_r", None) is not None:
+        over["model"] = {"lora_r": args.lora_r}
+    over = merge(over, extra or {})
+    over = merge(over, parse_overrides(args.overrides))
+    base = None
+    if args.cmd == "demo":
+        from oblivio.api import DEMO_DEFAULTS
+        base = DEMO_DEFAULTS
+    return load_config(args.config, over, base=base)
+
+
+def _log(msg: str) -> None:
+    from accelerate import PartialState
+    if PartialState().is_main_process:
+        print(msg, flush=True)
+
+
+def cmd_ls() -> None:
+    import oblivio.methods  # noqa: F401
+    import oblivio.metrics  # noqa: F401
+    from oblivio.data.samplers import SAMPLERS
+    from oblivio.metrics.base import METRICS
+    from oblivio.methods.base import METHODS
+
+    def first(doc: str | None) -> str:
+        return (doc or "").strip().splitlines()[0] if doc else ""
+    print("methods:")
+    for n, cls in METHODS.items():
+        print(f"  {n:<22}{first(cls.__doc__)}")
+    print("samplers:")
+    for n, cls in SAMPLERS.items():
+        print(f"  {n:<22}{first(cls.__doc__)}")
+    print("metrics (good on forget / on retain):")
+    for n, m in METRICS.items():
+        print(f"  {n:<22}[{m.scope}; {m.on_forget} / {m.on_retain}] {first(m.description)}")
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if args.version:
+        from oblivio import __version__
+        print(__version__)
+        return 0
+    if args.cmd is None:
+        ap.print_help()
+        return 0
+    if args.cmd == "ls":
+        cmd_ls()
+        return 0
+    if getattr(args, "quiet", False):
+        os.environ.setdefault("TQDM_DISABLE", "1")
+    _quiet_libraries()
+    from oblivio import api
+    progress = not getattr(args, "quiet", False)
+    if args.cmd == "world":
+        from oblivio.data.schema import summarize, write_jsonl
+        cfg = _config(args)
+        data = api.load_data(None, cfg)
+        write_jsonl(data.items, args.out)
+        print(f"wrote {len(data.items)} items to {args.out}: {summarize(data.items)}; targets: {', '.join(data.targets)}")
+        return 0
+    if args.cmd == "learn":
+        cfg = _config(args)
+        wm = api.learn(None, config=cfg, progress=progress, log=_log)
+        if args.out:
+            import shutil
+            for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
+                shutil.copytree(src, os.path.join(args.out, name), dirs_exist_ok=True)
+        print(f"base model: {args.out + '/base' if args.out else wm.base_dir}\ngold model: "
+              f"{args.out + '/gold' if args.out else wm.gold_dir}")
+        return 0
+    if args.cmd == "demo":
+        cfg = _config(args)
+        res = api.demo(config=cfg, run_dir=args.out, progress=progress, overwrite=args.overwrite, log=_log)
+        _finish(res)
+        return 0
+    if args.cmd == "unlearn":
+        extra: dict[str, Any] = {"data": {}}
+        if args.neighbour_map:
+            extra["data"]["neighbour_map"] = args.neighbour_map
+        cfg = _config(args, extra)
+        from oblivio.report.rundir import default_run_dir
+        out = args.out or _shared_run_dir("unlearn")
+        res = api.unlearn(args.model, args.data or cfg.data.path, gold=args.gold, config=cfg, run_dir=out,
+                          overwrite=args.overwrite, progress=progress, log=_log)
+        _finish(res)
+        return 0
+    if args.cmd == "eval":
+        cfg = _config(args)
+        rep = api.evaluate(args.model, args.data or cfg.data.path, gold=args.gold, config=cfg, name="model")
+        from oblivio.report.results import table, write_json
+        print(table({"model": rep}))
+        if args.out:
+            from pathlib import Path
+            write_json(Path(args.out), rep.to_json())
+            print(f"wrote {args.out}")
+        return 0
+    ap.error(f"unknown command {args.cmd}")
+    return 2
+
+
+def _shared_run_dir(kind: str) -> str:
+    """One run folder name for every process of a multi-process run."""
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+
+    from oblivio.report.rundir import default_run_dir
+    state = PartialState()
+    name = [str(default_run_dir(kind))]
+    if state.num_processes > 1:
+        broadcast_object_list(name)
+    return name[0]
+
+
+def _finish(res) -> None:
+    if res.table:
+        _log(res.table)
+    if res.run_dir is not None:
+        _log(f"run folder: {res.run_dir} (results.json, summary.md, config.yaml, model/)")
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    import warnings
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from oblivio.errors import InputError, TrainingDiverged
+    try:
+        code = run(argv)
+    except InputError as e:
+        print(f"oblivio: error: {e}", file=sys.stderr)
+        code = 2
+    except TrainingDiverged as e:
+        print(f"oblivio: training stopped: {e}", file=sys.stderr)
+        code = 3
+    except KeyboardInterrupt:
+        print("oblivio: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Typed, validated configuration: one dataclass per component, YAML files, key=value overrides.
+
+Unknown keys, wrong types and unknown names are :class:`InputError` naming the key
+(``unlearn.train.lr``) and, for files, the file. A run saves its fully resolved config
+next to its results, so ``oblivio unlearn --config runs/X/config.yaml`` reproduces it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oblivio.engine.loop import TrainConfig
+from oblivio.errors import InputError
+from oblivio.eval.evaluate import EvalConfig
+
+
+@dataclass
+class ModelConfig:
+    path: str | None = None          # a local HF directory; None = the tiny world model
+    size: str = "tiny"               # tiny-model preset (models/tiny.py)
+    vocab_size: int = 1024
+    dtype: str = "auto"
+    lora_r: int = 0                  # > 0: unlearn a LoRA adapter (the reference is the base, no copy)
+    lora_alpha: int = 16
+    lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
+                                                             "gate_proj", "up_proj", "down_proj"])
+    trust_remote_code: bool = False
+
+
+@dataclass
+class DataConfig:
+    path: str | None = None          # JSONL file, "tofu:forget01", or None = the embedded world
+    neighbour_map: str | None = None
+    tofu_retain_authors: int | None = None
+    tofu_holdout_authors: int = 0
+    tofu_general: bool = True
+
+
+@dataclass
+class UnlearnConfig:
+    method: str = "graddiff"
+    args: dict[str, Any] = field(default_factory=dict)
+    sampler: str = "one_to_one_random"
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=5, batch_size=8))
+
+
+def default_learn() -> TrainConfig:
+    return TrainConfig(lr=3e-3, epochs=40, batch_size=32, warmup=0.05, schedule="cosine",
+                       max_grad_norm=1.0)
+
+
+@dataclass
+class Config:
+    seed: int = 0
+    run_dir: str | None = None
+    world: dict[str, Any] = field(default_factory=lambda: {"preset": "default"})
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    learn: TrainConfig = field(default_factory=default_learn)
+    unlearn: UnlearnConfig = field(default_factory=UnlearnConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errs = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _check_type(value, a, key, file)
+            except InputError as e:
+                errs.append(e)
+        raise errs[0] if errs else InputError("must not be null", file=file, field=key)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise InputError(f"expected a mapping, got {type(value).__name__}", file=file, field=key)
+        return from_dict(tp, value, prefix=key, file=file)
+    if origin is list:
+        if not isinstance(value, list):
+            raise InputError(f"expected a list, got {type(value).__name__}", file=file, field=key)
+        (inner,) = typing.get_args(tp) or (Any,)
+        return [_check_type(v, inner, f"{key}[{i}]", file) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise InputError(f"expected a mapping, got {type(value).__name__}", file=file, field=key)
+        return dict(value)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"expected a number, got {value!r}", file=file, field=key)
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"expected an integer, got {value!r}", file=file, field=key)
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise InputError(f"expected true/false, got {value!r}", file=file, field=key)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise InputError(f"expected a string, got {value!r}", file=file, field=key)
+        return value
+    return value
+
+
+def from_dict(cls: type, d: dict[str, Any], *, prefix: str = "", file: str | None = None) -> Any:
+    """Build dataclass ``cls`` from a mapping, rejecting unknown keys and wrong types."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kw: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if k not in names:
+            close = difflib.get_close_matches(str(k), names, n=1)
+            raise InputError("unknown key" + (f"; did you mean '{close[0]}'?" if close else
+                             f" (known: {', '.join(names)})"), file=file, field=key)
+        kw[k] = _check_type(v, hints[k], key, file)
+    return cls(**kw)
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``a.b=1`` → {"a": {"b": 1}}; values parsed as YAML scalars."""
+    import yaml
+    out: dict[str, Any] = {}
+    for p in pairs:
+        if "=" not in p:
+            raise InputError(f"override {p!r} is not key=value", field=p)
+        k, v = p.split("=", 1)
+        node = out
+        parts = k.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(v)
+    return out
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
+                base: dict[str, Any] | None = None) -> Config:
+    """Defaults ← ``base`` ← YAML file ← overrides; validated."""
+    import yaml
+    d: dict[str, Any] = to_dict(Config())
+    d = merge(d, base or {})
+    file = None
+    if path is not None:
+        p = Path(path)
+        file = str(p)
+        if not p.is_file():
+            raise InputError("config file not found", file=file)
+        try:
+            loaded = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            raise InputError(f"invalid YAML: {getattr(e, 'problem', e)}", file=file,
+                             line=(mark.line + 1) if mark else None) from None
+        if not isinstance(loaded, dict):
+            raise InputError("a config file must be a mapping", file=file)
+        _reject_unknown(loaded, d, "", file)
+        d = merge(d, loaded)
+    if overrides:
+        _reject_unknown(overrides, d, "", None)
+        d = merge(d, overrides)
+    cfg = from_dict(Config, d, file=file)
+    validate(cfg, file)
+    return cfg
+
+
+def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file: str | None) -> None:
+    for k, v in over.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if k not in ref:
+            if prefix in ("world", "unlearn.args"):
+                continue    # validated by their own owners (world_config, the method dataclass)
+            close = difflib.get_close_matches(str(k), list(ref), n=1)
+            raise InputError("unknown key" + (f"; did you mean '{close[0]}'?" if close else ""),
+                             file=file, field=key)
+        if isinstance(v, dict) and isinstance(ref[k], dict):
+            _reject_unknown(v, ref[k], key, file)
+
+
+def validate(cfg: Config, file: str | None = None) -> None:
+    """Names and ranges that types alone do not catch."""
+    import oblivio.methods  # noqa: F401  (registration)
+    from oblivio.data.samplers import SAMPLERS
+    from oblivio.methods.base import METHODS
+
+    try:
+        method_cls = METHODS.get(cfg.unlearn.method, field="unlearn.method")
+        SAMPLERS.get(cfg.unlearn.sampler, field="unlearn.sampler")
+    except InputError as e:
+        raise InputError(e.message, file=file, field=e.field) from None
+    build_method(cfg.unlearn.method, cfg.unlearn.args, file=file, cls=method_cls)
+    for key, tc in (("learn", cfg.learn), ("unlearn.train", cfg.unlearn.train)):
+        if tc.lr <= 0:
+            raise InputError("must be > 0", file=file, field=f"{key}.lr")
+        if tc.batch_size < 1:
+            raise InputError("must be ≥ 1", file=file, field=f"{key}.batch_size")
+        if tc.schedule not in ("linear", "cosine", "constant", "constant_with_warmup"):
+            raise InputError(f"unknown schedule {tc.schedule!r}", file=file, field=f"{key}.schedule")
+        if tc.mixed_precision not in ("no", "bf16", "fp16"):
+            raise InputError(f"unknown mixed precision {tc.mixed_precision!r}", file=file,
+                             field=f"{key}.mixed_precision")
+    if cfg.eval.metrics is not None:
+        import oblivio.metrics  # noqa: F401
+        from oblivio.metrics.base import METRICS
+        for m in cfg.eval.metrics:
+            try:
+                METRICS.get(m, field="eval.metrics")
+            except InputError as e:
+                raise InputError(e.message, file=file, field="eval.metrics") from None
+
+
+def build_method(name: str, args: dict[str, Any], *, file: str | None = None, cls: type | None = None) -> Any:
+    """Instantiate a registered method, validating its arguments."""
+    import oblivio.methods  # noqa: F401
+    from oblivio.methods.base import METHODS
+    cls = cls or METHODS.get(name, field="unlearn.method")
+    return from_dict(cls, args or {}, prefix="unlearn.args", file=file)

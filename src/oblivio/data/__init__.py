@@ -1,0 +1,1 @@
+"""Data: the QA item schema, loaders (JSONL, TOFU, the embedded world), samplers."""

@@ -1,0 +1,202 @@
+"""The QA item schema shared by every loader, the world generator, training and evaluation.
+
+An item is one question/answer pair with a **set role**. Roles:
+
+* ``forget`` — what must be forgotten;
+* retain roles used during unlearning: ``direct`` (facts about entities one relation away
+  from a target), ``indirect`` (same domain, not directly linked), ``general`` (unrelated
+  knowledge) and ``retain`` (one undifferentiated retain set, e.g. TOFU without a map);
+* their held-out test portions ``direct_test``, ``indirect_test``, ``general_test``,
+  ``retain_test``: learned in training, never shown to unlearning;
+* ``holdout``: never trained at all (non-members for membership inference).
+
+Neighbour roles follow Bushipaka et al. 2025 (arXiv 2509.05316), TOFU's fields follow
+Maini et al. 2024 (arXiv 2401.06121).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from oblivio.errors import InputError
+
+RETAIN_ROLES: tuple[str, ...] = ("direct", "indirect", "general", "retain")
+TEST_ROLES: tuple[str, ...] = tuple(f"{r}_test" for r in RETAIN_ROLES)
+ROLES: tuple[str, ...] = ("forget", *RETAIN_ROLES, *TEST_ROLES, "holdout")
+
+
+@dataclass(frozen=True)
+class QAItem:
+    """One question/answer pair. Optional fields feed optional metrics (see README schema)."""
+
+    id: str
+    question: str
+    answer: str
+    role: str
+    entity: str | None = None                  # the subject the item is about
+    mentions: tuple[str, ...] = ()             # every entity named in question or answer
+    key: str | None = None                     # the answer span that must appear (accuracy)
+    paraphrased_question: str | None = None    # a phrasing never trained (in-scope generalisation)
+    paraphrased_answer: str | None = None      # TOFU truth-ratio denominator
+    perturbed_answers: tuple[str, ...] = ()    # plausible wrong answers (truth ratio)
+    targets: tuple[str, ...] = ()              # forget targets this item belongs to / neighbours
+    fact: str | None = None                    # items with the same fact share a split
+    relation: str | None = None
+    origin: str | None = field(default=None, compare=False)  # "file:line" for messages
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["set"] = d.pop("role")
+        d.pop("origin")
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
+                if v not in (None, (), [])}
+
+
+_STR_FIELDS = ("id", "question", "answer", "entity", "key", "paraphrased_question",
+               "paraphrased_answer", "fact", "relation")
+_LIST_FIELDS = ("mentions", "perturbed_answers", "targets")
+KNOWN_FIELDS = frozenset(("set", *_STR_FIELDS, *_LIST_FIELDS, "splits", "author",
+                          "author_index"))
+
+
+def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None = None) -> QAItem:
+    """Validate one parsed JSON object; every problem names file, line and field."""
+    if not isinstance(obj, dict):
+        raise InputError("expected a JSON object", file=file, line=line)
+    for req in ("question", "answer"):
+        if req not in obj:
+            raise InputError("missing required field", file=file, line=line, field=req)
+    role = obj.get("set", default_role)
+    if role is None:
+        raise InputError("missing required field", file=file, line=line, field="set")
+    if role not in ROLES:
+        raise InputError(f"unknown set role {role!r} (known: {', '.join(ROLES)})",
+                         file=file, line=line, field="set")
+    kw: dict[str, Any] = {}
+    for f in _STR_FIELDS:
+        v = obj.get(f)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            raise InputError(f"expected a string, got {type(v).__name__}", file=file, line=line, field=f)
+        kw[f] = v
+    for f in _LIST_FIELDS:
+        v = obj.get(f)
+        if v is None:
+            continue
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+            raise InputError("expected a list of strings", file=file, line=line, field=f)
+        kw[f] = tuple(v)
+    for f in ("question", "answer"):
+        if not kw[f].strip():
+            raise InputError("must not be empty", file=file, line=line, field=f)
+    kw.setdefault("id", f"{Path(file).name}:{line}")
+    if "entity" in kw and not kw.get("mentions"):
+        kw["mentions"] = (kw["entity"],)
+    return QAItem(role=role, origin=f"{file}:{line}", **kw)
+
+
+def read_jsonl(path: str | Path, *, default_role: str | None = None) -> list[QAItem]:
+    """Read and validate a JSONL file of QA items (blank lines allowed)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("data file not found", file=str(p))
+    items: list[QAItem] = []
+    with p.open(encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=str(p), line=n) from None
+            items.append(item_from_json(obj, file=str(p), line=n, default_role=default_role))
+    if not items:
+        raise InputError("file holds no items", file=str(p))
+    return items
+
+
+def write_jsonl(items: Iterable[QAItem], path: str | Path) -> None:
+    """Write items atomically (temporary file, then rename)."""
+    p = Path(path)
+    tmp = p.with_name(p.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for it in items:
+            fh.write(json.dumps(it.to_json(), ensure_ascii=False) + "\n")
+    tmp.replace(p)
+
+
+@dataclass
+class UnlearningData:
+    """All items of one unlearning problem, with their roles. Validated on construction."""
+
+    items: list[QAItem]
+    name: str = "data"
+    targets: tuple[str, ...] = ()
+    neighbour_roles: bool = True   # False: retain is one undifferentiated role (e.g. TOFU)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def role(self, role: str) -> list[QAItem]:
+        return [it for it in self.items if it.role == role]
+
+    @property
+    def forget(self) -> list[QAItem]:
+        return self.role("forget")
+
+    def present_roles(self) -> list[str]:
+        seen = {it.role for it in self.items}
+        return [r for r in ROLES if r in seen]
+
+    def retain_roles(self) -> list[str]:
+        """Retain roles usable during unlearning that have items."""
+        return [r for r in self.present_roles() if r in RETAIN_ROLES]
+
+    def unlearning_retain(self) -> list[QAItem]:
+        """Retain items that unlearning may see (never a *_test or holdout item)."""
+        return [it for it in self.items if it.role in RETAIN_ROLES]
+
+    def trained(self, *, without_forget: bool = False) -> list[QAItem]:
+        """What a model of this world is trained on: everything but holdout (and forget)."""
+        drop = {"holdout", "forget"} if without_forget else {"holdout"}
+        return [it for it in self.items if it.role not in drop]
+
+    def validate(self) -> None:
+        """Non-empty forget set, unique ids, forget and retain never share an item."""
+        name = self.name
+        if not self.forget:
+            raise InputError("the forget set is empty (no item has \"set\": \"forget\")",
+                             file=name, field="set")
+        ids: dict[str, QAItem] = {}
+        for it in self.items:
+            if it.id in ids:
+                raise InputError(f"duplicate id {it.id!r} (also at {ids[it.id].origin or '?'})",
+                                 file=it.origin or name, field="id")
+            ids[it.id] = it
+        forget_keys = {(it.question.strip(), it.answer.strip()): it for it in self.forget}
+        forget_facts = {it.fact for it in self.forget if it.fact}
+        for it in self.items:
+            if it.role == "forget":
+                continue
+            other = forget_keys.get((it.question.strip(), it.answer.strip()))
+            if other is not None:
+                raise InputError(f"item {it.id!r} ({it.role}) is also in the forget set as "
+                                 f"{other.id!r} ({other.origin or '?'}): forget and retain must not overlap",
+                                 file=it.origin or name, field="set")
+            if it.fact and it.fact in forget_facts and it.role != "holdout":
+                raise InputError(f"item {it.id!r} ({it.role}) states fact {it.fact!r} that is in the forget set",
+                                 file=it.origin or name, field="fact")
+
+
+def summarize(items: Sequence[QAItem]) -> dict[str, int]:
+    """Item count per role, in canonical role order."""
+    counts = {r: 0 for r in ROLES}
+    for it in items:
+        counts[it.role] += 1
+    return {r: c for r, c in counts.items() if c}

@@ -1,0 +1,275 @@
+"""TOFU loader: the fictitious-author QA benchmark as :class:`UnlearningData`.
+
+Maini, Feng, Schwarzschild, Lipton, Kolter 2024, "TOFU: A Task of Fictitious Unlearning for
+LLMs" (arXiv 2401.06121). Reads the JSONL copy described in ``shared/data/tofu/README.md``:
+``forget.jsonl`` (forget10, authors 180–199), ``retain.jsonl`` (retain90, authors 0–179),
+``real_authors.jsonl`` and ``world_facts.jsonl``; every fictitious row lists in ``splits``
+the official configurations that contain it.
+
+Mapping (SPEC §1, schema in :mod:`oblivio.data.schema`):
+
+* ``forgetNN`` → the rows whose ``splits`` holds it; the retain set is its complement in
+  ``full`` (``retain99/95/90``), role ``retain``;
+* fictitious rows: entity = author, mentions = (author,), fact = row id, forget rows get
+  targets = (author,). ``key`` is None: TOFU answers are whole sentences, so the
+  key-span accuracy metric is skipped for them (probability, ROUGE and truth ratio apply);
+* real_authors / world_facts → role ``general`` (a ``general_test`` share held out), with
+  key = answer, since their answers are short spans ("Paris").
+
+**TOFU has no entity graph.** Its authors are independent, so there are no direct/indirect
+neighbours out of the box: retain is one undifferentiated role and ``neighbour_roles`` is
+False. The neighbour-aware samplers of Bushipaka et al. 2025 (arXiv 2509.05316) need a
+neighbour map (:func:`apply_neighbour_map`) that says which retain authors count as direct
+or indirect neighbours of each target.
+
+**Holdout.** ``holdout_authors`` removes retain authors from training (role ``holdout``):
+true non-members for membership inference only for a model trained *from scratch* on this
+configuration. A model fine-tuned on the full TOFU (the usual public checkpoints) has seen
+every author, so for it there is no true holdout and MIA numbers against these rows are
+not meaningful.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from oblivio.data.schema import QAItem, UnlearningData, item_from_json
+from oblivio.errors import InputError
+
+SPLITS: dict[str, str] = {"forget01": "retain99", "forget05": "retain95", "forget10": "retain90"}
+_FILES = ("forget.jsonl", "retain.jsonl")
+_GENERAL_FILES = ("real_authors.jsonl", "world_facts.jsonl")
+
+
+def _is_tofu_dir(p: Path) -> bool:
+    return (p / "forget.jsonl").is_file()
+
+
+def default_tofu_dir() -> Path | None:
+    """Where the TOFU JSONL files are: ``$OBLIVIO_TOFU_DIR`` if set (returned even when it
+    does not exist, so the loader's error names the path the user asked for), else the first
+    ``shared/data/tofu`` found in the current directory or its parents, else
+    ``../shared/data/tofu`` beside the repository holding this file; None if absent."""
+    env = os.environ.get("OBLIVIO_TOFU_DIR")
+    if env:
+        return Path(env).expanduser()
+    cwd = Path.cwd().resolve()
+    for base in (cwd, *cwd.parents):
+        cand = base / "shared" / "data" / "tofu"
+        if _is_tofu_dir(cand):
+            return cand
+    # src/oblivio/data/tofu.py → the repository root is three levels up; an installed copy
+    # in site-packages simply finds nothing here
+    here = Path(__file__).resolve()
+    if len(here.parents) > 4:
+        cand = here.parents[4] / "shared" / "data" / "tofu"
+        if _is_tofu_dir(cand):
+            return cand
+    return None
+
+
+def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, parsed object) of a JSONL file; errors name file and line."""
+    if not path.is_file():
+        raise InputError("TOFU data file not found", file=str(path))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    with path.open(encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=str(path), line=n) from None
+            if not isinstance(obj, dict):
+                raise InputError("expected a JSON object", file=str(path), line=n)
+            rows.append((n, obj))
+    return rows
+
+
+def _item(obj: dict[str, Any], *, file: Path, line: int, role: str, **extra: Any) -> QAItem:
+    # item_from_json validates question/answer/paraphrase fields with file:line messages;
+    # TOFU's own metadata (author, splits) is mapped onto the schema here
+    it = item_from_json(obj, file=str(file), line=line, default_role=role)
+    return dataclasses.replace(it, fact=it.id, **extra)
+
+
+def _check_fraction(name: str, v: float) -> None:
+    if not 0.0 <= v <= 1.0:
+        raise InputError(f"must be between 0 and 1, got {v}", field=name)
+
+
+def _n_test(fraction: float, n: int) -> int:
+    return min(n, math.floor(fraction * n + 0.5))   # round half up, unlike banker's round()
+
+
+def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
+              n_retain_authors: int | None = None, include_general: bool = True,
+              holdout_authors: int = 0, test_fraction: float = 0.2, seed: int = 0,
+              neighbour_map: str | Path | None = None) -> UnlearningData:
+    """Load one TOFU forget split with its retain complement.
+
+    ``n_retain_authors`` keeps only the first that many retain authors by author index (a
+    CPU-sized configuration). From the kept authors, ``holdout_authors`` (seeded choice)
+    become role ``holdout`` (never trained), then a ``test_fraction`` of the remaining
+    retain *authors* (not rows, so no author is half-trained) become ``retain_test``.
+    ``include_general`` adds real_authors + world_facts as ``general`` with a
+    ``test_fraction`` of those *rows* as ``general_test``. ``neighbour_map``: see
+    :func:`apply_neighbour_map`.
+    """
+    if split not in SPLITS:
+        raise InputError(f"unknown TOFU split {split!r} (known: {', '.join(SPLITS)})", field="split")
+    _check_fraction("test_fraction", test_fraction)
+    if n_retain_authors is not None and n_retain_authors < 0:
+        raise InputError(f"must be >= 0, got {n_retain_authors}", field="n_retain_authors")
+    if holdout_authors < 0:
+        raise InputError(f"must be >= 0, got {holdout_authors}", field="holdout_authors")
+    d = Path(root).expanduser() if root is not None else default_tofu_dir()
+    if d is None:
+        raise InputError("TOFU data directory not found: set OBLIVIO_TOFU_DIR or pass root "
+                         "(looked for shared/data/tofu in the current directory, its parents "
+                         "and beside the repository)", field="root")
+    if not d.is_dir():
+        raise InputError("TOFU data directory does not exist", file=str(d))
+
+    retain_split = SPLITS[split]
+    forget: list[QAItem] = []
+    # author_index -> raw rows; items are built once the author's role is known
+    retain_rows: dict[int, list[tuple[Path, int, dict[str, Any]]]] = {}
+    for fname in _FILES:
+        path = d / fname
+        for line, obj in _read_rows(path):
+            splits = obj.get("splits")
+            idx = obj.get("author_index")
+            if not isinstance(splits, list) or not isinstance(idx, int):
+                raise InputError("TOFU row needs 'splits' (list) and 'author_index' (int)",
+                                 file=str(path), line=line, field="splits")
+            if split in splits:
+                author = obj.get("author")
+                # the one author whose name is unknown (88) would still need a target name
+                target = author or f"tofu_author_{idx}"
+                forget.append(_item(obj, file=path, line=line, role="forget", entity=author,
+                                    mentions=(author,) if author else (), key=None,
+                                    targets=(target,)))
+            elif retain_split in splits:
+                retain_rows.setdefault(idx, []).append((path, line, obj))
+            elif "full" in splits:
+                # the README guarantees full = forgetNN + retainNN; a row in neither is corrupt
+                raise InputError(f"row is in 'full' but in neither {split} nor {retain_split}",
+                                 file=str(path), line=line, field="splits")
+
+    authors = sorted(retain_rows)
+    if n_retain_authors is not None:
+        authors = authors[:n_retain_authors]
+    rng = random.Random(f"oblivio.tofu:{seed}")
+    shuffled = authors[:]
+    rng.shuffle(shuffled)
+    if holdout_authors > len(shuffled):
+        raise InputError(f"asks for {holdout_authors} holdout authors but only {len(shuffled)} "
+                         "retain authors are kept", field="holdout_authors")
+    holdout = set(shuffled[:holdout_authors])
+    rest = shuffled[holdout_authors:]
+    test = set(rest[:_n_test(test_fraction, len(rest))])
+    retain: list[QAItem] = []
+    for a in authors:   # author order, so the item order is stable and readable
+        role = "holdout" if a in holdout else "retain_test" if a in test else "retain"
+        for path, line, obj in retain_rows[a]:
+            author = obj.get("author")
+            retain.append(_item(obj, file=path, line=line, role=role, entity=author,
+                                mentions=(author,) if author else (), key=None))
+
+    general: list[QAItem] = []
+    if include_general:
+        for fname in _GENERAL_FILES:
+            path = d / fname
+            for line, obj in _read_rows(path):
+                author = obj.get("author")
+                general.append(_item(obj, file=path, line=line, role="general", entity=author,
+                                     mentions=(author,) if author else (),
+                                     key=obj.get("answer")))   # short answer spans
+        # its own stream, so the general split does not move when the retain options change
+        grng = random.Random(f"oblivio.tofu.general:{seed}")
+        picks = set(grng.sample(range(len(general)), _n_test(test_fraction, len(general))))
+        general = [dataclasses.replace(it, role="general_test") if k in picks else it
+                   for k, it in enumerate(general)]
+
+    targets = tuple(dict.fromkeys(t for it in forget for t in it.targets))
+    data = UnlearningData(forget + retain + general, name=f"tofu:{split}", targets=targets,
+                          neighbour_roles=False)
+    if neighbour_map is not None:
+        data = apply_neighbour_map(data, neighbour_map)
+    return data
+
+
+def _read_map(path: Path) -> dict[str, dict[str, list[str]]]:
+    """Parse and validate a neighbour map; every problem names the file and the key."""
+    if not path.is_file():
+        raise InputError("neighbour map file not found", file=str(path))
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=str(path), line=e.lineno) from None
+    if not isinstance(obj, dict) or not obj:
+        raise InputError('expected a non-empty JSON object {"<target>": {"direct": [...], '
+                         '"indirect": [...]}}', file=str(path))
+    for target, entry in obj.items():
+        if not isinstance(entry, dict):
+            raise InputError('expected an object with "direct" and/or "indirect" lists',
+                             file=str(path), field=target)
+        for k, v in entry.items():
+            if k not in ("direct", "indirect"):
+                raise InputError(f"unknown key {k!r} (known: direct, indirect)", file=str(path),
+                                 field=f"{target}.{k}")
+            if not isinstance(v, list) or not all(isinstance(e, str) for e in v):
+                raise InputError("expected a list of entity names", file=str(path),
+                                 field=f"{target}.{k}")
+    return obj
+
+
+def apply_neighbour_map(data: UnlearningData, path: str | Path) -> UnlearningData:
+    """Give retain items neighbour roles from a JSON map
+    ``{"<target>": {"direct": ["<entity>", ...], "indirect": [...]}, ...}``.
+
+    A ``retain`` item whose ``entity`` is listed becomes ``direct``/``indirect`` (a
+    ``retain_test`` item ``direct_test``/``indirect_test``), with ``targets`` = the targets
+    listing it; every other retain item becomes ``general`` (``general_test``). An entity
+    listed as direct for one target and indirect for another is ``direct`` (the closer
+    relation wins), its direct targets first in ``targets``. Entries for targets that are
+    not forget targets of ``data`` are ignored, so one map can serve forget01/05/10; a map
+    that names none of them is an error (most likely the wrong file). Listed entities that
+    match no item are ignored (e.g. cut by ``n_retain_authors``).
+    """
+    p = Path(path).expanduser()
+    mapping = _read_map(p)
+    known = set(data.targets) or {t for it in data.forget for t in it.targets}
+    used = [t for t in mapping if t in known]
+    if not used:
+        raise InputError(f"names none of the forget targets ({', '.join(sorted(known))}) as a key",
+                         file=str(p), field=next(iter(mapping)))
+    direct: dict[str, list[str]] = {}
+    indirect: dict[str, list[str]] = {}
+    for t in used:
+        for e in mapping[t].get("direct", []):
+            direct.setdefault(e, []).append(t)
+        for e in mapping[t].get("indirect", []):
+            indirect.setdefault(e, []).append(t)
+    items: list[QAItem] = []
+    for it in data.items:
+        base, test = (it.role[:-5], "_test") if it.role.endswith("_test") else (it.role, "")
+        if base != "retain":
+            items.append(it)
+            continue
+        e = it.entity
+        if e is not None and e in direct:
+            role, tg = "direct", direct[e] + indirect.get(e, [])
+        elif e is not None and e in indirect:
+            role, tg = "indirect", indirect[e]
+        else:
+            role, tg = "general", []
+        items.append(dataclasses.replace(it, role=role + test, targets=tuple(dict.fromkeys(tg))))
+    return UnlearningData(items, name=data.name, targets=data.targets, neighbour_roles=True)

@@ -1,0 +1,1 @@
+"""The one training loop (Accelerate), the frozen reference, and unlearning controls."""

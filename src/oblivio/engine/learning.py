@@ -1,0 +1,103 @@
+"""Learning a QA set from scratch (the world's base and gold models), with a cache.
+
+Base = a tiny Llama trained on every trained item; gold = the same recipe without the
+forget items (the retrained model that TOFU's forget quality needs). Both use the one
+training loop with the ``finetune`` method. Models are cached under a hash of the world,
+the tokenizer, the model shape and the training config; a hit is reported, never silent.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from oblivio.data.collate import encode_items, make_collate_learn
+from oblivio.data.schema import QAItem, UnlearningData
+from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
+from oblivio.models.format import PromptFormat
+
+
+def world_texts(data: UnlearningData) -> list[str]:
+    """All text of the problem (incl. held-out phrasings, so the tokenizer covers them)."""
+    out: list[str] = ["Question:", "Answer:"]
+    for it in data.items:
+        out += [it.question, it.answer, *(x for x in (it.paraphrased_question, it.paraphrased_answer) if x),
+                *it.perturbed_answers]
+    return out
+
+
+def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, fmt: PromptFormat | None = None,
+                desc: str = "learn") -> LoopResult:
+    """Fine-tune ``model`` on ``items`` (answer-only NLL), shuffled each epoch."""
+    import random
+
+    from oblivio.methods.finetune import Finetune
+    fmt = fmt or PromptFormat()
+    encs = encode_items(tokenizer, fmt, items)
+
+    def pairs(epoch: int) -> list[tuple[int, int]]:
+        order = list(range(len(encs)))
+        random.Random(cfg.seed * 7919 + epoch).shuffle(order)
+        return [(-1, i) for i in order]
+
+    return train(model, Finetune(), PairSource(pairs), make_collate_learn(encs, tokenizer.pad_token_id), cfg,
+                 desc=desc)
+
+
+@dataclass
+class WorldModels:
+    base: Any
+    gold: Any
+    tokenizer: Any
+    base_dir: Path
+    gold_dir: Path
+    cached: bool
+    seconds: dict[str, float]
+    key: str
+
+
+def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig,
+                 world_spec: dict[str, Any], progress: bool = True, log=print) -> WorldModels:
+    """Base and gold tiny models for ``data``, trained once and cached (see module docstring)."""
+    from accelerate import PartialState
+
+    from oblivio.models.cache import cache_key, cache_root
+    from oblivio.models.io import load_model, save_model
+    from oblivio.models.tiny import tiny_llama
+    from oblivio.models.tokenizer import train_tokenizer
+
+    spec = {"world": world_spec, "size": model_size, "vocab": vocab_size,
+            "learn": {k: v for k, v in dataclasses.asdict(learn).items() if k != "progress"},
+            "n_items": len(data.items)}
+    key = cache_key(spec)
+    root = cache_root() / "world-models" / key
+    base_dir, gold_dir = root / "base", root / "gold"
+    state = PartialState()
+    secs: dict[str, float] = {}
+    cached = (root / "done.json").is_file()
+    if not cached and state.is_main_process:
+        t0 = time.perf_counter()
+        tok = train_tokenizer(world_texts(data), vocab_size=vocab_size)
+        secs["tokenizer"] = time.perf_counter() - t0
+        cfg = dataclasses.replace(learn, progress=progress)
+        for name, items, path in (("base", data.trained(), base_dir), ("gold", data.trained(without_forget=True), gold_dir)):
+            t0 = time.perf_counter()
+            model = tiny_llama(len(tok), model_size, seed=learn.seed, bos_token_id=tok.bos_token_id,
+                               eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+            res = learn_items(model, tok, items, cfg, desc=f"learn {name}")
+            secs[name] = time.perf_counter() - t0
+            log(f"trained {name} model on {len(items)} items: {res.steps} steps, {secs[name]:.1f}s, "
+                f"final loss {res.history[-1]['loss']:.4f}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_model(model, tok, path)
+        (root / "done.json").write_text(json.dumps({"spec": spec, "seconds": secs}, indent=1, default=str))
+    state.wait_for_everyone()
+    if cached:
+        log(f"reusing cached base and gold models ({root}; key {key} = hash of world, tokenizer, "
+            "model size and training config)")
+    base, tok = load_model(base_dir)
+    gold, _ = load_model(gold_dir)
+    return WorldModels(base, gold, tok, base_dir, gold_dir, cached, secs, key)

@@ -1,0 +1,65 @@
+"""The frozen reference model π_ref that NPO, KL and other methods compare against.
+
+Two ways to provide it, so no method needs to know which:
+
+* ``lora``: the model being trained is a PEFT/LoRA model; the reference is the same
+  weights with the adapter disabled — no second copy of the model in memory;
+* ``copy``: a frozen deep copy (full fine-tuning).
+
+Sequence log-likelihoods of a fixed item never change under a frozen reference, so they
+are cached per item index: NPO runs the reference once per forget item, not once per step.
+"""
+from __future__ import annotations
+
+import copy
+import contextlib
+from typing import Any
+
+import torch
+
+from oblivio.methods.ops import token_logprobs
+
+
+class Reference:
+    def __init__(self, model: Any, mode: str = "copy") -> None:
+        self.mode = mode
+        if mode == "lora":
+            self._model = model          # PeftModel; adapter disabled on every call
+        elif mode == "copy":
+            self._model = copy.deepcopy(model).eval()
+            for p in self._model.parameters():
+                p.requires_grad_(False)
+        else:
+            raise ValueError(f"unknown reference mode {mode!r}")
+        self._seq_cache: dict[int, float] = {}
+        self.calls = 0
+
+    def bind(self, model: Any) -> None:
+        """Point a LoRA reference at the (possibly wrapped) training model."""
+        if self.mode == "lora":
+            self._model = model
+
+    def _ctx(self):
+        if self.mode == "lora":
+            m = self._model.module if hasattr(self._model, "module") else self._model
+            return m.disable_adapter()
+        return contextlib.nullcontext()
+
+    @torch.no_grad()
+    def logits(self, sub: dict[str, torch.Tensor]) -> torch.Tensor:
+        self.calls += 1
+        with self._ctx():
+            return self._model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"]).logits
+
+    @torch.no_grad()
+    def seq_logprob(self, sub: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Summed answer log-likelihood per sequence, cached by item index."""
+        idx = sub["index"].tolist()
+        missing = [i for i, k in enumerate(idx) if k not in self._seq_cache]
+        if missing:
+            sel = torch.tensor(missing, device=sub["input_ids"].device)
+            part = {k: v.index_select(0, sel) for k, v in sub.items() if k != "index"}
+            lp, _ = token_logprobs(self.logits(part), part["labels"])
+            for i, v in zip(missing, lp.sum(-1).tolist()):
+                self._seq_cache[idx[i]] = v
+        return torch.tensor([self._seq_cache[k] for k in idx], device=sub["input_ids"].device)

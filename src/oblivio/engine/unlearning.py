@@ -1,0 +1,73 @@
+"""One unlearning run on a model: method + sampler + (optional LoRA) through the one loop.
+
+The forget and retain items are encoded once; the sampler decides each epoch's
+(forget, retain) pairs (SPEC §1 S0); only retain items that unlearning may see are ever
+passed to it. With LoRA the reference model is the base with the adapter disabled, so
+methods that need π_ref (NPO, KL) do not hold a second copy of the model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from oblivio.data.collate import encode_items
+from oblivio.data.samplers import get_sampler
+from oblivio.data.schema import UnlearningData
+from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, make_collate, train
+from oblivio.engine.reference import Reference
+from oblivio.errors import InputError
+from oblivio.models.format import PromptFormat
+
+
+@dataclass
+class LoraSpec:
+    r: int = 0
+    alpha: int = 16
+    targets: Sequence[str] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def wrap_lora(model, spec: LoraSpec):
+    from peft import LoraConfig, get_peft_model
+    names = {n.split(".")[-1] for n, _ in model.named_modules()}
+    targets = [t for t in spec.targets if t in names]
+    if not targets:
+        raise InputError(f"none of the LoRA target modules {list(spec.targets)} exist in this model",
+                         field="model.lora_targets")
+    cfg = LoraConfig(r=spec.r, lora_alpha=spec.alpha, target_modules=targets, lora_dropout=0.0, bias="none")
+    return get_peft_model(model, cfg)
+
+
+def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: str, train_cfg: TrainConfig,
+                   lora: LoraSpec | None = None, fmt: PromptFormat | None = None, run_dir=None,
+                   callbacks=(), merge_lora: bool = True) -> tuple[Any, LoopResult]:
+    """Unlearn in place; returns (model, loop result). A LoRA model is merged unless asked not to."""
+    fmt = fmt or PromptFormat()
+    forget_items = data.forget
+    retain_items = data.unlearning_retain()
+    if method.needs_retain and not retain_items:
+        raise InputError(f"method {type(method).__name__} needs retain items and the data has none",
+                         file=data.name, field="set")
+    smp = get_sampler(sampler)
+    # validate the sampler against the data now (clear error before any training)
+    smp.epoch_pairs(forget_items, retain_items, epoch=0, seed=train_cfg.seed)
+    f_enc = encode_items(tokenizer, fmt, forget_items)
+    r_enc = encode_items(tokenizer, fmt, retain_items)
+    source = PairSource(lambda e: smp.epoch_pairs(forget_items, retain_items, epoch=e, seed=train_cfg.seed))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    collate_fn = make_collate(f_enc, r_enc, pad, use_forget=method.needs_forget,
+                              use_retain=method.needs_retain or getattr(method, "alpha", 0) > 0)
+    use_lora = lora is not None and lora.r > 0
+    if use_lora:
+        model = wrap_lora(model, lora)
+    reference = None
+    if method.needs_reference:
+        reference = Reference(model, "lora" if use_lora else "copy")
+    for p in model.parameters():
+        if not use_lora:
+            p.requires_grad_(True)
+    res = train(model, method, source, collate_fn, train_cfg, reference=reference, run_dir=run_dir,
+                callbacks=callbacks, desc=f"unlearn {type(method).__name__}")
+    model = res.model
+    if use_lora and merge_lora:
+        model = model.merge_and_unload()
+    return model, res

@@ -1,0 +1,178 @@
+"""Evaluate one model on every set of an unlearning problem, sharing work between metrics.
+
+The selected metrics declare what they need (metrics/base.py ``NEEDS``); this module
+computes exactly the union, once: one teacher-forced pass over all items of all sets, one
+pass over paraphrased/perturbed answers, and one batched greedy generation for all
+questions and paraphrased questions. Then every set-scope metric runs on each set, and
+model-scope metrics (forget quality, utility, MIA, privleak) run across sets, with the
+gold model's results when given. Assessment columns follow Liu et al. 2024
+("Rethinking Machine Unlearning for LLMs", arXiv 2402.08787).
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from oblivio.data.collate import Encoded, encode_items, encode_pair
+from oblivio.data.schema import QAItem, UnlearningData
+from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, SetStats
+from oblivio.models.format import PromptFormat, encode_prompt
+
+
+@dataclass
+class EvalConfig:
+    batch_size: int = 64
+    max_new_tokens: int = 32
+    metrics: list[str] | None = None      # None = every registered metric
+    max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
+    seed: int = 0
+
+
+@dataclass
+class EvalReport:
+    name: str
+    sets: dict[str, dict[str, MetricResult]]
+    model: dict[str, MetricResult]
+    item_ids: dict[str, list[str]]
+    generations: dict[str, list[str]]
+    seconds: float
+    stats: ModelStats | None = field(default=None, repr=False)
+
+    def value(self, metric: str, role: str | None = None) -> float | None:
+        r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
+        return None if r is None else r.value
+
+    def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
+        return {
+            "seconds": round(self.seconds, 3),
+            "sets": {role: {m: r.to_json(per_item=per_item) for m, r in ms.items()}
+                     for role, ms in self.sets.items()},
+            "model": {m: r.to_json(per_item=per_item) for m, r in self.model.items()},
+            "item_ids": self.item_ids if per_item else {},
+            "generations": self.generations if per_item else {},
+        }
+
+
+def _metric_names(cfg: EvalConfig) -> list[str]:
+    import oblivio.metrics  # noqa: F401  (registration)
+    names = cfg.metrics or METRICS.names()
+    for n in names:
+        METRICS.get(n, field="eval.metrics")
+    return list(names)
+
+
+def select_items(data: UnlearningData, cfg: EvalConfig) -> dict[str, list[QAItem]]:
+    by_role = {r: data.role(r) for r in data.present_roles()}
+    if cfg.max_items_per_role:
+        rng = random.Random(cfg.seed)
+        by_role = {r: (sorted(rng.sample(v, cfg.max_items_per_role), key=lambda it: it.id)
+                       if len(v) > cfg.max_items_per_role else v) for r, v in by_role.items()}
+    return by_role
+
+
+def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set[str], *,
+                  cfg: EvalConfig, fmt: PromptFormat, embedder=None) -> dict[str, SetStats]:
+    """The shared passes: each computed once for all sets, then split back per item."""
+    from oblivio.eval.generate import greedy_generate
+    from oblivio.eval.passes import teacher_forced
+
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    flat: list[tuple[str, QAItem, ItemStats]] = []
+    for role, items in by_role.items():
+        for it in items:
+            flat.append((role, it, ItemStats(item=it)))
+    computed: set[str] = set()
+    stats = [s for _, _, s in flat]
+    if needs & {"tf", "perturbed"}:
+        encs = encode_items(tokenizer, fmt, [it for _, it, _ in flat])
+        for s, o in zip(stats, teacher_forced(model, encs, pad, batch_size=cfg.batch_size)):
+            s.token_logprobs, s.token_correct, s.token_minkpp = o.logprobs, o.correct, o.minkpp
+        computed.add("tf")
+    if "perturbed" in needs:
+        seqs: list[Encoded] = []
+        owners: list[tuple[int, bool]] = []
+        for k, (_, it, s) in enumerate(flat):
+            if not it.perturbed_answers:
+                continue
+            if it.paraphrased_answer:
+                seqs.append(encode_pair(tokenizer, fmt, it.question, it.paraphrased_answer))
+                owners.append((k, True))
+            else:   # the answer itself: reuse the pass above
+                s.true_mean_logprob = float(s.token_logprobs.mean())
+            for p in it.perturbed_answers:
+                seqs.append(encode_pair(tokenizer, fmt, it.question, p))
+                owners.append((k, False))
+        outs = teacher_forced(model, seqs, pad, batch_size=cfg.batch_size, full=False) if seqs else []
+        for (k, is_true), o in zip(owners, outs):
+            m = float(o.logprobs.mean())
+            if is_true:
+                stats[k].true_mean_logprob = m
+            else:
+                stats[k].perturbed_mean_logprobs.append(m)
+        computed.add("perturbed")
+    if needs & {"gen", "para_gen", "embed"}:
+        prompts, owners2 = [], []
+        for k, (_, it, _) in enumerate(flat):
+            prompts.append(encode_prompt(tokenizer, fmt, it.question))
+            owners2.append((k, False))
+            if "para_gen" in needs and it.paraphrased_question:
+                prompts.append(encode_prompt(tokenizer, fmt, it.paraphrased_question))
+                owners2.append((k, True))
+        gens = greedy_generate(model, tokenizer, prompts, max_new_tokens=cfg.max_new_tokens,
+                               batch_size=cfg.batch_size)
+        for (k, para), g in zip(owners2, gens):
+            if para:
+                stats[k].para_generation = g
+            else:
+                stats[k].generation = g
+        computed.add("gen")
+        if "para_gen" in needs:
+            computed.add("para_gen")
+        if "embed" in needs and embedder is not None:
+            cos = embedder.cosine([s.generation or "" for s in stats], [it.answer for _, it, _ in flat])
+            for s, c in zip(stats, cos):
+                s.gen_embedding_cos = float(c)
+            computed.add("embed")
+    if any(it.key for _, it, _ in flat):
+        computed.add("key")
+    if "holdout" in by_role:
+        computed.add("holdout")
+    out: dict[str, SetStats] = {}
+    for role in by_role:
+        out[role] = SetStats(role=role, items=[s for r, _, s in flat if r == role], computed=frozenset(computed))
+    return out
+
+
+def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | None = None,
+                   fmt: PromptFormat | None = None, gold: EvalReport | None = None,
+                   name: str = "model", embedder=None) -> EvalReport:
+    """Every selected metric on every set of ``data`` (see module docstring)."""
+    cfg = cfg or EvalConfig()
+    fmt = fmt or PromptFormat()
+    names = _metric_names(cfg)
+    metrics = [METRICS.get(n) for n in names]
+    needs = {n for m in metrics for n in m.needs}
+    by_role = select_items(data, cfg)
+    t0 = time.perf_counter()
+    was_training = model.training
+    model.eval()
+    sets = compute_stats(model, tokenizer, by_role, needs, cfg=cfg, fmt=fmt, embedder=embedder)
+    if was_training:
+        model.train()
+    ms = ModelStats(name=name, sets=sets)
+    for role, s in sets.items():
+        ms.set_results[role] = {m.name: m.fn(s) for m in metrics if m.scope == "set"}
+    gold_stats = gold.stats if gold is not None else None
+    model_res = {m.name: m.fn(ms, gold_stats) for m in metrics if m.scope == "model"}
+    return EvalReport(
+        name=name, sets=ms.set_results, model=model_res,
+        item_ids={r: [s.item.id for s in st.items] for r, st in sets.items()},
+        generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
+        seconds=time.perf_counter() - t0, stats=ms)
+
+
+def needs_of(names: Sequence[str]) -> set[str]:
+    import oblivio.metrics  # noqa: F401
+    return {n for name in names for n in METRICS.get(name).needs}

@@ -1,0 +1,55 @@
+"""Batched greedy generation with the KV cache, left padding, and stop at end-of-answer.
+
+All prompts of an evaluation (every set, questions and paraphrased questions) go through
+one call, sorted by length into batches. A batch stops as soon as every sequence has
+emitted EOS or a newline token, instead of always running to ``max_new_tokens``.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+
+def stop_token_ids(tokenizer) -> list[int]:
+    ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    # a token that decodes to a bare newline also ends an answer ("Question:/Answer:" format)
+    for t in ("\n", "Ċ"):
+        tid = tokenizer.convert_tokens_to_ids(t)
+        if isinstance(tid, int) and tid != tokenizer.unk_token_id and tokenizer.decode([tid]) == "\n":
+            ids.append(tid)
+    return sorted(set(ids))
+
+
+@torch.inference_mode()
+def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *, max_new_tokens: int = 32,
+                    batch_size: int = 64) -> list[str]:
+    """Greedy continuation of each tokenised prompt, decoded and cut at the first newline."""
+    from transformers import GenerationConfig
+
+    dev = next(model.parameters()).device
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    stops = stop_token_ids(tokenizer)
+    gcfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
+                            eos_token_id=stops, pad_token_id=pad)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    out: list[str] = [""] * len(prompts)
+    for s in range(0, len(order), batch_size):
+        idx = order[s:s + batch_size]
+        width = max(len(prompts[i]) for i in idx)
+        ids = torch.full((len(idx), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for r, i in enumerate(idx):
+            p = prompts[i]
+            ids[r, width - len(p):] = torch.tensor(p)
+            mask[r, width - len(p):] = 1
+        gen = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev), generation_config=gcfg)
+        new = gen[:, width:].tolist()
+        for r, i in enumerate(idx):
+            toks = new[r]
+            for k, t in enumerate(toks):
+                if t in stops:
+                    toks = toks[:k]
+                    break
+            out[i] = tokenizer.decode(toks, skip_special_tokens=True).split("\n")[0].strip()
+    return out

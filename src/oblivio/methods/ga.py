@@ -1,0 +1,29 @@
+"""Gradient ascent (GA): L = −NLL_f (Jang et al. 2023, arXiv 2210.01504; SPEC §1 S1).
+
+Optional likelihood capping (Wang et al. 2024, arXiv 2406.09179): ``cap_delta`` = δ.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from oblivio.methods.base import METHODS, LossParts, StepContext
+
+
+@METHODS.register("ga")
+@dataclass
+class GradientAscent:
+    """Ascend the forget NLL; no retain term (the method that over-unlearns)."""
+
+    cap_delta: float | None = None
+
+    needs_reference: ClassVar[bool] = False
+    needs_retain: ClassVar[bool] = False
+    needs_forget: ClassVar[bool] = True
+
+    def loss(self, ctx: StepContext, batch) -> LossParts:
+        from oblivio.methods.capping import ga_forget_term
+        from oblivio.methods.ops import forward_logprobs
+        lp, mask = forward_logprobs(ctx.model, batch["forget"])
+        forget = ga_forget_term(lp, mask, self.cap_delta)
+        return LossParts(forget, {"forget": forget})

@@ -1,0 +1,41 @@
+"""Negative Preference Optimization (Zhang, Lin, Bai, Mei 2024, arXiv 2404.05868; SPEC §2):
+L = −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x))) + α·NLL_r.
+
+The reference log-likelihoods of forget items never change, so the Reference caches them
+per item: the frozen model runs once per forget item, not once per step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from oblivio.methods.base import METHODS, LossParts, StepContext
+
+
+@METHODS.register("npo")
+@dataclass
+class NPO:
+    """Preference optimisation with only a dispreferred answer (the forget answer)."""
+
+    beta: float = 0.1
+    alpha: float = 1.0
+
+    needs_reference: ClassVar[bool] = True
+    needs_retain: ClassVar[bool] = True
+    needs_forget: ClassVar[bool] = True
+
+    def loss(self, ctx: StepContext, batch) -> LossParts:
+        import torch.nn.functional as F
+
+        from oblivio.methods.ops import mean_nll, seq_logprob
+        f = batch["forget"]
+        logp = seq_logprob(ctx.model, f)
+        ref = ctx.reference.seq_logprob(f)
+        forget = -(2.0 / self.beta) * F.logsigmoid(-self.beta * (logp - ref)).mean()
+        parts = {"forget": forget}
+        total = forget
+        if self.alpha and batch.get("retain") is not None:
+            retain = mean_nll(ctx.model, batch["retain"])
+            parts["retain"] = retain
+            total = forget + self.alpha * retain
+        return LossParts(total, parts)

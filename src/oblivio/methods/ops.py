@@ -1,0 +1,51 @@
+"""Tensor helpers shared by the methods: answer-token log-probabilities from one forward.
+
+Notation as in SPEC: NLL = mean answer-token negative log-likelihood; ℓ = summed answer
+NLL; log π(y|x) = −ℓ. Labels are -100 on prompt and padding.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def token_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token log p(y_t | x, y_<t) for shifted labels, and the answer mask ([B, T-1])."""
+    logits = logits[:, :-1, :]
+    tgt = labels[:, 1:]
+    mask = tgt.ne(-100)
+    lp = -F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), tgt.clamp_min(0).reshape(-1),
+                          reduction="none").view(tgt.shape)
+    return lp * mask, mask
+
+
+def forward_logprobs(model, sub: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"])
+    return token_logprobs(out.logits, sub["labels"])
+
+
+def seq_logprob(model, sub: dict[str, torch.Tensor]) -> torch.Tensor:
+    """log π(y|x) summed over answer tokens, per sequence [B]."""
+    lp, _ = forward_logprobs(model, sub)
+    return lp.sum(-1)
+
+
+def mean_nll(model, sub: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Token-level mean answer NLL over the batch (the usual HF causal-LM loss)."""
+    lp, mask = forward_logprobs(model, sub)
+    return -lp.sum() / mask.sum().clamp_min(1)
+
+
+def per_seq_mean_nll(lp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return -lp.sum(-1) / mask.sum(-1).clamp_min(1)
+
+
+def kl_ref_to_model(model, reference, sub: dict[str, torch.Tensor]) -> torch.Tensor:
+    """KL(p_ref ‖ p_θ) over the full vocabulary at every answer position, averaged."""
+    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"])
+    mask = sub["labels"][:, 1:].ne(-100)
+    logq = F.log_softmax(out.logits[:, :-1].float(), -1)
+    with torch.no_grad():
+        logp = F.log_softmax(reference.logits(sub)[:, :-1].float(), -1)
+    kl = (logp.exp() * (logp - logq)).sum(-1)
+    return (kl * mask).sum() / mask.sum().clamp_min(1)

@@ -1,0 +1,124 @@
+"""The metric contract: a metric is one registered function with metadata.
+
+The evaluator (``oblivio.eval``) computes the *shared* per-item statistics once per set —
+one teacher-forced pass over question+answer, one over the paraphrased/perturbed answers,
+one greedy generation per prompt — and hands them to every metric. A metric never runs the
+model itself; that is how forward passes are shared between metrics.
+
+Two scopes:
+
+* ``set``: ``fn(s: SetStats) -> MetricResult`` — one value per QA set (and per-item values);
+* ``model``: ``fn(m: ModelStats, gold: ModelStats | None) -> MetricResult`` — across sets
+  (forget quality, model utility, MIA, privleak).
+
+Each metric states which direction is good on forget sets and on retain sets, and which
+inputs it needs; a missing input yields ``MetricResult.skip(reason)``, never a silent null.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import numpy as np
+
+from oblivio.data.schema import QAItem
+from oblivio.registry import Registry
+
+Direction = Literal["higher", "lower", "closer_to_gold", "info"]
+# Inputs the evaluator can provide. A metric lists what it needs; the evaluator computes
+# the union of needs of the selected metrics, and nothing more.
+NEEDS = ("tf", "gen", "para_gen", "perturbed", "key", "holdout", "gold", "embed")
+
+
+@dataclass
+class ItemStats:
+    """Everything the evaluator measured for one item (arrays are per answer token)."""
+
+    item: QAItem
+    token_logprobs: np.ndarray | None = None     # log p(y_t | x, y_<t), teacher forcing ("tf")
+    token_correct: np.ndarray | None = None      # argmax == y_t ("tf")
+    token_minkpp: np.ndarray | None = None       # (log p - mu_t) / sigma_t of the next-token dist. ("tf")
+    generation: str | None = None                # greedy answer to the question ("gen")
+    para_generation: str | None = None           # greedy answer to the paraphrased question ("para_gen")
+    true_mean_logprob: float | None = None       # mean token logprob of paraphrased answer (else answer) ("perturbed")
+    perturbed_mean_logprobs: list[float] = field(default_factory=list)  # one per perturbed answer ("perturbed")
+    gen_embedding_cos: float | None = None       # cosine(emb(generation), emb(answer)) ("embed")
+
+    @property
+    def n_tokens(self) -> int:
+        return 0 if self.token_logprobs is None else int(len(self.token_logprobs))
+
+
+@dataclass
+class SetStats:
+    """The shared statistics of one QA set (one role) for one model."""
+
+    role: str
+    items: list[ItemStats]
+    computed: frozenset[str] = frozenset()       # which NEEDS were computed
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class ModelStats:
+    """All sets of one model, plus the per-set metric results already computed."""
+
+    name: str
+    sets: dict[str, SetStats]
+    set_results: dict[str, dict[str, "MetricResult"]] = field(default_factory=dict)
+
+
+@dataclass
+class MetricResult:
+    value: float | None
+    per_item: list[float] | None = None
+    skipped: str | None = None                   # reason, when the metric could not be computed
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def skip(cls, reason: str) -> "MetricResult":
+        return cls(value=None, skipped=reason)
+
+    def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {"value": self.value}
+        if self.skipped:
+            d["skipped"] = self.skipped
+        if per_item and self.per_item is not None:
+            d["per_item"] = self.per_item
+        if self.extra:
+            d["extra"] = self.extra
+        return d
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fn: Callable[..., MetricResult]
+    scope: Literal["set", "model"]
+    needs: tuple[str, ...]
+    on_forget: Direction                          # what is good on forget sets
+    on_retain: Direction                          # what is good on retain / test sets
+    description: str
+    source: str = ""                              # paper the metric comes from
+
+    def direction(self, role: str) -> Direction:
+        return self.on_forget if role == "forget" else self.on_retain
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def register_metric(name: str, *, scope: Literal["set", "model"] = "set", needs: tuple[str, ...] = ("tf",),
+                    on_forget: Direction, on_retain: Direction, description: str,
+                    source: str = "") -> Callable[[Callable[..., MetricResult]], Callable[..., MetricResult]]:
+    """Register ``fn`` as metric ``name`` with its metadata (see module docstring)."""
+    unknown = set(needs) - set(NEEDS)
+    if unknown:
+        raise ValueError(f"metric {name}: unknown needs {unknown}")
+
+    def deco(fn: Callable[..., MetricResult]) -> Callable[..., MetricResult]:
+        METRICS.add(name, Metric(name, fn, scope, tuple(needs), on_forget, on_retain, description, source))
+        return fn
+    return deco

@@ -1,0 +1,172 @@
+"""Model-scope metrics: across sets, optionally against the retrained (gold) model.
+
+* ``forget_quality`` — TOFU (Maini et al. 2024, arXiv 2401.06121): KS-test p-value between
+  the forget-set truth ratios of the unlearned and of the retrained model;
+* ``model_utility`` — TOFU: harmonic mean of answer probability, ROUGE-L recall and the
+  retain truth-ratio aggregate over every retain/test set;
+* ``mia_loss``, ``mia_zlib``, ``mia_mink``, ``mia_minkpp`` — MUSE (Shi et al. 2024, arXiv
+  2407.06460) with Min-K% (Shi et al. 2023, arXiv 2310.16789) and Min-K%++ (Zhang et al.
+  2024, arXiv 2404.02936): ROC AUC of forget items (members) against never-trained holdout
+  items (non-members), with the score oriented so that *higher = more likely a member*
+  (−loss, −zlib, Min-K%, Min-K%++). 0.5 = indistinguishable; a model that never saw the
+  forget set sits near 0.5, so "closer to gold" is what is good;
+* ``privleak`` — MUSE: (AUC_model − AUC_gold)/AUC_gold × 100 on ``mia_mink`` (k = 0.4, as
+  MUSE). Positive = forget items still look like members (under-unlearning); see
+  :func:`oblivio.metrics.functional.privleak` for the sign relative to MUSE's tables.
+
+Per-set values are read from ``m.set_results[role][metric]`` when the evaluator already
+computed them, otherwise computed here from ``m.sets[role]``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from oblivio.metrics import functional as F
+from oblivio.metrics import qa as _qa  # noqa: F401  (registers the set metrics read below)
+from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, register_metric
+
+MINK_K = 0.4
+NO_GOLD = "no gold (retrained) model given"
+NO_HOLDOUT = "no holdout (never-trained) items"
+UTILITY_PARTS = ("answer_prob", "rouge_recall", "truth_ratio")
+TOFU = "TOFU (Maini et al. 2024, arXiv 2401.06121)"
+MUSE = "MUSE (Shi et al. 2024, arXiv 2407.06460)"
+
+
+def set_metric(m: ModelStats, role: str, name: str) -> MetricResult:
+    """The set-scope result ``name`` of ``role``: the stored one, else computed now."""
+    stored = m.set_results.get(role, {}).get(name)
+    if stored is not None:
+        return stored
+    if role not in m.sets:
+        return MetricResult.skip(f"model '{m.name}' has no '{role}' set")
+    return METRICS.get(name).fn(m.sets[role])
+
+
+@register_metric("forget_quality", scope="model", needs=("perturbed", "gold"), on_forget="higher",
+                 on_retain="higher", source=TOFU,
+                 description="KS-test p-value between the forget-set truth ratios of this model and "
+                             "of the retrained (gold) model; high = indistinguishable.")
+def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
+    if gold is None:
+        return MetricResult.skip(NO_GOLD)
+    mine, theirs = set_metric(m, "forget", "truth_ratio"), set_metric(gold, "forget", "truth_ratio")
+    for who, r in (("this model", mine), ("the gold model", theirs)):
+        if r.skipped or not r.per_item:
+            return MetricResult.skip(f"truth ratio of the forget set unavailable for {who}: "
+                                     f"{r.skipped or 'no per-item values'}")
+    assert mine.per_item is not None and theirs.per_item is not None
+    ks = F.ks_pvalue(mine.per_item, theirs.per_item)
+    return MetricResult(value=ks, extra={"n": len(mine.per_item), "n_gold": len(theirs.per_item),
+                                         "log10_p": float(np.log10(ks)) if ks > 0 else None})
+
+
+@register_metric("model_utility", scope="model", needs=("tf", "gen", "perturbed"), on_forget="higher",
+                 on_retain="higher", source=TOFU,
+                 description="Harmonic mean of answer_prob, rouge_recall and truth_ratio over every "
+                             "retain and test set (per-set harmonic means in extra).")
+def model_utility(m: ModelStats, gold: ModelStats | None = None) -> MetricResult:
+    roles = [r for r in m.sets if r not in ("forget", "holdout")]
+    if not roles:
+        return MetricResult.skip("no retain or test set")
+    values: list[float] = []
+    per_role: dict[str, float] = {}
+    missing: list[str] = []
+    for role in roles:
+        vals = []
+        for name in UTILITY_PARTS:
+            r = set_metric(m, role, name)
+            if r.skipped or r.value is None:
+                missing.append(f"{role}/{name}: {r.skipped or 'no value'}")
+            else:
+                vals.append(float(r.value))
+        if vals:
+            per_role[role] = F.harmonic_mean(vals)
+            values.extend(vals)
+    if not values:
+        return MetricResult.skip("no component metric could be computed: " + "; ".join(missing))
+    extra: dict[str, object] = {"per_role": per_role, "components": list(UTILITY_PARTS)}
+    if missing:
+        extra["missing"] = missing
+    return MetricResult(value=F.harmonic_mean(values), extra=extra)
+
+
+# --- membership inference ----------------------------------------------------------------
+
+def _loss(it: ItemStats) -> float | None:
+    return None if it.n_tokens == 0 else -F.loss_score(it.token_logprobs)  # type: ignore[arg-type]
+
+
+def _zlib(it: ItemStats) -> float | None:
+    if it.n_tokens == 0:
+        return None
+    return -F.zlib_score(it.token_logprobs, f"{it.item.question} {it.item.answer}")  # type: ignore[arg-type]
+
+
+def _mink(it: ItemStats) -> float | None:
+    return None if it.n_tokens == 0 else F.mink_score(it.token_logprobs, MINK_K)  # type: ignore[arg-type]
+
+
+def _minkpp(it: ItemStats) -> float | None:
+    v = it.token_minkpp
+    return None if v is None or len(v) == 0 else F.minkpp_score(v, MINK_K)
+
+
+def mia(m: ModelStats, score: Callable[[ItemStats], float | None], what: str) -> MetricResult:
+    """AUC of forget (members) vs holdout (non-members) under membership score ``score``."""
+    if "holdout" not in m.sets or not m.sets["holdout"].items:
+        return MetricResult.skip(NO_HOLDOUT)
+    if "forget" not in m.sets or not m.sets["forget"].items:
+        return MetricResult.skip(f"model '{m.name}' has no forget set")
+    out: dict[str, list[float]] = {}
+    for role in ("forget", "holdout"):
+        s = m.sets[role]
+        if "tf" not in s.computed:
+            return MetricResult.skip(f"'tf' (teacher-forced answer log-probs) was not computed for set '{role}'")
+        out[role] = [v for it in s.items if (v := score(it)) is not None]
+        if not out[role]:
+            return MetricResult.skip(f"no item of set '{role}' has {what}")
+    auc = F.mia_auc(out["forget"], out["holdout"])
+    return MetricResult(value=auc, per_item=out["forget"],
+                        extra={"holdout_scores": out["holdout"], "score": "higher = member",
+                               "n_members": len(out["forget"]), "n_nonmembers": len(out["holdout"])})
+
+
+def _register_mia(name: str, score: Callable[[ItemStats], float | None], what: str, desc: str,
+                  source: str) -> None:
+    def fn(m: ModelStats, gold: ModelStats | None = None) -> MetricResult:
+        return mia(m, score, what)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"MIA AUC, forget vs holdout, membership score {desc}."
+    register_metric(name, scope="model", needs=("tf", "holdout"), on_forget="closer_to_gold",
+                    on_retain="closer_to_gold", source=source,
+                    description=f"MIA ROC AUC of forget (members) vs holdout (non-members), score "
+                                f"{desc}; 0.5 = indistinguishable.")(fn)
+
+
+_register_mia("mia_loss", _loss, "answer tokens", "−loss (mean answer NLL)", MUSE)
+_register_mia("mia_zlib", _zlib, "answer tokens", "−loss / zlib length of question+answer", MUSE)
+_register_mia("mia_mink", _mink, "answer tokens", f"Min-K% (k={MINK_K})",
+              "Min-K% (Shi et al. 2023, arXiv 2310.16789); " + MUSE)
+_register_mia("mia_minkpp", _minkpp, "Min-K%++ token scores", f"Min-K%++ (k={MINK_K})",
+              "Min-K%++ (Zhang et al. 2024, arXiv 2404.02936)")
+
+
+@register_metric("privleak", scope="model", needs=("tf", "holdout", "gold"), on_forget="closer_to_gold",
+                 on_retain="closer_to_gold", source=MUSE,
+                 description="(AUC − AUC_gold)/AUC_gold × 100 on the Min-K% (k=0.4) MIA, as MUSE; "
+                             "0 = like the retrained model, positive = forget items still look trained.")
+def privleak(m: ModelStats, gold: ModelStats | None) -> MetricResult:
+    if gold is None:
+        return MetricResult.skip(NO_GOLD)
+    mine, theirs = mia(m, _mink, "answer tokens"), mia(gold, _mink, "answer tokens")
+    for who, r in (("this model", mine), ("the gold model", theirs)):
+        if r.skipped or r.value is None:
+            return MetricResult.skip(f"MIA AUC unavailable for {who}: {r.skipped}")
+    assert mine.value is not None and theirs.value is not None
+    if theirs.value <= 0:
+        return MetricResult.skip("gold model's MIA AUC is 0; privleak is undefined")
+    return MetricResult(value=F.privleak(mine.value, theirs.value),
+                        extra={"auc": mine.value, "auc_gold": theirs.value, "mia": "mia_mink", "k": MINK_K})

@@ -1,0 +1,1 @@
+"""Reports: results.json (the source of truth), a readable summary, and tables."""

@@ -1,0 +1,108 @@
+"""The run record: ``results.json`` (config, versions, seed, timings, per-example values)
+and ``summary.md`` (a short human-readable account), written atomically.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from oblivio.eval.evaluate import EvalReport
+
+HEADLINE_SET = ("accuracy", "para_accuracy", "answer_prob", "rouge_recall", "truth_ratio")
+HEADLINE_MODEL = ("forget_quality", "model_utility", "mia_minkpp", "privleak")
+ARROW = {"higher": "↑", "lower": "↓", "closer_to_gold": "≈gold", "info": ""}
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+    out = {"python": platform.python_version()}
+    for pkg in ("oblivio", "torch", "transformers", "accelerate", "peft", "tokenizers"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=_default, ensure_ascii=False))
+    tmp.replace(path)
+
+
+def _default(o: Any) -> Any:
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if hasattr(o, "__dataclass_fields__"):
+        import dataclasses
+        return dataclasses.asdict(o)
+    return str(o)
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "skip"
+    if abs(v) >= 100 or (v != 0 and abs(v) < 1e-3):
+        return f"{v:.3g}"
+    return f"{v:.3f}"
+
+
+def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_metrics=HEADLINE_MODEL) -> str:
+    """A fixed-width table: one row per (set, metric), one column per model."""
+    import oblivio.metrics  # noqa: F401
+    from oblivio.metrics.base import METRICS
+
+    names = list(reports)
+    roles: list[str] = []
+    for r in reports.values():
+        roles += [x for x in r.sets if x not in roles]
+    head = f"{'set':<14}{'metric':<16}{'good':<7}" + "".join(f"{n:>11}" for n in names)
+    lines = [head, "-" * len(head)]
+    for role in roles:
+        for m in set_metrics:
+            if m not in METRICS:
+                continue
+            vals = [reports[n].sets.get(role, {}).get(m) for n in names]
+            if all(v is None or v.skipped for v in vals):
+                continue
+            good = ARROW[METRICS.get(m).direction(role)]
+            lines.append(f"{role:<14}{m:<16}{good:<7}" + "".join(
+                f"{_fmt(v.value if v else None):>11}" for v in vals))
+    for m in model_metrics:
+        vals = [reports[n].model.get(m) for n in names]
+        good = ARROW[METRICS.get(m).on_forget] if m in METRICS else ""
+        lines.append(f"{'(model)':<14}{m:<16}{good:<7}" + "".join(
+            f"{_fmt(v.value if v else None):>11}" for v in vals))
+    skipped = sorted({f"{m}: {v.skipped}" for r in reports.values() for m, v in r.model.items() if v.skipped})
+    if skipped:
+        lines.append("skipped — " + "; ".join(skipped))
+    return "\n".join(lines)
+
+
+def results_record(*, config: dict[str, Any], seed: int, timings: dict[str, float],
+                   reports: dict[str, EvalReport], data_info: dict[str, Any],
+                   training: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    import oblivio.metrics  # noqa: F401
+    from oblivio.metrics.base import METRICS
+    return {
+        "oblivio_results": 1,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "seed": seed,
+        "versions": versions(),
+        "config": config,
+        "data": data_info,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "training": training or {},
+        "metrics": {n: {"description": m.description, "scope": m.scope, "good_on_forget": m.on_forget,
+                        "good_on_retain": m.on_retain, "needs": list(m.needs), "source": m.source}
+                    for n, m in METRICS.items()},
+        "models": {name: r.to_json() for name, r in reports.items()},
+        **(extra or {}),
+    }
+
+
+def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str]) -> str:
+    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", "```", table(reports), "```", ""])

@@ -1,0 +1,193 @@
+"""The embedded world: determinism, role invariants, phrasings, wrong answers, config errors."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections import defaultdict
+
+import pytest
+
+from oblivio.data.schema import ROLES, QAItem
+from oblivio.errors import InputError
+from oblivio.world import PRESETS, WorldConfig, build_world, world_config
+from oblivio.world.graph import build_graph
+from oblivio.world.phrasings import PHRASINGS
+
+TRAINED_ROLES = {"forget", "direct", "indirect", "general", "direct_test", "indirect_test",
+                 "general_test"}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return build_world(world_config("tiny"))
+
+
+def _texts(it: QAItem) -> list[str]:
+    return [it.question, it.answer, it.paraphrased_question or "", *it.perturbed_answers]
+
+
+def test_deterministic_for_a_seed_and_different_across_seeds():
+    a = build_world(world_config("tiny", seed=1))
+    b = build_world(world_config("tiny", seed=1))
+    c = build_world(world_config("tiny", seed=2))
+    assert [it.to_json() for it in a.items] == [it.to_json() for it in b.items]
+    assert a.targets == b.targets
+    assert {it.question for it in a.items} != {it.question for it in c.items}
+
+
+def test_config_is_json_serialisable_and_defaults_match_preset():
+    cfg = world_config("small", targets=["X Y"])
+    json.dumps(dataclasses.asdict(cfg))
+    assert cfg.targets == ("X Y",)
+    default = WorldConfig()
+    assert {k: getattr(default, k) for k in PRESETS["default"]} == PRESETS["default"]
+
+
+def test_roles_are_known_and_facts_never_split_across_roles(tiny):
+    role_of_fact: dict[str, str] = {}
+    ids = set()
+    for it in tiny.items:
+        assert it.role in ROLES
+        assert it.id not in ids
+        ids.add(it.id)
+        assert role_of_fact.setdefault(it.fact, it.role) == it.role, it.fact
+    # three training phrasings per fact
+    per_fact = defaultdict(int)
+    for it in tiny.items:
+        per_fact[it.fact] += 1
+    assert set(per_fact.values()) == {3}
+
+
+@pytest.mark.parametrize("preset", ["tiny", "small", "default"])
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_forget_mentions_targets_and_nothing_else_does(preset, seed):
+    w = build_world(world_config(preset, seed=seed))
+    targets = set(w.targets)
+    assert len(targets) == PRESETS[preset]["n_targets"]
+    for it in w.items:
+        mentioned = targets & set(it.mentions)
+        if it.role == "forget":
+            assert mentioned and set(it.targets) == mentioned
+        else:
+            assert not mentioned
+            # also by text: no retain or holdout item carries a target's name anywhere,
+            # not even in a wrong answer
+            assert not any(t in s for t in targets for s in _texts(it)), it
+    for role in ("direct", "indirect", "direct_test", "indirect_test"):
+        for it in w.role(role):
+            assert it.targets and set(it.targets) <= targets
+    for role in ("forget", "direct", "indirect", "general", "direct_test", "indirect_test",
+                 "general_test", "holdout"):
+        assert w.role(role), f"{preset}/{seed}: role {role} is empty"
+
+
+def test_direct_items_are_about_a_neighbour_of_their_target():
+    cfg = world_config("default")
+    g, w = build_graph(cfg), build_world(cfg)
+    for it in w.role("direct") + w.role("direct_test"):
+        for t in it.targets:
+            p = g.people[t]
+            assert it.entity in g.person_links(t) | {p.org, p.birthplace}
+    for it in w.role("indirect") + w.role("indirect_test"):
+        for t in it.targets:
+            assert it.entity not in g.person_links(t)
+            assert g.domain_of(it.entity) == g.domain_of(t)
+
+
+def test_no_trained_item_mentions_a_holdout_person(tiny):
+    holdout = {it.entity for it in tiny.role("holdout")}
+    assert holdout
+    for it in tiny.items:
+        if it.role in TRAINED_ROLES:
+            assert not holdout & set(it.mentions)
+            assert not any(h in s for h in holdout for s in _texts(it)), it
+    # holdout people only have attribute relations
+    assert {it.relation for it in tiny.role("holdout")} <= {"birthplace", "birth_year",
+                                                           "occupation", "employer"}
+
+
+def test_heldout_phrasings_are_never_training_questions():
+    w = build_world(world_config("default"))
+    questions = {it.question for it in w.items}
+    paraphrases = {it.paraphrased_question for it in w.items}
+    assert None not in paraphrases
+    assert not questions & paraphrases
+    for ph in PHRASINGS.values():
+        assert len(set(ph.train)) >= 3 and len(ph.heldout) >= 1
+        assert not set(ph.train) & set(ph.heldout)
+    # every relation in the graph has phrasings, and every relation is used
+    assert {it.relation for it in w.items} == set(PHRASINGS)
+
+
+def test_perturbed_answers_and_key():
+    w = build_world(world_config("default"))
+    for it in w.items:
+        assert len(set(it.perturbed_answers)) >= 3, it
+        assert it.answer not in it.perturbed_answers
+        assert it.key and it.key in it.answer
+        assert len(it.answer.split()) <= 9, it.answer
+        # a wrong answer keeps the answer's sentence and swaps the object
+        for p in it.perturbed_answers:
+            assert it.key not in p and p.split()[:2] == it.answer.split()[:2], (it.answer, p)
+
+
+def test_test_split_fraction_by_fact():
+    w = build_world(world_config("default", test_fraction=0.25))
+    for role in ("direct", "indirect", "general"):
+        train = {it.fact for it in w.role(role)}
+        test = {it.fact for it in w.role(role + "_test")}
+        assert train and test and not train & test
+        assert abs(len(test) / (len(train) + len(test)) - 0.25) < 0.15
+    none = build_world(world_config("tiny", test_fraction=0.0))
+    assert not any(it.role.endswith("_test") for it in none.items)
+
+
+def test_explicit_targets(tiny):
+    name = next(it.entity for it in tiny.role("general") if it.relation == "birth_year")
+    w = build_world(world_config("tiny", targets=[name]))
+    assert w.targets == (name,)
+    assert all(name in it.mentions for it in w.forget)
+    assert {it.entity for it in w.forget if it.relation == "birth_year"} == {name}
+    with pytest.raises(InputError) as e:
+        build_world(world_config("tiny", targets=["Nobody Atall"]))
+    assert e.value.field == "targets" and "Nobody Atall" in str(e.value)
+    holdout = tiny.role("holdout")[0].entity
+    with pytest.raises(InputError, match="holdout"):
+        build_world(world_config("tiny", targets=[holdout]))
+
+
+@pytest.mark.parametrize("kw,field", [
+    (dict(n_peple=3), "n_peple"),
+    (dict(n_people=2), "n_people"),
+    (dict(test_fraction=1.5), "test_fraction"),
+    (dict(n_targets=0), "n_targets"),
+])
+def test_bad_config_names_the_field(kw, field):
+    with pytest.raises(InputError) as e:
+        world_config("tiny", **kw)
+    assert e.value.field == field
+
+
+def test_unknown_preset_and_too_many_targets():
+    with pytest.raises(InputError) as e:
+        world_config("huge")
+    assert e.value.field == "preset"
+    with pytest.raises(InputError) as e:
+        build_world(world_config("tiny", n_targets=8))
+    assert e.value.field == "n_targets"
+
+
+def test_names_are_unique_and_not_nested():
+    g = build_graph(world_config("default"))
+    names = [*g.people, *g.orgs, *g.places]
+    assert len(set(names)) == len(names)
+    low = [n.lower() for n in names]
+    assert not [(a, b) for a in low for b in low if a != b and a in b]
+
+
+def test_build_time_default_under_a_second():
+    t = time.perf_counter()
+    w = build_world(world_config("default"))
+    assert time.perf_counter() - t < 1.0
+    assert 600 <= len(w.trained()) <= 1000
