@@ -138,7 +138,7 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
                 total = acc.reduce(parts.total.detach(), "mean")
                 if not torch.isfinite(total):
                     bar.close()
-                    raise TrainingDiverged(step + 1, {k: float(v) for k, v in parts.parts.items()})
+                    raise TrainingDiverged(step + 1, {k: float(v.detach()) for k, v in parts.parts.items()})
                 acc.backward(parts.total)
                 if acc.sync_gradients:
                     if cfg.max_grad_norm:

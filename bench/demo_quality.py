@@ -1,0 +1,77 @@
+"""Demo quality: does the default method meet the issue's targets on the default world?
+
+Targets (issue #2): base exact recall ≥ 95%; unlearned forget accuracy ≤ gold + 5 points;
+direct-neighbour accuracy ≥ 90% of base; general ≥ 95% of base. Runs the demo's default
+configuration and, with --grid, a small grid of candidates (method × lr × steps), printing
+each against the targets. Uses the cached base/gold models of the world (trained on first
+use). Usage: python bench/demo_quality.py [--preset default] [--grid]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+from oblivio import api
+from oblivio.config import load_config, to_dict
+from oblivio.eval.evaluate import evaluate_model
+
+
+def acc(rep, role: str) -> float:
+    return rep.value("accuracy", role)
+
+
+def check(base, gold, unl) -> dict:
+    out = {
+        "forget": acc(unl, "forget"), "gold_forget": acc(gold, "forget"),
+        "direct_ratio": acc(unl, "direct") / acc(base, "direct"),
+        "general_ratio": acc(unl, "general") / acc(base, "general"),
+        "direct_test_ratio": acc(unl, "direct_test") / acc(base, "direct_test"),
+        "general_test_ratio": acc(unl, "general_test") / acc(base, "general_test"),
+        "forget_quality": unl.value("forget_quality"), "utility": unl.value("model_utility"),
+    }
+    out["ok"] = (out["forget"] <= out["gold_forget"] + 0.05 and out["direct_ratio"] >= 0.90
+                 and out["general_ratio"] >= 0.95)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--grid", action="store_true")
+    args = ap.parse_args()
+    cfg = api.demo_config(args.preset)
+    data = api.load_data(None, cfg)
+    wm = api.learn(data, config=cfg, progress=False)
+    ecfg = load_config(overrides={"eval": {"metrics": ["accuracy", "para_accuracy", "answer_prob", "rouge_recall",
+                                                       "truth_ratio", "forget_quality", "model_utility"]}},
+                       base=to_dict(cfg)).eval
+    gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=ecfg, name="gold")
+    base = evaluate_model(wm.base, wm.tokenizer, data, cfg=ecfg, gold=gold, name="base")
+    rec = api.base_recall(base, data)
+    print(f"base recall: train {rec['train']:.3f}, held-out phrasings {rec['heldout']:.3f}")
+    d = cfg.unlearn
+    cands = [(d.method, d.train.lr, d.train.max_steps, d.sampler, d.args)]
+    if args.grid:
+        cands += list(itertools.product(["graddiff", "npo"], [5e-4, 1e-3, 2e-3], [15, 30, 60],
+                                        ["one_to_one_random"], [{}]))
+    print(f"{'method':<10}{'lr':>8}{'steps':>6}  {'forget':>7}{'gold':>7}{'direct%':>8}{'general%':>9}"
+          f"{'d_test%':>8}{'g_test%':>8}{'FQ':>9}{'util':>7}  ok   sec")
+    for method, lr, steps, sampler, margs in cands:
+        from oblivio.models.io import load_model
+        model, tok = load_model(wm.base_dir)
+        c = load_config(overrides={"unlearn": {"method": method, "sampler": sampler, "args": margs,
+                                               "train": {"lr": lr, "max_steps": steps}}}, base=to_dict(cfg))
+        t0 = time.perf_counter()
+        res = api.unlearn(model, data, tokenizer=tok, config=c, evaluate_models=False, progress=False,
+                          log=lambda m: None)
+        unl = evaluate_model(res.model, tok, data, cfg=ecfg, gold=gold, name="unlearned")
+        r = check(base, gold, unl)
+        print(f"{method:<10}{lr:>8.0e}{steps:>6}  {r['forget']:>7.3f}{r['gold_forget']:>7.3f}"
+              f"{r['direct_ratio']:>8.3f}{r['general_ratio']:>9.3f}{r['direct_test_ratio']:>8.3f}"
+              f"{r['general_test_ratio']:>8.3f}{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "
+              f"{'yes' if r['ok'] else 'NO ':<4}{time.perf_counter() - t0:>5.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

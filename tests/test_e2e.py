@@ -1,0 +1,94 @@
+"""End to end: the demo on the tiny world, and real inputs (a saved HF model + user JSONL)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def test_demo_tiny_writes_a_complete_run(tiny_cfg, tiny_world, tmp_path):
+    from oblivio import api
+    from oblivio.config import load_config, to_dict
+    cfg = load_config(overrides={"unlearn": {"train": {"max_steps": 12}}}, base=to_dict(tiny_cfg))
+    res = api.demo(config=cfg, run_dir=tmp_path / "run", progress=False, log=lambda m: None)
+    run = tmp_path / "run"
+    assert (run / "results.json").is_file() and (run / "summary.md").is_file() and (run / "config.yaml").is_file()
+    rec = json.loads((run / "results.json").read_text())
+    assert rec["seed"] == 0 and "torch" in rec["versions"] and rec["timings"]["unlearn"] > 0
+    assert set(rec["models"]) == {"base", "gold", "unlearned"}
+    forget = rec["models"]["unlearned"]["sets"]["forget"]
+    assert len(forget["answer_prob"]["per_item"]) == len(rec["models"]["unlearned"]["item_ids"]["forget"])
+    # the base model learned its world; unlearning lowered forget recall
+    assert res.training["base_recall"]["train"] >= 0.95
+    base_acc = rec["models"]["base"]["sets"]["forget"]["accuracy"]["value"]
+    assert forget["accuracy"]["value"] < base_acc
+    # gold-dependent metrics were computed (the world has a gold model)
+    assert rec["models"]["unlearned"]["model"]["forget_quality"]["value"] is not None
+    # the saved model is a plain HF directory
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    m = AutoModelForCausalLM.from_pretrained(run / "model", local_files_only=True)
+    AutoTokenizer.from_pretrained(run / "model", local_files_only=True)
+    assert (run / "model" / "model.safetensors").is_file() and m.config.model_type == "llama"
+    assert "forget" in res.table and "model_utility" in res.table
+
+
+def test_run_reproduces_from_saved_config(tiny_cfg, tiny_world, tmp_path):
+    from oblivio import api
+    from oblivio.config import load_config
+    r1 = api.unlearn(None, None, config=tiny_cfg, run_dir=tmp_path / "a", progress=False, log=lambda m: None,
+                     evaluate_models=False)
+    cfg2 = load_config(tmp_path / "a" / "config.yaml")
+    r2 = api.unlearn(None, None, config=cfg2, run_dir=tmp_path / "b", progress=False, log=lambda m: None,
+                     evaluate_models=False)
+    assert [h["loss"] for h in r1.training["history"]] == [h["loss"] for h in r2.training["history"]]
+
+
+@pytest.fixture()
+def real_inputs(tmp_path):
+    """A tiny Llama saved with save_pretrained and a JSONL file written by the test."""
+    from oblivio.models.tiny import tiny_llama
+    from oblivio.models.tokenizer import train_tokenizer
+    rows = []
+    for i, (name, job) in enumerate([("Ana", "baker"), ("Bo", "pilot"), ("Cy", "smith"), ("Di", "poet"),
+                                     ("Ed", "nurse"), ("Fa", "judge")]):
+        role = "forget" if i < 2 else ("holdout" if i == 5 else "retain")
+        rows.append({"id": f"r{i}", "question": f"What is {name}'s job?", "answer": f"{name} is a {job}.",
+                     "set": role, "entity": name, "key": job,
+                     "perturbed_answers": [f"{name} is a cook.", f"{name} is a clerk.", f"{name} is a guard."]})
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    tok = train_tokenizer([r["question"] + " " + r["answer"] for r in rows] * 3, vocab_size=300)
+    model = tiny_llama(len(tok), "nano", bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                       pad_token_id=tok.pad_token_id)
+    mdir = tmp_path / "model"
+    model.save_pretrained(mdir)
+    tok.save_pretrained(mdir)
+    return mdir, data
+
+
+def test_unlearn_real_model_and_jsonl_via_cli(real_inputs, tmp_path, capsys):
+    from oblivio.cli import main
+    mdir, data = real_inputs
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as ei:
+        main(["unlearn", "--model", str(mdir), "--data", str(data), "--method", "npo", "--steps", "3",
+              "--out", str(out), "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads((out / "results.json").read_text())
+    unl = rec["models"]["unlearned"]["model"]
+    # no gold model given: said, not silently null
+    assert unl["forget_quality"]["value"] is None and "gold" in unl["forget_quality"]["skipped"]
+    assert unl["privleak"]["value"] is None and "gold" in unl["privleak"]["skipped"]
+    assert unl["mia_loss"]["value"] is not None       # holdout rows exist
+    assert set(rec["models"]) == {"base", "unlearned"}
+
+
+def test_api_unlearn_with_gold_dir(real_inputs, tmp_path):
+    from oblivio import evaluate, unlearn
+    mdir, data = real_inputs
+    res = unlearn(str(mdir), str(data), gold=str(mdir), method="graddiff", run_dir=tmp_path / "r",
+                  progress=False, log=lambda m: None)
+    assert res.reports["unlearned"].value("forget_quality") is not None
+    rep = evaluate(str(mdir), str(data), gold=str(mdir))
+    # a model compared with itself as gold: identical truth ratios → KS p-value 1
+    assert rep.value("forget_quality") == pytest.approx(1.0)
