@@ -62,7 +62,6 @@ class WorldModels:
 def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig,
                  world_spec: dict[str, Any], progress: bool = True, log=print) -> WorldModels:
     """Base and gold tiny models for ``data``, trained once and cached (see module docstring)."""
-    from accelerate import PartialState
 
     from oblivio.models.cache import cache_key, cache_root
     from oblivio.models.io import load_model, save_model
@@ -75,7 +74,8 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
     key = cache_key(spec)
     root = cache_root() / "world-models" / key
     base_dir, gold_dir = root / "base", root / "gold"
-    state = PartialState()
+    from oblivio.engine.dist import state as _state
+    state = _state()
     secs: dict[str, float] = {}
     cached = (root / "done.json").is_file()
     if not cached and state.is_main_process:

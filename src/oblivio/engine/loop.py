@@ -88,6 +88,7 @@ class LoopResult:
     checkpoints: list[str] = field(default_factory=list)
     examples: int = 0
     model: Any = None                  # the trained model, unwrapped from any DDP wrapper
+    processes: int = 1                 # Accelerate processes; each saw its own shard of every epoch
 
 
 def total_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
@@ -104,12 +105,12 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     ``callbacks`` are called after every optimiser step with (step, unwrapped model); a
     callback returning a string stops training with that string as the reason.
     """
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
     from transformers import get_scheduler
 
-    acc = accelerator or Accelerator(mixed_precision=cfg.mixed_precision,
+    from oblivio.engine.dist import accelerator as make_accelerator
+    acc = accelerator or make_accelerator(mixed_precision=cfg.mixed_precision,
                                      gradient_accumulation_steps=cfg.grad_accum)
     set_seed(cfg.seed)
     dl = torch.utils.data.DataLoader(source, batch_size=cfg.batch_size, shuffle=False,
@@ -165,6 +166,7 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
         epoch += 1
     bar.close()
     res.steps, res.seconds = step, time.perf_counter() - t0
+    res.processes = acc.num_processes
     res.stop_reason = stop or "max_steps"
     res.model = acc.unwrap_model(model)
     res.model.eval()
