@@ -39,6 +39,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="default")
     ap.add_argument("--grid", action="store_true")
+    ap.add_argument("--cands", help='JSON list of [method, lr, steps, sampler, args] to try')
     args = ap.parse_args()
     cfg = api.demo_config(args.preset)
     data = api.load_data(None, cfg)
@@ -52,6 +53,9 @@ def main() -> None:
     print(f"base recall: train {rec['train']:.3f}, held-out phrasings {rec['heldout']:.3f}")
     d = cfg.unlearn
     cands = [(d.method, d.train.lr, d.train.max_steps, d.sampler, d.args)]
+    if args.cands:
+        import json
+        cands = [tuple(c) for c in json.loads(args.cands)]
     if args.grid:
         cands += list(itertools.product(["graddiff", "npo"], [5e-4, 1e-3, 2e-3], [15, 30, 60],
                                         ["one_to_one_random"], [{}]))
@@ -67,6 +71,7 @@ def main() -> None:
                           log=lambda m: None)
         unl = evaluate_model(res.model, tok, data, cfg=ecfg, gold=gold, name="unlearned")
         r = check(base, gold, unl)
+        steps = res.training["steps"]
         print(f"{method:<10}{lr:>8.0e}{steps:>6}  {r['forget']:>7.3f}{r['gold_forget']:>7.3f}"
               f"{r['direct_ratio']:>8.3f}{r['general_ratio']:>9.3f}{r['direct_test_ratio']:>8.3f}"
               f"{r['general_test_ratio']:>8.3f}{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "

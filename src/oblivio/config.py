@@ -49,6 +49,27 @@ class UnlearnConfig:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=5, batch_size=8))
 
 
+@dataclass
+class ControlConfig:
+    """Checkpoint evaluation / early stopping / selection during unlearning (engine/checkpoint_eval.py).
+
+    Off unless ``eval_every`` > 0. Every ``eval_every`` steps: a fast evaluation on
+    ``eval_items`` items per role (cheap metrics only). Stops when utility < ``stop_utility_tau``
+    × original (if set) or when forget ``forget_metric`` ≤ the gold model's + ``gold_margin``
+    (``stop_at_gold``). ``select``: ``last_above_tau`` (the last checkpoint with utility ≥
+    ``select_tau`` × original; its weights are restored) or ``final``.
+    """
+    eval_every: int = 0
+    eval_items: int = 16
+    stop_utility_tau: float | None = None
+    stop_at_gold: bool = False
+    gold_margin: float = 0.0
+    select: str = "last_above_tau"
+    select_tau: float | None = None          # None: stop_utility_tau, else 0.9
+    utility_metric: str = "model_utility"
+    forget_metric: str = "accuracy"
+
+
 def default_learn() -> TrainConfig:
     return TrainConfig(lr=3e-3, epochs=40, batch_size=32, warmup=0.05, schedule="cosine",
                        max_grad_norm=1.0)
@@ -64,6 +85,7 @@ class Config:
     learn: TrainConfig = field(default_factory=default_learn)
     unlearn: UnlearnConfig = field(default_factory=UnlearnConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
 
 
 def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
@@ -222,6 +244,18 @@ def validate(cfg: Config, file: str | None = None) -> None:
         if tc.mixed_precision not in ("no", "bf16", "fp16"):
             raise InputError(f"unknown mixed precision {tc.mixed_precision!r}", file=file,
                              field=f"{key}.mixed_precision")
+    ctl = cfg.control
+    if ctl.eval_every < 0:
+        raise InputError("must be ≥ 0 (0 = no checkpoint evaluation)", file=file, field="control.eval_every")
+    if ctl.eval_items < 1:
+        raise InputError("must be ≥ 1", file=file, field="control.eval_items")
+    if ctl.select not in ("last_above_tau", "final"):
+        raise InputError(f"unknown selection rule {ctl.select!r} (known: last_above_tau, final)", file=file,
+                         field="control.select")
+    for key in ("stop_utility_tau", "select_tau"):
+        v = getattr(ctl, key)
+        if v is not None and not 0 < v <= 1:
+            raise InputError(f"must be in (0, 1], got {v}", file=file, field=f"control.{key}")
     if cfg.eval.metrics is not None:
         import oblivio.metrics  # noqa: F401
         from oblivio.metrics.base import METRICS

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from oblivio.data.collate import Encoded, collate
+from oblivio.data.collate import IGNORE, Encoded
 from oblivio.errors import TrainingDiverged
 from oblivio.methods.base import StepContext
 
@@ -63,18 +63,46 @@ class PairSource(torch.utils.data.Dataset):
         return self.pairs[i]
 
 
+class _Rows:
+    """Encoded items kept as token rows and batched with one tensor per field.
+
+    Gives exactly ``data.collate.collate``'s right-padded batch (answer-only labels), plus
+    ``index``. ``collate`` builds a tensor per row; on a small model that per-row work was
+    most of the loop's own per-step cost (bench/loop_overhead.py).
+    """
+
+    def __init__(self, encs: Sequence[Encoded]) -> None:
+        self.seqs = [list(e.prompt) + list(e.answer) for e in encs]
+        self.starts = [len(e.prompt) for e in encs]
+
+    def batch(self, idx: list[int], pad_id: int) -> dict[str, torch.Tensor]:
+        seqs = [self.seqs[i] for i in idx]
+        width = max(len(s) for s in seqs)
+        ids, mask, labels = [], [], []
+        for i, s in zip(idx, seqs):
+            fill = width - len(s)
+            st = self.starts[i]
+            ids.append(s + [pad_id] * fill)
+            mask.append([1] * len(s) + [0] * fill)
+            labels.append([IGNORE] * st + s[st:] + [IGNORE] * fill)
+        return {"input_ids": torch.tensor(ids, dtype=torch.long),
+                "attention_mask": torch.tensor(mask, dtype=torch.long),
+                "labels": torch.tensor(labels, dtype=torch.long),
+                "index": torch.tensor(idx, dtype=torch.long)}
+
+
 def make_collate(forget: Sequence[Encoded], retain: Sequence[Encoded], pad_id: int,
                  *, use_forget: bool, use_retain: bool):
+    f_rows, r_rows = _Rows(forget if use_forget else []), _Rows(retain if use_retain else [])
+
     def fn(pairs: list[tuple[int, int]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         fi = [f for f, _ in pairs if f >= 0]
         ri = [r for _, r in pairs if r >= 0]
         if use_forget and fi:
-            out["forget"] = collate([forget[i] for i in fi], pad_id)
-            out["forget"]["index"] = torch.tensor(fi)
+            out["forget"] = f_rows.batch(fi, pad_id)
         if use_retain and ri:
-            out["retain"] = collate([retain[i] for i in ri], pad_id)
-            out["retain"]["index"] = torch.tensor(ri)
+            out["retain"] = r_rows.batch(ri, pad_id)
         return out
     return fn
 
@@ -107,7 +135,6 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     """
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
-    from transformers import get_scheduler
 
     from oblivio.engine.dist import accelerator as make_accelerator
     acc = accelerator or make_accelerator(mixed_precision=cfg.mixed_precision,
@@ -120,8 +147,9 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     model, opt, dl = acc.prepare(model, opt, dl)
     n_steps = total_steps(cfg, len(dl))
     warm = int(cfg.warmup * n_steps) if cfg.warmup < 1 else int(cfg.warmup)
+    step_opt = _direct_optimizer(acc, opt)
     # the scheduler is not handed to Accelerate: it would step it once per process
-    sched = get_scheduler(cfg.schedule, opt, num_warmup_steps=warm, num_training_steps=n_steps)
+    sched = lr_schedule(step_opt, cfg.schedule, warm, n_steps)
     if reference is not None:
         reference.bind(model)
     model.train()
@@ -129,6 +157,8 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     res = LoopResult(steps=0, seconds=0.0)
     bar = tqdm(total=n_steps, desc=desc, disable=not (cfg.progress and acc.is_main_process),
                dynamic_ncols=True, leave=False)
+    plain = acc.unwrap_model(model) if callbacks else None
+    multi = acc.num_processes > 1
     t0 = time.perf_counter()
     epoch, step, stop = 0, 0, None
     while step < n_steps and stop is None:
@@ -136,31 +166,37 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
         for batch in dl:
             with acc.accumulate(model):
                 parts = method.loss(ctx, batch)
-                total = acc.reduce(parts.total.detach(), "mean")
-                if not torch.isfinite(total):
+                # the total and its parts leave the device together, once per micro-step (one
+                # sync, not one per value), averaged over processes only when there are several
+                vals = torch.stack([v.detach().float().reshape(())
+                                    for v in (parts.total, *parts.parts.values())])
+                if multi:
+                    vals = acc.reduce(vals, "mean")
+                vals = vals.tolist()
+                if not math.isfinite(vals[0]):
                     bar.close()
-                    raise TrainingDiverged(step + 1, {k: float(v.detach()) for k, v in parts.parts.items()})
+                    raise TrainingDiverged(step + 1, dict(zip(parts.parts, vals[1:])))
                 acc.backward(parts.total)
                 if acc.sync_gradients:
                     if cfg.max_grad_norm:
                         acc.clip_grad_norm_(params, cfg.max_grad_norm)
-                    opt.step()
+                    step_opt.step()
                     sched.step()
-                    opt.zero_grad(set_to_none=True)
+                    step_opt.zero_grad(set_to_none=True)
             res.examples += len(batch.get("forget", batch.get("retain", {})).get("input_ids", []))
             if not acc.sync_gradients:
                 continue
             step += 1
             ctx.step = step
-            log = {"step": step, "loss": float(total), "lr": sched.get_last_lr()[0]}
-            log.update({k: float(v.detach()) for k, v in parts.parts.items()})
+            log = {"step": step, "loss": vals[0], "lr": sched.get_last_lr()[0]}
+            log.update(zip(parts.parts, vals[1:]))
             res.history.append(log)
             bar.set_postfix({k: f"{v:.3g}" for k, v in log.items() if k not in ("step", "lr")}, refresh=False)
             bar.update(1)
             if run_dir and cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < n_steps:
                 res.checkpoints.append(_checkpoint(acc, model, Path(run_dir), step))
             for cb in callbacks:
-                stop = cb(step, acc.unwrap_model(model)) or stop
+                stop = cb(step, plain) or stop
             if stop is not None or step >= n_steps:
                 break
         epoch += 1
@@ -171,6 +207,47 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     res.model = acc.unwrap_model(model)
     res.model.eval()
     return res
+
+
+def lr_schedule(opt, name: str, warmup: int, n_steps: int):
+    """A ``LambdaLR`` with the formulas of ``transformers.get_scheduler`` (linear, cosine with
+    half a cycle, constant, constant_with_warmup); built here because importing
+    ``transformers.optimization`` pulls in the Trainer's utilities (about a second)."""
+    def warm(s: int) -> float | None:
+        return float(s) / float(max(1, warmup)) if s < warmup else None
+
+    def linear(s: int) -> float:
+        w = warm(s)
+        return w if w is not None else max(0.0, float(n_steps - s) / float(max(1, n_steps - warmup)))
+
+    def cosine(s: int) -> float:
+        w = warm(s)
+        if w is not None:
+            return w
+        progress = float(s - warmup) / float(max(1, n_steps - warmup))
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * 0.5 * 2.0 * progress)))
+
+    fns = {"linear": linear, "cosine": cosine, "constant": lambda s: 1.0,
+           "constant_with_warmup": lambda s: w if (w := warm(s)) is not None else 1.0}
+    if name not in fns:
+        raise ValueError(f"unknown schedule {name!r} (known: {', '.join(fns)})")
+    return torch.optim.lr_scheduler.LambdaLR(opt, fns[name])
+
+
+def _direct_optimizer(acc, opt):
+    """The optimizer to step: the wrapped one when Accelerate's wrapper adds nothing.
+
+    ``AcceleratedOptimizer.step`` looks for optional packages (``importlib`` lookups) and
+    ``zero_grad`` inspects a signature on every call: a measurable share of a small model's
+    step. Without a gradient scaler, and outside DeepSpeed/Megatron (their own wrapper
+    classes) and XLA, the wrapper's step and zero_grad are exactly the inner optimizer's.
+    """
+    from accelerate.optimizer import AcceleratedOptimizer
+    from accelerate.utils import DistributedType
+    if (type(opt) is AcceleratedOptimizer and getattr(opt, "scaler", None) is None
+            and acc.distributed_type != DistributedType.XLA):
+        return opt.optimizer
+    return opt
 
 
 def _checkpoint(acc, model, run_dir: Path, step: int) -> str:

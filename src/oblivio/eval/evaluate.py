@@ -25,9 +25,10 @@ from oblivio.models.format import PromptFormat, encode_prompt
 class EvalConfig:
     batch_size: int = 64
     max_new_tokens: int = 32
-    metrics: list[str] | None = None      # None = every registered metric
+    metrics: list[str] | None = None      # None = every registered metric that is not ``expensive``
     max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
     seed: int = 0
+    extraction: bool = False               # also the expensive PS series / extraction strength
 
 
 @dataclass
@@ -57,10 +58,16 @@ class EvalReport:
 
 def _metric_names(cfg: EvalConfig) -> list[str]:
     import oblivio.metrics  # noqa: F401  (registration)
-    names = cfg.metrics or METRICS.names()
+    if cfg.metrics:
+        names = list(cfg.metrics)
+    else:   # the default list stays cheap: metrics flagged ``expensive`` only when asked for
+        names = [n for n, m in METRICS.items() if not m.expensive]
+    if cfg.extraction:
+        from oblivio.metrics.extraction import EXTRACTION_METRICS
+        names += [n for n in EXTRACTION_METRICS if n not in names]
     for n in names:
         METRICS.get(n, field="eval.metrics")
-    return list(names)
+    return names
 
 
 def select_items(data: UnlearningData, cfg: EvalConfig) -> dict[str, list[QAItem]]:
@@ -135,6 +142,20 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
             for s, c in zip(stats, cos):
                 s.gen_embedding_cos = float(c)
             computed.add("embed")
+    if "extraction" in needs:
+        # PS series and extraction strength (eval/extraction.py): exact variants decided from
+        # teacher forcing (the shared pass), PS-similar by binary search over prefix lengths,
+        # every search round one batched greedy call for all items
+        from oblivio.eval.extraction import extraction_stats
+        from oblivio.metrics.extraction import VARIANT_OF
+        variants = [v for m, v in VARIANT_OF.items() if m in (cfg.metrics or ()) or not cfg.metrics or cfg.extraction]
+        ex = extraction_stats(model, tokenizer, [it for _, it, _ in flat], fmt=fmt, batch_size=cfg.batch_size,
+                              variants=variants,
+                              token_correct=[s.token_correct for s in stats] if "tf" in computed else None)
+        for s, d in zip(stats, ex):
+            for k, v in d.items():
+                setattr(s, k, v)
+        computed.add("extraction")
     if any(it.key for _, it, _ in flat):
         computed.add("key")
     if "holdout" in by_role:

@@ -27,7 +27,9 @@ from oblivio.registry import Registry
 Direction = Literal["higher", "lower", "closer_to_gold", "info"]
 # Inputs the evaluator can provide. A metric lists what it needs; the evaluator computes
 # the union of needs of the selected metrics, and nothing more.
-NEEDS = ("tf", "gen", "para_gen", "perturbed", "key", "holdout", "gold", "embed")
+# "extraction": the prefix-extraction searches of eval/extraction.py (PS series, ES) — extra
+# generation rounds, so the metrics that need it are ``expensive`` (off unless asked for).
+NEEDS = ("tf", "gen", "para_gen", "perturbed", "key", "holdout", "gold", "embed", "extraction")
 
 
 @dataclass
@@ -43,6 +45,10 @@ class ItemStats:
     true_mean_logprob: float | None = None       # mean token logprob of paraphrased answer (else answer) ("perturbed")
     perturbed_mean_logprobs: list[float] = field(default_factory=list)  # one per perturbed answer ("perturbed")
     gen_embedding_cos: float | None = None       # cosine(emb(generation), emb(answer)) ("embed")
+    ps_exact_s: float | None = None              # PS-exact s = k/n, share of answer words given ("extraction")
+    ps_similar_s: float | None = None            # PS-similar s ("extraction")
+    ps_perturb_s: float | None = None            # PS-perturb s, paraphrased question ("extraction")
+    es: float | None = None                      # extraction strength 1 − (m − l)/(r − l) ("extraction")
 
     @property
     def n_tokens(self) -> int:
@@ -102,6 +108,7 @@ class Metric:
     on_retain: Direction                          # what is good on retain / test sets
     description: str
     source: str = ""                              # paper the metric comes from
+    expensive: bool = False                       # extra model passes: not in the default metric list
 
     def direction(self, role: str) -> Direction:
         return self.on_forget if role == "forget" else self.on_retain
@@ -112,13 +119,15 @@ METRICS: Registry[Metric] = Registry("metric")
 
 def register_metric(name: str, *, scope: Literal["set", "model"] = "set", needs: tuple[str, ...] = ("tf",),
                     on_forget: Direction, on_retain: Direction, description: str,
-                    source: str = "") -> Callable[[Callable[..., MetricResult]], Callable[..., MetricResult]]:
+                    source: str = "", expensive: bool = False,
+                    ) -> Callable[[Callable[..., MetricResult]], Callable[..., MetricResult]]:
     """Register ``fn`` as metric ``name`` with its metadata (see module docstring)."""
     unknown = set(needs) - set(NEEDS)
     if unknown:
         raise ValueError(f"metric {name}: unknown needs {unknown}")
 
     def deco(fn: Callable[..., MetricResult]) -> Callable[..., MetricResult]:
-        METRICS.add(name, Metric(name, fn, scope, tuple(needs), on_forget, on_retain, description, source))
+        METRICS.add(name, Metric(name, fn, scope, tuple(needs), on_forget, on_retain, description, source,
+                                  expensive))
         return fn
     return deco

@@ -1,0 +1,189 @@
+"""Checkpoint evaluation during unlearning: curves, early stopping, best-checkpoint selection.
+
+Wang et al. 2024/2025 (arXiv 2406.09179; SPEC §1 S1) control excessive unlearning by
+evaluating checkpoints and selecting one by a rule. :class:`CheckpointEval` is a callback
+for ``engine.loop.train(callbacks=...)``:
+
+* every ``every`` optimiser steps it runs a *fast* evaluation — a fixed subset of
+  ``items`` items per role (``EvalConfig.max_items_per_role``, same items every time) of the
+  forget set and the retain sets unlearning sees (``roles``; no test or holdout sets) and
+  only cheap metrics: the utility metric (default ``model_utility``) and the forget metric
+  (default ``accuracy``) — and records a curve row (step → per-role metric values);
+* early-stopping rules (each optional): stop when utility < ``stop_utility_tau`` × the
+  original model's utility on the same subset; stop when the forget metric reaches the gold
+  model's level (forget metric ≤ gold's + ``gold_margin``; needs a gold model);
+* selection rule ``"last_above_tau"`` (ours, SPEC): the last evaluated checkpoint whose
+  utility ≥ ``select_tau`` × original — step 0 (the original model) counts, so if every
+  checkpoint falls below, the selection is honest and says so. The selected weights are
+  kept in memory (only the *trainable* tensors: the LoRA adapter, or the whole model for
+  full fine-tuning) and restored by :meth:`restore`. ``"final"``: record only, keep the
+  last weights;
+* it measures its own wall time; ``eval_share`` = its seconds / the run's wall seconds.
+
+Use: ``cb.baseline(model)`` before training (evaluates the original on the subset, and the
+gold model if given), pass ``cb`` in ``callbacks``, then ``cb.finish(model, steps)`` (also
+evaluates the final weights if the last step was not a checkpoint) and ``cb.restore(model)``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from oblivio.data.schema import UnlearningData
+from oblivio.eval.evaluate import EvalConfig, EvalReport
+
+SELECT_RULES = ("last_above_tau", "final")
+
+
+def _value(rep: EvalReport, metric: str, role: str | None = None) -> float | None:
+    if "/" in metric:
+        role, metric = metric.split("/", 1)
+    return rep.value(metric, role)
+
+
+@dataclass
+class CheckpointEval:
+    tokenizer: Any
+    data: UnlearningData
+    every: int
+    items: int = 16
+    stop_utility_tau: float | None = None
+    stop_at_gold: bool = False
+    gold_margin: float = 0.0
+    select: str = "last_above_tau"
+    select_tau: float | None = None           # default: stop_utility_tau, else 0.9
+    utility_metric: str = "model_utility"
+    forget_metric: str = "accuracy"
+    eval_cfg: EvalConfig | None = None        # batch size / max_new_tokens; metrics are set here
+    keep_state: bool = True
+    roles: tuple[str, ...] | None = None      # evaluated roles; None: forget + the retain roles unlearning sees
+    lora: bool = False                        # the run trains a LoRA adapter (step 0 = adapter zeroed)
+    log: Any = None
+
+    curves: list[dict[str, Any]] = field(default_factory=list)
+    original_utility: float | None = None
+    gold_forget: float | None = None
+    selected_step: int | None = None
+    stop_reason: str | None = None
+    seconds: float = 0.0
+    _best_state: dict[str, Any] | None = field(default=None, repr=False)
+    _last_step: int = -1
+
+    def __post_init__(self) -> None:
+        if self.every < 1:
+            raise ValueError("every must be ≥ 1")
+        if self.select not in SELECT_RULES:
+            raise ValueError(f"select must be one of {SELECT_RULES}, got {self.select!r}")
+        if self.select_tau is None:
+            self.select_tau = self.stop_utility_tau if self.stop_utility_tau is not None else 0.9
+        base = self.eval_cfg or EvalConfig()
+        names = [self.utility_metric.split("/", 1)[-1], self.forget_metric.split("/", 1)[-1]]
+        self._cfg = EvalConfig(batch_size=base.batch_size, max_new_tokens=base.max_new_tokens,
+                               metrics=list(dict.fromkeys(names)), max_items_per_role=self.items,
+                               seed=base.seed)
+        if self.data is not None:   # the fixed subset's roles (tests and holdout cost time, add nothing here)
+            keep = set(self.roles) if self.roles else {"forget", *self.data.retain_roles()}
+            self.data = UnlearningData([it for it in self.data.items if it.role in keep], name=self.data.name,
+                                       targets=self.data.targets, neighbour_roles=self.data.neighbour_roles)
+
+    # --- evaluation --------------------------------------------------------------------
+    def _evaluate(self, model, name: str, tokenizer=None) -> EvalReport:
+        from oblivio.eval.evaluate import evaluate_model
+        t0 = time.perf_counter()
+        rep = evaluate_model(model, tokenizer or self.tokenizer, self.data, cfg=self._cfg, name=name)
+        self.seconds += time.perf_counter() - t0
+        return rep
+
+    def baseline(self, model, gold_model=None, gold_tokenizer=None) -> None:
+        """Evaluate the original (step 0) and, for ``stop_at_gold``, the gold model."""
+        rep = self._evaluate(model, "step-0")
+        self.original_utility = _value(rep, self.utility_metric)
+        self._record(0, rep, model)
+        if gold_model is not None:
+            g = self._evaluate(gold_model, "gold", gold_tokenizer)
+            self.gold_forget = _value(g, self.forget_metric, "forget")
+
+    def _utility_ok(self, u: float | None, tau: float | None) -> bool:
+        if tau is None or u is None or self.original_utility is None:
+            return True
+        return u >= tau * self.original_utility
+
+    def _record(self, step: int, rep: EvalReport, model) -> dict[str, Any]:
+        u = _value(rep, self.utility_metric)
+        f = _value(rep, self.forget_metric, "forget")
+        row: dict[str, Any] = {"step": step, "utility": u, "forget_" + self.forget_metric.split("/")[-1]: f,
+                               "per_role": {role: {m: r.value for m, r in ms.items()}
+                                            for role, ms in rep.sets.items()}}
+        self.curves.append(row)
+        self._last_step = step
+        if self.select == "last_above_tau" and self._utility_ok(u, self.select_tau):
+            self.selected_step = step
+            if self.keep_state:
+                t0 = time.perf_counter()
+                if step == 0 and self.lora:
+                    self._best_state = {}           # the original = the adapter's delta set to zero
+                else:   # step 0 of full fine-tuning: every weight; later: the trained ones
+                    self._best_state = {n: p.detach().to("cpu", copy=True)
+                                        for n, p in model.named_parameters() if p.requires_grad or step == 0}
+                self.seconds += time.perf_counter() - t0
+        return row
+
+    def __call__(self, step: int, model) -> str | None:
+        if step % self.every:
+            return None
+        rep = self._evaluate(model, f"step-{step}")
+        row = self._record(step, rep, model)
+        u, f = row["utility"], row["forget_" + self.forget_metric.split("/")[-1]]
+        if self.log:
+            self.log(f"checkpoint step {step}: utility {u if u is None else round(u, 4)}, forget "
+                     f"{self.forget_metric} {f if f is None else round(f, 4)}")
+        if self.stop_utility_tau is not None and not self._utility_ok(u, self.stop_utility_tau):
+            self.stop_reason = (f"early stop: utility {u:.4f} < {self.stop_utility_tau:g} × original "
+                                f"{self.original_utility:.4f} at step {step}")
+            return self.stop_reason
+        if self.stop_at_gold and self.gold_forget is not None and f is not None \
+                and f <= self.gold_forget + self.gold_margin:
+            self.stop_reason = (f"early stop: forget {self.forget_metric} {f:.4f} ≤ gold's "
+                                f"{self.gold_forget:.4f} + {self.gold_margin:g} at step {step}")
+            return self.stop_reason
+        return None
+
+    def finish(self, model, steps: int) -> int | None:
+        """Evaluate the final weights unless step ``steps`` was just evaluated; return the selection."""
+        if steps != self._last_step:
+            self._record(steps, self._evaluate(model, f"step-{steps}"), model)
+        if self.select == "final":
+            self.selected_step = steps
+        return self.selected_step
+
+    def restore(self, model) -> bool:
+        """Load the selected checkpoint's weights into ``model`` if they are not the last ones."""
+        if self.select != "last_above_tau" or self.selected_step is None or self._best_state is None \
+                or self.selected_step == self._last_step:
+            return False
+        import torch
+        params = dict(model.named_parameters())
+        with torch.no_grad():
+            if not self._best_state:                # LoRA, step 0: zero every adapter delta
+                from oblivio.engine.mixing import mix_lora
+                mix_lora(model, 1.0, inplace=True)
+                return True
+            missing = [n for n in self._best_state if n not in params]
+            if missing:
+                raise RuntimeError(f"cannot restore checkpoint of step {self.selected_step}: "
+                                   f"parameters {missing[:3]} not in the model")
+            for n, v in self._best_state.items():
+                params[n].copy_(v.to(params[n].device))
+        return True
+
+    def summary(self, run_seconds: float | None = None) -> dict[str, Any]:
+        share = None if not run_seconds else self.seconds / run_seconds
+        return {"curves": self.curves, "selected_step": self.selected_step,
+                "eval_share": share, "eval_seconds": round(self.seconds, 3),
+                "control": {"every": self.every, "items_per_role": self.items,
+                            "stop_utility_tau": self.stop_utility_tau, "stop_at_gold": self.stop_at_gold,
+                            "gold_margin": self.gold_margin, "select": self.select,
+                            "select_tau": self.select_tau, "utility_metric": self.utility_metric,
+                            "forget_metric": self.forget_metric, "original_utility": self.original_utility,
+                            "gold_forget": self.gold_forget, "stop_reason": self.stop_reason}}

@@ -1,0 +1,547 @@
+"""Compare unlearning methods × retain samplers on equal terms: same data, seed and budget.
+
+Bushipaka, Passaro, Cucinotta 2025, "Standard vs. Modular Sampling: Best Practices for
+Reliable LLM Unlearning" (arXiv 2509.05316), SPEC §1 S0: every (method, sampler) cell
+unlearns a *fresh* copy of the same reference model (unlearning is in place, so the
+reference is re-loaded for every cell), is evaluated by the shared-pass evaluator, and is
+summarised by S0's forget efficacy 1 − mean(P̄, R, C) on the forget set and S0's utility
+HM(P̄, R, C) on every retain role, reported separately per role (direct / indirect /
+general / retain, train and held-out test portions).
+
+Budget. The paper compares regimes at equal *epochs* (``budget="epochs"``, the default):
+the samplers' epochs differ in length (1:1 = |D_f| pairs, cyclic = max(|D_f|, |D_r|) …),
+so the number of optimiser steps differs and is recorded per cell. ``budget="steps"``
+gives every cell the same number of steps instead.
+
+Calibration (optional, ``calibrate=τ``): each unlearned model is mixed with the reference,
+θ = α·θ_ref + (1−α)·θ_unlearned, with the smallest α whose utility is ≥ τ × the
+reference's (Wang et al. 2024, arXiv 2406.09179, SPEC §1 S1), via
+:func:`oblivio.engine.calibrate.calibrate`; methods are then compared on forgetting at
+equal utility.
+
+Outputs in ``run_dir``: ``compare.json`` (every cell, every role, the budget, steps taken),
+``compare.md`` (the table), ``compare.png`` (forget efficacy vs test utility, one panel
+per test role) and, when calibrated, ``compare_calibrated.png``.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from oblivio.data.schema import TEST_ROLES, UnlearningData, summarize
+from oblivio.errors import InputError
+
+Log = Callable[[str], None]
+
+# SPEC §1 S0's order; other registered samplers follow, sorted
+SAMPLER_ORDER = ("one_to_one_sequential", "one_to_one_random", "cyclic", "direct_only",
+                 "indirect_only", "balanced", "melu")
+SHORT = {"one_to_one_sequential": "1:1 seq", "one_to_one_random": "1:1 rand", "cyclic": "cyclic",
+         "direct_only": "direct", "indirect_only": "indirect", "balanced": "balanced", "melu": "MELU"}
+#: the metrics a comparison needs (``eval.metrics`` unset = these; set = the user's choice)
+COMPARE_METRICS = ("mean_token_prob", "rouge_recall", "embed_cosine", "s0_forget_efficacy", "s0_utility",
+                   "accuracy", "answer_prob", "truth_ratio", "qa_perplexity", "distinct_2",
+                   "model_utility", "forget_quality", "privleak")
+
+
+@dataclass
+class Cell:
+    """One (method, sampler) run: steps actually taken and the summary values."""
+
+    method: str
+    sampler: str
+    steps: int
+    pairs_per_epoch: int
+    steps_per_epoch: int
+    seconds: dict[str, float]
+    stop_reason: str
+    values: dict[str, Any]
+    report: Any = field(default=None, repr=False)      # EvalReport
+    calibration: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method}/{SHORT.get(self.sampler, self.sampler)}"
+
+    def to_json(self) -> dict[str, Any]:
+        d = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("report",)}
+        if self.report is not None:
+            d["report"] = self.report.to_json(per_item=False)
+        return d
+
+
+@dataclass
+class CompareResult:
+    cells: list[Cell]
+    reference: dict[str, dict[str, Any]]       # "base" (and "gold") summary values
+    budget: dict[str, Any]
+    table: str
+    calibrated_table: str = ""
+    run_dir: Path | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def cell(self, method: str, sampler: str) -> Cell:
+        for c in self.cells:
+            if c.method == method and c.sampler == sampler:
+                return c
+        raise KeyError((method, sampler))
+
+
+# --- names ---------------------------------------------------------------------------------
+
+def _names(x: str | Sequence[str], kind: str) -> list[str]:
+    import oblivio.methods  # noqa: F401
+    from oblivio.data.samplers import SAMPLERS
+    from oblivio.methods.base import METHODS
+    reg = SAMPLERS if kind == "sampler" else METHODS
+    items = [s.strip() for s in x.split(",")] if isinstance(x, str) else [str(s).strip() for s in x]
+    items = [s for s in items if s]
+    if items == ["all"]:
+        known = reg.names()
+        items = [s for s in SAMPLER_ORDER if s in known] if kind == "sampler" else []
+        items += [s for s in known if s not in items]
+    if not items:
+        raise InputError(f"no {kind} given", field=f"{kind}s")
+    for s in items:
+        reg.get(s, field=f"{kind}s")
+    if len(set(items)) != len(items):
+        raise InputError(f"a {kind} is listed twice: {', '.join(items)}", field=f"{kind}s")
+    return items
+
+
+# --- summaries -----------------------------------------------------------------------------
+
+def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
+    """The values a comparison reports: forget efficacy and forget accuracy on the forget set,
+    S0 utility per retain role (train and test portions), model utility, forget quality."""
+    v: dict[str, Any] = {}
+    fe = report.sets.get("forget", {}).get("s0_forget_efficacy")
+    v["forget_efficacy"] = None if fe is None else fe.value
+    v["forget_components"] = None if fe is None else fe.extra.get("components")
+    v["forget_accuracy"] = report.value("accuracy", "forget")
+    v["forget_answer_prob"] = report.value("answer_prob", "forget")
+    roles = [r for r in data.present_roles() if r not in ("forget", "holdout")]
+    v["utility"] = {r: report.value("s0_utility", r) for r in roles}
+    v["utility_components"] = {r: (report.sets.get(r, {}).get("s0_utility").extra.get("components")
+                                   if report.sets.get(r, {}).get("s0_utility") is not None else None)
+                               for r in roles}
+    v["accuracy"] = {r: report.value("accuracy", r) for r in roles}
+    for m in ("qa_perplexity", "distinct_2"):
+        v[m] = {r: report.value(m, r) for r in ["forget", *roles]}
+    tests = [r for r in roles if r in TEST_ROLES]
+    tv = [v["utility"][r] for r in tests if v["utility"][r] is not None]
+    v["test_utility_mean"] = sum(tv) / len(tv) if tv else None
+    for m in ("model_utility", "forget_quality", "privleak"):
+        v[m] = report.value(m)
+    notes = {r.extra.get("note") for ms in report.sets.values() for r in ms.values() if r.extra.get("note")}
+    v["notes"] = sorted(n for n in notes if n)
+    return v
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if x != 0 and abs(x) < 1e-3:
+        return f"{x:.1e}"
+    return f"{x:.{digits}f}"
+
+
+def held_out_roles(data: UnlearningData) -> list[str]:
+    return [r for r in data.present_roles() if r in TEST_ROLES]
+
+
+def markdown_table(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles: Sequence[str]) -> str:
+    head = (["method", "sampler", "steps", "forget efficacy ↑"] + [f"utility {r} ↑" for r in roles]
+            + ["model utility ↑", "forget acc ↓", "forget quality ↑"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+
+    def row(method: str, sampler: str, steps: str, v: dict[str, Any]) -> str:
+        cols = [method, sampler, steps, _fmt(v.get("forget_efficacy"))]
+        cols += [_fmt(v.get("utility", {}).get(r)) for r in roles]
+        cols += [_fmt(v.get("model_utility")), _fmt(v.get("forget_accuracy")), _fmt(v.get("forget_quality"))]
+        return "| " + " | ".join(cols) + " |"
+    for name, v in reference.items():
+        lines.append(row(f"({name})", "–", "0", v))
+    for c in cells:
+        lines.append(row(c.method, c.sampler, str(c.steps), c.values))
+    return "\n".join(lines)
+
+
+def calibrated_markdown(cells: Sequence[Cell], roles: Sequence[str], tau: float) -> str:
+    head = (["method", "sampler", "α", f"utility (≥ {tau:g}×ref)", "forget efficacy ↑"]
+            + [f"utility {r} ↑" for r in roles] + ["forget acc ↓", "forget quality ↑"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for c in cells:
+        cal = c.calibration or {}
+        v = cal.get("values", {})
+        cols = [c.method, c.sampler, _fmt(cal.get("alpha")), _fmt(cal.get("utility")),
+                _fmt(v.get("forget_efficacy"))] + [_fmt(v.get("utility", {}).get(r)) for r in roles]
+        cols += [_fmt(v.get("forget_accuracy")), _fmt(v.get("forget_quality"))]
+        lines.append("| " + " | ".join(cols) + " |")
+    return "\n".join(lines)
+
+
+# --- plots ---------------------------------------------------------------------------------
+
+def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles: Sequence[str],
+              path: Path, title: str = "") -> Path:
+    """Forget efficacy (x) vs S0 test utility (y), one panel per test role."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    roles = list(roles) or ["(no test role)"]
+    fig, axes = plt.subplots(1, len(roles), figsize=(4.6 * len(roles), 4.2), squeeze=False)
+    methods = list(dict.fromkeys(c.method for c in cells))
+    samplers = list(dict.fromkeys(c.sampler for c in cells))
+    markers = "osD^vP*X"
+    cmap = plt.get_cmap("tab10")
+    for ax, role in zip(axes[0], roles):
+        for c in cells:
+            x, y = c.values.get("forget_efficacy"), c.values.get("utility", {}).get(role)
+            if x is None or y is None:
+                continue
+            ax.scatter(x, y, marker=markers[methods.index(c.method) % len(markers)],
+                       color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3)
+            ax.annotate(c.label, (x, y), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+        for k, (name, v) in enumerate(reference.items()):
+            x, y = v.get("forget_efficacy"), v.get("utility", {}).get(role)
+            if x is not None and y is not None:
+                ax.scatter(x, y, marker="*" if name == "base" else "X", color="black" if name == "base" else "grey",
+                           s=110, zorder=4)
+                ax.annotate(name, (x, y), fontsize=7, xytext=(3, -9), textcoords="offset points")
+        ax.set_xlabel("forget efficacy 1 − mean(P̄, R, C) ↑")
+        ax.set_ylabel(f"S0 utility on {role} ↑")
+        ax.set_title(role)
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], marker=markers[i % len(markers)], ls="", color="k", label=m)
+               for i, m in enumerate(methods)]
+    handles += [plt.Line2D([], [], marker="o", ls="", color=cmap(i % 10), label=s) for i, s in enumerate(samplers)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 9), fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95 if title else 1))
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+_SWEEP_X = ("s0_forget_efficacy", "forget_efficacy")
+
+
+def plot_calibration(cells: Sequence[Cell], path: Path, tau: float) -> Path:
+    """Each cell's calibration sweep: forget efficacy (x; α when the sweep lacks it) vs
+    utility (y), the chosen α marked."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    cmap = plt.get_cmap("tab20")
+    # the calibration search evaluates without sentence embeddings: C is not in these values
+    xlabel = "S0 forget efficacy during the sweep (without C, except at α = 1) ↑"
+    for k, c in enumerate(cells):
+        cal = c.calibration or {}
+        pts = []
+        for e in cal.get("sweep") or []:
+            xk = next((key for key in _SWEEP_X if isinstance(e.get(key), (int, float))), None)
+            if xk is None:
+                xk, xlabel = "alpha", "mixing weight α of the reference"
+            if isinstance(e.get(xk), (int, float)) and isinstance(e.get("utility"), (int, float)):
+                pts.append((float(e[xk]), float(e["utility"])))
+        pts.sort()
+        if pts:
+            ax.plot(*zip(*pts), "-o", ms=3, lw=1, color=cmap(k % 20), label=c.label)
+        chosen = [e for e in cal.get("sweep") or [] if e.get("alpha") == cal.get("alpha")]
+        if chosen:
+            e = chosen[0]
+            xk = next((key for key in _SWEEP_X if isinstance(e.get(key), (int, float))), "alpha")
+            if isinstance(e.get(xk), (int, float)) and isinstance(e.get("utility"), (int, float)):
+                ax.scatter(e[xk], e["utility"], marker="*", s=90, color=cmap(k % 20), zorder=4)
+    if cells and (cells[0].calibration or {}).get("target") is not None:
+        ax.axhline(cells[0].calibration["target"], ls="--", color="grey", lw=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("utility (calibration metric) ↑")
+    ax.set_title(f"calibration sweeps (τ = {tau:g}; ★ = chosen α)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+# --- the grid ------------------------------------------------------------------------------
+
+def _fresh(source: Any, cfg) -> tuple[Any, Any]:
+    """A fresh copy of the reference model: loaded from its directory, or deep-copied."""
+    if isinstance(source, (str, Path)):
+        from oblivio.models.io import load_model
+        return load_model(source, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code)
+    model, tok = source
+    return copy.deepcopy(model), tok
+
+
+def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progress: bool):
+    tc = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
+    if budget == "steps":
+        n = steps if steps is not None else tc.max_steps
+        if n is None or n < 1:
+            raise InputError("a step budget needs a number of steps ≥ 1 (--steps N)", field="steps")
+        return dataclasses.replace(tc, max_steps=int(n)), {"kind": "steps", "steps": int(n)}
+    e = epochs if epochs is not None else tc.epochs
+    if e is None or e <= 0:
+        raise InputError("an epoch budget needs epochs > 0 (--epochs N)", field="epochs")
+    return dataclasses.replace(tc, max_steps=None, epochs=float(e)), {"kind": "epochs", "epochs": float(e)}
+
+
+def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "npo"),
+            samplers: str | Sequence[str] = "all", config=None, model: Any = None, tokenizer: Any = None,
+            gold: Any = None, run_dir: str | Path | None = None, calibrate: float | None = None,
+            calibrate_metric: str = "model_utility", calibrate_tol: float = 0.01, budget: str | None = None,
+            epochs: float | None = None, steps: int | None = None, method_args: dict[str, dict[str, Any]] | None = None,
+            overwrite: bool = False, progress: bool = True, log: Log = print) -> CompareResult:
+    """Run every method × sampler cell with the same seed and budget; see the module docstring.
+
+    ``data``: as :func:`oblivio.api.load_data` (None = the embedded world). ``model``: the
+    reference model — a local HF directory (re-loaded for every cell) or a loaded model with
+    ``tokenizer`` (deep-copied for every cell); None with world data = the world's cached
+    base model (its gold model then gives forget quality). ``gold``: a retrained model
+    (directory or (model, tokenizer)). ``budget``: "epochs" (default; ``epochs`` or the
+    config's ``unlearn.train.epochs``) or "steps" (``steps`` or ``unlearn.train.max_steps``);
+    when unset it is "steps" if ``steps`` is given, else "epochs". ``method_args``: per-method
+    arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
+    ``unlearn.method`` only.
+    """
+    from oblivio import api
+    from oblivio.config import Config, build_method
+    from oblivio.data.neighbours import check_sampler
+    from oblivio.engine.unlearning import LoraSpec, run_unlearning
+    from oblivio.eval.embed import embedder_for
+    from oblivio.eval.evaluate import EvalConfig, evaluate_model
+    from oblivio.report.results import versions, write_json
+    from oblivio.report.rundir import run_folder
+
+    cfg = config or Config()
+    if cfg.eval.metrics is None:
+        cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, metrics=list(COMPARE_METRICS)))
+    if steps is not None and epochs is not None:
+        raise InputError("give either epochs or steps as the budget, not both", field="budget")
+    budget = budget or ("steps" if steps is not None else "epochs")
+    if budget not in ("epochs", "steps"):
+        raise InputError(f"unknown budget {budget!r} (known: epochs, steps)", field="budget")
+    if calibrate is not None and not 0 < calibrate <= 1:
+        raise InputError(f"calibration τ must be in (0, 1], got {calibrate}", field="calibrate")
+    methods = _names(methods, "method")
+    samplers = _names(samplers, "sampler")
+    if data is None:
+        data = cfg.data.path
+    world = data is None or (isinstance(data, str) and data.startswith("world"))
+    if world and isinstance(data, str) and ":" in data:
+        # "world:<preset>" → the config's world, so the model cache key is `oblivio learn`'s
+        cfg = dataclasses.replace(cfg, world={**cfg.world, "preset": data.split(":", 1)[1]})
+    d = api.load_data(None if world else data, cfg)
+    # every cell's arguments and roles are checked before anything is trained
+    margs = {m: dict((method_args or {}).get(m, cfg.unlearn.args if m == cfg.unlearn.method else {}))
+             for m in methods}
+    for m in methods:
+        build_method(m, margs[m])
+    for s in samplers:
+        check_sampler(d, s, seed=cfg.seed)
+    train_cfg, budget_info = _train_cfg(cfg, budget, epochs, steps, progress)
+    if run_dir is not None and Path(run_dir).exists() and not overwrite:
+        raise InputError("output folder already exists; choose another --out or pass --overwrite",
+                         file=str(run_dir))
+    cal_fn = None
+    if calibrate is not None:
+        try:
+            from oblivio.engine.calibrate import calibrate as cal_fn
+        except ImportError as e:
+            raise InputError(f"calibration is not available in this version ({e}); run without "
+                             "--calibrate", field="calibrate") from None
+
+    t_all = time.perf_counter()
+    timings: dict[str, float] = {}
+    source: Any
+    gold_source: Any = None
+    if model is None and cfg.model.path is None:
+        if not d.name.startswith("world"):
+            raise InputError("no model given: pass --model DIR (a local HF model directory)", field="model")
+        wm = api.learn(None if world else d, config=cfg, progress=progress, log=log)
+        timings.update({f"learn_{k}": v for k, v in wm.seconds.items()})
+        source, gold_source = wm.base_dir, wm.gold_dir
+        del wm
+    elif model is None or isinstance(model, (str, Path)):
+        source = Path(model if model is not None else cfg.model.path)
+    else:
+        if tokenizer is None:
+            raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
+        source = (copy.deepcopy(model), tokenizer)   # pristine: the caller's model is never touched
+    if gold is not None:
+        gold_source = gold if isinstance(gold, (str, Path)) else tuple(gold)
+
+    main = api._main_process()
+    ecfg: EvalConfig = cfg.eval
+    emb = embedder_for(ecfg) if main else None
+    c_note = None
+    if main and emb is None and "embed_cosine" in (ecfg.metrics or ()):
+        from oblivio.metrics.qa import EMBED_MISSING
+        c_note = f"C skipped: {EMBED_MISSING} (pip install 'oblivio[embed]'); S0 values use P̄ and R only"
+        log(c_note)
+    roles = held_out_roles(d)
+    reference: dict[str, dict[str, Any]] = {}
+    reports: dict[str, Any] = {}
+    out = Path(run_dir) if run_dir else None
+    ctx = run_folder(out, main=main, overwrite=overwrite) if out else _NullFolder()
+    cells: list[Cell] = []
+    lora = LoraSpec(cfg.model.lora_r, cfg.model.lora_alpha, cfg.model.lora_targets) if cfg.model.lora_r else None
+    with ctx as work:
+        if main:
+            t0 = time.perf_counter()
+            if gold_source is not None:
+                gm, gt = _fresh(gold_source, cfg)
+                reports["gold"] = evaluate_model(gm, gt, d, cfg=ecfg, name="gold", embedder=emb)
+                del gm
+            bm, bt = _fresh(source, cfg)
+            reports["base"] = evaluate_model(bm, bt, d, cfg=ecfg, gold=reports.get("gold"), name="base",
+                                             embedder=emb)
+            del bm
+            timings["eval_reference"] = time.perf_counter() - t0
+            reference = {"base": summarize_report(reports["base"], d)}
+            if "gold" in reports:
+                reference["gold"] = summarize_report(reports["gold"], d)
+        n = len(methods) * len(samplers)
+        for k, (m, s) in enumerate(((m, s) for m in methods for s in samplers), start=1):
+            from oblivio.data.samplers import get_sampler
+            meth = build_method(m, margs[m])
+            model_k, tok = _fresh(source, cfg)
+            pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=cfg.seed))
+            t0 = time.perf_counter()
+            model_k, res = run_unlearning(model_k, tok, d, meth, sampler=s, train_cfg=train_cfg, lora=lora)
+            secs = {"unlearn": time.perf_counter() - t0}
+            cell = Cell(method=m, sampler=s, steps=res.steps, pairs_per_epoch=pairs,
+                        steps_per_epoch=max(1, math.ceil(pairs / (train_cfg.batch_size * train_cfg.grad_accum))),
+                        seconds=secs, stop_reason=res.stop_reason, values={})
+            if main:
+                t0 = time.perf_counter()
+                rep = evaluate_model(model_k, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}",
+                                     embedder=emb)
+                secs["eval"] = time.perf_counter() - t0
+                cell.report, cell.values = rep, summarize_report(rep, d)
+                if cal_fn is not None:
+                    t0 = time.perf_counter()
+                    ref_model, _ = _fresh(source, cfg)
+                    cr = cal_fn(ref_model, model_k, tok, d, tau=float(calibrate), utility_metric=calibrate_metric,
+                                tol=calibrate_tol, eval_cfg=ecfg, base_report=reports["base"], gold=reports.get("gold"))
+                    # the search evaluates without embeddings; the chosen model is re-evaluated with
+                    # them, so its row is comparable with the uncalibrated table
+                    cal_rep = cr.report if emb is None else evaluate_model(
+                        cr.model, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}@calibrated",
+                        embedder=emb)
+                    secs["calibrate"] = time.perf_counter() - t0
+                    cell.calibration = {"alpha": cr.alpha, "utility": cr.utility, "target": cr.target,
+                                        "original_utility": cr.original_utility, "sweep": _plain(cr.sweep),
+                                        "evaluations": cr.evaluations, "values": summarize_report(cal_rep, d),
+                                        "metric": calibrate_metric}
+                    del ref_model, cr, cal_rep
+                v = cell.values
+                log(f"[{k}/{n}] {m} × {s}: {res.steps} steps ({pairs} pairs/epoch) in {secs['unlearn']:.1f}s; "
+                    f"forget efficacy {_fmt(v['forget_efficacy'])}, test utility "
+                    + ", ".join(f"{r} {_fmt(v['utility'].get(r))}" for r in roles)
+                    + (f"; calibrated α {_fmt(cell.calibration['alpha'])}, forget efficacy "
+                       f"{_fmt(cell.calibration['values']['forget_efficacy'])}" if cell.calibration else ""))
+            cells.append(cell)
+            del model_k
+            if work is not None and main:
+                _write(work, d, cfg, cells, reference, budget_info, methods, samplers, timings, c_note,
+                       calibrate, versions, write_json, final=False)
+        timings["total"] = time.perf_counter() - t_all
+        table = markdown_table(cells, reference, roles) if main else ""
+        cal_table = calibrated_markdown(cells, roles, float(calibrate)) if (main and cal_fn is not None) else ""
+        files: dict[str, Path] = {}
+        if work is not None and main:
+            files = _write(work, d, cfg, cells, reference, budget_info, methods, samplers, timings, c_note,
+                           calibrate, versions, write_json, final=True, table=table, cal_table=cal_table)
+    if out is not None:
+        files = {k: out / p.name for k, p in files.items()}
+    return CompareResult(cells=cells, reference=reference, budget=budget_info, table=table,
+                         calibrated_table=cal_table, run_dir=out, files=files)
+
+
+def _plain(x: Any) -> Any:
+    """JSON-friendly copy of a calibration sweep (floats, strings, lists, dicts)."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items() if not hasattr(v, "parameters")}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, (int, float, str, bool)) or x is None:
+        return x
+    if hasattr(x, "item"):
+        return x.item()
+    return str(x)
+
+
+def _write(work: Path, d: UnlearningData, cfg, cells, reference, budget_info, methods, samplers, timings,
+           c_note, calibrate, versions, write_json, *, final: bool, table: str = "",
+           cal_table: str = "") -> dict[str, Path]:
+    from oblivio.config import to_dict
+    roles = held_out_roles(d)
+    rec = {
+        "oblivio_compare": 1,
+        "complete": final,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "seed": cfg.seed,
+        "versions": versions(),
+        "config": to_dict(cfg),
+        "data": {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
+                 "neighbour_roles": d.neighbour_roles},
+        "budget": budget_info,
+        "methods": methods,
+        "samplers": samplers,
+        "test_roles": roles,
+        "notes": [c_note] if c_note else [],
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "reference": reference,
+        "cells": [c.to_json() for c in cells],
+        "calibration": {"tau": calibrate} if calibrate is not None else None,
+    }
+    files = {"json": work / "compare.json"}
+    write_json(files["json"], rec)
+    if not final:
+        return files
+    bud = (f"{budget_info['epochs']:g} epochs per cell (steps differ by sampler)" if budget_info["kind"] == "epochs"
+           else f"{budget_info['steps']} steps per cell")
+    ms = "; ".join(f"{c.method}/{c.sampler}: {c.pairs_per_epoch} pairs = {c.steps_per_epoch} steps per epoch"
+                   for c in cells if c.method == cells[0].method) if cells else ""
+    notes = [f"data: {d.name} ({', '.join(f'{r} {n}' for r, n in summarize(d.items).items())}); "
+             f"targets: {', '.join(d.targets) or '-'}",
+             f"seed {cfg.seed}; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, lr {cfg.unlearn.train.lr}",
+             f"epoch lengths — {ms}" if ms else "",
+             "forget efficacy = 1 − mean(P̄, R, C) on the forget set; utility = HM(P̄, R, C) per role "
+             "(S0, Bushipaka et al. 2025, arXiv 2509.05316)"]
+    if c_note:
+        notes.append(c_note)
+    if not d.neighbour_roles:
+        notes.append("no neighbour roles in this data (e.g. TOFU has no entity graph): retain is one role")
+    md = ["# oblivio compare", "", *[f"- {n}" for n in notes if n], "", table, ""]
+    if cal_table:
+        md += [f"## Calibrated to equal utility (τ = {calibrate:g}, model mixing)", "", cal_table, ""]
+    (work / "compare.md").write_text("\n".join(md), encoding="utf-8")
+    files["md"] = work / "compare.md"
+    files["png"] = plot_grid(cells, reference, roles, work / "compare.png", title=f"{d.name}: {bud}")
+    if cal_table:
+        files["calibrated_png"] = plot_calibration(cells, work / "compare_calibrated.png", float(calibrate))
+    return files
+
+
+class _NullFolder:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *a):
+        return False

@@ -1,0 +1,224 @@
+"""`compare`: a tiny methods × samplers grid, its files, reproducibility, budgets; retain roles
+for user JSONL and the error when a sampler's roles are missing."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oblivio.errors import InputError
+
+# few items per set, short generations: the grid's evaluation stays cheap
+FAST_EVAL = {"metrics": ["mean_token_prob", "rouge_recall", "s0_forget_efficacy", "s0_utility", "accuracy",
+                         "answer_prob", "truth_ratio", "model_utility", "forget_quality"],
+             "max_items_per_role": 6, "max_new_tokens": 12}
+GRID = dict(methods="graddiff,npo", samplers=["cyclic", "melu"], steps=2)
+
+
+@pytest.fixture(scope="module")
+def fast_cfg(tiny_cfg):
+    from oblivio.config import load_config, to_dict
+    return load_config(overrides={"eval": FAST_EVAL}, base=to_dict(tiny_cfg))
+
+
+@pytest.fixture(scope="module")
+def grid(tiny_world, fast_cfg, tmp_path_factory):
+    from oblivio import api
+    data, wm = tiny_world
+    out = tmp_path_factory.mktemp("cmp") / "grid"
+    res = api.compare(data, config=fast_cfg, model=wm.base_dir, gold=wm.gold_dir, run_dir=out,
+                      progress=False, log=lambda m: None, **GRID)
+    return data, res, out
+
+
+def test_grid_files_and_table(grid) -> None:
+    data, res, out = grid
+    for name in ("compare.json", "compare.md", "compare.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0
+    assert not out.with_name(out.name + ".partial").exists()
+    assert [(c.method, c.sampler) for c in res.cells] == [("graddiff", "cyclic"), ("graddiff", "melu"),
+                                                          ("npo", "cyclic"), ("npo", "melu")]
+    md = (out / "compare.md").read_text()
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and not ln.startswith("| method")]
+    assert len(rows) == 4 + 2                                    # the cells, plus (base) and (gold)
+    header = next(ln for ln in md.splitlines() if ln.startswith("| method"))
+    for role in ("direct_test", "indirect_test", "general_test"):
+        assert f"utility {role}" in header
+    rec = json.loads((out / "compare.json").read_text())
+    assert rec["complete"] is True and rec["budget"] == {"kind": "steps", "steps": 2}
+    assert rec["test_roles"] == ["direct_test", "indirect_test", "general_test"]
+    assert len(rec["cells"]) == 4
+    for c in rec["cells"]:
+        assert c["steps"] == 2
+        util = c["values"]["utility"]
+        # utility per role, always: every retain role and every test portion
+        assert set(util) == {"direct", "indirect", "general", "direct_test", "indirect_test", "general_test"}
+        assert all(0.0 <= v <= 1.0 for v in util.values())
+        assert 0.0 <= c["values"]["forget_efficacy"] <= 1.0
+        assert c["values"]["forget_quality"] is not None     # the gold model was given
+    assert set(rec["reference"]) == {"base", "gold"}
+
+
+def test_same_seed_same_numbers(grid, tiny_world, fast_cfg, tmp_path) -> None:
+    """A cell re-run alone (fresh reference model, same seed) reproduces the grid's numbers;
+    so each cell is independent of the cells run before it."""
+    from oblivio import api
+    data, res, _ = grid
+    _, wm = tiny_world
+    again = api.compare(data, config=fast_cfg, model=wm.base_dir, methods=["npo"], samplers="melu", steps=2,
+                        run_dir=None, progress=False, log=lambda m: None)
+    a, b = res.cell("npo", "melu").values, again.cells[0].values
+    assert again.run_dir is None and again.files == {}
+    assert b["forget_efficacy"] == pytest.approx(a["forget_efficacy"], abs=1e-6)
+    for role, v in a["utility"].items():
+        assert b["utility"][role] == pytest.approx(v, abs=1e-6)
+
+
+def test_epoch_budget_records_steps(tiny_world, fast_cfg) -> None:
+    """Equal epochs: the samplers' epochs differ in length, so the steps taken differ."""
+    from oblivio import api
+    data, wm = tiny_world
+    res = api.compare(data, config=fast_cfg, model=wm.base_dir, methods="graddiff",
+                      samplers="one_to_one_random,cyclic", epochs=0.1, progress=False, log=lambda m: None)
+    assert res.budget == {"kind": "epochs", "epochs": 0.1}
+    one, cyc = res.cells
+    bs = fast_cfg.unlearn.train.batch_size
+    assert one.pairs_per_epoch == len(data.forget)                               # 1:1: |D_f| pairs
+    assert cyc.pairs_per_epoch == max(len(data.forget), len(data.unlearning_retain()))
+    for c in (one, cyc):
+        assert c.steps_per_epoch == math.ceil(c.pairs_per_epoch / bs)
+        assert c.steps == math.ceil(0.1 * c.steps_per_epoch)
+    assert cyc.steps > one.steps
+
+
+def test_budget_and_name_errors(tiny_world, fast_cfg) -> None:
+    from oblivio import api
+    data, wm = tiny_world
+    with pytest.raises(InputError, match="sampler"):
+        api.compare(data, config=fast_cfg, model=wm.base_dir, samplers="cyclik", steps=1)
+    with pytest.raises(InputError, match="not both"):
+        api.compare(data, config=fast_cfg, model=wm.base_dir, samplers="cyclic", steps=1, epochs=1)
+    with pytest.raises(InputError, match="method"):
+        api.compare(data, config=fast_cfg, model=wm.base_dir, methods="nop", samplers="cyclic", steps=1)
+
+
+def test_all_samplers_in_spec_order() -> None:
+    from oblivio.experiments.compare import SAMPLER_ORDER, _names
+    names = _names("all", "sampler")
+    assert names[:7] == list(SAMPLER_ORDER)
+
+
+# --- user JSONL: retain roles -------------------------------------------------------------
+
+def _rows() -> list[dict]:
+    rows = []
+    for who, role in (("Ana", "forget"), ("Ben", "retain"), ("Cara", "retain"), ("Dov", "retain"),
+                      ("Eli", "retain_test")):
+        for k in range(2):
+            rows.append({"question": f"What is fact {k} of {who}?", "answer": f"{who} fact {k}.",
+                         "set": role, "entity": who})
+    return rows
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_jsonl_set_roles_and_neighbour_map(tmp_path) -> None:
+    from oblivio import api
+    from oblivio.config import load_config
+    from oblivio.data.neighbours import check_sampler
+    f = _write(tmp_path / "d.jsonl", _rows())
+    plain = api.load_data(str(f))
+    assert plain.targets == ("Ana",)                                # forget targets default to the entity
+    assert all(it.targets == ("Ana",) for it in plain.forget)
+    assert plain.neighbour_roles is False
+    with pytest.raises(InputError, match="--neighbour-map"):
+        check_sampler(plain, "melu")
+    check_sampler(plain, "cyclic")                                  # role-free samplers just work
+    m = tmp_path / "map.json"
+    m.write_text(json.dumps({"Ana": {"direct": ["Ben", "Eli"], "indirect": ["Cara"]}}))
+    mapped = api.load_data(str(f), load_config(overrides={"data": {"neighbour_map": str(m)}}))
+    roles = {it.entity: it.role for it in mapped.items}
+    assert roles == {"Ana": "forget", "Ben": "direct", "Cara": "indirect", "Dov": "general", "Eli": "direct_test"}
+    assert mapped.neighbour_roles is True
+    for s in ("direct_only", "indirect_only", "balanced", "melu"):
+        check_sampler(mapped, s)
+    # the same roles given per row with "set" (and "targets")
+    rows = _rows()
+    for r in rows:
+        r["set"] = {"Ben": "direct", "Cara": "indirect", "Dov": "general", "Eli": "direct_test"}.get(r["entity"],
+                                                                                                  r["set"])
+        if r["entity"] in ("Ben", "Cara", "Eli"):
+            r["targets"] = ["Ana"]
+    d = api.load_data(str(_write(tmp_path / "roles.jsonl", rows)))
+    assert d.neighbour_roles is True
+    check_sampler(d, "melu")
+
+
+def test_jsonl_roles_without_targets_say_what_is_missing(tmp_path) -> None:
+    from oblivio import api
+    from oblivio.data.neighbours import check_sampler
+    rows = _rows()
+    for r in rows:
+        if r["entity"] in ("Ben", "Cara"):
+            r["set"] = "direct" if r["entity"] == "Ben" else "indirect"   # roles but no "targets"
+    d = api.load_data(str(_write(tmp_path / "d.jsonl", rows)))
+    with pytest.raises(InputError) as e:
+        check_sampler(d, "balanced")
+    assert "targets" in str(e.value) and "--neighbour-map" in str(e.value)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "oblivio", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("cmd", [["compare", "--samplers", "cyclic,melu", "--steps", "1"],
+                                 ["unlearn", "--sampler", "melu", "--steps", "1"]])
+def test_cli_missing_roles_exit_2(tmp_path, cmd) -> None:
+    f = _write(tmp_path / "d.jsonl", _rows())
+    r = _cli(*cmd, "--data", str(f), "--out", str(tmp_path / "out"), "--quiet", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    err = r.stderr
+    assert "melu" in err and "direct" in err and "--neighbour-map" in err and '"set"' in err
+    assert "roles: forget 2, retain 6, retain_test 2" in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_cli_compare_runs(tiny_world, tmp_path) -> None:
+    """`oblivio compare` end to end on the tiny world's cached base model (one cell)."""
+    _, wm = tiny_world
+    out = tmp_path / "cmp"
+    sets = [f"eval.{k}={json.dumps(v)}" for k, v in FAST_EVAL.items()]
+    args = ["compare", "--data", "world:tiny", "--model", str(wm.base_dir), "--methods", "graddiff",
+            "--samplers", "direct_only", "--steps", "1", "--out", str(out), "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    r = _cli(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "| graddiff | direct_only | 1 |" in r.stdout
+    assert (out / "compare.png").is_file()
+
+
+def test_calibrated_grid(tiny_world, fast_cfg, tmp_path) -> None:
+    """--calibrate τ: every cell mixed back to utility ≥ τ × original; table and sweep plot."""
+    pytest.importorskip("oblivio.engine.calibrate")
+    from oblivio import api
+    data, wm = tiny_world
+    out = tmp_path / "cal"
+    res = api.compare(data, config=fast_cfg, model=wm.base_dir, methods="graddiff", samplers="cyclic", steps=4,
+                      calibrate=1.0, calibrate_tol=0.34, run_dir=out, progress=False, log=lambda m: None)
+    cal = res.cells[0].calibration
+    assert cal is not None and 0.0 <= cal["alpha"] <= 1.0
+    assert cal["utility"] >= cal["target"] - 1e-9
+    assert cal["sweep"] and all("alpha" in r and "utility" in r for r in cal["sweep"])
+    assert "Calibrated to equal utility" in (out / "compare.md").read_text()
+    assert (out / "compare_calibrated.png").is_file()
+    rec = json.loads((out / "compare.json").read_text())
+    assert rec["calibration"] == {"tau": 1.0} and rec["cells"][0]["calibration"]["alpha"] == cal["alpha"]

@@ -1,0 +1,39 @@
+"""A whole (small) TOFU run: tiny model trained from scratch on forget01, unlearned with
+GradDiff and NPO, evaluated (bench/tofu_small.py). Slow: run with ``pytest -m slow``."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from oblivio.data.tofu import default_tofu_dir
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(default_tofu_dir() is None, reason="TOFU data not found (shared/data/tofu)")]
+
+
+def _bench(repo_root: Path):
+    spec = importlib.util.spec_from_file_location("tofu_small", repo_root / "bench" / "tofu_small.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)   # type: ignore[union-attr]
+    return mod
+
+
+def test_tofu_small_run(repo_root: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "tofu"
+    res = _bench(repo_root).main(["--retain-authors", "2", "--learn-epochs", "8", "--epochs", "1",
+                                  "--max-items-per-role", "10", "--max-new-tokens", "24", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert "| graddiff | one_to_one_random |" in printed and "| npo | cyclic |" in printed
+    rec = json.loads((out / "compare.json").read_text())
+    assert rec["data"]["name"] == "tofu:forget01" and rec["data"]["neighbour_roles"] is False
+    assert rec["test_roles"] == ["general_test", "retain_test"]
+    assert len(rec["cells"]) == 4
+    for c in rec["cells"]:
+        assert set(c["values"]["utility"]) == {"retain", "general", "retain_test", "general_test"}
+        assert c["values"]["forget_efficacy"] is not None
+        assert c["values"]["forget_quality"] is not None         # gold = trained without forget01
+    assert "no entity graph" in (out / "compare.md").read_text()
+    assert len(res.cells) == 4
