@@ -103,6 +103,15 @@ def main(argv=None) -> int:
     evaluate_model(wm.base, wm.tokenizer, ev_data, cfg=cheap, name="base")
     t_eval_cheap = time.perf_counter() - t0
     print(f"one evaluation: {t_eval_cheap:.1f}s cheap, {t_eval_full:.1f}s with PS-exact/ES", flush=True)
+
+    def save(o):
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(o, indent=1, default=str))
+
+    def brief(r):
+        return (f"utility {fmt(r['utility'])}, forget acc {fmt(r['forget_acc'])} PS-exact {fmt(r['ps_exact_forget'])} "
+                f"ES {fmt(r['es_forget'])}; retain PS-exact {fmt(r['ps_exact_retain'])} ES {fmt(r['es_retain'])}")
+    print(f"base: {brief(row(base_rep))}\ngold: {brief(row(gold_rep))}", flush=True)
     out: dict = {"preset": args.preset, "steps": args.steps, "lr": args.lr, "items_per_role": args.items,
                  "tau": args.tau, "tol": args.tol, "base": row(base_rep), "gold": row(gold_rep),
                  "eval_seconds": {"cheap": t_eval_cheap, "full": t_eval_full}, "runs": {}}
@@ -131,20 +140,22 @@ def main(argv=None) -> int:
                "uncalibrated": row(unc), "alpha": cal.alpha, "calibrated": row(cal.report, cal.utility),
                "sweep": cal.sweep, "evaluations": cal.evaluations}
         out["runs"][name] = rec
-        print(f"{name:<9} trained {secs:5.1f}s; uncalibrated utility {fmt(rec['uncalibrated']['utility'])}; "
-              f"calibrated α={cal.alpha:.3f} utility {fmt(cal.utility)} ({cal.evaluations} evals, "
-              f"{rec['eval_seconds']:.0f}s)", flush=True)
+        print(f"{name:<9} trained {secs:5.1f}s; uncalibrated {brief(rec['uncalibrated'])}; calibrated α={cal.alpha:.3f} "
+              f"{brief(rec['calibrated'])} ({cal.evaluations} evals, {rec['eval_seconds']:.0f}s)", flush=True)
+        save(out)
     if not args.no_capping:
         for name, (method, margs) in CAPPED.items():
             model, res, secs = unlearn(method, margs)
             unc = evaluate_model(model, wm.tokenizer, ev_data, cfg=full, name=name)
             out["runs"][name] = {"train_seconds": secs, "uncalibrated": row(unc), "stop": res.stop_reason}
-            print(f"{name:<13} trained {secs:5.1f}s; utility {fmt(row(unc)['utility'])}", flush=True)
+            print(f"{name:<13} trained {secs:5.1f}s; {brief(row(unc))}", flush=True)
+            save(out)
     if args.eval_every:
         # checkpoint evaluation + early stopping on GA (the method that over-unlearns)
+        from oblivio.config import ControlConfig
         from oblivio.engine.checkpoint_eval import CheckpointEval
-        cb = CheckpointEval(wm.tokenizer, data, every=args.eval_every, items=8, stop_utility_tau=args.tau,
-                            eval_cfg=cheap)
+        cb = CheckpointEval(wm.tokenizer, data, ControlConfig(eval_every=args.eval_every, eval_items=8,
+                                                          stop_utility_tau=args.tau), eval_cfg=cheap)
         model, res, secs = unlearn("ga", {}, callbacks=[cb])
         unc = evaluate_model(model, wm.tokenizer, ev_data, cfg=full, name="GA+early stop")
         summ = cb.summary(secs)
@@ -174,7 +185,7 @@ def main(argv=None) -> int:
         for name in ("GA", "GA δ=2", "GA δ=6", "GradDiff", "GradDiff δ=2", "GradDiff δ=6"):
             line(name, out["runs"][name]["uncalibrated"], "0")
     if "GA early-stop" in out["runs"]:
-        line(f"GA early-stop", out["runs"]["GA early-stop"]["uncalibrated"], "0")
+        line("GA early-stop", out["runs"]["GA early-stop"]["uncalibrated"], "0")
     table = "\n".join(lines)
     print(table)
     print(f"total {out['seconds']:.0f}s")

@@ -4,7 +4,8 @@ Targets (issue #2): base exact recall ≥ 95%; unlearned forget accuracy ≤ gol
 direct-neighbour accuracy ≥ 90% of base; general ≥ 95% of base. Runs the demo's default
 configuration and, with --grid, a small grid of candidates (method × lr × steps), printing
 each against the targets. Uses the cached base/gold models of the world (trained on first
-use). Usage: python bench/demo_quality.py [--preset default] [--grid]
+use). Usage: python bench/demo_quality.py [--preset default] [--grid] [--seeds 0,1,2]
+[--cands JSON list of [method, lr, steps, sampler, args]]
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--preset", default="default")
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--cands", help='JSON list of [method, lr, steps, sampler, args] to try')
+    ap.add_argument("--seeds", default="0", help="comma-separated unlearning seeds (the world stays seed 0)")
     args = ap.parse_args()
     cfg = api.demo_config(args.preset)
     data = api.load_data(None, cfg)
@@ -59,12 +61,13 @@ def main() -> None:
     if args.grid:
         cands += list(itertools.product(["graddiff", "npo"], [5e-4, 1e-3, 2e-3], [15, 30, 60],
                                         ["one_to_one_random"], [{}]))
-    print(f"{'method':<10}{'lr':>8}{'steps':>6}  {'forget':>7}{'gold':>7}{'direct%':>8}{'general%':>9}"
+    seeds = [int(x) for x in args.seeds.split(",")]
+    print(f"{'method':<10}{'sampler':<10}{'seed':>5}{'lr':>8}{'steps':>6}  {'forget':>7}{'gold':>7}{'direct%':>8}{'general%':>9}"
           f"{'d_test%':>8}{'g_test%':>8}{'FQ':>9}{'util':>7}  ok   sec")
-    for method, lr, steps, sampler, margs in cands:
+    for (method, lr, steps, sampler, margs), seed in itertools.product(cands, seeds):
         from oblivio.models.io import load_model
         model, tok = load_model(wm.base_dir)
-        c = load_config(overrides={"unlearn": {"method": method, "sampler": sampler, "args": margs,
+        c = load_config(overrides={"seed": seed, "unlearn": {"method": method, "sampler": sampler, "args": margs,
                                                "train": {"lr": lr, "max_steps": steps}}}, base=to_dict(cfg))
         t0 = time.perf_counter()
         res = api.unlearn(model, data, tokenizer=tok, config=c, evaluate_models=False, progress=False,
@@ -72,7 +75,7 @@ def main() -> None:
         unl = evaluate_model(res.model, tok, data, cfg=ecfg, gold=gold, name="unlearned")
         r = check(base, gold, unl)
         steps = res.training["steps"]
-        print(f"{method:<10}{lr:>8.0e}{steps:>6}  {r['forget']:>7.3f}{r['gold_forget']:>7.3f}"
+        print(f"{method:<10}{sampler[:9]:<10}{seed:>5}{lr:>8.0e}{steps:>6}  {r['forget']:>7.3f}{r['gold_forget']:>7.3f}"
               f"{r['direct_ratio']:>8.3f}{r['general_ratio']:>9.3f}{r['direct_test_ratio']:>8.3f}"
               f"{r['general_test_ratio']:>8.3f}{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "
               f"{'yes' if r['ok'] else 'NO ':<4}{time.perf_counter() - t0:>5.1f}", flush=True)

@@ -104,3 +104,14 @@ def test_real_exit_code_from_process(tmp_path):
     r = subprocess.run([sys.executable, "-m", "oblivio", "eval", "--model", str(tmp_path), "--data", str(bad)],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "d.jsonl:1" in r.stderr
+
+
+def test_demo_method_override_drops_the_default_methods_arguments() -> None:
+    # the demo default's arguments (NPO's retain weight alpha) must not leak into another method
+    from oblivio.api import DEMO_DEFAULTS
+    from oblivio.cli import _config, build_parser
+    d = DEMO_DEFAULTS["unlearn"]
+    c = _config(build_parser().parse_args(["demo"]))
+    assert (c.unlearn.method, c.unlearn.args, c.unlearn.sampler) == (d["method"], d["args"], d["sampler"])
+    c = _config(build_parser().parse_args(["demo", "--method", "ga", "--steps", "7"]))
+    assert c.unlearn.method == "ga" and c.unlearn.args == {} and c.unlearn.train.max_steps == 7

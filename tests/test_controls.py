@@ -132,7 +132,7 @@ def test_capping_hand_numbers_and_zero_gradient() -> None:
     lp = torch.tensor([[-1.0], [-3.0], [-5.0]], requires_grad=True)
     mask = torch.ones_like(lp, dtype=torch.bool)
     term = ga_forget_term(lp, mask, cap_delta=4.0)
-    assert float(term) == pytest.approx(2.0)
+    assert float(term.detach()) == pytest.approx(2.0)
     term.backward()
     # ∂/∂lp_i of (δ − ℓ_i)/|S| = +1/2 for i ∈ S; zero for the sequence already below e^−δ
     assert lp.grad.flatten().tolist() == pytest.approx([0.5, 0.5, 0.0])
@@ -155,7 +155,7 @@ def test_capping_empty_set_zero_gradient_on_model() -> None:
     b["index"] = torch.tensor([0, 1])
     ctx = StepContext(model=model, reference=None, step=0, max_steps=1)
     parts = GradientAscent(cap_delta=1e-3).loss(ctx, {"forget": b})   # random model: ℓ ≫ 0.001
-    assert float(parts.total) == 0.0
+    assert float(parts.total.detach()) == 0.0
     parts.total.backward()
     grads = [p.grad for p in model.parameters()]
     assert all(g is None or float(g.abs().max()) == 0.0 for g in grads)
@@ -198,9 +198,10 @@ def run_cb(cb, model, trajectory):
 
 
 def test_checkpoint_stops_on_utility_and_selects_last_above(knob_ckpt) -> None:
+    from oblivio.config import ControlConfig
     from oblivio.engine.checkpoint_eval import CheckpointEval
     model = Knob(1.0)
-    cb = CheckpointEval(None, None, every=2, stop_utility_tau=0.9)
+    cb = CheckpointEval(None, None, ControlConfig(eval_every=2, stop_utility_tau=0.9))
     stop, step = run_cb(cb, model, [0.99, 0.95, 0.94, 0.92, 0.9, 0.85, 0.8, 0.7])
     assert step == 6 and "utility" in stop                  # 0.85 < 0.9 × 1.0 at the step-6 checkpoint
     assert [r["step"] for r in cb.curves] == [0, 2, 4, 6]
@@ -211,9 +212,10 @@ def test_checkpoint_stops_on_utility_and_selects_last_above(knob_ckpt) -> None:
 
 
 def test_checkpoint_stop_at_gold_and_final_evaluated(knob_ckpt) -> None:
+    from oblivio.config import ControlConfig
     from oblivio.engine.checkpoint_eval import CheckpointEval
     model = Knob(1.0)
-    cb = CheckpointEval(None, None, every=3, stop_at_gold=True, gold_margin=0.05)
+    cb = CheckpointEval(None, None, ControlConfig(eval_every=3, stop_at_gold=True, gold_margin=0.05))
     cb.baseline(model, gold_model=Knob(0.6))                 # gold forget accuracy 0.1
     for step, w in enumerate([0.97, 0.95, 0.93, 0.7, 0.66, 0.62], start=1):
         with torch.no_grad():
@@ -223,15 +225,16 @@ def test_checkpoint_stop_at_gold_and_final_evaluated(knob_ckpt) -> None:
     assert step == 6 and "gold" in cb.stop_reason             # 0.12 ≤ 0.1 + 0.05 at step 6, not at step 3
     assert cb.selected_step == 3                              # τ = 0.9 by default: step 6 (0.62) is below
     # a run ending between checkpoints: the final weights are evaluated too
-    cb2 = CheckpointEval(None, None, every=4, select="final")
+    cb2 = CheckpointEval(None, None, ControlConfig(eval_every=4, select="final"))
     stop, step = run_cb(cb2, Knob(1.0), [0.9, 0.8, 0.7, 0.6, 0.5])
     assert stop is None and [r["step"] for r in cb2.curves] == [0, 4, 5] and cb2.selected_step == 5
     assert not cb2.restore(Knob(0.5))
 
 
 def test_checkpoint_nothing_above_tau_selects_original(knob_ckpt) -> None:
+    from oblivio.config import ControlConfig
     from oblivio.engine.checkpoint_eval import CheckpointEval
     model = Knob(1.0)
-    cb = CheckpointEval(None, None, every=1, select_tau=0.9)
+    cb = CheckpointEval(None, None, ControlConfig(eval_every=1, select_tau=0.9))
     run_cb(cb, model, [0.5, 0.4])
     assert cb.selected_step == 0 and cb.restore(model) and model.w.item() == 1.0

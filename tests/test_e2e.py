@@ -92,3 +92,27 @@ def test_api_unlearn_with_gold_dir(real_inputs, tmp_path):
     rep = evaluate(str(mdir), str(data), gold=str(mdir))
     # a model compared with itself as gold: identical truth ratios → KS p-value 1
     assert rep.value("forget_quality") == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("lora", [0, 4])
+def test_calibrate_a_run_via_cli(real_inputs, tmp_path, capsys, lora):
+    """`oblivio calibrate --run RUN --tau`: the mixed model meets τ × the reference's utility
+    (or α = 1, the reference itself), is saved with its results; full and LoRA-trained runs."""
+    from oblivio.cli import main
+    mdir, data = real_inputs
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit) as ei:
+        main(["unlearn", "--model", str(mdir), "--data", str(data), "--method", "ga", "--steps", "4",
+              "--lr", "5e-3", "--lora-r", str(lora), "--out", str(run), "--quiet", "--no-eval"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    with pytest.raises(SystemExit) as ei:
+        main(["calibrate", "--run", str(run), "--tau", "0.9", "--tol", "0.05",
+              "--utility", "retain/answer_prob", "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    out = run / "calibrated-0.9"
+    rec = json.loads((out / "results.json").read_text())
+    assert (out / "model" / "model.safetensors").is_file()
+    cal = rec["calibration"]
+    assert 0.0 <= cal["alpha"] <= 1.0 and cal["sweep"] and cal["tau"] == 0.9
+    assert cal["utility"] >= cal["target"] - 1e-9 or cal["alpha"] == 1.0
+    assert set(rec["models"]) >= {"calibrated"}

@@ -13,17 +13,22 @@ import pytest
 def test_two_process_unlearning_run(tmp_path):
     # accelerate's torchrun-based launcher; on a CPU-only machine oblivio selects the gloo
     # multi-CPU backend (engine/dist.py), so this is real data-parallel training
-    _run_two_processes(tmp_path, ["--multi_gpu"])
+    # with MELU: a neighbour-aware sampler's epoch is sharded the same way
+    _run_two_processes(tmp_path, ["--multi_gpu"], sampler="melu")
 
 
-def _run_two_processes(tmp_path, LAUNCH):
+def _run_two_processes(tmp_path, LAUNCH, sampler: str = "one_to_one_random"):
     from oblivio.models.tiny import tiny_llama
     from oblivio.models.tokenizer import train_tokenizer
     rows = []
     for i in range(16):
-        role = "forget" if i < 4 else ("holdout" if i >= 14 else "retain")
-        rows.append({"id": f"r{i}", "question": f"What is person {i}'s job?", "answer": f"Person {i} is a job{i}.",
-                     "set": role, "key": f"job{i}"})
+        # forget: 4 targets; direct neighbours of targets 0-2; general rows; 2 holdout
+        role = "forget" if i < 4 else "direct" if i < 7 else "general" if i < 14 else "holdout"
+        row = {"id": f"r{i}", "question": f"What is person {i}'s job?", "answer": f"Person {i} is a job{i}.",
+               "set": role, "key": f"job{i}", "entity": f"person {i}"}
+        if role == "direct":
+            row["targets"] = [f"person {i - 4}"]
+        rows.append(row)
     data = tmp_path / "data.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     tok = train_tokenizer([r["question"] + " " + r["answer"] for r in rows] * 3, vocab_size=300)
@@ -35,12 +40,13 @@ def _run_two_processes(tmp_path, LAUNCH):
     cmd = [sys.executable, "-m", "accelerate.commands.launch", *LAUNCH, "--num_processes", "2",
            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
            "-m", "oblivio", "unlearn", "--model", str(tmp_path / "model"), "--data", str(data),
-           "--steps", "3", "--out", str(out), "--quiet", "--set", "unlearn.train.batch_size=2",
+           "--steps", "3", "--sampler", sampler, "--out", str(out), "--quiet", "--set", "unlearn.train.batch_size=2",
            "--set", "eval.metrics=[accuracy,answer_prob]"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     rec = json.loads((out / "results.json").read_text())
     assert rec["training"]["processes"] == 2 and rec["training"]["steps"] == 3
+    assert rec["config"]["unlearn"]["sampler"] == sampler
     # 4 forget rows, batch 2 per process → each process sees 2 of every 4 pairs: 3 steps × 2 = 6
     assert rec["training"]["examples_per_process"] == 6
     assert (out / "model" / "model.safetensors").is_file()

@@ -191,3 +191,15 @@ def test_build_time_default_under_a_second():
     w = build_world(world_config("default"))
     assert time.perf_counter() - t < 1.0
     assert 600 <= len(w.trained()) <= 1000
+
+
+def test_world_data_carries_its_config_for_the_model_cache() -> None:
+    # every path to the same world (None, "world", "world:<preset>", a data object) must give
+    # the same model-cache key: the key is the world's config, carried by the data
+    from oblivio import api
+    from oblivio.config import load_config
+    cfg = load_config(overrides={"world": {"preset": "tiny"}})
+    a, b = api.load_data(None, cfg), api.load_data("world:tiny", load_config())
+    assert a.source == b.source and a.source["preset"] == "tiny" and a.source["seed"] == 0
+    assert api.load_data(a, cfg).source == a.source
+    assert api.load_data("world:small", cfg).source != a.source

@@ -140,8 +140,14 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
     over = merge(over, parse_overrides(args.overrides))
     base = None
     if args.cmd == "demo":
+        import copy
+
         from oblivio.api import DEMO_DEFAULTS
         base = DEMO_DEFAULTS
+        if u.get("method") not in (None, base["unlearn"]["method"]):
+            # the default's method arguments (NPO's retain weight) belong to its method
+            base = copy.deepcopy(base)
+            base["unlearn"].pop("args", None)
     return load_config(args.config, over, base=base)
 
 
@@ -216,7 +222,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.neighbour_map:
             extra["data"]["neighbour_map"] = args.neighbour_map
         cfg = _config(args, extra)
-        from oblivio.report.rundir import default_run_dir
         out = args.out or _shared_run_dir("unlearn")
         res = api.unlearn(args.model, args.data or cfg.data.path, gold=args.gold, config=cfg, run_dir=out,
                           evaluate_models=not args.no_eval, overwrite=args.overwrite, progress=progress, log=_log)

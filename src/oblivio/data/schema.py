@@ -101,12 +101,13 @@ def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None =
     return QAItem(role=role, origin=f"{file}:{line}", **kw)
 
 
-def read_jsonl(path: str | Path, *, default_role: str | None = None) -> list[QAItem]:
-    """Read and validate a JSONL file of QA items (blank lines allowed)."""
+def jsonl_rows(path: str | Path, *, what: str = "data file") -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every non-blank line of a JSONL file; a missing file, bad JSON
+    or a line that is not a JSON object is an :class:`InputError` naming file and line."""
     p = Path(path)
     if not p.is_file():
-        raise InputError("data file not found", file=str(p))
-    items: list[QAItem] = []
+        raise InputError(f"{what} not found", file=str(p))
+    rows: list[tuple[int, dict[str, Any]]] = []
     with p.open(encoding="utf-8") as fh:
         for n, raw in enumerate(fh, start=1):
             if not raw.strip():
@@ -115,7 +116,16 @@ def read_jsonl(path: str | Path, *, default_role: str | None = None) -> list[QAI
                 obj = json.loads(raw)
             except json.JSONDecodeError as e:
                 raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=str(p), line=n) from None
-            items.append(item_from_json(obj, file=str(p), line=n, default_role=default_role))
+            if not isinstance(obj, dict):
+                raise InputError("expected a JSON object", file=str(p), line=n)
+            rows.append((n, obj))
+    return rows
+
+
+def read_jsonl(path: str | Path, *, default_role: str | None = None) -> list[QAItem]:
+    """Read and validate a JSONL file of QA items (blank lines allowed)."""
+    p = Path(path)
+    items = [item_from_json(obj, file=str(p), line=n, default_role=default_role) for n, obj in jsonl_rows(p)]
     if not items:
         raise InputError("file holds no items", file=str(p))
     return items
@@ -139,6 +149,9 @@ class UnlearningData:
     name: str = "data"
     targets: tuple[str, ...] = ()
     neighbour_roles: bool = True   # False: retain is one undifferentiated role (e.g. TOFU)
+    # how the items were generated (the embedded world's full config), when they were: the
+    # model cache keys on it, so the same world gives the same key on every path
+    source: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.validate()

@@ -31,14 +31,15 @@ not meaningful.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import random
 from pathlib import Path
 from typing import Any
 
-from oblivio.data.schema import QAItem, UnlearningData, item_from_json
+# the neighbour map applies to any data (JSONL too), so it lives in oblivio.data.neighbours
+from oblivio.data.neighbours import apply_neighbour_map
+from oblivio.data.schema import QAItem, UnlearningData, item_from_json, jsonl_rows
 from oblivio.errors import InputError
 
 SPLITS: dict[str, str] = {"forget01": "retain99", "forget05": "retain95", "forget10": "retain90"}
@@ -71,25 +72,6 @@ def default_tofu_dir() -> Path | None:
         if _is_tofu_dir(cand):
             return cand
     return None
-
-
-def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, parsed object) of a JSONL file; errors name file and line."""
-    if not path.is_file():
-        raise InputError("TOFU data file not found", file=str(path))
-    rows: list[tuple[int, dict[str, Any]]] = []
-    with path.open(encoding="utf-8") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=str(path), line=n) from None
-            if not isinstance(obj, dict):
-                raise InputError("expected a JSON object", file=str(path), line=n)
-            rows.append((n, obj))
-    return rows
 
 
 def _item(obj: dict[str, Any], *, file: Path, line: int, role: str, **extra: Any) -> QAItem:
@@ -143,7 +125,7 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
     retain_rows: dict[int, list[tuple[Path, int, dict[str, Any]]]] = {}
     for fname in _FILES:
         path = d / fname
-        for line, obj in _read_rows(path):
+        for line, obj in jsonl_rows(path, what="TOFU data file"):
             splits = obj.get("splits")
             idx = obj.get("author_index")
             if not isinstance(splits, list) or not isinstance(idx, int):
@@ -187,7 +169,7 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
     if include_general:
         for fname in _GENERAL_FILES:
             path = d / fname
-            for line, obj in _read_rows(path):
+            for line, obj in jsonl_rows(path, what="TOFU data file"):
                 author = obj.get("author")
                 general.append(_item(obj, file=path, line=line, role="general", entity=author,
                                      mentions=(author,) if author else (),
@@ -204,8 +186,3 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
     if neighbour_map is not None:
         data = apply_neighbour_map(data, neighbour_map)
     return data
-
-
-# The neighbour map applies to any data (JSONL too), so it lives in oblivio.data.neighbours;
-# re-exported here, where it was first written.
-from oblivio.data.neighbours import _read_map, apply_neighbour_map  # noqa: E402,F401

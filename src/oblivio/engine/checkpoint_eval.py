@@ -4,8 +4,8 @@ Wang et al. 2024/2025 (arXiv 2406.09179; SPEC §1 S1) control excessive unlearni
 evaluating checkpoints and selecting one by a rule. :class:`CheckpointEval` is a callback
 for ``engine.loop.train(callbacks=...)``:
 
-* every ``every`` optimiser steps it runs a *fast* evaluation — a fixed subset of
-  ``items`` items per role (``EvalConfig.max_items_per_role``, same items every time) of the
+* every ``rules.eval_every`` optimiser steps it runs a *fast* evaluation — a fixed subset of
+  ``rules.eval_items`` items per role (``EvalConfig.max_items_per_role``, same items every time) of the
   forget set and the retain sets unlearning sees (``roles``; no test or holdout sets) and
   only cheap metrics: the utility metric (default ``model_utility``) and the forget metric
   (default ``accuracy``) — and records a curve row (step → per-role metric values);
@@ -26,10 +26,12 @@ evaluates the final weights if the last step was not a checkpoint) and ``cb.rest
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from oblivio.config import ControlConfig
 from oblivio.data.schema import UnlearningData
 from oblivio.eval.evaluate import EvalConfig, EvalReport
 
@@ -46,15 +48,7 @@ def _value(rep: EvalReport, metric: str, role: str | None = None) -> float | Non
 class CheckpointEval:
     tokenizer: Any
     data: UnlearningData
-    every: int
-    items: int = 16
-    stop_utility_tau: float | None = None
-    stop_at_gold: bool = False
-    gold_margin: float = 0.0
-    select: str = "last_above_tau"
-    select_tau: float | None = None           # default: stop_utility_tau, else 0.9
-    utility_metric: str = "model_utility"
-    forget_metric: str = "accuracy"
+    rules: ControlConfig                      # when to evaluate, stop and select (config.control)
     eval_cfg: EvalConfig | None = None        # batch size / max_new_tokens; metrics are set here
     keep_state: bool = True
     roles: tuple[str, ...] | None = None      # evaluated roles; None: forget + the retain roles unlearning sees
@@ -62,6 +56,7 @@ class CheckpointEval:
     log: Any = None
 
     curves: list[dict[str, Any]] = field(default_factory=list)
+    select_tau: float = field(init=False, default=0.9)
     original_utility: float | None = None
     gold_forget: float | None = None
     selected_step: int | None = None
@@ -71,16 +66,18 @@ class CheckpointEval:
     _last_step: int = -1
 
     def __post_init__(self) -> None:
-        if self.every < 1:
-            raise ValueError("every must be ≥ 1")
-        if self.select not in SELECT_RULES:
-            raise ValueError(f"select must be one of {SELECT_RULES}, got {self.select!r}")
-        if self.select_tau is None:
-            self.select_tau = self.stop_utility_tau if self.stop_utility_tau is not None else 0.9
+        r = self.rules
+        if r.eval_every < 1:
+            raise ValueError("eval_every must be ≥ 1")
+        if r.select not in SELECT_RULES:
+            raise ValueError(f"select must be one of {SELECT_RULES}, got {r.select!r}")
+        # the rule's default is resolved here, not written back into the user's config
+        self.select_tau = r.select_tau if r.select_tau is not None else (
+            r.stop_utility_tau if r.stop_utility_tau is not None else 0.9)
         base = self.eval_cfg or EvalConfig()
-        names = [self.utility_metric.split("/", 1)[-1], self.forget_metric.split("/", 1)[-1]]
+        names = [self.rules.utility_metric.split("/", 1)[-1], self.rules.forget_metric.split("/", 1)[-1]]
         self._cfg = EvalConfig(batch_size=base.batch_size, max_new_tokens=base.max_new_tokens,
-                               metrics=list(dict.fromkeys(names)), max_items_per_role=self.items,
+                               metrics=list(dict.fromkeys(names)), max_items_per_role=self.rules.eval_items,
                                seed=base.seed)
         if self.data is not None:   # the fixed subset's roles (tests and holdout cost time, add nothing here)
             keep = set(self.roles) if self.roles else {"forget", *self.data.retain_roles()}
@@ -98,11 +95,11 @@ class CheckpointEval:
     def baseline(self, model, gold_model=None, gold_tokenizer=None) -> None:
         """Evaluate the original (step 0) and, for ``stop_at_gold``, the gold model."""
         rep = self._evaluate(model, "step-0")
-        self.original_utility = _value(rep, self.utility_metric)
+        self.original_utility = _value(rep, self.rules.utility_metric)
         self._record(0, rep, model)
         if gold_model is not None:
             g = self._evaluate(gold_model, "gold", gold_tokenizer)
-            self.gold_forget = _value(g, self.forget_metric, "forget")
+            self.gold_forget = _value(g, self.rules.forget_metric, "forget")
 
     def _utility_ok(self, u: float | None, tau: float | None) -> bool:
         if tau is None or u is None or self.original_utility is None:
@@ -110,14 +107,14 @@ class CheckpointEval:
         return u >= tau * self.original_utility
 
     def _record(self, step: int, rep: EvalReport, model) -> dict[str, Any]:
-        u = _value(rep, self.utility_metric)
-        f = _value(rep, self.forget_metric, "forget")
-        row: dict[str, Any] = {"step": step, "utility": u, "forget_" + self.forget_metric.split("/")[-1]: f,
+        u = _value(rep, self.rules.utility_metric)
+        f = _value(rep, self.rules.forget_metric, "forget")
+        row: dict[str, Any] = {"step": step, "utility": u, "forget_" + self.rules.forget_metric.split("/")[-1]: f,
                                "per_role": {role: {m: r.value for m, r in ms.items()}
                                             for role, ms in rep.sets.items()}}
         self.curves.append(row)
         self._last_step = step
-        if self.select == "last_above_tau" and self._utility_ok(u, self.select_tau):
+        if self.rules.select == "last_above_tau" and self._utility_ok(u, self.select_tau):
             self.selected_step = step
             if self.keep_state:
                 t0 = time.perf_counter()
@@ -130,22 +127,22 @@ class CheckpointEval:
         return row
 
     def __call__(self, step: int, model) -> str | None:
-        if step % self.every:
+        if step % self.rules.eval_every:
             return None
         rep = self._evaluate(model, f"step-{step}")
         row = self._record(step, rep, model)
-        u, f = row["utility"], row["forget_" + self.forget_metric.split("/")[-1]]
+        u, f = row["utility"], row["forget_" + self.rules.forget_metric.split("/")[-1]]
         if self.log:
             self.log(f"checkpoint step {step}: utility {u if u is None else round(u, 4)}, forget "
-                     f"{self.forget_metric} {f if f is None else round(f, 4)}")
-        if self.stop_utility_tau is not None and not self._utility_ok(u, self.stop_utility_tau):
-            self.stop_reason = (f"early stop: utility {u:.4f} < {self.stop_utility_tau:g} × original "
+                     f"{self.rules.forget_metric} {f if f is None else round(f, 4)}")
+        if self.rules.stop_utility_tau is not None and not self._utility_ok(u, self.rules.stop_utility_tau):
+            self.stop_reason = (f"early stop: utility {u:.4f} < {self.rules.stop_utility_tau:g} × original "
                                 f"{self.original_utility:.4f} at step {step}")
             return self.stop_reason
-        if self.stop_at_gold and self.gold_forget is not None and f is not None \
-                and f <= self.gold_forget + self.gold_margin:
-            self.stop_reason = (f"early stop: forget {self.forget_metric} {f:.4f} ≤ gold's "
-                                f"{self.gold_forget:.4f} + {self.gold_margin:g} at step {step}")
+        if self.rules.stop_at_gold and self.gold_forget is not None and f is not None \
+                and f <= self.gold_forget + self.rules.gold_margin:
+            self.stop_reason = (f"early stop: forget {self.rules.forget_metric} {f:.4f} ≤ gold's "
+                                f"{self.gold_forget:.4f} + {self.rules.gold_margin:g} at step {step}")
             return self.stop_reason
         return None
 
@@ -153,13 +150,13 @@ class CheckpointEval:
         """Evaluate the final weights unless step ``steps`` was just evaluated; return the selection."""
         if steps != self._last_step:
             self._record(steps, self._evaluate(model, f"step-{steps}"), model)
-        if self.select == "final":
+        if self.rules.select == "final":
             self.selected_step = steps
         return self.selected_step
 
     def restore(self, model) -> bool:
         """Load the selected checkpoint's weights into ``model`` if they are not the last ones."""
-        if self.select != "last_above_tau" or self.selected_step is None or self._best_state is None \
+        if self.rules.select != "last_above_tau" or self.selected_step is None or self._best_state is None \
                 or self.selected_step == self._last_step:
             return False
         import torch
@@ -181,9 +178,6 @@ class CheckpointEval:
         share = None if not run_seconds else self.seconds / run_seconds
         return {"curves": self.curves, "selected_step": self.selected_step,
                 "eval_share": share, "eval_seconds": round(self.seconds, 3),
-                "control": {"every": self.every, "items_per_role": self.items,
-                            "stop_utility_tau": self.stop_utility_tau, "stop_at_gold": self.stop_at_gold,
-                            "gold_margin": self.gold_margin, "select": self.select,
-                            "select_tau": self.select_tau, "utility_metric": self.utility_metric,
-                            "forget_metric": self.forget_metric, "original_utility": self.original_utility,
-                            "gold_forget": self.gold_forget, "stop_reason": self.stop_reason}}
+                "control": {**dataclasses.asdict(self.rules), "select_tau": self.select_tau,
+                            "original_utility": self.original_utility, "gold_forget": self.gold_forget,
+                            "stop_reason": self.stop_reason}}

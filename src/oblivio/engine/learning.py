@@ -50,13 +50,21 @@ def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, 
 @dataclass
 class WorldModels:
     base: Any
-    gold: Any
     tokenizer: Any
     base_dir: Path
     gold_dir: Path
     cached: bool
     seconds: dict[str, float]
     key: str
+    _gold: Any = None
+
+    @property
+    def gold(self) -> Any:
+        """The gold model, loaded on first use (a run that does not evaluate never needs it)."""
+        if self._gold is None:
+            from oblivio.models.io import load_model
+            self._gold = load_model(self.gold_dir)[0]
+        return self._gold
 
 
 def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig,
@@ -99,5 +107,4 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
         log(f"reusing cached base and gold models ({root}; key {key} = hash of world, tokenizer, "
             "model size and training config)")
     base, tok = load_model(base_dir)
-    gold, _ = load_model(gold_dir)
-    return WorldModels(base, gold, tok, base_dir, gold_dir, cached, secs, key)
+    return WorldModels(base, tok, base_dir, gold_dir, cached, secs, key)

@@ -95,4 +95,4 @@ def build_world(cfg: WorldConfig | None = None) -> UnlearningData:
     facts = [(f, fact_items(f, graph, exclude=exclude)) for f in graph.facts()]
     items = assign_roles(facts, graph, targets, test_fraction=cfg.test_fraction, seed=cfg.seed)
     return UnlearningData(items, name=f"world:{cfg.preset}", targets=tuple(targets),
-                          neighbour_roles=True)
+                          neighbour_roles=True, source=dataclasses.asdict(cfg))

@@ -1,0 +1,144 @@
+"""Tables and plots of a method × sampler comparison (:mod:`oblivio.experiments.compare`).
+
+Markdown tables of forget efficacy and per-role utility (uncalibrated, and at equal utility
+after model-mixing calibration), the forget-efficacy vs test-utility scatter (one panel per
+held-out role) and the calibration sweeps. Split from the grid runner so that the runner
+stays about running; matplotlib is imported only when a plot is drawn.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:  # only for annotations: the runner imports this module
+    from oblivio.experiments.compare import Cell
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if x != 0 and abs(x) < 1e-3:
+        return f"{x:.1e}"
+    return f"{x:.{digits}f}"
+
+
+def markdown_table(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles: Sequence[str]) -> str:
+    head = (["method", "sampler", "steps", "forget efficacy ↑"] + [f"utility {r} ↑" for r in roles]
+            + ["model utility ↑", "forget acc ↓", "forget quality ↑"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+
+    def row(method: str, sampler: str, steps: str, v: dict[str, Any]) -> str:
+        cols = [method, sampler, steps, _fmt(v.get("forget_efficacy"))]
+        cols += [_fmt(v.get("utility", {}).get(r)) for r in roles]
+        cols += [_fmt(v.get("model_utility")), _fmt(v.get("forget_accuracy")), _fmt(v.get("forget_quality"))]
+        return "| " + " | ".join(cols) + " |"
+    for name, v in reference.items():
+        lines.append(row(f"({name})", "–", "0", v))
+    for c in cells:
+        lines.append(row(c.method, c.sampler, str(c.steps), c.values))
+    return "\n".join(lines)
+
+
+def calibrated_markdown(cells: Sequence[Cell], roles: Sequence[str], tau: float) -> str:
+    head = (["method", "sampler", "α", f"utility (≥ {tau:g}×ref)", "forget efficacy ↑"]
+            + [f"utility {r} ↑" for r in roles] + ["forget acc ↓", "forget quality ↑"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for c in cells:
+        cal = c.calibration or {}
+        v = cal.get("values", {})
+        cols = [c.method, c.sampler, _fmt(cal.get("alpha")), _fmt(cal.get("utility")),
+                _fmt(v.get("forget_efficacy"))] + [_fmt(v.get("utility", {}).get(r)) for r in roles]
+        cols += [_fmt(v.get("forget_accuracy")), _fmt(v.get("forget_quality"))]
+        lines.append("| " + " | ".join(cols) + " |")
+    return "\n".join(lines)
+
+
+# --- plots ---------------------------------------------------------------------------------
+
+def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles: Sequence[str],
+              path: Path, title: str = "") -> Path:
+    """Forget efficacy (x) vs S0 test utility (y), one panel per test role."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    roles = list(roles) or ["(no test role)"]
+    fig, axes = plt.subplots(1, len(roles), figsize=(4.6 * len(roles), 4.2), squeeze=False)
+    methods = list(dict.fromkeys(c.method for c in cells))
+    samplers = list(dict.fromkeys(c.sampler for c in cells))
+    markers = "osD^vP*X"
+    cmap = plt.get_cmap("tab10")
+    for ax, role in zip(axes[0], roles):
+        for c in cells:
+            x, y = c.values.get("forget_efficacy"), c.values.get("utility", {}).get(role)
+            if x is None or y is None:
+                continue
+            ax.scatter(x, y, marker=markers[methods.index(c.method) % len(markers)],
+                       color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3)
+            ax.annotate(c.label, (x, y), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+        for k, (name, v) in enumerate(reference.items()):
+            x, y = v.get("forget_efficacy"), v.get("utility", {}).get(role)
+            if x is not None and y is not None:
+                ax.scatter(x, y, marker="*" if name == "base" else "X", color="black" if name == "base" else "grey",
+                           s=110, zorder=4)
+                ax.annotate(name, (x, y), fontsize=7, xytext=(3, -9), textcoords="offset points")
+        ax.set_xlabel("forget efficacy 1 − mean(P̄, R, C) ↑")
+        ax.set_ylabel(f"S0 utility on {role} ↑")
+        ax.set_title(role)
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], marker=markers[i % len(markers)], ls="", color="k", label=m)
+               for i, m in enumerate(methods)]
+    handles += [plt.Line2D([], [], marker="o", ls="", color=cmap(i % 10), label=s) for i, s in enumerate(samplers)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 9), fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95 if title else 1))
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+_SWEEP_X = ("s0_forget_efficacy", "forget_efficacy")
+
+
+def plot_calibration(cells: Sequence[Cell], path: Path, tau: float) -> Path:
+    """Each cell's calibration sweep: forget efficacy (x; α when the sweep lacks it) vs
+    utility (y), the chosen α marked."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    cmap = plt.get_cmap("tab20")
+    # the calibration search evaluates without sentence embeddings: C is not in these values
+    xlabel = "S0 forget efficacy during the sweep (without C, except at α = 1) ↑"
+    for k, c in enumerate(cells):
+        cal = c.calibration or {}
+        pts = []
+        for e in cal.get("sweep") or []:
+            xk = next((key for key in _SWEEP_X if isinstance(e.get(key), (int, float))), None)
+            if xk is None:
+                xk, xlabel = "alpha", "mixing weight α of the reference"
+            if isinstance(e.get(xk), (int, float)) and isinstance(e.get("utility"), (int, float)):
+                pts.append((float(e[xk]), float(e["utility"])))
+        pts.sort()
+        if pts:
+            ax.plot(*zip(*pts), "-o", ms=3, lw=1, color=cmap(k % 20), label=c.label)
+        chosen = [e for e in cal.get("sweep") or [] if e.get("alpha") == cal.get("alpha")]
+        if chosen:
+            e = chosen[0]
+            xk = next((key for key in _SWEEP_X if isinstance(e.get(key), (int, float))), "alpha")
+            if isinstance(e.get(xk), (int, float)) and isinstance(e.get("utility"), (int, float)):
+                ax.scatter(e[xk], e["utility"], marker="*", s=90, color=cmap(k % 20), zorder=4)
+    if cells and (cells[0].calibration or {}).get("target") is not None:
+        ax.axhline(cells[0].calibration["target"], ls="--", color="grey", lw=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("utility (calibration metric) ↑")
+    ax.set_title(f"calibration sweeps (τ = {tau:g}; ★ = chosen α)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
