@@ -108,14 +108,23 @@ def test_unknown_method_argument_is_named():
         build_method("npo", {"betta": 0.1})
 
 
-@pytest.mark.parametrize("name", [n for n in METHODS.names() if n != "finetune"])
-def test_every_method_changes_the_model(name, tiny_world, fresh_base):
+def _cases() -> list[tuple[str, str]]:
+    # every method (1:1 random pairing), and every sampler with a method that uses the retain
+    # row (GradDiff) and one that uses a reference too (NPO); the tiny world has every role
+    from oblivio.data.samplers import SAMPLERS
+    methods = [n for n in METHODS.names() if n != "finetune"]
+    return ([(m, "one_to_one_random") for m in methods]
+            + [(m, s) for s in SAMPLERS.names() if s != "one_to_one_random" for m in ("graddiff", "npo")])
+
+
+@pytest.mark.parametrize("name,sampler", _cases())
+def test_every_method_changes_the_model(name, sampler, tiny_world, fresh_base):
     from oblivio.engine.loop import TrainConfig
     from oblivio.engine.unlearning import run_unlearning
     data, _ = tiny_world
     model, tok = fresh_base
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    model, res = run_unlearning(model, tok, data, build_method(name, {}), sampler="one_to_one_random",
+    model, res = run_unlearning(model, tok, data, build_method(name, {}), sampler=sampler,
                                 train_cfg=TrainConfig(lr=1e-3, max_steps=2, batch_size=4, progress=False))
     assert res.steps == 2 and all(math.isfinite(h["loss"]) for h in res.history)
     after = model.state_dict()

@@ -203,3 +203,29 @@ def test_world_data_carries_its_config_for_the_model_cache() -> None:
     assert a.source == b.source and a.source["preset"] == "tiny" and a.source["seed"] == 0
     assert api.load_data(a, cfg).source == a.source
     assert api.load_data("world:small", cfg).source != a.source
+
+
+def test_model_cache_entry_lock_serialises_two_trainers(tmp_path) -> None:
+    # two runs needing the same world's models: the second waits for the first (then reuses)
+    import threading
+    import time
+
+    from oblivio.engine.learning import _entry_lock
+    order: list[str] = []
+    logs: list[str] = []
+    held = threading.Event()
+
+    def first() -> None:
+        with _entry_lock(tmp_path / ".lock", logs.append):
+            held.set()
+            time.sleep(0.3)
+            order.append("first done")
+
+    t = threading.Thread(target=first)
+    t.start()
+    held.wait(5)
+    with _entry_lock(tmp_path / ".lock", logs.append):
+        order.append("second in")
+    t.join()
+    assert order == ["first done", "second in"]
+    assert logs and "waiting for another process" in logs[0]

@@ -7,12 +7,13 @@ the tokenizer, the model shape and the training config; a hit is reported, never
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from oblivio.data.collate import encode_items, make_collate_learn
 from oblivio.data.schema import QAItem, UnlearningData
@@ -72,9 +73,7 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
     """Base and gold tiny models for ``data``, trained once and cached (see module docstring)."""
 
     from oblivio.models.cache import cache_key, cache_root
-    from oblivio.models.io import load_model, save_model
-    from oblivio.models.tiny import tiny_llama
-    from oblivio.models.tokenizer import train_tokenizer
+    from oblivio.models.io import load_model
 
     spec = {"world": world_spec, "size": model_size, "vocab": vocab_size,
             "learn": {k: v for k, v in dataclasses.asdict(learn).items() if k != "progress"},
@@ -87,24 +86,68 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
     secs: dict[str, float] = {}
     cached = (root / "done.json").is_file()
     if not cached and state.is_main_process:
-        t0 = time.perf_counter()
-        tok = train_tokenizer(world_texts(data), vocab_size=vocab_size)
-        secs["tokenizer"] = time.perf_counter() - t0
-        cfg = dataclasses.replace(learn, progress=progress)
-        for name, items, path in (("base", data.trained(), base_dir), ("gold", data.trained(without_forget=True), gold_dir)):
-            t0 = time.perf_counter()
-            model = tiny_llama(len(tok), model_size, seed=learn.seed, bos_token_id=tok.bos_token_id,
-                               eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-            res = learn_items(model, tok, items, cfg, desc=f"learn {name}")
-            secs[name] = time.perf_counter() - t0
-            log(f"trained {name} model on {len(items)} items: {res.steps} steps, {secs[name]:.1f}s, "
-                f"final loss {res.history[-1]['loss']:.4f}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            save_model(model, tok, path)
-        (root / "done.json").write_text(json.dumps({"spec": spec, "seconds": secs}, indent=1, default=str))
+        root.mkdir(parents=True, exist_ok=True)
+        with _entry_lock(root / ".lock", log):
+            # another process may have trained this entry while we waited for the lock
+            cached = (root / "done.json").is_file()
+            if not cached:
+                secs = _train_pair(data, model_size=model_size, vocab_size=vocab_size, learn=learn,
+                                   progress=progress, base_dir=base_dir, gold_dir=gold_dir, log=log)
+                import torch
+                # float reductions differ with the thread count, so the same spec trained with
+                # another number of CPU threads gives slightly different weights: say which
+                (root / "done.json").write_text(json.dumps({"spec": spec, "seconds": secs,
+                                                            "torch_threads": torch.get_num_threads()},
+                                                           indent=1, default=str))
     state.wait_for_everyone()
     if cached:
         log(f"reusing cached base and gold models ({root}; key {key} = hash of world, tokenizer, "
             "model size and training config)")
     base, tok = load_model(base_dir)
     return WorldModels(base, tok, base_dir, gold_dir, cached, secs, key)
+
+
+@contextlib.contextmanager
+def _entry_lock(path: Path, log) -> Iterator[None]:
+    """Exclusive lock on one cache entry: two runs that need the same world's models at the
+    same time train them once (the second waits, then reuses). POSIX ``flock``; where that is
+    missing, no lock (a race then only costs a second, identical training)."""
+    try:
+        import fcntl
+    except ImportError:          # not POSIX
+        yield
+        return
+    with open(path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another process that is training these models ({path.parent})")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig, progress: bool,
+                base_dir: Path, gold_dir: Path, log) -> dict[str, float]:
+    """Train the tokenizer, then base (all trained items) and gold (without the forget set)."""
+    from oblivio.models.io import save_model
+    from oblivio.models.tiny import tiny_llama
+    from oblivio.models.tokenizer import train_tokenizer
+    secs: dict[str, float] = {}
+    t0 = time.perf_counter()
+    tok = train_tokenizer(world_texts(data), vocab_size=vocab_size)
+    secs["tokenizer"] = time.perf_counter() - t0
+    cfg = dataclasses.replace(learn, progress=progress)
+    for name, items, path in (("base", data.trained(), base_dir), ("gold", data.trained(without_forget=True), gold_dir)):
+        t0 = time.perf_counter()
+        model = tiny_llama(len(tok), model_size, seed=learn.seed, bos_token_id=tok.bos_token_id,
+                           eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+        res = learn_items(model, tok, items, cfg, desc=f"learn {name}")
+        secs[name] = time.perf_counter() - t0
+        log(f"trained {name} model on {len(items)} items: {res.steps} steps, {secs[name]:.1f}s, "
+            f"final loss {res.history[-1]['loss']:.4f}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_model(model, tok, path)
+    return secs

@@ -76,9 +76,14 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
         good = ARROW[METRICS.get(m).on_forget] if m in METRICS else ""
         lines.append(f"{'(model)':<14}{m:<16}{good:<7}" + "".join(
             f"{_fmt(v.value if v else None):>11}" for v in vals))
-    skipped = sorted({f"{m}: {v.skipped}" for r in reports.values() for m, v in r.model.items() if v.skipped})
-    if skipped:
-        lines.append("skipped — " + "; ".join(skipped))
+    # say which model's column a skip belongs to: the gold column skips forget quality by nature
+    skipped: dict[str, list[str]] = {}
+    for n, r in reports.items():
+        for m, v in r.model.items():
+            if v.skipped:
+                skipped.setdefault(f"{m}: {v.skipped}", []).append(n)
+    for reason in sorted(skipped):
+        lines.append(f"skipped ({', '.join(skipped[reason])}) — {reason}")
     return "\n".join(lines)
 
 
