@@ -209,8 +209,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             import shutil
             for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
                 shutil.copytree(src, os.path.join(args.out, name), dirs_exist_ok=True)
-        print(f"base model: {args.out + '/base' if args.out else wm.base_dir}\ngold model: "
-              f"{args.out + '/gold' if args.out else wm.gold_dir}")
+        where = {n: os.path.join(args.out, n) if args.out else d for n, d in (("base", wm.base_dir),
+                                                                               ("gold", wm.gold_dir))}
+        print(f"base model: {where['base']}\ngold model: {where['gold']}")
         return 0
     if args.cmd == "demo":
         cfg = _config(args)
