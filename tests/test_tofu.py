@@ -164,3 +164,10 @@ def test_neighbour_map_errors(forget01, tmp_path: Path, content, field) -> None:
     assert e.value.field == field
     with pytest.raises(InputError, match="not found"):
         apply_neighbour_map(forget01, tmp_path / "absent.json")
+
+
+def test_few_retain_authors_still_get_a_test_author() -> None:
+    # 20% of 2 authors rounds to 0; the held-out portion must not vanish (utility per role, always)
+    counts = summarize(load_tofu("forget01", n_retain_authors=2).items)
+    assert counts["retain"] == 20 and counts["retain_test"] == 20
+    assert "retain_test" not in summarize(load_tofu("forget01", n_retain_authors=1).items)

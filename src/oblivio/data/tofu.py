@@ -87,7 +87,12 @@ def _check_fraction(name: str, v: float) -> None:
 
 
 def _n_test(fraction: float, n: int) -> int:
-    return min(n, math.floor(fraction * n + 0.5))   # round half up, unlike banker's round()
+    k = math.floor(fraction * n + 0.5)      # round half up, unlike banker's round()
+    if fraction > 0 and n >= 2:
+        # a held-out test portion whenever there are two authors to split: a CPU-sized
+        # configuration with few retain authors still reports held-out utility
+        k = max(1, k)
+    return min(n, k)
 
 
 def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
