@@ -116,3 +116,31 @@ def test_calibrate_a_run_via_cli(real_inputs, tmp_path, capsys, lora):
     assert 0.0 <= cal["alpha"] <= 1.0 and cal["sweep"] and cal["tau"] == 0.9
     assert cal["utility"] >= cal["target"] - 1e-9 or cal["alpha"] == 1.0
     assert set(rec["models"]) >= {"calibrated"}
+
+
+def test_checkpoint_evaluation_via_cli(tiny_cfg, tiny_world, tmp_path, capsys):
+    """`oblivio unlearn --eval-every K --stop-utility τ`: curves in results.json and
+    curves.png, a selected step whose utility meets the rule, the evaluation's time share."""
+    import yaml
+
+    from oblivio.cli import main
+    from oblivio.config import to_dict
+    cfg = tmp_path / "tiny.yaml"          # the session's tiny world, so its cached models are used
+    cfg.write_text(yaml.safe_dump(to_dict(tiny_cfg)))
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit) as ei:
+        main(["unlearn", "--config", str(cfg), "--method", "ga", "--steps", "8", "--lr", "5e-3",
+              "--eval-every", "2", "--eval-items", "4", "--stop-utility", "0.5", "--out", str(run),
+              "--quiet", "--no-eval"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads((run / "results.json").read_text())
+    curves = rec["curves"]
+    steps = [r["step"] for r in curves]
+    assert steps[0] == 0 and all(s % 2 == 0 for s in steps[:-1]) and steps == sorted(steps)
+    assert set(curves[0]["per_role"]) >= {"forget", "direct", "general"}
+    ctl = rec["control"]
+    sel = rec["selected_step"]
+    chosen = next(r for r in curves if r["step"] == sel)
+    assert chosen["utility"] >= 0.5 * ctl["original_utility"] - 1e-9
+    assert 0 < rec["eval_share"] < 1
+    assert (run / "curves.png").is_file() and "curves.png" in (run / "summary.md").read_text()

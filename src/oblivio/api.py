@@ -222,6 +222,11 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                      f"method: {cfg.unlearn.method} {cfg.unlearn.args or ''}, sampler: {cfg.unlearn.sampler}, "
                      f"{res.steps} steps",
                      "timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
+            if control is not None:
+                from oblivio.report.curves import plot_curves
+                if plot_curves(control, work / "curves.png",
+                               title=f"{cfg.unlearn.method} ({cfg.unlearn.sampler}): checkpoint evaluation"):
+                    notes.append(f"checkpoint curves: curves.png (selected step {control['selected_step']})")
             (work / "summary.md").write_text(summary_text(title="oblivio unlearning run", reports=reports, notes=notes))
     final = out
     return UnlearnResult(model, tokenizer, reports, final, training, timings, tab, control)
