@@ -10,6 +10,7 @@ a model can be a local HF directory or a loaded model (with its tokenizer).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     check_sampler(data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
     gold_model = gold_tok = None
     if model is None and cfg.model.path is None:
-        if data.name.startswith("world"):
+        if data.source is not None:   # a generated world: its cached (or trained) base model
             wm = learn(data, config=cfg, progress=progress, log=log)
             model, tokenizer = wm.base, wm.tokenizer
             if evaluate_models or cfg.control.stop_at_gold:     # loaded only when used
@@ -164,7 +165,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     emb = embedder_for(cfg.eval) if evaluate_models and main else None
     reports: dict[str, EvalReport] = {}
     out = Path(run_dir) if run_dir else None
-    ctx = run_folder(out, main=main, overwrite=overwrite) if out else _null_folder()
+    ctx = run_folder(out, main=main, overwrite=overwrite) if out else contextlib.nullcontext()
     with ctx as work:
         if evaluate_models and main:
             t0 = time.perf_counter()
@@ -277,7 +278,7 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     t_all = time.perf_counter()
     d = load_data(data if data is not None else cfg.data.path, cfg)
     gold_model = gold_tok = None
-    if reference is None and cfg.model.path is None and d.name.startswith("world"):
+    if reference is None and cfg.model.path is None and d.source is not None:
         wm = learn(d, config=cfg, progress=progress, log=log)
         reference, gold_model, gold_tok = wm.base, wm.gold, wm.tokenizer
     elif reference is None and cfg.model.path is not None:
@@ -327,14 +328,6 @@ def compare(data: Any = None, *, methods: str | list[str] = ("graddiff", "npo"),
     return _compare(data, methods=methods, samplers=samplers, config=config, model=model, tokenizer=tokenizer,
                     gold=gold, run_dir=run_dir, calibrate=calibrate, budget=budget, epochs=epochs, steps=steps,
                     overwrite=overwrite, progress=progress, log=log, **kw)
-
-
-class _null_folder:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *a):
-        return False
 
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,

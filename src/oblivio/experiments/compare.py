@@ -21,10 +21,12 @@ equal utility.
 
 Outputs in ``run_dir``: ``compare.json`` (every cell, every role, the budget, steps taken),
 ``compare.md`` (the table), ``compare.png`` (forget efficacy vs test utility, one panel
-per test role) and, when calibrated, ``compare_calibrated.png``.
+per test role) and, when calibrated, ``compare_calibrated.png`` — written by
+:func:`oblivio.report.compare_view.write_compare`.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -33,10 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from oblivio.data.schema import TEST_ROLES, UnlearningData, summarize
+from oblivio.data.schema import TEST_ROLES, UnlearningData
 from oblivio.errors import InputError
-from oblivio.report.compare_view import (  # noqa: F401  (plot_*/markdown_* re-exported)
-    _fmt, calibrated_markdown, markdown_table, plot_calibration, plot_grid)
+from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_table, write_compare
 
 Log = Callable[[str], None]
 
@@ -194,10 +195,10 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     from oblivio import api
     from oblivio.config import Config, build_method
     from oblivio.data.neighbours import check_sampler
+    from oblivio.data.samplers import get_sampler
     from oblivio.engine.unlearning import LoraSpec, run_unlearning
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import EvalConfig, evaluate_model
-    from oblivio.report.results import versions, write_json
     from oblivio.report.rundir import run_folder
 
     cfg = config or Config()
@@ -212,13 +213,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         raise InputError(f"calibration τ must be in (0, 1], got {calibrate}", field="calibrate")
     methods = _names(methods, "method")
     samplers = _names(samplers, "sampler")
-    if data is None:
-        data = cfg.data.path
-    world = data is None or (isinstance(data, str) and data.startswith("world"))
-    if world and isinstance(data, str) and ":" in data:
-        # "world:<preset>" → the config's world, so the model cache key is `oblivio learn`'s
-        cfg = dataclasses.replace(cfg, world={**cfg.world, "preset": data.split(":", 1)[1]})
-    d = api.load_data(None if world else data, cfg)
+    d = api.load_data(data if data is not None else cfg.data.path, cfg)
     # every cell's arguments and roles are checked before anything is trained
     margs = {m: dict((method_args or {}).get(m, cfg.unlearn.args if m == cfg.unlearn.method else {}))
              for m in methods}
@@ -243,9 +238,9 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     source: Any
     gold_source: Any = None
     if model is None and cfg.model.path is None:
-        if not d.name.startswith("world"):
+        if d.source is None:   # only a generated world has models oblivio can train itself
             raise InputError("no model given: pass --model DIR (a local HF model directory)", field="model")
-        wm = api.learn(None if world else d, config=cfg, progress=progress, log=log)
+        wm = api.learn(d, config=cfg, progress=progress, log=log)
         timings.update({f"learn_{k}": v for k, v in wm.seconds.items()})
         source, gold_source = wm.base_dir, wm.gold_dir
         del wm
@@ -270,7 +265,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     reference: dict[str, dict[str, Any]] = {}
     reports: dict[str, Any] = {}
     out = Path(run_dir) if run_dir else None
-    ctx = run_folder(out, main=main, overwrite=overwrite) if out else _NullFolder()
+    ctx = run_folder(out, main=main, overwrite=overwrite) if out else contextlib.nullcontext()
     cells: list[Cell] = []
     lora = LoraSpec(cfg.model.lora_r, cfg.model.lora_alpha, cfg.model.lora_targets) if cfg.model.lora_r else None
     with ctx as work:
@@ -290,7 +285,6 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                 reference["gold"] = summarize_report(reports["gold"], d)
         n = len(methods) * len(samplers)
         for k, (m, s) in enumerate(((m, s) for m in methods for s in samplers), start=1):
-            from oblivio.data.samplers import get_sampler
             meth = build_method(m, margs[m])
             model_k, tok = _fresh(source, cfg)
             pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=cfg.seed))
@@ -331,15 +325,15 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
             cells.append(cell)
             del model_k
             if work is not None and main:
-                _write(work, d, cfg, cells, reference, budget_info, methods, samplers, timings, c_note,
-                       calibrate, versions, write_json, final=False)
+                write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,
+                              c_note, calibrate, final=False)
         timings["total"] = time.perf_counter() - t_all
         table = markdown_table(cells, reference, roles) if main else ""
         cal_table = calibrated_markdown(cells, roles, float(calibrate)) if (main and cal_fn is not None) else ""
         files: dict[str, Path] = {}
         if work is not None and main:
-            files = _write(work, d, cfg, cells, reference, budget_info, methods, samplers, timings, c_note,
-                           calibrate, versions, write_json, final=True, table=table, cal_table=cal_table)
+            files = write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,
+                                  c_note, calibrate, final=True, table=table, cal_table=cal_table)
     if out is not None:
         files = {k: out / p.name for k, p in files.items()}
     return CompareResult(cells=cells, reference=reference, budget=budget_info, table=table,
@@ -357,64 +351,3 @@ def _plain(x: Any) -> Any:
     if hasattr(x, "item"):
         return x.item()
     return str(x)
-
-
-def _write(work: Path, d: UnlearningData, cfg, cells, reference, budget_info, methods, samplers, timings,
-           c_note, calibrate, versions, write_json, *, final: bool, table: str = "",
-           cal_table: str = "") -> dict[str, Path]:
-    from oblivio.config import to_dict
-    roles = held_out_roles(d)
-    rec = {
-        "oblivio_compare": 1,
-        "complete": final,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "seed": cfg.seed,
-        "versions": versions(),
-        "config": to_dict(cfg),
-        "data": {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
-                 "neighbour_roles": d.neighbour_roles},
-        "budget": budget_info,
-        "methods": methods,
-        "samplers": samplers,
-        "test_roles": roles,
-        "notes": [c_note] if c_note else [],
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "reference": reference,
-        "cells": [c.to_json() for c in cells],
-        "calibration": {"tau": calibrate} if calibrate is not None else None,
-    }
-    files = {"json": work / "compare.json"}
-    write_json(files["json"], rec)
-    if not final:
-        return files
-    bud = (f"{budget_info['epochs']:g} epochs per cell (steps differ by sampler)" if budget_info["kind"] == "epochs"
-           else f"{budget_info['steps']} steps per cell")
-    ms = "; ".join(f"{c.method}/{c.sampler}: {c.pairs_per_epoch} pairs = {c.steps_per_epoch} steps per epoch"
-                   for c in cells if c.method == cells[0].method) if cells else ""
-    notes = [f"data: {d.name} ({', '.join(f'{r} {n}' for r, n in summarize(d.items).items())}); "
-             f"targets: {', '.join(d.targets) or '-'}",
-             f"seed {cfg.seed}; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, lr {cfg.unlearn.train.lr}",
-             f"epoch lengths — {ms}" if ms else "",
-             "forget efficacy = 1 − mean(P̄, R, C) on the forget set; utility = HM(P̄, R, C) per role "
-             "(S0, Bushipaka et al. 2025, arXiv 2509.05316)"]
-    if c_note:
-        notes.append(c_note)
-    if not d.neighbour_roles:
-        notes.append("no neighbour roles in this data (e.g. TOFU has no entity graph): retain is one role")
-    md = ["# oblivio compare", "", *[f"- {n}" for n in notes if n], "", table, ""]
-    if cal_table:
-        md += [f"## Calibrated to equal utility (τ = {calibrate:g}, model mixing)", "", cal_table, ""]
-    (work / "compare.md").write_text("\n".join(md), encoding="utf-8")
-    files["md"] = work / "compare.md"
-    files["png"] = plot_grid(cells, reference, roles, work / "compare.png", title=f"{d.name}: {bud}")
-    if cal_table:
-        files["calibrated_png"] = plot_calibration(cells, work / "compare_calibrated.png", float(calibrate))
-    return files
-
-
-class _NullFolder:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *a):
-        return False

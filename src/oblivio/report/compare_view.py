@@ -3,13 +3,17 @@
 Markdown tables of forget efficacy and per-role utility (uncalibrated, and at equal utility
 after model-mixing calibration), the forget-efficacy vs test-utility scatter (one panel per
 held-out role) and the calibration sweeps. Split from the grid runner so that the runner
-stays about running; matplotlib is imported only when a plot is drawn.
+stays about running; :func:`write_compare` writes the comparison's files (``compare.json``,
+``compare.md``, the plots). matplotlib is imported only when a plot is drawn.
 """
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
+
+from oblivio.data.schema import UnlearningData, summarize
 
 if TYPE_CHECKING:  # only for annotations: the runner imports this module
     from oblivio.experiments.compare import Cell
@@ -142,3 +146,61 @@ def plot_calibration(cells: Sequence[Cell], path: Path, tau: float) -> Path:
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return path
+
+
+# --- files ---------------------------------------------------------------------------------
+
+def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], reference: dict[str, dict[str, Any]],
+                  budget_info: dict[str, Any], methods: Sequence[str], samplers: Sequence[str], roles: Sequence[str],
+                  timings: dict[str, float], c_note: str | None, calibrate: float | None, *, final: bool,
+                  table: str = "", cal_table: str = "") -> dict[str, Path]:
+    """Write ``compare.json`` (after every cell, ``complete`` false until the end) and, when
+    ``final``, ``compare.md`` and the plots; returns the files written."""
+    from oblivio.config import to_dict
+    from oblivio.report.results import versions, write_json
+    rec = {
+        "oblivio_compare": 1,
+        "complete": final,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "seed": cfg.seed,
+        "versions": versions(),
+        "config": to_dict(cfg),
+        "data": {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
+                 "neighbour_roles": d.neighbour_roles},
+        "budget": budget_info,
+        "methods": methods,
+        "samplers": samplers,
+        "test_roles": roles,
+        "notes": [c_note] if c_note else [],
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "reference": reference,
+        "cells": [c.to_json() for c in cells],
+        "calibration": {"tau": calibrate} if calibrate is not None else None,
+    }
+    files = {"json": work / "compare.json"}
+    write_json(files["json"], rec)
+    if not final:
+        return files
+    bud = (f"{budget_info['epochs']:g} epochs per cell (steps differ by sampler)" if budget_info["kind"] == "epochs"
+           else f"{budget_info['steps']} steps per cell")
+    ms = "; ".join(f"{c.method}/{c.sampler}: {c.pairs_per_epoch} pairs = {c.steps_per_epoch} steps per epoch"
+                   for c in cells if c.method == cells[0].method) if cells else ""
+    notes = [f"data: {d.name} ({', '.join(f'{r} {n}' for r, n in summarize(d.items).items())}); "
+             f"targets: {', '.join(d.targets) or '-'}",
+             f"seed {cfg.seed}; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, lr {cfg.unlearn.train.lr}",
+             f"epoch lengths — {ms}" if ms else "",
+             "forget efficacy = 1 − mean(P̄, R, C) on the forget set; utility = HM(P̄, R, C) per role "
+             "(S0, Bushipaka et al. 2025, arXiv 2509.05316)"]
+    if c_note:
+        notes.append(c_note)
+    if not d.neighbour_roles:
+        notes.append("no neighbour roles in this data (e.g. TOFU has no entity graph): retain is one role")
+    md = ["# oblivio compare", "", *[f"- {n}" for n in notes if n], "", table, ""]
+    if cal_table:
+        md += [f"## Calibrated to equal utility (τ = {calibrate:g}, model mixing)", "", cal_table, ""]
+    (work / "compare.md").write_text("\n".join(md), encoding="utf-8")
+    files["md"] = work / "compare.md"
+    files["png"] = plot_grid(cells, reference, roles, work / "compare.png", title=f"{d.name}: {bud}")
+    if cal_table:
+        files["calibrated_png"] = plot_calibration(cells, work / "compare_calibrated.png", float(calibrate))
+    return files
