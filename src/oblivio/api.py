@@ -31,41 +31,63 @@ def _main_process() -> bool:
 
 
 def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = None) -> UnlearningData:
-    """Resolve a data spec (see module docstring) into validated items."""
+    """Resolve a data spec (see module docstring) into validated items.
+
+    ``spec=None`` means ``cfg.data.path`` when that is set, else the embedded world: a data
+    path given anywhere is used, never silently replaced by the world. For a JSONL file the
+    forget targets are ``cfg.data.targets``, else the neighbour map's keys, else inferred
+    (:mod:`oblivio.data.neighbours`); ``data.targets_rule`` says which.
+    """
     cfg = cfg or Config()
     if isinstance(spec, UnlearningData):
         return spec
+    if spec is None:
+        spec = cfg.data.path
     if spec is None or str(spec).startswith("world"):
         from oblivio.world import build_world, world_config
         w = dict(cfg.world)
         if spec is not None and ":" in str(spec):
             w["preset"] = str(spec).split(":", 1)[1]
         w.setdefault("seed", cfg.seed)
-        return build_world(world_config(**w))
+        given = w.get("targets")
+        if cfg.data.targets and given and list(given) != list(cfg.data.targets):
+            raise InputError(f"world.targets {given} and data.targets {cfg.data.targets} differ; give one",
+                             field="data.targets")
+        w["targets"] = cfg.data.targets or given or ()
+        d = build_world(world_config(**w))
+        d.targets_rule = ("given (--targets / data.targets / world.targets)" if w["targets"] else
+                          "the world's, chosen by seed among people with direct and indirect neighbours")
+        return d
     s = str(spec)
     if s.startswith("tofu"):
+        if cfg.data.targets:
+            raise InputError("TOFU's forget targets are the authors of its split (tofu:forget01|05|10); "
+                             "--targets / data.targets is for JSONL and world data", field="data.targets")
         from oblivio.data.tofu import load_tofu
         split = s.split(":", 1)[1] if ":" in s else "forget01"
-        return load_tofu(split, n_retain_authors=cfg.data.tofu_retain_authors,
-                         holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
-                         seed=cfg.seed, neighbour_map=cfg.data.neighbour_map)
-    from oblivio.data.schema import read_jsonl
-    from oblivio.data.neighbours import apply_neighbour_map, default_forget_targets
-    data = default_forget_targets(UnlearningData(read_jsonl(s), name=s, neighbour_roles=False))
-    if cfg.data.neighbour_map:
-        data = apply_neighbour_map(data, cfg.data.neighbour_map)
-    data.neighbour_roles = any(r in ("direct", "indirect") for r in data.present_roles())
-    return data
+        d = load_tofu(split, n_retain_authors=cfg.data.tofu_retain_authors,
+                      holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
+                      seed=cfg.seed, neighbour_map=cfg.data.neighbour_map)
+        d.targets_rule = f"the authors of TOFU's {split} split"
+        return d
+    from oblivio.data.neighbours import load_jsonl_data
+    return load_jsonl_data(s, targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map)
 
 
 def learn(data: Any = None, *, config: Config | None = None, progress: bool = True, log: Log = print):
-    """Base and gold tiny models for the embedded world (cached). Returns ``WorldModels``."""
-    from oblivio.engine.learning import world_models
+    """Base and gold tiny models (cached) for ``data``: a JSONL path, ``"tofu:..."``, an
+    ``UnlearningData`` or, when both ``data`` and ``config.data.path`` are None, the embedded
+    world. Base learns every trained row (forget, retain roles and their ``*_test`` rows; never
+    ``holdout``), gold the same without the forget rows. Returns ``WorldModels``."""
+    from oblivio.engine.learning import data_fingerprint, world_models
     cfg = config or Config()
-    d = load_data(data, cfg)
+    d = load_data(data if data is not None else cfg.data.path, cfg)
     # a generated world is keyed by its config (the same key from `oblivio learn`, the demo,
-    # compare and any data object built from it); other data by its items
-    spec = d.source if d.source is not None else {"data": d.name, "items": [it.id for it in d.items]}
+    # compare and any data object built from it); other data by the content of its items
+    spec = d.source if d.source is not None else {"data": data_fingerprint(d)}
+    log(f"learning base and gold models of '{d.name}': {len(d.trained())} trained rows "
+        f"({len(d.trained(without_forget=True))} without the forget set), "
+        f"{len(d.items) - len(d.trained())} holdout rows never trained")
     return world_models(d, model_size=cfg.model.size, vocab_size=cfg.model.vocab_size, learn=cfg.learn,
                         world_spec=spec, progress=progress, log=log)
 
@@ -146,6 +168,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     meth = build_method(cfg.unlearn.method, cfg.unlearn.args)
     from oblivio.data.neighbours import check_sampler
     check_sampler(data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
+    log(f"forget targets: {', '.join(data.targets) or '-'}"
+        + (f" ({data.targets_rule})" if data.targets_rule else ""))
     gold_model = gold_tok = None
     if model is None and cfg.model.path is None:
         if data.source is not None:   # a generated world: its cached (or trained) base model
@@ -155,7 +179,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                 gold_model, gold_tok = wm.gold, wm.tokenizer
             timings.update({f"learn_{k}": v for k, v in wm.seconds.items()})
         else:
-            raise InputError("no model given: pass --model DIR (a local HF model directory)", field="model")
+            raise InputError("no model given: pass --model DIR (a local HF model directory), or train tiny "
+                             f"base and gold models on this data first: oblivio learn --data {data.name} "
+                             "--out models/ (then --model models/base --gold models/gold)", field="model")
     else:
         model, tokenizer = _resolve_model(model if model is not None else cfg.model.path, tokenizer, cfg)
     if gold is not None:
@@ -217,9 +243,11 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
             write_json(work / "results.json", results_record(
                 config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports,
-                data_info={"name": data.name, "counts": summarize(data.items), "targets": list(data.targets)},
+                data_info={"name": data.name, "counts": summarize(data.items), "targets": list(data.targets),
+                           "targets_rule": data.targets_rule},
                 training=training, extra=control))
-            notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}",
+            notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
+                     + (f" ({data.targets_rule})" if data.targets_rule else ""),
                      f"method: {cfg.unlearn.method} {cfg.unlearn.args or ''}, sampler: {cfg.unlearn.sampler}, "
                      f"{res.steps} steps",
                      "timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
@@ -335,6 +363,10 @@ def demo(*, preset: str = "default", config: Config | None = None, run_dir: str 
     """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report."""
     from oblivio.report.rundir import default_run_dir
     cfg = config or demo_config(preset)
+    if cfg.data.path is not None:
+        raise InputError(f"the demo runs on the embedded world, not on data.path ({cfg.data.path}); for your "
+                         "data: oblivio learn --data FILE --out models/, then oblivio unlearn --model "
+                         "models/base --gold models/gold --data FILE", field="data.path")
     data = load_data(None, cfg)
     log(f"world '{data.name}': {len(data.items)} items ("
         + ", ".join(f"{k} {v}" for k, v in summarize(data.items).items()) + f"); targets: {', '.join(data.targets)}")

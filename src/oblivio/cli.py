@@ -39,6 +39,10 @@ def _unlearn_args(p: argparse.ArgumentParser) -> None:
                    help="also the PS series and extraction strength (extra generation passes)")
 
 
+_TARGETS_HELP = ("comma-separated forget targets (data.targets); default: the --neighbour-map keys, else per "
+                 "forget row the entity that the most forget rows name")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="oblivio", description="Machine unlearning for causal language models: "
                                  "forget, keep the rest, and prove both.")
@@ -52,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="default")
     p.add_argument("--out", required=True, help="output JSONL file")
     _common(p)
-    p = sub.add_parser("learn", help="train (or reuse cached) base and gold models of the world")
-    p.add_argument("--preset", default=None)
+    p = sub.add_parser("learn", help="train (or reuse cached) tiny base and gold models of the world or of --data")
+    p.add_argument("--preset", default=None, help="world size (the embedded world only)")
+    p.add_argument("--data", help="JSONL file (or tofu:forget01|05|10) to learn instead of the world (data.path)")
     p.add_argument("--out", help="copy the base/ and gold/ model directories here")
     _common(p)
     p = sub.add_parser("unlearn", help="unlearn the forget set of --data from --model")
@@ -61,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="JSONL file, tofu:forget01|05|10, or world:<preset> (default: world)")
     p.add_argument("--gold", help="a model retrained without the forget set (enables forget quality, privleak)")
     p.add_argument("--neighbour-map", help="JSON map target → direct/indirect entities (retain roles)")
+    p.add_argument("--targets", help=_TARGETS_HELP)
     p.add_argument("--no-eval", action="store_true",
                    help="train and save only: no evaluation of the base, gold or unlearned model")
     _common(p)
@@ -93,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="reference model directory, re-loaded for every cell (default: the world's base)")
     p.add_argument("--gold", help="a model retrained without the forget set (enables forget quality)")
     p.add_argument("--neighbour-map", help="JSON map target → direct/indirect entities (retain roles)")
+    p.add_argument("--targets", help=_TARGETS_HELP)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--epochs", type=float, help="budget: this many epochs per cell (default: unlearn.train.epochs)")
     g.add_argument("--steps", type=int, help="budget: this many steps per cell instead of equal epochs")
@@ -136,6 +143,13 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
         over["eval"] = {"extraction": True}
     if getattr(args, "lora_r", None) is not None:
         over["model"] = {"lora_r": args.lora_r}
+    d: dict[str, Any] = {}
+    if getattr(args, "data", None):
+        d["path"] = args.data
+    if getattr(args, "targets", None):
+        d["targets"] = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if d:
+        over["data"] = d
     over = merge(over, extra or {})
     over = merge(over, parse_overrides(args.overrides))
     base = None
@@ -198,12 +212,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "world":
         from oblivio.data.schema import summarize, write_jsonl
         cfg = _config(args)
-        data = api.load_data(None, cfg)
+        data = api.load_data("world", cfg)   # data.path is not the world: never read here
         write_jsonl(data.items, args.out)
         print(f"wrote {len(data.items)} items to {args.out}: {summarize(data.items)}; targets: {', '.join(data.targets)}")
         return 0
     if args.cmd == "learn":
         cfg = _config(args)
+        if cfg.data.path and args.preset:
+            from oblivio.errors import InputError
+            raise InputError(f"--preset sizes the embedded world; it does not apply to --data/data.path "
+                             f"({cfg.data.path})", field="--preset")
         wm = api.learn(None, config=cfg, progress=progress, log=_log)
         if args.out:
             import shutil

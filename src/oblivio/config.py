@@ -36,6 +36,7 @@ class ModelConfig:
 class DataConfig:
     path: str | None = None          # JSONL file, "tofu:forget01", or None = the embedded world
     neighbour_map: str | None = None
+    targets: list[str] | None = None # forget targets of a JSONL (else the map's keys, else inferred)
     tofu_retain_authors: int | None = None
     tofu_holdout_authors: int = 0
     tofu_general: bool = True

@@ -9,6 +9,13 @@ target a neighbour row belongs to) or through an entity → neighbours map file
 Data without a map and without neighbour roles (e.g. TOFU, whose authors form no graph) has
 one undifferentiated ``retain`` role.
 
+Forget targets of user data (:func:`assign_forget_targets`): the ones given
+(``--targets``, config ``data.targets``), else the neighbour map's keys that forget rows
+name, else inferred — each forget row's target is the entity it names (``entity``,
+``mentions``) that the most forget rows name (ties: all tied), and the targets are the
+union over rows. A place or organisation named in a few forget rows is therefore not a
+target, and two people with different row counts are both targets.
+
 :func:`check_sampler` runs a sampler against the data before any training and, when the
 roles or targets it needs are missing, raises one :class:`InputError` that says what is
 missing and how to provide it.
@@ -26,11 +33,22 @@ from oblivio.errors import InputError
 #: samplers that need no neighbour roles
 ROLE_FREE_SAMPLERS = ("one_to_one_sequential", "one_to_one_random", "cyclic")
 
+MAP_FORMAT = '{"<target>": {"direct": [entities], "indirect": [entities]}}'
 FIX_ROLES = ('give retain rows a "set" role (direct / indirect / general, and their *_test '
              'portions) with "targets" naming the forget target each neighbour row belongs to, '
              'or pass --neighbour-map FILE (config data.neighbour_map: a JSON object '
-             '{"<target>": {"direct": [entities], "indirect": [entities]}}); or choose a sampler '
-             'that needs no roles (' + ", ".join(ROLE_FREE_SAMPLERS) + ")")
+             f'{MAP_FORMAT}; it labels retain rows and gives rows already labelled direct/indirect '
+             'their targets by their "entity"); or choose a sampler that needs no roles ('
+             + ", ".join(ROLE_FREE_SAMPLERS) + ")")
+FIX_NEIGHBOUR_TARGETS = ('give each direct/indirect row "targets" naming the forget target it neighbours, '
+                         'or pass --neighbour-map FILE (config data.neighbour_map, a JSON object '
+                         f'{MAP_FORMAT}) that lists the row\'s "entity" under its target')
+FIX_FORGET_TARGETS = ('give forget rows an "entity" (or "mentions", or "targets") naming the person or thing '
+                      'to forget, or name the targets with --targets A,B (config data.targets)')
+RULE_GIVEN = "given (--targets / data.targets)"
+RULE_MAP = "the neighbour map's keys that forget rows name"
+RULE_INFERRED = ("inferred: per forget row, the entity it names that the most forget rows name "
+                 "(ties: all tied); the union over rows")
 
 
 def read_neighbour_map(path: Path) -> dict[str, dict[str, list[str]]]:
@@ -73,7 +91,10 @@ def apply_neighbour_map(data: UnlearningData, path: str | Path) -> UnlearningDat
     not forget targets of ``data`` are ignored, so one map can serve forget01/05/10; a map
     that names none of them is an error (most likely the wrong file). Listed entities that
     match no item are ignored (e.g. cut by ``n_retain_authors``). Items that already have a
-    neighbour role (``direct``, ``general`` …, e.g. from a JSONL ``set`` field) keep it.
+    neighbour role (``direct``, ``general`` …, e.g. from a JSONL ``set`` field) keep it; a
+    ``direct``/``indirect`` row (or its ``*_test``) without ``targets`` gets the targets that
+    list its ``entity`` (under its own relation first, then the other), so MELU and
+    ``balanced`` can pair it.
     """
     p = Path(path).expanduser()
     mapping = read_neighbour_map(p)
@@ -93,29 +114,91 @@ def apply_neighbour_map(data: UnlearningData, path: str | Path) -> UnlearningDat
     items: list[QAItem] = []
     for it in data.items:
         base, test = (it.role[:-5], "_test") if it.role.endswith("_test") else (it.role, "")
+        ent = it.entity
+        if base in ("direct", "indirect") and not it.targets and ent is not None:
+            own, other = (direct, indirect) if base == "direct" else (indirect, direct)
+            tg = own.get(ent, []) + other.get(ent, [])
+            items.append(dataclasses.replace(it, targets=tuple(dict.fromkeys(tg))) if tg else it)
+            continue
         if base != "retain":
             items.append(it)
             continue
-        e = it.entity
-        if e is not None and e in direct:
-            role, tg = "direct", direct[e] + indirect.get(e, [])
-        elif e is not None and e in indirect:
-            role, tg = "indirect", indirect[e]
+        if ent is not None and ent in direct:
+            role, tg = "direct", direct[ent] + indirect.get(ent, [])
+        elif ent is not None and ent in indirect:
+            role, tg = "indirect", indirect[ent]
         else:
             role, tg = "general", []
         items.append(dataclasses.replace(it, role=role + test, targets=tuple(dict.fromkeys(tg))))
-    return UnlearningData(items, name=data.name, targets=data.targets, neighbour_roles=True)
+    return dataclasses.replace(data, items=items, neighbour_roles=True)
 
 
-def default_forget_targets(data: UnlearningData) -> UnlearningData:
-    """Forget rows without ``targets`` but with an ``entity`` get ``targets = (entity,)`` (our
-    choice: in an entity-level problem the subject is the target), and ``data.targets``
-    becomes the forget targets in order of appearance when it was empty."""
-    items = [dataclasses.replace(it, targets=(it.entity,)) if it.role == "forget" and not it.targets
-             and it.entity else it for it in data.items]
-    targets = data.targets or tuple(dict.fromkeys(t for it in items if it.role == "forget"
-                                                  for t in it.targets))
-    return UnlearningData(items, name=data.name, targets=targets, neighbour_roles=data.neighbour_roles)
+def _named(it: QAItem) -> list[str]:
+    """Entities a row names: its entity, mentions and targets, in that order, once each."""
+    return list(dict.fromkeys([*([it.entity] if it.entity else []), *it.mentions, *it.targets]))
+
+
+def infer_targets(forget: list[QAItem]) -> list[str]:
+    """Forget targets of rows that do not say them (module docstring): per row, the entities
+    it names that the most forget rows name (ties: all tied); rows with ``targets`` give
+    those. The union, in order of first appearance."""
+    count: dict[str, int] = {}
+    for it in forget:
+        for e in _named(it):
+            count[e] = count.get(e, 0) + 1
+    out: list[str] = []
+    for it in forget:
+        named = list(it.targets) or _named(it)
+        if named:
+            top = max(count[e] for e in named)
+            out += [e for e in named if count[e] == top and e not in out]
+    return out
+
+
+def assign_forget_targets(data: UnlearningData, *, given: list[str] | None = None,
+                          map_keys: list[str] | None = None, map_file: str | None = None) -> UnlearningData:
+    """Choose the forget targets (module docstring: given, else the map's keys, else inferred)
+    and give every forget row without ``targets`` the chosen targets it names. ``data.targets``
+    and ``data.targets_rule`` (how they were chosen, for the run summary) are set."""
+    forget = data.forget
+    named = list(dict.fromkeys(e for it in forget for e in _named(it)))
+    if given:
+        for t in given:
+            if t not in named:
+                import difflib
+                close = difflib.get_close_matches(t, named, n=1)
+                raise InputError(f"target {t!r} is named by no forget row (as entity, mentions or targets)"
+                                 + (f"; did you mean {close[0]!r}?" if close else
+                                    f"; forget rows name: {', '.join(named[:8]) or 'nothing'}"),
+                                 field="data.targets (--targets)")
+        targets, rule = list(dict.fromkeys(given)), RULE_GIVEN
+    elif map_keys:
+        targets = [k for k in map_keys if k in named]
+        if not targets:
+            have = ", ".join(named[:8]) or 'none: give forget rows an "entity" or "targets"'
+            raise InputError(f"names none of the entities of the forget rows ({have}) as a key",
+                             file=map_file, field=map_keys[0])
+        rule = RULE_MAP + (f", {map_file}" if map_file else "")
+    else:
+        targets, rule = infer_targets(forget), RULE_INFERRED
+    tset = set(targets)
+    items = [dataclasses.replace(it, targets=tuple(e for e in _named(it) if e in tset))
+             if it.role == "forget" and not it.targets else it for it in data.items]
+    return dataclasses.replace(data, items=items, targets=tuple(targets), targets_rule=rule)
+
+
+def load_jsonl_data(path: str, *, targets: list[str] | None = None,
+                    neighbour_map: str | None = None) -> UnlearningData:
+    """A user's JSONL with its forget targets (:func:`assign_forget_targets`) and, given a
+    neighbour map, its neighbour roles and targets (:func:`apply_neighbour_map`)."""
+    from oblivio.data.schema import read_jsonl
+    data = UnlearningData(read_jsonl(path), name=path, neighbour_roles=False)
+    keys = list(read_neighbour_map(Path(neighbour_map).expanduser())) if neighbour_map else None
+    data = assign_forget_targets(data, given=targets, map_keys=keys, map_file=neighbour_map)
+    if neighbour_map:
+        data = apply_neighbour_map(data, neighbour_map)
+    data.neighbour_roles = any(r in ("direct", "indirect") for r in data.present_roles())
+    return data
 
 
 def check_sampler(data: UnlearningData, sampler: str, *, seed: int = 0) -> None:
@@ -130,7 +213,10 @@ def check_sampler(data: UnlearningData, sampler: str, *, seed: int = 0) -> None:
             raise
         present = ", ".join(f"{r} {n}" for r, n in _counts(data).items()) or "none"
         what = re.sub(r" \(roles present: [^)]*\)", "", e.message.split("; ")[0])
-        raise InputError(f"{what} (data '{data.name}' has roles: {present}). To fix: {FIX_ROLES}",
+        fix = FIX_ROLES
+        if e.field == "targets":   # the roles are there, a row's target is not
+            fix = FIX_FORGET_TARGETS if "forget row" in what else FIX_NEIGHBOUR_TARGETS
+        raise InputError(f"{what} (data '{data.name}' has roles: {present}). To fix: {fix}",
                          file=e.file or data.name, field=e.field) from None
 
 

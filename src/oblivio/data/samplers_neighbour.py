@@ -23,8 +23,11 @@ from oblivio.data.schema import QAItem
 from oblivio.errors import InputError
 
 _GENERAL_LIKE = ("general", "retain")
-_HOW = ("assign retain roles with a neighbour map (e.g. load_tofu(..., neighbour_map=...)) "
-        "or use the embedded world, which knows its neighbours; or pick 'cyclic'")
+_HOW = ("give rows their role and \"targets\" (a forget row's target may come from its \"entity\"), "
+        "or load the data with a neighbour map (CLI --neighbour-map, config data.neighbour_map, "
+        "load_tofu(..., neighbour_map=...)), which labels retain rows and gives rows labelled "
+        "direct/indirect their targets; or use the embedded world, which knows its neighbours; "
+        "or pick 'cyclic'")
 
 
 def _indices(retain: Sequence[QAItem], roles: tuple[str, ...]) -> list[int]:
@@ -42,8 +45,8 @@ def _need_role(name: str, retain: Sequence[QAItem], *roles: str) -> None:
 def _need_targets(name: str, rows: Sequence[QAItem], what: str) -> None:
     for it in rows:
         if not it.targets:
-            raise InputError(f"sampler '{name}' needs item.targets on every {what} row to know "
-                             f"which forget target it belongs to; row {it.id!r} has none; {_HOW}",
+            raise InputError(f"sampler '{name}' needs item.targets on every {what} row (the forget "
+                             f"target it belongs to), and row {it.id!r} has none; {_HOW}",
                              file=it.origin, field="targets")
 
 
@@ -181,7 +184,7 @@ class MELU:
         if orphans and not general:
             raise InputError(f"sampler 'melu': forget row {forget[orphans[0]].id!r} has no "
                              f"direct/indirect neighbour rows and there are no general rows to "
-                             f"pair it with; {_HOW}", field="targets")
+                             f"pair it with; {_HOW}", field="set")
         pairs.extend((i, general[rng.randrange(len(general))]) for i in orphans)
         pairs.extend((rng.randrange(len(forget)), j) for j in general)
         rng.shuffle(pairs)

