@@ -201,6 +201,22 @@ def test_labelled_row_keeps_its_relation_and_its_targets() -> None:
     Path(fh.name).unlink()
 
 
+def test_cli_targets_flag_and_forget_target_advice(tmp_path) -> None:
+    from oblivio import api
+    from oblivio.cli import _config, build_parser
+    from oblivio.data.neighbours import check_sampler
+    args = build_parser().parse_args(["unlearn", "--targets", f"{OSKAR}, {MIRA}", "--data", "x.jsonl"])
+    cfg = _config(args)
+    assert cfg.data.targets == [OSKAR, MIRA] and cfg.data.path == "x.jsonl"
+    rows = [r for r in people_rows() if r["set"] != "forget"]
+    rows.append({"question": "What did she invent?", "answer": "She invented the lens.", "set": "forget"})
+    d = api.load_data(str(write_rows(tmp_path / "p.jsonl", rows)))
+    assert d.targets == ()                              # a forget row that names nothing has no target
+    with pytest.raises(InputError) as e:
+        check_sampler(d, "melu")
+    assert "--targets" in str(e.value) and '"entity"' in str(e.value)
+
+
 # --- learning on the user's data -----------------------------------------------------------
 
 def test_cache_key_is_the_content(tmp_path) -> None:
@@ -266,6 +282,12 @@ def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
                        env={**os.environ, "OBLIVIO_CACHE": str(tmp_path / "cache")})
     assert r.returncode == 0, r.stderr
     assert "reusing cached base and gold models" in r.stdout and "trained base" not in r.stdout
+    from oblivio import api  # the API: the same models, from the cache
+    from oblivio.config import load_config, parse_overrides
+    wm = api.learn(str(f), config=load_config(overrides=parse_overrides(LEARN_FAST[1::2])), progress=False,
+                   log=lambda m: None)
+    assert wm.cached and (wm.base_dir / "model.safetensors").read_bytes() == \
+        (models / "base" / "model.safetensors").read_bytes()
 
     run = tmp_path / "run"
     with pytest.raises(SystemExit) as e:
