@@ -52,6 +52,14 @@ class Reference:
             return self._model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"]).logits
 
     @torch.no_grad()
+    def hidden(self, sub: dict[str, torch.Tensor], index: int) -> torch.Tensor:
+        """``output_hidden_states[index]`` of the reference (RMU's retain anchor)."""
+        with self._ctx():
+            out = self._model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"],
+                              output_hidden_states=True)
+        return out.hidden_states[index]
+
+    @torch.no_grad()
     def seq_logprob(self, sub: dict[str, torch.Tensor]) -> torch.Tensor:
         """Summed answer log-likelihood per sequence, cached by item index."""
         idx = sub["index"].tolist()

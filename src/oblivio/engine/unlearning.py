@@ -65,9 +65,13 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     for p in model.parameters():
         if not use_lora:
             p.requires_grad_(True)
+    if hasattr(method, "prepare"):      # e.g. RMU trains a few layers, a task vector keeps θ₀
+        method.prepare(model)
     res = train(model, method, source, collate_fn, train_cfg, reference=reference, run_dir=run_dir,
                 callbacks=callbacks, desc=f"unlearn {type(method).__name__}")
     model = res.model
+    if hasattr(method, "finish"):       # e.g. the task vector's negation θ₀ − λ·(θ − θ₀)
+        method.finish(model)
     if use_lora and merge_lora:
         model = model.merge_and_unload()
     return model, res

@@ -49,3 +49,30 @@ def kl_ref_to_model(model, reference, sub: dict[str, torch.Tensor]) -> torch.Ten
         logp = F.log_softmax(reference.logits(sub)[:, :-1].float(), -1)
     kl = (logp.exp() * (logp - logq)).sum(-1)
     return (kl * mask).sum() / mask.sum().clamp_min(1)
+
+
+def answer_logits(model, sub: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(logits predicting each next token [B, T-1, V] in float, targets [B, T-1], answer mask)."""
+    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"])
+    tgt = sub["labels"][:, 1:]
+    return out.logits[:, :-1].float(), tgt, tgt.ne(-100)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``x`` over the positions where ``mask`` is true (0 when none)."""
+    return (x * mask).sum() / mask.sum().clamp_min(1)
+
+
+def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over answer positions of −Σ_v q_v log p_θ(v): distillation to a target distribution q."""
+    logp = F.log_softmax(logits, -1)
+    # 0·(−inf) must count as 0 where the target puts no mass
+    ce = -(target * logp.masked_fill(target == 0, 0.0)).sum(-1)
+    return masked_mean(ce, mask)
+
+
+def weighted_ga(model, sub: dict[str, torch.Tensor], weight_fn) -> torch.Tensor:
+    """Token-weighted gradient ascent: mean over answer tokens of w(p_t)·log p_t, w detached."""
+    lp, mask = forward_logprobs(model, sub)
+    w = weight_fn(lp.detach().exp())
+    return masked_mean(w * lp, mask)

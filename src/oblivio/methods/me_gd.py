@@ -1,0 +1,43 @@
+"""ME+GD: maximum entropy on forget + gradient descent on retain (Yuan, Pang, Xu, Lin, Zhu,
+Du, Zhang 2024, "A Closer Look at Machine Unlearning for Large Language Models", arXiv
+2410.08109; SPEC §2).
+
+L = mean_t KL(U ‖ p_θ(·|x, y_<t)) over forget answer positions + α·NLL_r, with U uniform
+over the vocabulary V: KL(U ‖ p) = −log|V| − (1/|V|)·Σ_v log p_v, zero exactly when the model
+is maximally uncertain. Unlike GA the forget term is bounded below, so it cannot diverge.
+Default α = 1 (the paper's GD weight).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from oblivio.methods.base import METHODS, LossParts, StepContext
+
+
+@METHODS.register("me_gd")
+@dataclass
+class MEGD:
+    """Push every forget answer position toward the uniform distribution; keep retain."""
+
+    alpha: float = 1.0
+
+    needs_reference: ClassVar[bool] = False
+    needs_retain: ClassVar[bool] = True
+    needs_forget: ClassVar[bool] = True
+
+    def loss(self, ctx: StepContext, batch) -> LossParts:
+        import torch.nn.functional as F
+
+        from oblivio.methods.ops import answer_logits, masked_mean, mean_nll
+        logits, _, mask = answer_logits(ctx.model, batch["forget"])
+        logp = F.log_softmax(logits, -1)
+        kl_uniform = -math.log(logits.size(-1)) - logp.mean(-1)
+        forget = masked_mean(kl_uniform, mask)
+        parts = {"forget": forget}
+        total = forget
+        if self.alpha and batch.get("retain") is not None:
+            parts["retain"] = mean_nll(ctx.model, batch["retain"])
+            total = forget + self.alpha * parts["retain"]
+        return LossParts(total, parts)

@@ -1,0 +1,46 @@
+"""PDU: primal–dual constrained unlearning (Entesari, Hatami, Pappas, Fazlyab 2025,
+"Constrained Entropic Unlearning: A Primal-Dual Framework for Large Language Models", arXiv
+2506.05314; SPEC §2).
+
+min L_f  subject to  NLL_r ≤ ε, solved on the Lagrangian L = L_f + λ·(NLL_r − ε) with dual
+ascent after every loss evaluation: λ ← max(0, λ + η·(NLL_r − ε)). The forget term
+flattens the logits at every forget answer position, L_f = mean_t (max_v z_t,v − mean_v
+z_t,v)² (a bounded surrogate for maximum entropy, as the paper's logit-margin loss; here
+over answer positions, OpenUnlearning averages over every position). Defaults (ours, for
+models that learned their data to a retain NLL well under 0.1): λ₀ = 1, η = 1, ε = 0.1.
+λ is method state: it is in the loss history (``lambda``), not in a resumed checkpoint.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from oblivio.methods.base import METHODS, LossParts, StepContext
+
+
+@METHODS.register("pdu")
+@dataclass
+class PDU:
+    """Flatten the forget logits while a dual variable keeps the retain loss under ε."""
+
+    eps: float = 0.1
+    lam: float = 1.0
+    dual_lr: float = 1.0
+
+    needs_reference: ClassVar[bool] = False
+    needs_retain: ClassVar[bool] = True
+    needs_forget: ClassVar[bool] = True
+
+    def loss(self, ctx: StepContext, batch) -> LossParts:
+        import torch
+
+        from oblivio.methods.ops import answer_logits, masked_mean, mean_nll
+        logits, _, mask = answer_logits(ctx.model, batch["forget"])
+        margin = logits.max(-1).values - logits.mean(-1)
+        forget = masked_mean(margin ** 2, mask)
+        retain = mean_nll(ctx.model, batch["retain"])
+        lam = self.lam
+        total = forget + lam * (retain - self.eps)
+        self.lam = max(0.0, lam + self.dual_lr * (float(retain.detach()) - self.eps))
+        return LossParts(total, {"forget": forget, "retain": retain,
+                                 "lambda": torch.tensor(lam)})

@@ -1,0 +1,35 @@
+"""WGA: weighted gradient ascent (Wang, Zhang, Ding, Liu 2025, "Rethinking LLM Unlearning
+Objectives: A Gradient Perspective and Go Beyond", ICLR 2025, arXiv 2502.19301; SPEC §2).
+
+L = mean_t w_t·log p_θ(y_t) + α·NLL_r with w_t = p_θ(y_t)^β (detached): tokens the model
+already finds unlikely get little ascent, which slows GA's collapse. Defaults β = 1, α = 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from oblivio.methods.base import METHODS, LossParts, StepContext
+
+
+@METHODS.register("wga")
+@dataclass
+class WGA:
+    """Gradient ascent weighted by each answer token's own probability."""
+
+    beta: float = 1.0
+    alpha: float = 1.0
+
+    needs_reference: ClassVar[bool] = False
+    needs_retain: ClassVar[bool] = True
+    needs_forget: ClassVar[bool] = True
+
+    def loss(self, ctx: StepContext, batch) -> LossParts:
+        from oblivio.methods.ops import mean_nll, weighted_ga
+        forget = weighted_ga(ctx.model, batch["forget"], lambda p: p ** self.beta)
+        parts = {"forget": forget}
+        total = forget
+        if self.alpha and batch.get("retain") is not None:
+            parts["retain"] = mean_nll(ctx.model, batch["retain"])
+            total = forget + self.alpha * parts["retain"]
+        return LossParts(total, parts)
