@@ -4,7 +4,8 @@
 ``evaluate`` — every metric on every set for one model (optionally vs a gold model);
 ``learn``    — train base (and gold) models on a data set: the embedded world by default;
 ``demo``     — the whole offline pipeline on the embedded world;
-``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot).
+``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot);
+``report``   — one self-contained HTML page for one or several run folders.
 Data can be an ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``;
 a model can be a local HF directory or a loaded model (with its tokenizer).
 """
@@ -257,6 +258,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                                title=f"{cfg.unlearn.method} ({cfg.unlearn.sampler}): checkpoint evaluation"):
                     notes.append(f"checkpoint curves: curves.png (selected step {control['selected_step']})")
             (work / "summary.md").write_text(summary_text(title="oblivio unlearning run", reports=reports, notes=notes))
+            _run_report(work, out)
     final = out
     return UnlearnResult(model, tokenizer, reports, final, training, timings, tab, control)
 
@@ -341,8 +343,33 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
                 data_info={"name": d.name, "counts": summarize(d.items), "targets": list(d.targets)},
                 extra={"calibration": {**res.to_json(), "tau": tau, "tol": tol, "utility_metric": utility_metric,
                                        "unlearned_run": str(run_path) if run_path else None}}))
+            _run_report(work, dest)
         res.run_dir = dest
+        if run_path is not None:     # the run's own page now shows its calibration sweep
+            _run_report(run_path, run_path)
     return res
+
+
+def report(runs: str | Path | list[str | Path], out: str | Path | None = None, *, title: str | None = None,
+           overwrite: bool = False) -> Path:
+    """Write one self-contained HTML page for one or several run (or compare) folders.
+
+    ``out`` defaults to ``<run>/report.html`` for one run and ``report.html`` otherwise. An
+    existing file is replaced only when oblivio wrote it (or ``overwrite``)."""
+    from oblivio.report.html import write_report
+    items = [runs] if isinstance(runs, (str, Path)) else list(runs)
+    dest = Path(out) if out is not None else (Path(items[0]) / "report.html" if len(items) == 1
+                                              else Path("report.html"))
+    return write_report(items, dest, title=title, overwrite=overwrite)
+
+
+def _run_report(folder: Path, final: Path | None) -> None:
+    """``report.html`` inside a run folder; a report that cannot be drawn never fails the run."""
+    from oblivio.report.html import write_report
+    try:
+        write_report([folder], folder / "report.html", display_path=final, overwrite=True)
+    except Exception as e:   # noqa: BLE001  (the run's results are already safe on disk)
+        (folder / "report.txt").write_text(f"report.html could not be written: {type(e).__name__}: {e}\n")
 
 
 def compare(data: Any = None, *, methods: str | list[str] = ("graddiff", "npo"), samplers: str | list[str] = "all",
@@ -353,9 +380,13 @@ def compare(data: Any = None, *, methods: str | list[str] = ("graddiff", "npo"),
     """Methods × retain samplers with the same seed and budget (equal epochs by default);
     writes compare.json / compare.md / compare.png. See :func:`oblivio.experiments.compare`."""
     from oblivio.experiments.compare import compare as _compare
-    return _compare(data, methods=methods, samplers=samplers, config=config, model=model, tokenizer=tokenizer,
-                    gold=gold, run_dir=run_dir, calibrate=calibrate, budget=budget, epochs=epochs, steps=steps,
-                    overwrite=overwrite, progress=progress, log=log, **kw)
+    res = _compare(data, methods=methods, samplers=samplers, config=config, model=model, tokenizer=tokenizer,
+                   gold=gold, run_dir=run_dir, calibrate=calibrate, budget=budget, epochs=epochs, steps=steps,
+                   overwrite=overwrite, progress=progress, log=log, **kw)
+    if res.run_dir is not None and _main_process():
+        _run_report(Path(res.run_dir), Path(res.run_dir))
+        res.files["html"] = Path(res.run_dir) / "report.html"
+    return res
 
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,

@@ -1,6 +1,6 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, ls. Heavy modules are imported inside the
+Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, report, ls. Heavy modules are imported inside the
 subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
 code 2 and one message naming file, line and field; a diverged training run exits 3.
 """
@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default runs/compare-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _common(p)
+    p = sub.add_parser("report", help="one self-contained HTML page for one or several run (or compare) folders")
+    p.add_argument("runs", nargs="+", help="run folders (results.json) or compare folders (compare.json)")
+    p.add_argument("--out", help="HTML file (default RUN/report.html for one run, ./report.html for several)")
+    p.add_argument("--title", help="page title")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file that oblivio did not write")
     sub.add_parser("ls", help="list methods, samplers and metrics")
     return ap
 
@@ -203,6 +208,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.cmd == "ls":
         cmd_ls()
+        return 0
+    if args.cmd == "report":
+        from oblivio.report.html import write_report
+        dest = args.out or (os.path.join(args.runs[0], "report.html") if len(args.runs) == 1 else "report.html")
+        path = write_report(args.runs, dest, title=args.title, overwrite=args.overwrite)
+        print(f"report: {path}")
         return 0
     if getattr(args, "quiet", False):
         os.environ.setdefault("TQDM_DISABLE", "1")
@@ -309,10 +320,18 @@ def _shared_run_dir(kind: str) -> str:
 
 
 def _finish(res) -> None:
+    verdict = ""
+    if res.run_dir is not None and (res.run_dir / "results.json").is_file():
+        from oblivio.report.html import short_verdict
+        verdict = short_verdict(res.run_dir)
+    if verdict:
+        _log("verdict (rules: README, The report):\n" + verdict)
     if res.table:
         _log(res.table)
     if res.run_dir is not None:
         _log(f"run folder: {res.run_dir} (results.json, summary.md, config.yaml, model/)")
+        if (res.run_dir / "report.html").is_file():
+            _log(f"report: {res.run_dir / 'report.html'}")
 
 
 def _quiet_libraries() -> None:

@@ -1,0 +1,175 @@
+"""The report's figures, drawn from ``results.json`` with matplotlib and embedded as PNG.
+
+Each function returns a :class:`Figure` (a data URI and its alt text) or a
+:class:`NotAvailable` that says why the figure cannot be drawn — the report shows the reason
+instead of an empty box. Figures: truth-ratio distributions of the forget set (the input of
+TOFU's forget-quality KS test, Maini et al. 2024, arXiv 2401.06121), MIA ROC curves
+(Min-K%++, Zhang et al. 2024, arXiv 2404.02936; members = forget, non-members = holdout),
+training loss parts, checkpoint curves (Wang et al. 2024, arXiv 2406.09179), the calibration
+sweep, and attack recovery when audited.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MODELS = ("base", "gold", "unlearned")
+COLOURS = {"base": "tab:grey", "gold": "tab:green", "unlearned": "tab:red"}
+
+
+@dataclass
+class Figure:
+    src: str
+    alt: str
+
+
+@dataclass
+class NotAvailable:
+    reason: str
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _encode(fig: Any, alt: str) -> Figure:
+    plt = _plt()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return Figure("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), alt)
+
+
+def _models(rec: dict[str, Any]) -> dict[str, Any]:
+    return rec.get("models") or {}
+
+
+def truth_ratios(rec: dict[str, Any]) -> Figure | NotAvailable:
+    vals = {n: (_models(rec).get(n, {}).get("sets", {}).get("forget", {}).get("truth_ratio", {}) or {})
+            .get("per_item") for n in MODELS}
+    vals = {n: v for n, v in vals.items() if v}
+    if "unlearned" not in vals:
+        return NotAvailable("no per-item truth ratios of the forget set (no perturbed answers, or not evaluated)")
+    if "gold" not in vals:
+        return NotAvailable("no gold (retrained) model: the forget-quality test has nothing to compare with")
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3))
+    hi = max(max(v) for v in vals.values())
+    bins = [hi * i / 20 for i in range(21)] if hi > 0 else 10
+    for n, v in vals.items():
+        ax.hist(v, bins=bins, alpha=0.45, label=f"{n} (n={len(v)})", color=COLOURS[n])
+    fq = _models(rec).get("unlearned", {}).get("model", {}).get("forget_quality", {}).get("value")
+    ax.set_xlabel("truth ratio R = P̃(perturbed) / P̃(paraphrased), forget set")
+    ax.set_ylabel("items")
+    ax.set_title(f"forget quality (KS p-value vs gold) = {fq:.3g}" if fq is not None else "forget quality: n/a",
+                 fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _encode(fig, "Histograms of forget-set truth ratios for " + ", ".join(vals) +
+                   (f"; forget quality {fq:.3g}" if fq is not None else ""))
+
+
+def mia_roc(rec: dict[str, Any], metric: str = "mia_minkpp") -> Figure | NotAvailable:
+    from sklearn.metrics import roc_curve
+    curves = {}
+    for n in MODELS:
+        r = _models(rec).get(n, {}).get("model", {}).get(metric, {})
+        members, non = r.get("per_item"), (r.get("extra") or {}).get("holdout_scores")
+        if members and non:
+            y = [1] * len(members) + [0] * len(non)
+            fpr, tpr, _ = roc_curve(y, list(members) + list(non))
+            curves[n] = (fpr, tpr, r.get("value"))
+    if not curves:
+        why = _models(rec).get("unlearned", {}).get("model", {}).get(metric, {}).get("skipped")
+        return NotAvailable(f"no membership scores: {why or 'MIA not computed'}")
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    for n, (fpr, tpr, auc) in curves.items():
+        ax.plot(fpr, tpr, color=COLOURS[n], label=f"{n} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], ls=":", color="black", lw=0.8)
+    ax.set_xlabel("false positive rate (holdout)")
+    ax.set_ylabel("true positive rate (forget)")
+    ax.set_title(f"{metric}: forget vs holdout", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _encode(fig, f"ROC curves of the {metric} membership inference attack for " + ", ".join(curves))
+
+
+def training(rec: dict[str, Any]) -> Figure | NotAvailable:
+    hist = (rec.get("training") or {}).get("history") or []
+    if len(hist) < 2:
+        return NotAvailable("fewer than two training steps were logged")
+    plt = _plt()
+    keys = [k for k in hist[0] if k not in ("step", "lr")]
+    fig, ax = plt.subplots(figsize=(5, 3))
+    steps = [h["step"] for h in hist]
+    for k in keys:
+        ax.plot(steps, [h.get(k) for h in hist], label=k, lw=2 if k == "loss" else 1)
+    sel = (rec.get("training") or {}).get("selected_step")
+    if sel is not None:
+        ax.axvline(sel, ls=":", color="tab:red", label=f"selected step {sel}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss parts")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _encode(fig, "Training loss and its parts (" + ", ".join(keys) + f") over {len(hist)} steps")
+
+
+def checkpoints(rec: dict[str, Any]) -> Figure | NotAvailable:
+    if not rec.get("curves"):
+        return NotAvailable("checkpoint evaluation was off (control.eval_every = 0)")
+    from oblivio.report.curves import plot_curves
+    with tempfile.TemporaryDirectory() as tmp:
+        out = plot_curves(rec, Path(tmp) / "curves.png")
+        if out is None:
+            return NotAvailable("fewer than two checkpoint evaluations")
+        data = out.read_bytes()
+    return Figure("data:image/png;base64," + base64.b64encode(data).decode("ascii"),
+                  f"Checkpoint utility and forget metric per role; selected step {rec.get('selected_step')}")
+
+
+def calibration(cal: dict[str, Any] | None) -> Figure | NotAvailable:
+    if not cal:
+        return NotAvailable("the run was not calibrated (oblivio calibrate RUN writes calibrated-<τ>/)")
+    c = cal.get("calibration") or {}
+    sweep = c.get("sweep") or []
+    if not sweep:
+        return NotAvailable("the calibration record has no sweep")
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4, 3))
+    pts = sorted((s["alpha"], s["utility"]) for s in sweep)
+    ax.plot([a for a, _ in pts], [u for _, u in pts], "-o", ms=3)
+    if c.get("target") is not None:
+        ax.axhline(c["target"], ls="--", color="grey", lw=1, label=f"target τ × original = {c['target']:.3f}")
+    if c.get("alpha") is not None:
+        ax.axvline(c["alpha"], ls=":", color="tab:red", lw=1, label=f"chosen α = {c['alpha']:.3f}")
+    ax.set_xlabel("α (weight of the reference model)")
+    ax.set_ylabel("utility")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _encode(fig, f"Calibration sweep: utility against mixing weight α; chosen α {c.get('alpha')}")
+
+
+def attacks(rec: dict[str, Any]) -> Figure | NotAvailable:
+    audit = rec.get("audit") or {}
+    att = {n: a for n, a in (audit.get("attacks") or {}).items() if a.get("recovery") is not None}
+    if not att:
+        return NotAvailable("this run was not audited (no attack results in results.json)")
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3))
+    names = list(att)
+    ax.bar(names, [att[n]["recovery"] for n in names],
+           color=["tab:green" if att[n].get("robust") else "tab:red" for n in names])
+    ax.set_ylabel("recovery (0 = none, 1 = back to base)")
+    ax.tick_params(axis="x", rotation=30, labelsize=7)
+    fig.tight_layout()
+    return _encode(fig, "Recovery of forgotten knowledge under each attack: " +
+                   ", ".join(f"{n} {att[n]['recovery']:.2f}" for n in names))

@@ -1,0 +1,142 @@
+"""The four-line verdict of a run: forgotten? kept? private? robust?
+
+Read from ``results.json`` alone (the source of truth), each answer is a plain sentence with
+its evidence next to the gold (retrained) model's and the base model's. The rules are ours,
+written down so that a reader can check them (README "The report"):
+
+* **forgotten** — greedy answer accuracy on the forget set (else ROUGE-L recall, else answer
+  probability) is at most the gold model's + 0.05 — the margin SPEC §4 uses for robustness;
+* **kept** — on every retain role (the held-out ``*_test`` portions when the data has them,
+  since unlearning never saw them) the same metric is at least 95% of the base model's;
+* **private** — the Min-K%++ membership AUC (forget vs never-trained holdout) is within 0.05
+  of the gold model's (Liu et al. 2024, arXiv 2402.08787, assessment column "privacy");
+* **robust** — every attack of the robustness audit passes (SPEC §4: attacked score ≤ gold's
+  attacked score + 0.05); "not available" when the run was not audited.
+
+Without the gold model (or the base, or the audit) the answer is "not available" with the
+reason — never a guess.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MARGIN = 0.05
+KEEP = 0.95
+FORGET_METRICS = ("accuracy", "rouge_recall", "answer_prob")
+MIA = "mia_minkpp"
+
+
+@dataclass
+class Verdict:
+    question: str            # "forgotten", "kept", "private", "robust"
+    status: str              # "yes", "no", "not available"
+    sentence: str
+    evidence: list[tuple[str, str]]   # (label, data-key into results.json) of the numbers shown
+
+
+def _get(rec: dict[str, Any], path: str) -> Any:
+    node: Any = rec
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_value(rec: dict[str, Any], model: str, role: str, metric: str) -> float | None:
+    return _get(rec, f"models.{model}.sets.{role}.{metric}.value")
+
+
+def model_value(rec: dict[str, Any], model: str, metric: str) -> float | None:
+    return _get(rec, f"models.{model}.model.{metric}.value")
+
+
+def _forget_metric(rec: dict[str, Any]) -> str | None:
+    for m in FORGET_METRICS:
+        if set_value(rec, "unlearned", "forget", m) is not None:
+            return m
+    return None
+
+
+def keep_roles(rec: dict[str, Any]) -> list[str]:
+    roles = list(_get(rec, "models.unlearned.sets") or {})
+    tests = [r for r in roles if r.endswith("_test")]
+    return tests or [r for r in roles if r not in ("forget", "holdout")]
+
+
+def verdicts(rec: dict[str, Any]) -> list[Verdict]:
+    return [_forgotten(rec), _kept(rec), _private(rec), _robust(rec)]
+
+
+def _key(model: str, role: str, metric: str) -> str:
+    return f"models.{model}.sets.{role}.{metric}.value"
+
+
+def _forgotten(rec: dict[str, Any]) -> Verdict:
+    m = _forget_metric(rec)
+    if m is None:
+        return Verdict("forgotten", "not available", "not available: no forget-set answer metric was computed",
+                       [])
+    u, g = set_value(rec, "unlearned", "forget", m), set_value(rec, "gold", "forget", m)
+    ev = [("unlearned", _key("unlearned", "forget", m)), ("gold", _key("gold", "forget", m)),
+          ("base", _key("base", "forget", m))]
+    ev = [e for e in ev if _get(rec, e[1]) is not None]
+    if g is None:
+        return Verdict("forgotten", "not available",
+                       f"not available: no gold (retrained) model to compare the forget-set {m} with", ev)
+    ok = u is not None and u <= g + MARGIN
+    return Verdict("forgotten", "yes" if ok else "no",
+                   f"Forget-set {m} is {'within' if ok else 'above'} the gold model's + {MARGIN:g}.", ev)
+
+
+def _kept(rec: dict[str, Any]) -> Verdict:
+    m = _forget_metric(rec)
+    roles = keep_roles(rec)
+    if m is None or not roles:
+        return Verdict("kept", "not available", "not available: no retain role with an answer metric", [])
+    ratios = []
+    for r in roles:
+        u, b = set_value(rec, "unlearned", r, m), set_value(rec, "base", r, m)
+        if u is not None and b:
+            ratios.append((u / b, r))
+    if not ratios:
+        return Verdict("kept", "not available",
+                       "not available: the base model was not evaluated, so nothing to keep is known", [])
+    worst, role = min(ratios)
+    ev = [(f"unlearned ({role})", _key("unlearned", role, m)), (f"base ({role})", _key("base", role, m))]
+    if _get(rec, _key("gold", role, m)) is not None:
+        ev.append((f"gold ({role})", _key("gold", role, m)))
+    ok = worst >= KEEP
+    return Verdict("kept", "yes" if ok else "no",
+                   f"Worst retain role '{role}' keeps {worst:.0%} of the base model's {m} "
+                   f"({'≥' if ok else '<'} {KEEP:.0%}); roles checked: {', '.join(roles)}.", ev)
+
+
+def _private(rec: dict[str, Any]) -> Verdict:
+    u, g = model_value(rec, "unlearned", MIA), model_value(rec, "gold", MIA)
+    ev = [(n, f"models.{n}.model.{MIA}.value") for n in ("unlearned", "gold", "base")
+          if model_value(rec, n, MIA) is not None]
+    if u is None:
+        why = _get(rec, f"models.unlearned.model.{MIA}.skipped") or "not computed"
+        return Verdict("private", "not available", f"not available: {why}", ev)
+    if g is None:
+        return Verdict("private", "not available",
+                       "not available: no gold (retrained) model to compare the membership AUC with", ev)
+    ok = abs(u - g) <= MARGIN
+    return Verdict("private", "yes" if ok else "no",
+                   f"Membership-inference AUC (Min-K%++, forget vs holdout) is {'within' if ok else 'farther than'} "
+                   f"{MARGIN:g} of the gold model's.", ev)
+
+
+def _robust(rec: dict[str, Any]) -> Verdict:
+    audit = rec.get("audit")
+    if not audit:
+        return Verdict("robust", "not available",
+                       "not available: this run was not audited (no attack results in results.json)", [])
+    attacks = audit.get("attacks", {})
+    failed = [n for n, a in attacks.items() if a.get("robust") is False]
+    ok = not failed and bool(attacks)
+    ev = [(n, f"audit.attacks.{n}.recovery") for n in attacks if attacks[n].get("recovery") is not None]
+    return Verdict("robust", "yes" if ok else "no",
+                   "Every attack passes." if ok else f"Recovered under: {', '.join(failed) or 'no attack ran'}.", ev)
