@@ -38,7 +38,7 @@ def setup(n_batches: int, batch: int = 8):
     from oblivio.data.collate import encode_items
     from oblivio.data.samplers import get_sampler
     from oblivio.engine.learning import world_texts
-    from oblivio.engine.loop import make_collate
+    from oblivio.data.collate import make_collate
     from oblivio.models.format import PromptFormat
     from oblivio.models.tiny import tiny_llama
     from oblivio.models.tokenizer import train_tokenizer

@@ -76,7 +76,7 @@ def make_spec(steps: int, out: Path) -> tuple[dict, str]:
     from oblivio.config import load_config
     from oblivio.data.collate import encode_items
     from oblivio.data.samplers import get_sampler
-    from oblivio.engine.loop import make_collate
+    from oblivio.data.collate import make_collate
     from oblivio.models.format import PromptFormat
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()

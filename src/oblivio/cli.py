@@ -11,32 +11,61 @@ import os
 import sys
 from typing import Any, Sequence
 
+#: flags that are not config keys, and why (tests/test_config_flags.py checks every other flag
+#: of every subcommand maps to a config key through its ``dest``)
+NON_CONFIG_FLAGS: dict[str, str] = {
+    "--help": "argparse's help",
+    "--version": "prints the version; runs nothing",
+    "--config": "the config file itself",
+    "--set": "overrides config keys by name (KEY=VALUE)",
+    "--quiet": "display only (progress bars); never changes a result",
+    "--out": "where to write, not what to compute: a rerun from a saved config must not target the same folder",
+    "--overwrite": "permission to replace an output folder; a saved config must never carry it",
+    "--run": "calibrate: the run folder whose config.yaml is the config",
+    "--title": "report: the title of an HTML page about finished runs; computes nothing",
+}
+
+
+def _key(p: argparse.ArgumentParser | Any, *flags: str, key: str, **kw: Any) -> argparse.Action:
+    """A flag that sets config key ``key`` (dotted, e.g. ``model.gold``): the key is its ``dest``,
+    so :func:`_config` maps every such flag generically and a saved config.yaml reproduces it."""
+    kw.setdefault("default", None)
+    CONFIG_DESTS.add(key)
+    return p.add_argument(*flags, dest=key, **kw)
+
+
+#: the ``dest`` of every flag made by :func:`_key`: each one a dotted config key
+CONFIG_DESTS: set[str] = set()
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="YAML config file (see README: Configuration)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set unlearn.train.lr=1e-4 (repeatable)")
-    p.add_argument("--seed", type=int, help="global seed (default 0)")
+    _key(p, "--seed", key="seed", type=int, help="global seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _unlearn_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", help="unlearning method (see `oblivio ls`)")
-    p.add_argument("--sampler", help="retain sampler (see `oblivio ls`)")
-    p.add_argument("--steps", type=int, help="number of unlearning steps")
-    p.add_argument("--lr", type=float, help="unlearning learning rate")
-    p.add_argument("--lora-r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
+    _key(p, "--method", key="unlearn.method",
+         help="unlearning method (see `oblivio ls`), or a dotted path module:Class")
+    _key(p, "--sampler", key="unlearn.sampler", help="retain sampler (see `oblivio ls`), or module:Class")
+    _key(p, "--steps", key="unlearn.train.max_steps", type=int, help="number of unlearning steps")
+    _key(p, "--lr", key="unlearn.train.lr", type=float, help="unlearning learning rate")
+    _key(p, "--lora-r", key="model.lora_r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
     p.add_argument("--out", help="run folder (default runs/<command>-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     g = p.add_argument_group("controlling unlearning (capping: --set unlearn.args.cap_delta=2)")
-    g.add_argument("--eval-every", type=int, help="evaluate a fixed subset every K steps (control.eval_every)")
-    g.add_argument("--eval-items", type=int, help="items per role in that subset (control.eval_items, default 16)")
-    g.add_argument("--stop-utility", type=float, metavar="TAU",
-                   help="early stop when utility < TAU × original; keep the last checkpoint above it")
-    g.add_argument("--stop-at-gold", action="store_true",
-                   help="early stop when forget accuracy reaches the gold model's level")
-    p.add_argument("--extraction", action="store_true",
-                   help="also the PS series and extraction strength (extra generation passes)")
+    _key(g, "--eval-every", key="control.eval_every", type=int,
+         help="evaluate a fixed subset every K steps (control.eval_every)")
+    _key(g, "--eval-items", key="control.eval_items", type=int,
+         help="items per role in that subset (control.eval_items, default 16)")
+    _key(g, "--stop-utility", key="control.stop_utility_tau", type=float, metavar="TAU",
+         help="early stop when utility < TAU × original; keep the last checkpoint above it")
+    _key(g, "--stop-at-gold", key="control.stop_at_gold", action="store_true",
+         help="early stop when forget accuracy reaches the gold model's level")
+    _key(p, "--extraction", key="eval.extraction", action="store_true",
+         help="also the PS series and extraction strength (extra generation passes)")
 
 
 _TARGETS_HELP = ("comma-separated forget targets (data.targets); default: the --neighbour-map keys, else per "
@@ -49,65 +78,72 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="store_true", help="print the version")
     sub = ap.add_subparsers(dest="cmd")
     p = sub.add_parser("demo", help="the whole offline pipeline on the embedded fictional world")
-    p.add_argument("--preset", default=None, help="world size: tiny | small | default | large")
+    _key(p, "--preset", key="world.preset", help="world size: tiny | small | default | large")
     _common(p)
     _unlearn_args(p)
     p = sub.add_parser("world", help="build the fictional world and write its items as JSONL")
-    p.add_argument("--preset", default="default")
+    _key(p, "--preset", key="world.preset", help="world size (default: default)")
     p.add_argument("--out", required=True, help="output JSONL file")
     _common(p)
     p = sub.add_parser("learn", help="train (or reuse cached) tiny base and gold models of the world or of --data")
-    p.add_argument("--preset", default=None, help="world size (the embedded world only)")
-    p.add_argument("--data", help="JSONL file (or tofu:forget01|05|10) to learn instead of the world (data.path)")
+    _key(p, "--preset", key="world.preset", help="world size (the embedded world only)")
+    _key(p, "--data", key="data.path", help="JSONL file (or tofu:forget01|05|10) to learn instead of the world")
     p.add_argument("--out", help="copy the base/ and gold/ model directories here")
     _common(p)
     p = sub.add_parser("unlearn", help="unlearn the forget set of --data from --model")
-    p.add_argument("--model", help="local HF model directory (default: the world's base model)")
-    p.add_argument("--data", help="JSONL file, tofu:forget01|05|10, or world:<preset> (default: world)")
-    p.add_argument("--gold", help="a model retrained without the forget set (enables forget quality, privleak)")
-    p.add_argument("--neighbour-map", help="JSON map target → direct/indirect entities (retain roles)")
-    p.add_argument("--targets", help=_TARGETS_HELP)
-    p.add_argument("--no-eval", action="store_true",
-                   help="train and save only: no evaluation of the base, gold or unlearned model")
+    _key(p, "--model", key="model.path", help="local HF model directory (default: the world's base model)")
+    _key(p, "--data", key="data.path", help="JSONL file, tofu:forget01|05|10, or world:<preset> (default: world)")
+    _key(p, "--gold", key="model.gold",
+         help="a model retrained without the forget set (enables forget quality, privleak)")
+    _key(p, "--neighbour-map", key="data.neighbour_map",
+         help="JSON map target → direct/indirect entities (retain roles)")
+    _key(p, "--targets", key="data.targets", type=_names, help=_TARGETS_HELP)
+    _key(p, "--no-eval", key="eval.enabled", action="store_false",
+         help="train and save only: no evaluation of the base, gold or unlearned model (eval.enabled: false)")
     _common(p)
     _unlearn_args(p)
     p = sub.add_parser("eval", help="evaluate a model on every set of --data")
-    p.add_argument("--model", required=True)
-    p.add_argument("--data", help="JSONL file, tofu:..., or world:<preset> (default: world)")
-    p.add_argument("--gold", help="gold (retrained) model directory")
+    _key(p, "--model", key="model.path", required=True)
+    _key(p, "--data", key="data.path", help="JSONL file, tofu:..., or world:<preset> (default: world)")
+    _key(p, "--gold", key="model.gold", help="gold (retrained) model directory")
     p.add_argument("--out", help="write the evaluation JSON here")
-    p.add_argument("--extraction", action="store_true",
-                   help="also the PS series and extraction strength (extra generation passes)")
+    _key(p, "--extraction", key="eval.extraction", action="store_true",
+         help="also the PS series and extraction strength (extra generation passes)")
     _common(p)
     p = sub.add_parser("calibrate", help="mix an unlearned run's model with its base until utility ≥ τ × original")
     p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
-    p.add_argument("--tau", type=float, default=0.9, help="utility target as a fraction of the original (0.9)")
-    p.add_argument("--tol", type=float, default=0.01, help="bisection tolerance on α (0.01)")
-    p.add_argument("--utility", default="model_utility", help="utility metric: a model metric or role/metric")
-    p.add_argument("--extraction", action="store_true",
-                   help="also the PS series and extraction strength at the chosen α")
+    _key(p, "--tau", key="calibrate.tau", type=float, help="utility target as a fraction of the original (0.9)")
+    _key(p, "--tol", key="calibrate.tol", type=float, help="bisection tolerance on α (0.01)")
+    _key(p, "--utility", key="calibrate.metric", help="utility metric: a model metric or role/metric")
+    _key(p, "--extraction", key="eval.extraction", action="store_true",
+         help="also the PS series and extraction strength at the chosen α")
     p.add_argument("--out", help="output folder (default RUN/calibrated-<tau>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the run's config, e.g. --set eval.batch_size=32")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p = sub.add_parser("compare", help="methods × retain samplers, same seed and budget: table and plot")
-    p.add_argument("--methods", default="graddiff,npo", help="comma-separated methods (default graddiff,npo)")
-    p.add_argument("--samplers", default="all", help="comma-separated samplers, or 'all' (default)")
-    p.add_argument("--data", help="world | world:<preset> | tofu:forget01|05|10 | a JSONL file (default: world)")
-    p.add_argument("--preset", default=None, help="world size: tiny | small | default | large")
-    p.add_argument("--model", help="reference model directory, re-loaded for every cell (default: the world's base)")
-    p.add_argument("--gold", help="a model retrained without the forget set (enables forget quality)")
-    p.add_argument("--neighbour-map", help="JSON map target → direct/indirect entities (retain roles)")
-    p.add_argument("--targets", help=_TARGETS_HELP)
+    _key(p, "--methods", key="compare.methods", type=_csv, help="comma-separated methods (default graddiff,npo)")
+    _key(p, "--samplers", key="compare.samplers", type=_csv, help="comma-separated samplers, or 'all' (default)")
+    _key(p, "--data", key="data.path",
+         help="world | world:<preset> | tofu:forget01|05|10 | a JSONL file (default: world)")
+    _key(p, "--preset", key="world.preset", help="world size: tiny | small | default | large")
+    _key(p, "--model", key="model.path",
+         help="reference model directory, re-loaded for every cell (default: the world's base)")
+    _key(p, "--gold", key="model.gold", help="a model retrained without the forget set (enables forget quality)")
+    _key(p, "--neighbour-map", key="data.neighbour_map",
+         help="JSON map target → direct/indirect entities (retain roles)")
+    _key(p, "--targets", key="data.targets", type=_names, help=_TARGETS_HELP)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--epochs", type=float, help="budget: this many epochs per cell (default: unlearn.train.epochs)")
-    g.add_argument("--steps", type=int, help="budget: this many steps per cell instead of equal epochs")
-    p.add_argument("--lr", type=float, help="unlearning learning rate")
-    p.add_argument("--lora-r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
-    p.add_argument("--calibrate", type=float, metavar="TAU",
-                   help="also calibrate every cell to utility ≥ TAU × original by model mixing")
-    p.add_argument("--calibrate-metric", default="model_utility", help="utility metric for --calibrate")
+    _key(g, "--epochs", key="unlearn.train.epochs", type=float,
+         help="budget: this many epochs per cell (default: unlearn.train.epochs)")
+    _key(g, "--steps", key="unlearn.train.max_steps", type=int,
+         help="budget: this many steps per cell instead of equal epochs")
+    _key(p, "--lr", key="unlearn.train.lr", type=float, help="unlearning learning rate")
+    _key(p, "--lora-r", key="model.lora_r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
+    _key(p, "--calibrate", key="compare.calibrate", type=float, metavar="TAU",
+         help="also calibrate every cell to utility ≥ TAU × original by model mixing")
+    _key(p, "--calibrate-metric", key="calibrate.metric", help="utility metric for --calibrate (model_utility)")
     p.add_argument("--out", help="output folder (default runs/compare-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _common(p)
@@ -120,42 +156,38 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _names(s: str) -> list[str]:
+    """``a, b`` → ["a", "b"]."""
+    return [x.strip() for x in s.split(",") if x.strip()]
+
+
+def _csv(s: str) -> list[str] | None:
+    """``a,b`` → ["a", "b"]; ``all`` → None (every registered name)."""
+    names = [x.strip() for x in s.split(",") if x.strip()]
+    return None if names == ["all"] else names
+
+
+def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The config keys the command line set: every flag whose ``dest`` is a dotted config key."""
+    from oblivio.config import merge
+    over: dict[str, Any] = {}
+    explicit = {k: v for k, v in vars(args).items() if v is not None and k in CONFIG_DESTS}
+    for key, value in explicit.items():
+        node: dict[str, Any] = {}
+        cur = node
+        parts = key.split(".")
+        for part in parts[:-1]:
+            cur = cur.setdefault(part, {})
+        cur[parts[-1]] = value
+        over = merge(over, node)
+    if "unlearn.train.epochs" in explicit:      # an epoch budget given here beats a config's step count
+        over["unlearn"]["train"].setdefault("max_steps", None)
+    return over
+
+
 def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
     from oblivio.config import load_config, merge, parse_overrides
-    over: dict[str, Any] = {}
-    if getattr(args, "seed", None) is not None:
-        over["seed"] = args.seed
-    if getattr(args, "preset", None):
-        over["world"] = {"preset": args.preset}
-    u: dict[str, Any] = {}
-    if getattr(args, "method", None):
-        u["method"] = args.method
-    if getattr(args, "sampler", None):
-        u["sampler"] = args.sampler
-    if getattr(args, "steps", None) is not None:
-        u.setdefault("train", {})["max_steps"] = args.steps
-    if getattr(args, "lr", None) is not None:
-        u.setdefault("train", {})["lr"] = args.lr
-    if u:
-        over["unlearn"] = u
-    ctl = {k: v for k, v in (("eval_every", getattr(args, "eval_every", None)),
-                             ("eval_items", getattr(args, "eval_items", None)),
-                             ("stop_utility_tau", getattr(args, "stop_utility", None)),
-                             ("stop_at_gold", getattr(args, "stop_at_gold", None) or None)) if v is not None}
-    if ctl:
-        over["control"] = ctl
-    if getattr(args, "extraction", False):
-        over["eval"] = {"extraction": True}
-    if getattr(args, "lora_r", None) is not None:
-        over["model"] = {"lora_r": args.lora_r}
-    d: dict[str, Any] = {}
-    if getattr(args, "data", None):
-        d["path"] = args.data
-    if getattr(args, "targets", None):
-        d["targets"] = [t.strip() for t in args.targets.split(",") if t.strip()]
-    if d:
-        over["data"] = d
-    over = merge(over, extra or {})
+    over = merge(cli_overrides(args), extra or {})
     over = merge(over, parse_overrides(args.overrides))
     base = None
     if args.cmd == "demo":
@@ -163,7 +195,7 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
 
         from oblivio.api import DEMO_DEFAULTS
         base = DEMO_DEFAULTS
-        if u.get("method") not in (None, base["unlearn"]["method"]):
+        if over.get("unlearn", {}).get("method") not in (None, base["unlearn"]["method"]):
             # the default's method arguments (NPO's retain weight) belong to its method
             base = copy.deepcopy(base)
             base["unlearn"].pop("args", None)
@@ -180,8 +212,8 @@ def cmd_ls() -> None:
     import oblivio.methods  # noqa: F401
     import oblivio.metrics  # noqa: F401
     from oblivio.data.samplers import SAMPLERS
-    from oblivio.metrics.base import METRICS
     from oblivio.methods.base import METHODS
+    from oblivio.metrics.base import METRICS
 
     def first(doc: str | None) -> str:
         return (doc or "").strip().splitlines()[0] if doc else ""
@@ -225,11 +257,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         cfg = _config(args)
         data = api.load_data("world", cfg)   # data.path is not the world: never read here
         write_jsonl(data.items, args.out)
-        print(f"wrote {len(data.items)} items to {args.out}: {summarize(data.items)}; targets: {', '.join(data.targets)}")
+        print(f"wrote {len(data.items)} items to {args.out}: {summarize(data.items)}; "
+              f"targets: {', '.join(data.targets)}")
         return 0
     if args.cmd == "learn":
         cfg = _config(args)
-        if cfg.data.path and args.preset:
+        if cfg.data.path and getattr(args, "world.preset", None):
             from oblivio.errors import InputError
             raise InputError(f"--preset sizes the embedded world; it does not apply to --data/data.path "
                              f"({cfg.data.path})", field="--preset")
@@ -248,53 +281,50 @@ def run(argv: Sequence[str] | None = None) -> int:
         _finish(res)
         return 0
     if args.cmd == "unlearn":
-        extra: dict[str, Any] = {"data": {}}
-        if args.neighbour_map:
-            extra["data"]["neighbour_map"] = args.neighbour_map
-        cfg = _config(args, extra)
+        # everything comes from the config (flags are config keys): config.yaml alone reproduces the run
+        cfg = _config(args)
         out = args.out or _shared_run_dir("unlearn")
-        res = api.unlearn(args.model, args.data or cfg.data.path, gold=args.gold, config=cfg, run_dir=out,
-                          evaluate_models=not args.no_eval, overwrite=args.overwrite, progress=progress, log=_log)
+        res = api.unlearn(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, run_dir=out,
+                          overwrite=args.overwrite, progress=progress, log=_log)
         _finish(res)
         return 0
     if args.cmd == "calibrate":
         from pathlib import Path
 
-        from oblivio.config import load_config, parse_overrides
+        from oblivio.config import load_config, merge, parse_overrides
         from oblivio.errors import InputError
         cfg_file = Path(args.run) / "config.yaml"
         if not cfg_file.is_file():
             raise InputError("not a finished unlearn run folder (no config.yaml)", file=args.run)
-        over = parse_overrides(args.overrides)
-        if args.extraction:
-            over.setdefault("eval", {})["extraction"] = True
+        over = merge(cli_overrides(args), parse_overrides(args.overrides))
         cfg = load_config(cfg_file, over)
-        res = api.calibrate(args.run, tau=args.tau, tol=args.tol, utility_metric=args.utility, config=cfg,
-                            out=args.out, overwrite=args.overwrite, progress=progress, log=_log)
+        res = api.calibrate(args.run, tau=cfg.calibrate.tau, tol=cfg.calibrate.tol, utility_metric=cfg.calibrate.metric,
+                            config=cfg, out=args.out, overwrite=args.overwrite, progress=progress, log=_log)
         _log(res.table)
         _log("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
         if res.run_dir is not None:
             _log(f"calibrated model: {res.run_dir} (model/, results.json)")
         return 0
     if args.cmd == "compare":
-        extra = {"data": {"neighbour_map": args.neighbour_map}} if args.neighbour_map else {}
-        cfg = _config(args, extra)
-        data = args.data or cfg.data.path
-        if data == "world":
-            data = None
+        cfg = _config(args)
+        spec: str | None = cfg.data.path
+        if spec == "world":
+            spec = None
         out = args.out or _shared_run_dir("compare")
-        res = api.compare(data, methods=args.methods, samplers=args.samplers, config=cfg, model=args.model,
-                          gold=args.gold, run_dir=out, calibrate=args.calibrate,
-                          calibrate_metric=args.calibrate_metric, epochs=args.epochs, steps=args.steps,
+        # the budget is the config's: max_steps set = equal steps, else equal epochs
+        res = api.compare(spec, methods=cfg.compare.methods, samplers=cfg.compare.samplers or "all", config=cfg,
+                          model=cfg.model.path, gold=cfg.model.gold, run_dir=out, calibrate=cfg.compare.calibrate,
+                          calibrate_metric=cfg.calibrate.metric, calibrate_tol=cfg.calibrate.tol,
+                          budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
                           overwrite=args.overwrite, progress=progress, log=_log)
         _log(res.table)
         if res.calibrated_table:
-            _log(f"calibrated (τ = {args.calibrate:g}):\n" + res.calibrated_table)
+            _log(f"calibrated (τ = {cfg.compare.calibrate:g}):\n" + res.calibrated_table)
         _log(f"compare folder: {res.run_dir} (" + ", ".join(p.name for p in res.files.values()) + ")")
         return 0
     if args.cmd == "eval":
         cfg = _config(args)
-        rep = api.evaluate(args.model, args.data or cfg.data.path, gold=args.gold, config=cfg, name="model")
+        rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model")
         from oblivio.report.results import table, write_json
         print(table({"model": rep}))
         if args.out:
@@ -302,16 +332,15 @@ def run(argv: Sequence[str] | None = None) -> int:
             write_json(Path(args.out), rep.to_json())
             print(f"wrote {args.out}")
         return 0
-    ap.error(f"unknown command {args.cmd}")
-    return 2
+    ap.error(f"unknown command {args.cmd}")   # exits (status 2)
 
 
 def _shared_run_dir(kind: str) -> str:
     """One run folder name for every process of a multi-process run."""
     from accelerate.utils import broadcast_object_list
 
-    from oblivio.report.rundir import default_run_dir
     from oblivio.engine.dist import state as _state
+    from oblivio.report.rundir import default_run_dir
     state = _state()
     name = [str(default_run_dir(kind))]
     if state.num_processes > 1:

@@ -14,9 +14,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oblivio.engine.loop import TrainConfig
 from oblivio.errors import InputError
-from oblivio.eval.evaluate import EvalConfig
+from oblivio.registry import METHODS, METRICS, SAMPLERS, uses_of
+
+__all__ = ["Config", "TrainConfig", "EvalConfig", "ModelConfig", "DataConfig", "UnlearnConfig", "ControlConfig",
+           "CalibrateConfig", "CompareConfig", "load_config", "from_dict", "to_dict", "merge", "parse_overrides",
+           "validate", "build_method"]
+
+
+@dataclass
+class TrainConfig:
+    """One training run of the one loop (engine/loop.py): learning a world or unlearning."""
+
+    lr: float = 1e-4
+    max_steps: int | None = None        # if set, overrides epochs
+    epochs: float = 1.0
+    batch_size: int = 8                 # per side (forget and retain) and per process
+    grad_accum: int = 1
+    warmup: float = 0.0                 # < 1: fraction of steps; ≥ 1: number of steps
+    schedule: str = "linear"            # linear | cosine | constant
+    weight_decay: float = 0.0
+    max_grad_norm: float | None = 1.0
+    mixed_precision: str = "no"         # no | bf16 | fp16
+    checkpoint_every: int = 0           # 0 = no intermediate checkpoints
+    seed: int = 0
+    progress: bool = True
+
+
+@dataclass
+class EvalConfig:
+    """One evaluation (eval/evaluate.py); ``enabled: false`` = a run trains and saves only."""
+
+    batch_size: int = 64
+    max_new_tokens: int = 32
+    metrics: list[str] | None = None      # None = every registered metric that is not ``expensive``
+    max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
+    seed: int = 0
+    extraction: bool = False               # also the expensive PS series / extraction strength
+    enabled: bool = True                   # false: no evaluation of base, gold or unlearned (`--no-eval`)
+
+
 
 
 @dataclass
@@ -26,6 +63,8 @@ class ModelConfig:
     vocab_size: int = 1024
     dtype: str = "auto"
     lora_r: int = 0                  # > 0: unlearn a LoRA adapter (the reference is the base, no copy)
+    gold: str | None = None          # a model retrained without the forget set (forget quality, privleak);
+                                     # None with the world: the world's own gold model
     lora_alpha: int = 16
     lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
                                                              "gate_proj", "up_proj", "down_proj"])
@@ -71,6 +110,22 @@ class ControlConfig:
     forget_metric: str = "accuracy"
 
 
+@dataclass
+class CalibrateConfig:
+    """Model mixing to equal utility (engine/calibrate.py; `oblivio calibrate`, `compare --calibrate`)."""
+    tau: float = 0.9                 # utility target as a fraction of the original's
+    tol: float = 0.01                # bisection tolerance on the mixing weight α
+    metric: str = "model_utility"    # utility metric: a model metric or role/metric
+
+
+@dataclass
+class CompareConfig:
+    """The grid of `oblivio compare` (experiments/compare.py)."""
+    methods: list[str] = field(default_factory=lambda: ["graddiff", "npo"])
+    samplers: list[str] | None = None     # None: every registered sampler
+    calibrate: float | None = None        # τ: also calibrate every cell to utility ≥ τ × original
+
+
 def default_learn() -> TrainConfig:
     return TrainConfig(lr=3e-3, epochs=40, batch_size=32, warmup=0.05, schedule="cosine",
                        max_grad_norm=1.0)
@@ -87,6 +142,8 @@ class Config:
     unlearn: UnlearnConfig = field(default_factory=UnlearnConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
+    calibrate: CalibrateConfig = field(default_factory=CalibrateConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
 
 
 def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
@@ -106,7 +163,7 @@ def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
             except InputError as e:
                 errs.append(e)
         raise errs[0] if errs else InputError("must not be null", file=file, field=key)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise InputError(f"expected a mapping, got {type(value).__name__}", file=file, field=key)
         return from_dict(tp, value, prefix=key, file=file)
@@ -225,10 +282,6 @@ def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file
 
 def validate(cfg: Config, file: str | None = None) -> None:
     """Names and ranges that types alone do not catch."""
-    import oblivio.methods  # noqa: F401  (registration)
-    from oblivio.data.samplers import SAMPLERS
-    from oblivio.methods.base import METHODS
-
     try:
         method_cls = METHODS.get(cfg.unlearn.method, field="unlearn.method")
         SAMPLERS.get(cfg.unlearn.sampler, field="unlearn.sampler")
@@ -258,8 +311,6 @@ def validate(cfg: Config, file: str | None = None) -> None:
         if v is not None and not 0 < v <= 1:
             raise InputError(f"must be in (0, 1], got {v}", file=file, field=f"control.{key}")
     if cfg.eval.metrics is not None:
-        import oblivio.metrics  # noqa: F401
-        from oblivio.metrics.base import METRICS
         for m in cfg.eval.metrics:
             try:
                 METRICS.get(m, field="eval.metrics")
@@ -269,7 +320,15 @@ def validate(cfg: Config, file: str | None = None) -> None:
 
 def build_method(name: str, args: dict[str, Any], *, file: str | None = None, cls: type | None = None) -> Any:
     """Instantiate a registered method, validating its arguments."""
-    import oblivio.methods  # noqa: F401
-    from oblivio.methods.base import METHODS
     cls = cls or METHODS.get(name, field="unlearn.method")
-    return from_dict(cls, args or {}, prefix="unlearn.args", file=file)
+    if not dataclasses.is_dataclass(cls):       # a plugin class without fields takes no arguments
+        if args:
+            raise InputError(f"method {name} takes no arguments (not a dataclass)", file=file, field="unlearn.args")
+        method = cls()
+    else:
+        method = from_dict(cls, args or {}, prefix="unlearn.args", file=file)
+    try:
+        uses_of(method)          # on the instance: `uses` may depend on the arguments (a property)
+    except InputError as e:
+        raise InputError(e.message, file=file, field="unlearn.method") from None
+    return method

@@ -38,7 +38,7 @@ from typing import Protocol, Sequence
 
 from oblivio.data.schema import QAItem
 from oblivio.errors import InputError
-from oblivio.registry import Registry
+from oblivio.registry import SAMPLERS
 
 Pairs = list[tuple[int, int]]
 
@@ -52,7 +52,6 @@ class Sampler(Protocol):
         ...
 
 
-SAMPLERS: Registry[type] = Registry("sampler")
 
 
 def _rng(seed: int, epoch: int) -> random.Random:
@@ -135,9 +134,3 @@ class Cyclic:
 
 def get_sampler(name: str) -> Sampler:
     return SAMPLERS.get(name, field="sampler")()
-
-
-# The neighbour-aware regimes live in their own module; importing it registers them, so
-# `SAMPLERS` is complete as soon as this module is imported. At the bottom on purpose: that
-# module imports the helpers above.
-from oblivio.data import samplers_neighbour as _samplers_neighbour  # noqa: E402,F401

@@ -3,8 +3,9 @@
 Bushipaka, Passaro, Cucinotta 2025, "Standard vs. Modular Sampling: Best Practices for
 Reliable LLM Unlearning" (arXiv 2509.05316), SPEC §1 S0. These regimes read each retain
 item's role (``direct`` / ``indirect`` / ``general``) and, for ``balanced`` and ``melu``,
-its ``targets`` (the forget targets it neighbours). Imported by :mod:`oblivio.data.samplers`,
-which registers everything in ``SAMPLERS``; see that module for the shared conventions
+its ``targets`` (the forget targets it neighbours). Found by the sampler registry (every
+``oblivio.data.samplers*`` module registers into ``SAMPLERS``); see :mod:`oblivio.data.samplers`
+for the shared conventions
 (what is shuffled each epoch, retain indices index the retain list passed in).
 
 Role ``retain`` (one undifferentiated retain set, e.g. TOFU without a neighbour map) carries
@@ -17,8 +18,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from oblivio.data.samplers import (SAMPLERS, Pairs, _require_forget, _require_retain, _rng,
-                                   cyclic_pairs)
+from oblivio.data.samplers import SAMPLERS, Pairs, _require_forget, _require_retain, _rng, cyclic_pairs
 from oblivio.data.schema import QAItem
 from oblivio.errors import InputError
 

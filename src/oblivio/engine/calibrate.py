@@ -99,8 +99,8 @@ def calibrate(reference, unlearned, tokenizer, data, *, tau: float = 0.9, utilit
     quality, privleak). The returned ``model`` is a new model; the inputs are not modified.
     """
     from oblivio.engine.mixing import is_peft, mixed_model
-    from oblivio.eval.evaluate import evaluate_model
     from oblivio.errors import InputError
+    from oblivio.eval.evaluate import evaluate_model
 
     if not 0.0 < tau <= 1.0:
         raise InputError(f"tau must be in (0, 1], got {tau}", field="tau")

@@ -50,7 +50,6 @@ class CheckpointEval:
     data: UnlearningData
     rules: ControlConfig                      # when to evaluate, stop and select (config.control)
     eval_cfg: EvalConfig | None = None        # batch size / max_new_tokens; metrics are set here
-    keep_state: bool = True
     roles: tuple[str, ...] | None = None      # evaluated roles; None: forget + the retain roles unlearning sees
     lora: bool = False                        # the run trains a LoRA adapter (step 0 = adapter zeroed)
     log: Any = None
@@ -116,14 +115,13 @@ class CheckpointEval:
         self._last_step = step
         if self.rules.select == "last_above_tau" and self._utility_ok(u, self.select_tau):
             self.selected_step = step
-            if self.keep_state:
-                t0 = time.perf_counter()
-                if step == 0 and self.lora:
-                    self._best_state = {}           # the original = the adapter's delta set to zero
-                else:   # step 0 of full fine-tuning: every weight; later: the trained ones
-                    self._best_state = {n: p.detach().to("cpu", copy=True)
-                                        for n, p in model.named_parameters() if p.requires_grad or step == 0}
-                self.seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            if step == 0 and self.lora:
+                self._best_state = {}           # the original = the adapter's delta set to zero
+            else:   # step 0 of full fine-tuning: every weight; later: the trained ones
+                self._best_state = {n: p.detach().to("cpu", copy=True)
+                                    for n, p in model.named_parameters() if p.requires_grad or step == 0}
+            self.seconds += time.perf_counter() - t0
         return row
 
     def __call__(self, step: int, model) -> str | None:

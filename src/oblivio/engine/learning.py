@@ -3,9 +3,10 @@
 Base = a tiny Llama trained on every trained item; gold = the same recipe without the
 forget items (the retrained model that TOFU's forget quality needs). Both use the one
 training loop with the ``finetune`` method. Models are cached under a hash of the world,
-the tokenizer, the model shape and the training config; a hit is reported, never silent. Data that is not a generated world (a
-user's JSONL, TOFU) is keyed by :func:`data_fingerprint` — the content of its items, so an
-edited file with the same ids is a new entry.
+the tokenizer, the model shape and the training config; a hit is reported, never silent.
+Data that is not a generated world (a user's JSONL, TOFU) is keyed by
+:func:`data_fingerprint` — the content of its items, so an edited file with the same ids is
+a new entry.
 """
 from __future__ import annotations
 
@@ -156,7 +157,8 @@ def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn
     tok = train_tokenizer(world_texts(data), vocab_size=vocab_size)
     secs["tokenizer"] = time.perf_counter() - t0
     cfg = dataclasses.replace(learn, progress=progress)
-    for name, items, path in (("base", data.trained(), base_dir), ("gold", data.trained(without_forget=True), gold_dir)):
+    for name, items, path in (("base", data.trained(), base_dir),
+                              ("gold", data.trained(without_forget=True), gold_dir)):
         t0 = time.perf_counter()
         model = tiny_llama(len(tok), model_size, seed=learn.seed, bos_token_id=tok.bos_token_id,
                            eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)

@@ -17,26 +17,9 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from oblivio.data.collate import IGNORE, Encoded
+from oblivio.config import TrainConfig
 from oblivio.errors import TrainingDiverged
 from oblivio.methods.base import StepContext
-
-
-@dataclass
-class TrainConfig:
-    lr: float = 1e-4
-    max_steps: int | None = None        # if set, overrides epochs
-    epochs: float = 1.0
-    batch_size: int = 8                 # per side (forget and retain) and per process
-    grad_accum: int = 1
-    warmup: float = 0.0                 # < 1: fraction of steps; ≥ 1: number of steps
-    schedule: str = "linear"            # linear | cosine | constant
-    weight_decay: float = 0.0
-    max_grad_norm: float | None = 1.0
-    mixed_precision: str = "no"         # no | bf16 | fp16
-    checkpoint_every: int = 0           # 0 = no intermediate checkpoints
-    seed: int = 0
-    progress: bool = True
 
 
 class PairSource(torch.utils.data.Dataset):
@@ -61,50 +44,6 @@ class PairSource(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> tuple[int, int]:
         return self.pairs[i]
-
-
-class _Rows:
-    """Encoded items kept as token rows and batched with one tensor per field.
-
-    Gives exactly ``data.collate.collate``'s right-padded batch (answer-only labels), plus
-    ``index``. ``collate`` builds a tensor per row; on a small model that per-row work was
-    most of the loop's own per-step cost (bench/loop_overhead.py).
-    """
-
-    def __init__(self, encs: Sequence[Encoded]) -> None:
-        self.seqs = [list(e.prompt) + list(e.answer) for e in encs]
-        self.starts = [len(e.prompt) for e in encs]
-
-    def batch(self, idx: list[int], pad_id: int) -> dict[str, torch.Tensor]:
-        seqs = [self.seqs[i] for i in idx]
-        width = max(len(s) for s in seqs)
-        ids, mask, labels = [], [], []
-        for i, s in zip(idx, seqs):
-            fill = width - len(s)
-            st = self.starts[i]
-            ids.append(s + [pad_id] * fill)
-            mask.append([1] * len(s) + [0] * fill)
-            labels.append([IGNORE] * st + s[st:] + [IGNORE] * fill)
-        return {"input_ids": torch.tensor(ids, dtype=torch.long),
-                "attention_mask": torch.tensor(mask, dtype=torch.long),
-                "labels": torch.tensor(labels, dtype=torch.long),
-                "index": torch.tensor(idx, dtype=torch.long)}
-
-
-def make_collate(forget: Sequence[Encoded], retain: Sequence[Encoded], pad_id: int,
-                 *, use_forget: bool, use_retain: bool):
-    f_rows, r_rows = _Rows(forget if use_forget else []), _Rows(retain if use_retain else [])
-
-    def fn(pairs: list[tuple[int, int]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        fi = [f for f, _ in pairs if f >= 0]
-        ri = [r for _, r in pairs if r >= 0]
-        if use_forget and fi:
-            out["forget"] = f_rows.batch(fi, pad_id)
-        if use_retain and ri:
-            out["retain"] = r_rows.batch(ri, pad_id)
-        return out
-    return fn
 
 
 @dataclass
@@ -172,7 +111,7 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
                                     for v in (parts.total, *parts.parts.values())])
                 if multi:
                     vals = acc.reduce(vals, "mean")
-                vals = vals.tolist()
+                vals = vals.tolist()  # type: ignore[assignment]  # now a list of floats
                 if not math.isfinite(vals[0]):
                     bar.close()
                     raise TrainingDiverged(step + 1, dict(zip(parts.parts, vals[1:])))

@@ -11,8 +11,8 @@ are cached per item index: NPO runs the reference once per forget item, not once
 """
 from __future__ import annotations
 
-import copy
 import contextlib
+import copy
 from typing import Any
 
 import torch
@@ -32,7 +32,6 @@ class Reference:
         else:
             raise ValueError(f"unknown reference mode {mode!r}")
         self._seq_cache: dict[int, float] = {}
-        self.calls = 0
 
     def bind(self, model: Any) -> None:
         """Point a LoRA reference at the (possibly wrapped) training model."""
@@ -47,7 +46,6 @@ class Reference:
 
     @torch.no_grad()
     def logits(self, sub: dict[str, torch.Tensor]) -> torch.Tensor:
-        self.calls += 1
         with self._ctx():
             return self._model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"]).logits
 

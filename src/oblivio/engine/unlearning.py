@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from oblivio.data.collate import encode_items
+from oblivio.data.collate import encode_items, make_collate
 from oblivio.data.samplers import get_sampler
 from oblivio.data.schema import UnlearningData
-from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, make_collate, train
+from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
 from oblivio.engine.reference import Reference
 from oblivio.errors import InputError
+from oblivio.methods.base import uses_of
 from oblivio.models.format import PromptFormat
 
 
@@ -44,7 +45,8 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     fmt = fmt or PromptFormat()
     forget_items = data.forget
     retain_items = data.unlearning_retain()
-    if method.needs_retain and not retain_items:
+    uses = uses_of(method)
+    if "retain" in uses and not retain_items:
         raise InputError(f"method {type(method).__name__} needs retain items and the data has none",
                          file=data.name, field="set")
     smp = get_sampler(sampler)
@@ -54,13 +56,12 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     r_enc = encode_items(tokenizer, fmt, retain_items)
     source = PairSource(lambda e: smp.epoch_pairs(forget_items, retain_items, epoch=e, seed=train_cfg.seed))
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    collate_fn = make_collate(f_enc, r_enc, pad, use_forget=method.needs_forget,
-                              use_retain=method.needs_retain or getattr(method, "alpha", 0) > 0)
+    collate_fn = make_collate(f_enc, r_enc, pad, use_forget="forget" in uses, use_retain="retain" in uses)
     use_lora = lora is not None and lora.r > 0
-    if use_lora:
+    if lora is not None and use_lora:
         model = wrap_lora(model, lora)
     reference = None
-    if method.needs_reference:
+    if "reference" in uses:
         reference = Reference(model, "lora" if use_lora else "copy")
     for p in model.parameters():
         if not use_lora:

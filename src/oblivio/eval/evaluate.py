@@ -13,22 +13,13 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
+from oblivio.config import EvalConfig
 from oblivio.data.collate import Encoded, encode_items, encode_pair
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, SetStats
-from oblivio.models.format import PromptFormat, encode_prompt
-
-
-@dataclass
-class EvalConfig:
-    batch_size: int = 64
-    max_new_tokens: int = 32
-    metrics: list[str] | None = None      # None = every registered metric that is not ``expensive``
-    max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
-    seed: int = 0
-    extraction: bool = False               # also the expensive PS series / extraction strength
+from oblivio.models.format import PromptFormat, cached_prompt
 
 
 @dataclass
@@ -61,7 +52,8 @@ def _metric_names(cfg: EvalConfig) -> list[str]:
     if cfg.metrics:
         names = list(cfg.metrics)
     else:   # the default list stays cheap: metrics flagged ``expensive`` only when asked for
-        names = [n for n, m in METRICS.items() if not m.expensive]
+        # once per metric: a dotted path or entry point is an alias of a metric's own name
+        names = [n for n, m in METRICS.items() if not m.expensive and n == m.name]
     if cfg.extraction:
         from oblivio.metrics.extraction import EXTRACTION_METRICS
         names += [n for n in EXTRACTION_METRICS if n not in names]
@@ -106,7 +98,7 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
             if it.paraphrased_answer:
                 seqs.append(encode_pair(tokenizer, fmt, it.question, it.paraphrased_answer))
                 owners.append((k, True))
-            else:   # the answer itself: reuse the pass above
+            elif s.token_logprobs is not None:   # the answer itself: reuse the pass above
                 s.true_mean_logprob = float(s.token_logprobs.mean())
             for p in it.perturbed_answers:
                 seqs.append(encode_pair(tokenizer, fmt, it.question, p))
@@ -122,10 +114,10 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
     if needs & {"gen", "para_gen", "embed"}:
         prompts, owners2 = [], []
         for k, (_, it, _) in enumerate(flat):
-            prompts.append(encode_prompt(tokenizer, fmt, it.question))
+            prompts.append(cached_prompt(tokenizer, fmt, it.question))
             owners2.append((k, False))
             if "para_gen" in needs and it.paraphrased_question:
-                prompts.append(encode_prompt(tokenizer, fmt, it.paraphrased_question))
+                prompts.append(cached_prompt(tokenizer, fmt, it.paraphrased_question))
                 owners2.append((k, True))
         gens = greedy_generate(model, tokenizer, prompts, max_new_tokens=cfg.max_new_tokens,
                                batch_size=cfg.batch_size)
@@ -153,8 +145,8 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
                               variants=variants,
                               token_correct=[s.token_correct for s in stats] if "tf" in computed else None)
         for s, d in zip(stats, ex):
-            for k, v in d.items():
-                setattr(s, k, v)
+            for attr, v in d.items():
+                setattr(s, attr, v)
         computed.add("extraction")
     if any(it.key for _, it, _ in flat):
         computed.add("key")
@@ -192,8 +184,3 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
         item_ids={r: [s.item.id for s in st.items] for r, st in sets.items()},
         generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
         seconds=time.perf_counter() - t0, stats=ms)
-
-
-def needs_of(names: Sequence[str]) -> set[str]:
-    import oblivio.metrics  # noqa: F401
-    return {n for name in names for n in METRICS.get(name).needs}

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from oblivio.data.schema import QAItem
-from oblivio.models.format import PromptFormat, encode_answer, encode_prompt
+from oblivio.models.format import PromptFormat, cached_answer, cached_prompt, cached_text
 
 VARIANTS = ("exact", "similar", "perturb", "es")
 FIELD = {"exact": "ps_exact_s", "similar": "ps_similar_s", "perturb": "ps_perturb_s", "es": "es"}
@@ -103,7 +103,7 @@ def _prefix_tokens(p: _Probe, k: int, tokenizer, fmt: PromptFormat) -> tuple[lis
     given = " ".join(p.words[:k])
     ids = list(p.prompt)
     if k:
-        ids += tokenizer(fmt.answer_prefix + given, add_special_tokens=False)["input_ids"]
+        ids += cached_text(tokenizer, fmt.answer_prefix + given)
     return ids, " ".join(p.words[k:])
 
 
@@ -139,7 +139,7 @@ def word_boundaries(tokenizer, fmt: PromptFormat, words: Sequence[str], answer_i
     not tokenise as a prefix of the whole answer."""
     out = [0]
     for k in range(1, len(words)):
-        ids = tokenizer(fmt.answer_prefix + " ".join(words[:k]), add_special_tokens=False)["input_ids"]
+        ids = cached_text(tokenizer, fmt.answer_prefix + " ".join(words[:k]))
         if list(answer_ids[:len(ids)]) != list(ids) or len(ids) >= len(answer_ids):
             return None
         out.append(len(ids))
@@ -202,13 +202,13 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
             _tf_correct(model, tokenizer, fmt, [(it.question, it.answer) for it in items], batch_size)
     if "perturb" in tf_vars:
         idx = [i for i, it in enumerate(items) if it.paraphrased_question and it.answer.split()]
-        got = _tf_correct(model, tokenizer, fmt, [(items[i].paraphrased_question, items[i].answer) for i in idx],
+        got = _tf_correct(model, tokenizer, fmt, [(items[i].paraphrased_question or "", items[i].answer) for i in idx],
                           batch_size)
         para_correct = dict(zip(idx, got))
     for i, it in enumerate(items):
         words = it.answer.split()
-        q_ids = encode_prompt(tokenizer, fmt, it.question)
-        a_ids = encode_answer(tokenizer, fmt, it.answer, eos=False)
+        q_ids = cached_prompt(tokenizer, fmt, it.question)
+        a_ids = cached_answer(tokenizer, fmt, it.answer, eos=False)
         bounds = word_boundaries(tokenizer, fmt, words, a_ids) if words and tf_vars & {"exact", "perturb"} else None
         for v in variants:
             if v == "es":
@@ -225,7 +225,7 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
             if v in tf_vars and bounds is not None and c is not None and len(c) == len(a_ids) + 1:
                 out[i][FIELD[v]] = ps_s_from_token_correct(c, bounds)
                 continue
-            prompt = encode_prompt(tokenizer, fmt, it.paraphrased_question) if v == "perturb" else q_ids
+            prompt = cached_prompt(tokenizer, fmt, it.paraphrased_question or "") if v == "perturb" else q_ids
             probes.append(_Probe(i, v, prompt, len(words), words=words, linear=linear))
     while True:
         live = [p for p in probes if not p.done]
@@ -239,7 +239,7 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
             ids, rest = _prefix_tokens(p, k, tokenizer, fmt)
             batch.append(ids)
             refs.append((p, k, rest))
-            longest = max(longest, len(tokenizer(fmt.answer_prefix + rest, add_special_tokens=False)["input_ids"]))
+            longest = max(longest, len(cached_text(tokenizer, fmt.answer_prefix + rest)))
         conts = gen(model, tokenizer, batch, max_new_tokens=longest + max_new_tokens_margin,
                     batch_size=batch_size)
         for (p, k, rest), c in zip(refs, conts):
@@ -248,8 +248,3 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
         s = p.lo / p.n
         out[p.item][FIELD[p.variant]] = (1.0 - s) if p.variant == "es" else s
     return out
-
-
-def ps_value(s: float) -> float:
-    """An item's PS value 1 − s (the set's PS is the mean)."""
-    return 1.0 - s

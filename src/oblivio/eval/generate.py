@@ -1,7 +1,8 @@
 """Batched greedy generation with the KV cache, left padding, and stop at end-of-answer.
 
 All prompts of an evaluation (every set, questions and paraphrased questions) go through
-one call, sorted by length into batches. A batch stops as soon as every sequence has
+one call, sorted by length into batches. Each answer keeps its token ids (``Generation.ids``),
+so a metric on tokens never re-tokenises the decoded text. A batch stops as soon as every sequence has
 emitted EOS or a newline token, instead of always running to ``max_new_tokens``.
 """
 from __future__ import annotations
@@ -21,10 +22,23 @@ def stop_token_ids(tokenizer) -> list[int]:
     return sorted(set(ids))
 
 
+class Generation(str):
+    """A decoded greedy answer (a ``str``: every metric reads it as text) that carries the
+    token ids it was decoded from, ``ids``: the new tokens up to the stop token."""
+
+    ids: tuple[int, ...]
+
+    def __new__(cls, text: str, ids: Sequence[int] = ()) -> Generation:
+        obj = super().__new__(cls, text)
+        obj.ids = tuple(ids)
+        return obj
+
+
 @torch.inference_mode()
 def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *, max_new_tokens: int = 32,
-                    batch_size: int = 64) -> list[str]:
-    """Greedy continuation of each tokenised prompt, decoded and cut at the first newline."""
+                    batch_size: int = 64) -> list[Generation]:
+    """Greedy continuation of each tokenised prompt, decoded and cut at the first newline;
+    each result carries its token ids (:class:`Generation`)."""
     from transformers import GenerationConfig
 
     dev = next(model.parameters()).device
@@ -33,7 +47,7 @@ def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *, max_new_t
     gcfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
                             eos_token_id=stops, pad_token_id=pad)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    out: list[str] = [""] * len(prompts)
+    out: list[Generation] = [Generation("")] * len(prompts)
     for s in range(0, len(order), batch_size):
         idx = order[s:s + batch_size]
         width = max(len(prompts[i]) for i in idx)
@@ -51,5 +65,5 @@ def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *, max_new_t
                 if t in stops:
                     toks = toks[:k]
                     break
-            out[i] = tokenizer.decode(toks, skip_special_tokens=True).split("\n")[0].strip()
+            out[i] = Generation(tokenizer.decode(toks, skip_special_tokens=True).split("\n")[0].strip(), toks)
     return out

@@ -182,7 +182,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
             overwrite: bool = False, progress: bool = True, log: Log = print) -> CompareResult:
     """Run every method × sampler cell with the same seed and budget; see the module docstring.
 
-    ``data``: as :func:`oblivio.api.load_data` (None = the embedded world). ``model``: the
+    ``data``: as :func:`oblivio.resolve.load_data` (None = the embedded world). ``model``: the
     reference model — a local HF directory (re-loaded for every cell) or a loaded model with
     ``tokenizer`` (deep-copied for every cell); None with world data = the world's cached
     base model (its gold model then gives forget quality). ``gold``: a retrained model
@@ -192,7 +192,6 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
     ``unlearn.method`` only.
     """
-    from oblivio import api
     from oblivio.config import Config, build_method
     from oblivio.data.neighbours import check_sampler
     from oblivio.data.samplers import get_sampler
@@ -200,6 +199,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import EvalConfig, evaluate_model
     from oblivio.report.rundir import run_folder
+    from oblivio.resolve import learn, load_data, main_process
 
     cfg = config or Config()
     if cfg.eval.metrics is None:
@@ -213,7 +213,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         raise InputError(f"calibration τ must be in (0, 1], got {calibrate}", field="calibrate")
     methods = _names(methods, "method")
     samplers = _names(samplers, "sampler")
-    d = api.load_data(data if data is not None else cfg.data.path, cfg)
+    d = load_data(data if data is not None else cfg.data.path, cfg)
     # every cell's arguments and roles are checked before anything is trained
     margs = {m: dict((method_args or {}).get(m, cfg.unlearn.args if m == cfg.unlearn.method else {}))
              for m in methods}
@@ -225,10 +225,11 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     if run_dir is not None and Path(run_dir).exists() and not overwrite:
         raise InputError("output folder already exists; choose another --out or pass --overwrite",
                          file=str(run_dir))
-    cal_fn = None
+    cal_fn: Callable[..., Any] | None = None
     if calibrate is not None:
         try:
-            from oblivio.engine.calibrate import calibrate as cal_fn
+            from oblivio.engine.calibrate import calibrate as _cal
+            cal_fn = _cal
         except ImportError as e:
             raise InputError(f"calibration is not available in this version ({e}); run without "
                              "--calibrate", field="calibrate") from None
@@ -240,12 +241,12 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     if model is None and cfg.model.path is None:
         if d.source is None:   # only a generated world has models oblivio can train itself
             raise InputError("no model given: pass --model DIR (a local HF model directory)", field="model")
-        wm = api.learn(d, config=cfg, progress=progress, log=log)
+        wm = learn(d, config=cfg, progress=progress, log=log)
         timings.update({f"learn_{k}": v for k, v in wm.seconds.items()})
         source, gold_source = wm.base_dir, wm.gold_dir
         del wm
     elif model is None or isinstance(model, (str, Path)):
-        source = Path(model if model is not None else cfg.model.path)
+        source = Path(model if model is not None else str(cfg.model.path))
     else:
         if tokenizer is None:
             raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
@@ -253,7 +254,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     if gold is not None:
         gold_source = gold if isinstance(gold, (str, Path)) else tuple(gold)
 
-    main = api._main_process()
+    main = main_process()
     ecfg: EvalConfig = cfg.eval
     emb = embedder_for(ecfg) if main else None
     c_note = None
@@ -300,7 +301,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                                      embedder=emb)
                 secs["eval"] = time.perf_counter() - t0
                 cell.report, cell.values = rep, summarize_report(rep, d)
-                if cal_fn is not None:
+                if cal_fn is not None and calibrate is not None:
                     t0 = time.perf_counter()
                     ref_model, _ = _fresh(source, cfg)
                     cr = cal_fn(ref_model, model_k, tok, d, tau=float(calibrate), utility_metric=calibrate_metric,
@@ -329,7 +330,8 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                               c_note, calibrate, final=False)
         timings["total"] = time.perf_counter() - t_all
         table = markdown_table(cells, reference, roles) if main else ""
-        cal_table = calibrated_markdown(cells, roles, float(calibrate)) if (main and cal_fn is not None) else ""
+        cal_table = (calibrated_markdown(cells, roles, float(calibrate))
+                     if (main and cal_fn is not None and calibrate is not None) else "")
         files: dict[str, Path] = {}
         if work is not None and main:
             files = write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,

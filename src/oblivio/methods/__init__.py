@@ -1,20 +1,10 @@
-"""Unlearning methods: one file, one registered loss each (see methods/base.py)."""
-from oblivio.methods import (  # noqa: F401  (registration)
-    ceu,
-    finetune,
-    ga,
-    grad_diff,
-    kl,
-    me_gd,
-    npo,
-    pdu,
-    rmu,
-    satimp,
-    simnpo,
-    task_vector,
-    undial,
-    wga,
-)
-from oblivio.methods.base import METHODS, LossParts, StepContext
+"""Unlearning methods: one file, one registered loss each (see methods/base.py).
 
-__all__ = ["METHODS", "LossParts", "StepContext"]
+Every module of this package is imported on first lookup of ``METHODS`` (oblivio.registry),
+so a new method is one new file; ``NOT_PLUGINS`` are helpers with no method in them.
+"""
+from oblivio.methods.base import METHODS, USES, LossParts, StepContext, uses_of
+
+NOT_PLUGINS = ("base", "ops", "capping")
+
+__all__ = ["METHODS", "USES", "LossParts", "StepContext", "uses_of"]

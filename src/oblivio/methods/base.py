@@ -1,9 +1,20 @@
 """The method contract: an unlearning method is a registered loss object, not a trainer.
 
-``loss(ctx, batch) -> LossParts``. ``batch`` is a dict with optional ``"forget"`` and
-``"retain"`` sub-batches (``input_ids``, ``attention_mask``, ``labels`` with the prompt
-masked, ``index`` the item indices for reference caching). The one training loop
-(engine/loop.py) calls it; a method never steps an optimiser.
+A method is a dataclass (its fields are its arguments, ``unlearn.args``) registered with
+``@METHODS.register("name")``, with
+
+* ``uses: ClassVar[frozenset[str]]`` (or a property, when it depends on the arguments) —
+  what it reads, a subset of :data:`USES`:
+  ``"forget"`` / ``"retain"`` (which sides of each batch are built: a retain batch exists
+  iff ``"retain"`` is in ``uses``) and ``"reference"`` (a frozen copy of the model before
+  unlearning, or the LoRA-disabled base, is passed as ``ctx.reference``);
+* ``loss(ctx, batch) -> LossParts``. ``batch`` is a dict with the ``"forget"`` and
+  ``"retain"`` sub-batches it uses (``input_ids``, ``attention_mask``, ``labels`` with the
+  prompt masked, ``index`` the item indices for reference caching).
+
+The one training loop (engine/loop.py) calls it; a method never steps an optimiser. A
+method from outside the package: a dotted path (``--method mypkg.losses:MyLoss``) or an
+entry point in group ``oblivio.methods`` (docs/extending.md).
 
 Tensor helpers live in ``methods/ops.py`` and are imported inside ``loss`` so that listing
 methods (``oblivio ls``) never imports torch. Notation as in SPEC: NLL = mean answer-token negative log-likelihood;
@@ -12,9 +23,9 @@ methods (``oblivio ls``) never imports torch. Notation as in SPEC: NLL = mean an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any
 
-from oblivio.registry import Registry
+from oblivio.registry import METHODS, USES, uses_of
 
 if TYPE_CHECKING:
     import torch
@@ -29,17 +40,9 @@ class LossParts:
 @dataclass
 class StepContext:
     model: Any
-    reference: Any | None      # engine.reference.Reference, when the method needs one
+    reference: Any             # engine.reference.Reference when "reference" ∈ uses, else None
     step: int
     max_steps: int
 
 
-class Method(Protocol):
-    needs_reference: ClassVar[bool]
-    needs_retain: ClassVar[bool]
-    needs_forget: ClassVar[bool]
-
-    def loss(self, ctx: StepContext, batch: dict[str, dict[str, torch.Tensor]]) -> LossParts: ...
-
-
-METHODS: Registry[type] = Registry("method")
+__all__ = ["METHODS", "USES", "LossParts", "StepContext", "uses_of"]

@@ -10,7 +10,6 @@ trained (the paper's footnote; default 1).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from oblivio.methods.base import METHODS, LossParts, StepContext
 
@@ -23,9 +22,11 @@ class CEU:
     ignore_first: int = 1
     alpha: float = 0.0
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = False
-    needs_forget: ClassVar[bool] = True
+
+    @property
+    def uses(self) -> frozenset[str]:
+        """Retain batches only when the optional retain term is on (α > 0)."""
+        return frozenset({"forget"} | ({"retain"} if self.alpha else set()))
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch

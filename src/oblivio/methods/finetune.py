@@ -13,9 +13,7 @@ from oblivio.methods.base import METHODS, LossParts, StepContext
 class Finetune:
     """Minimise the answer NLL of the batch (learning, not unlearning)."""
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = False
+    uses: ClassVar[frozenset[str]] = frozenset({"retain"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         from oblivio.methods.ops import mean_nll

@@ -17,9 +17,7 @@ class GradientAscent:
 
     cap_delta: float | None = None
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = False
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         from oblivio.methods.capping import ga_forget_term

@@ -19,9 +19,7 @@ class GradDiff:
     cap_delta: float | None = None
     cap_retain_r: float | None = None
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         from oblivio.methods.capping import combine_capped, ga_forget_term

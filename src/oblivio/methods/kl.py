@@ -18,9 +18,7 @@ class KLMin:
     cap_delta: float | None = None
     cap_retain_r: float | None = None
 
-    needs_reference: ClassVar[bool] = True
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain", "reference"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         from oblivio.methods.capping import combine_capped, ga_forget_term

@@ -20,9 +20,7 @@ class NPO:
     beta: float = 0.1
     alpha: float = 1.0
 
-    needs_reference: ClassVar[bool] = True
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain", "reference"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch.nn.functional as F

@@ -36,10 +36,6 @@ def mean_nll(model, sub: dict[str, torch.Tensor]) -> torch.Tensor:
     return -lp.sum() / mask.sum().clamp_min(1)
 
 
-def per_seq_mean_nll(lp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return -lp.sum(-1) / mask.sum(-1).clamp_min(1)
-
-
 def kl_ref_to_model(model, reference, sub: dict[str, torch.Tensor]) -> torch.Tensor:
     """KL(p_ref ‖ p_θ) over the full vocabulary at every answer position, averaged."""
     out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"])

@@ -27,9 +27,7 @@ class PDU:
     lam: float = 1.0
     dual_lr: float = 1.0
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch

@@ -30,9 +30,7 @@ class RMU:
     layer: int | None = None
     seed: int = 0
 
-    needs_reference: ClassVar[bool] = True
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain", "reference"})
 
     def _layer(self, model: Any) -> int:
         n = model.config.num_hidden_layers

@@ -23,9 +23,7 @@ class SatImp:
     beta2: float = 1.0
     alpha: float = 0.1
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         from oblivio.methods.ops import mean_nll, weighted_ga

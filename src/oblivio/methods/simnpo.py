@@ -23,9 +23,7 @@ class SimNPO:
     gamma: float = 0.0
     alpha: float = 1.0
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = True
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch.nn.functional as F

@@ -23,9 +23,7 @@ class TaskVector:
 
     lam: float = 1.0
 
-    needs_reference: ClassVar[bool] = False
-    needs_retain: ClassVar[bool] = False
-    needs_forget: ClassVar[bool] = True
+    uses: ClassVar[frozenset[str]] = frozenset({"forget"})
     _start: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def prepare(self, model: Any) -> None:

@@ -11,7 +11,6 @@ Defaults: β = 10, α = 0 (as OpenUnlearning's config). Convention: answer posit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from oblivio.methods.base import METHODS, LossParts, StepContext
 
@@ -24,9 +23,11 @@ class UNDIAL:
     beta: float = 10.0
     alpha: float = 0.0
 
-    needs_reference: ClassVar[bool] = True
-    needs_retain: ClassVar[bool] = False
-    needs_forget: ClassVar[bool] = True
+
+    @property
+    def uses(self) -> frozenset[str]:
+        """Retain batches only when the optional retain term is on (α > 0)."""
+        return frozenset({"forget", "reference"} | ({"retain"} if self.alpha else set()))
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch

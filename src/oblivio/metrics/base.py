@@ -22,6 +22,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from oblivio.data.schema import QAItem
+from oblivio.registry import METRICS as _METRICS
 from oblivio.registry import Registry
 
 Direction = Literal["higher", "lower", "closer_to_gold", "info"]
@@ -73,7 +74,7 @@ class ModelStats:
 
     name: str
     sets: dict[str, SetStats]
-    set_results: dict[str, dict[str, "MetricResult"]] = field(default_factory=dict)
+    set_results: dict[str, dict[str, MetricResult]] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,7 +85,7 @@ class MetricResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def skip(cls, reason: str) -> "MetricResult":
+    def skip(cls, reason: str) -> MetricResult:
         return cls(value=None, skipped=reason)
 
     def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
@@ -114,7 +115,22 @@ class Metric:
         return self.on_forget if role == "forget" else self.on_retain
 
 
-METRICS: Registry[Metric] = Registry("metric")
+#: every metric: the modules of ``oblivio.metrics``, entry points ``oblivio.metrics``, dotted paths
+METRICS: Registry[Metric] = _METRICS
+
+
+def _adapt(obj: Any, name: str) -> Metric:
+    """What a dotted path or entry point names → its Metric: a ``Metric``, or a function
+    decorated with :func:`register_metric` (importing its module registered it)."""
+    if isinstance(obj, Metric):
+        return obj
+    for m in METRICS._items.values():
+        if m.fn is obj:
+            return m
+    raise TypeError("expected a function decorated with @register_metric (oblivio.metrics.base)")
+
+
+METRICS.adapt = _adapt
 
 
 def register_metric(name: str, *, scope: Literal["set", "model"] = "set", needs: tuple[str, ...] = ("tf",),

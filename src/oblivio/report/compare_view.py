@@ -81,7 +81,7 @@ def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles
             ax.scatter(x, y, marker=markers[methods.index(c.method) % len(markers)],
                        color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3)
             ax.annotate(c.label, (x, y), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
-        for k, (name, v) in enumerate(reference.items()):
+        for name, v in reference.items():
             x, y = v.get("forget_efficacy"), v.get("utility", {}).get(role)
             if x is not None and y is not None:
                 ax.scatter(x, y, marker="*" if name == "base" else "X", color="black" if name == "base" else "grey",
@@ -135,8 +135,9 @@ def plot_calibration(cells: Sequence[Cell], path: Path, tau: float) -> Path:
             xk = next((key for key in _SWEEP_X if isinstance(e.get(key), (int, float))), "alpha")
             if isinstance(e.get(xk), (int, float)) and isinstance(e.get("utility"), (int, float)):
                 ax.scatter(e[xk], e["utility"], marker="*", s=90, color=cmap(k % 20), zorder=4)
-    if cells and (cells[0].calibration or {}).get("target") is not None:
-        ax.axhline(cells[0].calibration["target"], ls="--", color="grey", lw=1)
+    target = (cells[0].calibration or {}).get("target") if cells else None
+    if target is not None:
+        ax.axhline(target, ls="--", color="grey", lw=1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("utility (calibration metric) ↑")
     ax.set_title(f"calibration sweeps (τ = {tau:g}; ★ = chosen α)", fontsize=9)
@@ -201,6 +202,6 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
     (work / "compare.md").write_text("\n".join(md), encoding="utf-8")
     files["md"] = work / "compare.md"
     files["png"] = plot_grid(cells, reference, roles, work / "compare.png", title=f"{d.name}: {bud}")
-    if cal_table:
+    if cal_table and calibrate is not None:
         files["calibrated_png"] = plot_calibration(cells, work / "compare_calibrated.png", float(calibrate))
     return files

@@ -52,9 +52,9 @@ def _models(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def truth_ratios(rec: dict[str, Any]) -> Figure | NotAvailable:
-    vals = {n: (_models(rec).get(n, {}).get("sets", {}).get("forget", {}).get("truth_ratio", {}) or {})
-            .get("per_item") for n in MODELS}
-    vals = {n: v for n, v in vals.items() if v}
+    per_item = {n: (_models(rec).get(n, {}).get("sets", {}).get("forget", {}).get("truth_ratio", {}) or {})
+                .get("per_item") for n in MODELS}
+    vals: dict[str, list[float]] = {n: list(v) for n, v in per_item.items() if v}
     if "unlearned" not in vals:
         return NotAvailable("no per-item truth ratios of the forget set (no perturbed answers, or not evaluated)")
     if "gold" not in vals:

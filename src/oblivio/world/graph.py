@@ -194,7 +194,7 @@ class Graph:
         return out + extra[:k - len(out)]
 
 
-def build_graph(cfg: "WorldConfig") -> Graph:
+def build_graph(cfg: WorldConfig) -> Graph:
     """Seeded entities and relations. Same config -> same graph, bit for bit."""
     rng = random.Random(f"oblivio-world:{cfg.seed}")
     vocab = [*DOMAINS, *(o for occ in DOMAINS.values() for o in occ), *ORG_SUFFIXES,

@@ -94,11 +94,11 @@ def _surface(kind: str, obj: str) -> str:
     return obj
 
 
-def render_answer(fact: "Fact", obj: str) -> str:
+def render_answer(fact: Fact, obj: str) -> str:
     return PHRASINGS[fact.relation].answer.format(P=fact.pronoun, o=_surface(fact.obj_kind, obj))
 
 
-def fact_items(fact: "Fact", graph: "Graph", *, exclude: set[str]) -> list[QAItem]:
+def fact_items(fact: Fact, graph: Graph, *, exclude: set[str]) -> list[QAItem]:
     """One QAItem per training phrasing of ``fact`` (role is filled in later by splits).
 
     ``key`` is the object exactly as it appears in the answer; ``mentions`` is the subject

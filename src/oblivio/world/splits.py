@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 SPLIT_ROLES = ("direct", "indirect", "general")
 
 
-def _indirect_pool(graph: "Graph", person: str) -> list[str]:
+def _indirect_pool(graph: Graph, person: str) -> list[str]:
     """Trained people in the person's organisation or field who are not linked to it."""
     links = graph.person_links(person)
     org, dom = graph.people[person].org, graph.domain_of(person)
@@ -34,14 +34,14 @@ def _indirect_pool(graph: "Graph", person: str) -> list[str]:
             and (graph.people[q].org == org or graph.domain_of(q) == dom)]
 
 
-def eligible_targets(graph: "Graph") -> list[str]:
+def eligible_targets(graph: Graph) -> list[str]:
     """People with >= 2 direct person neighbours and some indirect ones: only they make
     every neighbour set non-empty, which the neighbour-set comparison needs."""
     return [p for p in graph.trained_people()
             if len(graph.person_links(p)) >= 2 and _indirect_pool(graph, p)]
 
 
-def choose_targets(graph: "Graph", cfg: "WorldConfig") -> list[str]:
+def choose_targets(graph: Graph, cfg: WorldConfig) -> list[str]:
     """Explicit ``cfg.targets`` (validated) or ``cfg.n_targets`` people picked by seed."""
     trained = graph.trained_people()
     if cfg.targets:
@@ -78,7 +78,7 @@ def choose_targets(graph: "Graph", cfg: "WorldConfig") -> list[str]:
     return chosen
 
 
-def neighbours(graph: "Graph", targets: Sequence[str]) -> tuple[dict[str, list[str]],
+def neighbours(graph: Graph, targets: Sequence[str]) -> tuple[dict[str, list[str]],
                                                                  dict[str, list[str]]]:
     """entity -> the targets it neighbours, for direct and for indirect neighbours."""
     tset = set(targets)
@@ -95,7 +95,7 @@ def neighbours(graph: "Graph", targets: Sequence[str]) -> tuple[dict[str, list[s
     return direct, indirect
 
 
-def assign_roles(facts: Sequence[tuple["Fact", list[QAItem]]], graph: "Graph",
+def assign_roles(facts: Sequence[tuple[Fact, list[QAItem]]], graph: Graph,
                  targets: Sequence[str], *, test_fraction: float, seed: int) -> list[QAItem]:
     """Give every item its role and ``targets``; then move test facts to ``<role>_test``."""
     tset = set(targets)

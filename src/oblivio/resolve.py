@@ -1,0 +1,93 @@
+"""Resolving a run's inputs: data specs into validated items, model specs into (model, tokenizer).
+
+Shared by ``oblivio.api`` and the experiments built on it (experiments/compare.py), below
+both so that neither imports the other. Data can be an ``UnlearningData``, a JSONL path,
+``"tofu:forget01"`` or ``"world:<preset>"``; a model a local HF directory or a loaded model
+(with its tokenizer); ``learn`` gives the embedded world's cached base and gold models.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from oblivio.config import Config
+from oblivio.data.schema import UnlearningData
+from oblivio.errors import InputError
+
+Log = Callable[[str], None]
+
+
+def main_process() -> bool:
+    from oblivio.engine.dist import state
+    return state().is_main_process
+
+
+def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = None) -> UnlearningData:
+    """Resolve a data spec (see module docstring) into validated items.
+
+    ``spec=None`` means ``cfg.data.path`` when that is set, else the embedded world: a data
+    path given anywhere is used, never silently replaced by the world. For a JSONL file the
+    forget targets are ``cfg.data.targets``, else the neighbour map's keys, else inferred
+    (:mod:`oblivio.data.neighbours`); ``data.targets_rule`` says which.
+    """
+    cfg = cfg or Config()
+    if isinstance(spec, UnlearningData):
+        return spec
+    if spec is None:
+        spec = cfg.data.path
+    if spec is None or str(spec).startswith("world"):
+        from oblivio.world import build_world, world_config
+        w = dict(cfg.world)
+        if spec is not None and ":" in str(spec):
+            w["preset"] = str(spec).split(":", 1)[1]
+        w.setdefault("seed", cfg.seed)
+        given = w.get("targets")
+        if cfg.data.targets and given and list(given) != list(cfg.data.targets):
+            raise InputError(f"world.targets {given} and data.targets {cfg.data.targets} differ; give one",
+                             field="data.targets")
+        w["targets"] = cfg.data.targets or given or ()
+        d = build_world(world_config(**w))
+        d.targets_rule = ("given (--targets / data.targets / world.targets)" if w["targets"] else
+                          "the world's, chosen by seed among people with direct and indirect neighbours")
+        return d
+    s = str(spec)
+    if s.startswith("tofu"):
+        if cfg.data.targets:
+            raise InputError("TOFU's forget targets are the authors of its split (tofu:forget01|05|10); "
+                             "--targets / data.targets is for JSONL and world data", field="data.targets")
+        from oblivio.data.tofu import load_tofu
+        split = s.split(":", 1)[1] if ":" in s else "forget01"
+        d = load_tofu(split, n_retain_authors=cfg.data.tofu_retain_authors,
+                      holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
+                      seed=cfg.seed, neighbour_map=cfg.data.neighbour_map)
+        d.targets_rule = f"the authors of TOFU's {split} split"
+        return d
+    from oblivio.data.neighbours import load_jsonl_data
+    return load_jsonl_data(s, targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map)
+
+
+def learn(data: Any = None, *, config: Config | None = None, progress: bool = True, log: Log = print):
+    """Base and gold tiny models (cached) for ``data``: a JSONL path, ``"tofu:..."``, an
+    ``UnlearningData`` or, when both ``data`` and ``config.data.path`` are None, the embedded
+    world. Base learns every trained row (forget, retain roles and their ``*_test`` rows; never
+    ``holdout``), gold the same without the forget rows. Returns ``WorldModels``."""
+    from oblivio.engine.learning import data_fingerprint, world_models
+    cfg = config or Config()
+    d = load_data(data if data is not None else cfg.data.path, cfg)
+    # a generated world is keyed by its config (the same key from `oblivio learn`, the demo,
+    # compare and any data object built from it); other data by the content of its items
+    spec = d.source if d.source is not None else {"data": data_fingerprint(d)}
+    log(f"learning base and gold models of '{d.name}': {len(d.trained())} trained rows "
+        f"({len(d.trained(without_forget=True))} without the forget set), "
+        f"{len(d.items) - len(d.trained())} holdout rows never trained")
+    return world_models(d, model_size=cfg.model.size, vocab_size=cfg.model.vocab_size, learn=cfg.learn,
+                        world_spec=spec, progress=progress, log=log)
+
+
+def resolve_model(model: Any, tokenizer: Any, cfg: Config):
+    if isinstance(model, (str, Path)):
+        from oblivio.models.io import load_model
+        return load_model(model, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code)
+    if tokenizer is None:
+        raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
+    return model, tokenizer
