@@ -40,6 +40,7 @@ class DataConfig:
     tofu_retain_authors: int | None = None
     tofu_holdout_authors: int = 0
     tofu_general: bool = True
+    tofu_general_trained: bool = False   # True: real authors / world facts as trained retain (not TOFU's protocol)
 
 
 @dataclass
