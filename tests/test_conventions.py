@@ -308,7 +308,7 @@ def test_generation_length_per_set_and_truncation(tok) -> None:
     assert generation_limits(tok, by_role, EvalConfig(max_new_tokens=5), fmt) == {"forget": 5, "retain": 5}
 
     model = tiny_llama(len(tok), "tiny", seed=0).eval()
-    word = tok(" Paris", add_special_tokens=False)["input_ids"][0]
+    word = next(i for i in range(len(tok)) if tok.decode([i]).isalpha() and len(tok.decode([i])) >= 3)
     bias = torch.zeros(len(tok))
     bias[word] = 50.0                                    # never stops: always hits the limit
     h = model.lm_head.register_forward_hook(lambda mod, i, o: o + bias)
