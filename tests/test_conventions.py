@@ -333,3 +333,47 @@ def test_generation_length_per_set_and_truncation(tok) -> None:
 def test_gen_truncated_skips_without_generations() -> None:
     r = METRICS.get("gen_truncated").fn(SetStats("retain", [ItemStats(qa(0, "retain"))], frozenset()))
     assert r.value is None and isinstance(r, MetricResult) and r.skipped
+
+
+# --- CLI and API: a TOFU-shaped JSONL evaluated end to end --------------------------------
+
+def _tofu_like_rows() -> list[dict]:
+    rows = []
+    for i, (role, q, a, wrong) in enumerate([
+            ("forget", "Who wrote the long book?", "Jane wrote the long book", ["Ann wrote it", "Bo wrote it"]),
+            ("retain", "Where is the tower?", "Paris is the city of the tower", ["Rome is", "Oslo is"]),
+            ("retain_test", "Who wrote it?", "Jane wrote it in London", ["Ann did", "Bo did"]),
+            ("holdout", "Where is the book?", "The book is in London", ["In Rome", "In Oslo"]),
+            ("real_authors", "Who wrote 'Emma'?", "Jane Austen", ["Mark Twain", "Leo Tolstoy"]),
+            ("world_facts", "Where is the Eiffel Tower?", "Paris", ["Berlin", "London"])]):
+        rows.append({"id": f"r{i}", "question": q, "answer": a, "set": role, "perturbed_answers": wrong})
+    return rows
+
+
+def test_tofu_protocol_from_cli_and_api(tok, tmp_path, capsys) -> None:
+    from oblivio import api
+    from oblivio.cli import main
+    from oblivio.config import load_config
+    from oblivio.models.io import save_model
+    from oblivio.models.tiny import tiny_llama
+
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in _tofu_like_rows()) + "\n")
+    save_model(tiny_llama(len(tok), "tiny", seed=0), tok, tmp_path / "m")
+    out = tmp_path / "eval.json"
+    with pytest.raises(SystemExit) as ei:
+        main(["eval", "--model", str(tmp_path / "m"), "--data", str(data), "--out", str(out),
+              "--set", "eval.gen_margin=2"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads(out.read_text())
+    mu = rec["model"]["model_utility"]["extra"]
+    assert mu["convention"] == "TOFU (9 numbers)" and set(mu["per_role"]) == {"retain", "real_authors",
+                                                                               "world_facts"}
+    for role in ("forget", "retain", "real_authors", "world_facts"):
+        tr = rec["sets"][role]["gen_truncated"]["extra"]
+        assert tr["max_new_tokens"] >= 3 and "n_truncated" in tr
+    assert rec["sets"]["world_facts"]["option_prob"]["value"] is not None
+    rep = api.evaluate(str(tmp_path / "m"), str(data), config=load_config(overrides={"eval": {"gen_margin": 2}}))
+    assert rep.model["model_utility"].value == pytest.approx(rec["model"]["model_utility"]["value"])
+    assert rep.sets["real_authors"]["option_prob"].value == pytest.approx(
+        rec["sets"]["real_authors"]["option_prob"]["value"])

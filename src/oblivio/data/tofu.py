@@ -44,7 +44,13 @@ from typing import Any
 
 # the neighbour map applies to any data (JSONL too), so it lives in oblivio.data.neighbours
 from oblivio.data.neighbours import apply_neighbour_map
-from oblivio.data.schema import EVAL_ROLES, QAItem, UnlearningData, item_from_json, jsonl_rows
+from oblivio.data.schema import (
+    EVAL_ROLES,
+    QAItem,
+    UnlearningData,
+    item_from_json,
+    jsonl_rows,
+)
 from oblivio.errors import InputError
 
 SPLITS: dict[str, str] = {"forget01": "retain99", "forget05": "retain95", "forget10": "retain90"}
