@@ -64,8 +64,9 @@ def test_ks_harmonic_auc_privleak() -> None:
     assert F.mia_auc([3, 4], [1, 2]) == 1.0                          # every member above every non-member
     assert F.mia_auc([1, 2], [3, 4]) == 0.0
     assert F.mia_auc([1, 4], [2, 3]) == pytest.approx(0.5)          # 2 of 4 pairs ordered
-    assert F.privleak(0.75, 0.5) == pytest.approx(50.0)              # under-unlearned: positive
-    assert F.privleak(0.25, 0.5) == pytest.approx(-50.0)
+    # MUSE's convention (AUC' = 1 − AUC): (A_g − A)/(1 − A_g) × 100
+    assert F.privleak(0.75, 0.5) == pytest.approx(-50.0)             # under-unlearned: negative
+    assert F.privleak(0.25, 0.5) == pytest.approx(50.0)
 
 
 def test_mia_scores() -> None:
@@ -139,7 +140,7 @@ def test_generation_set_metrics() -> None:
     assert run("accuracy", s).value == pytest.approx(0.5)
     assert run("accuracy", s).extra["item_ids"] == ["retain0", "retain1"]
     assert run("gibberish_rate", s).value == pytest.approx(1 / 3)
-    assert run("fluency", s).per_item[2] == 0.0                      # type: ignore[index]
+    assert run("fluency", s).per_item == pytest.approx([1.0, 1.0, 1 / 3])  # 1 − seq-rep-2
     assert run("rouge_recall", SetStats("retain", [stats(0, gen="a b")], ALL)).value == pytest.approx(0.5)
     d2 = run("distinct_2", SetStats("retain", [stats(0, gen="a b a b"), stats(1, gen="a b c")], ALL))
     assert d2.value == pytest.approx(0.6)
@@ -221,7 +222,7 @@ def test_mia_and_privleak() -> None:
     assert "Min-K%++" in (mrun("mia_minkpp", m).skipped or "")        # no token_minkpp values
     gold = model("g", [-1.0, -4.0], [-2.0, -3.0])                    # AUC 2/4 = 0.5
     assert mrun("mia_mink", gold).value == pytest.approx(0.5)
-    assert mrun("privleak", m, gold).value == pytest.approx(100.0)   # (1 - .5) / .5 * 100
+    assert mrun("privleak", m, gold).value == pytest.approx(-100.0)  # (.5 - 1) / (1 - .5) * 100
     assert mrun("privleak", m).skipped == "no gold (retrained) model given"
 
 
@@ -236,7 +237,7 @@ def test_model_metric_skips_without_inputs(name: str) -> None:
 EXPECTED = {"answer_prob", "mean_token_prob", "exact_mem", "rouge_recall", "accuracy", "para_accuracy",
             "truth_ratio", "fluency", "gibberish_rate", "distinct_2", "qa_perplexity", "embed_cosine",
             "s0_forget_efficacy", "s0_utility", "forget_quality", "model_utility", "mia_loss", "mia_zlib",
-            "mia_mink", "mia_minkpp", "privleak"}
+            "mia_mink", "mia_minkpp", "privleak", "ngram_entropy", "option_prob", "gen_truncated"}
 
 
 def test_registry_metadata() -> None:

@@ -60,9 +60,15 @@ def test_forget_fields(forget01) -> None:
 def test_general_rows_and_test_fraction() -> None:
     d = load_tofu("forget01", seed=1)
     counts = summarize(d.items)
-    assert counts["general"] + counts["general_test"] == 217    # 100 real authors + 117 facts
-    assert counts["general_test"] == round(0.2 * 217)
-    assert all(it.key == it.answer for it in d.role("general"))
+    # TOFU's protocol: real authors and world facts are evaluation-only sets of their own
+    assert (counts["real_authors"], counts["world_facts"]) == (100, 117)
+    assert "general" not in counts and "general_test" not in counts
+    assert all(it.key == it.answer for it in d.role("world_facts"))
+    trained = load_tofu("forget01", seed=1, general_trained=True)   # the older mapping, on request
+    tcounts = summarize(trained.items)
+    assert tcounts["general"] + tcounts["general_test"] == 217    # 100 real authors + 117 facts
+    assert tcounts["general_test"] == round(0.2 * 217)
+    assert all(it.key == it.answer for it in trained.role("general"))
     # test_fraction splits retain by AUTHOR: 198 retain authors → 40 test authors, 20 rows each
     assert counts["retain_test"] == 40 * 20 and counts["retain"] == 158 * 20
     test_authors = {_index(it.id) // 20 for it in d.role("retain_test")}
@@ -73,8 +79,9 @@ def test_general_rows_and_test_fraction() -> None:
         {it.id for it in d.role("retain_test")}
     assert {it.id for it in load_tofu("forget01", seed=2).role("retain_test")} != \
         {it.id for it in d.role("retain_test")}
-    # the samplers' input never holds a *_test row
-    assert {it.role for it in d.unlearning_retain()} == {"retain", "general"}
+    # the samplers' input never holds a *_test row, nor an evaluation-only one
+    assert {it.role for it in d.unlearning_retain()} == {"retain"}
+    assert {it.role for it in trained.unlearning_retain()} == {"retain", "general"}
 
 
 def test_n_retain_authors_and_holdout() -> None:

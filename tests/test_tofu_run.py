@@ -29,10 +29,10 @@ def test_tofu_small_run(repo_root: Path, tmp_path: Path, capsys) -> None:
     assert "| graddiff | one_to_one_random |" in printed and "| npo | cyclic |" in printed
     rec = json.loads((out / "compare.json").read_text())
     assert rec["data"]["name"] == "tofu:forget01" and rec["data"]["neighbour_roles"] is False
-    assert rec["test_roles"] == ["general_test", "retain_test"]
+    assert rec["test_roles"] == ["retain_test"]
     assert len(rec["cells"]) == 4
     for c in rec["cells"]:
-        assert set(c["values"]["utility"]) == {"retain", "general", "retain_test", "general_test"}
+        assert set(c["values"]["utility"]) == {"retain", "retain_test", "real_authors", "world_facts"}
         assert c["values"]["forget_efficacy"] is not None
         assert c["values"]["forget_quality"] is not None         # gold = trained without forget01
     assert "no entity graph" in (out / "compare.md").read_text()

@@ -46,7 +46,10 @@ class EvalConfig:
     """One evaluation (eval/evaluate.py); ``enabled: false`` = a run trains and saves only."""
 
     batch_size: int = 64
-    max_new_tokens: int = 32
+    # None (TOFU's protocol): per set, its longest answer in tokens (end-of-answer EOS
+    # included) + ``gen_margin``, so no answer is truncated; an int: one limit for every set
+    max_new_tokens: int | None = None
+    gen_margin: int = 8
     metrics: list[str] | None = None      # None = every registered metric that is not ``expensive``
     max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
     seed: int = 0
@@ -79,6 +82,7 @@ class DataConfig:
     tofu_retain_authors: int | None = None
     tofu_holdout_authors: int = 0
     tofu_general: bool = True
+    tofu_general_trained: bool = False   # True: real authors / world facts as trained retain (not TOFU's protocol)
 
 
 @dataclass

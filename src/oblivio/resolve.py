@@ -59,7 +59,8 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
         split = s.split(":", 1)[1] if ":" in s else "forget01"
         d = load_tofu(split, n_retain_authors=cfg.data.tofu_retain_authors,
                       holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
-                      seed=cfg.seed, neighbour_map=cfg.data.neighbour_map)
+                      seed=cfg.seed, neighbour_map=cfg.data.neighbour_map,
+                      general_trained=cfg.data.tofu_general_trained)
         d.targets_rule = f"the authors of TOFU's {split} split"
         return d
     from oblivio.data.neighbours import load_jsonl_data

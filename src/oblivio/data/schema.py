@@ -8,7 +8,10 @@ An item is one question/answer pair with a **set role**. Roles:
   knowledge) and ``retain`` (one undifferentiated retain set, e.g. TOFU without a map);
 * their held-out test portions ``direct_test``, ``indirect_test``, ``general_test``,
   ``retain_test``: learned in training, never shown to unlearning;
-* ``holdout``: never trained at all (non-members for membership inference).
+* ``holdout``: never trained at all (non-members for membership inference);
+* evaluation-only knowledge sets ``real_authors`` and ``world_facts`` (TOFU's): what a
+  pretrained model knew before fine-tuning; never trained or unlearned here, only scored
+  (TOFU's model utility, with its option-normalised probability).
 
 Neighbour roles follow Bushipaka et al. 2025 (arXiv 2509.05316), TOFU's fields follow
 Maini et al. 2024 (arXiv 2401.06121).
@@ -25,7 +28,8 @@ from oblivio.errors import InputError
 
 RETAIN_ROLES: tuple[str, ...] = ("direct", "indirect", "general", "retain")
 TEST_ROLES: tuple[str, ...] = tuple(f"{r}_test" for r in RETAIN_ROLES)
-ROLES: tuple[str, ...] = ("forget", *RETAIN_ROLES, *TEST_ROLES, "holdout")
+EVAL_ROLES: tuple[str, ...] = ("real_authors", "world_facts")
+ROLES: tuple[str, ...] = ("forget", *RETAIN_ROLES, *TEST_ROLES, "holdout", *EVAL_ROLES)
 
 
 @dataclass(frozen=True)
@@ -177,8 +181,9 @@ class UnlearningData:
         return [it for it in self.items if it.role in RETAIN_ROLES]
 
     def trained(self, *, without_forget: bool = False) -> list[QAItem]:
-        """What a model of this world is trained on: everything but holdout (and forget)."""
-        drop = {"holdout", "forget"} if without_forget else {"holdout"}
+        """What a model of this world is trained on: everything but holdout, the
+        evaluation-only sets (and forget)."""
+        drop = {"holdout", *EVAL_ROLES} | ({"forget"} if without_forget else set())
         return [it for it in self.items if it.role not in drop]
 
     def validate(self) -> None:

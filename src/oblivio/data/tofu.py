@@ -13,8 +13,13 @@ Mapping (SPEC §1, schema in :mod:`oblivio.data.schema`):
 * fictitious rows: entity = author, mentions = (author,), fact = row id, forget rows get
   targets = (author,). ``key`` is None: TOFU answers are whole sentences, so the
   key-span accuracy metric is skipped for them (probability, ROUGE and truth ratio apply);
-* real_authors / world_facts → role ``general`` (a ``general_test`` share held out), with
-  key = answer, since their answers are short spans ("Paris").
+* real_authors / world_facts → by default their own **evaluation-only** roles
+  ``real_authors`` / ``world_facts``, as in TOFU: they measure what the pretrained model
+  knew, are never fine-tuned on nor used as retain data, and are scored with TOFU's
+  option-normalised probability (``option_prob``) in TOFU's model utility.
+  ``general_trained=True`` keeps the older mapping (role ``general``, a ``general_test``
+  share held out: trained as retain data — not TOFU's protocol). key = answer either way,
+  since their answers are short spans ("Paris").
 
 **TOFU has no entity graph.** Its authors are independent, so there are no direct/indirect
 neighbours out of the box: retain is one undifferentiated role and ``neighbour_roles`` is
@@ -39,7 +44,13 @@ from typing import Any
 
 # the neighbour map applies to any data (JSONL too), so it lives in oblivio.data.neighbours
 from oblivio.data.neighbours import apply_neighbour_map
-from oblivio.data.schema import QAItem, UnlearningData, item_from_json, jsonl_rows
+from oblivio.data.schema import (
+    EVAL_ROLES,
+    QAItem,
+    UnlearningData,
+    item_from_json,
+    jsonl_rows,
+)
 from oblivio.errors import InputError
 
 SPLITS: dict[str, str] = {"forget01": "retain99", "forget05": "retain95", "forget10": "retain90"}
@@ -98,15 +109,16 @@ def _n_test(fraction: float, n: int) -> int:
 def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
               n_retain_authors: int | None = None, include_general: bool = True,
               holdout_authors: int = 0, test_fraction: float = 0.2, seed: int = 0,
-              neighbour_map: str | Path | None = None) -> UnlearningData:
+              neighbour_map: str | Path | None = None, general_trained: bool = False) -> UnlearningData:
     """Load one TOFU forget split with its retain complement.
 
     ``n_retain_authors`` keeps only the first that many retain authors by author index (a
     CPU-sized configuration). From the kept authors, ``holdout_authors`` (seeded choice)
     become role ``holdout`` (never trained), then a ``test_fraction`` of the remaining
     retain *authors* (not rows, so no author is half-trained) become ``retain_test``.
-    ``include_general`` adds real_authors + world_facts as ``general`` with a
-    ``test_fraction`` of those *rows* as ``general_test``. ``neighbour_map``: see
+    ``include_general`` adds real_authors + world_facts: evaluation-only roles
+    ``real_authors`` / ``world_facts`` (TOFU), or with ``general_trained`` role ``general``
+    with a ``test_fraction`` of those *rows* as ``general_test``. ``neighbour_map``: see
     :func:`apply_neighbour_map`.
     """
     if split not in SPLITS:
@@ -172,18 +184,20 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
 
     general: list[QAItem] = []
     if include_general:
-        for fname in _GENERAL_FILES:
+        for fname, eval_role in zip(_GENERAL_FILES, EVAL_ROLES):
             path = d / fname
             for line, obj in jsonl_rows(path, what="TOFU data file"):
                 author = obj.get("author")
-                general.append(_item(obj, file=path, line=line, role="general", entity=author,
+                general.append(_item(obj, file=path, line=line,
+                                     role="general" if general_trained else eval_role, entity=author,
                                      mentions=(author,) if author else (),
                                      key=obj.get("answer")))   # short answer spans
-        # its own stream, so the general split does not move when the retain options change
-        grng = random.Random(f"oblivio.tofu.general:{seed}")
-        picks = set(grng.sample(range(len(general)), _n_test(test_fraction, len(general))))
-        general = [dataclasses.replace(it, role="general_test") if k in picks else it
-                   for k, it in enumerate(general)]
+        if general_trained:
+            # its own stream, so the general split does not move when the retain options change
+            grng = random.Random(f"oblivio.tofu.general:{seed}")
+            picks = set(grng.sample(range(len(general)), _n_test(test_fraction, len(general))))
+            general = [dataclasses.replace(it, role="general_test") if k in picks else it
+                       for k, it in enumerate(general)]
 
     targets = tuple(dict.fromkeys(t for it in forget for t in it.targets))
     data = UnlearningData(forget + retain + general, name=f"tofu:{split}", targets=targets,

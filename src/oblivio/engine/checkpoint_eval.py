@@ -6,9 +6,12 @@ for ``engine.loop.train(callbacks=...)``:
 
 * every ``rules.eval_every`` optimiser steps it runs a *fast* evaluation — a fixed subset of
   ``rules.eval_items`` items per role (``EvalConfig.max_items_per_role``, same items every time) of the
-  forget set and the retain sets unlearning sees (``roles``; no test or holdout sets) and
-  only cheap metrics: the utility metric (default ``model_utility``) and the forget metric
-  (default ``accuracy``) — and records a curve row (step → per-role metric values);
+  forget set and the held-out ``*_test`` sets (``roles``): utility is measured on rows
+  unlearning never trains on, since the retain rows it trains on flatter it. A data set
+  without ``*_test`` rows falls back to the retain sets unlearning sees, and says so
+  (``utility_roles_note`` in the summary). Only cheap metrics: the utility metric (default
+  ``model_utility``) and the forget metric (default ``accuracy``) — and records a curve row
+  (step → per-role metric values);
 * early-stopping rules (each optional): stop when utility < ``stop_utility_tau`` × the
   original model's utility on the same subset; stop when the forget metric reaches the gold
   model's level (forget metric ≤ gold's + ``gold_margin``; needs a gold model);
@@ -32,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oblivio.config import ControlConfig
-from oblivio.data.schema import UnlearningData
+from oblivio.data.schema import TEST_ROLES, UnlearningData
 from oblivio.eval.evaluate import EvalConfig, EvalReport
 
 SELECT_RULES = ("last_above_tau", "final")
@@ -61,6 +64,7 @@ class CheckpointEval:
     selected_step: int | None = None
     stop_reason: str | None = None
     seconds: float = 0.0
+    utility_roles_note: str | None = None     # why utility is (not) measured on *_test rows
     _best_state: dict[str, Any] | None = field(default=None, repr=False)
     _last_step: int = -1
 
@@ -76,12 +80,26 @@ class CheckpointEval:
         base = self.eval_cfg or EvalConfig()
         names = [self.rules.utility_metric.split("/", 1)[-1], self.rules.forget_metric.split("/", 1)[-1]]
         self._cfg = EvalConfig(batch_size=base.batch_size, max_new_tokens=base.max_new_tokens,
+                               gen_margin=base.gen_margin,
                                metrics=list(dict.fromkeys(names)), max_items_per_role=self.rules.eval_items,
                                seed=base.seed)
-        if self.data is not None:   # the fixed subset's roles (tests and holdout cost time, add nothing here)
-            keep = set(self.roles) if self.roles else {"forget", *self.data.retain_roles()}
+        if self.data is not None:   # the fixed subset's roles (holdout costs time, adds nothing here)
+            keep = set(self.roles) if self.roles else {"forget", *self.utility_roles(self.data)}
+            if self.log and not self.roles:
+                self.log(f"checkpoint evaluation: {self.utility_roles_note}")
             self.data = UnlearningData([it for it in self.data.items if it.role in keep], name=self.data.name,
                                        targets=self.data.targets, neighbour_roles=self.data.neighbour_roles)
+
+    def utility_roles(self, data: UnlearningData) -> list[str]:
+        """The held-out ``*_test`` roles (never trained by unlearning); without any, the
+        retain roles unlearning sees, with the reason in ``utility_roles_note``."""
+        tests = [r for r in data.present_roles() if r in TEST_ROLES]
+        if tests:
+            self.utility_roles_note = f"utility on held-out rows never used by unlearning: {', '.join(tests)}"
+            return tests
+        self.utility_roles_note = ("no *_test rows in the data: utility measured on the retain rows unlearning "
+                                   "trains on (flattering)")
+        return data.retain_roles()
 
     # --- evaluation --------------------------------------------------------------------
     def _evaluate(self, model, name: str, tokenizer=None) -> EvalReport:
@@ -178,4 +196,4 @@ class CheckpointEval:
                 "eval_share": share, "eval_seconds": round(self.seconds, 3),
                 "control": {**dataclasses.asdict(self.rules), "select_tau": self.select_tau,
                             "original_utility": self.original_utility, "gold_forget": self.gold_forget,
-                            "stop_reason": self.stop_reason}}
+                            "stop_reason": self.stop_reason, "utility_roles": self.utility_roles_note}}

@@ -19,7 +19,7 @@ from oblivio.config import EvalConfig
 from oblivio.data.collate import Encoded, encode_items, encode_pair
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, SetStats
-from oblivio.models.format import PromptFormat, cached_prompt
+from oblivio.models.format import PromptFormat, cached_answer, cached_prompt
 
 
 @dataclass
@@ -71,10 +71,20 @@ def select_items(data: UnlearningData, cfg: EvalConfig) -> dict[str, list[QAItem
     return by_role
 
 
+def generation_limits(tokenizer, by_role: dict[str, list[QAItem]], cfg: EvalConfig,
+                      fmt: PromptFormat) -> dict[str, int]:
+    """Greedy-generation token limit per role: ``cfg.max_new_tokens`` when set, else the
+    role's longest answer in tokens (with the end-of-answer EOS) + ``cfg.gen_margin``."""
+    if cfg.max_new_tokens is not None:
+        return {r: int(cfg.max_new_tokens) for r in by_role}
+    return {r: max((len(cached_answer(tokenizer, fmt, it.answer)) for it in items), default=1) + cfg.gen_margin
+            for r, items in by_role.items()}
+
+
 def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set[str], *,
                   cfg: EvalConfig, fmt: PromptFormat, embedder=None) -> dict[str, SetStats]:
     """The shared passes: each computed once for all sets, then split back per item."""
-    from oblivio.eval.generate import greedy_generate
+    from oblivio.eval.generate import greedy_generate_ex
     from oblivio.eval.passes import teacher_forced
 
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -83,11 +93,15 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
         for it in items:
             flat.append((role, it, ItemStats(item=it)))
     computed: set[str] = set()
+    limit: dict[str, int] = {}
     stats = [s for _, _, s in flat]
     if needs & {"tf", "perturbed"}:
         encs = encode_items(tokenizer, fmt, [it for _, it, _ in flat])
-        for s, o in zip(stats, teacher_forced(model, encs, pad, batch_size=cfg.batch_size)):
+        eos = tokenizer.eos_token_id
+        for s, e, o in zip(stats, encs, teacher_forced(model, encs, pad, batch_size=cfg.batch_size)):
             s.token_logprobs, s.token_correct, s.token_minkpp = o.logprobs, o.correct, o.minkpp
+            # encode_answer appends EOS to mark the end of the answer: not part of its text
+            s.eos_last = eos is not None and len(e.answer) > 0 and e.answer[-1] == eos
         computed.add("tf")
     if "perturbed" in needs:
         seqs: list[Encoded] = []
@@ -112,20 +126,24 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
                 stats[k].perturbed_mean_logprobs.append(m)
         computed.add("perturbed")
     if needs & {"gen", "para_gen", "embed"}:
-        prompts, owners2 = [], []
-        for k, (_, it, _) in enumerate(flat):
+        limit = generation_limits(tokenizer, by_role, cfg, fmt)
+        prompts, owners2, limits = [], [], []
+        for k, (role, it, _) in enumerate(flat):
             prompts.append(cached_prompt(tokenizer, fmt, it.question))
             owners2.append((k, False))
+            limits.append(limit[role])
             if "para_gen" in needs and it.paraphrased_question:
                 prompts.append(cached_prompt(tokenizer, fmt, it.paraphrased_question))
                 owners2.append((k, True))
-        gens = greedy_generate(model, tokenizer, prompts, max_new_tokens=cfg.max_new_tokens,
-                               batch_size=cfg.batch_size)
-        for (k, para), g in zip(owners2, gens):
+                limits.append(limit[role])
+        gens, cut = greedy_generate_ex(model, tokenizer, prompts, max_new_tokens=limits,
+                                       batch_size=cfg.batch_size)
+        for (k, para), g, c in zip(owners2, gens, cut):
             if para:
                 stats[k].para_generation = g
             else:
                 stats[k].generation = g
+                stats[k].gen_truncated = c
         computed.add("gen")
         if "para_gen" in needs:
             computed.add("para_gen")
@@ -154,7 +172,8 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
         computed.add("holdout")
     out: dict[str, SetStats] = {}
     for role in by_role:
-        out[role] = SetStats(role=role, items=[s for r, _, s in flat if r == role], computed=frozenset(computed))
+        out[role] = SetStats(role=role, items=[s for r, _, s in flat if r == role], computed=frozenset(computed),
+                             gen_max_new_tokens=limit.get(role) if "gen" in computed else None)
     return out
 
 

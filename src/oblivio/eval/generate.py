@@ -2,8 +2,12 @@
 
 All prompts of an evaluation (every set, questions and paraphrased questions) go through
 one call, sorted by length into batches. Each answer keeps its token ids (``Generation.ids``),
-so a metric on tokens never re-tokenises the decoded text. A batch stops as soon as every sequence has
-emitted EOS or a newline token, instead of always running to ``max_new_tokens``.
+so a metric on tokens never re-tokenises the decoded text. A batch stops as soon as every
+sequence has emitted EOS or a newline token, instead of always running to ``max_new_tokens``.
+The limit may differ per prompt (TOFU's protocol: per set, from its longest answer); a batch
+runs to its largest limit and each row is cut at its own, so a row's text does not depend on
+its batch. :func:`greedy_generate_ex` also says which generations hit their limit before
+they ended (truncated).
 """
 from __future__ import annotations
 
@@ -34,22 +38,40 @@ class Generation(str):
         return obj
 
 
-@torch.inference_mode()
-def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *, max_new_tokens: int = 32,
-                    batch_size: int = 64) -> list[Generation]:
+def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *,
+                    max_new_tokens: int | Sequence[int] = 32, batch_size: int = 64) -> list[Generation]:
     """Greedy continuation of each tokenised prompt, decoded and cut at the first newline;
     each result carries its token ids (:class:`Generation`)."""
+    return greedy_generate_ex(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
+                              batch_size=batch_size)[0]
+
+
+@torch.inference_mode()
+def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
+                       max_new_tokens: int | Sequence[int] = 32,
+                       batch_size: int = 64) -> tuple[list[Generation], list[bool]]:
+    """(generations, truncated): ``truncated[i]`` is True when prompt i's continuation reached
+    its token limit without a stop token (EOS or newline), i.e. the answer may be cut short.
+    ``max_new_tokens``: one limit for all prompts, or one per prompt."""
     from transformers import GenerationConfig
+
+    limits = [int(max_new_tokens)] * len(prompts) if isinstance(max_new_tokens, int) else \
+        [int(x) for x in max_new_tokens]
+    if len(limits) != len(prompts):
+        raise ValueError(f"{len(limits)} token limits for {len(prompts)} prompts")
+    if any(x < 1 for x in limits):
+        raise ValueError("max_new_tokens must be >= 1")
 
     dev = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     stops = stop_token_ids(tokenizer)
-    gcfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
-                            eos_token_id=stops, pad_token_id=pad)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     out: list[Generation] = [Generation("")] * len(prompts)
+    cut = [False] * len(prompts)
     for s in range(0, len(order), batch_size):
         idx = order[s:s + batch_size]
+        gcfg = GenerationConfig(max_new_tokens=max(limits[i] for i in idx), do_sample=False, use_cache=True,
+                                eos_token_id=stops, pad_token_id=pad)
         width = max(len(prompts[i]) for i in idx)
         ids = torch.full((len(idx), width), pad, dtype=torch.long)
         mask = torch.zeros((len(idx), width), dtype=torch.long)
@@ -60,10 +82,13 @@ def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *, max_new_t
         gen = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev), generation_config=gcfg)
         new = gen[:, width:].tolist()
         for r, i in enumerate(idx):
-            toks = new[r]
+            toks = new[r][:limits[i]]
             for k, t in enumerate(toks):
                 if t in stops:
                     toks = toks[:k]
                     break
+            else:   # no stop token within the limit: cut short, unless a newline ends the text
+                text = tokenizer.decode(toks, skip_special_tokens=True)
+                cut[i] = len(toks) >= limits[i] and "\n" not in text
             out[i] = Generation(tokenizer.decode(toks, skip_special_tokens=True).split("\n")[0].strip(), toks)
-    return out
+    return out, cut

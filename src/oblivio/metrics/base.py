@@ -50,10 +50,23 @@ class ItemStats:
     ps_similar_s: float | None = None            # PS-similar s ("extraction")
     ps_perturb_s: float | None = None            # PS-perturb s, paraphrased question ("extraction")
     es: float | None = None                      # extraction strength 1 − (m − l)/(r − l) ("extraction")
+    # the last answer token is the end-of-answer EOS the encoding appends ("tf"): part of the
+    # likelihood (TOFU/OpenUnlearning score it), not of the text (exact memorisation, Min-K%,
+    # Min-K%++ score the text only, as their papers)
+    eos_last: bool = False
+    gen_truncated: bool | None = None            # the generation hit its token limit before ending ("gen")
 
     @property
     def n_tokens(self) -> int:
         return 0 if self.token_logprobs is None else int(len(self.token_logprobs))
+
+    def text_only(self, per_token: np.ndarray | None) -> np.ndarray | None:
+        """``per_token`` (one value per answer token) without the end-of-answer EOS; None if
+        nothing is left."""
+        if per_token is None:
+            return None
+        v = per_token[:-1] if self.eos_last else per_token
+        return v if len(v) > 0 else None
 
 
 @dataclass
@@ -63,6 +76,7 @@ class SetStats:
     role: str
     items: list[ItemStats]
     computed: frozenset[str] = frozenset()       # which NEEDS were computed
+    gen_max_new_tokens: int | None = None        # the token limit of its greedy generations ("gen")
 
     def __len__(self) -> int:
         return len(self.items)

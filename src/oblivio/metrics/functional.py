@@ -8,7 +8,9 @@ Each function states its formula and the paper it follows:
 * Min-K% — Shi et al. 2023, arXiv 2310.16789; Min-K%++ — Zhang et al. 2024, arXiv 2404.02936;
 * S0 — Bushipaka et al. 2025, arXiv 2509.05316 (mean token probability P̄, ROUGE-L recall
   done the right way round, Distinct-2, QA perplexity);
-* ROME — Meng et al. 2022, arXiv 2202.05262 (n-gram entropy fluency);
+* ROME — Meng et al. 2022, arXiv 2202.05262 (n-gram entropy, kept as information);
+* seq-rep-n — Welleck et al. 2020, "Neural Text Generation with Unlikelihood Training",
+  arXiv 1908.04319 (repetition rate: our fluency and the repetition rule of gibberish);
 * Distinct-n — Li et al. 2016, arXiv 1510.03055.
 
 numpy is imported eagerly (``oblivio.metrics.base`` needs it anyway); scipy, scikit-learn and
@@ -81,6 +83,17 @@ def truth_ratio_value(true_mean_logprob: float, perturbed_mean_logprobs: ArrayLi
     return float(np.exp(float(np.mean(m)) - float(true_mean_logprob)))
 
 
+def option_normalised_prob(true_mean_logprob: float, option_mean_logprobs: ArrayLike) -> float:
+    """TOFU's "Prob." on real authors and world facts (``aggregate_eval_stat.py``,
+    ``get_model_utility``): with P(a) = exp(−mean token NLL of answer a), the correct
+    answer's share P(true) / (P(true) + Σ_j P(option_j)) over the wrong options j.
+    Computed in log space: exp(t − logsumexp(t, m_1, …, m_J))."""
+    m = _arr(option_mean_logprobs, "option_normalised_prob (option_mean_logprobs)")
+    allv = np.concatenate([[float(true_mean_logprob)], m])
+    top = float(allv.max())
+    return float(np.exp(float(true_mean_logprob) - top - np.log(np.sum(np.exp(allv - top)))))
+
+
 def tr_forget_agg(r: float) -> float:
     """TOFU forget-set aggregate of one truth ratio: min(R, 1/R) ∈ (0, 1] (1 = indifferent)."""
     if r <= 0:
@@ -131,12 +144,14 @@ def loss_score(token_logprobs: ArrayLike) -> float:
 
 
 def zlib_score(token_logprobs: ArrayLike, text: str) -> float:
-    """zlib attack statistic (Carlini et al. 2021, as in Min-K% and MUSE): mean NLL divided by
-    the zlib entropy of the text, loss / len(zlib.compress(text.encode("utf-8"))) with
-    the default compression level. Our convention: the loss is over the answer tokens only
-    (prompt masked, the evaluator's teacher-forced pass), the text is the item's question and
-    answer joined by one space. Low = likely member; use −zlib as the membership score."""
-    n_bytes = len(zlib.compress(text.encode("utf-8")))
+    """zlib attack statistic (Carlini et al. 2021, USENIX Security, "Extracting Training Data
+    from Large Language Models"; as MUSE and OpenUnlearning): the mean NLL of a text divided
+    by the zlib entropy of *the same text*, loss / len(zlib.compress(text.encode("utf-8")))
+    with the default compression level. In oblivio the scored text is the answer: the loss
+    is over its tokens (prompt masked) and ``text`` is the answer string (OpenUnlearning
+    decodes the label tokens, which is the same text). Low = likely member; use −zlib as the
+    membership score."""
+    n_bytes = max(1, len(zlib.compress(text.encode("utf-8"))))
     return loss_score(token_logprobs) / n_bytes
 
 
@@ -162,16 +177,24 @@ def minkpp_score(token_minkpp: ArrayLike, k: float = 0.4) -> float:
 
 
 def privleak(auc_model: float, auc_gold: float) -> float:
-    """MUSE's PrivLeak = (AUC_model − AUC_gold) / AUC_gold × 100.
+    """MUSE's PrivLeak in MUSE's own convention, from AUCs in *our* orientation.
 
-    With our AUC orientation (members positive, higher score = member), an under-unlearned
-    model (forget items still look like members) gives a *positive* value and over-unlearning
-    a negative one; 0 = like the retrained model. MUSE's code orients its AUC the other way
-    (holdout positive), so its tables show the opposite sign (their target model ≈ −100).
+    MUSE (``metrics/privleak.py`` of swj0419/muse_bench, key ``forget_holdout_Min-40%``)
+    labels forget items 0 and holdout items 1 and scores with −ppl, so its AUC is
+    AUC' = P(holdout looks more trained than forget) = 1 − A, A our AUC (members positive,
+    higher score = member). Its PrivLeak is (AUC' − AUC'_retrain)/AUC'_retrain × 100, so in
+    our AUC orientation:
+
+        PrivLeak = ((1 − A) − (1 − A_g)) / (1 − A_g) × 100 = (A_g − A) / (1 − A_g) × 100.
+
+    OpenUnlearning's ``privleak`` computes the same (it flips both AUCs to 1 − x, then takes
+    the relative difference). 0 = like the retrained model; under-unlearning (forget items
+    still look like members, A > A_g) is *negative*, down to −100 for A = 1 (MUSE's target
+    model ≈ −100); over-unlearning is positive. Undefined for A_g = 1.
     """
-    if auc_gold <= 0:
-        raise ValueError(f"privleak: gold AUC must be > 0, got {auc_gold}")
-    return float((auc_model - auc_gold) / auc_gold * 100.0)
+    if not 0.0 <= auc_gold < 1.0:
+        raise ValueError(f"privleak: gold AUC must be in [0, 1), got {auc_gold}")
+    return float((auc_gold - auc_model) / (1.0 - auc_gold) * 100.0)
 
 
 # --- generation metrics ------------------------------------------------------------------
@@ -246,17 +269,46 @@ def distinct_n(texts: Iterable[str], n: int = 2) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
-def is_gibberish(text: str, *, max_share: float = 0.5, min_words: int = 4) -> bool:
-    """Our choice (no paper defines it): a generation is gibberish if it is empty, has no
-    alphanumeric character, or has at least ``min_words`` words of which one single word
-    (case-folded) makes up more than ``max_share`` of them (degenerate repetition such as
-    "the the the the"). Short answers ("Paris") are never judged by repetition."""
-    words = [w.lower() for w in re.findall(r"\w+", text)]
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"\w+", text)]
+
+
+def repetition_rate(text: str, n: int = 2) -> float:
+    """seq-rep-n of one generation (Welleck et al. 2020, arXiv 1908.04319):
+    1 − |unique n-grams| / |n-grams| over its words (runs of word characters, case-folded).
+    0 = no n-gram repeats — also for a text shorter than n words ("Paris"); close to 1 for a
+    degenerate loop ("born born born born": 3 bigrams, 1 unique → 2/3)."""
+    if n < 1:
+        raise ValueError(f"repetition_rate: n must be >= 1, got {n}")
+    grams = _ngrams(_words(text), n)
+    return 1.0 - len(set(grams)) / len(grams) if grams else 0.0
+
+
+def fluency_score(text: str, n: int = 2) -> float:
+    """Our fluency of one generation: 1 − seq-rep-n (n = 2), and 0 for a text with no word.
+    Higher is better. A short correct answer ("Paris") scores 1, as does any text without a
+    repeated bigram; degenerate repetition scores low ("born born born born": 1/3). It does
+    not judge grammar: a word salad without repeats also scores 1 (never *more* than the
+    correct answer; the n-gram entropy of ROME rewards it instead, 3.6 vs 0 for "Paris")."""
+    return 0.0 if not _words(text) else 1.0 - repetition_rate(text, n)
+
+
+def is_gibberish(text: str, *, max_share: float = 0.5, min_words: int = 4,
+                 max_rep: float = 0.5) -> bool:
+    """Our choice (no paper defines it): a generation is gibberish if it is empty or has no
+    alphanumeric character; or it has at least ``min_words`` words and either one single
+    word (case-folded) makes up more than ``max_share`` of them ("the the the the") or its
+    seq-rep-2 (:func:`repetition_rate`, Welleck et al. 2020) exceeds ``max_rep`` (loops
+    such as "in Paris in Paris in Paris in Paris"). Short answers ("Paris") are never
+    judged by repetition."""
+    words = _words(text)
     if not words:
         return True
     if len(words) < min_words:
         return False
-    return Counter(words).most_common(1)[0][1] / len(words) > max_share
+    if Counter(words).most_common(1)[0][1] / len(words) > max_share:
+        return True
+    return repetition_rate(text, 2) > max_rep
 
 
 def gibberish_rate(texts: Sequence[str]) -> float:

@@ -3,16 +3,26 @@
 * ``forget_quality`` — TOFU (Maini et al. 2024, arXiv 2401.06121): KS-test p-value between
   the forget-set truth ratios of the unlearned and of the retrained model;
 * ``model_utility`` — TOFU: harmonic mean of answer probability, ROUGE-L recall and the
-  retain truth-ratio aggregate over every retain/test set;
+  retain truth-ratio aggregate. On TOFU (its evaluation-only ``real_authors`` /
+  ``world_facts`` sets present) exactly TOFU's nine numbers (``aggregate_eval_stat.py``):
+  retain rows with perturbed answers (TOFU's ``retain_perturbed``; the ``retain`` and
+  ``retain_test`` roles together) — Prob. = mean exp(−NLL), ROUGE, truth ratio — and on
+  real authors and world facts the option-normalised probability, ROUGE, truth ratio.
+  Elsewhere the three numbers of every retain/test set;
 * ``mia_loss``, ``mia_zlib``, ``mia_mink``, ``mia_minkpp`` — MUSE (Shi et al. 2024, arXiv
   2407.06460) with Min-K% (Shi et al. 2023, arXiv 2310.16789) and Min-K%++ (Zhang et al.
   2024, arXiv 2404.02936): ROC AUC of forget items (members) against never-trained holdout
   items (non-members), with the score oriented so that *higher = more likely a member*
   (−loss, −zlib, Min-K%, Min-K%++). 0.5 = indistinguishable; a model that never saw the
   forget set sits near 0.5, so "closer to gold" is what is good;
-* ``privleak`` — MUSE: (AUC_model − AUC_gold)/AUC_gold × 100 on ``mia_mink`` (k = 0.4, as
-  MUSE). Positive = forget items still look like members (under-unlearning); see
-  :func:`oblivio.metrics.functional.privleak` for the sign relative to MUSE's tables.
+* ``privleak`` — MUSE, in MUSE's exact convention: (A_g − A)/(1 − A_g) × 100 on ``mia_mink``
+  (k = 0.4, as MUSE), A our AUC; MUSE's AUC is 1 − A (see
+  :func:`oblivio.metrics.functional.privleak`). Negative = forget items still look like
+  members (under-unlearning; a model that memorised them ≈ −100), 0 = like gold.
+
+Min-K% and Min-K%++ score the answer text: the end-of-answer EOS token the encoding appends
+is left out (``ItemStats.text_only``), as the papers score a text. Loss and zlib keep it in
+the loss (as TOFU/OpenUnlearning's likelihood); zlib's compressed text is the answer.
 
 Per-set values are read from ``m.set_results[role][metric]`` when the evaluator already
 computed them, otherwise computed here from ``m.sets[role]``.
@@ -23,14 +33,16 @@ from typing import Callable
 
 import numpy as np
 
+from oblivio.data.schema import EVAL_ROLES, RETAIN_ROLES, TEST_ROLES
 from oblivio.metrics import functional as F
 from oblivio.metrics import qa as _qa  # noqa: F401  (registers the set metrics read below)
-from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, register_metric
+from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, SetStats, register_metric
 
 MINK_K = 0.4
 NO_GOLD = "no gold (retrained) model given"
 NO_HOLDOUT = "no holdout (never-trained) items"
 UTILITY_PARTS = ("answer_prob", "rouge_recall", "truth_ratio")
+TOFU_EVAL_PARTS = ("option_prob", "rouge_recall", "truth_ratio")
 TOFU = "TOFU (Maini et al. 2024, arXiv 2401.06121)"
 MUSE = "MUSE (Shi et al. 2024, arXiv 2407.06460)"
 
@@ -63,31 +75,48 @@ def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
                                          "log10_p": float(np.log10(ks)) if ks > 0 else None})
 
 
+def _tofu_parts(m: ModelStats) -> list[tuple[str, SetStats | None, tuple[str, ...]]]:
+    """TOFU's three utility sets: (name, the set if not one of ``m``'s, its three metrics)."""
+    rows = [it for r in (*RETAIN_ROLES, *TEST_ROLES) if r in m.sets for it in m.sets[r].items
+            if it.item.perturbed_answers]
+    computed = frozenset.intersection(*(m.sets[r].computed for r in m.sets)) if m.sets else frozenset()
+    parts: list[tuple[str, SetStats | None, tuple[str, ...]]] = [
+        ("retain", SetStats("retain", rows, computed), UTILITY_PARTS)]
+    return parts + [(r, None, TOFU_EVAL_PARTS) for r in EVAL_ROLES if r in m.sets]
+
+
 @register_metric("model_utility", scope="model", needs=("tf", "gen", "perturbed"), on_forget="higher",
                  on_retain="higher", source=TOFU,
                  description="Harmonic mean of answer_prob, rouge_recall and truth_ratio over every "
-                             "retain and test set (per-set harmonic means in extra).")
+                             "retain and test set; on TOFU exactly TOFU's 9 numbers (retain rows with "
+                             "perturbed answers; real authors and world facts with option_prob).")
 def model_utility(m: ModelStats, gold: ModelStats | None = None) -> MetricResult:
-    roles = [r for r in m.sets if r not in ("forget", "holdout")]
-    if not roles:
+    tofu = any(r in m.sets for r in EVAL_ROLES)
+    parts = _tofu_parts(m) if tofu else [(r, None, UTILITY_PARTS) for r in m.sets
+                                         if r not in ("forget", "holdout")]
+    if not parts:
         return MetricResult.skip("no retain or test set")
     values: list[float] = []
     per_role: dict[str, float] = {}
+    components: dict[str, dict[str, float]] = {}
     missing: list[str] = []
-    for role in roles:
-        vals = []
-        for name in UTILITY_PARTS:
-            r = set_metric(m, role, name)
+    for role, s, names in parts:
+        vals = {}
+        for name in names:
+            r = set_metric(m, role, name) if s is None else METRICS.get(name).fn(s)
             if r.skipped or r.value is None:
                 missing.append(f"{role}/{name}: {r.skipped or 'no value'}")
             else:
-                vals.append(float(r.value))
+                vals[name] = float(r.value)
         if vals:
-            per_role[role] = F.harmonic_mean(vals)
-            values.extend(vals)
+            per_role[role] = F.harmonic_mean(list(vals.values()))
+            components[role] = vals
+            values.extend(vals.values())
     if not values:
         return MetricResult.skip("no component metric could be computed: " + "; ".join(missing))
-    extra: dict[str, object] = {"per_role": per_role, "components": list(UTILITY_PARTS)}
+    extra: dict[str, object] = {"per_role": per_role, "components": components,
+                                "convention": "TOFU (9 numbers)" if tofu else "all retain/test sets",
+                                "n_values": len(values)}
     if missing:
         extra["missing"] = missing
     return MetricResult(value=F.harmonic_mean(values), extra=extra)
@@ -102,16 +131,18 @@ def _loss(it: ItemStats) -> float | None:
 def _zlib(it: ItemStats) -> float | None:
     if it.n_tokens == 0:
         return None
-    return -F.zlib_score(it.token_logprobs, f"{it.item.question} {it.item.answer}")  # type: ignore[arg-type]
+    # the same text as the loss: the answer (its tokens are what the loss scores)
+    return -F.zlib_score(it.token_logprobs, it.item.answer.strip())  # type: ignore[arg-type]
 
 
 def _mink(it: ItemStats) -> float | None:
-    return None if it.n_tokens == 0 else F.mink_score(it.token_logprobs, MINK_K)  # type: ignore[arg-type]
+    v = it.text_only(it.token_logprobs)      # the text's tokens, not the appended EOS
+    return None if v is None else F.mink_score(v, MINK_K)
 
 
 def _minkpp(it: ItemStats) -> float | None:
-    v = it.token_minkpp
-    return None if v is None or len(v) == 0 else F.minkpp_score(v, MINK_K)
+    v = it.text_only(it.token_minkpp)
+    return None if v is None else F.minkpp_score(v, MINK_K)
 
 
 def mia(m: ModelStats, score: Callable[[ItemStats], float | None], what: str) -> MetricResult:
@@ -147,7 +178,8 @@ def _register_mia(name: str, score: Callable[[ItemStats], float | None], what: s
 
 
 _register_mia("mia_loss", _loss, "answer tokens", "−loss (mean answer NLL)", MUSE)
-_register_mia("mia_zlib", _zlib, "answer tokens", "−loss / zlib length of question+answer", MUSE)
+_register_mia("mia_zlib", _zlib, "answer tokens", "−loss / zlib length of the answer",
+              "Carlini et al. 2021 (zlib); " + MUSE)
 _register_mia("mia_mink", _mink, "answer tokens", f"Min-K% (k={MINK_K})",
               "Min-K% (Shi et al. 2023, arXiv 2310.16789); " + MUSE)
 _register_mia("mia_minkpp", _minkpp, "Min-K%++ token scores", f"Min-K%++ (k={MINK_K})",
@@ -156,8 +188,9 @@ _register_mia("mia_minkpp", _minkpp, "Min-K%++ token scores", f"Min-K%++ (k={MIN
 
 @register_metric("privleak", scope="model", needs=("tf", "holdout", "gold"), on_forget="closer_to_gold",
                  on_retain="closer_to_gold", source=MUSE,
-                 description="(AUC − AUC_gold)/AUC_gold × 100 on the Min-K% (k=0.4) MIA, as MUSE; "
-                             "0 = like the retrained model, positive = forget items still look trained.")
+                 description="MUSE's PrivLeak (AUC'−AUC'_gold)/AUC'_gold × 100 with MUSE's AUC' = 1 − AUC "
+                             "of the Min-K% (k=0.4) MIA, i.e. (AUC_gold − AUC)/(1 − AUC_gold) × 100; 0 = "
+                             "like the retrained model, negative = forget items still look trained.")
 def privleak(m: ModelStats, gold: ModelStats | None) -> MetricResult:
     if gold is None:
         return MetricResult.skip(NO_GOLD)
@@ -166,7 +199,8 @@ def privleak(m: ModelStats, gold: ModelStats | None) -> MetricResult:
         if r.skipped or r.value is None:
             return MetricResult.skip(f"MIA AUC unavailable for {who}: {r.skipped}")
     assert mine.value is not None and theirs.value is not None
-    if theirs.value <= 0:
-        return MetricResult.skip("gold model's MIA AUC is 0; privleak is undefined")
+    if theirs.value >= 1:
+        return MetricResult.skip("gold model's MIA AUC is 1 (MUSE's AUC' = 0); privleak is undefined")
     return MetricResult(value=F.privleak(mine.value, theirs.value),
-                        extra={"auc": mine.value, "auc_gold": theirs.value, "mia": "mia_mink", "k": MINK_K})
+                        extra={"auc": mine.value, "auc_gold": theirs.value, "mia": "mia_mink", "k": MINK_K,
+                               "convention": "MUSE: AUC' = 1 − auc; (AUC' − AUC'_gold)/AUC'_gold × 100"})

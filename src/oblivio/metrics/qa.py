@@ -3,8 +3,9 @@
 Sources: TOFU (Maini et al. 2024, arXiv 2401.06121) — answer probability, ROUGE-L recall,
 truth ratio; S0 (Bushipaka et al. 2025, arXiv 2509.05316) — P̄, embedding cosine C, forget
 efficacy 1 − mean(P̄, R, C), utility HM(P̄, R, C), QA perplexity, Distinct-2; ROME (Meng et
-al. 2022, arXiv 2202.05262) — n-gram-entropy fluency. Formulas live in
-:mod:`oblivio.metrics.functional`.
+al. 2022, arXiv 2202.05262) — n-gram entropy (information only); Welleck et al. 2020 (arXiv
+1908.04319) — seq-rep-2, our fluency. TOFU's option-normalised probability for its
+real-authors / world-facts sets. Formulas live in :mod:`oblivio.metrics.functional`.
 
 Conventions. ``per_item`` follows the order of ``s.items``; when some items lack the input
 (no answer tokens, no generation, no key, no perturbed answers) they are left out and
@@ -100,11 +101,12 @@ def mean_token_prob(s: SetStats) -> MetricResult:
 
 
 @register_metric("exact_mem", needs=("tf",), on_forget="lower", on_retain="higher", source=TOFU,
-                 description="Exact memorisation: fraction of answer tokens that are the argmax prediction.")
+                 description="Exact memorisation: fraction of answer-text tokens (end-of-answer EOS "
+                             "excluded) that are the argmax prediction.")
 def exact_mem(s: SetStats) -> MetricResult:
     def one(it: ItemStats) -> float | None:
-        c = it.token_correct
-        return None if c is None or len(c) == 0 else F.exact_memorisation(c)
+        c = it.text_only(it.token_correct)   # the text's tokens: the appended EOS is not text
+        return None if c is None else F.exact_memorisation(c)
     return _simple(s, ("tf",), one, "token-correctness values")
 
 
@@ -159,17 +161,40 @@ def para_accuracy(s: SetStats) -> MetricResult:
 
 
 @register_metric("fluency", needs=("gen",), on_forget="higher", on_retain="higher",
-                 source="ROME (Meng et al. 2022, arXiv 2202.05262)",
-                 description="Mean n-gram entropy of generations: mean(2/3·H2, 4/3·H3) in bits.")
+                 source="seq-rep-2 of Welleck et al. 2020 (arXiv 1908.04319); ours as a fluency",
+                 description="Mean of 1 − seq-rep-2 (repeated-bigram share) per generation, 0 for "
+                             "an empty one: 1 = no repetition (a short correct answer scores 1).")
 def fluency(s: SetStats) -> MetricResult:
+    return _simple(s, ("gen",), lambda it: None if it.generation is None else F.fluency_score(it.generation),
+                   "a generation")
+
+
+@register_metric("ngram_entropy", needs=("gen",), on_forget="info", on_retain="info",
+                 source="ROME (Meng et al. 2022, arXiv 2202.05262)",
+                 description="ROME's n-gram entropy mean(2/3·H2, 4/3·H3) in bits; information only: it "
+                             "grows with length and variety, so a word salad beats a correct short answer.")
+def ngram_entropy(s: SetStats) -> MetricResult:
     return _simple(s, ("gen",), lambda it: None if it.generation is None else F.ngram_entropy(it.generation),
                    "a generation")
 
 
+@register_metric("gen_truncated", needs=("gen",), on_forget="info", on_retain="info",
+                 source="ours (TOFU protocol check)",
+                 description="Fraction of greedy generations cut by the token limit before they ended "
+                             "(extra: n_truncated, max_new_tokens); 0 expected.")
+def gen_truncated(s: SetStats) -> MetricResult:
+    r = _simple(s, ("gen",), lambda it: None if it.gen_truncated is None else float(it.gen_truncated),
+                "a generation with a known end")
+    if r.per_item is not None:
+        r.extra["n_truncated"] = int(sum(r.per_item))
+        r.extra["max_new_tokens"] = s.gen_max_new_tokens
+    return r
+
+
 @register_metric("gibberish_rate", needs=("gen",), on_forget="lower", on_retain="lower",
                  source="ours (see oblivio.metrics.functional.is_gibberish)",
-                 description="Fraction of generations that are empty or one word repeated over half "
-                             "of ≥4 words.")
+                 description="Fraction of generations that are empty, or of ≥4 words with one word over "
+                             "half of them or seq-rep-2 > 0.5.")
 def gibberish_rate(s: SetStats) -> MetricResult:
     return _simple(s, ("gen",), lambda it: None if it.generation is None else float(F.is_gibberish(it.generation)),
                    "a generation")
@@ -215,6 +240,16 @@ def truth_ratio(s: SetStats) -> MetricResult:
     return result(s, rs, ids, value=float(np.mean([agg(r) for r in rs])),
                   aggregate="mean(min(R, 1/R))" if forget else "mean(max(0, 1 - R))",
                   mean_R=float(np.mean(rs)))
+
+
+@register_metric("option_prob", needs=("perturbed",), on_forget="lower", on_retain="higher", source=TOFU,
+                 description="TOFU's probability on real authors / world facts: P(answer) / (P(answer) + "
+                             "Σ P(wrong option)), P = exp(−mean token NLL) of each option.")
+def option_prob(s: SetStats) -> MetricResult:
+    return _simple(s, ("perturbed",), lambda it: None if it.true_mean_logprob is None
+                   or not it.perturbed_mean_logprobs
+                   else F.option_normalised_prob(it.true_mean_logprob, it.perturbed_mean_logprobs),
+                   "wrong options (perturbed answers)")
 
 
 # --- S0 combinations ---------------------------------------------------------------------

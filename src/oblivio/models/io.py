@@ -2,9 +2,17 @@
 
 Loading never reaches a hub: ``local_files_only=True`` and ``trust_remote_code`` stays off
 unless asked. Saving is atomic: write into a temporary directory, then rename.
+
+Saved tokenizers load with transformers 4.x and 5.x alike: transformers 5 writes
+``"tokenizer_class": "TokenizersBackend"`` (a class 4.x does not have), so
+:func:`save_tokenizer` writes the class both versions know, ``PreTrainedTokenizerFast``
+(5.x maps it to its tokenizers backend), drops 5.x's ``backend`` key and writes
+``special_tokens_map.json`` as 4.x did. The folder loads from its files alone
+(``PreTrainedTokenizerFast(tokenizer_file=...)`` or ``from_pretrained``).
 """
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -45,8 +53,33 @@ def save_model(model, tokenizer, path: str | Path) -> Path:
         shutil.rmtree(tmp)
     model.save_pretrained(tmp, safe_serialization=True)
     if tokenizer is not None:
-        tokenizer.save_pretrained(tmp)
+        save_tokenizer(tokenizer, tmp)
     if p.exists():
         shutil.rmtree(p)
     tmp.rename(p)
+    return p
+
+
+PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
+_SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token")
+
+
+def save_tokenizer(tokenizer, path: str | Path) -> Path:
+    """``tokenizer.save_pretrained(path)``, then make its config loadable by transformers
+    4.x and 5.x (see module docstring). Tokenizers that are not fast (``tokenizer.json``
+    absent) keep their own class."""
+    p = Path(path)
+    tokenizer.save_pretrained(p)
+    cfg_path = p / "tokenizer_config.json"
+    if not (p / "tokenizer.json").is_file() or not cfg_path.is_file():
+        return p
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    if cfg.get("tokenizer_class") in (None, "TokenizersBackend"):
+        cfg["tokenizer_class"] = PORTABLE_TOKENIZER_CLASS
+        cfg.pop("backend", None)     # a 5.x-only key; 4.x would pass it on as an init argument
+        cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    special = {k: cfg[k] for k in _SPECIAL_KEYS if isinstance(cfg.get(k), (str, dict))}
+    smap = p / "special_tokens_map.json"
+    if special and not smap.exists():
+        smap.write_text(json.dumps(special, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return p
