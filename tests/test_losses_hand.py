@@ -66,13 +66,14 @@ def test_finetune_is_mean_answer_nll(setup):
     _, _, _, rs = setup
     out = run("finetune", {}, setup, ref=False)
     assert out.total.item() == pytest.approx(hand_mean_nll(setup[0], rs), **TOL)
+    assert set(out.parts) == {"nll"} and out.parts["nll"].item() == out.total.item()   # logged parts
 
 
 def test_ga_is_minus_token_mean_nll(setup):
     model, _, fs, _ = setup
     out = run("ga", {}, setup, ref=False)
     assert out.total.item() == pytest.approx(-hand_mean_nll(model, fs), **TOL)
-    assert out.parts["forget"].item() == pytest.approx(out.total.item())
+    assert set(out.parts) == {"forget"} and out.parts["forget"].item() == pytest.approx(out.total.item())
 
 
 @pytest.mark.parametrize("args,alpha", [({}, 1.0), ({"alpha": 0.3}, 0.3)])
@@ -83,6 +84,7 @@ def test_graddiff(setup, args, alpha):
     assert out.total.item() == pytest.approx(f + alpha * r, **TOL)
     assert out.parts["forget"].item() == pytest.approx(f, **TOL)
     assert out.parts["retain"].item() == pytest.approx(r, **TOL)
+    assert set(out.parts) == {"forget", "retain"}
 
 
 @pytest.mark.parametrize("args,alpha", [({}, 1.0), ({"alpha": 2.5}, 2.5)])
@@ -92,6 +94,8 @@ def test_kl_is_forward_kl_from_reference_on_answer_positions(setup, args, alpha)
     kl = hand_kl(model, ref_model, rs)
     assert out.parts["kl"].item() == pytest.approx(kl, **TOL)
     assert out.total.item() == pytest.approx(-hand_mean_nll(model, fs) + alpha * kl, **TOL)
+    assert set(out.parts) == {"forget", "kl"}
+    assert out.parts["forget"].item() == pytest.approx(-hand_mean_nll(model, fs), **TOL)
     # the reversed direction KL(p_θ ‖ p_ref) is a different number on this fixture
     assert abs(hand_kl(ref_model, model, rs) - kl) > 1e-3
 
@@ -105,7 +109,9 @@ def test_npo(setup, args, beta, alpha):
     assert out.parts["forget"].item() == pytest.approx(f, **TOL)
     total = f + alpha * hand_mean_nll(model, rs)
     assert out.total.item() == pytest.approx(total, **TOL)
-    assert ("retain" in out.parts) == bool(alpha)
+    assert set(out.parts) == ({"forget", "retain"} if alpha else {"forget"})
+    if alpha:
+        assert out.parts["retain"].item() == pytest.approx(hand_mean_nll(model, rs), **TOL)
 
 
 def test_npo_without_retain_batch(setup):
