@@ -132,3 +132,11 @@ def test_perturbed_pass_matches_hand_computation(tok_and_model):
         r = math.exp(sum(want) / len(want)) / math.exp(mean_lp(it.question, true))
         assert F.truth_ratio_value(s.true_mean_logprob, s.perturbed_mean_logprobs) == pytest.approx(r, rel=1e-4)
     assert abs(stats[0].true_mean_logprob - mean_lp(items[0].question, items[0].answer)) > 1e-3
+
+
+def test_batches_group_sequences_of_similar_length():
+    # sorted by total length so that a batch carries little padding (lengths 8, 4, 7, 12, 6)
+    from oblivio.eval.passes import _batches
+    encs = [Encoded([1] * 4, [2] * 4), Encoded([1] * 3, [2]), Encoded([1], [2] * 6), Encoded([1] * 6, [2] * 6),
+            Encoded([1] * 5, [2])]
+    assert list(_batches(encs, 2)) == [[1, 4], [2, 0], [3]]
