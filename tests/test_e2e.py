@@ -34,7 +34,8 @@ def test_demo_tiny_writes_a_complete_run(tiny_cfg, tiny_world, tmp_path):
     assert forget["answer_prob"]["value"] < base["forget"]["answer_prob"]["value"] - 0.1
     assert forget["accuracy"]["value"] < base["forget"]["accuracy"]["value"]
     # and kept what it trained to keep
-    assert rec["models"]["unlearned"]["sets"]["direct"]["accuracy"]["value"] >= 0.9 * base["direct"]["accuracy"]["value"]
+    direct = rec["models"]["unlearned"]["sets"]["direct"]["accuracy"]["value"]
+    assert direct >= 0.9 * base["direct"]["accuracy"]["value"]
     # gold-dependent metrics were computed (the world has a gold model)
     assert rec["models"]["unlearned"]["model"]["forget_quality"]["value"] is not None
     # the saved model is a plain HF directory

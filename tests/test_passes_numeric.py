@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 import pytest
-from handcalc import hand_logsoftmax, tiny_llama
 
+from handcalc import hand_logsoftmax, tiny_llama
 from oblivio.data.collate import Encoded
 from oblivio.eval.passes import teacher_forced
 from oblivio.metrics import functional as F

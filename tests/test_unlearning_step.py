@@ -8,6 +8,8 @@ import copy
 
 import pytest
 import torch
+
+import oblivio.methods  # noqa: F401  (registration)
 from handcalc import (
     FORGET_SHAPES,
     RETAIN_SHAPES,
@@ -18,8 +20,6 @@ from handcalc import (
     pad_batch,
     tiny_llama,
 )
-
-import oblivio.methods  # noqa: F401  (registration)
 from oblivio.config import build_method
 from oblivio.engine.reference import Reference
 from oblivio.methods.base import StepContext
