@@ -156,7 +156,8 @@ def _fresh(source: Any, cfg) -> tuple[Any, Any]:
     """A fresh copy of the reference model: loaded from its directory, or deep-copied."""
     if isinstance(source, (str, Path)):
         from oblivio.models.io import load_model
-        return load_model(source, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code)
+        return load_model(source, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
+                          allow_pickle=cfg.model.allow_pickle)
     model, tok = source
     return copy.deepcopy(model), tok
 
@@ -169,8 +170,8 @@ def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progre
             raise InputError("a step budget needs a number of steps ≥ 1 (--steps N)", field="steps")
         return dataclasses.replace(tc, max_steps=int(n)), {"kind": "steps", "steps": int(n)}
     e = epochs if epochs is not None else tc.epochs
-    if e is None or e <= 0:
-        raise InputError("an epoch budget needs epochs > 0 (--epochs N)", field="epochs")
+    if e is None or not 0 < e < float("inf"):   # also refuses nan
+        raise InputError(f"an epoch budget needs finite epochs > 0 (--epochs N), got {e}", field="epochs")
     return dataclasses.replace(tc, max_steps=None, epochs=float(e)), {"kind": "epochs", "epochs": float(e)}
 
 
