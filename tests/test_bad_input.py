@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -31,8 +31,8 @@ def models(tmp_path_factory) -> dict[str, Path]:
     from oblivio.models.tokenizer import train_tokenizer
     root = tmp_path_factory.mktemp("models")
     tok = train_tokenizer([r["question"] + " " + r["answer"] for r in ROWS] * 20, vocab_size=300)
-    kw = dict(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-              max_position_embeddings=64)
+    kw = {"bos_token_id": tok.bos_token_id, "eos_token_id": tok.eos_token_id, "pad_token_id": tok.pad_token_id,
+          "max_position_embeddings": 64}
     save_model(tiny_llama(len(tok), "nano", **kw), tok, root / "good")
     save_model(tiny_llama(len(tok) - 16, "nano", **kw), tok, root / "small_vocab")
     import torch
@@ -225,7 +225,7 @@ def test_bad_config_value(flags, expect, tmp_path, capsys, monkeypatch, models):
 
 
 YAML_CASES = [
-    ("yaml_lr_nan", "unlearn:\n  train:\n    lr: .nan\n".encode(), ["c.yaml", "unlearn.train.lr"]),
+    ("yaml_lr_nan", b"unlearn:\n  train:\n    lr: .nan\n", ["c.yaml", "unlearn.train.lr"]),
     ("yaml_seed_negative", b"seed: -1\n", ["c.yaml", "field 'seed'"]),
     ("yaml_grad_accum_zero", b"learn:\n  grad_accum: 0\n", ["c.yaml", "learn.grad_accum"]),
     ("yaml_eval_batch_zero", b"eval:\n  batch_size: 0\n", ["c.yaml", "eval.batch_size"]),
