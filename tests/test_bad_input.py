@@ -531,3 +531,67 @@ def test_long_question_and_huge_answer_are_truncated_and_stated(tmp_path, capsys
     out = capsys.readouterr()
     assert ei.value.code == 0, out.err
     assert "2 item(s) longer than the model's context were truncated to it (64 tokens" in out.out
+
+
+def test_compare_names_a_broken_model_before_any_evaluation(tmp_path, capsys, monkeypatch, models):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(_jsonl(ROWS))
+    m = _truncate(_copy(models, tmp_path), 0.5)
+    run_bad(["compare", "--model", str(models["good"]), "--gold", str(m), "--data", str(data), "--methods", "ga",
+             "--samplers", "one_to_one_random", "--steps", "1", "--out", "cmp", "--quiet"],
+            capsys, [str(m), "truncated"], tmp_path, models["root"])
+
+
+def test_unlearn_run_states_the_truncation(tmp_path, capsys, monkeypatch, models):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(_jsonl(_long_rows()))
+    with pytest.raises(SystemExit) as ei:
+        main(["unlearn", "--model", str(models["good"]), "--data", str(data), "--out", "run", "--steps", "1",
+              "--no-eval", "--quiet", "--set", "unlearn.train.batch_size=2"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert rec["data"]["truncated"]["items"] == 2 and rec["data"]["truncated"]["context"] == 64
+    assert "2 item(s) longer than the model's context were truncated" in (tmp_path / "run" / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("over", [
+    {"seed": 0}, {"seed": 2 ** 32 - 1}, {"model": {"lora_r": 0}}, {"unlearn": {"train": {"max_steps": 1}}},
+    {"unlearn": {"train": {"warmup": 0, "weight_decay": 0, "checkpoint_every": 0, "grad_accum": 1,
+                           "batch_size": 1, "epochs": 0.5, "lr": 1e-9}}},
+    {"eval": {"batch_size": 1, "max_new_tokens": 1}}, {"control": {"eval_every": 0, "eval_items": 1}},
+    {"control": {"utility_metric": "retain_test/accuracy", "select_tau": 1}},
+])
+def test_boundary_values_are_accepted(over):
+    from oblivio.config import load_config
+    load_config(overrides=over)
+
+
+def test_world_file_reads_back_strictly_and_overwrite_replaces(tmp_path, capsys, monkeypatch):
+    from oblivio.data.schema import read_jsonl
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "w.jsonl").write_text("old")
+    with pytest.raises(SystemExit) as ei:
+        main(["world", "--preset", "tiny", "--out", "w.jsonl", "--overwrite", "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    items = read_jsonl(tmp_path / "w.jsonl")      # every field the world writes is a known field
+    assert len(items) > 10 and {it.role for it in items} >= {"forget", "direct"}
+
+
+NMAP_CASES = [
+    ("nmap_utf16", '{"Ada Vell": {"direct": ["Bo Rinn"]}}'.encode("utf-16"), ["map.json", "UTF-16"]),
+    ("nmap_deep", b'{"Ada Vell": ' + b"[" * 3000 + b"]" * 3000 + b"}", ["map.json", "nested"]),
+    ("nmap_bad_json", b'{"Ada Vell": {"direct": ["Bo Rinn"]},\n}', ["map.json:2", "invalid JSON"]),
+    ("nmap_surrogate", b'{"Ada Vell\\ud800": {"direct": []}}', ["map.json", "surrogate"]),
+    ("nmap_empty", b"  \n", ["map.json", "empty"]),
+]
+
+
+@pytest.mark.parametrize("text, expect", [c[1:] for c in NMAP_CASES], ids=[c[0] for c in NMAP_CASES])
+def test_bad_neighbour_map(text, expect, tmp_path, capsys, monkeypatch, models):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.jsonl").write_bytes(_jsonl(ROWS))
+    (tmp_path / "map.json").write_bytes(text)
+    run_bad(["unlearn", "--model", str(models["good"]), "--data", "d.jsonl", "--neighbour-map", "map.json",
+             "--out", "run", "--quiet"], capsys, expect, tmp_path, models["root"])

@@ -62,6 +62,20 @@ def _fit(data: UnlearningData, model: Any, tokenizer: Any, log: Log):
     return data, cut
 
 
+def _fit_dir(data: UnlearningData, path: Path, cfg: Config, log: Log):
+    """:func:`_fit` for a model folder, from its config and tokenizer alone (no weights loaded)."""
+    import types
+
+    from transformers import AutoConfig, AutoTokenizer
+    try:
+        tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=cfg.model.trust_remote_code)
+        mcfg = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=cfg.model.trust_remote_code)
+    except Exception as e:  # noqa: BLE001 -- the loader's many error types; load_model says more later
+        raise InputError(f"cannot load the tokenizer or config: {str(e).strip().splitlines()[0][:300]}",
+                         file=str(path)) from None
+    return _fit(data, types.SimpleNamespace(config=mcfg), tok, log)
+
+
 @dataclass
 class UnlearnResult:
     model: Any

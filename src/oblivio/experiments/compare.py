@@ -162,6 +162,17 @@ def _fresh(source: Any, cfg) -> tuple[Any, Any]:
     return copy.deepcopy(model), tok
 
 
+def _check_sources(d, source: Any, gold_source: Any, cfg, log):
+    from oblivio import api
+    from oblivio.models.check import check_model_dir
+    for src in (source, gold_source):
+        if isinstance(src, (str, Path)):
+            check_model_dir(Path(src), allow_pickle=cfg.model.allow_pickle)
+    if isinstance(source, tuple):
+        return api._fit(d, source[0], source[1], log)[0]
+    return api._fit_dir(d, Path(source), cfg, log)[0]
+
+
 def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progress: bool):
     tc = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
     if budget == "steps":
@@ -254,6 +265,9 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         source = (copy.deepcopy(model), tokenizer)   # pristine: the caller's model is never touched
     if gold is not None:
         gold_source = gold if isinstance(gold, (str, Path)) else tuple(gold)
+    # broken model folders are named before any evaluation; over-long items are cut once, for
+    # every cell alike (data/context.py)
+    d = _check_sources(d, source, gold_source, cfg, log)
 
     main = main_process()
     ecfg: EvalConfig = cfg.eval
