@@ -53,27 +53,15 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
 
 
 def _fit(data: UnlearningData, model: Any, tokenizer: Any, log: Log):
-    """Over-long items cut to the model's context (data/context.py); the cut is logged."""
-    from oblivio.data.context import fit_to_context, model_context, truncation_note
-    data, cut = fit_to_context(data, tokenizer, model_context(model, tokenizer))
-    note = truncation_note(cut)
-    if note and _main_process():
-        log(note)
-    return data, cut
+    """Over-long items cut to the model's context, and logged (data/context.py)."""
+    from oblivio.data.context import fit_for_model
+    return fit_for_model(data, model, tokenizer, log=log if _main_process() else None)
 
 
 def _fit_dir(data: UnlearningData, path: Path, cfg: Config, log: Log):
-    """:func:`_fit` for a model folder, from its config and tokenizer alone (no weights loaded)."""
-    import types
-
-    from transformers import AutoConfig, AutoTokenizer
-    try:
-        tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=cfg.model.trust_remote_code)
-        mcfg = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=cfg.model.trust_remote_code)
-    except Exception as e:  # noqa: BLE001 -- the loader's many error types; load_model says more later
-        raise InputError(f"cannot load the tokenizer or config: {str(e).strip().splitlines()[0][:300]}",
-                         file=str(path)) from None
-    return _fit(data, types.SimpleNamespace(config=mcfg), tok, log)
+    from oblivio.data.context import fit_for_model_dir
+    return fit_for_model_dir(data, path, trust_remote_code=cfg.model.trust_remote_code,
+                             log=log if _main_process() else None)
 
 
 @dataclass

@@ -19,6 +19,8 @@ The count of truncated items, the fields cut and ``C`` go into results.json
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from oblivio.data.schema import QAItem, UnlearningData
@@ -142,3 +144,30 @@ def truncation_note(rec: dict[str, Any] | None) -> str | None:
         return None
     return (f"{rec['items']} item(s) longer than the model's context were truncated to it "
             f"({rec['context']} tokens; fields: " + ", ".join(f"{k} {v}" for k, v in rec["fields"].items()) + ")")
+
+
+def fit_for_model(data: UnlearningData, model: Any, tokenizer: Any, *,
+                  log: Callable[[str], None] | None = None) -> tuple[UnlearningData, dict[str, Any] | None]:
+    """:func:`fit_to_context` at ``model``'s context; the note goes to ``log``."""
+    data, cut = fit_to_context(data, tokenizer, model_context(model, tokenizer))
+    note = truncation_note(cut)
+    if note and log is not None:
+        log(note)
+    return data, cut
+
+
+def fit_for_model_dir(data: UnlearningData, path: Path, *, trust_remote_code: bool = False,
+                      log: Callable[[str], None] | None = None) -> tuple[UnlearningData, dict[str, Any] | None]:
+    """:func:`fit_for_model` for a model folder, from its config and tokenizer (no weights loaded)."""
+    import types
+
+    from transformers import AutoConfig, AutoTokenizer
+
+    from oblivio.errors import InputError
+    try:
+        tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=trust_remote_code)
+        cfg = AutoConfig.from_pretrained(path, local_files_only=True, trust_remote_code=trust_remote_code)
+    except Exception as e:  # noqa: BLE001 -- the loader's many error types
+        raise InputError(f"cannot load the tokenizer or config: {str(e).strip().splitlines()[0][:300]}",
+                         file=str(path)) from None
+    return fit_for_model(data, types.SimpleNamespace(config=cfg), tok, log=log)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from oblivio.errors import InputError
 
@@ -31,11 +32,12 @@ def load_model(path: str | Path, *, dtype: str = "auto", trust_remote_code: bool
     except Exception as e:  # noqa: BLE001 -- transformers raises OSError, ValueError, TypeError, ...
         raise InputError(f"cannot load the tokenizer: {_first_line(e)}", file=str(p)) from None
     try:
-        model, info = AutoModelForCausalLM.from_pretrained(
+        loaded: Any = AutoModelForCausalLM.from_pretrained(
             p, local_files_only=True, dtype=torch_dtype, trust_remote_code=trust_remote_code,
             use_safetensors=None if allow_pickle else True, output_loading_info=True,
             # a wrong shape is reported by check_loaded, naming the tensors (never kept: it raises)
             ignore_mismatched_sizes=True)
+        model, info = loaded
     except Exception as e:  # noqa: BLE001 -- a size mismatch is a RuntimeError, a bad config a ValueError
         raise InputError(f"cannot load the model weights: {_first_line(e)}", file=str(p)) from None
     check_loaded(model, tok, info, p)
