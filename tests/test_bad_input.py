@@ -145,6 +145,7 @@ DATA_CASES: list[tuple[str, bytes | Callable[[Path], Path], list[str]]] = [
     ("duplicate_key", _jsonl([G, json.dumps(ROW)[:-1] + ', "question": "again"}']),
      ["d.jsonl:2", "'question' appears twice"]),
     ("line_is_array", _jsonl([G, "[1, 2]"]), ["d.jsonl:2", "expected a JSON object"]),
+    ("json_array_file", json.dumps(ROWS, indent=1).encode(), ["d.jsonl:1", "JSONL"]),
     ("line_is_string", _jsonl([G, '"just text"']), ["d.jsonl:2", "expected a JSON object"]),
     ("line_is_null", _jsonl([G, "null"]), ["d.jsonl:2", "expected a JSON object"]),
     ("trailing_comma", _jsonl([G, json.dumps(ROW)[:-1] + ",}"]), ["d.jsonl:2", "invalid JSON"]),
@@ -210,7 +211,8 @@ CONFIG_CASES: list[tuple[str, list[str], list[str]]] = [
         ("model.size", "huge"), ("control.eval_every", "-1"), ("control.gold_margin", ".inf"),
         ("control.gold_margin", "-1"), ("control.select_tau", "2"), ("control.utility_metric", "utilty"),
         ("control.forget_metric", "forgett/accuracy"), ("data.tofu_holdout_authors", "-1"),
-        ("data.tofu_retain_authors", "-1"), ("unlearn.train.lr", "nan"), ("seed", "-1"))),
+        ("data.tofu_retain_authors", "-1"), ("unlearn.train.lr", "nan"), ("seed", "-1"),
+        ("unlearn.train.lr", "1e999"), ("unlearn.train.lr", "-1e-4"))),
     ("lora_without_targets", ["--lora-r", "4", "--set", "model.lora_targets=[]"], ["model.lora_targets"]),
 ]
 
@@ -386,6 +388,7 @@ def _rm(m: Path, *names: str) -> Path:
 
 MODEL_CASES: list[tuple[str, Callable[[Path, dict], Path], list[str]]] = [
     ("missing_folder", lambda tmp, ms: tmp / "nope", ["nope", "model directory not found"]),
+    ("hub_name", lambda tmp, ms: Path("meta-llama/Llama-2-7b-hf"), ["not found", "local"]),
     ("a_file", lambda tmp, ms: (tmp / "m").write_text("x") and tmp / "m", ["expected a model directory"]),
     ("empty_folder", lambda tmp, ms: (tmp / "m").mkdir() or tmp / "m", ["no config.json"]),
     ("run_folder", _run_folder, ["run folder, not a model", "model"]),
@@ -562,6 +565,7 @@ def test_unlearn_run_states_the_truncation(tmp_path, capsys, monkeypatch, models
                            "batch_size": 1, "epochs": 0.5, "lr": 1e-9}}},
     {"eval": {"batch_size": 1, "max_new_tokens": 1}}, {"control": {"eval_every": 0, "eval_items": 1}},
     {"control": {"utility_metric": "retain_test/accuracy", "select_tau": 1}},
+    {"unlearn": {"train": {"lr": "1e-4"}}},     # `--set unlearn.train.lr=1e-4`: YAML reads a string
 ])
 def test_boundary_values_are_accepted(over):
     from oblivio.config import load_config

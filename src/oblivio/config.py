@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -149,6 +150,9 @@ class Config:
     compare: CompareConfig = field(default_factory=CompareConfig)
 
 
+_FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
 def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
     origin = typing.get_origin(tp)
     if tp is Any:
@@ -180,6 +184,8 @@ def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
             raise InputError(f"expected a mapping, got {type(value).__name__}", file=file, field=key)
         return dict(value)
     if tp is float:
+        if isinstance(value, str) and _FLOAT_LITERAL.match(value.strip()):
+            return float(value)     # YAML 1.1 reads 1e-4 (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"expected a number, got {value!r}", file=file, field=key)
         return float(value)

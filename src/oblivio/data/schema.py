@@ -129,9 +129,13 @@ def jsonl_rows(path: str | Path, *, what: str = "data file") -> list[tuple[int, 
     for n, raw in read_text_lines(p, what=what):
         if not raw.strip():
             continue
+        if not rows and raw.strip() in ("[", "{"):
+            raise InputError("a JSON document spread over several lines; the file must be JSONL: one JSON "
+                             "object per line", file=str(p), line=n)
         obj = parse_json_line(raw, file=str(p), line=n)
         if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, got {type(obj).__name__}", file=str(p), line=n)
+            hint = " (the file must be JSONL: one JSON object per line)" if isinstance(obj, list) else ""
+            raise InputError(f"expected a JSON object, got {type(obj).__name__}{hint}", file=str(p), line=n)
         rows.append((n, obj))
     return rows
 

@@ -38,7 +38,10 @@ _DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I1
 def check_model_dir(p: Path, *, allow_pickle: bool = False) -> None:
     """Raise an :class:`InputError` that says what is wrong with model folder ``p``."""
     if not p.exists():
-        raise InputError("model directory not found", file=str(p))
+        hub = len(p.parts) == 2 and not p.is_absolute() and not str(p).startswith(".")
+        raise InputError("model directory not found" + (" (models are loaded from local folders only, never "
+                         "downloaded: download it first, e.g. with `huggingface-cli download`)" if hub else ""),
+                         file=str(p))
     if not p.is_dir():
         raise InputError("expected a model directory, got a file", file=str(p))
     names = {c.name for c in p.iterdir()}
