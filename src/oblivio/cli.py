@@ -55,6 +55,7 @@ def _unlearn_args(p: argparse.ArgumentParser) -> None:
     _key(p, "--lora-r", key="model.lora_r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
     p.add_argument("--out", help="run folder (default runs/<command>-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    _model_safety(p)
     g = p.add_argument_group("controlling unlearning (capping: --set unlearn.args.cap_delta=2)")
     _key(g, "--eval-every", key="control.eval_every", type=int,
          help="evaluate a fixed subset every K steps (control.eval_every)")
@@ -72,6 +73,15 @@ _TARGETS_HELP = ("comma-separated forget targets (data.targets); default: the --
                  "forget row the entity that the most forget rows name")
 
 
+def _model_safety(p: argparse.ArgumentParser) -> None:
+    # command line only: a config file never enables these (config.COMMAND_LINE_ONLY)
+    _key(p, "--trust-remote-code", key="model.trust_remote_code", action="store_true",
+         help="run Python code shipped in a model folder (model.trust_remote_code)")
+    _key(p, "--allow-pickle", key="model.allow_pickle", action="store_true",
+         help="load pickle weights (pytorch_model.bin) when there are no safetensors; "
+         "only for files you trust (model.allow_pickle)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="oblivio", description="Machine unlearning for causal language models: "
                                  "forget, keep the rest, and prove both.")
@@ -84,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("world", help="build the fictional world and write its items as JSONL")
     _key(p, "--preset", key="world.preset", help="world size (default: default)")
     p.add_argument("--out", required=True, help="output JSONL file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     _common(p)
     p = sub.add_parser("learn", help="train (or reuse cached) tiny base and gold models of the world or of --data")
     _key(p, "--preset", key="world.preset", help="world size (the embedded world only)")
@@ -106,9 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     _key(p, "--model", key="model.path", required=True)
     _key(p, "--data", key="data.path", help="JSONL file, tofu:..., or world:<preset> (default: world)")
     _key(p, "--gold", key="model.gold", help="gold (retrained) model directory")
-    p.add_argument("--out", help="write the evaluation JSON here")
+    p.add_argument("--out", help="write the evaluation JSON here (its folder must exist)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     _key(p, "--extraction", key="eval.extraction", action="store_true",
          help="also the PS series and extraction strength (extra generation passes)")
+    _model_safety(p)
     _common(p)
     p = sub.add_parser("calibrate", help="mix an unlearned run's model with its base until utility ≥ τ × original")
     p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
@@ -119,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
          help="also the PS series and extraction strength at the chosen α")
     p.add_argument("--out", help="output folder (default RUN/calibrated-<tau>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    _model_safety(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the run's config, e.g. --set eval.batch_size=32")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -146,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     _key(p, "--calibrate-metric", key="calibrate.metric", help="utility metric for --calibrate (model_utility)")
     p.add_argument("--out", help="output folder (default runs/compare-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    _model_safety(p)
     _common(p)
     p = sub.add_parser("report", help="one self-contained HTML page for one or several run (or compare) folders")
     p.add_argument("runs", nargs="+", help="run folders (results.json) or compare folders (compare.json)")
@@ -202,6 +217,20 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
     return load_config(args.config, over, base=base)
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every output path is checked before any work (nothing is loaded or trained yet)."""
+    from oblivio.paths import check_writable
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    if args.cmd == "world":
+        check_writable(out, kind="file", overwrite=args.overwrite)
+    elif args.cmd == "eval":
+        check_writable(out, kind="file", parent_must_exist=True, overwrite=args.overwrite)
+    else:
+        check_writable(out, kind="dir")
+
+
 def _log(msg: str) -> None:
     from oblivio.engine.dist import state
     if state().is_main_process:
@@ -250,6 +279,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "quiet", False):
         os.environ.setdefault("TQDM_DISABLE", "1")
     _quiet_libraries()
+    _check_outputs(args)
     from oblivio import api
     progress = not getattr(args, "quiet", False)
     if args.cmd == "world":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -71,7 +72,10 @@ class ModelConfig:
     lora_alpha: int = 16
     lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
                                                              "gate_proj", "up_proj", "down_proj"])
+    # command line only (--trust-remote-code, --allow-pickle, --set): a config *file* never turns
+    # these on, so a saved config.yaml cannot re-enable running code from a model folder
     trust_remote_code: bool = False
+    allow_pickle: bool = False       # load pytorch_model.bin (a pickle) when there is no safetensors
 
 
 @dataclass
@@ -150,6 +154,9 @@ class Config:
     compare: CompareConfig = field(default_factory=CompareConfig)
 
 
+_FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
 def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
     origin = typing.get_origin(tp)
     if tp is Any:
@@ -181,6 +188,8 @@ def _check_type(value: Any, tp: Any, key: str, file: str | None) -> Any:
             raise InputError(f"expected a mapping, got {type(value).__name__}", file=file, field=key)
         return dict(value)
     if tp is float:
+        if isinstance(value, str) and _FLOAT_LITERAL.match(value.strip()):
+            return float(value)     # YAML 1.1 reads 1e-4 (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"expected a number, got {value!r}", file=file, field=key)
         return float(value)
@@ -251,16 +260,20 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if path is not None:
         p = Path(path)
         file = str(p)
-        if not p.is_file():
-            raise InputError("config file not found", file=file)
+        from oblivio.data.strict import read_text_lines
+        # UTF-8 only, a directory or binary file named: the same checks as a data file
+        text = "\n".join(t for _, t in read_text_lines(p, what="config file"))
         try:
-            loaded = yaml.safe_load(p.read_text()) or {}
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             raise InputError(f"invalid YAML: {getattr(e, 'problem', e)}", file=file,
                              line=(mark.line + 1) if mark else None) from None
+        except RecursionError:
+            raise InputError("invalid YAML: nested too deeply", file=file) from None
         if not isinstance(loaded, dict):
             raise InputError("a config file must be a mapping", file=file)
+        _drop_unsafe(loaded, file)
         _reject_unknown(loaded, d, "", file)
         d = merge(d, loaded)
     if overrides:
@@ -269,6 +282,24 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     cfg = from_dict(Config, d, file=file)
     validate(cfg, file)
     return cfg
+
+
+COMMAND_LINE_ONLY = ("trust_remote_code", "allow_pickle")
+
+
+def _drop_unsafe(loaded: dict[str, Any], file: str) -> None:
+    """Keys that run code from a model folder are ignored in a file, with a warning."""
+    import sys
+    model = loaded.get("model")
+    if not isinstance(model, dict):
+        return
+    for k in COMMAND_LINE_ONLY:
+        if model.get(k) is True:
+            flag = "--" + k.replace("_", "-")
+            print(f"oblivio: warning: {file}: model.{k}: true is ignored; a config file never enables it, "
+                  f"pass {flag} on the command line", file=sys.stderr)
+        if k in model and isinstance(model[k], bool):
+            del model[k]
 
 
 def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file: str | None) -> None:
@@ -292,21 +323,14 @@ def validate(cfg: Config, file: str | None = None) -> None:
     except InputError as e:
         raise InputError(e.message, file=file, field=e.field) from None
     build_method(cfg.unlearn.method, cfg.unlearn.args, file=file, cls=method_cls)
+    _check_ranges(cfg, file)
     for key, tc in (("learn", cfg.learn), ("unlearn.train", cfg.unlearn.train)):
-        if tc.lr <= 0:
-            raise InputError("must be > 0", file=file, field=f"{key}.lr")
-        if tc.batch_size < 1:
-            raise InputError("must be ≥ 1", file=file, field=f"{key}.batch_size")
         if tc.schedule not in ("linear", "cosine", "constant", "constant_with_warmup"):
             raise InputError(f"unknown schedule {tc.schedule!r}", file=file, field=f"{key}.schedule")
         if tc.mixed_precision not in ("no", "bf16", "fp16"):
             raise InputError(f"unknown mixed precision {tc.mixed_precision!r}", file=file,
                              field=f"{key}.mixed_precision")
     ctl = cfg.control
-    if ctl.eval_every < 0:
-        raise InputError("must be ≥ 0 (0 = no checkpoint evaluation)", file=file, field="control.eval_every")
-    if ctl.eval_items < 1:
-        raise InputError("must be ≥ 1", file=file, field="control.eval_items")
     if ctl.select not in ("last_above_tau", "final"):
         raise InputError(f"unknown selection rule {ctl.select!r} (known: last_above_tau, final)", file=file,
                          field="control.select")
@@ -314,12 +338,74 @@ def validate(cfg: Config, file: str | None = None) -> None:
         v = getattr(ctl, key)
         if v is not None and not 0 < v <= 1:
             raise InputError(f"must be in (0, 1], got {v}", file=file, field=f"control.{key}")
+    from oblivio.models.tiny import MODEL_SIZES
+    if cfg.model.size not in MODEL_SIZES:
+        raise InputError(f"unknown model size {cfg.model.size!r} (known: {', '.join(MODEL_SIZES)})",
+                         file=file, field="model.size")
+    if cfg.model.dtype not in ("auto", "float32", "bfloat16", "float16"):
+        raise InputError(f"unknown dtype {cfg.model.dtype!r} (known: auto, float32, bfloat16, float16)",
+                         file=file, field="model.dtype")
+    if cfg.model.lora_r and not cfg.model.lora_targets:
+        raise InputError("must name at least one module when model.lora_r > 0", file=file,
+                         field="model.lora_targets")
+    for key in ("utility_metric", "forget_metric"):
+        _check_metric_name(getattr(ctl, key), f"control.{key}", file)
     if cfg.eval.metrics is not None:
         for m in cfg.eval.metrics:
             try:
                 METRICS.get(m, field="eval.metrics")
             except InputError as e:
                 raise InputError(e.message, file=file, field="eval.metrics") from None
+
+
+# (key, lower bound, bound inclusive?, may be None): every numeric field with a range;
+# nan and ±inf are refused for every float (a NaN compares False with every bound)
+_SEED_MAX = 2 ** 32 - 1     # numpy's seed range; torch and random accept it too
+_TRAIN_RANGES = (("lr", 0, False, False), ("max_steps", 1, True, True), ("epochs", 0, False, False),
+                 ("batch_size", 1, True, False), ("grad_accum", 1, True, False), ("warmup", 0, True, False),
+                 ("weight_decay", 0, True, False), ("max_grad_norm", 0, False, True),
+                 ("checkpoint_every", 0, True, False), ("seed", 0, True, False))
+_RANGES = (("seed", 0, True, False), ("model.vocab_size", 1, True, False), ("model.lora_r", 0, True, False),
+           ("model.lora_alpha", 0, False, False), ("data.tofu_retain_authors", 0, True, True),
+           ("data.tofu_holdout_authors", 0, True, False), ("eval.batch_size", 1, True, False),
+           ("eval.max_new_tokens", 1, True, False), ("eval.max_items_per_role", 1, True, True),
+           ("eval.seed", 0, True, False), ("control.eval_every", 0, True, False),
+           ("control.eval_items", 1, True, False), ("control.gold_margin", 0, True, False),
+           *((f"{sec}.{k}", lo, inc, opt) for sec in ("learn", "unlearn.train") for k, lo, inc, opt in _TRAIN_RANGES))
+
+
+def _check_ranges(cfg: Config, file: str | None) -> None:
+    import math
+    for key, lo, inclusive, optional in _RANGES:
+        node: Any = cfg
+        for part in key.split("."):
+            node = getattr(node, part)
+        if node is None:
+            if optional:
+                continue
+            raise InputError("must not be null", file=file, field=key)
+        if isinstance(node, float) and not math.isfinite(node):
+            raise InputError(f"must be a finite number, got {node}", file=file, field=key)
+        ok = node >= lo if inclusive else node > lo
+        if not ok:
+            raise InputError(f"must be {'≥' if inclusive else '>'} {lo}, got {node}"
+                             + (" (leave it unset for none)" if optional else ""), file=file, field=key)
+        if key.endswith("seed") and node > _SEED_MAX:
+            raise InputError(f"must be ≤ {_SEED_MAX}, got {node}", file=file, field=key)
+
+
+def _check_metric_name(name: str, key: str, file: str | None) -> None:
+    """``metric`` or ``role/metric`` naming a registered metric (checkpoint evaluation rules)."""
+    import oblivio.metrics  # noqa: F401
+    from oblivio.data.schema import ROLES
+    from oblivio.metrics.base import METRICS
+    role, _, metric = name.rpartition("/")
+    if role and role not in ROLES:
+        raise InputError(f"unknown role {role!r} in {name!r} (known: {', '.join(ROLES)})", file=file, field=key)
+    try:
+        METRICS.get(metric, field=key)
+    except InputError as e:
+        raise InputError(e.message, file=file, field=key) from None
 
 
 def build_method(name: str, args: dict[str, Any], *, file: str | None = None, cls: type | None = None) -> Any:

@@ -88,7 +88,8 @@ def learn(data: Any = None, *, config: Config | None = None, progress: bool = Tr
 def resolve_model(model: Any, tokenizer: Any, cfg: Config):
     if isinstance(model, (str, Path)):
         from oblivio.models.io import load_model
-        return load_model(model, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code)
+        return load_model(model, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
+                          allow_pickle=cfg.model.allow_pickle)
     if tokenizer is None:
         raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
     return model, tokenizer

@@ -23,7 +23,6 @@ missing and how to provide it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 
@@ -53,12 +52,8 @@ RULE_INFERRED = ("inferred: per forget row, the entity it names that the most fo
 
 def read_neighbour_map(path: Path) -> dict[str, dict[str, list[str]]]:
     """Parse and validate a neighbour map; every problem names the file and the key."""
-    if not path.is_file():
-        raise InputError("neighbour map file not found", file=str(path))
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=str(path), line=e.lineno) from None
+    from oblivio.data.strict import read_json_file
+    obj = read_json_file(path, what="neighbour map file")   # encoding, nesting, numbers: strict
     if not isinstance(obj, dict) or not obj:
         raise InputError('expected a non-empty JSON object {"<target>": {"direct": [...], '
                          '"indirect": [...]}}', file=str(path))

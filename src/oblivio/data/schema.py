@@ -50,6 +50,8 @@ class QAItem:
     fact: str | None = None                    # items with the same fact share a split
     relation: str | None = None
     origin: str | None = field(default=None, compare=False)  # "file:line" for messages
+    # free-form user data, carried through untouched (the only place for extra fields)
+    meta: dict[str, Any] | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -62,40 +64,55 @@ class QAItem:
 _STR_FIELDS = ("id", "question", "answer", "entity", "key", "paraphrased_question",
                "paraphrased_answer", "fact", "relation")
 _LIST_FIELDS = ("mentions", "perturbed_answers", "targets")
-KNOWN_FIELDS = frozenset(("set", *_STR_FIELDS, *_LIST_FIELDS, "splits", "author",
-                          "author_index"))
+# every field a JSONL row may carry; anything else is an error with a did-you-mean, and
+# free-form extras go under "meta" (an object kept as is)
+KNOWN_FIELDS = frozenset(("set", *_STR_FIELDS, *_LIST_FIELDS, "meta"))
 
 
-def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None = None) -> QAItem:
-    """Validate one parsed JSON object; every problem names file, line and field."""
+def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None = None,
+                   extra_fields: Iterable[str] = ()) -> QAItem:
+    """Validate one parsed JSON object; every problem names file, line and field.
+
+    ``extra_fields``: source-specific fields a loader maps itself (TOFU's ``author``); any
+    other field outside :data:`KNOWN_FIELDS` is an error naming the closest known field.
+    """
+    from oblivio.data.strict import check_fields
     if not isinstance(obj, dict):
         raise InputError("expected a JSON object", file=file, line=line)
+    check_fields(obj, KNOWN_FIELDS | frozenset(extra_fields), file=file, line=line)
     for req in ("question", "answer"):
         if req not in obj:
             raise InputError("missing required field", file=file, line=line, field=req)
     role = obj.get("set", default_role)
     if role is None:
-        raise InputError("missing required field", file=file, line=line, field="set")
-    if role not in ROLES:
+        raise InputError("missing required field" if "set" not in obj else "must be a role name, got null",
+                         file=file, line=line, field="set")
+    if not isinstance(role, str) or role not in ROLES:
         raise InputError(f"unknown set role {role!r} (known: {', '.join(ROLES)})",
                          file=file, line=line, field="set")
     kw: dict[str, Any] = {}
     for f in _STR_FIELDS:
-        v = obj.get(f)
-        if v is None:
+        if f not in obj:
             continue
+        v = obj[f]
         if not isinstance(v, str):
-            raise InputError(f"expected a string, got {type(v).__name__}", file=file, line=line, field=f)
+            got = "null (leave the field out instead)" if v is None else type(v).__name__
+            raise InputError(f"expected a string, got {got}", file=file, line=line, field=f)
         kw[f] = v
     for f in _LIST_FIELDS:
-        v = obj.get(f)
-        if v is None:
+        if f not in obj:
             continue
+        v = obj[f]
         if isinstance(v, str):
             v = [v]
         if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
             raise InputError("expected a list of strings", file=file, line=line, field=f)
         kw[f] = tuple(v)
+    if "meta" in obj:
+        if not isinstance(obj["meta"], dict):
+            raise InputError(f"expected a JSON object, got {type(obj['meta']).__name__}", file=file,
+                             line=line, field="meta")
+        kw["meta"] = obj["meta"]
     for f in ("question", "answer"):
         if not kw[f].strip():
             raise InputError("must not be empty", file=file, line=line, field=f)
@@ -106,23 +123,24 @@ def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None =
 
 
 def jsonl_rows(path: str | Path, *, what: str = "data file") -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line of a JSONL file; a missing file, bad JSON
-    or a line that is not a JSON object is an :class:`InputError` naming file and line."""
+    """(line number, object) for every non-blank line of a JSONL file. A missing file, a
+    directory, a file that is not UTF-8 text, bad JSON, non-finite or oversized numbers,
+    nesting too deep, lone surrogates, duplicate keys or a line that is not a JSON object is
+    an :class:`InputError` naming file and line (see :mod:`oblivio.data.strict`)."""
+    from oblivio.data.strict import parse_json_line, read_text_lines
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{what} not found", file=str(p))
     rows: list[tuple[int, dict[str, Any]]] = []
-    with p.open(encoding="utf-8") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=str(p), line=n) from None
-            if not isinstance(obj, dict):
-                raise InputError("expected a JSON object", file=str(p), line=n)
-            rows.append((n, obj))
+    for n, raw in read_text_lines(p, what=what):
+        if not raw.strip():
+            continue
+        if not rows and raw.strip() in ("[", "{"):
+            raise InputError("a JSON document spread over several lines; the file must be JSONL: one JSON "
+                             "object per line", file=str(p), line=n)
+        obj = parse_json_line(raw, file=str(p), line=n)
+        if not isinstance(obj, dict):
+            hint = " (the file must be JSONL: one JSON object per line)" if isinstance(obj, list) else ""
+            raise InputError(f"expected a JSON object, got {type(obj).__name__}{hint}", file=str(p), line=n)
+        rows.append((n, obj))
     return rows
 
 

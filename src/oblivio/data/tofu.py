@@ -56,6 +56,7 @@ from oblivio.errors import InputError
 SPLITS: dict[str, str] = {"forget01": "retain99", "forget05": "retain95", "forget10": "retain90"}
 _FILES = ("forget.jsonl", "retain.jsonl")
 _GENERAL_FILES = ("real_authors.jsonl", "world_facts.jsonl")
+_TOFU_FIELDS = ("author", "author_index", "splits")   # TOFU's own columns, mapped in _item
 
 
 def _is_tofu_dir(p: Path) -> bool:
@@ -88,7 +89,7 @@ def default_tofu_dir() -> Path | None:
 def _item(obj: dict[str, Any], *, file: Path, line: int, role: str, **extra: Any) -> QAItem:
     # item_from_json validates question/answer/paraphrase fields with file:line messages;
     # TOFU's own metadata (author, splits) is mapped onto the schema here
-    it = item_from_json(obj, file=str(file), line=line, default_role=role)
+    it = item_from_json(obj, file=str(file), line=line, default_role=role, extra_fields=_TOFU_FIELDS)
     return dataclasses.replace(it, fact=it.id, **extra)
 
 

@@ -104,8 +104,8 @@ def calibrate(reference, unlearned, tokenizer, data, *, tau: float = 0.9, utilit
 
     if not 0.0 < tau <= 1.0:
         raise InputError(f"tau must be in (0, 1], got {tau}", field="tau")
-    if tol <= 0:
-        raise InputError(f"tol must be > 0, got {tol}", field="tol")
+    if not 0 < tol < 1:     # also refuses nan
+        raise InputError(f"tol must be in (0, 1), got {tol}", field="tol")
     cfg = eval_cfg or EvalConfig()
     search_cfg = cheap_config(cfg, utility_metric)
     say = log or (lambda m: None)

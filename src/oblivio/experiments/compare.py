@@ -156,9 +156,21 @@ def _fresh(source: Any, cfg) -> tuple[Any, Any]:
     """A fresh copy of the reference model: loaded from its directory, or deep-copied."""
     if isinstance(source, (str, Path)):
         from oblivio.models.io import load_model
-        return load_model(source, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code)
+        return load_model(source, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
+                          allow_pickle=cfg.model.allow_pickle)
     model, tok = source
     return copy.deepcopy(model), tok
+
+
+def _check_sources(d, source: Any, gold_source: Any, cfg, log):
+    from oblivio import api
+    from oblivio.models.check import check_model_dir
+    for src in (source, gold_source):
+        if isinstance(src, (str, Path)):
+            check_model_dir(Path(src), allow_pickle=cfg.model.allow_pickle)
+    if isinstance(source, tuple):
+        return api._fit(d, source[0], source[1], log)[0]
+    return api._fit_dir(d, Path(source), cfg, log)[0]
 
 
 def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progress: bool):
@@ -169,8 +181,8 @@ def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progre
             raise InputError("a step budget needs a number of steps ≥ 1 (--steps N)", field="steps")
         return dataclasses.replace(tc, max_steps=int(n)), {"kind": "steps", "steps": int(n)}
     e = epochs if epochs is not None else tc.epochs
-    if e is None or e <= 0:
-        raise InputError("an epoch budget needs epochs > 0 (--epochs N)", field="epochs")
+    if e is None or not 0 < e < float("inf"):   # also refuses nan
+        raise InputError(f"an epoch budget needs finite epochs > 0 (--epochs N), got {e}", field="epochs")
     return dataclasses.replace(tc, max_steps=None, epochs=float(e)), {"kind": "epochs", "epochs": float(e)}
 
 
@@ -253,6 +265,9 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         source = (copy.deepcopy(model), tokenizer)   # pristine: the caller's model is never touched
     if gold is not None:
         gold_source = gold if isinstance(gold, (str, Path)) else tuple(gold)
+    # broken model folders are named before any evaluation; over-long items are cut once, for
+    # every cell alike (data/context.py)
+    d = _check_sources(d, source, gold_source, cfg, log)
 
     main = main_process()
     ecfg: EvalConfig = cfg.eval
