@@ -20,6 +20,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _ci(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ci", action="store_true",
+                   help="tables show each value's 95%% bootstrap interval over facts, "
+                        "value [lo, hi] (eval.show_ci; resamples: eval.bootstrap)")
+
+
 def _unlearn_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", help="unlearning method (see `oblivio ls`)")
     p.add_argument("--sampler", help="retain sampler (see `oblivio ls`)")
@@ -51,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole offline pipeline on the embedded fictional world")
     p.add_argument("--preset", default=None, help="world size: tiny | small | default | large")
     _common(p)
+    _ci(p)
     _unlearn_args(p)
     p = sub.add_parser("world", help="build the fictional world and write its items as JSONL")
     p.add_argument("--preset", default="default")
@@ -70,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-eval", action="store_true",
                    help="train and save only: no evaluation of the base, gold or unlearned model")
     _common(p)
+    _ci(p)
     _unlearn_args(p)
     p = sub.add_parser("eval", help="evaluate a model on every set of --data")
     p.add_argument("--model", required=True)
@@ -79,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extraction", action="store_true",
                    help="also the PS series and extraction strength (extra generation passes)")
     _common(p)
+    _ci(p)
     p = sub.add_parser("calibrate", help="mix an unlearned run's model with its base until utility ≥ τ × original")
     p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
     p.add_argument("--tau", type=float, default=0.9, help="utility target as a fraction of the original (0.9)")
@@ -108,9 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibrate", type=float, metavar="TAU",
                    help="also calibrate every cell to utility ≥ TAU × original by model mixing")
     p.add_argument("--calibrate-metric", default="model_utility", help="utility metric for --calibrate")
+    p.add_argument("--seeds", help="comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, "
+                                   "reported as mean ± sd (data and reference models stay those of --seed)")
     p.add_argument("--out", help="output folder (default runs/compare-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _common(p)
+    _ci(p)
     p = sub.add_parser("report", help="one self-contained HTML page for one or several run (or compare) folders")
     p.add_argument("runs", nargs="+", help="run folders (results.json) or compare folders (compare.json)")
     p.add_argument("--out", help="HTML file (default RUN/report.html for one run, ./report.html for several)")
@@ -146,6 +158,8 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
         over["control"] = ctl
     if getattr(args, "extraction", False):
         over["eval"] = {"extraction": True}
+    if getattr(args, "ci", False):
+        over.setdefault("eval", {})["show_ci"] = True
     if getattr(args, "lora_r", None) is not None:
         over["model"] = {"lora_r": args.lora_r}
     d: dict[str, Any] = {}
@@ -286,7 +300,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         res = api.compare(data, methods=args.methods, samplers=args.samplers, config=cfg, model=args.model,
                           gold=args.gold, run_dir=out, calibrate=args.calibrate,
                           calibrate_metric=args.calibrate_metric, epochs=args.epochs, steps=args.steps,
-                          overwrite=args.overwrite, progress=progress, log=_log)
+                          seeds=args.seeds, overwrite=args.overwrite, progress=progress, log=_log)
         _log(res.table)
         if res.calibrated_table:
             _log(f"calibrated (τ = {args.calibrate:g}):\n" + res.calibrated_table)
@@ -296,7 +310,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         cfg = _config(args)
         rep = api.evaluate(args.model, args.data or cfg.data.path, gold=args.gold, config=cfg, name="model")
         from oblivio.report.results import table, write_json
-        print(table({"model": rep}))
+        print(table({"model": rep}, ci=cfg.eval.show_ci))
         if args.out:
             from pathlib import Path
             write_json(Path(args.out), rep.to_json())

@@ -257,6 +257,9 @@ def validate(cfg: Config, file: str | None = None) -> None:
         v = getattr(ctl, key)
         if v is not None and not 0 < v <= 1:
             raise InputError(f"must be in (0, 1], got {v}", file=file, field=f"control.{key}")
+    if cfg.eval.bootstrap < 0:
+        raise InputError(f"must be ≥ 0 (0 = no intervals), got {cfg.eval.bootstrap}", file=file,
+                         field="eval.bootstrap")
     if cfg.eval.metrics is not None:
         import oblivio.metrics  # noqa: F401
         from oblivio.metrics.base import METRICS
