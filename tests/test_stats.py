@@ -280,3 +280,24 @@ def test_cli_compare_seeds_bad_input(tmp_path) -> None:
              cwd=tmp_path)
     assert r.returncode == 2 and "seeds" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_compare_tables_show_sd_and_intervals() -> None:
+    """compare.md: "mean ± sd" for cells run on several seeds, "v [lo, hi]" with --ci."""
+    from oblivio.experiments.compare import Cell
+    from oblivio.report.compare_view import calibrated_markdown, markdown_table
+    one = Cell("graddiff", "cyclic", 4, 8, 1, {}, "max_steps",
+               values={"forget_efficacy": 0.5, "utility": {"general_test": 0.8}, "model_utility": 0.7,
+                       "forget_accuracy": 0.25, "forget_quality": 0.2,
+                       "ci": {"forget_efficacy": [0.4, 0.6], "utility": {"general_test": [0.75, 0.85]}}})
+    plain = markdown_table([one], {}, ["general_test"])
+    assert "[0.400, 0.600]" not in plain
+    with_ci = markdown_table([one], {}, ["general_test"], ci=True)
+    assert "| 0.500 [0.400, 0.600] | 0.800 [0.750, 0.850] | 0.700 |" in with_ci
+    multi = Cell("npo", "melu", 4, 8, 1, {}, "max_steps", values={"forget_efficacy": 0.5, "utility": {}},
+                 seeds=[0, 1, 2], sd={"forget_efficacy": 0.125, "utility": {}}, n={"forget_efficacy": 3})
+    t = markdown_table([multi], {}, [], ci=True)
+    assert "| npo | melu | 4 | 3 | 0.500 ± 0.125 |" in t and "n" in t.splitlines()[0]
+    multi.calibration = {"alpha": 0.5, "utility": 0.9, "values": {"forget_efficacy": 0.3},
+                         "sd": {"alpha": 0.1, "utility": 0.01, "values": {"forget_efficacy": 0.05}}}
+    assert "| npo | melu | 0.500 ± 0.100 | 0.900 ± 0.010 | 0.300 ± 0.050 |" in calibrated_markdown([multi], [], 0.9)

@@ -78,7 +78,7 @@ class CheckpointEval:
         names = [self.rules.utility_metric.split("/", 1)[-1], self.rules.forget_metric.split("/", 1)[-1]]
         self._cfg = EvalConfig(batch_size=base.batch_size, max_new_tokens=base.max_new_tokens,
                                metrics=list(dict.fromkeys(names)), max_items_per_role=self.rules.eval_items,
-                               seed=base.seed)
+                               seed=base.seed, bootstrap=0)   # selection reads values only: no intervals
         if self.data is not None:   # the fixed subset's roles (tests and holdout cost time, add nothing here)
             keep = set(self.roles) if self.roles else {"forget", *self.data.retain_roles()}
             self.data = UnlearningData([it for it in self.data.items if it.role in keep], name=self.data.name,

@@ -140,6 +140,8 @@ def _finish(r: MetricResult, boot: np.ndarray, n_facts: Any) -> None:
 # --- model metrics -----------------------------------------------------------------------
 
 def _mia(m: ModelStats, r: MetricResult, rs: Resampler) -> None:
+    if r.value is None:
+        return
     ids = r.extra.get("item_ids") or {}
     sides = {}
     for role, scores in (("forget", r.per_item or []), ("holdout", r.extra.get("holdout_scores") or [])):
@@ -158,6 +160,8 @@ def _mia(m: ModelStats, r: MetricResult, rs: Resampler) -> None:
 
 
 def _utility(m: ModelStats, r: MetricResult) -> None:
+    if r.value is None:
+        return
     parts = r.extra.get("components") or []
     boots, points = [], []
     for role in r.extra.get("per_role") or {}:

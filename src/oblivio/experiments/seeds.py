@@ -19,7 +19,7 @@ def parse_seeds(seeds: str | int | Sequence[int] | None) -> list[int] | None:
     """``"0,1,2"`` / ``[0, 1, 2]`` → [0, 1, 2]; None → None (one run with the config's seed)."""
     if seeds is None:
         return None
-    items = [x.strip() for x in seeds.split(",")] if isinstance(seeds, str) else (
+    items: list[Any] = [x.strip() for x in seeds.split(",")] if isinstance(seeds, str) else (
         [seeds] if isinstance(seeds, int) else list(seeds))
     out: list[int] = []
     for x in items:
