@@ -78,7 +78,9 @@ class Cell:
         return f"{self.method}/{SHORT.get(self.sampler, self.sampler)}"
 
     def to_json(self) -> dict[str, Any]:
-        d = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("report", "per_seed")}
+        # field by field: dataclasses.asdict would deep-copy the evaluation reports too
+        d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self)
+             if f.name not in ("report", "per_seed")}
         if self.report is not None and len(self.per_seed) <= 1:
             d["report"] = self.report.to_json(per_item=False)
         if len(self.per_seed) > 1:
