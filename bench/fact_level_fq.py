@@ -10,7 +10,9 @@ the forget truth ratio and of the forget answer probability.
 Config: the tests' tiny world (tests/conftest.py TINY_OVERRIDES: tiny preset, 30 learning
 epochs; GradDiff 6 steps, lr 1e-3, batch 8, 1:1 random pairing). One unlearning seed by
 default (``--seeds 0,1,2`` for more). Set ``OBLIVIO_CACHE=/work/testcache`` to reuse the
-tests' cached models. Usage: ``OMP_NUM_THREADS=1 python bench/fact_level_fq.py [--steps 6]``
+tests' cached models. ``--demo``: the demo instead — the default world, its cached base and
+gold models and the demo's unlearning recipe (``api.DEMO_DEFAULTS``).
+Usage: ``OMP_NUM_THREADS=1 python bench/fact_level_fq.py [--steps 6] [--seeds 0,1,2] [--demo]``
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import argparse
 import torch
 
 from oblivio import api
-from oblivio.config import load_config
+from oblivio.config import load_config, to_dict
 from oblivio.eval.evaluate import EvalReport, evaluate_model
 
 TINY = {
@@ -48,25 +50,31 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--seeds", default="0", help="comma-separated unlearning seeds (the world stays seed 0)")
+    ap.add_argument("--demo", action="store_true", help="the default world and the demo's recipe")
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    cfg = load_config(overrides=TINY)
+    if args.demo:
+        base = to_dict(api.demo_config("default"))
+        over: dict = {"eval": TINY["eval"]}
+        label = "demo"
+    else:
+        base, over, label = {}, TINY, f"graddiff {args.steps}"
+    cfg = load_config(overrides=over, base=base)
     data = api.load_data(None, cfg)
     wm = api.learn(data, config=cfg, progress=False, log=lambda m: None)
+    torch.set_num_threads(1)   # after learning: models trained into the shared cache keep the default threads
     gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=cfg.eval, name="gold")
     rows = [("base", evaluate_model(wm.base, wm.tokenizer, data, cfg=cfg.eval, gold=gold, name="base")),
             ("gold (vs itself)", evaluate_model(wm.gold, wm.tokenizer, data, cfg=cfg.eval, gold=gold, name="g"))]
     for seed in (int(s) for s in args.seeds.split(",")):
         from oblivio.models.io import load_model
         model, tok = load_model(wm.base_dir)
-        c = load_config(overrides={**TINY, "seed": seed,
-                                   "unlearn": {**TINY["unlearn"], "train": {**TINY["unlearn"]["train"],
-                                                                            "max_steps": args.steps}}})
+        steps = {} if args.demo else {"unlearn": {"train": {"max_steps": args.steps}}}
+        c = load_config(overrides={**steps, "seed": seed, "world": {"seed": 0}}, base=to_dict(cfg))
         res = api.unlearn(model, data, tokenizer=tok, config=c, evaluate_models=False, progress=False,
                           log=lambda m: None)
-        rows.append((f"graddiff {args.steps} s{seed}",
+        rows.append((f"{label} s{seed}",
                      evaluate_model(res.model, tok, data, cfg=cfg.eval, gold=gold, name="unlearned")))
-    print(f"world 'tiny': forget {len(data.forget)} items; gold model trained without them")
+    print(f"world '{data.name}': forget {len(data.forget)} items; gold model trained without them")
     print(f"{'model':<16}{'FQ items':>12}{'FQ facts':>12}{'items':>7}{'facts':>7}   "
           f"{'forget truth ratio [95%]':<27}forget answer prob [95%]")
     for name, rep in rows:
