@@ -192,11 +192,12 @@ def mrun(name: str, m: ModelStats, gold: ModelStats | None = None) -> MetricResu
 
 
 def test_forget_quality() -> None:
-    m = model("m", [-1.0], None, tr=[0.1, 0.2, 0.3, 0.4])
+    # one forget item per truth ratio (items without a fact id: each its own fact)
+    m = model("m", [-1.0] * 4, None, tr=[0.1, 0.2, 0.3, 0.4])
     assert mrun("forget_quality", m).skipped == "no gold (retrained) model given"
-    assert mrun("forget_quality", m, model("g", [-1.0], None, tr=[0.1, 0.2, 0.3, 0.4])).value == pytest.approx(1.0)
-    far = model("g", [-1.0], None, tr=[float(v) for v in range(100, 110)])
-    assert mrun("forget_quality", model("m", [-1.0], None, tr=[float(v) for v in range(10)]), far).value < 1e-3
+    assert mrun("forget_quality", m, model("g", [-1.0] * 4, None, tr=[0.1, 0.2, 0.3, 0.4])).value == pytest.approx(1.0)
+    far = model("g", [-1.0] * 10, None, tr=[float(v) for v in range(100, 110)])
+    assert mrun("forget_quality", model("m", [-1.0] * 10, None, tr=[float(v) for v in range(10)]), far).value < 1e-3
     no_tr = mrun("forget_quality", model("m", [-1.0], None), far)    # forget items have no perturbed answers
     assert no_tr.value is None and "truth ratio" in (no_tr.skipped or "")
 
@@ -260,7 +261,7 @@ def test_results_are_json_serialisable() -> None:
     for name, m in METRICS.items():
         if m.scope == "set":
             json.dumps(m.fn(s).to_json())
-    mm = model("m", [-0.1, -0.2], [-3.0, -4.0], tr=[0.5])
+    mm = model("m", [-0.1, -0.2], [-3.0, -4.0], tr=[0.5, 0.6])
     for name, m in METRICS.items():
         if m.scope == "model":
             json.dumps(m.fn(mm, mm).to_json())

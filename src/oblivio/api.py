@@ -193,7 +193,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                                                   name="unlearned", embedder=emb)
             timings["eval_after"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_all
-        tab = table(reports) if reports else ""
+        tab = table(reports, ci=cfg.eval.show_ci) if reports else ""
         if work is not None and main:
             import yaml
 
@@ -218,7 +218,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                 if plot_curves(control, work / "curves.png",
                                title=f"{cfg.unlearn.method} ({cfg.unlearn.sampler}): checkpoint evaluation"):
                     notes.append(f"checkpoint curves: curves.png (selected step {control['selected_step']})")
-            (work / "summary.md").write_text(summary_text(title="oblivio unlearning run", reports=reports, notes=notes))
+            (work / "summary.md").write_text(summary_text(title="oblivio unlearning run", reports=reports, notes=notes,
+                                                          ci=cfg.eval.show_ci))
             _run_report(work, out)
     final = out
     return UnlearnResult(model, tokenizer, reports, final, training, timings, tab, control)
@@ -346,14 +347,16 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
             samplers: str | Sequence[str] = "all",
             config: Config | None = None, model: Any = None, tokenizer: Any = None, gold: Any = None,
             run_dir: str | Path | None = None, calibrate: float | None = None, budget: str | None = None,
-            epochs: float | None = None, steps: int | None = None, overwrite: bool = False,
-            progress: bool = True, log: Log = print, **kw: Any):
+            epochs: float | None = None, steps: int | None = None, seeds: str | list[int] | None = None,
+            overwrite: bool = False, progress: bool = True, log: Log = print, **kw: Any):
     """Methods × retain samplers with the same seed and budget (equal epochs by default);
-    writes compare.json / compare.md / compare.png. See :func:`oblivio.experiments.compare`."""
+    writes compare.json / compare.md / compare.png. ``seeds`` (e.g. ``[0, 1, 2]``): every cell
+    is unlearned once per seed and reported as mean ± sd over the seeds.
+    See :func:`oblivio.experiments.compare`."""
     from oblivio.experiments.compare import compare as _compare
     res = _compare(data, methods=methods, samplers=samplers, config=config, model=model, tokenizer=tokenizer,
                    gold=gold, run_dir=run_dir, calibrate=calibrate, budget=budget, epochs=epochs, steps=steps,
-                   overwrite=overwrite, progress=progress, log=log, **kw)
+                   seeds=seeds, overwrite=overwrite, progress=progress, log=log, **kw)
     if res.run_dir is not None and _main_process():
         _run_report(Path(res.run_dir), Path(res.run_dir))
         res.files["html"] = Path(res.run_dir) / "report.html"

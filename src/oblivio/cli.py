@@ -46,6 +46,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _seed_list(text: str) -> list[int]:
+    from oblivio.experiments.seeds import parse_seeds
+    seeds = parse_seeds(text)
+    return list(seeds or [])
+
+
+def _ci(p: argparse.ArgumentParser) -> None:
+    _key(p, "--ci", key="eval.show_ci", action="store_true",
+                   help="tables show each value's 95%% bootstrap interval over facts, "
+                        "value [lo, hi] (eval.show_ci; resamples: eval.bootstrap)")
+
+
 def _unlearn_args(p: argparse.ArgumentParser) -> None:
     _key(p, "--method", key="unlearn.method",
          help="unlearning method (see `oblivio ls`), or a dotted path module:Class")
@@ -90,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole offline pipeline on the embedded fictional world")
     _key(p, "--preset", key="world.preset", help="world size: tiny | small | default | large")
     _common(p)
+    _ci(p)
     _unlearn_args(p)
     p = sub.add_parser("world", help="build the fictional world and write its items as JSONL")
     _key(p, "--preset", key="world.preset", help="world size (default: default)")
@@ -112,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     _key(p, "--no-eval", key="eval.enabled", action="store_false",
          help="train and save only: no evaluation of the base, gold or unlearned model (eval.enabled: false)")
     _common(p)
+    _ci(p)
     _unlearn_args(p)
     p = sub.add_parser("eval", help="evaluate a model on every set of --data")
     _key(p, "--model", key="model.path", required=True)
@@ -123,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
          help="also the PS series and extraction strength (extra generation passes)")
     _model_safety(p)
     _common(p)
+    _ci(p)
     p = sub.add_parser("calibrate", help="mix an unlearned run's model with its base until utility ≥ τ × original")
     p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
     _key(p, "--tau", key="calibrate.tau", type=float, help="utility target as a fraction of the original (0.9)")
@@ -158,10 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     _key(p, "--calibrate", key="compare.calibrate", type=float, metavar="TAU",
          help="also calibrate every cell to utility ≥ TAU × original by model mixing")
     _key(p, "--calibrate-metric", key="calibrate.metric", help="utility metric for --calibrate (model_utility)")
+    _key(p, "--seeds", key="compare.seeds", type=_seed_list,
+         help="comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, reported as mean ± sd "
+              "(data and reference models stay those of --seed)")
     p.add_argument("--out", help="output folder (default runs/compare-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _model_safety(p)
     _common(p)
+    _ci(p)
     p = sub.add_parser("report", help="one self-contained HTML page for one or several run (or compare) folders")
     p.add_argument("runs", nargs="+", help="run folders (results.json) or compare folders (compare.json)")
     p.add_argument("--out", help="HTML file (default RUN/report.html for one run, ./report.html for several)")
@@ -345,6 +364,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         res = api.compare(spec, methods=cfg.compare.methods, samplers=cfg.compare.samplers or "all", config=cfg,
                           model=cfg.model.path, gold=cfg.model.gold, run_dir=out, calibrate=cfg.compare.calibrate,
                           calibrate_metric=cfg.calibrate.metric, calibrate_tol=cfg.calibrate.tol,
+                          seeds=cfg.compare.seeds,
                           budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
                           overwrite=args.overwrite, progress=progress, log=_log)
         _log(res.table)
@@ -356,7 +376,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         cfg = _config(args)
         rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model")
         from oblivio.report.results import table, write_json
-        print(table({"model": rep}))
+        print(table({"model": rep}, ci=cfg.eval.show_ci))
         if args.out:
             from pathlib import Path
             write_json(Path(args.out), rep.to_json())

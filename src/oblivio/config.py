@@ -55,6 +55,8 @@ class EvalConfig:
     max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
     seed: int = 0
     extraction: bool = False               # also the expensive PS series / extraction strength
+    bootstrap: int = 1000                  # resamples of facts for the 95% intervals (0 = none)
+    show_ci: bool = False                  # tables show "value [lo, hi]" (CLI --ci)
     enabled: bool = True                   # false: no evaluation of base, gold or unlearned (`--no-eval`)
 
 
@@ -132,6 +134,7 @@ class CompareConfig:
     methods: list[str] = field(default_factory=lambda: ["graddiff", "npo"])
     samplers: list[str] | None = None     # None: every registered sampler
     calibrate: float | None = None        # τ: also calibrate every cell to utility ≥ τ × original
+    seeds: list[int] | None = None        # every cell once per seed, reported as mean ± sd (SPEC §5)
 
 
 def default_learn() -> TrainConfig:
@@ -350,6 +353,9 @@ def validate(cfg: Config, file: str | None = None) -> None:
                          field="model.lora_targets")
     for key in ("utility_metric", "forget_metric"):
         _check_metric_name(getattr(ctl, key), f"control.{key}", file)
+    if cfg.eval.bootstrap < 0:
+        raise InputError(f"must be ≥ 0 (0 = no intervals), got {cfg.eval.bootstrap}", file=file,
+                         field="eval.bootstrap")
     if cfg.eval.metrics is not None:
         for m in cfg.eval.metrics:
             try:

@@ -82,7 +82,7 @@ class CheckpointEval:
         self._cfg = EvalConfig(batch_size=base.batch_size, max_new_tokens=base.max_new_tokens,
                                gen_margin=base.gen_margin,
                                metrics=list(dict.fromkeys(names)), max_items_per_role=self.rules.eval_items,
-                               seed=base.seed)
+                               seed=base.seed, bootstrap=0)   # selection reads values only: no intervals
         if self.data is not None:   # the fixed subset's roles (holdout costs time, adds nothing here)
             keep = set(self.roles) if self.roles else {"forget", *self.utility_roles(self.data)}
             if self.log and not self.roles:

@@ -31,6 +31,11 @@ class EvalReport:
     generations: dict[str, list[str]]
     seconds: float
     stats: ModelStats | None = field(default=None, repr=False)
+    statistics: dict[str, Any] = field(default_factory=dict)   # resampling unit, facts per role
+
+    def ci(self, metric: str, role: str | None = None) -> tuple[float, float] | None:
+        r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
+        return None if r is None else r.ci
 
     def value(self, metric: str, role: str | None = None) -> float | None:
         r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
@@ -42,6 +47,7 @@ class EvalReport:
             "sets": {role: {m: r.to_json(per_item=per_item) for m, r in ms.items()}
                      for role, ms in self.sets.items()},
             "model": {m: r.to_json(per_item=per_item) for m, r in self.model.items()},
+            "statistics": self.statistics,
             "item_ids": self.item_ids if per_item else {},
             "generations": self.generations if per_item else {},
         }
@@ -198,8 +204,11 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
         ms.set_results[role] = {m.name: m.fn(s) for m in metrics if m.scope == "set"}
     gold_stats = gold.stats if gold is not None else None
     model_res = {m.name: m.fn(ms, gold_stats) for m in metrics if m.scope == "model"}
+    # SPEC §5: 95% intervals from a bootstrap over facts (eval/intervals.py)
+    from oblivio.eval.intervals import attach_intervals, describe
+    attach_intervals(ms, model_res, n_boot=cfg.bootstrap, seed=cfg.seed, gold=gold_stats)
     return EvalReport(
         name=name, sets=ms.set_results, model=model_res,
         item_ids={r: [s.item.id for s in st.items] for r, st in sets.items()},
         generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
-        seconds=time.perf_counter() - t0, stats=ms)
+        seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed))

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any, Callable, Sequence
 
 from oblivio.data.schema import TEST_ROLES, UnlearningData
 from oblivio.errors import InputError
+from oblivio.experiments.seeds import cell_from_runs, parse_seeds
 from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_table, write_compare
 
 Log = Callable[[str], None]
@@ -64,17 +64,28 @@ class Cell:
     seconds: dict[str, float]
     stop_reason: str
     values: dict[str, Any]
-    report: Any = field(default=None, repr=False)      # EvalReport
+    report: Any = field(default=None, repr=False)      # EvalReport (of the first seed)
     calibration: dict[str, Any] | None = None
+    # --seeds: ``values`` is the mean over seeds, ``sd`` the sample standard deviation and ``n``
+    # the number of seeds with a value, leaf by leaf; ``per_seed`` every seed's own run
+    seeds: list[int] = field(default_factory=list)
+    sd: dict[str, Any] | None = None
+    n: dict[str, Any] | None = None
+    per_seed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
         return f"{self.method}/{SHORT.get(self.sampler, self.sampler)}"
 
     def to_json(self) -> dict[str, Any]:
-        d = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("report",)}
-        if self.report is not None:
+        # field by field: dataclasses.asdict would deep-copy the evaluation reports too
+        d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self)
+             if f.name not in ("report", "per_seed")}
+        if self.report is not None and len(self.per_seed) <= 1:
             d["report"] = self.report.to_json(per_item=False)
+        if len(self.per_seed) > 1:
+            d["per_seed"] = [{k: (v.to_json(per_item=False) if k == "report" and v is not None else v)
+                              for k, v in run.items()} for run in self.per_seed]
         return d
 
 
@@ -143,7 +154,18 @@ def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
         v[m] = report.value(m)
     notes = {r.extra.get("note") for ms in report.sets.values() for r in ms.values() if r.extra.get("note")}
     v["notes"] = sorted(n for n in notes if n)
+    # 95% bootstrap intervals over facts (SPEC §5), where the evaluation computed them
+    v["ci"] = {"forget_efficacy": _ci(report.ci("s0_forget_efficacy", "forget")),
+               "forget_accuracy": _ci(report.ci("accuracy", "forget")),
+               "forget_answer_prob": _ci(report.ci("answer_prob", "forget")),
+               "utility": {r: _ci(report.ci("s0_utility", r)) for r in roles},
+               "accuracy": {r: _ci(report.ci("accuracy", r)) for r in roles},
+               "model_utility": _ci(report.ci("model_utility")), "privleak": _ci(report.ci("privleak"))}
     return v
+
+
+def _ci(ci: tuple[float, float] | None) -> list[float] | None:
+    return None if ci is None else [ci[0], ci[1]]
 
 
 def held_out_roles(data: UnlearningData) -> list[str]:
@@ -191,7 +213,8 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
             gold: Any = None, run_dir: str | Path | None = None, calibrate: float | None = None,
             calibrate_metric: str = "model_utility", calibrate_tol: float = 0.01, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, method_args: dict[str, dict[str, Any]] | None = None,
-            overwrite: bool = False, progress: bool = True, log: Log = print) -> CompareResult:
+            seeds: str | Sequence[int] | None = None, overwrite: bool = False, progress: bool = True,
+            log: Log = print) -> CompareResult:
     """Run every method × sampler cell with the same seed and budget; see the module docstring.
 
     ``data``: as :func:`oblivio.resolve.load_data` (None = the embedded world). ``model``: the
@@ -202,7 +225,9 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     config's ``unlearn.train.epochs``) or "steps" (``steps`` or ``unlearn.train.max_steps``);
     when unset it is "steps" if ``steps`` is given, else "epochs". ``method_args``: per-method
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
-    ``unlearn.method`` only.
+    ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
+    per seed (the training and pairing seed; the data and the reference and gold models stay
+    those of ``config.seed``) and reported as mean ± sample sd over seeds (SPEC §5).
     """
     from oblivio.config import Config, build_method
     from oblivio.data.neighbours import check_sampler
@@ -225,6 +250,8 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         raise InputError(f"calibration τ must be in (0, 1], got {calibrate}", field="calibrate")
     methods = _names(methods, "method")
     samplers = _names(samplers, "sampler")
+    seed_list = parse_seeds(seeds)
+    run_seeds = seed_list if seed_list is not None else [cfg.seed]
     d = load_data(data if data is not None else cfg.data.path, cfg)
     # every cell's arguments and roles are checked before anything is trained
     margs = {m: dict((method_args or {}).get(m, cfg.unlearn.args if m == cfg.unlearn.method else {}))
@@ -232,7 +259,8 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     for m in methods:
         build_method(m, margs[m])
     for s in samplers:
-        check_sampler(d, s, seed=cfg.seed)
+        for sd in run_seeds:
+            check_sampler(d, s, seed=sd)
     train_cfg, budget_info = _train_cfg(cfg, budget, epochs, steps, progress)
     if run_dir is not None and Path(run_dir).exists() and not overwrite:
         raise InputError("output folder already exists; choose another --out or pass --overwrite",
@@ -301,56 +329,62 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                 reference["gold"] = summarize_report(reports["gold"], d)
         n = len(methods) * len(samplers)
         for k, (m, s) in enumerate(((m, s) for m in methods for s in samplers), start=1):
-            meth = build_method(m, margs[m])
-            model_k, tok = _fresh(source, cfg)
-            pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=cfg.seed))
-            t0 = time.perf_counter()
-            model_k, res = run_unlearning(model_k, tok, d, meth, sampler=s, train_cfg=train_cfg, lora=lora)
-            secs = {"unlearn": time.perf_counter() - t0}
-            cell = Cell(method=m, sampler=s, steps=res.steps, pairs_per_epoch=pairs,
-                        steps_per_epoch=max(1, math.ceil(pairs / (train_cfg.batch_size * train_cfg.grad_accum))),
-                        seconds=secs, stop_reason=res.stop_reason, values={})
-            if main:
+            runs: list[dict[str, Any]] = []
+            for sd in run_seeds:
+                meth = build_method(m, margs[m])
+                tc = dataclasses.replace(train_cfg, seed=sd)
+                model_k, tok = _fresh(source, cfg)
+                pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=sd))
                 t0 = time.perf_counter()
-                rep = evaluate_model(model_k, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}",
-                                     embedder=emb)
-                secs["eval"] = time.perf_counter() - t0
-                cell.report, cell.values = rep, summarize_report(rep, d)
-                if cal_fn is not None and calibrate is not None:
+                model_k, res = run_unlearning(model_k, tok, d, meth, sampler=s, train_cfg=tc, lora=lora)
+                secs = {"unlearn": time.perf_counter() - t0}
+                run: dict[str, Any] = {"seed": sd, "steps": res.steps, "pairs_per_epoch": pairs, "seconds": secs,
+                                       "stop_reason": res.stop_reason, "values": {}, "report": None,
+                                       "calibration": None}
+                if main:
                     t0 = time.perf_counter()
-                    ref_model, _ = _fresh(source, cfg)
-                    cr = cal_fn(ref_model, model_k, tok, d, tau=float(calibrate), utility_metric=calibrate_metric,
-                                tol=calibrate_tol, eval_cfg=ecfg, base_report=reports["base"], gold=reports.get("gold"))
-                    # the search evaluates without embeddings; the chosen model is re-evaluated with
-                    # them, so its row is comparable with the uncalibrated table
-                    cal_rep = cr.report if emb is None else evaluate_model(
-                        cr.model, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}@calibrated",
-                        embedder=emb)
-                    secs["calibrate"] = time.perf_counter() - t0
-                    cell.calibration = {"alpha": cr.alpha, "utility": cr.utility, "target": cr.target,
-                                        "original_utility": cr.original_utility, "sweep": _plain(cr.sweep),
-                                        "evaluations": cr.evaluations, "values": summarize_report(cal_rep, d),
-                                        "metric": calibrate_metric}
-                    del ref_model, cr, cal_rep
-                v = cell.values
-                log(f"[{k}/{n}] {m} × {s}: {res.steps} steps ({pairs} pairs/epoch) in {secs['unlearn']:.1f}s; "
-                    f"forget efficacy {_fmt(v['forget_efficacy'])}, test utility "
-                    + ", ".join(f"{r} {_fmt(v['utility'].get(r))}" for r in roles)
-                    + (f"; calibrated α {_fmt(cell.calibration['alpha'])}, forget efficacy "
-                       f"{_fmt(cell.calibration['values']['forget_efficacy'])}" if cell.calibration else ""))
-            cells.append(cell)
-            del model_k
+                    rep = evaluate_model(model_k, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}",
+                                         embedder=emb)
+                    secs["eval"] = time.perf_counter() - t0
+                    run["report"], run["values"] = rep, summarize_report(rep, d)
+                    if cal_fn is not None and calibrate is not None:
+                        t0 = time.perf_counter()
+                        ref_model, _ = _fresh(source, cfg)
+                        cr = cal_fn(ref_model, model_k, tok, d, tau=float(calibrate), utility_metric=calibrate_metric,
+                                    tol=calibrate_tol, eval_cfg=ecfg, base_report=reports["base"],
+                                    gold=reports.get("gold"))
+                        # the search evaluates without embeddings; the chosen model is re-evaluated with
+                        # them, so its row is comparable with the uncalibrated table
+                        cal_rep = cr.report if emb is None else evaluate_model(
+                            cr.model, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}@calibrated",
+                            embedder=emb)
+                        secs["calibrate"] = time.perf_counter() - t0
+                        run["calibration"] = {"alpha": cr.alpha, "utility": cr.utility, "target": cr.target,
+                                              "original_utility": cr.original_utility, "sweep": _plain(cr.sweep),
+                                              "evaluations": cr.evaluations, "values": summarize_report(cal_rep, d),
+                                              "metric": calibrate_metric}
+                        del ref_model, cr, cal_rep
+                    v, cal = run["values"], run["calibration"]
+                    log(f"[{k}/{n}] {m} × {s}" + (f" (seed {sd})" if seed_list else "")
+                        + f": {res.steps} steps ({pairs} pairs/epoch) in {secs['unlearn']:.1f}s; "
+                        f"forget efficacy {_fmt(v['forget_efficacy'])}, test utility "
+                        + ", ".join(f"{r} {_fmt(v['utility'].get(r))}" for r in roles)
+                        + (f"; calibrated α {_fmt(cal['alpha'])}, forget efficacy "
+                           f"{_fmt(cal['values']['forget_efficacy'])}" if cal else ""))
+                runs.append(run)
+                del model_k
+            cells.append(cell_from_runs(m, s, runs, train_cfg, multi=seed_list is not None))
             if work is not None and main:
                 write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,
-                              c_note, calibrate, final=False)
+                              c_note, calibrate, final=False, seeds=seed_list)
         timings["total"] = time.perf_counter() - t_all
-        table = markdown_table(cells, reference, roles) if main else ""
+        table = markdown_table(cells, reference, roles, ci=ecfg.show_ci) if main else ""
         cal_table = (calibrated_markdown(cells, roles, float(calibrate))
                      if (main and cal_fn is not None and calibrate is not None) else "")
         files: dict[str, Path] = {}
         if work is not None and main:
             files = write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,
-                                  c_note, calibrate, final=True, table=table, cal_table=cal_table)
+                                  c_note, calibrate, final=True, table=table, cal_table=cal_table, seeds=seed_list)
     if out is not None:
         files = {k: out / p.name for k, p in files.items()}
     return CompareResult(cells=cells, reference=reference, budget=budget_info, table=table,

@@ -97,6 +97,12 @@ class MetricResult:
     per_item: list[float] | None = None
     skipped: str | None = None                   # reason, when the metric could not be computed
     extra: dict[str, Any] = field(default_factory=dict)
+    # fact-level bootstrap (metrics/stats.py, eval/intervals.py): the 95% interval, the number
+    # of facts it resampled (per side for an AUC), or why a value has no interval
+    ci: tuple[float, float] | None = None
+    n_facts: int | dict[str, int] | None = None
+    ci_note: str | None = None
+    boot: Any = field(default=None, repr=False, compare=False)   # the resampled values (not saved)
 
     @classmethod
     def skip(cls, reason: str) -> MetricResult:
@@ -108,6 +114,12 @@ class MetricResult:
             d["skipped"] = self.skipped
         if per_item and self.per_item is not None:
             d["per_item"] = self.per_item
+        if self.ci is not None:
+            d["ci"] = [self.ci[0], self.ci[1]]
+        if self.n_facts is not None:
+            d["n_facts"] = self.n_facts
+        if self.ci_note:
+            d["ci_note"] = self.ci_note
         if self.extra:
             d["extra"] = self.extra
         return d

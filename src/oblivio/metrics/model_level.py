@@ -36,6 +36,7 @@ import numpy as np
 from oblivio.data.schema import EVAL_ROLES, RETAIN_ROLES, TEST_ROLES
 from oblivio.metrics import functional as F
 from oblivio.metrics import qa as _qa  # noqa: F401  (registers the set metrics read below)
+from oblivio.metrics import stats as S
 from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, SetStats, register_metric
 
 MINK_K = 0.4
@@ -60,8 +61,13 @@ def set_metric(m: ModelStats, role: str, name: str) -> MetricResult:
 @register_metric("forget_quality", scope="model", needs=("perturbed", "gold"), on_forget="higher",
                  on_retain="higher", source=TOFU,
                  description="KS-test p-value between the forget-set truth ratios of this model and "
-                             "of the retrained (gold) model; high = indistinguishable.")
+                             "of the retrained (gold) model, one value per fact (the mean over its "
+                             "phrasings); high = indistinguishable.")
 def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
+    """TOFU's KS test, on facts (SPEC §5): each fact's truth ratio R is the mean of R over its
+    phrasings in the forget set, for this model and for the gold model; items without a fact
+    id are each their own fact. ``extra`` keeps the item-level p-value (TOFU's original,
+    which counts phrasings of one fact as independent samples) for comparison."""
     if gold is None:
         return MetricResult.skip(NO_GOLD)
     mine, theirs = set_metric(m, "forget", "truth_ratio"), set_metric(gold, "forget", "truth_ratio")
@@ -70,9 +76,15 @@ def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
             return MetricResult.skip(f"truth ratio of the forget set unavailable for {who}: "
                                      f"{r.skipped or 'no per-item values'}")
     assert mine.per_item is not None and theirs.per_item is not None
-    ks = F.ks_pvalue(mine.per_item, theirs.per_item)
-    return MetricResult(value=ks, extra={"n": len(mine.per_item), "n_gold": len(theirs.per_item),
-                                         "log10_p": float(np.log10(ks)) if ks > 0 else None})
+    facts = [S.item_facts(x.sets["forget"], r.extra.get("item_ids")) for x, r in ((m, mine), (gold, theirs))]
+    ks, n_f, n_f_gold = S.ks_fact_level(mine.per_item, facts[0], theirs.per_item, facts[1])
+    item_p = F.ks_pvalue(mine.per_item, theirs.per_item)
+    return MetricResult(value=ks, n_facts={"model": n_f, "gold": n_f_gold},
+                        ci_note="a test's p-value: no interval",
+                        extra={"n_facts": n_f, "n_facts_gold": n_f_gold, "n_items": len(mine.per_item),
+                               "n_items_gold": len(theirs.per_item), "unit": "fact (mean R over its phrasings)",
+                               "log10_p": float(np.log10(ks)) if ks > 0 else None,
+                               "item_level_p": item_p})
 
 
 def _tofu_parts(m: ModelStats) -> list[tuple[str, SetStats | None, tuple[str, ...]]]:
@@ -152,17 +164,23 @@ def mia(m: ModelStats, score: Callable[[ItemStats], float | None], what: str) ->
     if "forget" not in m.sets or not m.sets["forget"].items:
         return MetricResult.skip(f"model '{m.name}' has no forget set")
     out: dict[str, list[float]] = {}
+    ids: dict[str, list[str]] = {}
     for role in ("forget", "holdout"):
         s = m.sets[role]
         if "tf" not in s.computed:
             return MetricResult.skip(f"'tf' (teacher-forced answer log-probs) was not computed for set '{role}'")
-        out[role] = [v for it in s.items if (v := score(it)) is not None]
-        if not out[role]:
+        kept = [(v, it.item.id) for it in s.items if (v := score(it)) is not None]
+        if not kept:
             return MetricResult.skip(f"no item of set '{role}' has {what}")
+        out[role] = [v for v, _ in kept]
+        if len(kept) < len(s.items):   # which items the scores belong to (fact-level bootstrap)
+            ids[role] = [i for _, i in kept]
     auc = F.mia_auc(out["forget"], out["holdout"])
-    return MetricResult(value=auc, per_item=out["forget"],
-                        extra={"holdout_scores": out["holdout"], "score": "higher = member",
-                               "n_members": len(out["forget"]), "n_nonmembers": len(out["holdout"])})
+    extra: dict[str, object] = {"holdout_scores": out["holdout"], "score": "higher = member",
+                                "n_members": len(out["forget"]), "n_nonmembers": len(out["holdout"])}
+    if ids:
+        extra["item_ids"] = ids
+    return MetricResult(value=auc, per_item=out["forget"], extra=extra)
 
 
 def _register_mia(name: str, score: Callable[[ItemStats], float | None], what: str, desc: str,

@@ -27,20 +27,46 @@ def _fmt(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 
 
-def markdown_table(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles: Sequence[str]) -> str:
-    head = (["method", "sampler", "steps", "forget efficacy ↑"] + [f"utility {r} ↑" for r in roles]
-            + ["model utility ↑", "forget acc ↓", "forget quality ↑"])
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+def _get(tree: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
+    for k in path:
+        if not isinstance(tree, dict):
+            return None
+        tree = tree.get(k)
+    return tree
 
-    def row(method: str, sampler: str, steps: str, v: dict[str, Any]) -> str:
-        cols = [method, sampler, steps, _fmt(v.get("forget_efficacy"))]
-        cols += [_fmt(v.get("utility", {}).get(r)) for r in roles]
-        cols += [_fmt(v.get("model_utility")), _fmt(v.get("forget_accuracy")), _fmt(v.get("forget_quality"))]
+
+def _val(v: dict[str, Any], path: tuple[str, ...], sd: dict[str, Any] | None = None, ci: bool = False) -> str:
+    """One table cell: "mean ± sd" over seeds when ``sd`` is given, else the value and, with
+    ``ci``, its 95% bootstrap interval over facts "v [lo, hi]"."""
+    x = _get(v, path)
+    if sd is not None:
+        s = _get(sd, path)
+        return _fmt(x) if x is None or s is None else f"{_fmt(x)} ± {_fmt(s)}"
+    iv = _get(v.get("ci"), path) if ci else None
+    return _fmt(x) if x is None or not iv else f"{_fmt(x)} [{_fmt(iv[0])}, {_fmt(iv[1])}]"
+
+
+def markdown_table(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles: Sequence[str], *,
+                   ci: bool = False) -> str:
+    """Forget efficacy, per-role utility, model utility, forget accuracy and forget quality per
+    cell; cells run on several seeds show mean ± sd (and a column n), otherwise ``ci`` adds the
+    95% bootstrap intervals over facts (forget quality, a p-value, has none)."""
+    seeds = any(c.sd is not None for c in cells)
+    head = (["method", "sampler", "steps"] + (["n"] if seeds else []) + ["forget efficacy ↑"]
+            + [f"utility {r} ↑" for r in roles] + ["model utility ↑", "forget acc ↓", "forget quality ↑"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    paths = ([("forget_efficacy",)] + [("utility", r) for r in roles]
+             + [("model_utility",), ("forget_accuracy",), ("forget_quality",)])
+
+    def row(method: str, sampler: str, steps: str, n: str, v: dict[str, Any], sd: dict[str, Any] | None) -> str:
+        cols = [method, sampler, steps] + ([n] if seeds else [])
+        cols += [_val(v, p, sd, ci) for p in paths]
         return "| " + " | ".join(cols) + " |"
     for name, v in reference.items():
-        lines.append(row(f"({name})", "–", "0", v))
+        lines.append(row(f"({name})", "–", "0", "–", v, None))
     for c in cells:
-        lines.append(row(c.method, c.sampler, str(c.steps), c.values))
+        n = str(_get(c.n, ("forget_efficacy",)) or len(c.seeds)) if c.sd is not None else "1"
+        lines.append(row(c.method, c.sampler, str(c.steps), n, c.values, c.sd))
     return "\n".join(lines)
 
 
@@ -50,10 +76,11 @@ def calibrated_markdown(cells: Sequence[Cell], roles: Sequence[str], tau: float)
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for c in cells:
         cal = c.calibration or {}
-        v = cal.get("values", {})
-        cols = [c.method, c.sampler, _fmt(cal.get("alpha")), _fmt(cal.get("utility")),
-                _fmt(v.get("forget_efficacy"))] + [_fmt(v.get("utility", {}).get(r)) for r in roles]
-        cols += [_fmt(v.get("forget_accuracy")), _fmt(v.get("forget_quality"))]
+        sd = cal.get("sd")
+        cols = [c.method, c.sampler, _val(cal, ("alpha",), sd), _val(cal, ("utility",), sd)]
+        cols += [_val(cal, ("values", "forget_efficacy"), sd)]
+        cols += [_val(cal, ("values", "utility", r), sd) for r in roles]
+        cols += [_val(cal, ("values", "forget_accuracy"), sd), _val(cal, ("values", "forget_quality"), sd)]
         lines.append("| " + " | ".join(cols) + " |")
     return "\n".join(lines)
 
@@ -80,6 +107,10 @@ def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles
                 continue
             ax.scatter(x, y, marker=markers[methods.index(c.method) % len(markers)],
                        color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3)
+            if c.sd is not None:   # several seeds: mean ± sd
+                ax.errorbar(x, y, xerr=_get(c.sd, ("forget_efficacy",)) or 0,
+                            yerr=_get(c.sd, ("utility", role)) or 0, fmt="none", lw=0.8,
+                            color=cmap(samplers.index(c.sampler) % 10), zorder=2)
             ax.annotate(c.label, (x, y), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
         for name, v in reference.items():
             x, y = v.get("forget_efficacy"), v.get("utility", {}).get(role)
@@ -154,7 +185,7 @@ def plot_calibration(cells: Sequence[Cell], path: Path, tau: float) -> Path:
 def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], reference: dict[str, dict[str, Any]],
                   budget_info: dict[str, Any], methods: Sequence[str], samplers: Sequence[str], roles: Sequence[str],
                   timings: dict[str, float], c_note: str | None, calibrate: float | None, *, final: bool,
-                  table: str = "", cal_table: str = "") -> dict[str, Path]:
+                  table: str = "", cal_table: str = "", seeds: Sequence[int] | None = None) -> dict[str, Path]:
     """Write ``compare.json`` (after every cell, ``complete`` false until the end) and, when
     ``final``, ``compare.md`` and the plots; returns the files written."""
     from oblivio.config import to_dict
@@ -164,6 +195,9 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
         "complete": final,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seed": cfg.seed,
+        "seeds": list(seeds) if seeds else None,
+        "aggregate": ("values: mean over seeds; sd: sample standard deviation (n − 1); n: seeds with a value"
+                      if seeds else None),
         "versions": versions(),
         "config": to_dict(cfg),
         "data": {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
@@ -188,7 +222,12 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
                    for c in cells if c.method == cells[0].method) if cells else ""
     notes = [f"data: {d.name} ({', '.join(f'{r} {n}' for r, n in summarize(d.items).items())}); "
              f"targets: {', '.join(d.targets) or '-'}",
-             f"seed {cfg.seed}; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, lr {cfg.unlearn.train.lr}",
+             (f"seeds {', '.join(map(str, seeds))} (unlearning; data and reference models: seed {cfg.seed}); "
+              "each cell: mean ± sample sd over the seeds, n = seeds" if seeds else
+              f"seed {cfg.seed} (one seed)") + f"; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, "
+             f"lr {cfg.unlearn.train.lr}",
+             ("[lo, hi]: 95% bootstrap interval over facts (SPEC §5); forget quality is a KS test on one value "
+              "per fact" if cfg.eval.show_ci and not seeds else ""),
              f"epoch lengths — {ms}" if ms else "",
              "forget efficacy = 1 − mean(P̄, R, C) on the forget set; utility = HM(P̄, R, C) per role "
              "(S0, Bushipaka et al. 2025, arXiv 2509.05316)"]

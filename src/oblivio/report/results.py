@@ -50,8 +50,18 @@ def _fmt(v: float | None) -> str:
     return f"{v:.3f}"
 
 
-def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_metrics=HEADLINE_MODEL) -> str:
-    """A fixed-width table: one row per (set, metric), one column per model."""
+def _cell(r: Any, ci: bool) -> str:
+    """One table cell: the value, and with ``ci`` its 95% interval over facts, "v [lo, hi]"."""
+    v = _fmt(r.value if r is not None else None)
+    if ci and r is not None and r.value is not None and r.ci is not None:
+        return f"{v} [{_fmt(r.ci[0])}, {_fmt(r.ci[1])}]"
+    return v
+
+
+def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_metrics=HEADLINE_MODEL,
+          ci: bool = False) -> str:
+    """A fixed-width table: one row per (set, metric), one column per model; with ``ci`` each
+    value is followed by its 95% bootstrap interval over facts (SPEC §5)."""
     import oblivio.metrics  # noqa: F401
     from oblivio.metrics.base import METRICS
 
@@ -59,7 +69,8 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
     roles: list[str] = []
     for r in reports.values():
         roles += [x for x in r.sets if x not in roles]
-    head = f"{'set':<14}{'metric':<16}{'good':<7}" + "".join(f"{n:>11}" for n in names)
+    w = 26 if ci else 11
+    head = f"{'set':<14}{'metric':<16}{'good':<7}" + "".join(f"{n:>{w}}" for n in names)
     lines = [head, "-" * len(head)]
     gone: dict[tuple[str, str], list[str]] = {}
     for role in roles:
@@ -74,13 +85,11 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
                     gone.setdefault((m, why.replace(f"set '{role}'", "the set")), []).append(role)
                 continue
             good = ARROW[METRICS.get(m).direction(role)]
-            lines.append(f"{role:<14}{m:<16}{good:<7}" + "".join(
-                f"{_fmt(v.value if v else None):>11}" for v in vals))
+            lines.append(f"{role:<14}{m:<16}{good:<7}" + "".join(f"{_cell(v, ci):>{w}}" for v in vals))
     for m in model_metrics:
         vals = [reports[n].model.get(m) for n in names]
         good = ARROW[METRICS.get(m).on_forget] if m in METRICS else ""
-        lines.append(f"{'(model)':<14}{m:<16}{good:<7}" + "".join(
-            f"{_fmt(v.value if v else None):>11}" for v in vals))
+        lines.append(f"{'(model)':<14}{m:<16}{good:<7}" + "".join(f"{_cell(v, ci):>{w}}" for v in vals))
     # say which model's column a skip belongs to: the gold column skips forget quality by nature
     skipped: dict[str, list[str]] = {}
     for n, r in reports.items():
@@ -91,6 +100,13 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
         lines.append(f"skipped ({', '.join(skipped[reason])}) — {reason}")
     for (m, why), rs in gone.items():
         lines.append(f"skipped (all models) — {m} on {'every set' if rs == roles else ', '.join(rs)}: {why}")
+    if ci:
+        stat = next((r.statistics for r in reports.values() if r.statistics), {})
+        if stat.get("bootstrap"):
+            lines.append(f"[lo, hi]: 95% bootstrap interval over facts ({stat['bootstrap']} resamples, "
+                         f"seed {stat['seed']}); forget quality is a test's p-value (no interval)")
+        else:
+            lines.append("no intervals: eval.bootstrap = 0")
     return "\n".join(lines)
 
 
@@ -116,5 +132,5 @@ def results_record(*, config: dict[str, Any], seed: int, timings: dict[str, floa
     }
 
 
-def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str]) -> str:
-    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", "```", table(reports), "```", ""])
+def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str], ci: bool = False) -> str:
+    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", "```", table(reports, ci=ci), "```", ""])
