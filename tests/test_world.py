@@ -277,3 +277,20 @@ def test_model_cache_entry_lock_serialises_two_trainers(tmp_path) -> None:
     t.join()
     assert order == ["first done", "second in"]
     assert logs and "waiting for another process" in logs[0]
+
+
+def test_model_cache_key_covers_the_item_text(tiny) -> None:
+    # a changed phrasing template keeps the world config and the item count: the cache key
+    # must still change, or models trained on the old text would be reused
+    from oblivio.data.schema import UnlearningData
+    from oblivio.engine.learning import _items_digest
+
+    def copy(items):
+        return UnlearningData(items, name=tiny.name, targets=tiny.targets, neighbour_roles=True,
+                              source=tiny.source)
+    same = copy(list(tiny.items))
+    reworded = copy([dataclasses.replace(tiny.items[0], question=tiny.items[0].question + " ")]
+                    + list(tiny.items[1:]))
+    recast = copy([dataclasses.replace(tiny.items[0], role="general")] + list(tiny.items[1:]))
+    assert _items_digest(same) == _items_digest(tiny)
+    assert len({_items_digest(tiny), _items_digest(reworded), _items_digest(recast)}) == 3
