@@ -106,7 +106,8 @@ def main() -> None:
         steps = res.training["steps"]
         print(f"{method:<10}{sampler[:9]:<10}{seed:>5}{lr:>8.0e}{steps:>6}  {r['forget']:>7.3f}{r['para_forget']:>7.3f}"
               f"{r['direct_ratio']:>8.3f}{r['general_ratio']:>9.3f}{r['direct_test_ratio']:>8.3f}"
-              f"{r['indirect_test_ratio']:>8.3f}{r['general_test_ratio']:>8.3f}{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "
+              f"{r['indirect_test_ratio']:>8.3f}{r['general_test_ratio']:>8.3f}"
+              f"{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "
               f"{'yes' if r['ok'] else 'NO ':<4}{time.perf_counter() - t0:>5.1f}", flush=True)
 
 
