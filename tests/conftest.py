@@ -12,7 +12,7 @@ import pytest
 
 TINY_OVERRIDES = {
     "world": {"preset": "tiny"},
-    "learn": {"epochs": 30, "batch_size": 16, "lr": 3e-3, "warmup": 0.05, "schedule": "cosine", "progress": False},
+    "learn": {"epochs": 15, "batch_size": 16, "lr": 3e-3, "warmup": 0.05, "schedule": "cosine", "progress": False},
     "unlearn": {"train": {"max_steps": 6, "batch_size": 8, "lr": 1e-3, "progress": False}},
     "eval": {"batch_size": 64, "max_new_tokens": 16},
 }

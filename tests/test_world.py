@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections import defaultdict
 
 import pytest
@@ -52,11 +51,11 @@ def test_roles_are_known_and_facts_never_split_across_roles(tiny):
         assert it.id not in ids
         ids.add(it.id)
         assert role_of_fact.setdefault(it.fact, it.role) == it.role, it.fact
-    # three training phrasings per fact
+    # one item per training phrasing of its relation
     per_fact = defaultdict(int)
     for it in tiny.items:
         per_fact[it.fact] += 1
-    assert set(per_fact.values()) == {3}
+    assert set(per_fact.values()) == {6}
 
 
 @pytest.mark.parametrize("preset", ["tiny", "small", "default"])
@@ -113,11 +112,61 @@ def test_heldout_phrasings_are_never_training_questions():
     paraphrases = {it.paraphrased_question for it in w.items}
     assert None not in paraphrases
     assert not questions & paraphrases
-    for ph in PHRASINGS.values():
-        assert len(set(ph.train)) >= 3 and len(ph.heldout) >= 1
-        assert not set(ph.train) & set(ph.heldout)
+    # every held-out phrasing of a fact is probed by some item of that fact
+    by_fact: dict[str, set[str]] = defaultdict(set)
+    for it in w.items:
+        by_fact[it.fact].add(it.paraphrased_question)
+    assert {len(v) for v in by_fact.values()} == {2}
     # every relation in the graph has phrasings, and every relation is used
     assert {it.relation for it in w.items} == set(PHRASINGS)
+
+
+def _words(template: str) -> list[str]:
+    return template.lower().rstrip("?.").replace("'s", " 's").split()
+
+
+def _one_word_apart(a: list[str], b: list[str]) -> bool:
+    """Equal, or equal after deleting one word from one of them, or after swapping one word."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short
+                                                for i in range(len(long_)))
+
+
+def test_one_word_apart_detects_word_swaps_and_deletions():
+    w = _words
+    assert _one_word_apart(w("Where was {s} born?"), w("Where was {s} raised?"))
+    assert _one_word_apart(w("Who is {s} married to?"), w("Who is {s} married?"))
+    assert not _one_word_apart(w("Where was {s} born?"), w("{s} was born in which town?"))
+
+
+@pytest.mark.parametrize("relation", sorted(PHRASINGS))
+def test_phrasings_per_relation_differ_in_syntax(relation):
+    ph = PHRASINGS[relation]
+    assert len(set(ph.train)) == len(ph.train) >= 6
+    assert len(set(ph.heldout)) == len(ph.heldout) >= 2
+    assert not set(ph.train) & set(ph.heldout)
+    for h in ph.heldout:
+        assert h.count("{s}") == 1
+        # not a word swap or a dropped word of a trained phrasing: another sentence shape
+        for t in ph.train:
+            assert not _one_word_apart(_words(h), _words(t)), (h, t)
+    # the trained phrasings themselves use several shapes: at least 4 different first words
+    assert len({_words(t)[0] for t in ph.train}) >= 4
+
+
+def test_heldout_phrasings_keep_the_relations_cue_words():
+    # a model learned from scratch cannot know a synonym it never saw: every word of a
+    # held-out phrasing occurs in some trained phrasing or answer of the world, at least
+    # by its stem ("employed" after "employs")
+    known = {w for ph in PHRASINGS.values() for t in (*ph.train, ph.answer) for w in _words(t)}
+    for ph in PHRASINGS.values():
+        for h in ph.heldout:
+            new = {w for w in _words(h) if not any(k.startswith(w[:4]) for k in known)}
+            assert not new, (h, new)
 
 
 def test_perturbed_answers_and_key():
@@ -186,11 +235,10 @@ def test_names_are_unique_and_not_nested():
     assert not [(a, b) for a in low for b in low if a != b and a in b]
 
 
-def test_build_time_default_under_a_second():
-    t = time.perf_counter()
+def test_default_world_size():
     w = build_world(world_config("default"))
-    assert time.perf_counter() - t < 1.0
-    assert 600 <= len(w.trained()) <= 1000
+    assert len({it.fact for it in w.trained()}) == len(w.trained()) // 6
+    assert 1200 <= len(w.trained()) <= 1500
 
 
 def test_world_data_carries_its_config_for_the_model_cache() -> None:
@@ -229,3 +277,20 @@ def test_model_cache_entry_lock_serialises_two_trainers(tmp_path) -> None:
     t.join()
     assert order == ["first done", "second in"]
     assert logs and "waiting for another process" in logs[0]
+
+
+def test_model_cache_key_covers_the_item_text(tiny) -> None:
+    # a changed phrasing template keeps the world config and the item count: the cache key
+    # must still change, or models trained on the old text would be reused
+    from oblivio.data.schema import UnlearningData
+    from oblivio.engine.learning import _items_digest
+
+    def copy(items):
+        return UnlearningData(items, name=tiny.name, targets=tiny.targets, neighbour_roles=True,
+                              source=tiny.source)
+    same = copy(list(tiny.items))
+    reworded = copy([dataclasses.replace(tiny.items[0], question=tiny.items[0].question + " ")]
+                    + list(tiny.items[1:]))
+    recast = copy([dataclasses.replace(tiny.items[0], role="general")] + list(tiny.items[1:]))
+    assert _items_digest(same) == _items_digest(tiny)
+    assert len({_items_digest(tiny), _items_digest(reworded), _items_digest(recast)}) == 3

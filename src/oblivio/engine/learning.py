@@ -94,7 +94,7 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
 
     spec = {"world": world_spec, "size": model_size, "vocab": vocab_size,
             "learn": {k: v for k, v in dataclasses.asdict(learn).items() if k != "progress"},
-            "n_items": len(data.items)}
+            "n_items": len(data.items), "items": _items_digest(data)}
     key = cache_key(spec)
     root = cache_root() / "world-models" / key
     base_dir, gold_dir = root / "base", root / "gold"
@@ -122,6 +122,16 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
             "model size and training config)")
     base, tok = load_model(base_dir)
     return WorldModels(base, tok, base_dir, gold_dir, cached, secs, key)
+
+
+def _items_digest(data: UnlearningData) -> str:
+    """Hash of every item's text and role: a changed phrasing template (same world config,
+    same item count) must not reuse models trained on the old text."""
+    import hashlib
+    h = hashlib.sha256()
+    for it in data.items:
+        h.update(json.dumps([it.role, it.question, it.answer, it.paraphrased_question]).encode())
+    return h.hexdigest()[:16]
 
 
 @contextlib.contextmanager
