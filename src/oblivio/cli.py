@@ -381,7 +381,7 @@ _RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides"}
 def _resume(args: argparse.Namespace, progress: bool) -> int:
     from oblivio import api
     from oblivio.errors import InputError
-    sub = build_parser()._subparsers._group_actions[0].choices["unlearn"]  # type: ignore[union-attr]
+    sub = build_parser()._subparsers._group_actions[0].choices["unlearn"]  # type: ignore[union-attr,index]
     given = [k for k, v in vars(args).items() if k not in _RESUME_KEEPS and v != sub.get_default(k)]
     if given or args.overrides:
         flag = {a.dest: a.option_strings[0] for a in sub._actions if a.option_strings}
