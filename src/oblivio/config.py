@@ -368,7 +368,7 @@ _TRAIN_RANGES = (("lr", 0, False, False), ("max_steps", 1, True, True), ("epochs
 _RANGES = (("seed", 0, True, False), ("model.vocab_size", 1, True, False), ("model.lora_r", 0, True, False),
            ("model.lora_alpha", 0, False, False), ("data.tofu_retain_authors", 0, True, True),
            ("data.tofu_holdout_authors", 0, True, False), ("eval.batch_size", 1, True, False),
-           ("eval.max_new_tokens", 1, True, False), ("eval.max_items_per_role", 1, True, True),
+           ("eval.max_new_tokens", 1, True, True), ("eval.max_items_per_role", 1, True, True),
            ("eval.seed", 0, True, False), ("control.eval_every", 0, True, False),
            ("control.eval_items", 1, True, False), ("control.gold_margin", 0, True, False),
            *((f"{sec}.{k}", lo, inc, opt) for sec in ("learn", "unlearn.train") for k, lo, inc, opt in _TRAIN_RANGES))
