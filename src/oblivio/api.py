@@ -79,7 +79,8 @@ class UnlearnResult:
 def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
             method: str | None = None, method_args: dict[str, Any] | None = None, sampler: str | None = None,
             config: Config | None = None, run_dir: str | Path | None = None, evaluate_models: bool | None = None,
-            overwrite: bool = False, progress: bool = True, log: Log = print, callbacks=()) -> UnlearnResult:
+            overwrite: bool = False, progress: bool = True, log: Log = print, callbacks=(),
+            resume: str | Path | None = None) -> UnlearnResult:
     """Unlearn ``data``'s forget set from ``model`` and evaluate base, gold and unlearned.
 
     ``model=None`` with world data uses the cached base model of the embedded world (and
@@ -88,12 +89,17 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     they are written into the saved config. Writes ``results.json``, ``summary.md``,
     ``config.yaml`` (which alone reproduces the run) and the unlearned model (HF directory,
     safetensors) into ``run_dir`` when given.
+    ``resume``: an interrupted run (its ``.partial``/``.failed`` folder or its name) to
+    continue from its last checkpoint with its saved config.yaml (report/rundir.py).
     """
     from oblivio.engine.unlearning import LoraSpec, run_unlearning
     from oblivio.eval.evaluate import evaluate_model
     from oblivio.report.results import results_record, summary_text, table, write_json
-    from oblivio.report.rundir import run_folder
+    from oblivio.report.rundir import preflight, run_folder
 
+    if resume is not None:
+        model, data, gold, config, run_dir, evaluate_models = _resume_inputs(
+            resume, model, data, gold, config, run_dir, evaluate_models)
     cfg = config or Config()
     over: dict[str, Any] = {}
     if method is not None:
@@ -116,6 +122,21 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
         top["data"] = {"path": spec if spec.startswith(("world", "tofu")) else str(Path(spec).resolve())}
     if top:
         cfg = load_config(overrides=top, base=to_dict(cfg))
+    if resume is not None and cfg.control.eval_every:
+        raise InputError("a run with checkpoint evaluation (control.eval_every) cannot be resumed: its "
+                         "curves and kept weights are not in the checkpoints", field="--resume")
+    main = _main_process()
+    if resume is not None and _num_processes() > 1:
+        raise InputError("resume an interrupted run in a single process", field="--resume")
+    if run_dir is not None and main:   # the output folder is checked before any work (also '')
+        preflight(run_dir, overwrite=overwrite, resume=resume is not None)
+    inputs = {"model": "path" if isinstance(model, (str, Path)) else "object" if model is not None else "config",
+              # a generated world is rebuilt from the saved config; other data objects are not
+              "data": "path" if isinstance(data, (str, Path)) else
+                      "object" if data is not None and getattr(data, "source", None) is None else "config",
+              "gold": str(Path(gold).resolve()) if isinstance(gold, (str, Path)) else None,
+              "gold_object": gold is not None and not isinstance(gold, (str, Path)),
+              "evaluate_models": evaluate_models}
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     evaluate_models = cfg.eval.enabled
@@ -144,13 +165,16 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     if gold is not None:
         gold_model, gold_tok = _resolve_model(gold, None, cfg)
     data, cut = _fit(data, model, tokenizer, log)
-    main = _main_process()
     from oblivio.eval.embed import embedder_for
     emb = embedder_for(cfg.eval) if evaluate_models and main else None
     reports: dict[str, EvalReport] = {}
     out = Path(run_dir) if run_dir else None
-    ctx = run_folder(out, main=main, overwrite=overwrite) if out else contextlib.nullcontext()
+    ctx = (run_folder(out, main=main, overwrite=overwrite, resume=resume is not None, kind="unlearn") if out
+           else contextlib.nullcontext())
     with ctx as work:
+        resume_from = None
+        if work is not None and main:
+            resume_from = _start_run(work, cfg, inputs, resume is not None)
         if evaluate_models and main:
             t0 = time.perf_counter()
             if gold_model is not None:
@@ -168,7 +192,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             ctl.baseline(model, gold_model if cfg.control.stop_at_gold else None, gold_tok)
         model, res = run_unlearning(model, tokenizer, data, meth, sampler=cfg.unlearn.sampler, train_cfg=train_cfg,
                                     lora=lora, run_dir=work, callbacks=[*callbacks, *([ctl] if ctl else [])],
-                                    merge_lora=ctl is None)
+                                    merge_lora=ctl is None, resume_from=resume_from)
+        if resume_from is not None:
+            log(f"resumed from {resume_from.name} of {work}")
         control = None
         if ctl is not None:
             ctl.finish(model, res.steps)
@@ -184,7 +210,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             f"{res.seconds:.1f}s, stop: {res.stop_reason}")
         training = {"steps": res.steps, "seconds": res.seconds, "stop_reason": res.stop_reason,
                     "processes": res.processes, "examples_per_process": res.examples,
-                    "history": res.history, "checkpoints": res.checkpoints}
+                    "history": res.history, "checkpoints": res.checkpoints,
+                    "resumed_from": resume_from.name if resume_from is not None else None}
         if control is not None:
             training["selected_step"] = control["selected_step"]
         if main and evaluate_models:
@@ -225,6 +252,59 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     return UnlearnResult(model, tokenizer, reports, final, training, timings, tab, control)
 
 
+def _num_processes() -> int:
+    from oblivio.engine.dist import state
+    return state().num_processes
+
+
+RESUME_INPUTS = "inputs.json"
+
+
+def _start_run(work: Path, cfg: Config, inputs: dict[str, Any], resume: bool) -> Path | None:
+    """A fresh run writes what a resume needs first (config.yaml, inputs.json); a resumed one
+    returns its latest checkpoint."""
+    import json
+
+    import yaml
+
+    from oblivio.report.rundir import checkpoints_in
+    if resume:
+        return checkpoints_in(work)[-1]
+    (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    (work / RESUME_INPUTS).write_text(json.dumps(inputs, indent=1) + "\n")
+    return None
+
+
+def _resume_inputs(resume: str | Path, model: Any, data: Any, gold: Any, config: Config | None,
+                   run_dir: str | Path | None, evaluate_models: bool | None):
+    """Model, data, gold, config, run folder and evaluation flag of the run to resume: its saved
+    config.yaml and inputs.json; objects (not paths) it was started with must be passed again."""
+    import json
+
+    from oblivio.report.rundir import resolve_resume
+    final, src = resolve_resume(resume)
+    if run_dir is not None and Path(run_dir).absolute() != final.absolute():
+        raise InputError(f"--out {run_dir} is not the run being resumed ({final})", field="--out")
+    if config is not None:
+        raise InputError("a resumed run uses its own config.yaml; do not pass a config", field="config")
+    if not (src / "config.yaml").is_file() or not (src / RESUME_INPUTS).is_file():
+        raise InputError(f"not a resumable unlearn run (no config.yaml or {RESUME_INPUTS})", file=str(src))
+    cfg = load_config(src / "config.yaml")
+    try:
+        inputs = json.loads((src / RESUME_INPUTS).read_text())
+    except ValueError as e:
+        raise InputError(f"unreadable ({e})", file=str(src / RESUME_INPUTS)) from None
+    for name, given in (("model", model), ("data", data)):
+        if inputs.get(name) == "object" and given is None:
+            raise InputError(f"this run was started with a {name} object; pass the same {name}=... to resume it",
+                             field=name)
+    if inputs.get("gold_object") and gold is None:
+        raise InputError("this run was started with a gold model object; pass the same gold=... to resume it",
+                         field="gold")
+    # the gold model's path and eval.enabled are in config.yaml (model.gold, eval.enabled)
+    return model, data, gold, cfg, final, evaluate_models
+
+
 def _control_callback(cfg: Config, tokenizer: Any, data: UnlearningData, *, lora: bool, log: Log):
     """The checkpoint-evaluation callback of ``cfg.control`` (None when ``eval_every`` is 0)."""
     c = cfg.control
@@ -252,13 +332,16 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     from oblivio.eval.evaluate import evaluate_model
     from oblivio.models.io import load_model, save_model
     from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
-    from oblivio.report.rundir import run_folder
+    from oblivio.report.rundir import preflight, run_folder
 
     if not 0.0 < tau <= 1.0:      # checked before any model is loaded (nan fails both)
         raise InputError(f"tau must be in (0, 1], got {tau}", field="tau")
     if not 0 < tol < 1:
         raise InputError(f"tol must be in (0, 1), got {tol}", field="tol")
     run_path = Path(run) if run is not None else None
+    dest = Path(out) if out is not None else (run_path / f"calibrated-{tau:g}" if run_path is not None else None)
+    if dest is not None and _main_process():
+        preflight(dest, overwrite=overwrite)   # before any evaluation
     if run_path is not None:
         if not (run_path / "config.yaml").is_file() or not (run_path / "model").is_dir():
             raise InputError("not a finished unlearn run folder (needs config.yaml and model/)", file=str(run_path))
@@ -300,12 +383,11 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     seconds = time.perf_counter() - t_all
     log(f"calibrated at τ={tau:g}: α = {res.alpha:.4f} (utility {res.utility:.4f} ≥ target {res.target:.4f} = "
         f"{tau:g} × {res.original_utility:.4f}; {res.evaluations} evaluations, {seconds:.1f}s)")
-    dest = Path(out) if out is not None else (run_path / f"calibrated-{tau:g}" if run_path is not None else None)
     extras = [m for m in ("ps_exact", "ps_similar", "ps_perturb", "extraction_strength") if m not in HEADLINE_SET]
     res.table = table(reports, set_metrics=(*HEADLINE_SET, *extras))
     if dest is not None and _main_process():
         import yaml
-        with run_folder(dest, overwrite=overwrite) as work:
+        with run_folder(dest, overwrite=overwrite, kind="calibrate") as work:
             save_model(res.model, tokenizer, work / "model")
             (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
             write_json(work / "results.json", results_record(

@@ -66,7 +66,8 @@ def _unlearn_args(p: argparse.ArgumentParser) -> None:
     _key(p, "--lr", key="unlearn.train.lr", type=float, help="unlearning learning rate")
     _key(p, "--lora-r", key="model.lora_r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
     p.add_argument("--out", help="run folder (default runs/<command>-<time>)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing run folder (only one that oblivio marked as its run)")
     _model_safety(p)
     g = p.add_argument_group("controlling unlearning (capping: --set unlearn.args.cap_delta=2)")
     _key(g, "--eval-every", key="control.eval_every", type=int,
@@ -124,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     _key(p, "--targets", key="data.targets", type=_names, help=_TARGETS_HELP)
     _key(p, "--no-eval", key="eval.enabled", action="store_false",
          help="train and save only: no evaluation of the base, gold or unlearned model (eval.enabled: false)")
+    p.add_argument("--resume", metavar="RUN",
+                   help="continue an interrupted run (its .partial/.failed folder or its name) from its last "
+                        "checkpoint, with its saved config.yaml")
     _common(p)
     _ci(p)
     _unlearn_args(p)
@@ -289,6 +293,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "ls":
         cmd_ls()
         return 0
+    if getattr(args, "out", None) is not None and not args.out.strip():
+        from oblivio.errors import InputError
+        raise InputError("must not be empty", field="--out")
     if args.cmd == "report":
         from oblivio.report.html import write_report
         dest = args.out or (os.path.join(args.runs[0], "report.html") if len(args.runs) == 1 else "report.html")
@@ -329,6 +336,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         res = api.demo(config=cfg, run_dir=args.out, progress=progress, overwrite=args.overwrite, log=_log)
         _finish(res)
         return 0
+    if args.cmd == "unlearn" and args.resume is not None:
+        return _resume(args, progress)
     if args.cmd == "unlearn":
         # everything comes from the config (flags are config keys): config.yaml alone reproduces the run
         cfg = _config(args)
@@ -385,6 +394,25 @@ def run(argv: Sequence[str] | None = None) -> int:
     ap.error(f"unknown command {args.cmd}")   # exits (status 2)
 
 
+# what a resumed run may be given besides --resume: everything else comes from its config.yaml
+_RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides"}
+
+
+def _resume(args: argparse.Namespace, progress: bool) -> int:
+    from oblivio import api
+    from oblivio.errors import InputError
+    sub = build_parser()._subparsers._group_actions[0].choices["unlearn"]  # type: ignore[union-attr,index]
+    given = [k for k, v in vars(args).items() if k not in _RESUME_KEEPS and v != sub.get_default(k)]
+    if given or args.overrides:
+        flag = {a.dest: a.option_strings[0] for a in sub._actions if a.option_strings}
+        flags = ", ".join(flag.get(k, k) for k in given + (["overrides"] if args.overrides else []))
+        raise InputError(f"--resume continues a run with its saved config.yaml and inputs; drop {flags}",
+                         field="--resume")
+    res = api.unlearn(resume=args.resume, run_dir=args.out, progress=progress, log=_log)
+    _finish(res)
+    return 0
+
+
 def _shared_run_dir(kind: str) -> str:
     """One run folder name for every process of a multi-process run."""
     from accelerate.utils import broadcast_object_list
@@ -436,9 +464,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except TrainingDiverged as e:
         print(f"oblivio: training stopped: {e}", file=sys.stderr)
         code = 3
-    except KeyboardInterrupt:
-        print("oblivio: interrupted", file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt as e:
+        from oblivio.report.rundir import Terminated
+        term = isinstance(e, Terminated)
+        print("oblivio: terminated (SIGTERM)" if term else "oblivio: interrupted", file=sys.stderr)
+        code = 143 if term else 130
     sys.exit(code)
 
 

@@ -3,7 +3,8 @@
 Accelerate provides devices, DDP/FSDP/DeepSpeed (via ``accelerate launch``), mixed
 precision and gradient accumulation, so there is no distributed code of our own. The loop
 adds what the field needs around it: AdamW with warm-up and a schedule, gradient clipping,
-periodic safetensors checkpoints, a progress bar with the loss parts, callbacks (for
+periodic resumable checkpoints (safetensors weights + optimizer, scheduler, sampler position,
+RNG; engine/checkpoint.py), a progress bar with the loss parts, callbacks (for
 checkpoint evaluation / early stopping) and a guard that stops cleanly on a non-finite
 loss and names the step.
 """
@@ -18,7 +19,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from oblivio.config import TrainConfig
-from oblivio.errors import TrainingDiverged
+from oblivio.errors import InputError, TrainingDiverged
 from oblivio.methods.base import StepContext
 
 
@@ -66,11 +67,14 @@ def total_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
 
 def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, reference=None,
           run_dir: str | Path | None = None, callbacks: Sequence[Callable[[int, Any], str | None]] = (),
-          accelerator=None, desc: str = "unlearn") -> LoopResult:
+          accelerator=None, desc: str = "unlearn", tokenizer=None,
+          resume_from: str | Path | None = None) -> LoopResult:
     """Run ``method`` on ``model`` for the configured steps. Returns the loss history.
 
     ``callbacks`` are called after every optimiser step with (step, unwrapped model); a
     callback returning a string stops training with that string as the reason.
+    ``resume_from``: a checkpoint folder of this run (``run_dir/checkpoints/step-K``); the
+    loop continues exactly where it was written (same data order, RNG and optimizer state).
     """
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
@@ -92,17 +96,46 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     if reference is not None:
         reference.bind(model)
     model.train()
-    ctx = StepContext(model=model, reference=reference, step=0, max_steps=n_steps)
     res = LoopResult(steps=0, seconds=0.0)
-    bar = tqdm(total=n_steps, desc=desc, disable=not (cfg.progress and acc.is_main_process),
+    epoch, step, stop, skip, rng = 0, 0, None, 0, None
+    if resume_from is not None:
+        from oblivio.engine.checkpoint import load_checkpoint, set_method_state
+        got = load_checkpoint(Path(resume_from), model=acc.unwrap_model(model), optimizer=opt, scheduler=sched,
+                              reference=reference)
+        if got["n_steps"] != n_steps:
+            raise InputError(f"the checkpoint was written for {got['n_steps']} steps, this run has {n_steps}: "
+                             "resume with the run's own config.yaml", file=str(resume_from))
+        epoch, step, skip, rng = got["epoch"], got["step"], got["position"], got["rng"]
+        acc.step = got["acc_step"]
+        set_method_state(method, got.get("method_state", {}))
+        res.history, res.examples, res.checkpoints = got["history"], got["examples"], got["checkpoints"]
+    ctx = StepContext(model=model, reference=reference, step=step, max_steps=n_steps)
+    bar = tqdm(total=n_steps, initial=step, desc=desc, disable=not (cfg.progress and acc.is_main_process),
                dynamic_ncols=True, leave=False)
     plain = acc.unwrap_model(model) if callbacks else None
     multi = acc.num_processes > 1
     t0 = time.perf_counter()
-    epoch, step, stop = 0, 0, None
     while step < n_steps and stop is None:
+        if hasattr(dl, "set_epoch"):
+            # Accelerate's loader passes its own count of passes to the dataset's set_epoch when
+            # it starts a pass; a resumed run starts counting at the saved epoch, not at 0
+            dl.set_epoch(epoch)
         source.set_epoch(epoch)
+        if rng is not None and skip == 0:
+            # resumed at an epoch boundary: RNG as it was before this epoch's loader started
+            _set_rng(rng)
+            rng = None
+        pos = 0
         for batch in dl:
+            pos += 1
+            if skip:
+                # resumed mid-epoch: pass over the batches already trained on; the loader
+                # consumed RNG when it started, so the saved state is set only now
+                skip -= 1
+                if skip == 0 and rng is not None:
+                    _set_rng(rng)
+                    rng = None
+                continue
             with acc.accumulate(model):
                 parts = method.loss(ctx, batch)
                 # the total and its parts leave the device together, once per micro-step (one
@@ -133,7 +166,16 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
             bar.set_postfix({k: f"{v:.3g}" for k, v in log.items() if k not in ("step", "lr")}, refresh=False)
             bar.update(1)
             if run_dir and cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < n_steps:
-                res.checkpoints.append(_checkpoint(acc, model, Path(run_dir), step))
+                from oblivio.engine.checkpoint import method_state
+                at_end = pos >= len(dl)
+                res.checkpoints.append(str(Path(run_dir) / "checkpoints" / f"step-{step}"))
+                _checkpoint(acc, model, Path(run_dir), step, tokenizer=tokenizer, opt=opt, sched=sched,
+                            reference=reference, progress={
+                                "step": step, "n_steps": n_steps, "epoch": epoch + at_end,
+                                "position": 0 if at_end else pos, "acc_step": acc.step,
+                                "history": res.history, "examples": res.examples,
+                                "checkpoints": res.checkpoints, "seed": cfg.seed,
+                                "method_state": method_state(method)})
             for cb in callbacks:
                 stop = cb(step, plain) or stop
             if stop is not None or step >= n_steps:
@@ -189,11 +231,17 @@ def _direct_optimizer(acc, opt):
     return opt
 
 
-def _checkpoint(acc, model, run_dir: Path, step: int) -> str:
+def _set_rng(st) -> None:
+    from oblivio.engine.checkpoint import set_rng_state
+    set_rng_state(st)
+
+
+def _checkpoint(acc, model, run_dir: Path, step: int, *, tokenizer, opt, sched, reference,
+                progress: dict[str, Any]) -> str:
     path = run_dir / "checkpoints" / f"step-{step}"
     acc.wait_for_everyone()
     if acc.is_main_process:
-        from oblivio.models.io import save_model
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_model(acc.unwrap_model(model), None, path)
+        from oblivio.engine.checkpoint import save_checkpoint
+        save_checkpoint(path, model=acc.unwrap_model(model), tokenizer=tokenizer, optimizer=opt,
+                        scheduler=sched, progress=progress, reference=reference)
     return str(path)

@@ -33,6 +33,14 @@ class Reference:
             raise ValueError(f"unknown reference mode {mode!r}")
         self._seq_cache: dict[int, float] = {}
 
+    def cache_state(self) -> dict[int, float]:
+        """The cached sequence log-likelihoods, for a resumable checkpoint (engine/checkpoint.py):
+        recomputing them in other batches could differ in the last bits."""
+        return dict(self._seq_cache)
+
+    def load_cache_state(self, cache: dict[int, float]) -> None:
+        self._seq_cache = {int(k): float(v) for k, v in cache.items()}
+
     def bind(self, model: Any) -> None:
         """Point a LoRA reference at the (possibly wrapped) training model."""
         if self.mode == "lora":

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import torch
+
 from oblivio.data.collate import encode_items, make_collate
 from oblivio.data.samplers import get_sampler
 from oblivio.data.schema import UnlearningData
@@ -40,8 +42,12 @@ def wrap_lora(model, spec: LoraSpec):
 
 def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: str, train_cfg: TrainConfig,
                    lora: LoraSpec | None = None, fmt: PromptFormat | None = None, run_dir=None,
-                   callbacks=(), merge_lora: bool = True) -> tuple[Any, LoopResult]:
-    """Unlearn in place; returns (model, loop result). A LoRA model is merged unless asked not to."""
+                   callbacks=(), merge_lora: bool = True, resume_from=None) -> tuple[Any, LoopResult]:
+    """Unlearn in place; returns (model, loop result). A LoRA model is merged unless asked not to.
+
+    ``resume_from``: a checkpoint of an interrupted run of the same model, data and config;
+    ``model`` is the original (pre-unlearning) model, so the reference π_ref is too.
+    """
     fmt = fmt or PromptFormat()
     forget_items = data.forget
     retain_items = data.unlearning_retain()
@@ -59,6 +65,9 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     collate_fn = make_collate(f_enc, r_enc, pad, use_forget="forget" in uses, use_retain="retain" in uses)
     use_lora = lora is not None and lora.r > 0
     if lora is not None and use_lora:
+        # the adapter's random init draws from the global RNG: seed it, so that a LoRA run is a
+        # function of its seed and not of what the process did before (two runs in one process)
+        torch.manual_seed(train_cfg.seed)
         model = wrap_lora(model, lora)
     reference = None
     if "reference" in uses:
@@ -69,7 +78,8 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     if hasattr(method, "prepare"):      # e.g. RMU trains a few layers, a task vector keeps θ₀
         method.prepare(model)
     res = train(model, method, source, collate_fn, train_cfg, reference=reference, run_dir=run_dir,
-                callbacks=callbacks, desc=f"unlearn {type(method).__name__}")
+                callbacks=callbacks, desc=f"unlearn {type(method).__name__}", tokenizer=tokenizer,
+                resume_from=resume_from)
     model = res.model
     if hasattr(method, "finish"):       # e.g. the task vector's negation θ₀ − λ·(θ − θ₀)
         method.finish(model)

@@ -235,7 +235,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     from oblivio.engine.unlearning import LoraSpec, run_unlearning
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import EvalConfig, evaluate_model
-    from oblivio.report.rundir import run_folder
+    from oblivio.report.rundir import preflight, run_folder
     from oblivio.resolve import learn, load_data, main_process
 
     cfg = config or Config()
@@ -262,9 +262,8 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         for sd in run_seeds:
             check_sampler(d, s, seed=sd)
     train_cfg, budget_info = _train_cfg(cfg, budget, epochs, steps, progress)
-    if run_dir is not None and Path(run_dir).exists() and not overwrite:
-        raise InputError("output folder already exists; choose another --out or pass --overwrite",
-                         file=str(run_dir))
+    if run_dir is not None and main_process():   # marker, lock and writability (report/rundir.py)
+        preflight(run_dir, overwrite=overwrite)
     cal_fn: Callable[..., Any] | None = None
     if calibrate is not None:
         try:
@@ -309,7 +308,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     reference: dict[str, dict[str, Any]] = {}
     reports: dict[str, Any] = {}
     out = Path(run_dir) if run_dir else None
-    ctx = run_folder(out, main=main, overwrite=overwrite) if out else contextlib.nullcontext()
+    ctx = run_folder(out, main=main, overwrite=overwrite, kind="compare") if out else contextlib.nullcontext()
     cells: list[Cell] = []
     lora = LoraSpec(cfg.model.lora_r, cfg.model.lora_alpha, cfg.model.lora_targets) if cfg.model.lora_r else None
     with ctx as work:

@@ -8,7 +8,8 @@ flattens the logits at every forget answer position, L_f = mean_t (max_v z_t,v �
 z_t,v)² (a bounded surrogate for maximum entropy, as the paper's logit-margin loss; here
 over answer positions, OpenUnlearning averages over every position). Defaults (ours, for
 models that learned their data to a retain NLL well under 0.1): λ₀ = 1, η = 1, ε = 0.1.
-λ is method state: it is in the loss history (``lambda``), not in a resumed checkpoint.
+λ is method state: it is in the loss history (``lambda``) and in resumable checkpoints
+(engine/checkpoint.py keeps a method's plain dataclass fields).
 """
 from __future__ import annotations
 
