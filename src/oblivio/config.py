@@ -266,7 +266,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if path is not None:
         p = Path(path)
         file = str(p)
-        from oblivio.data.strict import read_text_lines
+        from oblivio.textio import read_text_lines
         # UTF-8 only, a directory or binary file named: the same checks as a data file
         text = "\n".join(t for _, t in read_text_lines(p, what="config file"))
         try:
@@ -344,7 +344,7 @@ def validate(cfg: Config, file: str | None = None) -> None:
         v = getattr(ctl, key)
         if v is not None and not 0 < v <= 1:
             raise InputError(f"must be in (0, 1], got {v}", file=file, field=f"control.{key}")
-    from oblivio.models.tiny import MODEL_SIZES
+    from oblivio.presets import MODEL_SIZES
     if cfg.model.size not in MODEL_SIZES:
         raise InputError(f"unknown model size {cfg.model.size!r} (known: {', '.join(MODEL_SIZES)})",
                          file=file, field="model.size")
@@ -406,9 +406,7 @@ def _check_ranges(cfg: Config, file: str | None) -> None:
 
 def _check_metric_name(name: str, key: str, file: str | None) -> None:
     """``metric`` or ``role/metric`` naming a registered metric (checkpoint evaluation rules)."""
-    import oblivio.metrics  # noqa: F401
-    from oblivio.data.schema import ROLES
-    from oblivio.metrics.base import METRICS
+    from oblivio.roles import ROLES
     role, _, metric = name.rpartition("/")
     if role and role not in ROLES:
         raise InputError(f"unknown role {role!r} in {name!r} (known: {', '.join(ROLES)})", file=file, field=key)

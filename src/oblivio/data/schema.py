@@ -25,11 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from oblivio.errors import InputError
-
-RETAIN_ROLES: tuple[str, ...] = ("direct", "indirect", "general", "retain")
-TEST_ROLES: tuple[str, ...] = tuple(f"{r}_test" for r in RETAIN_ROLES)
-EVAL_ROLES: tuple[str, ...] = ("real_authors", "world_facts")
-ROLES: tuple[str, ...] = ("forget", *RETAIN_ROLES, *TEST_ROLES, "holdout", *EVAL_ROLES)
+from oblivio.roles import EVAL_ROLES, RETAIN_ROLES, ROLES, TEST_ROLES  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

@@ -185,14 +185,16 @@ def _fresh(source: Any, cfg) -> tuple[Any, Any]:
 
 
 def _check_sources(d, source: Any, gold_source: Any, cfg, log):
-    from oblivio import api
+    from oblivio.data.context import fit_for_model, fit_for_model_dir
     from oblivio.models.check import check_model_dir
+    from oblivio.resolve import main_process
     for src in (source, gold_source):
         if isinstance(src, (str, Path)):
             check_model_dir(Path(src), allow_pickle=cfg.model.allow_pickle)
+    say = log if main_process() else None
     if isinstance(source, tuple):
-        return api._fit(d, source[0], source[1], log)[0]
-    return api._fit_dir(d, Path(source), cfg, log)[0]
+        return fit_for_model(d, source[0], source[1], log=say)[0]
+    return fit_for_model_dir(d, Path(source), trust_remote_code=cfg.model.trust_remote_code, log=say)[0]
 
 
 def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progress: bool):
@@ -372,7 +374,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                            f"{_fmt(cal['values']['forget_efficacy'])}" if cal else ""))
                 runs.append(run)
                 del model_k
-            cells.append(cell_from_runs(m, s, runs, train_cfg, multi=seed_list is not None))
+            cells.append(cell_from_runs(Cell, m, s, runs, train_cfg, multi=seed_list is not None))
             if work is not None and main:
                 write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,
                               c_note, calibrate, final=False, seeds=seed_list)

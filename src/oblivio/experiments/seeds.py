@@ -55,10 +55,12 @@ def aggregate(runs: Sequence[Any]) -> tuple[Any, Any, Any]:
     return first, None, None
 
 
-def cell_from_runs(method: str, sampler: str, runs: list[dict[str, Any]], train_cfg: Any, *, multi: bool):
-    """One :class:`~oblivio.experiments.compare.Cell` from its runs (one per seed): one run
-    is the cell as before; several give the mean values, their sd and n, and every run."""
-    from oblivio.experiments.compare import Cell
+def cell_from_runs(cell_cls: Any, method: str, sampler: str, runs: list[dict[str, Any]], train_cfg: Any, *,
+                   multi: bool):
+    """One ``cell_cls`` (compare's :class:`~oblivio.experiments.compare.Cell`, passed in so this
+    module does not import compare) from its runs (one per seed): one run is the cell as
+    before; several give the mean values, their sd and n, and every run."""
+    Cell = cell_cls
     r0 = runs[0]
     per_step = max(1, math.ceil(r0["pairs_per_epoch"] / (train_cfg.batch_size * train_cfg.grad_accum)))
     cell = Cell(method=method, sampler=sampler, steps=r0["steps"], pairs_per_epoch=r0["pairs_per_epoch"],

@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MODEL_SIZES: dict[str, dict[str, Any]] = {
-    "nano": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=172),
-    "tiny": dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=344),
-    "small": dict(hidden_size=192, num_hidden_layers=3, num_attention_heads=4, intermediate_size=512),
-    "base": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=688),
-    "medium": dict(hidden_size=512, num_hidden_layers=8, num_attention_heads=8, intermediate_size=1376),
-}
+from oblivio.presets import MODEL_SIZES  # noqa: E402  (the presets live with the config)
 
 
 def tiny_llama_config(vocab_size: int, size: str = "tiny", *, bos_token_id: int = 1, eos_token_id: int = 2,

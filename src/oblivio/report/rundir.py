@@ -197,8 +197,12 @@ def resolve_resume(run: str | Path) -> tuple[Path, Path]:
 
 
 def _marker(kind: str) -> str:
-    from oblivio import __version__
-    return json.dumps({"kind": kind, "version": __version__, "pid": os.getpid(),
+    import importlib.metadata as md
+    try:    # the installed distribution's version (importing the package here would be a cycle)
+        version = md.version("oblivio")
+    except md.PackageNotFoundError:
+        version = "unknown"
+    return json.dumps({"kind": kind, "version": version, "pid": os.getpid(),
                        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=1) + "\n"
 
 

@@ -1,0 +1,16 @@
+"""Tiny-model size presets (models/tiny.py builds them; config.py validates ``model.size``).
+
+Kept at the bottom of the package, importing nothing, so the config can check a size name
+without importing the model layer.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+MODEL_SIZES: dict[str, dict[str, Any]] = {
+    "nano": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=172),
+    "tiny": dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=344),
+    "small": dict(hidden_size=192, num_hidden_layers=3, num_attention_heads=4, intermediate_size=512),
+    "base": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=688),
+    "medium": dict(hidden_size=512, num_hidden_layers=8, num_attention_heads=8, intermediate_size=1376),
+}
