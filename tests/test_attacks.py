@@ -239,6 +239,9 @@ def test_every_attack_runs_on_base_gold_unlearned(tiny_run, tiny_world, tmp_path
     assert json.loads((run / "audit.json").read_text()) == json.loads(json.dumps(rec))
     after = json.loads((run / "results.json").read_text())
     assert after["audit"] == json.loads(json.dumps(rec)) and after["models"] == before["models"]
+    page = (run / "report.html").read_text()            # the report is redrawn with the audit
+    assert "Recovery of forgotten knowledge under each attack: " in page
+    assert rec["attacks"]["logit_lens"]["models"]["base"]["best_layers"]
     u = rec["attacks"]["paraphrase"]["models"]["unlearned"]
     assert u["clean_accuracy"] == pytest.approx(before["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"])
 
@@ -293,3 +296,21 @@ def test_score_is_the_evaluator_accuracy(tiny_world):
     from oblivio.eval.evaluate import EvalConfig, evaluate_model
     rep = evaluate_model(model, wm.tokenizer, data, cfg=EvalConfig(metrics=["accuracy"]))
     assert s["accuracy"] == rep.value("accuracy", "forget") and s["n_items"] == len(data.forget)
+
+
+def test_cli_unlearn_with_audit(tiny_cfg, tiny_world, tmp_path, capsys):
+    """`oblivio unlearn --audit`: the run folder comes with audit.json and results.json's audit key."""
+    import yaml
+
+    from oblivio.cli import main
+    from oblivio.config import to_dict
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(to_dict(tiny_cfg)))
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as ei:
+        main(["unlearn", "--config", str(cfg), "--method", "ga", "--steps", "2", "--no-eval", "--audit",
+              "--out", str(out), "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads((out / "audit.json").read_text())
+    _check_record(rec, ATTACKS.names())
+    assert json.loads((out / "results.json").read_text())["audit"] == rec

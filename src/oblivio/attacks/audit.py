@@ -94,7 +94,7 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
                 res.model if res.model is not None else work, tok, items, fmt=res.fmt, eval_cfg=eval_cfg)
             per[mname] = {"accuracy": att.get("accuracy"), "answer_prob": att.get("answer_prob"),
                           "clean_accuracy": c["accuracy"], "clean_answer_prob": c["answer_prob"],
-                          "n_items": len(items)}
+                          "n_items": len(items), **res.details}
             notes[mname] = res.note
             del work, res
         recovery, robust, why = verdict(per)

@@ -31,6 +31,7 @@ class Attacked:
     fmt: PromptFormat | None = None
     scores: dict[str, float | None] | None = None   # set only by attacks that score themselves
     note: str = ""
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)   # per-model extras for the record
 
 
 class Attack(Protocol):

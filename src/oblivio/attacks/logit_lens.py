@@ -72,7 +72,6 @@ class LogitLens:
             best.append(int(r.argmin()))
         n = len(hits)
         scores = {"accuracy": sum(hits) / n if n else None, "answer_prob": sum(probs) / n if n else None}
-        layers = sorted(set(best))
-        return Attacked(items=list(data.forget), scores=scores,
-                        note=f"top-{self.k} at some layer; accuracy = fraction recovered, answer_prob = mean best-layer "
-                             f"probability of the key token; best layers seen: {layers}")
+        return Attacked(items=list(data.forget), scores=scores, details={"best_layers": sorted(set(best))},
+                        note=f"top-{self.k} at some layer (0 = embeddings); accuracy = fraction recovered, "
+                             "answer_prob = mean best-layer probability of the key token")
