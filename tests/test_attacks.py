@@ -314,3 +314,14 @@ def test_cli_unlearn_with_audit(tiny_cfg, tiny_world, tmp_path, capsys):
     rec = json.loads((out / "audit.json").read_text())
     _check_record(rec, ATTACKS.names())
     assert json.loads((out / "results.json").read_text())["audit"] == rec
+
+
+@pytest.mark.parametrize("argv, key, value", [
+    (["audit", "--run", "R", "--attacks", "relearn, paraphrase"], ("audit", "attacks"), ["relearn", "paraphrase"]),
+    (["audit", "--run", "R", "--gold", "G"], ("model", "gold"), "G"),
+    (["unlearn", "--audit"], ("audit", "enabled"), True),
+])
+def test_audit_flags_are_config_keys(argv, key, value):
+    from oblivio.cli import build_parser, cli_overrides
+    over = cli_overrides(build_parser().parse_args(argv))
+    assert over[key[0]][key[1]] == value

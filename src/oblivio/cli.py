@@ -1,7 +1,7 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, report, audit, ls. Heavy modules are imported inside the
-subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
+Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, report, audit, ls. Heavy modules are imported
+inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
 code 2 and one message naming file, line and field; a diverged training run exits 3.
 """
 from __future__ import annotations
@@ -190,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing file that oblivio did not write")
     p = sub.add_parser("audit", help="robustness audit of a finished run: attacks on base, gold and unlearned")
     p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
-    _key(p, "--attacks", key="audit.attacks", type=_names, help="comma-separated attacks (default: all, see `oblivio ls`)")
+    _key(p, "--attacks", key="audit.attacks", type=_names,
+         help="comma-separated attacks (default: all, see `oblivio ls`)")
     _key(p, "--gold", key="model.gold", help="gold model directory, when the run's data is not the embedded world")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the run's config, e.g. --set eval.batch_size=32")

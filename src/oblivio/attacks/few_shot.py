@@ -55,4 +55,6 @@ class FewShot:
         if not pool:
             return Attacked(items=[], note="no retain items to build a context from")
         rng = random.Random(seed)
-        return Attacked(items=rewrite(data.forget, lambda it: with_context(it.question, shots_for(it, pool, self.k, rng))))
+        def question(it: QAItem) -> str:
+            return with_context(it.question, shots_for(it, pool, self.k, rng))
+        return Attacked(items=rewrite(data.forget, question))
