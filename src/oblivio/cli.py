@@ -287,7 +287,7 @@ def cmd_ls() -> None:
     from oblivio.attacks import ATTACKS
     print("attacks (oblivio audit):")
     for n, cls in ATTACKS.items():
-        print(f"  {n:<22}{first(cls.__doc__)} [{cls.paper}]")
+        print(f"  {n:<22}{first(cls.__doc__)} [{getattr(cls, 'paper', '')}]")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
