@@ -5,7 +5,8 @@
 ``learn``    — train base (and gold) models on a data set: the embedded world by default;
 ``demo``     — the whole offline pipeline on the embedded world;
 ``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot);
-``report``   — one self-contained HTML page for one or several run folders.
+``report``   — one self-contained HTML page for one or several run folders;
+``audit``    — the robustness audit (attacks on base, gold and unlearned) of a finished run.
 Data can be an ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``;
 a model can be a local HF directory or a loaded model (with its tokenizer).
 """
@@ -330,7 +331,7 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     """
     from oblivio.engine.calibrate import calibrate as _calibrate
     from oblivio.eval.evaluate import evaluate_model
-    from oblivio.models.io import load_model, save_model
+    from oblivio.models.io import save_model
     from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
     from oblivio.report.rundir import preflight, run_folder
 
@@ -343,13 +344,9 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     if dest is not None and _main_process():
         preflight(dest, overwrite=overwrite)   # before any evaluation
     if run_path is not None:
-        if not (run_path / "config.yaml").is_file() or not (run_path / "model").is_dir():
-            raise InputError("not a finished unlearn run folder (needs config.yaml and model/)", file=str(run_path))
-        cfg = config or load_config(run_path / "config.yaml")
-        if unlearned is None:
-            unlearned, tokenizer = load_model(run_path / "model", dtype=cfg.model.dtype,
-                                              trust_remote_code=cfg.model.trust_remote_code,
-                                              allow_pickle=cfg.model.allow_pickle)
+        cfg, loaded = _run_config(run_path, config, load_unlearned=unlearned is None)
+        if loaded is not None:
+            unlearned, tokenizer = loaded
     else:
         cfg = config or Config()
         if unlearned is None:
@@ -357,20 +354,8 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
         unlearned, tokenizer = _resolve_model(unlearned, tokenizer, cfg)
     t_all = time.perf_counter()
     d = load_data(data if data is not None else cfg.data.path, cfg)
-    gold_model = gold_tok = None
-    if reference is None and cfg.model.path is None and d.source is not None:
-        wm = learn(d, config=cfg, progress=progress, log=log)
-        reference, gold_model, gold_tok = wm.base, wm.gold, wm.tokenizer
-    elif reference is None and cfg.model.path is not None:
-        reference, _ = _resolve_model(cfg.model.path, None, cfg)
-    elif reference is not None:
-        reference, _ = _resolve_model(reference, tokenizer, cfg)
-    if gold is None:
-        gold = cfg.model.gold
-    if gold is not None:
-        gold_model, gold_tok = _resolve_model(gold, None, cfg)
-    if reference is None:
-        raise InputError("no reference model: give reference=... (the model before unlearning)", field="reference")
+    reference, gold_model, gold_tok = _run_reference(cfg, d, reference=reference, tokenizer=tokenizer, gold=gold,
+                                                     progress=progress, log=log)
     d, cut = _fit(d, reference, tokenizer, log)
     reports: dict[str, EvalReport] = {}
     if gold_model is not None:
@@ -424,6 +409,88 @@ def _run_report(folder: Path, final: Path | None) -> None:
     except Exception as e:   # noqa: BLE001  (the run's results are already safe on disk)
         (folder / "report.txt").write_text(f"report.html could not be written: {type(e).__name__}: {e}\n")
 
+
+def _run_config(run_path: Path, config: Config | None, *, load_unlearned: bool = True):
+    """(config, (unlearned model, tokenizer) or None) of a finished ``unlearn`` run folder."""
+    if not (run_path / "config.yaml").is_file() or not (run_path / "model").is_dir():
+        raise InputError("not a finished unlearn run folder (needs config.yaml and model/)", file=str(run_path))
+    cfg = config or load_config(run_path / "config.yaml")
+    if not load_unlearned:
+        return cfg, None
+    from oblivio.models.io import load_model
+    return cfg, load_model(run_path / "model", dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
+                           allow_pickle=cfg.model.allow_pickle)
+
+
+def _run_reference(cfg: Config, d: UnlearningData, *, reference: Any = None, tokenizer: Any = None, gold: Any = None,
+                   progress: bool = True, log: Log = print):
+    """(reference, gold model, gold tokenizer) of a run: ``reference`` when given, else the run's
+    base (``model.path``, or the generated world's cached base, whose gold comes with it)."""
+    gold_model = gold_tok = None
+    if reference is None and cfg.model.path is None and d.source is not None:
+        wm = learn(d, config=cfg, progress=progress, log=log)
+        reference, gold_model, gold_tok = wm.base, wm.gold, wm.tokenizer
+    elif reference is None and cfg.model.path is not None:
+        reference, _ = _resolve_model(cfg.model.path, None, cfg)
+    elif reference is not None:
+        reference, _ = _resolve_model(reference, tokenizer, cfg)
+    if gold is None:
+        gold = cfg.model.gold
+    if gold is not None:
+        gold_model, gold_tok = _resolve_model(gold, None, cfg)
+    if reference is None:
+        raise InputError("no reference model: give reference=... (the model before unlearning)", field="reference")
+    return reference, gold_model, gold_tok
+
+
+def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any = None, config: Config | None = None,
+          progress: bool = True, log: Log = print) -> dict[str, Any]:
+    """The robustness audit of a finished ``unlearn`` run folder (SPEC §4, attacks/audit.py).
+
+    Every attack in ``attacks`` (names or a comma-separated string; default the config's
+    ``audit.attacks``, else all, see ``oblivio ls``) on the run's base model (as
+    :func:`calibrate` finds it), its gold model (the world's, ``gold`` or ``model.gold``) and
+    its unlearned ``model/``. Writes ``audit.json`` into the run
+    folder, merges the record into its ``results.json`` under ``audit`` and redraws its
+    ``report.html``. Returns the record.
+    """
+    import json
+
+    from oblivio.attacks import ATTACKS
+    from oblivio.attacks.audit import run_audit
+    from oblivio.report.results import write_json
+    run_path = Path(run)
+    cfg, _ = _run_config(run_path, config, load_unlearned=False)
+    if attacks is None:
+        attacks = cfg.audit.attacks
+    names = [a.strip() for a in attacks.split(",") if a.strip()] if isinstance(attacks, str) else attacks
+    for n in names or ():
+        ATTACKS.get(n, field="audit.attacks")  # a typo fails before any model is loaded
+    results_file = run_path / "results.json"
+    if not results_file.is_file():
+        raise InputError("not a finished unlearn run folder (no results.json)", file=str(run_path))
+    try:
+        results = json.loads(results_file.read_text())
+    except ValueError as e:
+        raise InputError(f"results.json is not valid JSON ({e})", file=str(results_file)) from None
+    d = load_data(cfg.data.path, cfg)
+    _, (unlearned, tokenizer) = _run_config(run_path, cfg)
+    base, gold_model, gold_tok = _run_reference(cfg, d, tokenizer=tokenizer, gold=gold, progress=progress, log=log)
+    d, _ = _fit(d, base, tokenizer, log)      # the same items as the run's evaluation
+    models = {"base": (base, tokenizer), **({"gold": (gold_model, gold_tok)} if gold_model is not None else {}),
+              "unlearned": (unlearned, tokenizer)}
+    if gold_model is None:
+        log("no gold model for this run (pass gold=...): verdicts are 'not available'")
+    rec = run_audit(models, d, attacks=names, seed=cfg.seed, eval_cfg=cfg.eval, log=log)
+    write_json(run_path / "audit.json", rec)
+    results["audit"] = rec
+    write_json(results_file, results)
+    try:
+        import oblivio.report.html  # noqa: F401  (the report is optional on some installs)
+    except ImportError:
+        return rec
+    _run_report(run_path, None)
+    return rec
 
 def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "npo"),
             samplers: str | Sequence[str] = "all",

@@ -1,7 +1,7 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, report, ls. Heavy modules are imported inside the
-subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
+Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, report, audit, ls. Heavy modules are imported
+inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
 code 2 and one message naming file, line and field; a diverged training run exits 3.
 """
 from __future__ import annotations
@@ -21,8 +21,9 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--quiet": "display only (progress bars); never changes a result",
     "--out": "where to write, not what to compute: a rerun from a saved config must not target the same folder",
     "--overwrite": "permission to replace an output folder; a saved config must never carry it",
-    "--run": "calibrate: the run folder whose config.yaml is the config",
+    "--run": "calibrate, audit: the run folder whose config.yaml is the config",
     "--title": "report: the title of an HTML page about finished runs; computes nothing",
+    "--resume": "unlearn: continue a run folder from its checkpoint; the run's own config.yaml is the config",
 }
 
 
@@ -128,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN",
                    help="continue an interrupted run (its .partial/.failed folder or its name) from its last "
                         "checkpoint, with its saved config.yaml")
+    _key(p, "--audit", key="audit.enabled", action="store_true",
+         help="then run the robustness audit on the run (oblivio audit; audit.enabled)")
     _common(p)
     _ci(p)
     _unlearn_args(p)
@@ -190,7 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="HTML file (default RUN/report.html for one run, ./report.html for several)")
     p.add_argument("--title", help="page title")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file that oblivio did not write")
-    sub.add_parser("ls", help="list methods, samplers and metrics")
+    p = sub.add_parser("audit", help="robustness audit of a finished run: attacks on base, gold and unlearned")
+    p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
+    _key(p, "--attacks", key="audit.attacks", type=_names,
+         help="comma-separated attacks (default: all, see `oblivio ls`)")
+    _key(p, "--gold", key="model.gold", help="gold model directory, when the run's data is not the embedded world")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key of the run's config, e.g. --set eval.batch_size=32")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    sub.add_parser("ls", help="list methods, samplers, metrics and attacks")
     return ap
 
 
@@ -278,6 +289,10 @@ def cmd_ls() -> None:
     print("metrics (good on forget / on retain):")
     for n, m in METRICS.items():
         print(f"  {n:<22}[{m.scope}; {m.on_forget} / {m.on_retain}] {first(m.description)}")
+    from oblivio.attacks import ATTACKS
+    print("attacks (oblivio audit):")
+    for n, cls in ATTACKS.items():
+        print(f"  {n:<22}{first(cls.__doc__)} [{getattr(cls, 'paper', '')}]")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -344,7 +359,21 @@ def run(argv: Sequence[str] | None = None) -> int:
         out = args.out or _shared_run_dir("unlearn")
         res = api.unlearn(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, run_dir=out,
                           overwrite=args.overwrite, progress=progress, log=_log)
+        if cfg.audit.enabled and res.run_dir is not None:   # before the summary, so the verdict includes it
+            api.audit(res.run_dir, config=cfg, progress=progress, log=_log)
         _finish(res)
+        return 0
+    if args.cmd == "audit":
+        from pathlib import Path
+
+        from oblivio.config import load_config, merge, parse_overrides
+        from oblivio.errors import InputError
+        cfg_file = Path(args.run) / "config.yaml"
+        if not cfg_file.is_file():
+            raise InputError("not a finished unlearn run folder (no config.yaml)", file=args.run)
+        cfg = load_config(cfg_file, merge(cli_overrides(args), parse_overrides(args.overrides)))
+        api.audit(args.run, config=cfg, progress=progress, log=_log)
+        _log(f"audit: {Path(args.run) / 'audit.json'} (and results.json's 'audit' key, report.html)")
         return 0
     if args.cmd == "calibrate":
         from pathlib import Path

@@ -137,6 +137,13 @@ class CompareConfig:
     seeds: list[int] | None = None        # every cell once per seed, reported as mean ± sd (SPEC §5)
 
 
+@dataclass
+class AuditConfig:
+    """The robustness audit (attacks/audit.py; `oblivio audit`, `oblivio unlearn --audit`)."""
+    enabled: bool = False                 # unlearn: audit the run when it is done
+    attacks: list[str] | None = None      # None: every registered attack (`oblivio ls`)
+
+
 def default_learn() -> TrainConfig:
     # 20 epochs over the world's 6 phrasings per fact: training phrasings 100%, held-out
     # phrasings 89.6% on the default world; 40 epochs memorise strings more and generalise
@@ -158,6 +165,7 @@ class Config:
     control: ControlConfig = field(default_factory=ControlConfig)
     calibrate: CalibrateConfig = field(default_factory=CalibrateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
 
 
 _FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")

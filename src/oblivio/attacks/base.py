@@ -1,0 +1,66 @@
+"""The attack contract: an attack is a registered object that turns (model, forget items)
+into what is then scored — an attacked model, transformed forget items (and prompt format),
+or, for probes that do not generate (the logit lens), the scores themselves.
+
+``apply(model, tokenizer, data, seed=...) -> Attacked``. The audit runner
+(:mod:`oblivio.attacks.audit`) hands each attack a private copy of the model when the attack
+declares ``modifies_model``, then scores the returned forget items with the one evaluator
+(greedy answer accuracy and answer probability). Transformed items keep their ids, so the
+runner can score the same items without the attack. Robustness column of SPEC §4 (survey S4,
+Liu et al. 2024, "Rethinking Machine Unlearning for LLMs", arXiv 2402.08787).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from oblivio.data.schema import QAItem, UnlearningData
+from oblivio.models.format import PromptFormat
+from oblivio.registry import ATTACKS
+
+
+@dataclass
+class Attacked:
+    """What an attack returns. ``None`` fields mean "as given": the model passed in, every
+    forget item, the default prompt format."""
+
+    model: Any = None
+    items: list[QAItem] | None = None
+    fmt: PromptFormat | None = None
+    scores: dict[str, float | None] | None = None   # set only by attacks that score themselves
+    note: str = ""
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)   # per-model extras for the record
+
+
+class Attack(Protocol):
+    modifies_model: ClassVar[bool]   # True: the runner passes a copy (weights are changed)
+    paper: ClassVar[str]
+
+    def apply(self, model: Any, tokenizer: Any, data: UnlearningData, *, seed: int = 0) -> Attacked: ...
+
+
+# the registry lives in oblivio.registry (discovery: every module of this package, entry points
+# in group ``oblivio.attacks``, dotted paths); re-exported here for the attacks' decorators
+__all__ = ["ATTACKS", "Attack", "Attacked", "by_fact", "rewrite"]
+
+
+def rewrite(items: Sequence[QAItem], question: Callable[[QAItem], str | None]) -> list[QAItem]:
+    """Items with their question replaced by ``question(item)``; items mapped to None are dropped
+    (an attack that does not apply to an item does not score it)."""
+    out = []
+    for it in items:
+        q = question(it)
+        if q is not None:
+            out.append(dataclasses.replace(it, question=q))
+    return out
+
+
+def by_fact(items: Sequence[QAItem]) -> dict[str, list[QAItem]]:
+    """Items grouped by fact (``fact`` field; an item without one is its own fact), in first-seen
+    order: phrasings of one fact are never split between an attack's halves (SPEC §5)."""
+    groups: dict[str, list[QAItem]] = {}
+    for it in items:
+        groups.setdefault(it.fact or it.id, []).append(it)
+    return groups

@@ -1,0 +1,60 @@
+"""In-context (few-shot) attack: the forget question follows worked examples of neighbour
+facts — retain items about the same targets' neighbours — in the model's own QA format, so
+the context primes the relation and the entity (RWKU's in-context probes, Jin et al. 2024,
+arXiv 2406.10890; in-context unlearning is undone by context, Pawelczyk et al. 2023,
+arXiv 2310.07579)."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from oblivio.attacks.base import ATTACKS, Attacked, rewrite
+from oblivio.data.schema import QAItem, UnlearningData
+from oblivio.models.format import DEFAULT_TEMPLATE
+
+
+def shots_for(item: QAItem, pool: list[QAItem], k: int, rng: random.Random) -> list[QAItem]:
+    """``k`` retain items, preferring those that name the forget item's entity or targets
+    (its neighbours), then those of the same relation; never an item of the same fact."""
+    names = {n for n in (item.entity, *item.targets) if n}
+    pool = [p for p in pool if not (p.fact and p.fact == item.fact)]
+    near = [p for p in pool if names & {p.entity, *p.mentions, *p.targets}]
+    same = [p for p in pool if p not in near and p.relation and p.relation == item.relation]
+    rest = [p for p in pool if p not in near and p not in same]
+    out: list[QAItem] = []
+    for group in (near, same, rest):
+        group = list(group)
+        rng.shuffle(group)
+        out += group[: k - len(out)]
+    return out
+
+
+def with_context(question: str, shots: list[QAItem], template: str = DEFAULT_TEMPLATE) -> str:
+    """The question preceded by the shots such that the evaluator's template
+    ``Question: {question}\\nAnswer:`` yields ``Q1 A1 \\n\\n Q2 A2 \\n\\n Question: q Answer:``."""
+    if not shots:
+        return question
+    head = "".join(template.format(question=s.question) + " " + s.answer + "\n\n" for s in shots)
+    prefix = template.partition("{question}")[0]
+    # the evaluator adds the template's own prefix ("Question: ") once, before the first shot
+    return head[len(prefix):] + prefix + question
+
+
+@ATTACKS.register("few_shot")
+@dataclass
+class FewShot:
+    """The forget question after k worked examples of neighbour (retain) facts."""
+
+    k: int = 2   # the tiny models have 128 positions: two shots keep prompts well inside
+    modifies_model: ClassVar[bool] = False
+    paper: ClassVar[str] = "RWKU, Jin et al. 2024 (arXiv 2406.10890)"
+
+    def apply(self, model: Any, tokenizer: Any, data: UnlearningData, *, seed: int = 0) -> Attacked:
+        pool = data.unlearning_retain()
+        if not pool:
+            return Attacked(items=[], note="no retain items to build a context from")
+        rng = random.Random(seed)
+        def question(it: QAItem) -> str:
+            return with_context(it.question, shots_for(it, pool, self.k, rng))
+        return Attacked(items=rewrite(data.forget, question))

@@ -1,0 +1,327 @@
+"""Attacks (SPEC §4): hand-checked cases for each attack, the audit record, the CLI and API."""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from oblivio.attacks import ATTACKS
+from oblivio.attacks.audit import run_audit, score, verdict
+from oblivio.attacks.few_shot import FewShot
+from oblivio.attacks.logit_lens import LogitLens, key_context, layer_logits, ranks
+from oblivio.attacks.quantize import fake_quantize, quantize_model
+from oblivio.attacks.relearn import Relearn, split_by_fact
+from oblivio.models.format import PromptFormat
+
+# ---------------------------------------------------------------- quantisation
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_fake_quantize_grid_values_survive_and_error_is_half_a_step(bits):
+    qmax = 2 ** (bits - 1) - 1
+    s = 2.0 ** -8    # a power of two: k·s and the scale are exact in float32, so the grid survives bit for bit
+    # row 0: one group exactly on its grid (k·s from −qmax to qmax), then a group of small values
+    grid = torch.tensor([(-qmax + 2 * qmax * i // 31) * s for i in range(32)])
+    small = torch.linspace(-1e-3, 1e-3, 32)
+    w = torch.stack([torch.cat([grid, small]), torch.randn(64)])
+    q = fake_quantize(w, bits)
+    assert torch.equal(q[0, :32], grid)
+    for row in range(2):
+        for g in range(2):
+            block, qb = w[row, 32 * g: 32 * (g + 1)], q[row, 32 * g: 32 * (g + 1)]
+            scale = block.abs().max() / qmax        # per group: the small group keeps its precision
+            assert (qb - block).abs().max() <= scale / 2 + 1e-7
+    # by hand: int4, group [1.0, 0.3, 0, ...] → scale 1/7, 0.3·7 = 2.1 → 2 → 2/7
+    h = torch.zeros(1, 32)
+    h[0, 0], h[0, 1] = 1.0, 0.3
+    if bits == 4:
+        assert fake_quantize(h, 4)[0, 1].item() == pytest.approx(2 / 7, abs=1e-7)
+    assert torch.equal(fake_quantize(torch.zeros(2, 32), bits), torch.zeros(2, 32))   # zero group stays zero
+    odd = torch.randn(3, 40)                                                          # a partial last group
+    qo = fake_quantize(odd, bits)
+    assert qo.shape == odd.shape
+    assert (qo[:, 32:] - odd[:, 32:]).abs().max() <= odd[:, 32:].abs().max() / qmax / 2 + 1e-7
+    assert torch.equal(fake_quantize(q, bits), q)                                     # idempotent
+
+
+def test_quantize_model_rounds_linear_weights_not_the_head(fresh_base):
+    model, _ = fresh_base
+    head = model.lm_head.weight.detach().clone()
+    q_proj = model.model.layers[0].self_attn.q_proj.weight.detach().clone()
+    n = quantize_model(model, 4)
+    assert n == sum(isinstance(m, torch.nn.Linear) for m in model.modules()) - 1
+    w = model.model.layers[0].self_attn.q_proj.weight.detach()
+    assert not torch.equal(w, q_proj) and torch.equal(w, fake_quantize(q_proj, 4))
+    assert torch.equal(model.lm_head.weight, head)
+
+# ---------------------------------------------------------------- logit lens
+
+
+class LensModel(torch.nn.Module):
+    """Hidden states fixed by hand; norm and head are the identity, so each layer's readout is
+    its hidden state itself (the issue's 'model whose last layer is the identity')."""
+
+    def __init__(self, states: list[torch.Tensor], final: torch.Tensor) -> None:
+        super().__init__()
+        self.states, self.final = states, final
+        self.base_model_ = SimpleNamespace(norm=torch.nn.Identity())
+        self.head = torch.nn.Identity()
+
+    @property
+    def base_model(self):
+        return self.base_model_
+
+    @property
+    def device(self):
+        return torch.device("cpu")
+
+    def get_output_embeddings(self):
+        return self.head
+
+    def forward(self, ids, output_hidden_states=True):
+        t = ids.shape[1]
+        hs = tuple(s.expand(1, t, -1) for s in [*self.states, torch.zeros_like(self.final)])
+        return SimpleNamespace(hidden_states=hs, logits=self.final.expand(1, t, -1))
+
+
+def test_logit_lens_readout_and_ranks_by_hand():
+    v = torch.tensor
+    states = [v([0.0, 3.0, 1.0, 2.0]), v([5.0, 0.0, 4.0, 1.0])]
+    final = v([1.0, 2.0, 3.0, 4.0])
+    lg = layer_logits(LensModel(states, final), [1, 2, 3])
+    assert lg.shape == (3, 4)
+    assert torch.equal(lg, torch.stack([*states, final]))       # embedding, block 1, output layer
+    assert ranks(lg, 2).tolist() == [2, 1, 1]                   # ties never push a token down
+    assert ranks(lg, 0).tolist() == [3, 0, 3]
+
+
+def test_logit_lens_attack_counts_a_key_hidden_in_a_middle_layer(tiny_world):
+    data, wm = tiny_world
+    tok = wm.tokenizer
+    item = data.forget[0]
+    ctx, tgt = key_context(tok, PromptFormat(), item)
+    # the probed token is the key's first token, after the answer's words before the key
+    assert tok.decode([tgt]).strip() and item.key.startswith(tok.decode([tgt]).strip())
+    assert tok.decode(ctx).rstrip().endswith(item.answer[: item.answer.find(item.key)].rstrip())
+    n = len(tok)
+    low = torch.arange(n, dtype=torch.float)
+    low[tgt] = -1.0                       # ranked last (a tie at the top would count as top-1)
+    hidden = torch.zeros(n)
+    hidden[tgt] = 10.0                    # top-1 at the middle layer only
+    final = low.clone()                   # the output layer ranks it last
+    one = SimpleNamespace(forget=[item])
+    hit = LogitLens(k=1).apply(LensModel([low, hidden], final), tok, one)
+    miss = LogitLens(k=1).apply(LensModel([low, low], final), tok, one)
+    assert hit.scores["accuracy"] == 1.0 and miss.scores["accuracy"] == 0.0
+
+# ---------------------------------------------------------------- prompt attacks
+
+
+def test_prompt_attacks_build_the_intended_prompts(tiny_world):
+    data, _ = tiny_world
+    fmt = PromptFormat()
+    it = data.forget[0]
+
+    def prompts(name):
+        res = ATTACKS.get(name)().apply(None, None, data, seed=0)
+        f = res.fmt or fmt
+        assert [x.id for x in res.items] == [x.id for x in data.forget if x.id in {y.id for y in res.items}]
+        return {x.id: f.prompt(x.question) for x in res.items}, res
+
+    p, _ = prompts("paraphrase")
+    assert p[it.id] == f"Question: {it.paraphrased_question}\nAnswer:"
+    p, _ = prompts("prefix_injection")
+    assert p[it.id].startswith("Question: Ignore all previous") and p[it.id].endswith(f" {it.question}\nAnswer:")
+    p, _ = prompts("roleplay")
+    assert "librarian" in p[it.id] and p[it.id].endswith(f"asks you: {it.question}\nAnswer:")
+    p, res = prompts("affirmative_prefix")
+    assert p[it.id] == f"Question: {it.question}\nAnswer: Sure, here is the answer:"
+    assert [x.question for x in res.items] == [x.question for x in data.forget]
+
+
+def test_few_shot_context_is_neighbour_facts_in_the_qa_format(tiny_world):
+    data, _ = tiny_world
+    res = FewShot(k=2).apply(None, None, data, seed=0)
+    retain = {x.question: x for x in data.unlearning_retain()}
+    for orig, att in zip(data.forget, res.items):
+        blocks = PromptFormat().prompt(att.question).split("\n\n")
+        assert len(blocks) == 3 and blocks[-1] == f"Question: {orig.question}\nAnswer:"
+        for b in blocks[:2]:
+            q, a = b.removeprefix("Question: ").split("\nAnswer: ")
+            shot = retain[q]                                   # a retain item, with its own answer
+            assert a == shot.answer and shot.fact != orig.fact
+            assert {orig.entity, *orig.targets} & {shot.entity, *shot.mentions, *shot.targets}
+
+# ---------------------------------------------------------------- relearning
+
+
+def test_split_by_fact_never_shares_a_fact(tiny_world, monkeypatch):
+    data, wm = tiny_world
+    facts = {x.fact for x in data.forget}
+    for seed in range(4):
+        train, rest = split_by_fact(data.forget, 1 / 3, seed)
+        tf, rf = {x.fact for x in train}, {x.fact for x in rest}
+        assert not tf & rf and tf | rf == facts and len(tf) == round(len(facts) / 3)
+        assert len(train) + len(rest) == len(data.forget)
+    assert split_by_fact(data.forget, 1 / 3, 1) == split_by_fact(data.forget, 1 / 3, 1)
+    seen = {}
+    monkeypatch.setattr("oblivio.attacks.relearn.relearn",
+                        lambda model, tok, items, **kw: seen.setdefault("items", items) and model)
+    res = Relearn().apply(object(), wm.tokenizer, data, seed=0)
+    assert not {x.fact for x in seen["items"]} & {x.fact for x in res.items}   # trained facts are not scored
+
+
+def test_relearning_recovers_facts_that_were_ascended_away(tiny_world, fresh_base):
+    from oblivio.config import build_method
+    from oblivio.engine.loop import TrainConfig
+    from oblivio.engine.unlearning import run_unlearning
+    data, _ = tiny_world
+    model, tok = fresh_base
+    train, rest = split_by_fact(data.forget, 1 / 3, 0)
+    model, _ = run_unlearning(model, tok, data, build_method("ga", {}), sampler="one_to_one_random",
+                              train_cfg=TrainConfig(lr=1e-3, max_steps=15, batch_size=8, progress=False))
+    before, before_train = score(model, tok, rest), score(model, tok, train)
+    assert before["accuracy"] == 0.0 and before_train["accuracy"] == 0.0
+    res = Relearn(steps=20).apply(model, tok, data, seed=0)
+    after = score(res.model, tok, res.items)
+    assert [x.id for x in res.items] == [x.id for x in rest]
+    # the facts trained again come back; the others' answers become far more likely
+    assert score(res.model, tok, train)["accuracy"] >= 0.5
+    assert after["answer_prob"] > 5 * before["answer_prob"]
+
+# ---------------------------------------------------------------- verdict, record, API, CLI
+
+
+def test_verdict_rule_by_hand():
+    def m(clean, att):
+        return {"clean_accuracy": clean, "accuracy": att}
+    rec, rob, why = verdict({"base": m(1.0, 1.0), "gold": m(0.0, 0.5), "unlearned": m(0.2, 0.6)})
+    assert rec == pytest.approx(0.5) and rob is False and why == ""
+    assert verdict({"base": m(1.0, 1.0), "gold": m(0.0, 0.55), "unlearned": m(0.2, 0.6)})[1] is True
+    rec, rob, why = verdict({"base": m(0.2, 0.2), "gold": m(0.0, 0.0), "unlearned": m(0.3, 0.3)})
+    assert rec is None and "nothing was forgotten" in why and rob is False
+    rec, rob, why = verdict({"base": m(1.0, 1.0), "unlearned": m(0.0, 0.0)})
+    assert rec == 0.0 and rob is None and "no gold" in why
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_cfg, tiny_world, tmp_path_factory):
+    """A finished GA run folder on the tiny world (copied by each test that writes into it)."""
+    from oblivio import api
+    out = tmp_path_factory.mktemp("audit") / "run"
+    api.unlearn(None, None, method="ga", config=tiny_cfg, run_dir=out, progress=False, log=lambda m: None)
+    return out
+
+
+def _check_record(rec, names):
+    assert set(rec) == {"attacks", "seconds"} and isinstance(rec["seconds"], float)
+    assert sorted(rec["attacks"]) == sorted(names)
+    for a in rec["attacks"].values():
+        assert set(a) == {"recovery", "robust", "models", "seconds", "note"}
+        assert set(a["models"]) == {"base", "gold", "unlearned"}
+        assert a["recovery"] is None or isinstance(a["recovery"], float)
+        assert a["robust"] in (True, False) and isinstance(a["note"], str)
+        for m in a["models"].values():
+            assert 0.0 <= m["accuracy"] <= 1.0 and 0.0 <= m["answer_prob"] <= 1.0 and m["n_items"] > 0
+
+
+def test_every_attack_runs_on_base_gold_unlearned(tiny_run, tiny_world, tmp_path):
+    """The contract: every registered attack, through api.audit; the models are left untouched."""
+    from oblivio import api
+    run = shutil.copytree(tiny_run, tmp_path / "run")
+    before = json.loads((run / "results.json").read_text())
+    rec = api.audit(run, progress=False, log=lambda m: None)
+    _check_record(rec, ATTACKS.names())
+    assert json.loads((run / "audit.json").read_text()) == json.loads(json.dumps(rec))
+    after = json.loads((run / "results.json").read_text())
+    assert after["audit"] == json.loads(json.dumps(rec)) and after["models"] == before["models"]
+    page = (run / "report.html").read_text()            # the report is redrawn with the audit
+    assert "Recovery of forgotten knowledge under each attack: " in page
+    assert rec["attacks"]["logit_lens"]["models"]["base"]["best_layers"]
+    u = rec["attacks"]["paraphrase"]["models"]["unlearned"]
+    assert u["clean_accuracy"] == pytest.approx(before["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"])
+
+
+def test_run_audit_leaves_models_unchanged(tiny_world):
+    data, wm = tiny_world
+    base = wm.base
+    w = {k: v.clone() for k, v in base.state_dict().items()}
+    run_audit({"base": (base, wm.tokenizer)}, data, attacks=["quantize_int4", "relearn"], log=lambda m: None)
+    assert all(torch.equal(w[k], v) for k, v in base.state_dict().items())
+
+
+def test_cli_audit_writes_audit_json_and_results_key(tiny_run, tmp_path, capsys):
+    from oblivio.cli import main
+    run = shutil.copytree(tiny_run, tmp_path / "run")
+    with pytest.raises(SystemExit) as ei:
+        main(["audit", "--run", str(run), "--attacks", "paraphrase,quantize_int8", "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads((run / "audit.json").read_text())
+    _check_record(rec, ["paraphrase", "quantize_int8"])
+    assert json.loads((run / "results.json").read_text())["audit"] == rec
+    assert "attack paraphrase" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, expect", [(["--attacks", "quantise_int8"], "did you mean 'quantize_int8'"),
+                                          (["--set", "eval.batch_sise=8"], "eval.batch_sise")])
+def test_cli_audit_bad_input_writes_nothing(tiny_run, tmp_path, capsys, args, expect):
+    from oblivio.cli import main
+    run = shutil.copytree(tiny_run, tmp_path / "run")
+    results = (run / "results.json").read_text()
+    with pytest.raises(SystemExit) as ei:
+        main(["audit", "--run", str(run), *args])
+    err = capsys.readouterr().err
+    assert ei.value.code == 2 and expect in err
+    assert not (run / "audit.json").exists() and (run / "results.json").read_text() == results
+    with pytest.raises(SystemExit) as ei:
+        main(["audit", "--run", str(tmp_path / "nowhere")])
+    assert ei.value.code == 2
+
+
+def test_ls_lists_every_attack(capsys):
+    from oblivio.cli import run
+    run(["ls"])
+    out = capsys.readouterr().out.split("attacks (oblivio audit):")[1]
+    assert all(n in out for n in ATTACKS.names()) and "arXiv" in out
+
+
+def test_score_is_the_evaluator_accuracy(tiny_world):
+    data, wm = tiny_world
+    model = copy.deepcopy(wm.base)
+    s = score(model, wm.tokenizer, data.forget)
+    from oblivio.eval.evaluate import EvalConfig, evaluate_model
+    rep = evaluate_model(model, wm.tokenizer, data, cfg=EvalConfig(metrics=["accuracy"]))
+    assert s["accuracy"] == rep.value("accuracy", "forget") and s["n_items"] == len(data.forget)
+
+
+def test_cli_unlearn_with_audit(tiny_cfg, tiny_world, tmp_path, capsys):
+    """`oblivio unlearn --audit`: the run folder comes with audit.json and results.json's audit key."""
+    import yaml
+
+    from oblivio.cli import main
+    from oblivio.config import to_dict
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(to_dict(tiny_cfg)))
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as ei:
+        main(["unlearn", "--config", str(cfg), "--method", "ga", "--steps", "2", "--no-eval", "--audit",
+              "--out", str(out), "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads((out / "audit.json").read_text())
+    _check_record(rec, ATTACKS.names())
+    assert json.loads((out / "results.json").read_text())["audit"] == rec
+
+
+@pytest.mark.parametrize("argv, key, value", [
+    (["audit", "--run", "R", "--attacks", "relearn, paraphrase"], ("audit", "attacks"), ["relearn", "paraphrase"]),
+    (["audit", "--run", "R", "--gold", "G"], ("model", "gold"), "G"),
+    (["unlearn", "--audit"], ("audit", "enabled"), True),
+])
+def test_audit_flags_are_config_keys(argv, key, value):
+    from oblivio.cli import build_parser, cli_overrides
+    over = cli_overrides(build_parser().parse_args(argv))
+    assert over[key[0]][key[1]] == value
