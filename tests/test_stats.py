@@ -108,6 +108,10 @@ def test_intervals_contain_the_value(seed: int) -> None:
             n_ci += 1
     for name in ("mia_loss", "mia_mink", "mia_minkpp", "model_utility", "privleak"):
         r = ms.model_results[name]  # type: ignore[attr-defined]
+        if name == "privleak" and r.value is None:
+            # MUSE's convention is undefined when the gold model's AUC is 1 (this synthetic gold)
+            assert "AUC is 1" in (r.skipped or "")
+            continue
         assert r.ci is not None, (name, r.ci_note)
         assert r.ci[0] - 1e-12 <= r.value <= r.ci[1] + 1e-12, name
     assert ms.model_results["mia_loss"].n_facts == {"members": 8, "nonmembers": 6}  # type: ignore[attr-defined]

@@ -162,10 +162,14 @@ def _mia(m: ModelStats, r: MetricResult, rs: Resampler) -> None:
 def _utility(m: ModelStats, r: MetricResult) -> None:
     if r.value is None:
         return
-    parts = r.extra.get("components") or []
+    # ``components``: {role: {metric: value}} — the set values the harmonic mean combined
+    comps = r.extra.get("components") or {}
+    if not isinstance(comps, dict):
+        comps = {role: dict.fromkeys(comps) for role in r.extra.get("per_role") or {}}
     boots, points = [], []
-    for role in r.extra.get("per_role") or {}:
-        for name in parts:
+    n: dict[str, int] = {}
+    for role, names in comps.items():
+        for name in names:
             c = m.set_results.get(role, {}).get(name)
             if c is None or c.value is None:
                 continue
@@ -174,12 +178,12 @@ def _utility(m: ModelStats, r: MetricResult) -> None:
                 return
             boots.append(c.boot)
             points.append(float(c.value))
+            if isinstance(c.n_facts, int):
+                n.setdefault(role, c.n_facts)
     if not boots or not _close(float(S.harmonic_mean_rows(np.array([points]))[0]), float(r.value)):
         r.ci_note = "model utility is not the harmonic mean of its set values (no estimator for it)"
         return
-    n = {role: m.set_results[role][parts[0]].n_facts for role in r.extra.get("per_role") or {}
-         if parts and parts[0] in m.set_results.get(role, {})}
-    _finish(r, S.harmonic_mean_rows(np.stack(boots, axis=1)), {k: v for k, v in n.items() if isinstance(v, int)})
+    _finish(r, S.harmonic_mean_rows(np.stack(boots, axis=1)), n)
 
 
 def _auc_with_interval(m: ModelStats, name: str, rs: Resampler,
@@ -211,7 +215,7 @@ def _privleak(ms: ModelStats, r: MetricResult, results: dict[str, MetricResult],
         if not _close(F.privleak(float(auc), float(auc_gold)), float(r.value)):   # type: ignore[arg-type]
             r.ci_note = "privleak does not follow from its AUCs (no estimator for it)"
             return
-        boot = np.array([F.privleak(float(a), float(g)) if np.isfinite(a) and np.isfinite(g) and g > 0
+        boot = np.array([F.privleak(float(a), float(g)) if np.isfinite(a) and np.isfinite(g) and 0 <= g < 1
                          else np.nan for a, g in zip(mine.boot, theirs.boot)])
     except (TypeError, ValueError, ZeroDivisionError) as e:
         r.ci_note = f"no interval: {e}"
