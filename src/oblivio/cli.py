@@ -66,6 +66,9 @@ def _unlearn_args(p: argparse.ArgumentParser) -> None:
     _key(p, "--steps", key="unlearn.train.max_steps", type=int, help="number of unlearning steps")
     _key(p, "--lr", key="unlearn.train.lr", type=float, help="unlearning learning rate")
     _key(p, "--lora-r", key="model.lora_r", type=int, help="unlearn a LoRA adapter of this rank (0 = full model)")
+    _key(p, "--log-with", key="unlearn.train.log_with", type=_names, metavar="TRACKERS",
+         help="experiment trackers through Accelerate, e.g. tensorboard or wandb (offline): loss parts, lr and "
+              "checkpoint metrics per step, under RUN/tracking")
     p.add_argument("--out", help="run folder (default runs/<command>-<time>)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing run folder (only one that oblivio marked as its run)")

@@ -40,6 +40,9 @@ class TrainConfig:
     checkpoint_every: int = 0           # 0 = no intermediate checkpoints
     seed: int = 0
     progress: bool = True
+    # experiment trackers through Accelerate (tensorboard, wandb, mlflow, aim, …): loss parts,
+    # learning rate and checkpoint metrics per step, written under the run folder, offline
+    log_with: list[str] = field(default_factory=list)
 
 
 @dataclass

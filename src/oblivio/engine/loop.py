@@ -10,6 +10,7 @@ loss and names the step.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -80,8 +81,16 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     from tqdm.auto import tqdm
 
     from oblivio.engine.dist import accelerator as make_accelerator
-    acc = accelerator or make_accelerator(mixed_precision=cfg.mixed_precision,
-                                     gradient_accumulation_steps=cfg.grad_accum)
+    track = bool(cfg.log_with) and run_dir is not None and accelerator is None
+    if track and run_dir is not None:
+        from oblivio.engine.tracking import tracker_kwargs
+        acc = make_accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum,
+                               **tracker_kwargs(cfg.log_with, Path(run_dir)))
+        acc.init_trackers("oblivio", config={k: v for k, v in dataclasses.asdict(cfg).items()
+                                             if isinstance(v, (int, float, str, bool))})
+    else:
+        acc = accelerator or make_accelerator(mixed_precision=cfg.mixed_precision,
+                                              gradient_accumulation_steps=cfg.grad_accum)
     set_seed(cfg.seed)
     dl = torch.utils.data.DataLoader(source, batch_size=cfg.batch_size, shuffle=False,
                                      collate_fn=collate_fn)
@@ -178,10 +187,15 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
                                 "method_state": method_state(method)})
             for cb in callbacks:
                 stop = cb(step, plain) or stop
+            if track:
+                from oblivio.engine.tracking import step_values
+                acc.log(step_values(log, callbacks, step), step=step)
             if stop is not None or step >= n_steps:
                 break
         epoch += 1
     bar.close()
+    if track:
+        acc.end_training()
     res.steps, res.seconds = step, time.perf_counter() - t0
     res.processes = acc.num_processes
     res.stop_reason = stop or "max_steps"
