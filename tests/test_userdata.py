@@ -310,3 +310,17 @@ def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
     assert skipped == [("skipped (all models) — accuracy on general, general_test: no item of the set has a "
                         "`key` field (the answer span that accuracy looks for in the generation)")]
     assert rec["models"]["unlearned"]["sets"]["general"]["accuracy"]["skipped"]
+
+
+def test_learn_cuts_over_long_rows_to_the_context(tmp_path, capsys, monkeypatch) -> None:
+    """A 1 MB answer in a user's JSONL: `oblivio learn --data` cuts it to the tiny model's
+    context and says so, instead of failing inside training."""
+    monkeypatch.setenv("OBLIVIO_CACHE", str(tmp_path / "cache"))
+    rows = people_rows()
+    rows[-3]["answer"] = "word " * 200_000
+    f = write_rows(tmp_path / "long.jsonl", rows)
+    with pytest.raises(SystemExit) as e:
+        main(["learn", "--data", str(f), "--out", str(tmp_path / "m"), *LEARN_FAST, "--quiet"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0, out
+    assert "1 over-long items cut to the tiny model's context of 128 tokens" in out

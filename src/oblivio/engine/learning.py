@@ -166,6 +166,15 @@ def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn
     t0 = time.perf_counter()
     tok = train_tokenizer(world_texts(data), vocab_size=vocab_size)
     secs["tokenizer"] = time.perf_counter() - t0
+    # a user's over-long rows are cut to the tiny model's context, as evaluation cuts them
+    # (data/context.py), instead of failing (or exhausting memory) in the middle of training
+    from oblivio.data.context import fit_to_context
+    from oblivio.models.tiny import tiny_llama_config
+    context = tiny_llama_config(len(tok), model_size).max_position_embeddings
+    data, cut = fit_to_context(data, tok, context)
+    if cut:
+        log(f"{cut['items']} over-long items cut to the tiny model's context of {context} tokens for learning "
+            f"(fields: {', '.join(f'{k} {v}' for k, v in cut['fields'].items())})")
     cfg = dataclasses.replace(learn, progress=progress)
     for name, items, path in (("base", data.trained(), base_dir),
                               ("gold", data.trained(without_forget=True), gold_dir)):
