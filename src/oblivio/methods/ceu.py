@@ -32,7 +32,7 @@ class CEU:
         import torch
         import torch.nn.functional as F
 
-        from oblivio.methods.ops import answer_logits, mean_nll, soft_cross_entropy
+        from oblivio.methods.ops import answer_logits, plus_retain_nll, soft_cross_entropy
         logits, tgt, mask = answer_logits(ctx.model, batch["forget"])
         # drop the first `ignore_first` answer positions of each sequence
         mask = mask & (mask.cumsum(-1) > self.ignore_first)
@@ -40,9 +40,4 @@ class CEU:
             z = logits.detach().scatter(-1, tgt.clamp_min(0).unsqueeze(-1), float("-inf"))
             q = F.softmax(z, -1)
         forget = soft_cross_entropy(logits, q, mask)
-        parts = {"forget": forget}
-        total = forget
-        if self.alpha and batch.get("retain") is not None:
-            parts["retain"] = mean_nll(ctx.model, batch["retain"])
-            total = forget + self.alpha * parts["retain"]
-        return LossParts(total, parts)
+        return plus_retain_nll(ctx.model, batch, forget, self.alpha)

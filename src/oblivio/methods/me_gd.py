@@ -28,14 +28,9 @@ class MEGD:
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch.nn.functional as F
 
-        from oblivio.methods.ops import answer_logits, masked_mean, mean_nll
+        from oblivio.methods.ops import answer_logits, masked_mean, plus_retain_nll
         logits, _, mask = answer_logits(ctx.model, batch["forget"])
         logp = F.log_softmax(logits, -1)
         kl_uniform = -math.log(logits.size(-1)) - logp.mean(-1)
         forget = masked_mean(kl_uniform, mask)
-        parts = {"forget": forget}
-        total = forget
-        if self.alpha and batch.get("retain") is not None:
-            parts["retain"] = mean_nll(ctx.model, batch["retain"])
-            total = forget + self.alpha * parts["retain"]
-        return LossParts(total, parts)
+        return plus_retain_nll(ctx.model, batch, forget, self.alpha)

@@ -72,3 +72,15 @@ def weighted_ga(model, sub: dict[str, torch.Tensor], weight_fn) -> torch.Tensor:
     lp, mask = forward_logprobs(model, sub)
     w = weight_fn(lp.detach().exp())
     return masked_mean(w * lp, mask)
+
+
+def plus_retain_nll(model, batch: dict, forget: torch.Tensor, alpha: float):
+    """``LossParts(forget + α·NLL_r)`` with both parts logged; just the forget term when α = 0
+    or the batch has no retain rows (the GD retain term most methods of the zoo share)."""
+    from oblivio.methods.base import LossParts
+    parts = {"forget": forget}
+    total = forget
+    if alpha and batch.get("retain") is not None:
+        parts["retain"] = mean_nll(model, batch["retain"])
+        total = forget + alpha * parts["retain"]
+    return LossParts(total, parts)

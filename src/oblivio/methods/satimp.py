@@ -26,12 +26,7 @@ class SatImp:
     uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
-        from oblivio.methods.ops import mean_nll, weighted_ga
+        from oblivio.methods.ops import plus_retain_nll, weighted_ga
         forget = weighted_ga(ctx.model, batch["forget"],
                              lambda p: p ** self.beta1 * (1 - p) ** self.beta2)
-        parts = {"forget": forget}
-        total = forget
-        if self.alpha and batch.get("retain") is not None:
-            parts["retain"] = mean_nll(ctx.model, batch["retain"])
-            total = forget + self.alpha * parts["retain"]
-        return LossParts(total, parts)
+        return plus_retain_nll(ctx.model, batch, forget, self.alpha)

@@ -28,13 +28,8 @@ class SimNPO:
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch.nn.functional as F
 
-        from oblivio.methods.ops import forward_logprobs, mean_nll
+        from oblivio.methods.ops import forward_logprobs, plus_retain_nll
         lp, mask = forward_logprobs(ctx.model, batch["forget"])
         avg = lp.sum(-1) / mask.sum(-1).clamp_min(1)             # (1/|y|)·log π_θ(y|x)
         forget = -(2.0 / self.beta) * F.logsigmoid(-self.beta * avg - self.gamma).mean()
-        parts = {"forget": forget}
-        total = forget
-        if self.alpha and batch.get("retain") is not None:
-            parts["retain"] = mean_nll(ctx.model, batch["retain"])
-            total = forget + self.alpha * parts["retain"]
-        return LossParts(total, parts)
+        return plus_retain_nll(ctx.model, batch, forget, self.alpha)

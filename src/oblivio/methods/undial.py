@@ -33,7 +33,7 @@ class UNDIAL:
         import torch
         import torch.nn.functional as F
 
-        from oblivio.methods.ops import answer_logits, mean_nll, soft_cross_entropy
+        from oblivio.methods.ops import answer_logits, plus_retain_nll, soft_cross_entropy
         f = batch["forget"]
         logits, tgt, mask = answer_logits(ctx.model, f)
         with torch.no_grad():
@@ -41,9 +41,4 @@ class UNDIAL:
             onehot = F.one_hot(tgt.clamp_min(0), z_ref.size(-1)).to(z_ref.dtype)
             q = F.softmax(z_ref - self.beta * onehot, -1)
         forget = soft_cross_entropy(logits, q, mask)
-        parts = {"forget": forget}
-        total = forget
-        if self.alpha and batch.get("retain") is not None:
-            parts["retain"] = mean_nll(ctx.model, batch["retain"])
-            total = forget + self.alpha * parts["retain"]
-        return LossParts(total, parts)
+        return plus_retain_nll(ctx.model, batch, forget, self.alpha)
