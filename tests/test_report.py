@@ -93,6 +93,11 @@ def test_run_folder_gets_a_report_whose_numbers_equal_results_json(two_runs):
     assert "not available: no judge ran" in joined
     assert all(img.get("alt") for img in page.imgs) and len(page.imgs) >= 4   # truth, roc, training, checkpoints
     assert "with-gold.partial" not in html                                    # the final name is shown
+    # efficiency: time per phase, tokens and peak memory, from results.json
+    keys = {k for k, _ in page.numbers}
+    assert {"training.tokens_per_process", "training.peak_rss_mb", "timings.unlearn"} <= keys
+    tr = rec["training"]
+    assert tr["tokens_per_process"] > 2 * tr["examples_per_process"] > 0 and tr["peak_rss_mb"] > 0
 
 
 def test_a_run_without_gold_says_why_instead_of_drawing(two_runs):

@@ -211,6 +211,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             f"{res.seconds:.1f}s, stop: {res.stop_reason}")
         training = {"steps": res.steps, "seconds": res.seconds, "stop_reason": res.stop_reason,
                     "processes": res.processes, "examples_per_process": res.examples,
+                    "tokens_per_process": res.tokens, **_peak_memory(),
                     "history": res.history, "checkpoints": res.checkpoints,
                     "resumed_from": resume_from.name if resume_from is not None else None}
         if control is not None:
@@ -399,6 +400,18 @@ def report(runs: str | Path | list[str | Path], out: str | Path | None = None, *
     dest = Path(out) if out is not None else (Path(items[0]) / "report.html" if len(items) == 1
                                               else Path("report.html"))
     return write_report(items, dest, title=title, overwrite=overwrite)
+
+
+def _peak_memory() -> dict[str, float]:
+    """Peak resident memory of this process so far (and CUDA's peak allocation when present)."""
+    import resource
+    import sys
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = {"peak_rss_mb": round(rss / (2**20 if sys.platform == "darwin" else 2**10), 1)}  # bytes on macOS
+    import torch
+    if torch.cuda.is_available():
+        out["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return out
 
 
 def _run_report(folder: Path, final: Path | None) -> None:

@@ -56,6 +56,7 @@ class LoopResult:
     stop_reason: str = "max_steps"
     checkpoints: list[str] = field(default_factory=list)
     examples: int = 0
+    tokens: int = 0                    # non-padding tokens this process trained on (forget + retain)
     model: Any = None                  # the trained model, unwrapped from any DDP wrapper
     processes: int = 1                 # Accelerate processes; each saw its own shard of every epoch
 
@@ -118,12 +119,14 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
         acc.step = got["acc_step"]
         set_method_state(method, got.get("method_state", {}))
         res.history, res.examples, res.checkpoints = got["history"], got["examples"], got["checkpoints"]
+        res.tokens = int(got.get("tokens", 0))
     ctx = StepContext(model=model, reference=reference, step=step, max_steps=n_steps)
     bar = tqdm(total=n_steps, initial=step, desc=desc, disable=not (cfg.progress and acc.is_main_process),
                dynamic_ncols=True, leave=False)
     plain = acc.unwrap_model(model) if callbacks else None
     multi = acc.num_processes > 1
     t0 = time.perf_counter()
+    tokens: Any = 0
     while step < n_steps and stop is None:
         if hasattr(dl, "set_epoch"):
             # Accelerate's loader passes its own count of passes to the dataset's set_epoch when
@@ -165,6 +168,8 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
                     sched.step()
                     step_opt.zero_grad(set_to_none=True)
             res.examples += len(batch.get("forget", batch.get("retain", {})).get("input_ids", []))
+            # summed on the device, read once at the end: no per-step synchronisation
+            tokens = tokens + sum(b["attention_mask"].sum() for b in batch.values() if isinstance(b, dict))
             if not acc.sync_gradients:
                 continue
             step += 1
@@ -183,6 +188,7 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
                                 "step": step, "n_steps": n_steps, "epoch": epoch + at_end,
                                 "position": 0 if at_end else pos, "acc_step": acc.step,
                                 "history": res.history, "examples": res.examples,
+                                "tokens": res.tokens + int(tokens),
                                 "checkpoints": res.checkpoints, "seed": cfg.seed,
                                 "method_state": method_state(method)})
             for cb in callbacks:
@@ -196,6 +202,7 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     bar.close()
     if track:
         acc.end_training()
+    res.tokens += int(tokens)
     res.steps, res.seconds = step, time.perf_counter() - t0
     res.processes = acc.num_processes
     res.stop_reason = stop or "max_steps"

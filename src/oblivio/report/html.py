@@ -129,7 +129,8 @@ def _efficiency(run: Run) -> list[tuple[str, Cell]]:
     rec = run.rec
     rows = [(f"time: {k} (s)", Cell(fmt(v), f"timings.{k}")) for k, v in (rec.get("timings") or {}).items()]
     tr = rec.get("training") or {}
-    for k in ("steps", "seconds", "processes"):
+    for k in ("steps", "seconds", "processes", "examples_per_process", "tokens_per_process", "peak_rss_mb",
+              "peak_cuda_mb"):
         if k in tr:
             rows.append((f"training {k}", Cell(fmt(tr[k]), f"training.{k}")))
     if tr.get("steps") and tr.get("seconds"):
