@@ -17,7 +17,8 @@ def test_two_process_unlearning_run(tmp_path):
     _run_two_processes(tmp_path, ["--multi_gpu"], sampler="melu")
 
 
-def _run_two_processes(tmp_path, LAUNCH, sampler: str = "one_to_one_random"):
+def tiny_jsonl_and_model(tmp_path):
+    """16 rows (4 forget, 3 direct neighbours, 7 general, 2 holdout) and a nano model on them."""
     from oblivio.models.tiny import tiny_llama
     from oblivio.models.tokenizer import train_tokenizer
     rows = []
@@ -36,6 +37,11 @@ def _run_two_processes(tmp_path, LAUNCH, sampler: str = "one_to_one_random"):
                        pad_token_id=tok.pad_token_id)
     model.save_pretrained(tmp_path / "model")
     tok.save_pretrained(tmp_path / "model")
+    return data, tmp_path / "model"
+
+
+def _run_two_processes(tmp_path, LAUNCH, sampler: str = "one_to_one_random"):
+    data, _ = tiny_jsonl_and_model(tmp_path)
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "accelerate.commands.launch", *LAUNCH, "--num_processes", "2",
            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",

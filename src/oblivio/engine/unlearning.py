@@ -49,6 +49,12 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     ``model`` is the original (pre-unlearning) model, so the reference π_ref is too.
     """
     fmt = fmt or PromptFormat()
+    if hasattr(method, "finish") and any(type(c).__name__ == "CheckpointEval" for c in callbacks):
+        # the weights are not the unlearned model until finish() (a task vector negates at the
+        # end): checkpoints would evaluate, and selection restore, an unfinished model
+        raise InputError(f"method {type(method).__name__} builds its model after the last step; checkpoint "
+                         "evaluation and selection do not apply to it (set control.eval_every=0)",
+                         field="control.eval_every")
     forget_items = data.forget
     retain_items = data.unlearning_retain()
     uses = uses_of(method)
