@@ -1,0 +1,292 @@
+"""The method zoo on the default world: a stated tuning search, then one table over 3 seeds.
+
+Issue #14. Every registered unlearning method, with the MELU sampler (the demo's), full
+fine-tuning, method arguments at the paper defaults stated in each method's docstring. Two
+stages, each a pool of worker processes (``--jobs``; one torch thread each):
+
+* ``tune`` (seed 100, never a reported seed): per method, one run per learning rate in
+  ``--lrs`` for ``max(--checkpoints)`` steps; at every step in ``--checkpoints`` the
+  *unfinished* run is evaluated (accuracy and held-out-phrasing accuracy on forget and on
+  every ``*_test`` role). The chosen (lr, steps) per method: the cheapest that meets the
+  demo's targets — forget accuracy and held-out-phrasing forget accuracy ≤ gold + 0.05 each,
+  ``direct_test``/``indirect_test``/``general_test`` accuracy ≥ 95% of base each — with the
+  best worst test ratio; when none meets them, the one with the smallest total violation.
+  Writes ``--out``/tuned.json.
+* ``table`` (seeds 0,1,2): the chosen setting per method; each run is evaluated in full
+  (bootstrap intervals off: the table's spread is over seeds), then calibrated by model
+  mixing to τ = 0.9 of the base's model utility and evaluated again. Wall time of the
+  unlearning, peak RSS of the worker (the base model, the unlearning, its evaluation — before
+  calibration loads a second copy), and with ``--lora R`` a LoRA run of seed 0 for the
+  memory/time comparison. Writes ``--out``/table.json and prints mean ± sd.
+
+Base and gold models come from the world's cache (trained on first use); their evaluations
+are computed once and shared with the workers. Usage:
+  python bench/zoo.py tune  [--jobs 2] [--methods a,b] [--lrs 2e-4,5e-4,1e-3] [--checkpoints 40,80,120,160]
+  python bench/zoo.py table [--jobs 2] [--seeds 0,1,2] [--lora 8] [--audit]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from statistics import mean, stdev
+from typing import Any
+
+TEST_ROLES = ("direct_test", "indirect_test", "general_test")
+FULL_METRICS = ["accuracy", "para_accuracy", "answer_prob", "truth_ratio", "forget_quality", "model_utility",
+                "privleak", "mia_loss", "gibberish_rate", "fluency"]
+
+
+def setup(preset: str):
+    from oblivio import api
+    cfg = api.demo_config(preset)
+    data = api.load_data(None, cfg)
+    wm = api.learn(data, config=cfg, progress=False, log=lambda m: None)
+    return cfg, data, wm
+
+
+def eval_cfg(cfg, metrics, bootstrap=0):
+    from oblivio.config import load_config, to_dict
+    return load_config(overrides={"eval": {"metrics": metrics, "bootstrap": bootstrap}}, base=to_dict(cfg)).eval
+
+
+def references(out: Path, preset: str) -> dict[str, Any]:
+    """Base and gold evaluations (computed once, pickled for the workers)."""
+    path = out / "references.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    from oblivio.eval.evaluate import evaluate_model
+    cfg, data, wm = setup(preset)
+    ecfg = eval_cfg(cfg, FULL_METRICS)
+    gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=ecfg, name="gold")
+    base = evaluate_model(wm.base, wm.tokenizer, data, cfg=ecfg, gold=gold, name="base")
+    refs = {"gold": gold, "base": base}
+    path.write_bytes(pickle.dumps(refs))
+    return refs
+
+
+def targets(rep, base, gold) -> dict[str, Any]:
+    """The demo's targets on what unlearning never saw (issue #10 item 6)."""
+    f, pf = rep.value("accuracy", "forget"), rep.value("para_accuracy", "forget")
+    gf, gpf = gold.value("accuracy", "forget"), gold.value("para_accuracy", "forget")
+    ratios = {r: rep.value("accuracy", r) / base.value("accuracy", r) for r in TEST_ROLES}
+    viol = max(0.0, f - gf - 0.05) + max(0.0, pf - gpf - 0.05) + sum(max(0.0, 0.95 - v) for v in ratios.values())
+    return {"forget": f, "para_forget": pf, **{f"{r}_ratio": v for r, v in ratios.items()},
+            "min_ratio": min(ratios.values()), "violation": viol, "ok": viol == 0.0}
+
+
+# --- one run (a worker process) ---------------------------------------------------------------
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    import torch
+    torch.set_num_threads(1)
+    from oblivio.eval.evaluate import evaluate_model
+    from oblivio.models.io import load_model
+    out = Path(spec["out"])
+    refs = pickle.loads((out / "references.pkl").read_bytes())
+    cfg0, data, wm = setup(spec["preset"])
+    model, tok = load_model(wm.base_dir)
+    import dataclasses
+
+    from oblivio.config import build_method
+    from oblivio.engine.unlearning import LoraSpec, run_unlearning
+    meth = build_method(spec["method"], spec.get("args", {}))
+    train_cfg = dataclasses.replace(cfg0.unlearn.train, seed=spec["seed"], lr=spec["lr"], max_steps=spec["steps"],
+                                    progress=False)
+    lora = LoraSpec(r=spec["lora"]) if spec.get("lora") else None
+    quick = eval_cfg(cfg0, ["accuracy", "para_accuracy"])
+    sub = data.__class__([it for it in data.items if it.role in ("forget", *TEST_ROLES)], name=data.name,
+                         targets=data.targets)
+    curve: list[dict[str, Any]] = []
+    checkpoints = set(spec.get("checkpoints", []))
+
+    def at_checkpoint(step: int, m) -> None:
+        """The unfinished run at a tuning checkpoint (a finishing method: on a finished copy)."""
+        if step not in checkpoints:
+            return None
+        ev = m
+        if hasattr(meth, "finish"):
+            ev = copy.deepcopy(m)
+            meth.finish(ev)
+        rep = evaluate_model(ev, tok, sub, cfg=quick, name=f"step{step}")
+        curve.append({"step": step, **targets(rep, refs["base"], refs["gold"])})
+        return None
+
+    import torch as _t
+    _t.manual_seed(spec["seed"])
+    rss_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    model, res = run_unlearning(model, tok, data, meth, sampler="melu", train_cfg=train_cfg, lora=lora,
+                                callbacks=[at_checkpoint] if checkpoints else [])
+    wall = time.perf_counter() - t0
+    rec: dict[str, Any] = {**{k: v for k, v in spec.items() if k != "out"}, "wall_s": wall,
+                           "steps_done": res.steps, "curve": curve, "rss_load_mb": rss_load,
+                           # peak RSS is monotonic: read right after training, before any evaluation
+                           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if spec.get("full"):
+        full = eval_cfg(cfg0, FULL_METRICS)
+        rep = evaluate_model(model, tok, data, cfg=full, gold=refs["gold"], name="unlearned")
+        rec["uncal"] = summary(rep, refs)
+        if spec.get("calibrate"):
+            from oblivio.engine.calibrate import calibrate
+            ref, _ = load_model(wm.base_dir)
+            cal = calibrate(ref, model, tok, data, tau=0.9, eval_cfg=full, base_report=refs["base"],
+                            gold=refs["gold"])
+            rec["cal"] = {"alpha": cal.alpha, **summary(cal.report, refs)}
+    return rec
+
+
+def summary(rep, refs) -> dict[str, Any]:
+    s = targets(rep, refs["base"], refs["gold"])
+    for m in ("forget_quality", "model_utility", "privleak", "mia_loss"):
+        s[m] = rep.value(m)
+    s["gibberish_forget"] = rep.value("gibberish_rate", "forget")
+    s["gibberish_test"] = mean(rep.value("gibberish_rate", r) for r in TEST_ROLES)
+    return s
+
+
+# --- the pool -------------------------------------------------------------------------------------
+def run_pool(specs: list[dict[str, Any]], jobs: int, out: Path, tag: str) -> list[dict[str, Any]]:
+    done: list[dict[str, Any]] = []
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+    def one(i_spec):
+        i, spec = i_spec
+        f = out / f"{tag}-{i}.json"
+        if f.exists():                      # resume: a finished run is not redone
+            return json.loads(f.read_text())
+        spec_f = out / f"{tag}-{i}.spec.json"
+        spec_f.write_text(json.dumps({**spec, "out": str(out)}))
+        r = subprocess.run([sys.executable, __file__, "worker", str(spec_f), str(f)], env=env,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"FAILED {spec}: {r.stderr[-2000:]}", flush=True)
+            return None
+        rec = json.loads(f.read_text())
+        print(f"  done {tag} {spec['method']} lr={spec['lr']} seed={spec['seed']} ({rec['wall_s']:.0f}s)", flush=True)
+        return rec
+    with ThreadPoolExecutor(jobs) as ex:
+        for rec in ex.map(one, enumerate(specs)):
+            if rec is not None:
+                done.append(rec)
+    return done
+
+
+def methods_list(arg: str | None) -> list[str]:
+    import oblivio.methods  # noqa: F401
+    from oblivio.registry import METHODS
+    names = [n for n in METHODS.names() if n != "finetune"]
+    return arg.split(",") if arg else names
+
+
+def choose(curve_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    pts = [(r["lr"], p) for r in curve_runs for p in r["curve"]]
+    ok = [(lr, p) for lr, p in pts if p["ok"]]
+    if ok:
+        lr, p = max(ok, key=lambda x: (x[1]["min_ratio"], -x[1]["step"]))
+    else:
+        lr, p = min(pts, key=lambda x: (x[1]["violation"], x[1]["step"]))
+    return {"lr": lr, "steps": p["step"], "tuning_point": p}
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        spec = json.loads(Path(sys.argv[2]).read_text())
+        Path(sys.argv[3]).write_text(json.dumps(worker(spec)))
+        return
+    ap = argparse.ArgumentParser()
+    ap.add_argument("stage", choices=["tune", "table"])
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--methods")
+    ap.add_argument("--lrs", default="2e-4,5e-4,1e-3")
+    ap.add_argument("--checkpoints", default="40,80,120,160")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--lora", type=int, default=0)
+    ap.add_argument("--out", default="bench/results/zoo")
+    a = ap.parse_args()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    refs = references(out, a.preset)
+    gold, base = refs["gold"], refs["base"]
+    print(f"gold forget accuracy {gold.value('accuracy', 'forget'):.3f} (held-out phrasings "
+          f"{gold.value('para_accuracy', 'forget'):.3f}); base test accuracy "
+          + ", ".join(f"{r} {base.value('accuracy', r):.3f}" for r in TEST_ROLES), flush=True)
+    names = methods_list(a.methods)
+    if a.stage == "tune":
+        cps = [int(x) for x in a.checkpoints.split(",")]
+        specs = [{"preset": a.preset, "method": m, "lr": float(lr), "steps": max(cps), "seed": 100,
+                  "checkpoints": cps} for m in names for lr in a.lrs.split(",")]
+        runs = run_pool(specs, a.jobs, out, "tune")
+        tuned = {m: choose([r for r in runs if r["method"] == m]) for m in names
+                 if any(r["method"] == m for r in runs)}
+        prev = json.loads((out / "tuned.json").read_text()) if (out / "tuned.json").exists() else {}
+        (out / "tuned.json").write_text(json.dumps({**prev, **tuned}, indent=1))
+        for m, t in tuned.items():
+            p = t["tuning_point"]
+            verdict = "meets targets" if p["ok"] else f"violation {p['violation']:.3f}"
+            print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} "
+                  f"para {p['para_forget']:.3f} min test ratio {p['min_ratio']:.3f}  {verdict}")
+        return
+    tuned = json.loads((out / "tuned.json").read_text())
+    seeds = [int(s) for s in a.seeds.split(",")]
+    specs = [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"], "seed": s,
+              "full": True, "calibrate": True} for m in names if m in tuned for s in seeds]
+    if a.lora:
+        specs += [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
+                   "seed": seeds[0], "full": True, "lora": a.lora} for m in names if m in tuned]
+    runs = run_pool(specs, a.jobs, out, "table")
+    (out / "table.json").write_text(json.dumps(runs, indent=1))
+    print_table(runs, names)
+
+
+def _ms(xs: list[float], fmt: str = ".3f") -> str:
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "–"
+    return f"{mean(xs):{fmt}} ± {stdev(xs):{fmt}}" if len(xs) > 1 else f"{xs[0]:{fmt}} (1 seed)"
+
+
+def print_table(runs: list[dict[str, Any]], names: list[str]) -> None:
+    cols = [("forget", "forget"), ("para_forget", "para"), ("direct_test_ratio", "d_test%"),
+            ("indirect_test_ratio", "i_test%"), ("general_test_ratio", "g_test%"),
+            ("forget_quality", "FQ"), ("privleak", "privleak"), ("gibberish_forget", "gib_f")]
+    for key in ("uncal", "cal"):
+        print(f"\n## {'uncalibrated' if key == 'uncal' else 'calibrated to τ = 0.9 (model mixing)'}")
+        print("| method | lr | steps | " + " | ".join(c for _, c in cols) + " | meets | " +
+              ("α |" if key == "cal" else "wall s | RSS MB |"))
+        print("|" + "---|" * (len(cols) + 5 + (0 if key == "cal" else 1)))
+        for m in names:
+            rs = [r for r in runs if r["method"] == m and not r.get("lora") and key in r]
+            if not rs:
+                continue
+            cells = [_ms([r[key][k] for r in rs], ".2g" if k in ("forget_quality",) else
+                         ".1f" if k == "privleak" else ".3f") for k, _ in cols]
+            meets = f"{sum(r[key]['ok'] for r in rs)}/{len(rs)}"
+            tail = (_ms([r["cal"]["alpha"] for r in rs], ".2f") if key == "cal" else
+                    f"{_ms([r['wall_s'] for r in rs], '.0f')} | {_ms([r['peak_rss_mb'] for r in rs], '.0f')}")
+            print(f"| {m} | {rs[0]['lr']:.0e} | {rs[0]['steps']} | " + " | ".join(cells) + f" | {meets} | {tail} |")
+    lora = [r for r in runs if r.get("lora")]
+    if lora:
+        print("\n## LoRA vs full (seed 0): unlearning wall time and peak RSS")
+        print("| method | full wall s | LoRA wall s | full ΔRSS MB | LoRA ΔRSS MB | LoRA forget | LoRA min test ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for r in lora:
+            f = next((x for x in runs if x["method"] == r["method"] and not x.get("lora") and x["seed"] == r["seed"]),
+                     None)
+            if f:
+                # the training's addition to the process's peak RSS (after loading the base model)
+                print(f"| {r['method']} | {f['wall_s']:.0f} | {r['wall_s']:.0f} | "
+                      f"{f['peak_rss_mb'] - f['rss_load_mb']:.0f} | {r['peak_rss_mb'] - r['rss_load_mb']:.0f} | "
+                      f"{r['uncal']['forget']:.3f} | {r['uncal']['min_ratio']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
