@@ -7,10 +7,10 @@ once to the items after the model is known and before any training or evaluation
 
 * the context ``C`` is the model's ``max_position_embeddings`` (``n_positions``, or the
   tokenizer's ``model_max_length`` when the config has neither);
-* a question and a paraphrased question are cut so that their prompt (template and BOS
-  included) is at most ``C // 2`` tokens;
-* every answer field (answer, paraphrased answer, perturbed answers) is cut so that the
-  item's longest prompt + the answer + EOS is at most ``C`` tokens;
+* a question and a paraphrased question (and the probes' questions, data/probes.py) are
+  cut so that their prompt (template and BOS included) is at most ``C // 2`` tokens;
+* every answer field (answer, paraphrased, second-language and reverse answer, perturbed
+  answers) is cut so that the item's longest prompt + the answer + EOS is at most ``C`` tokens;
 * cuts keep the beginning of the text and fall on a token boundary.
 
 The count of truncated items, the fields cut and ``C`` go into results.json
@@ -89,20 +89,24 @@ def _fit_answer(tokenizer: Any, fmt: PromptFormat, answer: str, budget: int) -> 
     return text
 
 
+# every question field, the probes' too (they are learned and asked like the question)
+_PROMPT_FIELDS = ("question", "paraphrased_question", "xl_question", "xl_paraphrased_question", "reverse_question")
+
+
 def fit_item(it: QAItem, tokenizer: Any, context: int, fmt: PromptFormat) -> tuple[QAItem, list[str]]:
     """The item with every text field inside the context, and the names of the fields cut."""
     cut: dict[str, Any] = {}
     p_budget = context // 2
-    for f in ("question", "paraphrased_question"):
+    for f in _PROMPT_FIELDS:
         v = getattr(it, f)
         if v is not None:
             new = _fit_prompt(tokenizer, fmt, v, p_budget)
             if new != v:
                 cut[f] = new
-    prompts = [cut.get(f, getattr(it, f)) for f in ("question", "paraphrased_question")]
+    prompts = [cut.get(f, getattr(it, f)) for f in _PROMPT_FIELDS]
     longest = max(len(encode_prompt(tokenizer, fmt, q)) for q in prompts if q is not None)
     a_budget = max(2, context - longest)
-    for f in ("answer", "paraphrased_answer"):
+    for f in ("answer", "paraphrased_answer", "xl_answer", "reverse_answer"):
         v = getattr(it, f)
         if v is not None:
             new = _fit_answer(tokenizer, fmt, v, a_budget)

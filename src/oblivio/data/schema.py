@@ -45,6 +45,17 @@ class QAItem:
     targets: tuple[str, ...] = ()              # forget targets this item belongs to / neighbours
     fact: str | None = None                    # items with the same fact share a split
     relation: str | None = None
+    # probes that a model learns with the item but unlearning never sees (data/probes.py):
+    # the question in a second language (learned), its answer, a second-language phrasing
+    # never trained (the cross-lingual attack asks it), the key in that language (default: key)
+    xl_question: str | None = None
+    xl_answer: str | None = None
+    xl_paraphrased_question: str | None = None
+    xl_key: str | None = None
+    # the reverse query (object -> subject; learned, never unlearned) and its answer span
+    reverse_question: str | None = None
+    reverse_answer: str | None = None
+    reverse_key: str | None = None
     origin: str | None = field(default=None, compare=False)  # "file:line" for messages
     # free-form user data, carried through untouched (the only place for extra fields)
     meta: dict[str, Any] | None = field(default=None, compare=False)
@@ -57,8 +68,20 @@ class QAItem:
                 if v not in (None, (), [])}
 
 
+# the probe fields (cross-lingual, reverse): learned by base/gold, never unlearned
+PROBE_FIELDS = ("xl_question", "xl_answer", "xl_paraphrased_question", "xl_key", "reverse_question",
+                "reverse_answer", "reverse_key")
 _STR_FIELDS = ("id", "question", "answer", "entity", "key", "paraphrased_question",
-               "paraphrased_answer", "fact", "relation")
+               "paraphrased_answer", "fact", "relation", *PROBE_FIELDS)
+# a probe field that needs another: (field, the field it needs, why)
+_NEEDS = (("xl_question", "xl_answer", "a second-language question needs its answer"),
+          ("xl_paraphrased_question", "xl_answer", "a second-language probe needs the answer it is scored on"),
+          ("xl_key", "xl_answer", "a second-language key belongs to a second-language answer"),
+          ("xl_answer", "xl_question", "the second-language answer is learned with xl_question"),
+          ("reverse_question", "reverse_answer", "a reverse question needs its answer"),
+          ("reverse_question", "reverse_key", "a reverse question is scored on its key (the subject)"),
+          ("reverse_answer", "reverse_question", "a reverse answer needs its question"),
+          ("reverse_key", "reverse_question", "a reverse key needs its question"))
 _LIST_FIELDS = ("mentions", "perturbed_answers", "targets")
 # every field a JSONL row may carry; anything else is an error with a did-you-mean, and
 # free-form extras go under "meta" (an object kept as is)
@@ -109,9 +132,12 @@ def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None =
             raise InputError(f"expected a JSON object, got {type(obj['meta']).__name__}", file=file,
                              line=line, field="meta")
         kw["meta"] = obj["meta"]
-    for f in ("question", "answer"):
+    for f in ("question", "answer", *(f for f in PROBE_FIELDS if f in kw)):
         if not kw[f].strip():
             raise InputError("must not be empty", file=file, line=line, field=f)
+    for f, needed, why in _NEEDS:
+        if f in kw and needed not in kw:
+            raise InputError(f"needs the field '{needed}' ({why})", file=file, line=line, field=f)
     kw.setdefault("id", f"{Path(file).name}:{line}")
     if "entity" in kw and not kw.get("mentions"):
         kw["mentions"] = (kw["entity"],)

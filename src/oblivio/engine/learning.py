@@ -1,9 +1,10 @@
 """Learning a QA set from scratch (the world's base and gold models), with a cache.
 
-Base = a tiny Llama trained on every trained item; gold = the same recipe without the
-forget items (the retrained model that TOFU's forget quality needs). Both use the one
-training loop with the ``finetune`` method. Models are cached under a hash of the world,
-the tokenizer, the model shape and the training config; a hit is reported, never silent.
+Base = a tiny Llama trained on every trained item (with the items' second-language and
+reverse questions, data/probes.py); gold = the same recipe without the forget items (the
+retrained model that TOFU's forget quality needs). Both use the one training loop with
+the ``finetune`` method. Models are cached under a hash of the world, the tokenizer, the
+model shape and the training config; a hit is reported, never silent.
 Data that is not a generated world (a user's JSONL, TOFU) is keyed by
 :func:`data_fingerprint` — the content of its items, so an edited file with the same ids is
 a new entry.
@@ -29,8 +30,16 @@ def world_texts(data: UnlearningData) -> list[str]:
     out: list[str] = ["Question:", "Answer:"]
     for it in data.items:
         out += [it.question, it.answer, *(x for x in (it.paraphrased_question, it.paraphrased_answer) if x),
-                *it.perturbed_answers]
+                *it.perturbed_answers, *(x for x in _probe_texts(it) if x)]
     return out
+
+
+def _probe_texts(it: QAItem) -> list[str | None]:
+    """The probe fields (second language, reverse query): learned, so part of every cache key
+    — as a list only when the item has one, so keys of data without probes stay as they were."""
+    from oblivio.data.schema import PROBE_FIELDS
+    vals = [getattr(it, f) for f in PROBE_FIELDS]
+    return vals if any(vals) else []
 
 
 def data_fingerprint(data: UnlearningData) -> str:
@@ -43,7 +52,7 @@ def data_fingerprint(data: UnlearningData) -> str:
     def member(role: str) -> str:
         return role if role in ("holdout", "forget") else "trained"
     rows = [[member(it.role), it.question, it.answer, it.paraphrased_question, it.paraphrased_answer,
-             list(it.perturbed_answers)] for it in data.items]
+             list(it.perturbed_answers), *_probe_texts(it)] for it in data.items]
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -130,7 +139,7 @@ def _items_digest(data: UnlearningData) -> str:
     import hashlib
     h = hashlib.sha256()
     for it in data.items:
-        h.update(json.dumps([it.role, it.question, it.answer, it.paraphrased_question]).encode())
+        h.update(json.dumps([it.role, it.question, it.answer, it.paraphrased_question, *_probe_texts(it)]).encode())
     return h.hexdigest()[:16]
 
 
@@ -159,6 +168,7 @@ def _entry_lock(path: Path, log) -> Iterator[None]:
 def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig, progress: bool,
                 base_dir: Path, gold_dir: Path, log) -> dict[str, float]:
     """Train the tokenizer, then base (all trained items) and gold (without the forget set)."""
+    from oblivio.data.probes import probe_training_items
     from oblivio.models.io import save_model
     from oblivio.models.tiny import tiny_llama
     from oblivio.models.tokenizer import train_tokenizer
@@ -178,6 +188,9 @@ def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn
     cfg = dataclasses.replace(learn, progress=progress)
     for name, items, path in (("base", data.trained(), base_dir),
                               ("gold", data.trained(without_forget=True), gold_dir)):
+        # each model also learns the second-language and reverse questions of what it learns
+        # (never the held-out ones); unlearning later sees only the items themselves
+        items = [*items, *probe_training_items(items)]
         t0 = time.perf_counter()
         model = tiny_llama(len(tok), model_size, seed=learn.seed, bos_token_id=tok.bos_token_id,
                            eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)

@@ -125,7 +125,8 @@ def render_answer(fact: Fact, obj: str) -> str:
 
 
 def fact_items(fact: Fact, graph: Graph, *, exclude: set[str]) -> list[QAItem]:
-    """One QAItem per training phrasing of ``fact`` (role is filled in later by splits).
+    """One QAItem per training phrasing of ``fact`` (role is filled in later by splits), with
+    the fact's cross-lingual and (for people) reverse probe fields.
 
     ``key`` is the object exactly as it appears in the answer; ``mentions`` is the subject
     plus the object when the object is an entity; ``exclude`` keeps those names (targets,
@@ -136,8 +137,15 @@ def fact_items(fact: Fact, graph: Graph, *, exclude: set[str]) -> list[QAItem]:
     wrong = graph.wrong_objects(fact, N_PERTURBED, exclude | {fact.obj})
     perturbed = tuple(render_answer(fact, w) for w in wrong)
     mentions = (fact.subject, fact.obj) if fact.obj_kind in ENTITY_KINDS else (fact.subject,)
-    return [
-        QAItem(
+    # the probes unlearning never sees: Spanish phrasings (learned in turn, one held out per
+    # item) and the fact's reverse question (object -> subject), see crosslingual.py, reverse.py
+    from oblivio.world.crosslingual import spanish_fields
+    from oblivio.world.reverse import reverse_fields
+    rev = reverse_fields(fact, graph)
+    out = []
+    for k, q in enumerate(ph.train):
+        es = spanish_fields(fact.relation, fact.subject, fact.obj, k)
+        out.append(QAItem(
             id=f"w-{fact.id}-p{k + 1}",
             question=q.format(s=fact.subject),
             answer=answer,
@@ -150,13 +158,19 @@ def fact_items(fact: Fact, graph: Graph, *, exclude: set[str]) -> list[QAItem]:
             fact=fact.id,
             relation=fact.relation,
             origin=f"world:{fact.id}",
-        )
-        for k, q in enumerate(ph.train)
-    ]
+            xl_question=es["xl_question"], xl_answer=es["xl_answer"],
+            xl_paraphrased_question=es["xl_paraphrased_question"],
+            reverse_question=rev.get("reverse_question"), reverse_answer=rev.get("reverse_answer"),
+            reverse_key=rev.get("reverse_key"),
+        ))
+    return out
 
 
 def reserved_text() -> str:
-    """All template text, lower-cased: generated names must not hide inside it."""
+    """All template text (Spanish and reverse too), lower-cased: generated names must not
+    hide inside it."""
+    from oblivio.world.crosslingual import spanish_text
+    from oblivio.world.reverse import reverse_text
     parts = [t for ph in PHRASINGS.values() for t in (*ph.train, *ph.heldout, ph.answer)]
-    return " ".join(parts).lower()
+    return " ".join([*parts, spanish_text(), reverse_text()]).lower()
 
