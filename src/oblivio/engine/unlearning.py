@@ -18,7 +18,7 @@ from oblivio.data.schema import UnlearningData
 from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
 from oblivio.engine.reference import Reference
 from oblivio.errors import InputError
-from oblivio.methods.base import uses_of
+from oblivio.methods.base import RunInputs, uses_of
 from oblivio.models.format import PromptFormat
 
 
@@ -42,11 +42,13 @@ def wrap_lora(model, spec: LoraSpec):
 
 def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: str, train_cfg: TrainConfig,
                    lora: LoraSpec | None = None, fmt: PromptFormat | None = None, run_dir=None,
-                   callbacks=(), merge_lora: bool = True, resume_from=None) -> tuple[Any, LoopResult]:
+                   callbacks=(), merge_lora: bool = True, resume_from=None,
+                   options: dict[str, Any] | None = None) -> tuple[Any, LoopResult]:
     """Unlearn in place; returns (model, loop result). A LoRA model is merged unless asked not to.
 
     ``resume_from``: a checkpoint of an interrupted run of the same model, data and config;
     ``model`` is the original (pre-unlearning) model, so the reference π_ref is too.
+    ``options``: run-level settings handed to a method's ``prepare_data`` (e.g. TRU's teacher).
     """
     fmt = fmt or PromptFormat()
     if hasattr(method, "finish") and any(type(c).__name__ == "CheckpointEval" for c in callbacks):
@@ -83,6 +85,10 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
             p.requires_grad_(True)
     if hasattr(method, "prepare"):      # e.g. RMU trains a few layers, a task vector keeps θ₀
         method.prepare(model)
+    if hasattr(method, "prepare_data"):  # e.g. IDK's refusals, TRU's teacher targets per forget item
+        method.prepare_data(RunInputs(tokenizer=tokenizer, fmt=fmt, data=data, forget=list(forget_items),
+                                      retain=list(retain_items), seed=train_cfg.seed, run_dir=run_dir,
+                                      options=dict(options or {})))
     res = train(model, method, source, collate_fn, train_cfg, reference=reference, run_dir=run_dir,
                 callbacks=callbacks, desc=f"unlearn {type(method).__name__}", tokenizer=tokenizer,
                 resume_from=resume_from)

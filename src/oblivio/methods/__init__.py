@@ -5,6 +5,6 @@ so a new method is one new file; ``NOT_PLUGINS`` are helpers with no method in t
 """
 from oblivio.methods.base import METHODS, USES, LossParts, StepContext, uses_of
 
-NOT_PLUGINS = ("base", "ops", "capping")
+NOT_PLUGINS = ("base", "ops", "capping", "alternate")
 
 __all__ = ["METHODS", "USES", "LossParts", "StepContext", "uses_of"]

@@ -12,6 +12,11 @@ A method is a dataclass (its fields are its arguments, ``unlearn.args``) registe
   ``"retain"`` sub-batches it uses (``input_ids``, ``attention_mask``, ``labels`` with the
   prompt masked, ``index`` the item indices for reference caching).
 
+Optional hooks, called by engine/unlearning.py before training: ``prepare(model)`` (e.g. RMU
+freezes layers) and ``prepare_data(inputs: RunInputs)`` (the tokenizer, prompt format and
+the items, e.g. to encode refusal or teacher-written answers per forget item); after training
+``finish(model)``.
+
 The one training loop (engine/loop.py) calls it; a method never steps an optimiser. A
 method from outside the package: a dotted path (``--method mypkg.losses:MyLoss``) or an
 entry point in group ``oblivio.methods`` (docs/extending.md).
@@ -45,4 +50,18 @@ class StepContext:
     max_steps: int
 
 
-__all__ = ["METHODS", "USES", "LossParts", "StepContext", "uses_of"]
+@dataclass
+class RunInputs:
+    """What ``prepare_data`` receives: everything a method needs to build answers of its own
+    for the forget items (``forget[i]`` is the item whose batch ``index`` is i)."""
+    tokenizer: Any
+    fmt: Any                   # models.format.PromptFormat
+    data: Any                  # data.schema.UnlearningData
+    forget: list               # the forget items, in batch-index order
+    retain: list               # the retain items unlearning may see
+    seed: int = 0
+    run_dir: Any = None
+    options: dict[str, Any] = field(default_factory=dict)   # run-level settings (e.g. the teacher)
+
+
+__all__ = ["METHODS", "USES", "LossParts", "RunInputs", "StepContext", "uses_of"]
