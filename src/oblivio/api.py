@@ -53,6 +53,25 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
     return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
 
 
+def reference_reports(reports: dict[str, EvalReport], models: dict[str, tuple[Any, Any]], data: UnlearningData,
+                      ecfg: EvalConfig, *, embedder: Any = None, log: Log = print) -> dict[str, str]:
+    """Evaluate the reference models (``"gold"`` first: the others are measured against it;
+    a None model is skipped) into ``reports``, through the reference cache (eval/cache.py).
+    Returns ``{name: "hit" | "miss" | "off"}``."""
+    from oblivio.eval.cache import ReferenceEval, evaluate_reference
+    gold: ReferenceEval | None = None
+    out: dict[str, str] = {}
+    for name, (m, tok) in sorted(models.items(), key=lambda kv: kv[0] != "gold"):
+        if m is None:
+            continue
+        r = evaluate_reference(m, tok, data, cfg=ecfg, name=name, gold=gold, embedder=embedder, log=log)
+        reports[name] = r.report
+        out[name] = "hit" if r.hit else "miss" if r.key else "off"
+        if name == "gold":
+            gold = r
+    return out
+
+
 def _fit(data: UnlearningData, model: Any, tokenizer: Any, log: Log):
     """Over-long items cut to the model's context, and logged (data/context.py)."""
     from oblivio.data.context import fit_for_model
@@ -176,14 +195,11 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
         resume_from = None
         if work is not None and main:
             resume_from = _start_run(work, cfg, inputs, resume is not None)
+        ref_cache: dict[str, str] = {}
         if evaluate_models and main:
             t0 = time.perf_counter()
-            if gold_model is not None:
-                reports["gold"] = evaluate_model(gold_model, gold_tok, data, cfg=cfg.eval, name="gold",
-                                                 embedder=emb)
-            g = reports.get("gold")
-            reports["base"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=g, name="base",
-                                             embedder=emb)
+            ref_cache = reference_reports(reports, {"gold": (gold_model, gold_tok), "base": (model, tokenizer)},
+                                          data, cfg.eval, embedder=emb, log=log)
             timings["eval_before"] = time.perf_counter() - t0
         lora = LoraSpec(cfg.model.lora_r, cfg.model.lora_alpha, cfg.model.lora_targets) if cfg.model.lora_r else None
         train_cfg = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
@@ -233,7 +249,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                 config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports,
                 data_info={"name": data.name, "counts": summarize(data.items), "targets": list(data.targets),
                            "targets_rule": data.targets_rule, "truncated": cut},
-                training=training, extra=control))
+                training=training, extra={**(control or {}), **({"reference_cache": ref_cache} if ref_cache else {})}))
             notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
                      + (f" ({data.targets_rule})" if data.targets_rule else ""),
                      f"method: {cfg.unlearn.method} {cfg.unlearn.args or ''}, sampler: {cfg.unlearn.sampler}, "
@@ -331,7 +347,6 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     with ``model/`` and ``results.json``. Returns the ``CalibrationResult``.
     """
     from oblivio.engine.calibrate import calibrate as _calibrate
-    from oblivio.eval.evaluate import evaluate_model
     from oblivio.models.io import save_model
     from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
     from oblivio.report.rundir import preflight, run_folder
@@ -359,10 +374,8 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
                                                      progress=progress, log=log)
     d, cut = _fit(d, reference, tokenizer, log)
     reports: dict[str, EvalReport] = {}
-    if gold_model is not None:
-        reports["gold"] = evaluate_model(gold_model, gold_tok, d, cfg=cfg.eval, name="gold")
-    reports["reference"] = evaluate_model(reference, tokenizer, d, cfg=cfg.eval, gold=reports.get("gold"),
-                                          name="reference")
+    ref_cache = reference_reports(reports, {"gold": (gold_model, gold_tok), "reference": (reference, tokenizer)},
+                                  d, cfg.eval, log=log)
     res = _calibrate(reference, unlearned, tokenizer, d, tau=tau, utility_metric=utility_metric, tol=tol,
                      eval_cfg=cfg.eval, base_report=reports["reference"], gold=reports.get("gold"), log=log)
     reports["calibrated"] = res.report
@@ -381,7 +394,8 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
                 data_info={"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
                            "truncated": cut},
                 extra={"calibration": {**res.to_json(), "tau": tau, "tol": tol, "utility_metric": utility_metric,
-                                       "unlearned_run": str(run_path) if run_path else None}}))
+                                       "unlearned_run": str(run_path) if run_path else None},
+                       "reference_cache": ref_cache}))
             _run_report(work, dest)
         res.run_dir = dest
         if run_path is not None:     # the run's own page now shows its calibration sweep

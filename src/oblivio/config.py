@@ -61,6 +61,7 @@ class EvalConfig:
     bootstrap: int = 1000                  # resamples of facts for the 95% intervals (0 = none)
     show_ci: bool = False                  # tables show "value [lo, hi]" (CLI --ci)
     enabled: bool = True                   # false: no evaluation of base, gold or unlearned (`--no-eval`)
+    reference_cache: bool = True           # base/gold evaluations cached on disk (eval/cache.py)
 
 
 

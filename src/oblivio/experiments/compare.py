@@ -235,6 +235,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     from oblivio.data.neighbours import check_sampler
     from oblivio.data.samplers import get_sampler
     from oblivio.engine.unlearning import LoraSpec, run_unlearning
+    from oblivio.eval.cache import evaluate_reference
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import EvalConfig, evaluate_model
     from oblivio.report.rundir import preflight, run_folder
@@ -316,13 +317,15 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     with ctx as work:
         if main:
             t0 = time.perf_counter()
+            gold_ref = None
             if gold_source is not None:
                 gm, gt = _fresh(gold_source, cfg)
-                reports["gold"] = evaluate_model(gm, gt, d, cfg=ecfg, name="gold", embedder=emb)
+                gold_ref = evaluate_reference(gm, gt, d, cfg=ecfg, name="gold", embedder=emb, log=log)
+                reports["gold"] = gold_ref.report
                 del gm
             bm, bt = _fresh(source, cfg)
-            reports["base"] = evaluate_model(bm, bt, d, cfg=ecfg, gold=reports.get("gold"), name="base",
-                                             embedder=emb)
+            reports["base"] = evaluate_reference(bm, bt, d, cfg=ecfg, gold=gold_ref, name="base", embedder=emb,
+                                                 log=log).report
             del bm
             timings["eval_reference"] = time.perf_counter() - t0
             reference = {"base": summarize_report(reports["base"], d)}
