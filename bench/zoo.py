@@ -141,7 +141,26 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             cal = calibrate(ref, model, tok, data, tau=0.9, eval_cfg=full, base_report=refs["base"],
                             gold=refs["gold"])
             rec["cal"] = {"alpha": cal.alpha, **summary(cal.report, refs)}
+        if spec.get("audit"):
+            rec["audit"] = audit(model, tok, data, wm, spec["seed"], full)
     return rec
+
+
+def audit(model, tok, data, wm, seed: int, ecfg) -> dict[str, Any]:
+    """Every registered attack on base, gold and this unlearned model (attacks/audit.py)."""
+    from oblivio.attacks.audit import run_audit
+    from oblivio.models.io import load_model
+    base, _ = load_model(wm.base_dir)
+    gold, _ = load_model(wm.gold_dir)
+    t0 = time.process_time()
+    rec = run_audit({"base": (base, tok), "gold": (gold, tok), "unlearned": (model, tok)}, data, seed=seed,
+                    eval_cfg=ecfg, log=lambda m: None)
+    out = {name: {"robust": a["robust"], "recovery": a["recovery"], "note": a.get("note", ""),
+                  **{f"{m}_acc": a["models"].get(m, {}).get("accuracy") for m in ("base", "gold", "unlearned")},
+                  "unlearned_clean": a["models"].get("unlearned", {}).get("clean_accuracy"),
+                  **({"ci": a["ci"]} if "ci" in a else {})}
+           for name, a in rec["attacks"].items()}
+    return {"attacks": out, "cpu_s": time.process_time() - t0}
 
 
 def summary(rep, refs) -> dict[str, Any]:
@@ -211,6 +230,8 @@ def main() -> None:
     ap.add_argument("--checkpoints", default="40,80,120,160")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--lora", type=int, default=0)
+    ap.add_argument("--audit", default="", help="methods audited on every seed (comma list; 'demo' = the "
+                    "demo default); with any, every other method is audited on the first seed")
     ap.add_argument("--out", default="bench/results/zoo")
     a = ap.parse_args()
     out = Path(a.out)
@@ -238,8 +259,17 @@ def main() -> None:
         return
     tuned = json.loads((out / "tuned.json").read_text())
     seeds = [int(s) for s in a.seeds.split(",")]
+    audited = set(a.audit.split(",")) if a.audit else set()
     specs = [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"], "seed": s,
-              "full": True, "calibrate": True} for m in names if m in tuned for s in seeds]
+              "full": True, "calibrate": True, "audit": m in audited or (bool(audited) and s == seeds[0])}
+             for m in names if m in tuned for s in seeds]
+    # the demo's default (api.DEMO_DEFAULTS: NPO, retain weight 3, MELU, lr 5e-4, 120 steps) as its own row
+    from oblivio.api import DEMO_DEFAULTS
+    d = DEMO_DEFAULTS["unlearn"]
+    specs += [{"preset": a.preset, "label": "demo", "method": d["method"], "args": d["args"], "lr": d["train"]["lr"],
+               "steps": d["train"]["max_steps"], "seed": s, "full": True, "calibrate": True,
+               "audit": bool(audited)} for s in seeds]
+    names = [*names, "demo"]
     if a.lora:
         specs += [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
                    "seed": seeds[0], "full": True, "lora": a.lora} for m in names if m in tuned]
@@ -265,7 +295,7 @@ def print_table(runs: list[dict[str, Any]], names: list[str]) -> None:
               ("α |" if key == "cal" else "train CPU s | ΔRSS MB |"))
         print("|" + "---|" * (len(cols) + 5 + (0 if key == "cal" else 1)))
         for m in names:
-            rs = [r for r in runs if r["method"] == m and not r.get("lora") and key in r]
+            rs = [r for r in runs if r.get("label", r["method"]) == m and not r.get("lora") and key in r]
             if not rs:
                 continue
             cells = [_ms([r[key][k] for r in rs], ".2g" if k in ("forget_quality",) else
@@ -275,19 +305,47 @@ def print_table(runs: list[dict[str, Any]], names: list[str]) -> None:
                     f"{_ms([r['cpu_s'] for r in rs], '.0f')} | "
                     f"{_ms([r['peak_rss_mb'] - r['rss_load_mb'] for r in rs], '.0f')}")
             print(f"| {m} | {rs[0]['lr']:.0e} | {rs[0]['steps']} | " + " | ".join(cells) + f" | {meets} | {tail} |")
+    print_audit(runs, names)
     lora = [r for r in runs if r.get("lora")]
     if lora:
         print("\n## LoRA vs full (seed 0): unlearning wall time and peak RSS")
         print("| method | full CPU s | LoRA CPU s | full ΔRSS MB | LoRA ΔRSS MB | LoRA forget | LoRA min test ratio |")
         print("|---|---|---|---|---|---|---|")
         for r in lora:
-            f = next((x for x in runs if x["method"] == r["method"] and not x.get("lora") and x["seed"] == r["seed"]),
+            f = next((x for x in runs if x.get("label", x["method"]) == r["method"] and not x.get("lora")
+                      and x["seed"] == r["seed"]),
                      None)
             if f:
                 # the training's addition to the process's peak RSS (after loading the base model)
                 print(f"| {r['method']} | {f['cpu_s']:.0f} | {r['cpu_s']:.0f} | "
                       f"{f['peak_rss_mb'] - f['rss_load_mb']:.0f} | {r['peak_rss_mb'] - r['rss_load_mb']:.0f} | "
                       f"{r['uncal']['forget']:.3f} | {r['uncal']['min_ratio']:.3f} |")
+
+
+def print_audit(runs: list[dict[str, Any]], names: list[str]) -> None:
+    """Per attack: attacked forget accuracy of the unlearned model (mean ± sd over the audited
+    seeds), the gold model's, and how many seeds were robust."""
+    aud = [r for r in runs if "audit" in r and not r.get("lora")]
+    if not aud:
+        return
+    attacks = list(dict.fromkeys(k for r in aud for k in r["audit"]["attacks"]))
+    print("\n## Robustness audit: attacked forget accuracy, unlearned (gold) [robust seeds]")
+    print("| model | " + " | ".join(attacks) + " | audit CPU s |")
+    print("|" + "---|" * (len(attacks) + 2))
+    for ref in ("base", "gold"):
+        cells = [_ms([r["audit"]["attacks"][k][f"{ref}_acc"] for r in aud if k in r["audit"]["attacks"]], ".2f")
+                 for k in attacks]
+        print(f"| {ref} (all audited runs) | " + " | ".join(cells) + " | |")
+    for m in names:
+        rs = [r for r in aud if r.get("label", r["method"]) == m]
+        if not rs:
+            continue
+        cells = []
+        for k in attacks:
+            xs = [r["audit"]["attacks"][k] for r in rs if k in r["audit"]["attacks"]]
+            rob = [x["robust"] for x in xs if x["robust"] is not None]
+            cells.append(f"{_ms([x['unlearned_acc'] for x in xs], '.2f')} [{sum(rob)}/{len(rob)}]")
+        print(f"| {m} | " + " | ".join(cells) + f" | {_ms([r['audit']['cpu_s'] for r in rs], '.0f')} |")
 
 
 if __name__ == "__main__":
