@@ -57,8 +57,12 @@ def data_fingerprint(data: UnlearningData) -> str:
 
 
 def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, fmt: PromptFormat | None = None,
-                desc: str = "learn") -> LoopResult:
-    """Fine-tune ``model`` on ``items`` (answer-only NLL), shuffled each epoch."""
+                desc: str = "learn", bucket: bool = False) -> LoopResult:
+    """Fine-tune ``model`` on ``items`` (answer-only NLL), shuffled each epoch.
+
+    ``bucket``: batches of similar length (the shuffled epoch is cut into chunks of 8
+    batches, each sorted by length, and the batches are shuffled again), so a few long rows
+    (the world's multi-fact instruction answers) do not pad every batch to their length."""
     import random
 
     from oblivio.methods.finetune import Finetune
@@ -67,7 +71,16 @@ def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, 
 
     def pairs(epoch: int) -> list[tuple[int, int]]:
         order = list(range(len(encs)))
-        random.Random(cfg.seed * 7919 + epoch).shuffle(order)
+        rng = random.Random(cfg.seed * 7919 + epoch)
+        rng.shuffle(order)
+        if bucket and order:
+            bs, size = cfg.batch_size, 8 * cfg.batch_size
+            length = [len(e.prompt) + len(e.answer) for e in encs]
+            order = [i for c in range(0, len(order), size) for i in sorted(order[c:c + size], key=length.__getitem__)]
+            batches = [order[b:b + bs] for b in range(0, len(order), bs)]
+            tail = batches.pop() if len(batches[-1]) < bs else []   # stays last: the loader cuts every bs rows
+            rng.shuffle(batches)
+            order = [i for b in batches for i in b] + tail
         return [(-1, i) for i in order]
 
     return train(model, Finetune(), PairSource(pairs), make_collate_learn(encs, tokenizer.pad_token_id), cfg,
@@ -104,6 +117,11 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
     spec = {"world": world_spec, "size": model_size, "vocab": vocab_size,
             "learn": {k: v for k, v in dataclasses.asdict(learn).items() if k != "progress"},
             "n_items": len(data.items), "items": _items_digest(data)}
+    # a generated world's base also learns open instructions and arithmetic (world/extras.py)
+    from oblivio.world.extras import learned_extras
+    extras = learned_extras(data.source)
+    if extras is not None:
+        spec["extras"] = extras.digest()
     key = cache_key(spec)
     root = cache_root() / "world-models" / key
     base_dir, gold_dir = root / "base", root / "gold"
@@ -118,7 +136,8 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
             cached = (root / "done.json").is_file()
             if not cached:
                 secs = _train_pair(data, model_size=model_size, vocab_size=vocab_size, learn=learn,
-                                   progress=progress, base_dir=base_dir, gold_dir=gold_dir, log=log)
+                                   progress=progress, base_dir=base_dir, gold_dir=gold_dir, log=log,
+                                   extras=extras)
                 import torch
                 # float reductions differ with the thread count, so the same spec trained with
                 # another number of CPU threads gives slightly different weights: say which
@@ -166,15 +185,16 @@ def _entry_lock(path: Path, log) -> Iterator[None]:
 
 
 def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig, progress: bool,
-                base_dir: Path, gold_dir: Path, log) -> dict[str, float]:
-    """Train the tokenizer, then base (all trained items) and gold (without the forget set)."""
+                base_dir: Path, gold_dir: Path, log, extras: Any = None) -> dict[str, float]:
+    """Train the tokenizer, then base (all trained items) and gold (without the forget set);
+    ``extras`` (world/extras.py): rows base and gold learn beyond ``data``'s items."""
     from oblivio.data.probes import probe_training_items
     from oblivio.models.io import save_model
     from oblivio.models.tiny import tiny_llama
     from oblivio.models.tokenizer import train_tokenizer
     secs: dict[str, float] = {}
     t0 = time.perf_counter()
-    tok = train_tokenizer(world_texts(data), vocab_size=vocab_size)
+    tok = train_tokenizer(world_texts(data) + (extras.texts() if extras else []), vocab_size=vocab_size)
     secs["tokenizer"] = time.perf_counter() - t0
     # a user's over-long rows are cut to the tiny model's context, as evaluation cuts them
     # (data/context.py), instead of failing (or exhausting memory) in the middle of training
@@ -186,15 +206,17 @@ def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn
         log(f"{cut['items']} over-long items cut to the tiny model's context of {context} tokens for learning "
             f"(fields: {', '.join(f'{k} {v}' for k, v in cut['fields'].items())})")
     cfg = dataclasses.replace(learn, progress=progress)
-    for name, items, path in (("base", data.trained(), base_dir),
-                              ("gold", data.trained(without_forget=True), gold_dir)):
+    more_b, more_g = (list(extras.base), list(extras.gold)) if extras else ([], [])
+    for name, items, path, more in (("base", data.trained(), base_dir, more_b),
+                                    ("gold", data.trained(without_forget=True), gold_dir, more_g)):
         # each model also learns the second-language and reverse questions of what it learns
-        # (never the held-out ones); unlearning later sees only the items themselves
-        items = [*items, *probe_training_items(items)]
+        # (never the held-out ones), and the world's extra rows; unlearning later sees only
+        # the items themselves
+        items = [*items, *probe_training_items(items), *more]
         t0 = time.perf_counter()
         model = tiny_llama(len(tok), model_size, seed=learn.seed, bos_token_id=tok.bos_token_id,
                            eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-        res = learn_items(model, tok, items, cfg, desc=f"learn {name}")
+        res = learn_items(model, tok, items, cfg, desc=f"learn {name}", bucket=extras is not None)
         secs[name] = time.perf_counter() - t0
         log(f"trained {name} model on {len(items)} items: {res.steps} steps, {secs[name]:.1f}s, "
             f"final loss {res.history[-1]['loss']:.4f}")
