@@ -166,7 +166,7 @@ def test_train_pair_learns_the_probes(monkeypatch, tmp_path):
     class Res:
         steps, history = 0, [{"loss": 0.0}]
 
-    def fake_learn(model, tok, items, cfg, *, desc, fmt=None):
+    def fake_learn(model, tok, items, cfg, *, desc, fmt=None, bucket=False):
         seen[desc] = list(items)
         return Res()
     monkeypatch.setattr(learning, "learn_items", fake_learn)
