@@ -218,21 +218,31 @@ def tiny_run(tiny_cfg, tiny_world, tmp_path_factory):
 
 
 # the record's shape (the report reads exactly these keys); "seconds" is a field, not a timing check
-AUDIT_KEYS = {"attacks", "seconds"}
-ATTACK_KEYS = {"recovery", "robust", "models", "seconds", "note"}
+AUDIT_KEYS = {"attacks", "seconds", "retain_items"}
+ATTACK_KEYS = {"recovery", "robust", "models", "seconds", "note", "excess_ci", "skipped"}
+MODEL_KEYS = {"accuracy", "answer_prob", "clean_accuracy", "clean_answer_prob", "n_items", "n_facts", "accuracy_ci",
+              "retain_accuracy", "retain_clean_accuracy", "retain_n_items"}
 
 
 def _check_record(rec, names):
     assert set(rec) == AUDIT_KEYS
-    assert isinstance(rec["seconds"], float)
+    assert isinstance(rec["seconds"], float) and rec["retain_items"] > 0
     assert sorted(rec["attacks"]) == sorted(names)
-    for a in rec["attacks"].values():
+    for name, a in rec["attacks"].items():
         assert set(a) == ATTACK_KEYS
         assert set(a["models"]) == {"base", "gold", "unlearned"}
         assert a["recovery"] is None or isinstance(a["recovery"], float)
-        assert a["robust"] in (True, False) and isinstance(a["note"], str)
+        assert a["robust"] in (True, False) and isinstance(a["note"], str) and a["skipped"] is None
+        lo, hi = a["excess_ci"]
+        assert lo <= a["models"]["unlearned"]["accuracy"] - a["models"]["gold"]["accuracy"] + 1e-9 <= hi + 2e-9
         for m in a["models"].values():
+            assert MODEL_KEYS <= set(m)
             assert 0.0 <= m["accuracy"] <= 1.0 and 0.0 <= m["answer_prob"] <= 1.0 and m["n_items"] > 0
+            assert m["accuracy_ci"][0] <= m["accuracy"] + 1e-9 and m["accuracy"] <= m["accuracy_ci"][1] + 1e-9
+            if name == "logit_lens":     # a self-scoring probe: no retain score, and it says why
+                assert m["retain_accuracy"] is None and m["retain_note"]
+            else:
+                assert 0.0 <= m["retain_accuracy"] <= 1.0 and m["retain_n_items"] > 0
 
 
 def test_every_attack_runs_on_base_gold_unlearned(tiny_run, tiny_world, tmp_path):
@@ -245,6 +255,14 @@ def test_every_attack_runs_on_base_gold_unlearned(tiny_run, tiny_world, tmp_path
     assert json.loads((run / "audit.json").read_text()) == json.loads(json.dumps(rec))
     after = json.loads((run / "results.json").read_text())
     assert after["audit"] == json.loads(json.dumps(rec)) and after["models"] == before["models"]
+    # the efficiency account: the run's own, then the audit's phase and tokens added to it
+    eff0, eff = before["efficiency"], after["efficiency"]
+    assert {"reference_eval", "training", "eval_after"} <= set(eff0["phases"]) and "audit" in eff["phases"]
+    assert eff0["tokens"]["training"] == before["training"]["tokens_per_process"] * before["training"]["processes"] > 0
+    assert eff["tokens"]["training"] == eff0["tokens"]["training"]
+    assert eff["tokens"]["inference"] > eff0["tokens"]["inference"] > 0
+    assert eff["flops"]["training"] == 6 * eff["parameters"] * eff["tokens"]["training"]
+    assert eff["flops"]["inference"] == 2 * eff["parameters"] * eff["tokens"]["inference"]
     page = (run / "report.html").read_text()            # the report is redrawn with the audit
     assert "Recovery of forgotten knowledge under each attack: " in page
     assert rec["attacks"]["logit_lens"]["models"]["base"]["best_layers"]

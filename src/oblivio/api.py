@@ -196,10 +196,16 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
         if work is not None and main:
             resume_from = _start_run(work, cfg, inputs, resume is not None)
         ref_cache: dict[str, str] = {}
+        from oblivio.engine.efficiency import count_tokens, efficiency_record, n_parameters
+        inference_tokens = 0
+        n_params = n_parameters(model)
         if evaluate_models and main:
             t0 = time.perf_counter()
-            ref_cache = reference_reports(reports, {"gold": (gold_model, gold_tok), "base": (model, tokenizer)},
-                                          data, cfg.eval, embedder=emb, log=log)
+            # a reference-cache hit loads the evaluations and feeds the models no tokens
+            with count_tokens(model, gold_model) as counted:
+                ref_cache = reference_reports(reports, {"gold": (gold_model, gold_tok), "base": (model, tokenizer)},
+                                              data, cfg.eval, embedder=emb, log=log)
+            inference_tokens += counted.tokens
             timings["eval_before"] = time.perf_counter() - t0
         lora = LoraSpec(cfg.model.lora_r, cfg.model.lora_alpha, cfg.model.lora_targets) if cfg.model.lora_r else None
         train_cfg = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
@@ -234,10 +240,14 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             training["selected_step"] = control["selected_step"]
         if main and evaluate_models:
             t0 = time.perf_counter()
-            reports["unlearned"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=reports.get("gold"),
-                                                  name="unlearned", embedder=emb)
+            with count_tokens(model) as counted:
+                reports["unlearned"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=reports.get("gold"),
+                                                      name="unlearned", embedder=emb)
+            inference_tokens += counted.tokens
             timings["eval_after"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_all
+        efficiency = efficiency_record(n_params=n_params, timings=timings, training=training,
+                                       inference_tokens=inference_tokens, memory=_peak_memory())
         tab = table(reports, ci=cfg.eval.show_ci) if reports else ""
         if work is not None and main:
             import yaml
@@ -249,7 +259,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                 config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports,
                 data_info={"name": data.name, "counts": summarize(data.items), "targets": list(data.targets),
                            "targets_rule": data.targets_rule, "truncated": cut},
-                training=training, extra={**(control or {}), **({"reference_cache": ref_cache} if ref_cache else {})}))
+                training=training, extra={**(control or {}), "efficiency": efficiency,
+                                          **({"reference_cache": ref_cache} if ref_cache else {})}))
             notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
                      + (f" ({data.targets_rule})" if data.targets_rule else ""),
                      f"method: {cfg.unlearn.method} {cfg.unlearn.args or ''}, sampler: {cfg.unlearn.sampler}, "
@@ -508,9 +519,16 @@ def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any 
               "unlearned": (unlearned, tokenizer)}
     if gold_model is None:
         log("no gold model for this run (pass gold=...): verdicts are 'not available'")
-    rec = run_audit(models, d, attacks=names, seed=cfg.seed, eval_cfg=cfg.eval, log=log)
+    from oblivio.engine.efficiency import count_tokens, efficiency_record, n_parameters
+    t0 = time.perf_counter()
+    with count_tokens(*(m for m, _ in models.values())) as counted:
+        rec = run_audit(models, d, attacks=names, seed=cfg.seed, eval_cfg=cfg.eval, log=log)
     write_json(run_path / "audit.json", rec)
     results["audit"] = rec
+    # the audit's phase and inference tokens join the run's efficiency account
+    results["efficiency"] = efficiency_record(
+        n_params=n_parameters(unlearned), timings={"audit": time.perf_counter() - t0}, training={},
+        inference_tokens=counted.tokens, memory=_peak_memory(), previous=results.get("efficiency"))
     write_json(results_file, results)
     try:
         import oblivio.report.html  # noqa: F401  (the report is optional on some installs)

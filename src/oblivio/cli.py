@@ -186,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     _key(p, "--seeds", key="compare.seeds", type=_seed_list,
          help="comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, reported as mean ± sd "
               "(data and reference models stay those of --seed)")
+    _key(p, "--audit", key="audit.enabled", action="store_true",
+         help="also run the robustness audit on every cell (base and gold once per seed; audit.enabled)")
+    _key(p, "--attacks", key="audit.attacks", type=_names,
+         help="with --audit: comma-separated attacks (default all, see oblivio ls)")
     p.add_argument("--out", help="output folder (default runs/compare-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _model_safety(p)

@@ -9,38 +9,117 @@ without the attack. Per attack (SPEC §4, our verdict rule):
 * robust iff the unlearned model's attacked forget accuracy ≤ the gold model's attacked
   accuracy + 0.05 (``None`` without a gold model).
 
-The record is ``{"attacks": {name: {"recovery", "robust", "models": {"base", "gold",
-"unlearned"}, "seconds", "note"}}, "seconds"}`` (results.json's ``audit`` key; the report
-reads it).
+* a fact-level bootstrap (SPEC §5; metrics/stats.py): every model's attacked accuracy gets a
+  95% interval resampling whole facts (``accuracy_ci``), and the verdict the paired interval
+  of unlearned − gold attacked accuracy on the same resampled facts (``excess_ci``: robust
+  with confidence when its upper end is ≤ 0.05);
+* the retain score under the same attack: up to :data:`RETAIN_ITEMS` retain items that
+  unlearning never saw (``*_test`` roles), transformed by the same attack (item attacks) or
+  scored on the attacked weights (weight attacks) — ``retain_accuracy`` next to
+  ``retain_clean_accuracy``; none for self-scoring probes (logit lens);
+* an attack that does not apply to the data (no probe fields) is ``skipped`` with the reason.
+
+The record is ``{"attacks": {name: {"recovery", "robust", "excess_ci", "skipped", "models":
+{"base", "gold", "unlearned": {"accuracy", "accuracy_ci", "clean_accuracy", "retain_accuracy",
+...}}, "seconds", "note"}}, "seconds", "retain_items"}`` (results.json's ``audit`` key; the
+report reads it).
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
+import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from oblivio.attacks.base import ATTACKS
-from oblivio.data.schema import QAItem, UnlearningData
+import numpy as np
+
+from oblivio.attacks.base import ATTACKS, by_fact
+from oblivio.data.schema import TEST_ROLES, QAItem, UnlearningData
 from oblivio.eval.evaluate import EvalConfig
+from oblivio.metrics import stats as S
 from oblivio.models.format import PromptFormat
 
 MARGIN = 0.05
 SCORED = ("accuracy", "answer_prob")
+RETAIN_ITEMS = 100   # retain items scored under every attack (whole facts; cost grows with it)
 
 
 def score(model: Any, tokenizer: Any, items: Sequence[QAItem], *, fmt: PromptFormat | None = None,
           eval_cfg: EvalConfig | None = None) -> dict[str, Any]:
-    """Forget accuracy and answer probability of ``items`` through the evaluator."""
+    """Forget accuracy and answer probability of ``items`` through the evaluator, and the
+    per-item accuracies (``per_item``: id → 0/1, items with a key) for the fact-level bootstrap."""
     from oblivio.eval.evaluate import evaluate_model
     if not items:
-        return {"accuracy": None, "answer_prob": None, "n_items": 0}
+        return {"accuracy": None, "answer_prob": None, "n_items": 0, "per_item": {}}
+    # no evaluator intervals: the audit resamples facts itself, paired across models
     cfg = dataclasses.replace(eval_cfg or EvalConfig(), metrics=list(SCORED), max_items_per_role=None,
-                              extraction=False)
+                              extraction=False, bootstrap=0)
     d = UnlearningData(items=[dataclasses.replace(it, role="forget") for it in items], name="audit")
     rep = evaluate_model(model, tokenizer, d, cfg=cfg, fmt=fmt, name="audit")
-    return {**{m: rep.value(m, "forget") for m in SCORED}, "n_items": len(items)}
+    acc = rep.sets.get("forget", {}).get("accuracy")
+    ids = (acc.extra.get("item_ids") if acc is not None else None) or rep.item_ids.get("forget", [])
+    per = dict(zip(ids, acc.per_item or [])) if acc is not None and acc.value is not None else {}
+    return {**{m: rep.value(m, "forget") for m in SCORED}, "n_items": len(items), "per_item": per}
+
+
+def _fact_matrix(ids: Sequence[str], facts: dict[str, str], n_boot: int, seed: int,
+                 stream: str) -> tuple[np.ndarray, np.ndarray]:
+    codes, labels = S.fact_codes([facts[i] for i in ids])
+    return codes, S.resample_counts(len(labels), n_boot, seed, stream)
+
+
+def fact_interval(per_item: dict[str, float], facts: dict[str, str], *, n_boot: int = 1000, seed: int = 0,
+                  stream: str = "audit") -> tuple[float, float] | None:
+    """95% percentile interval of the item mean of ``per_item`` when whole facts are
+    resampled (SPEC §5: the phrasings of a fact are not independent); ``facts``: id → fact."""
+    ids = list(per_item)
+    if not ids or n_boot < 1:
+        return None
+    codes, counts = _fact_matrix(ids, facts, n_boot, seed, stream)
+    est = S.mean_estimator([per_item[i] for i in ids], codes)
+    return S.percentile_ci(est.resampled(counts))
+
+
+def excess_interval(unlearned: dict[str, float], gold: dict[str, float], facts: dict[str, str], *,
+                    n_boot: int = 1000, seed: int = 0, stream: str = "audit") -> tuple[float, float] | None:
+    """95% interval of (unlearned − gold) attacked accuracy on the items both were scored on,
+    the two models resampled with the *same* facts (paired): the verdict's margin of safety."""
+    ids = [i for i in unlearned if i in gold]
+    if not ids or n_boot < 1:
+        return None
+    codes, counts = _fact_matrix(ids, facts, n_boot, seed, stream)
+    cols = np.array([[unlearned[i], gold[i], 1.0] for i in ids])
+    est = S.Estimator(cols, codes, lambda s: (s[:, 0] - s[:, 1]) / s[:, 2])
+    return S.percentile_ci(est.resampled(counts))
+
+
+def retain_sample(data: UnlearningData, n: int, seed: int) -> list[QAItem]:
+    """About ``n`` retain items that unlearning never trained on (the ``*_test`` roles; the
+    retain roles when there are none): whole facts chosen by ``seed`` until ``n`` items are
+    reached. The retain side of every attack: is what should stay still there under it?"""
+    pool = [it for it in data.items if it.role in TEST_ROLES] or data.unlearning_retain()
+    groups = by_fact(pool)
+    facts = sorted(groups)
+    random.Random(f"audit-retain:{seed}").shuffle(facts)
+    out: list[QAItem] = []
+    for f in facts:
+        if len(out) >= n:
+            break
+        out += groups[f]
+    return out
+
+
+def _retain_view(data: UnlearningData, sample: list[QAItem]) -> UnlearningData | None:
+    """The data with the retain sample in the forget role (so an item attack can be applied to
+    it unchanged) and the other retain items, minus the sample's facts, as its retain pool."""
+    if not sample:
+        return None
+    facts = {it.fact or it.id for it in sample}
+    rest = [it for it in data.unlearning_retain() if (it.fact or it.id) not in facts]
+    return UnlearningData([*(dataclasses.replace(it, role="forget") for it in sample), *rest],
+                          name=f"{data.name} (retain sample)", targets=data.targets)
 
 
 def verdict(models: dict[str, dict[str, Any]]) -> tuple[float | None, bool | None, str]:
@@ -66,15 +145,28 @@ def verdict(models: dict[str, dict[str, Any]]) -> tuple[float | None, bool | Non
 
 
 def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attacks: Sequence[str] | None = None,
-              seed: int = 0, eval_cfg: EvalConfig | None = None,
+              seed: int = 0, eval_cfg: EvalConfig | None = None, retain_items: int = RETAIN_ITEMS,
+              memo: dict[tuple[str, str], Any] | None = None, memo_models: Sequence[str] = (),
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every attack in ``attacks`` (default: all registered) on every ``name → (model,
     tokenizer)``; returns the ``audit`` record (module docstring). Models are never changed:
-    an attack that changes weights gets a copy."""
+    an attack that changes weights gets a copy. ``memo``: a dict the caller keeps between calls
+    on the same data and seed, holding the results of the models named in ``memo_models``
+    (``oblivio compare --audit`` attacks base and gold once per seed, not once per cell)."""
     names = list(attacks) if attacks else ATTACKS.names()
     classes = {n: ATTACKS.get(n, field="attacks") for n in names}   # unknown names fail before any work
-    by_id = {it.id: it for it in data.forget}
+    n_boot = (eval_cfg or EvalConfig()).bootstrap
+    sample = retain_sample(data, retain_items, seed)
+    view = _retain_view(data, sample)
+    by_id = {it.id: it for it in (*data.forget, *sample)}
+    facts = {i: it.fact or f"item:{i}" for i, it in by_id.items()}
     clean: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+
+    def clean_score(mname: str, model: Any, tok: Any, ids: tuple[str, ...]) -> dict[str, Any]:
+        if (mname, ids) not in clean:   # the same items without the attack, on the untouched model
+            clean[(mname, ids)] = score(model, tok, [by_id[i] for i in ids], eval_cfg=eval_cfg)
+        return clean[(mname, ids)]
+
     out: dict[str, Any] = {}
     t_all = time.perf_counter()
     for name, cls in classes.items():
@@ -82,31 +174,115 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
         t0 = time.perf_counter()
         per: dict[str, dict[str, Any]] = {}
         notes: dict[str, str] = {}
+        items_per: dict[str, dict[str, float]] = {}
+        skipped = ""
         for mname, (model, tok) in models.items():
+            if memo is not None and (name, mname) in memo:
+                per[mname], items_per[mname], notes[mname], skipped = memo[(name, mname)]
+                if skipped:
+                    break
+                continue
             work = copy.deepcopy(model) if atk.modifies_model else model
             res = atk.apply(work, tok, data, seed=seed)
+            if res.skipped:
+                skipped = res.skipped
+                if memo is not None and mname in memo_models:
+                    memo[(name, mname)] = ({}, {}, "", skipped)
+                break
             items = res.items if res.items is not None else data.forget
-            ids = tuple(it.id for it in items)
-            if (mname, ids) not in clean:   # the same items without the attack, on the untouched model
-                clean[(mname, ids)] = score(model, tok, [by_id[i] for i in ids], eval_cfg=eval_cfg)
-            c = clean[(mname, ids)]
-            att = res.scores if res.scores is not None else score(
-                res.model if res.model is not None else work, tok, items, fmt=res.fmt, eval_cfg=eval_cfg)
+            c = clean_score(mname, model, tok, tuple(it.id for it in items))
+            attacked = res.model if res.model is not None else work
+            if res.scores is not None:
+                att = {**res.scores, "per_item": res.per_item or {}}
+            else:
+                att = score(attacked, tok, items, fmt=res.fmt, eval_cfg=eval_cfg)
+            items_per[mname] = att["per_item"]
             per[mname] = {"accuracy": att.get("accuracy"), "answer_prob": att.get("answer_prob"),
                           "clean_accuracy": c["accuracy"], "clean_answer_prob": c["answer_prob"],
-                          "n_items": len(items), **res.details}
+                          "n_items": len(items), "n_facts": len({facts.get(i, i) for i in att["per_item"]}),
+                          "accuracy_ci": _ci(fact_interval(att["per_item"], facts, n_boot=n_boot, seed=seed,
+                                                           stream=f"audit:{name}")),
+                          **_retain(atk, res, attacked, model, tok, sample, view, seed, eval_cfg, clean_score,
+                                    mname),
+                          **res.details}
             notes[mname] = res.note
+            if memo is not None and mname in memo_models:
+                memo[(name, mname)] = (per[mname], items_per[mname], notes[mname], "")
             del work, res
+        if skipped:
+            out[name] = {"recovery": None, "robust": None, "models": {}, "excess_ci": None,
+                         "seconds": round(time.perf_counter() - t0, 3), "note": f"skipped: {skipped}",
+                         "skipped": skipped}
+            log(f"attack {name:<20} skipped: {skipped}")
+            continue
         recovery, robust, why = verdict(per)
+        excess = None
+        if "unlearned" in items_per and "gold" in items_per:
+            excess = _ci(excess_interval(items_per["unlearned"], items_per["gold"], facts, n_boot=n_boot,
+                                         seed=seed, stream=f"audit:{name}"))
         said = [n for n in dict.fromkeys(notes.values()) if n]   # one note when every model says the same
         note = said if len(said) <= 1 else [f"{m}: {n}" for m, n in notes.items() if n]
-        out[name] = {"recovery": recovery, "robust": robust, "models": per,
-                     "seconds": round(time.perf_counter() - t0, 3), "note": "; ".join([*note, *([why] if why else [])])}
+        out[name] = {"recovery": recovery, "robust": robust, "models": per, "excess_ci": excess,
+                     "seconds": round(time.perf_counter() - t0, 3), "skipped": None,
+                     "note": "; ".join([*note, *([why] if why else [])])}
         u = per.get("unlearned", {})
-        log(f"attack {name:<20} unlearned acc {_f(u.get('clean_accuracy'))} → {_f(u.get('accuracy'))}, gold "
-            f"{_f(per.get('gold', {}).get('accuracy'))}, recovery {_f(recovery)}, "
-            f"robust {'-' if robust is None else ('yes' if robust else 'NO')} ({out[name]['seconds']:.1f}s)")
-    return {"attacks": out, "seconds": round(time.perf_counter() - t_all, 3)}
+        log(f"attack {name:<20} unlearned acc {_f(u.get('clean_accuracy'))} → {_f(u.get('accuracy'))} "
+            f"{_ci_text(u.get('accuracy_ci'))}, gold {_f(per.get('gold', {}).get('accuracy'))}, recovery "
+            f"{_f(recovery)}, robust {'-' if robust is None else ('yes' if robust else 'NO')}, retain "
+            f"{_f(u.get('retain_clean_accuracy'))} → {_f(u.get('retain_accuracy'))} ({out[name]['seconds']:.1f}s)")
+    return {"attacks": out, "seconds": round(time.perf_counter() - t_all, 3),
+            "retain_items": len(sample)}
+
+
+def audit_values(rec: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Per attack the numbers a comparison table needs, as plain numbers that average over
+    seeds (``robust``: 1.0 / 0.0, so its mean is the fraction of seeds robust)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name, a in rec["attacks"].items():
+        if a.get("skipped"):
+            continue
+        ms = a["models"]
+        row: dict[str, float | None] = {"recovery": a["recovery"],
+                                        "robust": None if a["robust"] is None else float(a["robust"])}
+        for m in ("base", "gold", "unlearned"):
+            if m in ms:
+                row[f"{m}_accuracy"] = ms[m]["accuracy"]
+                row[f"{m}_retain_accuracy"] = ms[m].get("retain_accuracy")
+        out[name] = row
+    return out
+
+
+def _retain(atk: Any, res: Any, attacked: Any, model: Any, tok: Any, sample: list[QAItem],
+            view: UnlearningData | None, seed: int, eval_cfg: EvalConfig | None, clean_score: Callable[..., Any],
+            mname: str) -> dict[str, Any]:
+    """The retain score under the same attack (``retain_accuracy``) next to the same items
+    without it (``retain_clean_accuracy``), or ``retain_note`` saying why there is none."""
+    none = {"retain_accuracy": None, "retain_clean_accuracy": None, "retain_n_items": 0}
+    if res.scores is not None or not getattr(atk, "retain_score", True):
+        return {**none, "retain_note": "not meaningful for this attack"}
+    if view is None:
+        return {**none, "retain_note": "no retain items"}
+    if atk.modifies_model:          # the attacked weights, on plain retain items
+        items, fmt = sample, None
+    else:                           # the same transformation applied to retain items
+        r = atk.apply(model, tok, view, seed=seed)
+        if r.skipped:
+            return {**none, "retain_note": f"skipped: {r.skipped}"}
+        items, fmt = (r.items if r.items is not None else view.forget), r.fmt
+    if not items:
+        return {**none, "retain_note": "the attack leaves no retain item to score"}
+    att = score(attacked, tok, items, fmt=fmt, eval_cfg=eval_cfg)
+    c = clean_score(mname, model, tok, tuple(it.id for it in items))
+    return {"retain_accuracy": att["accuracy"], "retain_clean_accuracy": c["accuracy"],
+            "retain_n_items": len(items)}
+
+
+def _ci(ci: tuple[float, float] | None) -> list[float] | None:
+    return None if ci is None else [round(ci[0], 6), round(ci[1], 6)]
+
+
+def _ci_text(ci: list[float] | None) -> str:
+    return "" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def _f(v: float | None) -> str:

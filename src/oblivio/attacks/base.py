@@ -30,12 +30,20 @@ class Attacked:
     items: list[QAItem] | None = None
     fmt: PromptFormat | None = None
     scores: dict[str, float | None] | None = None   # set only by attacks that score themselves
+    per_item: dict[str, float] | None = None        # with ``scores``: item id -> 0/1 (the bootstrap's input)
     note: str = ""
     details: dict[str, Any] = dataclasses.field(default_factory=dict)   # per-model extras for the record
+    skipped: str = ""   # why the attack does not apply to this data (the record says so; never a score of 0)
 
 
 class Attack(Protocol):
-    modifies_model: ClassVar[bool]   # True: the runner passes a copy (weights are changed)
+    """``modifies_model``: True — the runner passes a copy (weights are changed), and the retain
+    score under the attack is the attacked model on plain retain items; False — the retain
+    score is the attack applied to retain items (:func:`oblivio.attacks.audit.run_audit`). An
+    attack whose retain score means nothing may set ``retain_score = False``; attacks that
+    score themselves (``Attacked.scores``) get none."""
+
+    modifies_model: ClassVar[bool]
     paper: ClassVar[str]
 
     def apply(self, model: Any, tokenizer: Any, data: UnlearningData, *, seed: int = 0) -> Attacked: ...

@@ -73,5 +73,6 @@ class LogitLens:
         n = len(hits)
         scores = {"accuracy": sum(hits) / n if n else None, "answer_prob": sum(probs) / n if n else None}
         return Attacked(items=list(data.forget), scores=scores, details={"best_layers": sorted(set(best))},
+                        per_item={it.id: h for it, h in zip(data.forget, hits)},
                         note=f"top-{self.k} at some layer (0 = embeddings); accuracy = fraction recovered, "
                              "answer_prob = mean best-layer probability of the key token")

@@ -72,6 +72,7 @@ class Cell:
     sd: dict[str, Any] | None = None
     n: dict[str, Any] | None = None
     per_seed: list[dict[str, Any]] = field(default_factory=list)
+    audit: dict[str, Any] | None = None   # --audit: the audit record (of the first seed; per_seed has all)
 
     @property
     def label(self) -> str:
@@ -331,6 +332,9 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
             reference = {"base": summarize_report(reports["base"], d)}
             if "gold" in reports:
                 reference["gold"] = summarize_report(reports["gold"], d)
+        # --audit: every cell's unlearned model under every attack; base and gold once per seed
+        audit_refs = _audit_refs(source, gold_source, cfg) if main and cfg.audit.enabled else None
+        memos: dict[int, dict[Any, Any]] = {}
         n = len(methods) * len(samplers)
         for k, (m, s) in enumerate(((m, s) for m in methods for s in samplers), start=1):
             runs: list[dict[str, Any]] = []
@@ -368,6 +372,11 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                                               "evaluations": cr.evaluations, "values": summarize_report(cal_rep, d),
                                               "metric": calibrate_metric}
                         del ref_model, cr, cal_rep
+                    if audit_refs is not None:
+                        t0 = time.perf_counter()
+                        run["audit"] = _audit_cell(audit_refs, model_k, tok, d, cfg, sd, memos.setdefault(sd, {}), log)
+                        run["values"]["audit"] = _audit_values(run["audit"])
+                        secs["audit"] = time.perf_counter() - t0
                     v, cal = run["values"], run["calibration"]
                     log(f"[{k}/{n}] {m} × {s}" + (f" (seed {sd})" if seed_list else "")
                         + f": {res.steps} steps ({pairs} pairs/epoch) in {secs['unlearn']:.1f}s; "
@@ -393,6 +402,27 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         files = {k: out / p.name for k, p in files.items()}
     return CompareResult(cells=cells, reference=reference, budget=budget_info, table=table,
                          calibrated_table=cal_table, run_dir=out, files=files)
+
+
+def _audit_refs(source: Any, gold_source: Any, cfg) -> dict[str, tuple[Any, Any]]:
+    refs = {"base": _fresh(source, cfg)}
+    if gold_source is not None:
+        refs["gold"] = _fresh(gold_source, cfg)
+    return refs
+
+
+def _audit_cell(refs: dict[str, tuple[Any, Any]], model: Any, tok: Any, d: UnlearningData, cfg, seed: int,
+                memo: dict[Any, Any], log) -> dict[str, Any]:
+    """The audit record of one cell (attacks/audit.py); base and gold results come from ``memo``
+    after the first cell of a seed."""
+    from oblivio.attacks.audit import run_audit
+    return run_audit({**refs, "unlearned": (model, tok)}, d, attacks=cfg.audit.attacks or None, seed=seed,
+                     eval_cfg=cfg.eval, memo=memo, memo_models=tuple(refs), log=log)
+
+
+def _audit_values(rec: dict[str, Any]) -> dict[str, Any]:
+    from oblivio.attacks.audit import audit_values
+    return audit_values(rec)
 
 
 def _plain(x: Any) -> Any:

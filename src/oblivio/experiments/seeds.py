@@ -66,6 +66,7 @@ def cell_from_runs(cell_cls: Any, method: str, sampler: str, runs: list[dict[str
     cell = Cell(method=method, sampler=sampler, steps=r0["steps"], pairs_per_epoch=r0["pairs_per_epoch"],
                 steps_per_epoch=per_step, seconds=dict(r0["seconds"]), stop_reason=r0["stop_reason"],
                 values=r0["values"], report=r0["report"], calibration=r0["calibration"])
+    cell.audit = r0.get("audit")      # --audit: the (first) seed's full audit record
     if not multi:
         return cell
     cell.seeds = [r["seed"] for r in runs]

@@ -138,6 +138,16 @@ def _efficiency(run: Run) -> list[tuple[str, Cell]]:
     for k in ("eval_share", "eval_seconds"):
         if k in rec:
             rows.append((k.replace("_", " "), Cell(fmt(rec[k]), k)))
+    eff = rec.get("efficiency") or {}     # engine/efficiency.py: FLOPs estimate and phases
+    if "audit" in (eff.get("phases") or {}):
+        rows.append(("time: audit (s)", Cell(fmt(eff["phases"]["audit"]), "efficiency.phases.audit")))
+    if eff:
+        rows.append(("parameters", Cell(fmt(eff["parameters"]), "efficiency.parameters")))
+        for k in ("training", "inference"):
+            rows.append((f"tokens: {k}", Cell(fmt(eff["tokens"][k]), f"efficiency.tokens.{k}")))
+        for k in ("training", "inference", "total"):
+            rows.append((f"FLOPs ({k}, est.)", Cell(fmt(eff["flops"][k]), f"efficiency.flops.{k}")))
+        rows.append(("FLOPs convention", Cell(eff.get("convention", ""))))
     return rows
 
 

@@ -135,8 +135,12 @@ def _robust(rec: dict[str, Any]) -> Verdict:
         return Verdict("robust", "not available",
                        "not available: this run was not audited (no attack results in results.json)", [])
     attacks = audit.get("attacks", {})
-    failed = [n for n, a in attacks.items() if a.get("robust") is False]
-    ok = not failed and bool(attacks)
-    ev = [(n, f"audit.attacks.{n}.recovery") for n in attacks if attacks[n].get("recovery") is not None]
+    skipped = [n for n, a in attacks.items() if a.get("skipped")]
+    ran = {n: a for n, a in attacks.items() if not a.get("skipped")}
+    failed = [n for n, a in ran.items() if a.get("robust") is False]
+    ok = not failed and bool(ran)
+    ev = [(n, f"audit.attacks.{n}.recovery") for n in ran if ran[n].get("recovery") is not None]
+    also = f" Skipped (the data lacks their probes): {', '.join(skipped)}." if skipped else ""
     return Verdict("robust", "yes" if ok else "no",
-                   "Every attack passes." if ok else f"Recovered under: {', '.join(failed) or 'no attack ran'}.", ev)
+                   ("Every attack that ran passes." if ok else
+                    f"Recovered under: {', '.join(failed) or 'no attack ran'}.") + also, ev)

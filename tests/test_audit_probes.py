@@ -1,0 +1,182 @@
+"""The cross-lingual and reverse attacks, the audit's retain score, its fact-level bootstrap,
+and an attack that the data gives no probes for (skipped, never 0)."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+
+from oblivio.attacks.audit import excess_interval, fact_interval, retain_sample, run_audit, score
+from oblivio.attacks.cross_lingual import CrossLingual
+from oblivio.attacks.reverse import Reverse
+from oblivio.data.schema import PROBE_FIELDS, TEST_ROLES, UnlearningData
+from oblivio.report.verdict import _robust
+
+# ---------------------------------------------------------------- the two probe attacks
+
+
+def test_cross_lingual_asks_the_held_out_spanish_phrasings(tiny_world):
+    data, wm = tiny_world
+    res = CrossLingual().apply(copy.deepcopy(wm.base), wm.tokenizer, data)
+    forget = {it.id: it for it in data.forget}
+    assert not res.skipped and res.items
+    assert {it.question for it in res.items} == {it.xl_paraphrased_question for it in data.forget}
+    for it in res.items:
+        src = forget[it.id]                       # the id is the forget item's (the clean score)
+        assert it.answer == src.xl_answer and it.key == src.key
+    # the trained Spanish phrasings are scored on the side, by the same scorer
+    trained = [dataclasses.replace(forget[i], question=q, answer=forget[i].xl_answer)
+               for i, q in {it.id: it.xl_question for it in data.forget}.items()]
+    trained = list({t.question: t for t in trained}.values())
+    assert res.details["trained_phrasing_accuracy"] == score(wm.base, wm.tokenizer, trained)["accuracy"]
+
+
+def test_reverse_asks_for_the_subject(tiny_world):
+    data, wm = tiny_world
+    res = Reverse().apply(wm.base, wm.tokenizer, data)
+    facts = {it.fact for it in data.forget}
+    assert len(res.items) == len(facts) and {it.fact for it in res.items} == facts
+    for it in res.items:
+        assert it.key == it.entity and it.key not in it.question and it.key in it.answer
+
+
+def test_base_learned_the_probes_and_gold_did_not_learn_the_forget_ones(tiny_world):
+    """The tiny world's base answers the trained Spanish and reverse questions of what it learned;
+    gold, which never saw the forget facts in any language, answers fewer of them."""
+    data, wm = tiny_world
+    xl, rev = CrossLingual(), Reverse()
+    b_xl = xl.apply(wm.base, wm.tokenizer, data).details["trained_phrasing_accuracy"]
+    g_xl = xl.apply(wm.gold, wm.tokenizer, data).details["trained_phrasing_accuracy"]
+    items = rev.apply(wm.base, wm.tokenizer, data).items
+    b_rev, g_rev = (score(m, wm.tokenizer, items)["accuracy"] for m in (wm.base, wm.gold))
+    assert b_xl >= 0.6 and b_xl > g_xl
+    assert b_rev > g_rev
+
+
+def _without_probes(data: UnlearningData) -> UnlearningData:
+    items = [dataclasses.replace(it, **{f: None for f in PROBE_FIELDS}) for it in data.items]
+    return UnlearningData(items, name="plain", targets=data.targets)
+
+
+def test_data_without_probes_is_skipped_with_the_reason(tiny_world):
+    data, wm = tiny_world
+    plain = _without_probes(data)
+    models = {"base": (wm.base, wm.tokenizer), "gold": (wm.gold, wm.tokenizer)}
+    rec = run_audit(models, plain, attacks=["cross_lingual", "reverse", "paraphrase"], log=lambda m: None)
+    for name, field in (("cross_lingual", "xl_question"), ("reverse", "reverse_question")):
+        a = rec["attacks"][name]
+        assert field in a["skipped"] and a["note"].startswith("skipped: ")
+        assert a["robust"] is None and a["recovery"] is None and a["models"] == {}
+    assert rec["attacks"]["paraphrase"]["skipped"] is None and rec["attacks"]["paraphrase"]["models"]
+
+
+def test_the_robust_verdict_names_skipped_attacks_and_does_not_fail_on_them():
+    rec = {"audit": {"attacks": {"paraphrase": {"robust": True, "recovery": 0.0, "skipped": None},
+                                 "reverse": {"robust": None, "recovery": None, "skipped": "no probe"}}}}
+    v = _robust(rec)
+    assert v.status == "yes" and "Skipped" in v.sentence and "reverse" in v.sentence
+    rec["audit"]["attacks"]["paraphrase"]["robust"] = False
+    assert _robust(rec).status == "no"
+    only_skipped = {"audit": {"attacks": {"reverse": {"robust": None, "recovery": None, "skipped": "no probe"}}}}
+    assert _robust(only_skipped).status == "no"        # nothing ran: not shown to be robust
+
+
+# ---------------------------------------------------------------- the fact-level bootstrap
+
+
+def test_fact_interval_resamples_facts_not_phrasings():
+    # 10 facts of 5 identical phrasings each, half answered: the 50 items are 10 observations,
+    # so the interval is that of a mean of 10 coin flips (sd ≈ 0.16), not of 50 (sd ≈ 0.07)
+    per = {f"f{f}-p{k}": float(f % 2) for f in range(10) for k in range(5)}
+    facts = {i: i.split("-")[0] for i in per}
+    lo, hi = fact_interval(per, facts, n_boot=4000, seed=1)
+    assert lo <= 0.25 and hi >= 0.75
+    item_lo, item_hi = fact_interval(per, {i: i for i in per}, n_boot=4000, seed=1)   # every item its own fact
+    assert item_lo >= 0.3 and item_hi <= 0.7
+    # one fact: nothing to resample, the interval is the point
+    assert fact_interval({"a": 1.0, "b": 1.0}, {"a": "x", "b": "x"}) == (1.0, 1.0)
+    assert fact_interval({}, {}) is None
+
+
+def test_excess_interval_is_paired():
+    per = {f"f{f}-p{k}": float(f % 2) for f in range(10) for k in range(3)}
+    facts = {i: i.split("-")[0] for i in per}
+    # the same answers: the difference is 0 in every resample (unpaired resampling would spread it)
+    assert excess_interval(per, dict(per), facts) == (0.0, 0.0)
+    # unlearned answers one more fact than gold: the excess is 0.1 ± a fact's share, never below 0
+    more = {i: 1.0 if i.startswith("f0-") else v for i, v in per.items()}
+    lo, hi = excess_interval(more, per, facts, n_boot=4000)
+    assert 0.0 <= lo <= 0.1 <= hi <= 0.35
+
+
+# ---------------------------------------------------------------- the retain side
+
+
+def test_retain_sample_is_held_out_whole_facts(tiny_world):
+    data, _ = tiny_world
+    s = retain_sample(data, 12, seed=0)
+    assert len(s) >= 12 and all(it.role in TEST_ROLES for it in s)
+    by_fact = {}
+    for it in data.items:
+        by_fact.setdefault(it.fact, set()).add(it.id)
+    chosen = {it.fact for it in s}
+    assert {it.id for it in s} == set().union(*(by_fact[f] for f in chosen))    # whole facts
+    assert retain_sample(data, 12, seed=0) == s and retain_sample(data, 12, seed=1) != s
+
+
+def test_retain_score_applies_the_same_attack_to_retain_items(tiny_world):
+    data, wm = tiny_world
+    rec = run_audit({"base": (wm.base, wm.tokenizer)}, data, attacks=["cross_lingual", "quantize_int4"],
+                    retain_items=12, log=lambda m: None)
+    sample = retain_sample(data, 12, seed=0)
+    xl = rec["attacks"]["cross_lingual"]["models"]["base"]
+    # the cross-lingual retain score: the retain sample's held-out Spanish questions on the base
+    probes = CrossLingual().apply(wm.base, wm.tokenizer, UnlearningData(
+        [dataclasses.replace(it, role="forget") for it in sample], name="s")).items
+    assert xl["retain_n_items"] == len(probes)
+    assert xl["retain_accuracy"] == pytest.approx(score(wm.base, wm.tokenizer, probes)["accuracy"])
+    assert xl["retain_clean_accuracy"] == pytest.approx(
+        score(wm.base, wm.tokenizer, [it for it in sample if it.id in {p.id for p in probes}])["accuracy"])
+    q = rec["attacks"]["quantize_int4"]["models"]["base"]
+    assert q["retain_n_items"] == len(sample) and q["retain_clean_accuracy"] == pytest.approx(
+        score(wm.base, wm.tokenizer, sample)["accuracy"])
+
+
+# ---------------------------------------------------------------- compare --audit
+
+
+def test_memo_reuses_reference_models_between_calls(tiny_world):
+    data, wm = tiny_world
+    memo: dict = {}
+    first = run_audit({"base": (wm.base, wm.tokenizer), "unlearned": (wm.gold, wm.tokenizer)}, data,
+                      attacks=["reverse", "quantize_int8"], memo=memo, memo_models=("base",), log=lambda m: None)
+    # a second cell of the same seed: the base is never touched again (None would fail if it were)
+    again = run_audit({"base": (None, None), "unlearned": (wm.gold, wm.tokenizer)}, data,
+                      attacks=["reverse", "quantize_int8"], memo=memo, memo_models=("base",), log=lambda m: None)
+    for name in ("reverse", "quantize_int8"):
+        assert again["attacks"][name]["models"] == first["attacks"][name]["models"]
+        assert again["attacks"][name]["recovery"] == first["attacks"][name]["recovery"]
+
+
+def test_compare_audit_records_every_cell_and_seed(tiny_cfg, tiny_world, tmp_path):
+    from oblivio import api
+    from oblivio.config import load_config, to_dict
+    cfg = load_config(overrides={**to_dict(tiny_cfg), "audit": {"enabled": True, "attacks": ["reverse", "paraphrase"]}})
+    res = api.compare(None, methods="ga,graddiff", samplers="one_to_one_random", config=cfg, steps=2, seeds=[0, 1],
+                      run_dir=tmp_path / "cmp", progress=False, log=lambda m: None)
+    import json
+    saved = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert len(res.cells) == 2
+    for c in res.cells:
+        assert [r["seed"] for r in c.per_seed] == [0, 1]
+        for r in c.per_seed:
+            assert set(r["audit"]["attacks"]) == {"reverse", "paraphrase"}
+            assert set(r["audit"]["attacks"]["reverse"]["models"]) == {"base", "gold", "unlearned"}
+        v = c.values["audit"]["reverse"]
+        assert 0.0 <= v["robust"] <= 1.0 and v["unlearned_accuracy"] is not None
+        assert c.n["audit"]["reverse"]["robust"] == 2            # averaged over both seeds
+    # base and gold are the same models in every cell of a seed: the same attacked scores
+    b = [c.per_seed[0]["audit"]["attacks"]["reverse"]["models"]["base"] for c in res.cells]
+    assert b[0] == b[1]
+    assert "audit" in json.dumps(saved)
