@@ -20,8 +20,11 @@ def shots_for(item: QAItem, pool: list[QAItem], k: int, rng: random.Random) -> l
     names = {n for n in (item.entity, *item.targets) if n}
     pool = [p for p in pool if not (p.fact and p.fact == item.fact)]
     near = [p for p in pool if names & {p.entity, *p.mentions, *p.targets}]
-    same = [p for p in pool if p not in near and p.relation and p.relation == item.relation]
-    rest = [p for p in pool if p not in near and p not in same]
+    # by id: `p not in near` compared whole dataclasses, O(pool × near) per forget item
+    taken = {p.id for p in near}
+    same = [p for p in pool if p.id not in taken and p.relation and p.relation == item.relation]
+    taken |= {p.id for p in same}
+    rest = [p for p in pool if p.id not in taken]
     out: list[QAItem] = []
     for group in (near, same, rest):
         group = list(group)
