@@ -158,7 +158,11 @@ def audit(model, tok, data, wm, seed: int, ecfg) -> dict[str, Any]:
     out = {name: {"robust": a["robust"], "recovery": a["recovery"], "note": a.get("note", ""),
                   **{f"{m}_acc": a["models"].get(m, {}).get("accuracy") for m in ("base", "gold", "unlearned")},
                   "unlearned_clean": a["models"].get("unlearned", {}).get("clean_accuracy"),
-                  **({"ci": a["ci"]} if "ci" in a else {})}
+                  **({"ci": a["ci"]} if "ci" in a else {}),
+                  # the audit's paired interval, the retain side under the same attack, a skip reason
+                  "excess_ci": a.get("excess_ci"), "skipped": a.get("skipped"),
+                  **{f"{m}_retain": a["models"].get(m, {}).get("retain_accuracy")
+                     for m in ("base", "gold", "unlearned")}}
            for name, a in rec["attacks"].items()}
     return {"attacks": out, "cpu_s": time.process_time() - t0}
 

@@ -219,7 +219,7 @@ def tiny_run(tiny_cfg, tiny_world, tmp_path_factory):
 
 # the record's shape (the report reads exactly these keys); "seconds" is a field, not a timing check
 AUDIT_KEYS = {"attacks", "seconds", "retain_items"}
-ATTACK_KEYS = {"recovery", "robust", "models", "seconds", "note", "excess_ci", "skipped"}
+ATTACK_KEYS = {"recovery", "robust", "models", "seconds", "note", "ci", "excess_ci", "skipped"}
 MODEL_KEYS = {"accuracy", "answer_prob", "clean_accuracy", "clean_answer_prob", "n_items", "n_facts", "accuracy_ci",
               "retain_accuracy", "retain_clean_accuracy", "retain_n_items"}
 
@@ -233,6 +233,7 @@ def _check_record(rec, names):
         assert set(a["models"]) == {"base", "gold", "unlearned"}
         assert a["recovery"] is None or isinstance(a["recovery"], float)
         assert a["robust"] in (True, False) and isinstance(a["note"], str) and a["skipped"] is None
+        assert a["ci"] == a["models"]["unlearned"]["accuracy_ci"]
         lo, hi = a["excess_ci"]
         assert lo <= a["models"]["unlearned"]["accuracy"] - a["models"]["gold"]["accuracy"] + 1e-9 <= hi + 2e-9
         for m in a["models"].values():

@@ -10,7 +10,8 @@ without the attack. Per attack (SPEC §4, our verdict rule):
   accuracy + 0.05 (``None`` without a gold model).
 
 * a fact-level bootstrap (SPEC §5; metrics/stats.py): every model's attacked accuracy gets a
-  95% interval resampling whole facts (``accuracy_ci``), and the verdict the paired interval
+  95% interval resampling whole facts (``accuracy_ci``; the unlearned model's is also the
+  attack's ``ci``, the verdict's attacked accuracy), and the verdict the paired interval
   of unlearned − gold attacked accuracy on the same resampled facts (``excess_ci``: robust
   with confidence when its upper end is ≤ 0.05);
 * the retain score under the same attack: up to :data:`RETAIN_ITEMS` retain items that
@@ -19,7 +20,7 @@ without the attack. Per attack (SPEC §4, our verdict rule):
   ``retain_clean_accuracy``; none for self-scoring probes (logit lens);
 * an attack that does not apply to the data (no probe fields) is ``skipped`` with the reason.
 
-The record is ``{"attacks": {name: {"recovery", "robust", "excess_ci", "skipped", "models":
+The record is ``{"attacks": {name: {"recovery", "robust", "ci", "excess_ci", "skipped", "models":
 {"base", "gold", "unlearned": {"accuracy", "accuracy_ci", "clean_accuracy", "retain_accuracy",
 ...}}, "seconds", "note"}}, "seconds", "retain_items"}`` (results.json's ``audit`` key; the
 report reads it).
@@ -210,7 +211,7 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
                 memo[(name, mname)] = (per[mname], items_per[mname], notes[mname], "")
             del work, res
         if skipped:
-            out[name] = {"recovery": None, "robust": None, "models": {}, "excess_ci": None,
+            out[name] = {"recovery": None, "robust": None, "models": {}, "ci": None, "excess_ci": None,
                          "seconds": round(time.perf_counter() - t0, 3), "note": f"skipped: {skipped}",
                          "skipped": skipped}
             log(f"attack {name:<20} skipped: {skipped}")
@@ -222,7 +223,8 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
                                          seed=seed, stream=f"audit:{name}"))
         said = [n for n in dict.fromkeys(notes.values()) if n]   # one note when every model says the same
         note = said if len(said) <= 1 else [f"{m}: {n}" for m, n in notes.items() if n]
-        out[name] = {"recovery": recovery, "robust": robust, "models": per, "excess_ci": excess,
+        out[name] = {"recovery": recovery, "robust": robust, "models": per,
+                     "ci": per.get("unlearned", {}).get("accuracy_ci"), "excess_ci": excess,
                      "seconds": round(time.perf_counter() - t0, 3), "skipped": None,
                      "note": "; ".join([*note, *([why] if why else [])])}
         u = per.get("unlearned", {})
