@@ -191,7 +191,9 @@ def test_relearning_recovers_facts_that_were_ascended_away(tiny_world, fresh_bas
     assert [x.id for x in res.items] == [x.id for x in rest]
     # the facts trained again come back; the others' answers become far more likely
     assert score(res.model, tok, train)["accuracy"] >= 0.5
-    assert after["answer_prob"] > 5 * before["answer_prob"]
+    # (the tiny base now also learns Spanish and reverse questions: GA leaves the rest at ~0.09,
+    # relearning lifts it to ~0.43; no relearning, or relearning on nothing, leaves it where it is)
+    assert after["answer_prob"] > 3 * before["answer_prob"] and after["answer_prob"] - before["answer_prob"] > 0.2
 
 # ---------------------------------------------------------------- verdict, record, API, CLI
 
@@ -345,6 +347,8 @@ def test_cli_unlearn_with_audit(tiny_cfg, tiny_world, tmp_path, capsys):
     (["audit", "--run", "R", "--attacks", "relearn, paraphrase"], ("audit", "attacks"), ["relearn", "paraphrase"]),
     (["audit", "--run", "R", "--gold", "G"], ("model", "gold"), "G"),
     (["unlearn", "--audit"], ("audit", "enabled"), True),
+    (["compare", "--audit"], ("audit", "enabled"), True),
+    (["compare", "--audit", "--attacks", "reverse,cross_lingual"], ("audit", "attacks"), ["reverse", "cross_lingual"]),
 ])
 def test_audit_flags_are_config_keys(argv, key, value):
     from oblivio.cli import build_parser, cli_overrides
