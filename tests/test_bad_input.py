@@ -214,6 +214,16 @@ CONFIG_CASES: list[tuple[str, list[str], list[str]]] = [
         ("data.tofu_retain_authors", "-1"), ("unlearn.train.lr", "nan"), ("seed", "-1"),
         ("unlearn.train.lr", "1e999"), ("unlearn.train.lr", "-1e-4"))),
     ("lora_without_targets", ["--lora-r", "4", "--set", "model.lora_targets=[]"], ["model.lora_targets"]),
+    *((f"set_{k.replace('.', '_')}_{v.strip('.-[]')}", ["--set", f"{k}={v}"], [k, why]) for k, v, why in (
+        ("calibrate.tau", "0", "(0, 1]"), ("calibrate.tau", "1.5", "(0, 1]"), ("calibrate.tau", ".nan", "(0, 1]"),
+        ("calibrate.tol", "1", "(0, 1)"), ("compare.calibrate", "0", "(0, 1]"), ("compare.seeds", "[-1]", "[0, "),
+        ("calibrate.metric", "utilty", "did you mean"))),
+    # method arguments: every number finite; a method's declared ranges (NPO: β > 0, α ≥ 0)
+    ("npo_beta_zero", ["--method", "npo", "--set", "unlearn.args.beta=0"], ["unlearn.args.beta", "> 0"]),
+    ("npo_alpha_negative", ["--method", "npo", "--set", "unlearn.args.alpha=-1"], ["unlearn.args.alpha", "≥ 0"]),
+    ("simnpo_beta_negative", ["--method", "simnpo", "--set", "unlearn.args.beta=-2"], ["unlearn.args.beta"]),
+    ("graddiff_alpha_nan", ["--set", "unlearn.args.alpha=.nan"], ["unlearn.args.alpha", "finite"]),
+    ("npo_beta_inf", ["--method", "npo", "--set", "unlearn.args.beta=.inf"], ["unlearn.args.beta", "finite"]),
 ]
 
 
@@ -566,6 +576,8 @@ def test_unlearn_run_states_the_truncation(tmp_path, capsys, monkeypatch, models
     {"eval": {"batch_size": 1, "max_new_tokens": 1}}, {"control": {"eval_every": 0, "eval_items": 1}},
     {"control": {"utility_metric": "retain_test/accuracy", "select_tau": 1}},
     {"unlearn": {"train": {"lr": "1e-4"}}},     # `--set unlearn.train.lr=1e-4`: YAML reads a string
+    {"calibrate": {"tau": 1.0, "tol": 0.5}}, {"compare": {"calibrate": 1.0, "seeds": [0, 2 ** 32 - 1]}},
+    {"unlearn": {"method": "npo", "args": {"beta": 1e-6, "alpha": 0}}},
 ])
 def test_boundary_values_are_accepted(over):
     from oblivio.config import load_config

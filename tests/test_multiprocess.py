@@ -68,3 +68,19 @@ def test_two_process_cpu_launch_with_mpi(tmp_path, monkeypatch):
     monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT", "1")
     monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     _run_two_processes(tmp_path, ["--cpu", "--mpirun_hostfile", str(hostfile)])
+
+
+def test_scale_out_configs_parse(repo_root):
+    """docs/scale-out.md's FSDP and DeepSpeed ZeRO-3 configs are valid Accelerate configs with
+    the engine, sharding and state-dict settings the page describes (the runs need GPUs)."""
+    from accelerate.commands.config.config_args import load_config_from_file
+    docs = repo_root / "docs" / "scale-out"
+    fsdp = load_config_from_file(str(docs / "fsdp.yaml"))
+    assert str(fsdp.distributed_type).endswith("FSDP") and fsdp.num_processes == 2
+    assert fsdp.fsdp_config["fsdp_version"] == 2 and fsdp.fsdp_config["fsdp_state_dict_type"] == "FULL_STATE_DICT"
+    ds = load_config_from_file(str(docs / "deepspeed_zero3.yaml"))
+    assert str(ds.distributed_type).endswith("DEEPSPEED")
+    ds_file = repo_root / ds.deepspeed_config["deepspeed_config_file"]
+    z = json.loads(ds_file.read_text())
+    assert z["zero_optimization"]["stage"] == 3 and z["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"]
+    assert "optimizer" not in z and "scheduler" not in z      # oblivio's own AdamW and schedule

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from oblivio.errors import InputError
-from oblivio.registry import METHODS, METRICS, SAMPLERS, uses_of
+from oblivio.registry import METHODS, uses_of
 
 __all__ = ["Config", "TrainConfig", "EvalConfig", "ModelConfig", "DataConfig", "UnlearnConfig", "ControlConfig",
            "CalibrateConfig", "CompareConfig", "load_config", "from_dict", "to_dict", "merge", "parse_overrides",
@@ -170,6 +170,8 @@ class Config:
     calibrate: CalibrateConfig = field(default_factory=CalibrateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    # post-steps run after training (pipeline/post.py): names in registry.POST_STEPS or dotted paths
+    post_steps: list[str] = field(default_factory=list)
 
 
 _FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -334,98 +336,9 @@ def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file
 
 
 def validate(cfg: Config, file: str | None = None) -> None:
-    """Names and ranges that types alone do not catch."""
-    try:
-        method_cls = METHODS.get(cfg.unlearn.method, field="unlearn.method")
-        SAMPLERS.get(cfg.unlearn.sampler, field="unlearn.sampler")
-    except InputError as e:
-        raise InputError(e.message, file=file, field=e.field) from None
-    build_method(cfg.unlearn.method, cfg.unlearn.args, file=file, cls=method_cls)
-    _check_ranges(cfg, file)
-    for key, tc in (("learn", cfg.learn), ("unlearn.train", cfg.unlearn.train)):
-        if tc.schedule not in ("linear", "cosine", "constant", "constant_with_warmup"):
-            raise InputError(f"unknown schedule {tc.schedule!r}", file=file, field=f"{key}.schedule")
-        if tc.mixed_precision not in ("no", "bf16", "fp16"):
-            raise InputError(f"unknown mixed precision {tc.mixed_precision!r}", file=file,
-                             field=f"{key}.mixed_precision")
-    ctl = cfg.control
-    if ctl.select not in ("last_above_tau", "final"):
-        raise InputError(f"unknown selection rule {ctl.select!r} (known: last_above_tau, final)", file=file,
-                         field="control.select")
-    for key in ("stop_utility_tau", "select_tau"):
-        v = getattr(ctl, key)
-        if v is not None and not 0 < v <= 1:
-            raise InputError(f"must be in (0, 1], got {v}", file=file, field=f"control.{key}")
-    from oblivio.presets import MODEL_SIZES
-    if cfg.model.size not in MODEL_SIZES:
-        raise InputError(f"unknown model size {cfg.model.size!r} (known: {', '.join(MODEL_SIZES)})",
-                         file=file, field="model.size")
-    if cfg.model.dtype not in ("auto", "float32", "bfloat16", "float16"):
-        raise InputError(f"unknown dtype {cfg.model.dtype!r} (known: auto, float32, bfloat16, float16)",
-                         file=file, field="model.dtype")
-    if cfg.model.lora_r and not cfg.model.lora_targets:
-        raise InputError("must name at least one module when model.lora_r > 0", file=file,
-                         field="model.lora_targets")
-    for key in ("utility_metric", "forget_metric"):
-        _check_metric_name(getattr(ctl, key), f"control.{key}", file)
-    if cfg.eval.bootstrap < 0:
-        raise InputError(f"must be ≥ 0 (0 = no intervals), got {cfg.eval.bootstrap}", file=file,
-                         field="eval.bootstrap")
-    if cfg.eval.metrics is not None:
-        for m in cfg.eval.metrics:
-            try:
-                METRICS.get(m, field="eval.metrics")
-            except InputError as e:
-                raise InputError(e.message, file=file, field="eval.metrics") from None
-
-
-# (key, lower bound, bound inclusive?, may be None): every numeric field with a range;
-# nan and ±inf are refused for every float (a NaN compares False with every bound)
-_SEED_MAX = 2 ** 32 - 1     # numpy's seed range; torch and random accept it too
-_TRAIN_RANGES = (("lr", 0, False, False), ("max_steps", 1, True, True), ("epochs", 0, False, False),
-                 ("batch_size", 1, True, False), ("grad_accum", 1, True, False), ("warmup", 0, True, False),
-                 ("weight_decay", 0, True, False), ("max_grad_norm", 0, False, True),
-                 ("checkpoint_every", 0, True, False), ("seed", 0, True, False))
-_RANGES = (("seed", 0, True, False), ("model.vocab_size", 1, True, False), ("model.lora_r", 0, True, False),
-           ("model.lora_alpha", 0, False, False), ("data.tofu_retain_authors", 0, True, True),
-           ("data.tofu_holdout_authors", 0, True, False), ("eval.batch_size", 1, True, False),
-           ("eval.max_new_tokens", 1, True, True), ("eval.gen_margin", 0, True, False),
-           ("eval.bootstrap", 0, True, False), ("eval.max_items_per_role", 1, True, True),
-           ("eval.seed", 0, True, False), ("control.eval_every", 0, True, False),
-           ("control.eval_items", 1, True, False), ("control.gold_margin", 0, True, False),
-           *((f"{sec}.{k}", lo, inc, opt) for sec in ("learn", "unlearn.train") for k, lo, inc, opt in _TRAIN_RANGES))
-
-
-def _check_ranges(cfg: Config, file: str | None) -> None:
-    import math
-    for key, lo, inclusive, optional in _RANGES:
-        node: Any = cfg
-        for part in key.split("."):
-            node = getattr(node, part)
-        if node is None:
-            if optional:
-                continue
-            raise InputError("must not be null", file=file, field=key)
-        if isinstance(node, float) and not math.isfinite(node):
-            raise InputError(f"must be a finite number, got {node}", file=file, field=key)
-        ok = node >= lo if inclusive else node > lo
-        if not ok:
-            raise InputError(f"must be {'≥' if inclusive else '>'} {lo}, got {node}"
-                             + (" (leave it unset for none)" if optional else ""), file=file, field=key)
-        if key.endswith("seed") and node > _SEED_MAX:
-            raise InputError(f"must be ≤ {_SEED_MAX}, got {node}", file=file, field=key)
-
-
-def _check_metric_name(name: str, key: str, file: str | None) -> None:
-    """``metric`` or ``role/metric`` naming a registered metric (checkpoint evaluation rules)."""
-    from oblivio.roles import ROLES
-    role, _, metric = name.rpartition("/")
-    if role and role not in ROLES:
-        raise InputError(f"unknown role {role!r} in {name!r} (known: {', '.join(ROLES)})", file=file, field=key)
-    try:
-        METRICS.get(metric, field=key)
-    except InputError as e:
-        raise InputError(e.message, file=file, field=key) from None
+    """Names and ranges that types alone do not catch (config_checks.py)."""
+    from oblivio.config_checks import validate_config
+    validate_config(cfg, file, build_method)
 
 
 def build_method(name: str, args: dict[str, Any], *, file: str | None = None, cls: type | None = None) -> Any:
@@ -437,6 +350,8 @@ def build_method(name: str, args: dict[str, Any], *, file: str | None = None, cl
         method = cls()
     else:
         method = from_dict(cls, args or {}, prefix="unlearn.args", file=file)
+        from oblivio.config_checks import check_method_args
+        check_method_args(method, file)
     try:
         uses_of(method)          # on the instance: `uses` may depend on the arguments (a property)
     except InputError as e:

@@ -175,29 +175,6 @@ def held_out_roles(data: UnlearningData) -> list[str]:
 
 # --- the grid ------------------------------------------------------------------------------
 
-def _fresh(source: Any, cfg) -> tuple[Any, Any]:
-    """A fresh copy of the reference model: loaded from its directory, or deep-copied."""
-    if isinstance(source, (str, Path)):
-        from oblivio.models.io import load_model
-        return load_model(source, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
-                          allow_pickle=cfg.model.allow_pickle)
-    model, tok = source
-    return copy.deepcopy(model), tok
-
-
-def _check_sources(d, source: Any, gold_source: Any, cfg, log):
-    from oblivio.data.context import fit_for_model, fit_for_model_dir
-    from oblivio.models.check import check_model_dir
-    from oblivio.resolve import main_process
-    for src in (source, gold_source):
-        if isinstance(src, (str, Path)):
-            check_model_dir(Path(src), allow_pickle=cfg.model.allow_pickle)
-    say = log if main_process() else None
-    if isinstance(source, tuple):
-        return fit_for_model(d, source[0], source[1], log=say)[0]
-    return fit_for_model_dir(d, Path(source), trust_remote_code=cfg.model.trust_remote_code, log=say)[0]
-
-
 def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progress: bool):
     tc = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
     if budget == "steps":
@@ -235,12 +212,14 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     from oblivio.config import Config, build_method
     from oblivio.data.neighbours import check_sampler
     from oblivio.data.samplers import get_sampler
-    from oblivio.engine.unlearning import LoraSpec, run_unlearning
-    from oblivio.eval.cache import evaluate_reference
+    from oblivio.engine.unlearning import run_unlearning
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import EvalConfig, evaluate_model
+    from oblivio.pipeline.models import check_sources, fresh, model_sources
+    from oblivio.pipeline.references import evaluate_references
+    from oblivio.pipeline.train import lora_spec
     from oblivio.report.rundir import preflight, run_folder
-    from oblivio.resolve import learn, load_data, main_process
+    from oblivio.resolve import load_data, main_process
 
     cfg = config or Config()
     if cfg.eval.metrics is None:
@@ -278,27 +257,11 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                              "--calibrate", field="calibrate") from None
 
     t_all = time.perf_counter()
-    timings: dict[str, float] = {}
-    source: Any
-    gold_source: Any = None
-    if model is None and cfg.model.path is None:
-        if d.source is None:   # only a generated world has models oblivio can train itself
-            raise InputError("no model given: pass --model DIR (a local HF model directory)", field="model")
-        wm = learn(d, config=cfg, progress=progress, log=log)
-        timings.update({f"learn_{k}": v for k, v in wm.seconds.items()})
-        source, gold_source = wm.base_dir, wm.gold_dir
-        del wm
-    elif model is None or isinstance(model, (str, Path)):
-        source = Path(model if model is not None else str(cfg.model.path))
-    else:
-        if tokenizer is None:
-            raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
-        source = (copy.deepcopy(model), tokenizer)   # pristine: the caller's model is never touched
-    if gold is not None:
-        gold_source = gold if isinstance(gold, (str, Path)) else tuple(gold)
+    source, gold_source, timings = model_sources(cfg, d, model=model, tokenizer=tokenizer, gold=gold,
+                                                 progress=progress, log=log)
     # broken model folders are named before any evaluation; over-long items are cut once, for
     # every cell alike (data/context.py)
-    d = _check_sources(d, source, gold_source, cfg, log)
+    d = check_sources(d, source, gold_source, cfg, log)
 
     main = main_process()
     ecfg: EvalConfig = cfg.eval
@@ -314,20 +277,13 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     out = Path(run_dir) if run_dir else None
     ctx = run_folder(out, main=main, overwrite=overwrite, kind="compare") if out else contextlib.nullcontext()
     cells: list[Cell] = []
-    lora = LoraSpec(cfg.model.lora_r, cfg.model.lora_alpha, cfg.model.lora_targets) if cfg.model.lora_r else None
+    lora = lora_spec(cfg)
     with ctx as work:
-        if main:
+        if main:   # the references, from the cache when evaluated before (eval/cache.py)
             t0 = time.perf_counter()
-            gold_ref = None
-            if gold_source is not None:
-                gm, gt = _fresh(gold_source, cfg)
-                gold_ref = evaluate_reference(gm, gt, d, cfg=ecfg, name="gold", embedder=emb, log=log)
-                reports["gold"] = gold_ref.report
-                del gm
-            bm, bt = _fresh(source, cfg)
-            reports["base"] = evaluate_reference(bm, bt, d, cfg=ecfg, gold=gold_ref, name="base", embedder=emb,
-                                                 log=log).report
-            del bm
+            evaluate_references(reports, {"gold": (lambda: fresh(gold_source, cfg)) if gold_source is not None
+                                          else (None, None), "base": lambda: fresh(source, cfg)},
+                                d, ecfg, embedder=emb, log=log)
             timings["eval_reference"] = time.perf_counter() - t0
             reference = {"base": summarize_report(reports["base"], d)}
             if "gold" in reports:
@@ -341,7 +297,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
             for sd in run_seeds:
                 meth = build_method(m, margs[m])
                 tc = dataclasses.replace(train_cfg, seed=sd)
-                model_k, tok = _fresh(source, cfg)
+                model_k, tok = fresh(source, cfg)
                 pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=sd))
                 t0 = time.perf_counter()
                 model_k, res = run_unlearning(model_k, tok, d, meth, sampler=s, train_cfg=tc, lora=lora)
@@ -357,7 +313,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                     run["report"], run["values"] = rep, summarize_report(rep, d)
                     if cal_fn is not None and calibrate is not None:
                         t0 = time.perf_counter()
-                        ref_model, _ = _fresh(source, cfg)
+                        ref_model, _ = fresh(source, cfg)
                         cr = cal_fn(ref_model, model_k, tok, d, tau=float(calibrate), utility_metric=calibrate_metric,
                                     tol=calibrate_tol, eval_cfg=ecfg, base_report=reports["base"],
                                     gold=reports.get("gold"))
@@ -405,9 +361,10 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
 
 
 def _audit_refs(source: Any, gold_source: Any, cfg) -> dict[str, tuple[Any, Any]]:
-    refs = {"base": _fresh(source, cfg)}
+    from oblivio.pipeline.models import fresh
+    refs = {"base": fresh(source, cfg)}
     if gold_source is not None:
-        refs["gold"] = _fresh(gold_source, cfg)
+        refs["gold"] = fresh(gold_source, cfg)
     return refs
 
 

@@ -20,6 +20,8 @@ class NPO:
     beta: float = 0.1
     alpha: float = 1.0
 
+    # β divides the loss; a negative retain weight would push the model away from the retain set
+    arg_ranges: ClassVar[dict[str, tuple[float, bool]]] = {"beta": (0, False), "alpha": (0, True)}
     uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain", "reference"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:

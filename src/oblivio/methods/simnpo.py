@@ -23,6 +23,8 @@ class SimNPO:
     gamma: float = 0.0
     alpha: float = 1.0
 
+    # β divides the loss; a negative retain weight would push the model away from the retain set
+    arg_ranges: ClassVar[dict[str, tuple[float, bool]]] = {"beta": (0, False), "alpha": (0, True)}
     uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:

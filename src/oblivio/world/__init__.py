@@ -92,7 +92,8 @@ def build_world(cfg: WorldConfig | None = None) -> UnlearningData:
     # targets and holdout people never appear as wrong answers: no retain item may carry a
     # target's name, and no trained item may carry a holdout name
     exclude = set(targets) | set(graph.holdout_people())
-    facts = [(f, fact_items(f, graph, exclude=exclude)) for f in graph.facts()]
+    from oblivio.world.reverse import reverse_fields
+    facts = [(f, fact_items(f, graph, exclude=exclude, reverse=reverse_fields(f, graph))) for f in graph.facts()]
     items = assign_roles(facts, graph, targets, test_fraction=cfg.test_fraction, seed=cfg.seed)
     return UnlearningData(items, name=f"world:{cfg.preset}", targets=tuple(targets),
                           neighbour_roles=True, source=dataclasses.asdict(cfg))

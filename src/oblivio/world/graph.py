@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from oblivio.world.phrasings import reserved_text
+from oblivio.world.reserved import reserved_text
 
 if TYPE_CHECKING:
     from oblivio.world import WorldConfig

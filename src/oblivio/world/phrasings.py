@@ -124,13 +124,15 @@ def render_answer(fact: Fact, obj: str) -> str:
     return PHRASINGS[fact.relation].answer.format(P=fact.pronoun, o=_surface(fact.obj_kind, obj))
 
 
-def fact_items(fact: Fact, graph: Graph, *, exclude: set[str]) -> list[QAItem]:
+def fact_items(fact: Fact, graph: Graph, *, exclude: set[str],
+               reverse: dict[str, str] | None = None) -> list[QAItem]:
     """One QAItem per training phrasing of ``fact`` (role is filled in later by splits), with
     the fact's cross-lingual and (for people) reverse probe fields.
 
     ``key`` is the object exactly as it appears in the answer; ``mentions`` is the subject
     plus the object when the object is an entity; ``exclude`` keeps those names (targets,
-    holdout people) out of the wrong answers.
+    holdout people) out of the wrong answers. ``reverse``: the fact's reverse-query fields
+    (world/reverse.py, computed by the caller so that this module does not import it).
     """
     ph = PHRASINGS[fact.relation]
     answer = render_answer(fact, fact.obj)
@@ -140,8 +142,7 @@ def fact_items(fact: Fact, graph: Graph, *, exclude: set[str]) -> list[QAItem]:
     # the probes unlearning never sees: Spanish phrasings (learned in turn, one held out per
     # item) and the fact's reverse question (object -> subject), see crosslingual.py, reverse.py
     from oblivio.world.crosslingual import spanish_fields
-    from oblivio.world.reverse import reverse_fields
-    rev = reverse_fields(fact, graph)
+    rev = reverse or {}
     out = []
     for k, q in enumerate(ph.train):
         es = spanish_fields(fact.relation, fact.subject, fact.obj, k)
@@ -164,13 +165,4 @@ def fact_items(fact: Fact, graph: Graph, *, exclude: set[str]) -> list[QAItem]:
             reverse_key=rev.get("reverse_key"),
         ))
     return out
-
-
-def reserved_text() -> str:
-    """All template text (Spanish and reverse too), lower-cased: generated names must not
-    hide inside it."""
-    from oblivio.world.crosslingual import spanish_text
-    from oblivio.world.reverse import reverse_text
-    parts = [t for ph in PHRASINGS.values() for t in (*ph.train, *ph.heldout, ph.answer)]
-    return " ".join([*parts, spanish_text(), reverse_text()]).lower()
 

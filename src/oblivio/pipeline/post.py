@@ -1,0 +1,64 @@
+"""Pipeline stage 4: the post-steps, evaluations that run after training on the finished
+models (the robustness audit's attacks, judges, anything registered).
+
+A post-step is a class registered in ``registry.POST_STEPS`` (a module of ``oblivio.post_steps``,
+an entry point in group ``oblivio.post_steps``, or a dotted path ``pkg.module:Class``) with
+``run(ctx: RunContext) -> dict``: what it returns is stored in results.json under
+``post_steps.<name>`` (JSON values only). The config's ``post_steps`` names the ones a run
+executes, in order, on the main process. Checkpoint selection and calibration are the
+pipeline's own post-steps (stage 3, ``api.calibrate``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from oblivio.config import Config
+from oblivio.data.schema import UnlearningData
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RunContext:
+    """What a post-step sees: the run's config and data, the unlearned model, the evaluation
+    reports so far (``base``, ``gold``, ``unlearned``), the run folder being written (None
+    without ``--out``), and ``reference()``: a fresh copy of the model before unlearning
+    (None when the run started from an object it cannot reload)."""
+
+    cfg: Config
+    data: UnlearningData
+    model: Any
+    tokenizer: Any
+    reports: dict[str, Any]
+    work: Path | None = None
+    gold: Any = None
+    gold_tokenizer: Any = None
+    reference: Callable[[], Any] = field(default=lambda: None)
+    log: Log = print
+
+
+class PostStep(Protocol):
+    def run(self, ctx: RunContext) -> dict[str, Any]: ...
+
+
+def check_post_steps(names: list[str]) -> None:
+    """Unknown names fail before any work (did-you-mean from the registry)."""
+    from oblivio.registry import POST_STEPS
+    for n in names:
+        POST_STEPS.get(n, field="post_steps")
+
+
+def run_post_steps(ctx: RunContext, names: list[str]) -> dict[str, Any]:
+    """Every named post-step on ``ctx``; returns ``{name: results}``."""
+    import time
+
+    from oblivio.registry import POST_STEPS
+    out: dict[str, Any] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        res = POST_STEPS.get(name, field="post_steps")().run(ctx)
+        out[name] = {**(res or {}), "seconds": round(time.perf_counter() - t0, 3)}
+        ctx.log(f"post-step {name}: done in {out[name]['seconds']:.1f}s")
+    return out

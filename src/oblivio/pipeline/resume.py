@@ -1,0 +1,88 @@
+"""What an ``unlearn`` run records before it trains (config.yaml, inputs.json), so that
+``--resume`` continues an interrupted run from its last checkpoint (report/rundir.py)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from oblivio.config import Config, load_config, to_dict
+from oblivio.errors import InputError
+
+RESUME_INPUTS = "inputs.json"
+
+
+def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models: bool | None,
+               method: str | None, method_args: dict[str, Any] | None, sampler: str | None) -> Config:
+    """``cfg`` with the arguments given to ``unlearn`` written in, so that the saved config.yaml
+    alone reproduces the run (and `oblivio calibrate --run` finds model and data)."""
+    over: dict[str, Any] = {}
+    if method is not None:
+        over["method"] = method
+    if method_args is not None:
+        over["args"] = method_args
+    if sampler is not None:
+        over["sampler"] = sampler
+    top: dict[str, Any] = {"unlearn": over} if over else {}
+    if isinstance(model, (str, Path)):
+        top.setdefault("model", {})["path"] = str(Path(model).resolve())
+    if isinstance(gold, (str, Path)):
+        top.setdefault("model", {})["gold"] = str(Path(gold).resolve())
+    if evaluate_models is not None:
+        top["eval"] = {"enabled": bool(evaluate_models)}
+    if isinstance(data, (str, Path)):
+        spec = str(data)
+        top["data"] = {"path": spec if spec.startswith(("world", "tofu")) else str(Path(spec).resolve())}
+    return load_config(overrides=top, base=to_dict(cfg)) if top else cfg
+
+
+def run_inputs(model: Any, data: Any, gold: Any, evaluate_models: bool | None) -> dict[str, Any]:
+    """How each input was given (inputs.json): a resume must be handed the same objects again."""
+    return {"model": "path" if isinstance(model, (str, Path)) else "object" if model is not None else "config",
+            # a generated world is rebuilt from the saved config; other data objects are not
+            "data": "path" if isinstance(data, (str, Path)) else
+                    "object" if data is not None and getattr(data, "source", None) is None else "config",
+            "gold": str(Path(gold).resolve()) if isinstance(gold, (str, Path)) else None,
+            "gold_object": gold is not None and not isinstance(gold, (str, Path)),
+            "evaluate_models": evaluate_models}
+
+
+def start_run(work: Path, cfg: Config, inputs: dict[str, Any], resume: bool) -> Path | None:
+    """A fresh run writes what a resume needs first (config.yaml, inputs.json); a resumed one
+    returns its latest checkpoint."""
+    import yaml
+
+    from oblivio.report.rundir import checkpoints_in
+    if resume:
+        return checkpoints_in(work)[-1]
+    (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    (work / RESUME_INPUTS).write_text(json.dumps(inputs, indent=1) + "\n")
+    return None
+
+
+def resume_inputs(resume: str | Path, model: Any, data: Any, gold: Any, config: Config | None,
+                  run_dir: str | Path | None, evaluate_models: bool | None):
+    """Model, data, gold, config, run folder and evaluation flag of the run to resume: its saved
+    config.yaml and inputs.json; objects (not paths) it was started with must be passed again."""
+    from oblivio.report.rundir import resolve_resume
+    final, src = resolve_resume(resume)
+    if run_dir is not None and Path(run_dir).absolute() != final.absolute():
+        raise InputError(f"--out {run_dir} is not the run being resumed ({final})", field="--out")
+    if config is not None:
+        raise InputError("a resumed run uses its own config.yaml; do not pass a config", field="config")
+    if not (src / "config.yaml").is_file() or not (src / RESUME_INPUTS).is_file():
+        raise InputError(f"not a resumable unlearn run (no config.yaml or {RESUME_INPUTS})", file=str(src))
+    cfg = load_config(src / "config.yaml")
+    try:
+        inputs = json.loads((src / RESUME_INPUTS).read_text())
+    except ValueError as e:
+        raise InputError(f"unreadable ({e})", file=str(src / RESUME_INPUTS)) from None
+    for name, given in (("model", model), ("data", data)):
+        if inputs.get(name) == "object" and given is None:
+            raise InputError(f"this run was started with a {name} object; pass the same {name}=... to resume it",
+                             field=name)
+    if inputs.get("gold_object") and gold is None:
+        raise InputError("this run was started with a gold model object; pass the same gold=... to resume it",
+                         field="gold")
+    # the gold model's path and eval.enabled are in config.yaml (model.gold, eval.enabled)
+    return model, data, gold, cfg, final, evaluate_models

@@ -1,0 +1,63 @@
+"""Pipeline stage 5: the run folder — the model (HF directory, safetensors), config.yaml
+(which alone reproduces the run), results.json (the source of truth), summary.md and
+report.html."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from oblivio.config import Config, to_dict
+from oblivio.data.schema import UnlearningData, summarize
+
+
+def data_info(d: UnlearningData, cut: Any, *, rule: bool = True) -> dict[str, Any]:
+    info = {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets)}
+    if rule:
+        info["targets_rule"] = d.targets_rule
+    info["truncated"] = cut
+    return info
+
+
+def write_model_and_config(work: Path, cfg: Config, model: Any, tokenizer: Any) -> None:
+    import yaml
+
+    from oblivio.models.io import save_model
+    save_model(model, tokenizer, work / "model")
+    (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+
+def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any, tokenizer: Any,
+                      reports: dict[str, Any], timings: dict[str, float], data: UnlearningData, cut: Any,
+                      training: dict[str, Any], control: dict[str, Any] | None = None,
+                      extra: dict[str, Any] | None = None) -> None:
+    """Everything an ``unlearn`` run leaves in its folder (``final`` is where it will be);
+    ``control``: the checkpoint evaluation's record; ``extra``: more top-level results.json keys."""
+    from oblivio.report.results import results_record, summary_text, write_json
+    write_model_and_config(work, cfg, model, tokenizer)
+    write_json(work / "results.json", results_record(
+        config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports, data_info=data_info(data, cut),
+        training=training, extra={**(control or {}), **(extra or {})}))
+    u = cfg.unlearn
+    notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
+             + (f" ({data.targets_rule})" if data.targets_rule else ""),
+             f"method: {u.method} {u.args or ''}, sampler: {u.sampler}, {training['steps']} steps",
+             "timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
+    if cut:
+        from oblivio.data.context import truncation_note
+        notes.append(str(truncation_note(cut)))
+    if control is not None:
+        from oblivio.report.curves import plot_curves
+        if plot_curves(control, work / "curves.png", title=f"{u.method} ({u.sampler}): checkpoint evaluation"):
+            notes.append(f"checkpoint curves: curves.png (selected step {control['selected_step']})")
+    (work / "summary.md").write_text(summary_text(title="oblivio unlearning run", reports=reports, notes=notes,
+                                                  ci=cfg.eval.show_ci))
+    run_report(work, final)
+
+
+def run_report(folder: Path, final: Path | None) -> None:
+    """``report.html`` inside a run folder; a report that cannot be drawn never fails the run."""
+    from oblivio.report.html import write_report
+    try:
+        write_report([folder], folder / "report.html", display_path=final, overwrite=True)
+    except Exception as e:   # noqa: BLE001  (the run's results are already safe on disk)
+        (folder / "report.txt").write_text(f"report.html could not be written: {type(e).__name__}: {e}\n")

@@ -1,0 +1,57 @@
+"""The run pipeline's post-steps (pipeline/post.py): a class named in the config's
+``post_steps`` (here by dotted path, from outside the package) runs after training with the
+unlearned model, the reports and a fresh copy of the model before unlearning; what it
+returns lands in results.json. An unknown name fails before any work."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+PROBE = '''
+import torch
+
+class Probe:
+    """Distance between the unlearned weights and the reference's, and the data it saw."""
+
+    def run(self, ctx):
+        ref, _ = ctx.reference()
+        moved = sum(float((p - q).abs().sum()) for p, q in zip(ctx.model.parameters(), ref.parameters()))
+        return {"moved": moved, "forget_items": len(ctx.data.forget), "reports": sorted(ctx.reports),
+                "in_run_folder": ctx.work is not None and (ctx.work / "config.yaml").is_file()}
+'''
+
+
+def test_post_step_by_dotted_path_via_cli(tiny_cfg, tiny_world, tmp_path, capsys, monkeypatch):
+    import yaml
+
+    from oblivio.cli import main
+    from oblivio.config import to_dict
+    (tmp_path / "myprobe.py").write_text(PROBE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg = to_dict(tiny_cfg)
+    cfg["unlearn"]["train"]["max_steps"] = 2
+    cfg["eval"].update({"metrics": ["accuracy"], "bootstrap": 0})
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    with pytest.raises(SystemExit) as ei:
+        main(["unlearn", "--config", str(tmp_path / "c.yaml"), "--set", "post_steps=[myprobe:Probe]",
+              "--out", str(tmp_path / "run"), "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    rec = json.loads((tmp_path / "run" / "results.json").read_text())
+    got = rec["post_steps"]["myprobe:Probe"]
+    data, _ = tiny_world
+    assert got["forget_items"] == len(data.forget) and got["reports"] == ["base", "gold", "unlearned"]
+    assert got["moved"] > 0          # the reference is the model before unlearning, not the trained one
+    assert got["in_run_folder"] and got["seconds"] >= 0
+    assert rec["config"]["post_steps"] == ["myprobe:Probe"]     # config.yaml reruns it
+
+
+def test_unknown_post_step_fails_before_any_work(tiny_cfg, tmp_path):
+    from oblivio import api
+    from oblivio.config import load_config, to_dict
+    from oblivio.errors import InputError
+    cfg = load_config(overrides={"post_steps": ["no_such_step"]}, base=to_dict(tiny_cfg))
+    with pytest.raises(InputError) as ei:
+        api.unlearn(None, None, config=cfg, run_dir=tmp_path / "run", progress=False, log=lambda m: None)
+    assert ei.value.field == "post_steps"
+    assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
