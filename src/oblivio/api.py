@@ -209,7 +209,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             ctl.baseline(model, gold_model if cfg.control.stop_at_gold else None, gold_tok)
         model, res = run_unlearning(model, tokenizer, data, meth, sampler=cfg.unlearn.sampler, train_cfg=train_cfg,
                                     lora=lora, run_dir=work, callbacks=[*callbacks, *([ctl] if ctl else [])],
-                                    merge_lora=ctl is None, resume_from=resume_from)
+                                    merge_lora=ctl is None, resume_from=resume_from,
+                                    options={"teacher": cfg.unlearn.teacher})
         if resume_from is not None:
             log(f"resumed from {resume_from.name} of {work}")
         control = None
@@ -232,6 +233,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                     "resumed_from": resume_from.name if resume_from is not None else None}
         if control is not None:
             training["selected_step"] = control["selected_step"]
+        if getattr(meth, "report", None) is not None:     # e.g. TRU's teacher: targets accepted / rejected
+            training["method_report"] = meth.report
         if main and evaluate_models:
             t0 = time.perf_counter()
             reports["unlearned"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=reports.get("gold"),

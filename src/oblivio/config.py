@@ -46,6 +46,28 @@ class TrainConfig:
 
 
 @dataclass
+class GenConfig:
+    """A text producer (teachers/) or a judge (judges/): which kind, and where its model is.
+
+    Teacher kinds: ``template`` (offline, no model), ``hf`` (a local Hugging Face model
+    directory, ``model``), ``endpoint`` (an OpenAI-compatible chat-completions server at
+    ``url``). Judge kinds: ``rule`` (offline), ``hf``, ``endpoint``, ``none``. The endpoint's
+    key is read from the environment variable named by ``api_key_env`` (never from a file).
+    """
+    kind: str = "template"
+    model: str | None = None              # kind hf: local model directory
+    url: str | None = None                # kind endpoint: base URL, e.g. http://127.0.0.1:8000/v1
+    endpoint_model: str = "default"       # the "model" field sent to the endpoint
+    api_key_env: str = "OPENAI_API_KEY"   # environment variable holding the endpoint's key (may be unset)
+    timeout: float = 60.0                 # seconds per HTTP request
+    retries: int = 2                      # further attempts after a failed request (backoff 0.5 s·2^k)
+    concurrency: int = 4                  # requests in flight at once
+    batch_size: int = 8                   # kind hf: prompts per generate() call
+    max_new_tokens: int = 160
+    cache: bool = True                    # outputs cached on disk by kind + model + prompt ($OBLIVIO_CACHE/texts)
+
+
+@dataclass
 class EvalConfig:
     """One evaluation (eval/evaluate.py); ``enabled: false`` = a run trains and saves only."""
 
@@ -62,6 +84,10 @@ class EvalConfig:
     show_ci: bool = False                  # tables show "value [lo, hi]" (CLI --ci)
     enabled: bool = True                   # false: no evaluation of base, gold or unlearned (`--no-eval`)
     reference_cache: bool = True           # base/gold evaluations cached on disk (eval/cache.py)
+    # the TRU judge behind the uq / rq metrics (judges/; SPEC §6): rule (offline default),
+    # hf, endpoint or none; judged_answer_tokens: the longer generation a judged answer gets
+    judge: GenConfig = field(default_factory=lambda: GenConfig(kind="rule", max_new_tokens=200))
+    judged_answer_tokens: int = 128
 
 
 
@@ -101,6 +127,7 @@ class UnlearnConfig:
     args: dict[str, Any] = field(default_factory=dict)
     sampler: str = "one_to_one_random"
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=5, batch_size=8))
+    teacher: GenConfig = field(default_factory=GenConfig)   # TRU's target writer (teachers/; SPEC §6)
 
 
 @dataclass
@@ -368,6 +395,8 @@ def validate(cfg: Config, file: str | None = None) -> None:
                          field="model.lora_targets")
     for key in ("utility_metric", "forget_metric"):
         _check_metric_name(getattr(ctl, key), f"control.{key}", file)
+    _check_gen(cfg.unlearn.teacher, "unlearn.teacher", "teacher", file)
+    _check_gen(cfg.eval.judge, "eval.judge", "judge", file)
     if cfg.eval.bootstrap < 0:
         raise InputError(f"must be ≥ 0 (0 = no intervals), got {cfg.eval.bootstrap}", file=file,
                          field="eval.bootstrap")
@@ -391,7 +420,8 @@ _RANGES = (("seed", 0, True, False), ("model.vocab_size", 1, True, False), ("mod
            ("data.tofu_holdout_authors", 0, True, False), ("eval.batch_size", 1, True, False),
            ("eval.max_new_tokens", 1, True, True), ("eval.gen_margin", 0, True, False),
            ("eval.bootstrap", 0, True, False), ("eval.max_items_per_role", 1, True, True),
-           ("eval.seed", 0, True, False), ("control.eval_every", 0, True, False),
+           ("eval.seed", 0, True, False), ("eval.judged_answer_tokens", 1, True, False),
+           ("control.eval_every", 0, True, False),
            ("control.eval_items", 1, True, False), ("control.gold_margin", 0, True, False),
            *((f"{sec}.{k}", lo, inc, opt) for sec in ("learn", "unlearn.train") for k, lo, inc, opt in _TRAIN_RANGES))
 
@@ -414,6 +444,30 @@ def _check_ranges(cfg: Config, file: str | None) -> None:
                              + (" (leave it unset for none)" if optional else ""), file=file, field=key)
         if key.endswith("seed") and node > _SEED_MAX:
             raise InputError(f"must be ≤ {_SEED_MAX}, got {node}", file=file, field=key)
+
+
+def _check_gen(g: GenConfig, key: str, kind: str, file: str | None) -> None:
+    """A teacher or judge: a registered kind, and what that kind needs."""
+    import math
+
+    from oblivio.registry import JUDGES, TEACHERS
+    reg = TEACHERS if kind == "teacher" else JUDGES
+    if not (kind == "judge" and g.kind == "none"):
+        try:
+            reg.get(g.kind, field=f"{key}.kind")
+        except InputError as e:
+            raise InputError(e.message, file=file, field=f"{key}.kind") from None
+    if g.kind == "hf" and not g.model:
+        raise InputError("kind hf needs a local model directory", file=file, field=f"{key}.model")
+    if g.kind == "endpoint" and not g.url:
+        raise InputError("kind endpoint needs the server's URL", file=file, field=f"{key}.url")
+    if g.url is not None and not g.url.startswith(("http://", "https://")):
+        raise InputError(f"must start with http:// or https://, got {g.url!r}", file=file, field=f"{key}.url")
+    for k, lo in (("retries", 0), ("concurrency", 1), ("batch_size", 1), ("max_new_tokens", 1)):
+        if getattr(g, k) < lo:
+            raise InputError(f"must be ≥ {lo}, got {getattr(g, k)}", file=file, field=f"{key}.{k}")
+    if not (math.isfinite(g.timeout) and g.timeout > 0):
+        raise InputError(f"must be a finite number > 0, got {g.timeout}", file=file, field=f"{key}.timeout")
 
 
 def _check_metric_name(name: str, key: str, file: str | None) -> None:
