@@ -184,3 +184,13 @@ def test_judge_config_and_flags():
         load_config(overrides={"eval": {"judge": {"kind": "rules"}}})
     assert ei.value.field == "eval.judge.kind" and "rule" in str(ei.value)
     assert load_config(overrides={"eval": {"judge": {"kind": "none"}}}).eval.judge.kind == "none"
+
+
+def test_ls_lists_teachers_and_judges(capsys):
+    from oblivio.cli import main
+    with pytest.raises(SystemExit):
+        main(["ls"])
+    out = capsys.readouterr().out
+    teachers, judges = out.split("teachers")[1].split("judges")
+    assert all(k in teachers for k in ("template", "hf", "endpoint"))
+    assert all(k in judges for k in ("rule", "hf", "endpoint"))

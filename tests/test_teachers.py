@@ -154,3 +154,26 @@ def test_bad_teacher_config_names_the_key(over, field):
     with pytest.raises(InputError) as ei:
         load_config(overrides={"unlearn": {"teacher": over}})
     assert ei.value.field == field
+
+
+def test_the_documented_teacher_plugin_runs_by_dotted_path(tiny_world, tmp_path, monkeypatch):
+    """docs/extending.md's teacher, written to a folder on sys.path as a user would."""
+    import re
+    import sys
+    from pathlib import Path
+
+    from oblivio.config import load_config
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "extending.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n# file: myteachers.py\n(.*?)```", doc, flags=re.S)
+    assert block is not None
+    (tmp_path / "myteachers.py").write_text(block.group(1), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("myteachers", None)
+    from oblivio.registry import TEACHERS
+    TEACHERS.discover()
+    monkeypatch.setattr(TEACHERS, "_items", dict(TEACHERS._items))
+    cfg = load_config(overrides={"unlearn": {"teacher": {"kind": "myteachers:Polite"}}}).unlearn.teacher
+    data, _ = tiny_world
+    targets, rep = produce_targets(cfg, data.forget[:3])
+    assert rep.accepted == 3 and targets[0].response.startswith("I'd rather not say")
+    assert targets[0].reasoning == f"{data.forget[0].entity} is in the unlearning scope."
