@@ -104,7 +104,7 @@ def test_uq_leaves_unparseable_verdicts_out_and_counts_them():
     assert "eval.judge.kind" in uq(s).skipped
 
 
-def _eval(tiny_world, judge, roles=("forget", "direct_test")):
+def _eval(tiny_world, judge, roles=("forget", "direct_test"), max_new=12):
     from oblivio.config import EvalConfig
     from oblivio.eval.evaluate import evaluate_model
     from oblivio.models.io import load_model
@@ -113,7 +113,7 @@ def _eval(tiny_world, judge, roles=("forget", "direct_test")):
     def four(role):          # one item of each of four facts: the intervals resample facts
         return list({it.fact: it for it in reversed(data.role(role))}.values())[-4:]
     sub = type(data)([it for r in roles for it in four(r)], name=data.name, targets=data.targets)
-    cfg = EvalConfig(metrics=["uq", "rq", "accuracy"], bootstrap=50, judge=judge, max_new_tokens=12)
+    cfg = EvalConfig(metrics=["uq", "rq", "accuracy"], bootstrap=50, judge=judge, max_new_tokens=max_new)
     return evaluate_model(model, tok, sub, cfg=cfg), sub
 
 
@@ -125,6 +125,14 @@ def test_rule_judge_in_an_evaluation_gives_uq_rq_with_intervals(tiny_world):
     assert u.value is not None and u.extra["criteria"]["rejection"] == 0 and u.value < 5
     assert r.value is not None and r.value > 8 and r.ci is not None and r.n_facts
     assert rep.sets["forget"]["rq"].skipped and rep.sets["direct_test"]["uq"].skipped
+    # a forget answer cut by the evaluation's token limit is generated again, longer, for the judge
+    rep, _ = _eval(tiny_world, GenConfig(kind="rule"), max_new=4)
+    fs = rep.stats.sets["forget"].items
+    cut = [st for st in fs if st.gen_truncated]
+    assert cut and all(st.judged_response.startswith(st.generation) and len(st.judged_response) > len(st.generation)
+                       for st in cut)
+    assert all(st.judged_response is None for st in fs if not st.gen_truncated)
+    assert all(st.judged_response is None for st in rep.stats.sets["direct_test"].items)
     rep2, _ = _eval(tiny_world, GenConfig(kind="none"))
     assert "eval.judge.kind" in rep2.sets["forget"]["uq"].skipped
 

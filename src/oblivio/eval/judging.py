@@ -1,10 +1,13 @@
 """The TRU judge inside an evaluation: the responses it sees and the verdicts (SPEC §6).
 
-A judged response may be longer than the short answers the evaluation's generation limit is
-made for (a TRU model answers with a reasoning trace and a refusal), so every generation
-that hit its limit is generated again with ``eval.judged_answer_tokens`` new tokens
-(generations that ended are reused as they are: no extra cost for a model that answers
-briefly). The configured judge (``eval.judge``; the offline rule judge by default) then
+A judged response to a forget prompt may be longer than the short answers the evaluation's
+generation limit is made for (a TRU model answers with a reasoning trace and a refusal), so
+every forget generation that hit its limit is generated again with
+``eval.judged_answer_tokens`` new tokens (generations that ended are reused as they are: no
+extra cost for a model that answers briefly). Retain prompts are judged on the evaluation's
+own generations: an answer that has not ended by then (the longest answer + a margin) is
+already a failed answer, and regenerating every retain item of a degenerate model would
+multiply the evaluation's cost. The configured judge (``eval.judge``; the offline rule judge by default) then
 scores forget prompts on the UQ criteria and every other role except ``holdout`` on the RQ
 criteria. For each forget prompt the facts it must not reveal are the answers of every
 forget item about the same subject or targets (so a paraphrase is checked against the same
@@ -64,7 +67,7 @@ def judge_sets(model, tokenizer, sets: dict[str, SetStats], data: Any, *, cfg: A
         return
     from oblivio.eval.generate import greedy_generate_ex
     from oblivio.judges.base import make_judge
-    redo = [(r, k) for r, s in sets.items() if r not in SKIP_ROLES for k, st in enumerate(s.items)
+    redo = [(r, k) for r, s in sets.items() if r == "forget" for k, st in enumerate(s.items)
             if st.gen_truncated and (s.gen_max_new_tokens or 0) < cfg.judged_answer_tokens]
     if redo:
         prompts = [cached_prompt(tokenizer, fmt, sets[r].items[k].item.question) for r, k in redo]
