@@ -85,12 +85,14 @@ def test_run_folder_gets_a_report_whose_numbers_equal_results_json(two_runs):
     assert len(page.numbers) > 100
     for key, text in page.numbers:
         assert text == fmt(lookup(rec, key)), key
-    # the verdict names all four questions; robustness and the judge say why they are absent
+    # the verdict names all four questions; robustness says why it is absent
     joined = " ".join(page.text)
     for q in ("forgotten:", "kept:", "private:", "robust:"):
         assert q in joined
     assert "not available: this run was not audited" in joined
-    assert "not available: no judge ran" in joined
+    # the offline rule judge runs in every evaluation: its UQ/RQ record is shown, not "not available"
+    assert "not available: no judge ran" not in joined
+    assert set(rec["judge"]["models"]) == {"base", "gold", "unlearned"} and '"uq"' in html
     assert all(img.get("alt") for img in page.imgs) and len(page.imgs) >= 4   # truth, roc, training, checkpoints
     assert "with-gold.partial" not in html                                    # the final name is shown
     # efficiency: time per phase, tokens and peak memory, from results.json

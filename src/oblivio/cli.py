@@ -73,6 +73,13 @@ def cmd_ls() -> None:
     print("attacks (oblivio audit):")
     for n, cls in ATTACKS.items():
         print(f"  {n:<22}{first(cls.__doc__)} [{getattr(cls, 'paper', '')}]")
+    from oblivio.registry import JUDGES, TEACHERS
+    print("teachers (--method tru: --teacher):")
+    for n, cls in TEACHERS.items():
+        print(f"  {n:<22}{first(cls.__doc__)}")
+    print("judges (UQ/RQ: --judge):")
+    for n, cls in JUDGES.items():
+        print(f"  {n:<22}{first(cls.__doc__)}")
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -79,6 +79,20 @@ def _unlearn_args(p: argparse.ArgumentParser) -> None:
          help="early stop when forget accuracy reaches the gold model's level")
     _key(p, "--extraction", key="eval.extraction", action="store_true",
          help="also the PS series and extraction strength (extra generation passes)")
+    g = p.add_argument_group("TRU's teacher (--method tru; more: --set unlearn.teacher.KEY=...)")
+    _key(g, "--teacher", key="unlearn.teacher.kind", help="template (offline, default) | hf | endpoint")
+    _key(g, "--teacher-model", key="unlearn.teacher.model", help="teacher hf: a local model directory")
+    _key(g, "--teacher-url", key="unlearn.teacher.url",
+         help="teacher endpoint: an OpenAI-compatible base URL (key: $OPENAI_API_KEY or unlearn.teacher.api_key_env)")
+    _judge_args(p)
+
+
+def _judge_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the UQ/RQ judge (more: --set eval.judge.KEY=...)")
+    _key(g, "--judge", key="eval.judge.kind", help="rule (offline, default) | hf | endpoint | none")
+    _key(g, "--judge-model", key="eval.judge.model", help="judge hf: a local model directory")
+    _key(g, "--judge-url", key="eval.judge.url",
+         help="judge endpoint: an OpenAI-compatible base URL (key from $OPENAI_API_KEY or eval.judge.api_key_env)")
 
 
 _TARGETS_HELP = ("comma-separated forget targets (data.targets); default: the --neighbour-map keys, else per "
@@ -140,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     _key(p, "--extraction", key="eval.extraction", action="store_true",
          help="also the PS series and extraction strength (extra generation passes)")
+    _judge_args(p)
     _model_safety(p)
     _common(p)
     _ci(p)

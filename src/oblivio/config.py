@@ -46,6 +46,28 @@ class TrainConfig:
 
 
 @dataclass
+class GenConfig:
+    """A text producer (teachers/) or a judge (judges/): which kind, and where its model is.
+
+    Teacher kinds: ``template`` (offline, no model), ``hf`` (a local Hugging Face model
+    directory, ``model``), ``endpoint`` (an OpenAI-compatible chat-completions server at
+    ``url``). Judge kinds: ``rule`` (offline), ``hf``, ``endpoint``, ``none``. The endpoint's
+    key is read from the environment variable named by ``api_key_env`` (never from a file).
+    """
+    kind: str = "template"
+    model: str | None = None              # kind hf: local model directory
+    url: str | None = None                # kind endpoint: base URL, e.g. http://127.0.0.1:8000/v1
+    endpoint_model: str = "default"       # the "model" field sent to the endpoint
+    api_key_env: str = "OPENAI_API_KEY"   # environment variable holding the endpoint's key (may be unset)
+    timeout: float = 60.0                 # seconds per HTTP request
+    retries: int = 2                      # further attempts after a failed request (backoff 0.5 s·2^k)
+    concurrency: int = 4                  # requests in flight at once
+    batch_size: int = 8                   # kind hf: prompts per generate() call
+    max_new_tokens: int = 160
+    cache: bool = True                    # outputs cached on disk by kind + model + prompt ($OBLIVIO_CACHE/texts)
+
+
+@dataclass
 class EvalConfig:
     """One evaluation (eval/evaluate.py); ``enabled: false`` = a run trains and saves only."""
 
@@ -62,6 +84,10 @@ class EvalConfig:
     show_ci: bool = False                  # tables show "value [lo, hi]" (CLI --ci)
     enabled: bool = True                   # false: no evaluation of base, gold or unlearned (`--no-eval`)
     reference_cache: bool = True           # base/gold evaluations cached on disk (eval/cache.py)
+    # the TRU judge behind the uq / rq metrics (judges/; SPEC §6): rule (offline default),
+    # hf, endpoint or none; judged_answer_tokens: the longer generation a judged answer gets
+    judge: GenConfig = field(default_factory=lambda: GenConfig(kind="rule", max_new_tokens=200))
+    judged_answer_tokens: int = 128
 
 
 
@@ -101,6 +127,7 @@ class UnlearnConfig:
     args: dict[str, Any] = field(default_factory=dict)
     sampler: str = "one_to_one_random"
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=5, batch_size=8))
+    teacher: GenConfig = field(default_factory=GenConfig)   # TRU's target writer (teachers/; SPEC §6)
 
 
 @dataclass

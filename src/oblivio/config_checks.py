@@ -54,6 +54,8 @@ def validate_config(cfg: Config, file: str | None, build_method: Callable[..., A
                          field="model.lora_targets")
     for key in ("utility_metric", "forget_metric"):
         _check_metric_name(getattr(ctl, key), f"control.{key}", file)
+    _check_gen(cfg.unlearn.teacher, "unlearn.teacher", "teacher", file)
+    _check_gen(cfg.eval.judge, "eval.judge", "judge", file)
     _check_metric_name(cfg.calibrate.metric, "calibrate.metric", file)
     if cfg.eval.bootstrap < 0:
         raise InputError(f"must be ≥ 0 (0 = no intervals), got {cfg.eval.bootstrap}", file=file,
@@ -109,7 +111,8 @@ _RANGES = (("seed", 0, True, False), ("model.vocab_size", 1, True, False), ("mod
            ("data.tofu_holdout_authors", 0, True, False), ("eval.batch_size", 1, True, False),
            ("eval.max_new_tokens", 1, True, True), ("eval.gen_margin", 0, True, False),
            ("eval.bootstrap", 0, True, False), ("eval.max_items_per_role", 1, True, True),
-           ("eval.seed", 0, True, False), ("control.eval_every", 0, True, False),
+           ("eval.seed", 0, True, False), ("eval.judged_answer_tokens", 1, True, False),
+           ("control.eval_every", 0, True, False),
            ("control.eval_items", 1, True, False), ("control.gold_margin", 0, True, False),
            *((f"{sec}.{k}", lo, inc, opt) for sec in ("learn", "unlearn.train") for k, lo, inc, opt in _TRAIN_RANGES))
 
@@ -131,6 +134,30 @@ def _check_ranges(cfg: Config, file: str | None) -> None:
                              + (" (leave it unset for none)" if optional else ""), file=file, field=key)
         if key.endswith("seed") and node > _SEED_MAX:
             raise InputError(f"must be ≤ {_SEED_MAX}, got {node}", file=file, field=key)
+
+
+def _check_gen(g: Any, key: str, kind: str, file: str | None) -> None:
+    """A teacher or judge: a registered kind, and what that kind needs."""
+    import math
+
+    from oblivio.registry import JUDGES, TEACHERS
+    reg = TEACHERS if kind == "teacher" else JUDGES
+    if not (kind == "judge" and g.kind == "none"):
+        try:
+            reg.get(g.kind, field=f"{key}.kind")
+        except InputError as e:
+            raise InputError(e.message, file=file, field=f"{key}.kind") from None
+    if g.kind == "hf" and not g.model:
+        raise InputError("kind hf needs a local model directory", file=file, field=f"{key}.model")
+    if g.kind == "endpoint" and not g.url:
+        raise InputError("kind endpoint needs the server's URL", file=file, field=f"{key}.url")
+    if g.url is not None and not g.url.startswith(("http://", "https://")):
+        raise InputError(f"must start with http:// or https://, got {g.url!r}", file=file, field=f"{key}.url")
+    for k, lo in (("retries", 0), ("concurrency", 1), ("batch_size", 1), ("max_new_tokens", 1)):
+        if getattr(g, k) < lo:
+            raise InputError(f"must be ≥ {lo}, got {getattr(g, k)}", file=file, field=f"{key}.{k}")
+    if not (math.isfinite(g.timeout) and g.timeout > 0):
+        raise InputError(f"must be a finite number > 0, got {g.timeout}", file=file, field=f"{key}.timeout")
 
 
 def _check_metric_name(name: str, key: str, file: str | None) -> None:

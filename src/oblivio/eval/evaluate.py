@@ -197,6 +197,9 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
     was_training = model.training
     model.eval()
     sets = compute_stats(model, tokenizer, by_role, needs, cfg=cfg, fmt=fmt, embedder=embedder)
+    if "judge" in needs:     # TRU's UQ/RQ judge on the generations (eval/judging.py; eval.judge)
+        from oblivio.eval.judging import judge_sets
+        judge_sets(model, tokenizer, sets, data, cfg=cfg, fmt=fmt)
     if was_training:
         model.train()
     ms = ModelStats(name=name, sets=sets)

@@ -300,7 +300,8 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                 model_k, tok = fresh(source, cfg)
                 pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=sd))
                 t0 = time.perf_counter()
-                model_k, res = run_unlearning(model_k, tok, d, meth, sampler=s, train_cfg=tc, lora=lora)
+                model_k, res = run_unlearning(model_k, tok, d, meth, sampler=s, train_cfg=tc, lora=lora,
+                                              options={"teacher": cfg.unlearn.teacher})
                 secs = {"unlearn": time.perf_counter() - t0}
                 run: dict[str, Any] = {"seed": sd, "steps": res.steps, "pairs_per_epoch": pairs, "seconds": secs,
                                        "stop_reason": res.stop_reason, "values": {}, "report": None,

@@ -30,7 +30,8 @@ Direction = Literal["higher", "lower", "closer_to_gold", "info"]
 # the union of needs of the selected metrics, and nothing more.
 # "extraction": the prefix-extraction searches of eval/extraction.py (PS series, ES) — extra
 # generation rounds, so the metrics that need it are ``expensive`` (off unless asked for).
-NEEDS = ("tf", "gen", "para_gen", "perturbed", "key", "holdout", "gold", "embed", "extraction")
+# "judge": the TRU judge's verdicts on each generation (eval/judging.py; eval.judge).
+NEEDS = ("tf", "gen", "para_gen", "perturbed", "key", "holdout", "gold", "embed", "extraction", "judge")
 
 
 @dataclass
@@ -55,6 +56,10 @@ class ItemStats:
     # Min-K%++ score the text only, as their papers)
     eos_last: bool = False
     gen_truncated: bool | None = None            # the generation hit its token limit before ending ("gen")
+    # the judge's criterion → 0–10 scores ("judge"); None with ``judged`` = an unparseable verdict
+    judge_scores: dict[str, float] | None = None
+    judged: bool = False
+    judged_response: str | None = None           # the response the judge saw (longer limit, eval/judging.py)
 
     @property
     def n_tokens(self) -> int:

@@ -45,7 +45,8 @@ def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData,
         ctl.baseline(model, gold if cfg.control.stop_at_gold else None, gold_tokenizer)
     model, res = run_unlearning(model, tokenizer, data, method, sampler=cfg.unlearn.sampler, train_cfg=train_cfg,
                                 lora=lora, run_dir=work, callbacks=[*callbacks, *([ctl] if ctl else [])],
-                                merge_lora=ctl is None, resume_from=resume_from)
+                                merge_lora=ctl is None, resume_from=resume_from,
+                                options={"teacher": cfg.unlearn.teacher})
     if resume_from is not None:
         log(f"resumed from {resume_from.name} of {work}")
     control = None
@@ -68,6 +69,8 @@ def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData,
                 "resumed_from": resume_from.name if resume_from is not None else None}
     if control is not None:
         training["selected_step"] = control["selected_step"]
+    if getattr(method, "report", None) is not None:     # e.g. TRU's teacher: targets accepted / rejected
+        training["method_report"] = method.report
     return Trained(model, res, training, control, seconds)
 
 

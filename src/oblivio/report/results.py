@@ -128,8 +128,35 @@ def results_record(*, config: dict[str, Any], seed: int, timings: dict[str, floa
                         "good_on_retain": m.on_retain, "needs": list(m.needs), "source": m.source}
                     for n, m in METRICS.items()},
         "models": {name: r.to_json() for name, r in reports.items()},
+        **({"judge": j} if (j := judge_summary(reports, config)) else {}),
         **(extra or {}),
     }
+
+
+def judge_summary(reports: dict[str, EvalReport], config: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """TRU's UQ (forget) and RQ (every judged retain role) per model, with intervals, criteria
+    and unparseable counts (the report's judge section); None when no judge ran."""
+    out: dict[str, Any] = {}
+    for name, r in reports.items():
+        rows: dict[str, Any] = {}
+        for role, ms in r.sets.items():
+            for metric in ("uq", "rq"):
+                res = ms.get(metric)
+                if res is None or (res.value is None and "unparseable" not in res.extra):
+                    continue
+                rows.setdefault(metric, {})[role] = {
+                    "value": res.value, "ci": list(res.ci) if res.ci else None, "n_facts": res.n_facts,
+                    "criteria": res.extra.get("criteria"), "unparseable": res.extra.get("unparseable", 0),
+                    "judged": res.extra.get("judged")}
+        if rows:
+            out[name] = rows
+    if not out:
+        return None
+    judge = ((config or {}).get("eval") or {}).get("judge") or {}
+    keys = {"hf": ("kind", "model"), "endpoint": ("kind", "url", "endpoint_model")}.get(str(judge.get("kind")),
+                                                                                      ("kind",))
+    return {"judge": {k: judge.get(k) for k in keys if judge.get(k)},
+            "models": out}
 
 
 def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str], ci: bool = False) -> str:

@@ -1,0 +1,11 @@
+"""Judges: pluggable scorers of TRU's unlearning quality UQ and retention quality RQ (SPEC §6).
+
+One file per kind, registered in ``oblivio.registry.JUDGES``: ``rule`` (offline, the
+default), ``hf`` (a local model) and ``endpoint`` (an OpenAI-compatible server), the last
+two with our written rubric (judges/llm.py). ``eval.judge.kind: none`` turns judging off.
+"""
+from oblivio.registry import JUDGES
+
+NOT_PLUGINS = ("base", "llm")
+
+__all__ = ["JUDGES"]

@@ -1,0 +1,21 @@
+"""LLM judge behind an OpenAI-compatible chat-completions endpoint, with our rubric
+(judges/llm.py; SPEC §6): httpx, key from an environment variable, timeouts, retries and a
+concurrency limit (teachers/backends.py); verdicts cached on disk."""
+from __future__ import annotations
+
+from typing import Any
+
+from oblivio.judges.llm import LLMJudge
+from oblivio.registry import JUDGES
+from oblivio.teachers.backends import EndpointBackend
+
+
+@JUDGES.register("endpoint")
+class EndpointJudge(LLMJudge):
+    """A served model grades the responses."""
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> EndpointJudge:
+        return cls(EndpointBackend(cfg.url, model=cfg.endpoint_model, api_key_env=cfg.api_key_env,
+                                   timeout=cfg.timeout, retries=cfg.retries, concurrency=cfg.concurrency,
+                                   max_new_tokens=cfg.max_new_tokens), use_cache=cfg.cache)

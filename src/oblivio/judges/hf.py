@@ -1,0 +1,19 @@
+"""LLM judge through a local Hugging Face model directory, with our rubric (judges/llm.py;
+SPEC §6). Chat template when the tokenizer has one; verdicts cached on disk."""
+from __future__ import annotations
+
+from typing import Any
+
+from oblivio.judges.llm import LLMJudge
+from oblivio.registry import JUDGES
+from oblivio.teachers.backends import HFBackend
+
+
+@JUDGES.register("hf")
+class HFJudge(LLMJudge):
+    """A local model grades the responses."""
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> HFJudge:
+        return cls(HFBackend(cfg.model, batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens),
+                   use_cache=cfg.cache)

@@ -1,0 +1,25 @@
+"""Teacher behind an OpenAI-compatible chat-completions endpoint given by URL (SPEC §6).
+
+httpx, the key from the environment variable ``api_key_env`` (sent as a Bearer token when
+set), a timeout per request, retries with exponential backoff on transport errors, 429 and
+5xx, and at most ``concurrency`` requests in flight (teachers/backends.py). Outputs are
+cached on disk by URL + model + prompt; no network is used unless this teacher is chosen.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from oblivio.registry import TEACHERS
+from oblivio.teachers.backends import EndpointBackend
+from oblivio.teachers.llm import LLMTeacher
+
+
+@TEACHERS.register("endpoint")
+class EndpointTeacher(LLMTeacher):
+    """A served model writes the targets."""
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> EndpointTeacher:
+        return cls(EndpointBackend(cfg.url, model=cfg.endpoint_model, api_key_env=cfg.api_key_env,
+                                   timeout=cfg.timeout, retries=cfg.retries, concurrency=cfg.concurrency,
+                                   max_new_tokens=cfg.max_new_tokens), use_cache=cfg.cache)
