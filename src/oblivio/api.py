@@ -232,6 +232,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                     "resumed_from": resume_from.name if resume_from is not None else None}
         if control is not None:
             training["selected_step"] = control["selected_step"]
+        if getattr(meth, "rounds_log", None):      # reveal_release: one record per round
+            training["release"] = meth.rounds_log
         if main and evaluate_models:
             t0 = time.perf_counter()
             reports["unlearned"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=reports.get("gold"),
@@ -537,6 +539,19 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         _run_report(Path(res.run_dir), Path(res.run_dir))
         res.files["html"] = Path(res.run_dir) / "report.html"
     return res
+
+
+def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target: str | None = None,
+           config: Config | None = None, out: str | Path | None = None, progress: bool = True,
+           log: Log = print):
+    """The self-generated forget set of ``target`` (Reveal and Release's reveal step; see
+    ``oblivio.reveal``): an instruction search on ``model`` (default: the world's base), the
+    best instructions' filtered responses as forget rows, written as JSONL to ``out``."""
+    from oblivio.reveal.command import run_reveal
+    cfg = config or Config()
+    if target is not None:
+        cfg = load_config(overrides={"data": {"targets": [target]}}, base=to_dict(cfg))
+    return run_reveal(model, data, tokenizer=tokenizer, config=cfg, out=out, progress=progress, log=log)
 
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,

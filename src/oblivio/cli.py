@@ -1,8 +1,9 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, report, audit, ls. Heavy modules are imported
-inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
-code 2 and one message naming file, line and field; a diverged training run exits 3.
+Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, audit, ls. Heavy
+modules are imported inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once.
+Bad input exits with code 2 and one message naming file, line and field; a diverged training run
+exits 3.
 """
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
          help="a model retrained without the forget set (enables forget quality, privleak)")
     _key(p, "--neighbour-map", key="data.neighbour_map",
          help="JSON map target → direct/indirect entities (retain roles)")
-    _key(p, "--targets", key="data.targets", type=_names, help=_TARGETS_HELP)
+    _key(p, "--targets", "--target", key="data.targets", type=_names, help=_TARGETS_HELP)
     _key(p, "--no-eval", key="eval.enabled", action="store_false",
          help="train and save only: no evaluation of the base, gold or unlearned model (eval.enabled: false)")
     p.add_argument("--resume", metavar="RUN",
@@ -204,6 +205,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the run's config, e.g. --set eval.batch_size=32")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p = sub.add_parser("reveal", help="the self-generated forget set of a target (Reveal and Release), as JSONL")
+    _key(p, "--model", key="model.path", help="local HF model directory (default: the world's base model)")
+    _key(p, "--data", key="data.path", help="data whose rows name the target's known values (default: world)")
+    _key(p, "--preset", key="world.preset", help="world size: tiny | small | default | large")
+    _key(p, "--target", "--targets", key="data.targets", type=_names, help="the entity to reveal (data.targets)")
+    _key(p, "--task", key="reveal.task", help="entity | attribute | capability (reveal.task)")
+    _key(p, "--relation", key="reveal.relation", help="attribute task: the relation, e.g. birthplace")
+    _key(p, "--keywords", key="reveal.keywords", type=_names,
+         help="comma-separated values the target must not reveal (relevance outside the world)")
+    _key(p, "--scorer", key="reveal.scorer", help="relevance callable pkg.mod:fn(responses, context) -> [0, 1]")
+    _key(p, "--strategy", key="reveal.strategy", help="neural_ucb | random | best_of_pool")
+    _key(p, "--budget", key="reveal.budget", type=int, help="instructions queried (reveal.budget)")
+    _key(p, "--top-k", key="reveal.top_k", type=int, help="best instructions kept (reveal.top_k)")
+    _key(p, "--samples", key="reveal.samples", type=int, help="responses per instruction (reveal.samples)")
+    _key(p, "--threshold", key="reveal.threshold", type=float, help="a response's relevance to keep it")
+    p.add_argument("--out", required=True, help="output JSONL file (the self-generated forget rows)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    _model_safety(p)
+    _common(p)
     sub.add_parser("ls", help="list methods, samplers, metrics and attacks")
     return ap
 
@@ -260,7 +280,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     out = getattr(args, "out", None)
     if out is None:
         return
-    if args.cmd == "world":
+    if args.cmd in ("world", "reveal"):
         check_writable(out, kind="file", overwrite=args.overwrite)
     elif args.cmd == "eval":
         check_writable(out, kind="file", parent_must_exist=True, overwrite=args.overwrite)
@@ -333,6 +353,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         write_jsonl(data.items, args.out)
         print(f"wrote {len(data.items)} items to {args.out}: {summarize(data.items)}; "
               f"targets: {', '.join(data.targets)}")
+        return 0
+    if args.cmd == "reveal":
+        cfg = _config(args)
+        res = api.reveal(config=cfg, out=args.out, progress=progress, log=_log)
+        _log(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
+             f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
         return 0
     if args.cmd == "learn":
         cfg = _config(args)
