@@ -346,6 +346,19 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     return res
 
 
+def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target: str | None = None,
+           config: Config | None = None, out: str | Path | None = None, progress: bool = True,
+           log: Log = print):
+    """The self-generated forget set of ``target`` (Reveal and Release's reveal step; see
+    ``oblivio.reveal``): an instruction search on ``model`` (default: the world's base), the
+    best instructions' filtered responses as forget rows, written as JSONL to ``out``."""
+    from oblivio.reveal.command import run_reveal
+    cfg = config or Config()
+    if target is not None:
+        cfg = load_config(overrides={"data": {"targets": [target]}}, base=to_dict(cfg))
+    return run_reveal(model, data, tokenizer=tokenizer, config=cfg, out=out, progress=progress, log=log)
+
+
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,
          progress: bool = True, overwrite: bool = False, log: Log = print) -> UnlearnResult:
     """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report."""

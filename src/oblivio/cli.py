@@ -1,8 +1,9 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, eval, calibrate, compare, report, audit, ls. Heavy modules are imported
-inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once. Bad input exits with
-code 2 and one message naming file, line and field; a diverged training run exits 3.
+Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, audit, ls. Heavy
+modules are imported inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once.
+Bad input exits with code 2 and one message naming file, line and field; a diverged training run
+exits 3.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     out = getattr(args, "out", None)
     if out is None:
         return
-    if args.cmd == "world":
+    if args.cmd in ("world", "reveal"):
         check_writable(out, kind="file", overwrite=args.overwrite)
     elif args.cmd == "eval":
         check_writable(out, kind="file", parent_must_exist=True, overwrite=args.overwrite)
@@ -110,6 +111,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     _check_outputs(args)
     from oblivio import api
     progress = not getattr(args, "quiet", False)
+    if args.cmd == "reveal":
+        cfg = _config(args)
+        res = api.reveal(config=cfg, out=args.out, progress=progress, log=_log)
+        _log(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
+             f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
+        return 0
     if args.cmd == "world":
         from oblivio.data.schema import summarize, write_jsonl
         cfg = _config(args)

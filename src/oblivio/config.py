@@ -175,6 +175,24 @@ class AuditConfig:
     attacks: list[str] | None = None      # None: every registered attack (`oblivio ls`)
 
 
+@dataclass
+class RevealConfig:
+    """The reveal step (reveal/; `oblivio reveal`): what to reveal and how to search. The target
+    is ``data.targets`` (``--target``). ``reveal_release`` takes the same settings as its
+    ``unlearn.args``."""
+    task: str = "entity"                  # entity | attribute | capability
+    relation: str = "birthplace"          # attribute: the relation of every person
+    keywords: list[str] = field(default_factory=list)   # entity outside the world: its known values
+    scorer: str | None = None             # or a relevance callable, dotted path pkg.mod:fn
+    strategy: str = "neural_ucb"          # neural_ucb | random | best_of_pool
+    budget: int = 12                      # instructions queried
+    top_k: int = 3                        # best instructions whose responses form the forget set
+    samples: int = 4                      # responses per instruction
+    threshold: float = 0.1                # a response's relevance to be kept (entity: >= 1 value)
+    nu: float = 0.01                      # NeuralUCB exploration (tiny-world replay, bench/reveal_curve.py)
+    embedder: str = "auto"                # auto | minilm | hidden (diversity and features)
+
+
 def default_learn() -> TrainConfig:
     # 20 epochs over the world's 6 phrasings per fact: training phrasings 100%, held-out
     # phrasings 89.6% on the default world; 40 epochs memorise strings more and generalise
@@ -196,6 +214,7 @@ class Config:
     control: ControlConfig = field(default_factory=ControlConfig)
     calibrate: CalibrateConfig = field(default_factory=CalibrateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
+    reveal: RevealConfig = field(default_factory=RevealConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     # post-steps run after training (pipeline/post.py): names in registry.POST_STEPS or dotted paths
     post_steps: list[str] = field(default_factory=list)

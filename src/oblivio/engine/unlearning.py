@@ -57,6 +57,8 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
         raise InputError(f"method {type(method).__name__} builds its model after the last step; checkpoint "
                          "evaluation and selection do not apply to it (set control.eval_every=0)",
                          field="control.eval_every")
+    if hasattr(method, "release"):      # reveal_release: rounds of its own, no forget rows trained
+        return method.release(model, tokenizer, data, train_cfg=train_cfg, lora=lora)
     forget_items = data.forget
     retain_items = data.unlearning_retain()
     uses = uses_of(method)

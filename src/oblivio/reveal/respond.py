@@ -22,6 +22,10 @@ def respond(model, tokenizer, questions: Sequence[str], *, n: int = 1, temperatu
     from oblivio.eval.generate import greedy_generate
     fmt = fmt or PromptFormat()
     prompts = [cached_prompt(tokenizer, fmt, q) for q in questions]
+    # never past the model's context (the tiny world models have 128 positions)
+    ctx = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    if isinstance(ctx, int) and prompts:
+        max_new_tokens = max(1, min(max_new_tokens, ctx - max(len(p) for p in prompts)))
     was_training = model.training
     model.eval()
     try:

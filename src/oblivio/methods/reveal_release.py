@@ -1,0 +1,78 @@
+"""Reveal and Release (Xie, Teng, Ke, Wen, Wang, Findings of EMNLP 2025, arXiv 2509.14624):
+unlearning from self-generated data, no forget rows needed.
+
+The forget set is *revealed* by the model itself — instructions about the task found by a
+NeuralUCB search (``budget`` queries) and scored by relevance and Vendi diversity — and
+*released* in ``rounds`` of forget LoRAs trained with an O-LoRA term against a retain LoRA
+and negated (``oblivio.reveal``). Forget rows in the data are never trained on: they serve
+only evaluation. Tasks: ``entity`` (``target``, default the data's first forget target),
+``attribute`` (``relation`` of every person; embedded world), ``capability`` (the world's
+sums). Outside the world an entity's relevance uses ``keywords`` (default: the ``key`` of
+every data row about the target) or a ``scorer`` callable by dotted path. The loss of a round
+is a registered method, ``inner`` (default ``task_vector``: the paper's PEM negation; ``ga``,
+``npo``: ablations). ``unlearn.train.max_steps`` is the total over rounds. Defaults are ours,
+set on the tiny world (README "Reveal and Release").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from oblivio.methods.base import METHODS, LossParts, StepContext
+
+
+@METHODS.register("reveal_release")
+@dataclass
+class RevealRelease:
+    """Reveal the task with a bandit instruction search, release it with negated LoRAs."""
+
+    task: str = "entity"
+    target: str = ""
+    relation: str = "birthplace"
+    keywords: list[str] = field(default_factory=list)
+    scorer: str = ""
+    strategy: str = "neural_ucb"
+    budget: int = 10
+    top_k: int = 3
+    samples: int = 4
+    threshold: float = 0.1
+    nu: float = 0.01
+    rounds: int = 3
+    rank: int = 8
+    ortho: float = 0.1
+    lam_neg: float = 1.0
+    inner: str = "task_vector"
+    stop_relevance: float = 0.05
+    tau: float = 0.8
+    add_retain: bool = False
+    retain_steps: int = 30
+
+    uses: ClassVar[frozenset[str]] = frozenset({"retain"})
+    rounds_log: list[dict[str, Any]] = field(default_factory=list, init=False, repr=False)
+
+    def loss(self, ctx: StepContext, batch: Any) -> LossParts:
+        raise RuntimeError("reveal_release trains in rounds (release()); it has no single loss")
+
+    def release(self, model: Any, tokenizer: Any, data: Any, *, train_cfg: Any, lora: Any = None,
+                log: Any = print) -> tuple[Any, Any]:
+        """Called by engine/unlearning.py instead of one training loop."""
+        from oblivio.reveal.release import ReleaseConfig, release
+        from oblivio.reveal.tasks import data_entity_values, user_entity_task, world_task
+        target = self.target or (data.targets[0] if data.targets else "")
+        if data.source is not None and "n_people" in data.source:
+            task = world_task(self.task, data.source, target=target or None, relation=self.relation)
+        else:
+            task = user_entity_task(target, keywords=self.keywords or data_entity_values(data, target),
+                                    scorer=self.scorer or None)
+        cfg = ReleaseConfig(rounds=self.rounds, rank=lora.r if lora else self.rank, ortho=self.ortho,
+                            lam_neg=self.lam_neg, inner=self.inner, stop_relevance=self.stop_relevance,
+                            tau=self.tau, add_retain=self.add_retain, retain_steps=self.retain_steps,
+                            **({"targets": tuple(lora.targets), "alpha": lora.alpha} if lora else {}))
+        kw = dict(strategy=self.strategy, budget=self.budget, top_k=self.top_k, n=self.samples,
+                  threshold=self.threshold, nu=self.nu, seed=train_cfg.seed)
+        progress = getattr(train_cfg, "progress", True)
+        model, res, rounds = release(model, tokenizer, task, data.unlearning_retain(), cfg=cfg,
+                                     train_cfg=train_cfg, reveal_kw=kw,
+                                     log=log if progress else (lambda _m: None))
+        self.rounds_log = rounds
+        return model, res

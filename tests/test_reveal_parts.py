@@ -1,0 +1,124 @@
+"""Reveal and Release parts on hand cases: Vendi score, NeuralUCB vs random search, the O-LoRA
+orthogonality loss, PEM negation, relevance scorers and the candidate pools."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from oblivio.reveal.neural_ucb import NeuralUCB, random_order, run_bandit
+from oblivio.reveal.olora import add_delta, lora_factors, orthogonality_loss
+from oblivio.reveal.relevance import Correctness, KeywordRelevance, TypeRelevance, harmonic, load_callable
+from oblivio.reveal.vendi import vendi_score
+
+
+def test_vendi_identical_is_one_and_orthogonal_is_k():
+    x = torch.tensor([[0.3, -1.2, 2.0]])
+    assert vendi_score(x.repeat(5, 1)) == pytest.approx(1.0, abs=1e-9)
+    assert vendi_score(5.0 * x.repeat(3, 1)) == pytest.approx(1.0, abs=1e-9)   # scale-free: cosine
+    for k in (2, 4, 7):
+        q, _ = torch.linalg.qr(torch.randn(9, 9, generator=torch.Generator().manual_seed(k)))
+        assert vendi_score(q[:k] * torch.arange(1, k + 1)[:, None]) == pytest.approx(k, rel=1e-9)
+
+
+def test_vendi_mixed_case_by_hand():
+    # two identical + one orthogonal: eigenvalues of K/3 are 2/3, 1/3, 0
+    x = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    want = math.exp(-(2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3)))
+    assert vendi_score(x) == pytest.approx(want, rel=1e-9)
+    with pytest.raises(ValueError):
+        vendi_score(torch.zeros(0, 3))
+
+
+def _bandit_hits(trials: int = 10, n_arms: int = 30, budget: int = 8) -> tuple[int, int]:
+    hits_ucb = hits_rand = 0
+    for t in range(trials):
+        g = torch.Generator().manual_seed(1000 + t)
+        x = torch.randn(n_arms, 3, generator=g)    # few feature directions, as instruction families
+        w = torch.randn(3, generator=g)
+        reward = torch.sigmoid(2 * x @ w)          # a smooth function of the features
+        best = int(reward.argmax())
+        b = NeuralUCB(x, seed=t, fit_steps=40, hidden=16)
+        got = run_bandit(b.select, b.update, lambda a, r=reward: float(r[a]), budget)
+        assert len({a for a, _ in got}) == budget              # no arm asked twice
+        hits_ucb += any(a == best for a, _ in got)
+        hits_rand += best in list(random_order(n_arms, t))[:budget]
+    return hits_ucb, hits_rand
+
+
+def test_neural_ucb_finds_the_best_arm_more_often_than_random():
+    ucb, rand = _bandit_hits()
+    # random search finds it with probability budget/arms = 0.27 per trial
+    assert ucb >= rand + 3 and ucb >= 6, (ucb, rand)
+
+
+def test_neural_ucb_gradient_features_are_the_networks_gradient():
+    b = NeuralUCB(torch.randn(5, 3, generator=torch.Generator().manual_seed(0)), hidden=4)
+    f, g = b.predict()
+    theta = b._flat().clone().requires_grad_(True)
+    out = b._f(theta, b.x)
+    for i in range(5):
+        assert torch.allclose(torch.autograd.grad(out[i], theta, retain_graph=True)[0], g[i])
+    assert torch.allclose(out.detach(), f)
+    # Z⁻¹ after one update is (λI + g gᵀ/m)⁻¹ (Sherman–Morrison against a direct inverse)
+    gi = g[2].clone()
+    b.update(2, 0.5)
+    direct = torch.linalg.inv(torch.eye(b.p, dtype=torch.double) * b.lam + torch.outer(gi, gi) / b.m)
+    assert torch.allclose(b.z_inv, direct, atol=1e-8)
+
+
+def test_orthogonality_loss_by_hand():
+    a_r = {"m": torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])}
+    assert orthogonality_loss({"m": torch.tensor([[1.0, -1.0, 0.0]])}, a_r).item() == 0.0
+    # A_r A_fᵀ = [[3], [6]] → 9 + 36
+    assert orthogonality_loss({"m": torch.tensor([[1.0, 2.0, 3.0]])}, a_r).item() == pytest.approx(45.0)
+    # summed over modules; a module only one adapter has does not count
+    two = orthogonality_loss({"m": torch.tensor([[1.0, 2.0, 3.0]]), "n": torch.tensor([[2.0]]),
+                              "x": torch.tensor([[9.0]])}, {**a_r, "n": torch.tensor([[1.5]])})
+    assert two.item() == pytest.approx(45.0 + 9.0)
+
+
+def _tiny(seed: int = 0):
+    from oblivio.models.tiny import tiny_llama
+    return tiny_llama(40, "tiny", seed=seed)
+
+
+def test_negating_a_pem_learned_on_the_base_restores_the_base():
+    from oblivio.engine.unlearning import LoraSpec, wrap_lora
+    base = _tiny()
+    ids = torch.randint(3, 40, (2, 9), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        ref = base(input_ids=ids).logits.clone()
+    torch.manual_seed(0)
+    peft = wrap_lora(base, LoraSpec(r=4, alpha=8))
+    opt = torch.optim.SGD([p for p in peft.parameters() if p.requires_grad], lr=0.5)
+    for _ in range(3):                  # a PEM learned on the base: B ≠ 0
+        opt.zero_grad()
+        peft(input_ids=ids, labels=ids).loss.backward()
+        opt.step()
+    pem = {k: (a.detach().clone(), b.detach().clone(), s) for k, (a, b, s) in lora_factors(peft).items()}
+    assert all(s == 2.0 for _, _, s in pem.values()) and any(b.abs().max() > 0 for _, b, _ in pem.values())
+    merged = peft.merge_and_unload()
+    with torch.no_grad():
+        learned = merged(input_ids=ids).logits.clone()
+    assert (learned - ref).abs().max() > 1e-3
+    add_delta(merged, pem, -1.0)        # W ← W − s·B A
+    with torch.no_grad():
+        assert torch.allclose(merged(input_ids=ids).logits, ref, atol=1e-5)
+
+
+def test_relevance_scorers():
+    kw = KeywordRelevance(("Tairzousk", "1936", "cooper", "Geintral Society"))
+    assert kw(["He was born in tairzousk in 1936."]) == 0.5
+    assert kw(["born in Tairzousk in 1936", "a cooper of the Geintral Society"]) == 1.0
+    assert kw([]) == 0.0
+    ty = TypeRelevance(("Tairzousk", "Lomba"))
+    assert ty(["in Lomba", "no idea", "Tairzousk!", ""]) == 0.5
+    assert Correctness()(["17 plus 25 is 42.", "It is 41."], ["42", "42"]) == 0.5
+    assert harmonic(1.0, 1.0) == 1.0 and harmonic(0.0, 1.0) == 0.0
+    assert harmonic(0.5, 1.0, weight=0.5) == pytest.approx(2 / 3)
+    assert load_callable("oblivio.reveal.relevance:harmonic") is harmonic
+    from oblivio.errors import InputError
+    with pytest.raises(InputError, match="reveal.scorer"):
+        load_callable("no_such_module_xyz:fn")
