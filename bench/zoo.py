@@ -196,8 +196,11 @@ def run_pool(specs: list[dict[str, Any]], jobs: int, out: Path, tag: str) -> lis
         rec = json.loads(f.read_text())
         print(f"  done {tag} {spec['method']} lr={spec['lr']} seed={spec['seed']} ({rec['wall_s']:.0f}s)", flush=True)
         return rec
+    order = list(enumerate(specs))
+    if os.environ.get("ZOO_REVERSE"):     # a second process on the same --out works from the end
+        order.reverse()
     with ThreadPoolExecutor(jobs) as ex:
-        for rec in ex.map(one, enumerate(specs)):
+        for rec in ex.map(one, order):
             if rec is not None:
                 done.append(rec)
     return done

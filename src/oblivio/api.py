@@ -6,10 +6,9 @@
 ``demo``     — the whole offline pipeline on the embedded world;
 ``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot);
 ``report``   — one self-contained HTML page for one or several run folders;
-``audit``    — the robustness audit (attacks on base, gold and unlearned) of a finished run.
-Data can be an ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``;
-a model can be a local HF directory or a loaded model (with its tokenizer).
-"""
+``audit``    — the robustness audit of a finished run; ``reveal`` — a self-generated forget set.
+Data: ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``; a model:
+a local HF directory or a loaded model (with its tokenizer)."""
 from __future__ import annotations
 
 import contextlib
@@ -22,6 +21,7 @@ from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.data.schema import UnlearningData, summarize
 from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
+from oblivio.presets import DEMO_DEFAULTS
 from oblivio.resolve import learn, load_data, main_process, resolve_model
 
 Log = Callable[[str], None]
@@ -395,19 +395,6 @@ def base_recall(report: EvalReport, data: UnlearningData) -> dict[str, float]:
                 tot[key][0] += r.value * n
                 tot[key][1] += n
     return {k: (v / n if n else float("nan")) for k, (v, n) in tot.items()}
-
-
-# The demo's tuned defaults (bench/demo_quality.py measures them; README reports the numbers).
-DEMO_DEFAULTS: dict[str, Any] = {
-    "world": {"preset": "default"},
-    # NPO (retain weight 3) with MELU pairing: the candidate that met the demo's targets on
-    # seeds 0, 1 and 2 (forget accuracy ≤ gold + 0.05, direct and general accuracy 100% of
-    # base); GradDiff + MELU (lr 3e-4, 180–220 steps) on one or two seeds of three, GradDiff
-    # with 1:1 random pairing in none of the settings tried
-    # (bench/demo_quality.py --seeds 0,1,2 --cands ..., numbers in bench/README.md).
-    "unlearn": {"method": "npo", "args": {"alpha": 3.0}, "sampler": "melu",
-                "train": {"lr": 5e-4, "max_steps": 120, "batch_size": 8}},
-}
 
 
 def demo_config(preset: str = "default") -> Config:

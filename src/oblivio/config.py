@@ -47,13 +47,8 @@ class TrainConfig:
 
 @dataclass
 class GenConfig:
-    """A text producer (teachers/) or a judge (judges/): which kind, and where its model is.
-
-    Teacher kinds: ``template`` (offline, no model), ``hf`` (a local Hugging Face model
-    directory, ``model``), ``endpoint`` (an OpenAI-compatible chat-completions server at
-    ``url``). Judge kinds: ``rule`` (offline), ``hf``, ``endpoint``, ``none``. The endpoint's
-    key is read from the environment variable named by ``api_key_env`` (never from a file).
-    """
+    """A teacher (template | hf | endpoint) or judge (rule | hf | endpoint | none): which kind,
+    and where its model is; an endpoint's key comes from the env variable ``api_key_env``."""
     kind: str = "template"
     model: str | None = None              # kind hf: local model directory
     url: str | None = None                # kind endpoint: base URL, e.g. http://127.0.0.1:8000/v1
