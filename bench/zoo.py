@@ -332,7 +332,7 @@ def print_table(runs: list[dict[str, Any]], names: list[str]) -> None:
 def print_audit(runs: list[dict[str, Any]], names: list[str]) -> None:
     """Per attack: attacked forget accuracy of the unlearned model (mean ± sd over the audited
     seeds), the gold model's, and how many seeds were robust."""
-    aud = [r for r in runs if "audit" in r and not r.get("lora")]
+    aud = [r for r in runs if isinstance(r.get("audit"), dict) and not r.get("lora")]
     if not aud:
         return
     attacks = list(dict.fromkeys(k for r in aud for k in r["audit"]["attacks"]))
