@@ -126,7 +126,7 @@ from oblivio.registry import METHODS
 model_dir, data_path, out = sys.argv[1:4]
 data = UnlearningData(read_jsonl(data_path), name='mp')
 rec = {}
-for name in [n for n in METHODS.names() if n != "finetune"]:
+for name in [n for n in METHODS.names() if n not in ("finetune", "reveal_release")]:
     for lora in (None, LoraSpec(r=4)):
         model, tok = load_model(model_dir)
         before = [p.detach().clone() for p in model.parameters()]
@@ -157,7 +157,9 @@ def test_every_method_under_two_process_accelerate_launch(tmp_path):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-4000:]
     recs = [json.loads((tmp_path / f"rec.{k}.json").read_text()) for k in (0, 1)]
-    assert set(recs[0]) == {f"{n}{s}" for n in UNLEARNING for s in ("", "+lora")}
+    # reveal_release needs a target whose values it can reveal (this data has none) and runs its
+    # own generation rounds: not covered under DDP here (README, Reveal and Release)
+    assert set(recs[0]) == {f"{n}{s}" for n in UNLEARNING if n != "reveal_release" for s in ("", "+lora")}
     for key, (steps, procs, changed, total) in recs[0].items():
         assert (steps, procs, changed) == (2, 2, True), key
         assert recs[1][key][3] == total, key

@@ -101,14 +101,13 @@ def make_teacher(cfg: Any):
 
 def produce_targets(cfg: Any, forget: Sequence[QAItem], *, teacher: Any = None) -> tuple[list[Target], TeacherReport]:
     """One validated target per forget item (see module docstring)."""
-    from oblivio.teachers.template import TemplateTeacher
     teacher = teacher if teacher is not None else make_teacher(cfg)
     reqs = [request_of(it) for it in forget]
     spans = forbidden_spans(forget)
     rep = TeacherReport(teacher=getattr(cfg, "kind", type(teacher).__name__), items=len(reqs))
     got = teacher.write(reqs)
     rep.backend = dict(getattr(teacher, "counts", {}))
-    fallback = TemplateTeacher()
+    fallback = TEACHERS.get("template")()     # by name: template.py imports this module
     out: list[Target] = []
     for req, t in zip(reqs, got, strict=True):
         if t is None:
