@@ -77,12 +77,14 @@ def truth_ratios(rec: dict[str, Any]) -> Figure | NotAvailable:
 
 
 def mia_roc(rec: dict[str, Any], metric: str = "mia_minkpp") -> Figure | NotAvailable:
-    from sklearn.metrics import roc_curve
     curves = {}
     for n in MODELS:
         r = _models(rec).get(n, {}).get("model", {}).get(metric, {})
         members, non = r.get("per_item"), (r.get("extra") or {}).get("holdout_scores")
         if members and non:
+            # imported only when there is a curve to draw: scikit-learn costs ~1.5 s to import,
+            # a run without evaluation (--no-eval) must not pay it
+            from sklearn.metrics import roc_curve
             y = [1] * len(members) + [0] * len(non)
             fpr, tpr, _ = roc_curve(y, list(members) + list(non))
             curves[n] = (fpr, tpr, r.get("value"))
