@@ -25,11 +25,10 @@ from oblivio.presets import DEMO_DEFAULTS
 from oblivio.resolve import learn, load_data, main_process, resolve_model
 
 Log = Callable[[str], None]
-# kept under their old private names: api's own code and callers use them
-_main_process = main_process
+_main_process = main_process     # old private names, still used by api's own code and callers
 _resolve_model = resolve_model
 __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
-           "UnlearnResult", "DEMO_DEFAULTS"]
+           "audit", "reveal", "UnlearnResult", "DEMO_DEFAULTS"]
 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
