@@ -102,7 +102,9 @@ def test_every_method_with_checkpoint_selection_and_calibration(name, tiny_world
     ref, _ = load_model(wm.base_dir)
     # the kept weights are an unlearned model (or the original when nothing qualified), never
     # an intermediate that the method had not finished (a task vector's fine-tuned θ)
-    if name != "rmu":   # RMU steers activations; two steps need not lower the answer likelihood
+    # RMU steers activations and reveal_release unlearns self-generated text, not these rows:
+    # two steps of either need not lower these rows' answer likelihood
+    if name not in ("rmu", "reveal_release"):
         assert _forget_logprob(res.model, tok, data) <= _forget_logprob(ref, tok, data) + 1e-6
     # a small slice of the world keeps the bisection cheap: forget + general, tol 0.2
     from oblivio.data.schema import UnlearningData
