@@ -16,6 +16,4 @@ class EndpointJudge(LLMJudge):
 
     @classmethod
     def from_config(cls, cfg: Any) -> EndpointJudge:
-        return cls(EndpointBackend(cfg.url, model=cfg.endpoint_model, api_key_env=cfg.api_key_env,
-                                   timeout=cfg.timeout, retries=cfg.retries, concurrency=cfg.concurrency,
-                                   max_new_tokens=cfg.max_new_tokens), use_cache=cfg.cache)
+        return cls(EndpointBackend.from_config(cfg), use_cache=cfg.cache)

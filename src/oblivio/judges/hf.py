@@ -15,5 +15,4 @@ class HFJudge(LLMJudge):
 
     @classmethod
     def from_config(cls, cfg: Any) -> HFJudge:
-        return cls(HFBackend(cfg.model, batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens),
-                   use_cache=cfg.cache)
+        return cls(HFBackend.from_config(cfg), use_cache=cfg.cache)

@@ -81,6 +81,11 @@ def complete(backend: Backend, batch: Sequence[Messages], *, use_cache: bool = T
 class HFBackend:
     """Greedy generation from a local model directory (models/io.py checks the folder)."""
 
+    @classmethod
+    def from_config(cls, cfg: Any) -> HFBackend:
+        """From a config.GenConfig of kind hf (a teacher's or a judge's: one construction for both)."""
+        return cls(cfg.model, batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens)
+
     def __init__(self, path: str, *, batch_size: int = 8, max_new_tokens: int = 160,
                  trust_remote_code: bool = False) -> None:
         self.path, self.batch_size, self.max_new_tokens = str(path), batch_size, max_new_tokens
@@ -128,6 +133,12 @@ class HFBackend:
 
 class EndpointBackend:
     """An OpenAI-compatible chat-completions endpoint (``{url}/chat/completions``)."""
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> EndpointBackend:
+        """From a config.GenConfig of kind endpoint (a teacher's or a judge's)."""
+        return cls(cfg.url, model=cfg.endpoint_model, api_key_env=cfg.api_key_env, timeout=cfg.timeout,
+                   retries=cfg.retries, concurrency=cfg.concurrency, max_new_tokens=cfg.max_new_tokens)
 
     def __init__(self, url: str, *, model: str = "default", api_key_env: str = "OPENAI_API_KEY",
                  timeout: float = 60.0, retries: int = 2, concurrency: int = 4, max_new_tokens: int = 160,

@@ -20,6 +20,4 @@ class EndpointTeacher(LLMTeacher):
 
     @classmethod
     def from_config(cls, cfg: Any) -> EndpointTeacher:
-        return cls(EndpointBackend(cfg.url, model=cfg.endpoint_model, api_key_env=cfg.api_key_env,
-                                   timeout=cfg.timeout, retries=cfg.retries, concurrency=cfg.concurrency,
-                                   max_new_tokens=cfg.max_new_tokens), use_cache=cfg.cache)
+        return cls(EndpointBackend.from_config(cfg), use_cache=cfg.cache)

@@ -20,5 +20,4 @@ class HFTeacher(LLMTeacher):
 
     @classmethod
     def from_config(cls, cfg: Any) -> HFTeacher:
-        return cls(HFBackend(cfg.model, batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens),
-                   use_cache=cfg.cache)
+        return cls(HFBackend.from_config(cfg), use_cache=cfg.cache)
