@@ -21,8 +21,9 @@ stages, each a pool of worker processes (``--jobs``; one torch thread each):
 
 Base and gold models come from the world's cache (trained on first use); their evaluations
 are computed once and shared with the workers. Usage:
-  python bench/zoo.py tune  [--jobs 2] [--methods a,b] [--lrs 2e-4,5e-4,1e-3] [--checkpoints 40,80,120,160]
-  python bench/zoo.py table [--jobs 2] [--seeds 0,1,2] [--lora 8] [--audit]
+  python bench/zoo.py tune  [--jobs 2] [--methods a,b] [--lrs 5e-5,1e-4,2e-4,5e-4,1e-3,2e-3]
+                            [--checkpoints 10,20,40,60,80,120,160]
+  python bench/zoo.py table [--jobs 2] [--seeds 0,1,2] [--lora 8 [--lora-methods a,b]] [--audit a,b,demo]
 """
 from __future__ import annotations
 
@@ -177,16 +178,31 @@ def summary(rep, refs) -> dict[str, Any]:
 
 
 # --- the pool -------------------------------------------------------------------------------------
+def run_key(spec: dict[str, Any]) -> str:
+    """A run's file name from what it is (not its position in the list): a finished run is
+    reused when the search or the method list changes, and redone when its setting does."""
+    key = f"{spec.get('label', spec['method'])}-lr{spec['lr']:g}-n{spec['steps']}-s{spec['seed']}"
+    if spec.get("args") and "label" not in spec:
+        key += "-" + "_".join(f"{k}{v}" for k, v in sorted(spec["args"].items()))
+    if spec.get("checkpoints"):
+        key += "-c" + "_".join(map(str, spec["checkpoints"]))
+    if spec.get("lora"):
+        key += f"-lora{spec['lora']}"
+    if spec.get("audit"):
+        key += "-audit"
+    return key
+
+
 def run_pool(specs: list[dict[str, Any]], jobs: int, out: Path, tag: str) -> list[dict[str, Any]]:
     done: list[dict[str, Any]] = []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
     def one(i_spec):
-        i, spec = i_spec
-        f = out / f"{tag}-{i}.json"
+        _, spec = i_spec
+        f = out / f"{tag}-{run_key(spec)}.json"
         if f.exists():                      # resume: a finished run is not redone
             return json.loads(f.read_text())
-        spec_f = out / f"{tag}-{i}.spec.json"
+        spec_f = out / f"{tag}-{run_key(spec)}.spec.json"
         spec_f.write_text(json.dumps({**spec, "out": str(out)}))
         r = subprocess.run([sys.executable, __file__, "worker", str(spec_f), str(f)], env=env,
                            capture_output=True, text=True)
@@ -214,13 +230,13 @@ def methods_list(arg: str | None) -> list[str]:
 
 
 def choose(curve_runs: list[dict[str, Any]]) -> dict[str, Any]:
-    pts = [(r["lr"], p) for r in curve_runs for p in r["curve"]]
-    ok = [(lr, p) for lr, p in pts if p["ok"]]
+    pts = [((r["lr"], r.get("args") or {}), p) for r in curve_runs for p in r["curve"]]
+    ok = [(s, p) for s, p in pts if p["ok"]]
     if ok:
-        lr, p = max(ok, key=lambda x: (x[1]["min_ratio"], -x[1]["step"]))
+        (lr, args), p = max(ok, key=lambda x: (x[1]["min_ratio"], -x[1]["step"]))
     else:
-        lr, p = min(pts, key=lambda x: (x[1]["violation"], x[1]["step"]))
-    return {"lr": lr, "steps": p["step"], "tuning_point": p}
+        (lr, args), p = min(pts, key=lambda x: (x[1]["violation"], x[1]["step"]))
+    return {"lr": lr, "steps": p["step"], **({"args": args} if args else {}), "tuning_point": p}
 
 
 def main() -> None:
@@ -233,10 +249,13 @@ def main() -> None:
     ap.add_argument("--preset", default="default")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--methods")
-    ap.add_argument("--lrs", default="2e-4,5e-4,1e-3")
-    ap.add_argument("--checkpoints", default="40,80,120,160")
+    ap.add_argument("--lrs", default="5e-5,1e-4,2e-4,5e-4,1e-3,2e-3")
+    ap.add_argument("--checkpoints", default="10,20,40,60,80,120,160")
+    ap.add_argument("--args", default="", help="tune: method-argument settings searched too, JSON objects "
+                    "separated by ';' (e.g. RMU's '{\"alpha\": 1};{\"alpha\": 100}')")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--lora", type=int, default=0)
+    ap.add_argument("--lora", type=int, default=0, help="table: also a LoRA run of rank R (seed 0)")
+    ap.add_argument("--lora-methods", default="", help="table: the methods of the LoRA runs (default all)")
     ap.add_argument("--audit", default="", help="methods audited on every seed (comma list; 'demo' = the "
                     "demo default); with any, every other method is audited on the first seed")
     ap.add_argument("--out", default="bench/results/zoo")
@@ -251,11 +270,21 @@ def main() -> None:
     names = methods_list(a.methods)
     if a.stage == "tune":
         cps = [int(x) for x in a.checkpoints.split(",")]
+        grid = [json.loads(g) for g in a.args.split(";")] if a.args else [{}]
         specs = [{"preset": a.preset, "method": m, "lr": float(lr), "steps": max(cps), "seed": 100,
-                  "checkpoints": cps} for m in names for lr in a.lrs.split(",")]
-        runs = run_pool(specs, a.jobs, out, "tune")
+                  "checkpoints": cps, **({"args": g} if g else {})}
+                 for m in names for lr in a.lrs.split(",") for g in grid]
+        run_pool(specs, a.jobs, out, "tune")
+        # the choice is over every learning rate searched so far for the method (earlier
+        # invocations' runs included: a second search adds learning rates, it does not replace)
+        runs = [json.loads(f.read_text()) for f in sorted(out.glob("tune-*.json")) if not f.name.endswith(".spec.json")]
+        # a method whose training loop fires no step callback (reveal_release: its rounds train
+        # their own LoRAs) has no tuning curve; it is said, not chosen
         tuned = {m: choose([r for r in runs if r["method"] == m]) for m in names
-                 if any(r["method"] == m for r in runs)}
+                 if any(r["method"] == m and r["curve"] for r in runs)}
+        for m in names:
+            if m not in tuned:
+                print(f"{m:<12} no tuning curve (no checkpoint evaluations ran): not in the table")
         prev = json.loads((out / "tuned.json").read_text()) if (out / "tuned.json").exists() else {}
         (out / "tuned.json").write_text(json.dumps({**prev, **tuned}, indent=1))
         for m, t in tuned.items():
@@ -268,6 +297,7 @@ def main() -> None:
     seeds = [int(s) for s in a.seeds.split(",")]
     audited = set(a.audit.split(",")) if a.audit else set()
     specs = [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"], "seed": s,
+              **({"args": tuned[m]["args"]} if tuned[m].get("args") else {}),
               "full": True, "calibrate": True, "audit": m in audited or (bool(audited) and s == seeds[0])}
              for m in names if m in tuned for s in seeds]
     # the demo's default (api.DEMO_DEFAULTS: NPO, retain weight 3, MELU, lr 5e-4, 120 steps) as its own row
@@ -278,8 +308,10 @@ def main() -> None:
                "audit": bool(audited)} for s in seeds]
     names = [*names, "demo"]
     if a.lora:
+        lora_names = a.lora_methods.split(",") if a.lora_methods else names
         specs += [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
-                   "seed": seeds[0], "full": True, "lora": a.lora} for m in names if m in tuned]
+                   **({"args": tuned[m]["args"]} if tuned[m].get("args") else {}),
+                   "seed": seeds[0], "full": True, "lora": a.lora} for m in lora_names if m in tuned]
     runs = run_pool(specs, a.jobs, out, "table")
     (out / "table.json").write_text(json.dumps(runs, indent=1))
     print_table(runs, names)

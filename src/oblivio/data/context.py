@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from oblivio.data.schema import QAItem, UnlearningData
-from oblivio.models.format import PromptFormat, encode_answer, encode_prompt
+from oblivio.models.format import PromptFormat, cached_answer, cached_prompt
 
 
 def model_context(model: Any, tokenizer: Any = None) -> int | None:
@@ -67,7 +67,8 @@ def _fit_prompt(tokenizer: Any, fmt: PromptFormat, question: str, budget: int) -
         return question
     question = question[:(budget + 1) * _MAX_TOKEN_CHARS]
     for _ in range(4):    # re-tokenising a cut text can merge differently: shave until it fits
-        over = len(encode_prompt(tokenizer, fmt, question)) - budget
+        # the run's encoding cache (models/format.py): training and evaluation reuse these
+        over = len(cached_prompt(tokenizer, fmt, question)) - budget
         if over <= 0:
             return question
         q_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
@@ -81,7 +82,7 @@ def _fit_answer(tokenizer: Any, fmt: PromptFormat, answer: str, budget: int) -> 
         return answer
     text = answer.strip()[:(budget + 1) * _MAX_TOKEN_CHARS]
     for i in range(4):
-        over = len(encode_answer(tokenizer, fmt, text)) - budget
+        over = len(cached_answer(tokenizer, fmt, text)) - budget
         if over <= 0:
             return answer if i == 0 else text
         a_tokens = len(tokenizer(fmt.answer_prefix + text, add_special_tokens=False)["input_ids"])
@@ -104,7 +105,7 @@ def fit_item(it: QAItem, tokenizer: Any, context: int, fmt: PromptFormat) -> tup
             if new != v:
                 cut[f] = new
     prompts = [cut.get(f, getattr(it, f)) for f in _PROMPT_FIELDS]
-    longest = max(len(encode_prompt(tokenizer, fmt, q)) for q in prompts if q is not None)
+    longest = max(len(cached_prompt(tokenizer, fmt, q)) for q in prompts if q is not None)
     a_budget = max(2, context - longest)
     for f in ("answer", "paraphrased_answer", "xl_answer", "reverse_answer"):
         v = getattr(it, f)

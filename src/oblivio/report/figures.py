@@ -105,24 +105,22 @@ def mia_roc(rec: dict[str, Any], metric: str = "mia_minkpp") -> Figure | NotAvai
 
 
 def training(rec: dict[str, Any]) -> Figure | NotAvailable:
+    """The loss and its parts per step, as SVG (report/svgplot.py: no matplotlib import for
+    the one figure of a run without evaluation)."""
+    from oblivio.report.svgplot import line_chart
     hist = (rec.get("training") or {}).get("history") or []
     if len(hist) < 2:
         return NotAvailable("fewer than two training steps were logged")
-    plt = _plt()
     keys = [k for k in hist[0] if k not in ("step", "lr")]
-    fig, ax = plt.subplots(figsize=(5, 3))
-    steps = [h["step"] for h in hist]
-    for k in keys:
-        ax.plot(steps, [h.get(k) for h in hist], label=k, lw=2 if k == "loss" else 1)
+    series = {k: [(h["step"], h.get(k)) for h in hist] for k in keys}
     sel = (rec.get("training") or {}).get("selected_step")
-    if sel is not None:
-        ax.axvline(sel, ls=":", color="tab:red", label=f"selected step {sel}")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss parts")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return _encode(fig, "Training loss and its parts (" + ", ".join(keys) + f") over {len(hist)} steps")
+    try:
+        svg = line_chart(series, xlabel="step", ylabel="loss parts", bold="loss",
+                         vline=(sel, f"selected step {sel}") if sel is not None else None)
+    except ValueError:
+        return NotAvailable("no finite loss was logged")
+    return Figure("data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
+                  "Training loss and its parts (" + ", ".join(keys) + f") over {len(hist)} steps")
 
 
 def checkpoints(rec: dict[str, Any]) -> Figure | NotAvailable:
