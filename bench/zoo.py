@@ -23,6 +23,7 @@ Base and gold models come from the world's cache (trained on first use); their e
 are computed once and shared with the workers. Usage:
   python bench/zoo.py tune  [--jobs 2] [--methods a,b] [--lrs 5e-5,1e-4,2e-4,5e-4,1e-3,2e-3]
                             [--checkpoints 10,20,40,60,80,120,160]
+  python bench/zoo.py cands --cands '[{"label": "a5", "method": "npo", "args": {"alpha": 5}, "lr": 5e-4, "steps": 9}]'
   python bench/zoo.py table [--jobs 2] [--seeds 0,1,2] [--lora 8 [--lora-methods a,b]] [--audit a,b,demo]
 """
 from __future__ import annotations
@@ -245,7 +246,9 @@ def main() -> None:
         Path(sys.argv[3]).write_text(json.dumps(worker(spec)))
         return
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["tune", "table"])
+    ap.add_argument("stage", choices=["tune", "table", "cands"])
+    ap.add_argument("--cands", default="", help="cands: JSON list of {label, method, args, lr, steps}; "
+                    "each is run on --seeds like a table row (the demo default's candidates)")
     ap.add_argument("--preset", default="default")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--methods")
@@ -293,8 +296,17 @@ def main() -> None:
             print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} "
                   f"para {p['para_forget']:.3f} min test ratio {p['min_ratio']:.3f}  {verdict}")
         return
-    tuned = json.loads((out / "tuned.json").read_text())
     seeds = [int(s) for s in a.seeds.split(",")]
+    if a.stage == "cands":
+        cands = json.loads(a.cands)
+        audited = set(a.audit.split(",")) if a.audit else set()
+        specs = [{"preset": a.preset, "label": c["label"], "method": c["method"], "args": c.get("args", {}),
+                  "lr": c["lr"], "steps": c["steps"], "seed": s, "full": True, "calibrate": True,
+                  "audit": c["label"] in audited} for c in cands for s in seeds]
+        runs = run_pool(specs, a.jobs, out, "cand")
+        print_table(runs, [c["label"] for c in cands])
+        return
+    tuned = json.loads((out / "tuned.json").read_text())
     audited = set(a.audit.split(",")) if a.audit else set()
     specs = [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"], "seed": s,
               **({"args": tuned[m]["args"]} if tuned[m].get("args") else {}),

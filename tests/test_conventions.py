@@ -330,6 +330,25 @@ def test_generation_length_per_set_and_truncation(tok) -> None:
     h.remove()
 
 
+def test_generation_stops_at_the_model_context(tok) -> None:
+    """A prompt near the model's context gets only the positions left (and counts as cut)."""
+    from oblivio.eval.generate import greedy_generate_ex
+    from oblivio.models.format import PromptFormat, encode_prompt
+    from oblivio.models.tiny import tiny_llama
+
+    model = tiny_llama(len(tok), "tiny", seed=0).eval()
+    ctx = model.config.max_position_embeddings
+    word = next(i for i in range(len(tok)) if tok.decode([i]).isalpha() and len(tok.decode([i])) >= 3)
+    bias = torch.zeros(len(tok))
+    bias[word] = 50.0                                    # never stops
+    h = model.lm_head.register_forward_hook(lambda mod, i, o: o + bias)
+    short = encode_prompt(tok, PromptFormat(), "Where?")
+    long = short + [word] * (ctx - len(short) - 3)       # 3 positions left
+    texts, cut = greedy_generate_ex(model, tok, [short, long], max_new_tokens=10)
+    h.remove()
+    assert [len(t.ids) for t in texts] == [10, 3] and cut == [True, True]
+
+
 def test_gen_truncated_skips_without_generations() -> None:
     r = METRICS.get("gen_truncated").fn(SetStats("retain", [ItemStats(qa(0, "retain"))], frozenset()))
     assert r.value is None and isinstance(r, MetricResult) and r.skipped

@@ -62,6 +62,13 @@ def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
     if any(x < 1 for x in limits):
         raise ValueError("max_new_tokens must be >= 1")
 
+    from oblivio.data.context import model_context
+    ctx = model_context(model, tokenizer)
+    if ctx is not None:
+        # positions past the model's context are meaningless to it (and RoPE models answer
+        # anything there): a long prompt (a few-shot attack, a judged answer) gets fewer new
+        # tokens, and a continuation cut there counts as truncated
+        limits = [max(1, min(lim, ctx - len(p))) for lim, p in zip(limits, prompts, strict=True)]
     dev = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     stops = stop_token_ids(tokenizer)
