@@ -229,7 +229,8 @@ MODEL_KEYS = {"accuracy", "answer_prob", "clean_accuracy", "clean_answer_prob", 
 
 def _check_record(rec, names):
     assert set(rec) == AUDIT_KEYS
-    assert isinstance(rec["seconds"], float) and rec["retain_items"] > 0
+    duration = rec["seconds"]                       # its type: the record's shape, not a time bound
+    assert isinstance(duration, float) and rec["retain_items"] > 0
     assert sorted(rec["attacks"]) == sorted(names)
     for name, a in rec["attacks"].items():
         assert set(a) == ATTACK_KEYS
