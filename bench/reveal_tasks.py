@@ -10,7 +10,7 @@ Measured (greedy, key in the answer): forget accuracy on the true forget rows' t
 phrasings and held-out phrasings (entity: also the share of the target's values that its
 trained / held-out instruction families still reveal), and utility per held-out role.
 One world (``--world-seed``); ``--seeds`` vary the reveal sampling and LoRA initialisation.
-Usage: python bench/reveal_tasks.py [--preset tiny] [--seeds 0] [--steps 30] [--rounds 3]
+Usage: python bench/reveal_tasks.py [--preset tiny] [--seeds 0] [--steps 30] [--rounds 3] [--audit]
 """
 from __future__ import annotations
 
@@ -69,6 +69,19 @@ def measure(model, tok, evals) -> dict:
     return out
 
 
+def audit(wm, data, model, tok, seed: int) -> dict:
+    """Every registered attack (attacks/) on base, gold and the released model, the forget set
+    narrowed to the entity's own QA rows (the world's gold model never learned them)."""
+    from oblivio.attacks.audit import run_audit
+    tgt = data.targets[0]
+    view = dataclasses.replace(data, items=[it for it in data.items if it.role != "forget" or tgt in it.targets])
+    rec = run_audit({"base": (wm.base, wm.tokenizer), "gold": (wm.gold, wm.tokenizer), "unlearned": (model, tok)},
+                    view, seed=seed, log=lambda m: None)
+    return {n: {"robust": a.get("robust"), **{m: a.get("models", {}).get(m, {}).get("accuracy")
+                                              for m in ("base", "gold", "unlearned")}}
+            for n, a in rec["attacks"].items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="tiny")
@@ -80,6 +93,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--lam-neg", type=float, default=1.0)
     ap.add_argument("--budget", type=int, default=10)
+    ap.add_argument("--audit", action="store_true", help="entity task: audit the released models "
+                    "(self-generated and true rows, iterative) with every attack")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -107,6 +122,8 @@ def main() -> None:
                 rows.append({"task": kind, "condition": cond, "seed": seed, "steps": res.steps,
                              "rounds": [r.get("relevance") for r in log[1:]],
                              "revealed_rows": [r.get("rows") for r in log[1:]], **m})
+                if a.audit and kind == "entity" and cond != "self-1shot":
+                    rows[-1]["audit"] = audit(wm, data, model, tok, seed)
                 print(json.dumps(rows[-1]), flush=True)
     if a.out:
         with open(a.out, "w") as fh:
