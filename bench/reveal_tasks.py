@@ -11,12 +11,14 @@ phrasings and held-out phrasings (entity: also the share of the target's values 
 trained / held-out instruction families still reveal), and utility per held-out role.
 One world (``--world-seed``); ``--seeds`` vary the reveal sampling and LoRA initialisation.
 Usage: python bench/reveal_tasks.py [--preset tiny] [--seeds 0] [--steps 30] [--rounds 3] [--audit]
+       python bench/reveal_tasks.py --summarize OUT.json [OUT2.json ...]   (mean ± sd over seeds)
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import sys
 
 import torch
 
@@ -82,7 +84,33 @@ def audit(wm, data, model, tok, seed: int) -> dict:
             for n, a in rec["attacks"].items()}
 
 
+def summarize(paths: list[str]) -> None:
+    """Mean ± sd over seeds per task × condition (the files of several --out runs), and per
+    condition the attacks the released model was robust to."""
+    import statistics as st
+    rows = [r for p in paths for r in json.load(open(p))]
+    cols = ["forget_qa", "forget_qa_heldout", "forget_instr", "forget_instr_heldout", "direct_test",
+            "indirect_test", "general_test"]
+
+    def cell(xs: list) -> str:
+        xs = [x for x in xs if x is not None]
+        if not xs:
+            return ""
+        return f"{st.mean(xs):.2f} ± {st.stdev(xs):.2f}" if len(xs) > 1 else f"{xs[0]:.2f}"
+    print("| task | condition | n | " + " | ".join(cols) + " | robust (seeds × attacks) |")
+    print("|---|---|---|" + "---|" * (len(cols) + 1))
+    for task in dict.fromkeys(r["task"] for r in rows):
+        for cond in dict.fromkeys(r["condition"] for r in rows if r["task"] == task):
+            rs = [r for r in rows if r["task"] == task and r["condition"] == cond]
+            aud = [v["robust"] for r in rs for v in r.get("audit", {}).values() if v["robust"] is not None]
+            print(f"| {task} | {cond} | {len(rs)} | " + " | ".join(cell([r.get(c) for r in rs]) for c in cols)
+                  + f" | {f'{sum(aud)}/{len(aud)}' if aud else ''} |")
+
+
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--summarize":
+        summarize(sys.argv[2:])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="tiny")
     ap.add_argument("--world-seed", type=int, default=0)
