@@ -23,6 +23,7 @@ ARRAY_FNS = [
     ("ks_pvalue (b)", lambda a: F.ks_pvalue([1.0], a)),
     ("mia_auc (members)", lambda a: F.mia_auc(a, [1.0])),
     ("mia_auc (non-members)", lambda a: F.mia_auc([1.0], a)),
+    ("option_normalised_prob (option_mean_logprobs)", lambda a: F.option_normalised_prob(0.0, a)),
 ]
 
 
@@ -90,3 +91,12 @@ def test_lowest_k_rejects_bad_k():
     assert F.mink_score([-3.0, -1.0, -2.0]) == pytest.approx(-3.0)
     assert F.minkpp_score([0.5, -0.5, 2.0], k=0.1) == pytest.approx(-0.5)
     assert F.minkpp_score([0.5, -0.5, 2.0, 1.0, 3.0]) == pytest.approx(0.0)   # default k = 0.4: 2 of 5
+
+
+def test_option_normalised_prob_shares_and_log_space():
+    # P = exp(mean log-prob): 0.5 against options 0.25 and 0.125 -> 0.5 / 0.875 (TOFU's "Prob.")
+    import math
+    assert F.option_normalised_prob(math.log(0.5), [math.log(0.25), math.log(0.125)]) == pytest.approx(4 / 7)
+    # far below exp's range: the share is still exact (log-sum-exp around the largest value)
+    assert F.option_normalised_prob(-1000.0, [-1001.0]) == pytest.approx(1 / (1 + math.exp(-1.0)))
+    assert F.option_normalised_prob(-1001.0, [-1000.0, -1000.0]) == pytest.approx(math.exp(-1.0) / (math.exp(-1.0) + 2))
