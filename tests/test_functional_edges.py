@@ -100,3 +100,27 @@ def test_option_normalised_prob_shares_and_log_space():
     # far below exp's range: the share is still exact (log-sum-exp around the largest value)
     assert F.option_normalised_prob(-1000.0, [-1001.0]) == pytest.approx(1 / (1 + math.exp(-1.0)))
     assert F.option_normalised_prob(-1001.0, [-1000.0, -1000.0]) == pytest.approx(math.exp(-1.0) / (math.exp(-1.0) + 2))
+
+
+def test_repetition_rate_orders_and_bad_n():
+    assert F.repetition_rate("a b a", 1) == pytest.approx(1 / 3)      # n = 1 is allowed: repeated words
+    assert F.repetition_rate("a b a b") == pytest.approx(1 / 3)       # default n = 2: ab, ba, ab
+    assert F.repetition_rate("a b a b", 3) == 0.0                     # aba, bab
+    with pytest.raises(ValueError, match=r"^repetition_rate: n must be >= 1, got 0$"):
+        F.repetition_rate("a b", 0)
+
+
+def test_fluency_score_without_words_and_with_n():
+    assert F.fluency_score("") == 0.0 and F.fluency_score("?! ...") == 0.0
+    assert F.fluency_score("a b c a b") == pytest.approx(0.75)         # bigrams ab bc ca ab
+    assert F.fluency_score("a b c a b c a", 3) == pytest.approx(0.6)   # trigrams: 3 unique of 5 (n = 2: 0.5)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("in Paris in Paris in Paris", True),    # share 0.5 (not > 0.5) but seq-rep-2 0.6 > 0.5; seq-rep-3 is 0.5
+    ("a b a c", False),                      # one word is exactly half of them: not > max_share
+    ("a b c a b c a", False),                # seq-rep-2 exactly 0.5: not > max_rep
+    ("the the the the", True),               # one word is all of them
+])
+def test_is_gibberish_thresholds_are_strict_and_use_bigrams(text, expected):
+    assert F.is_gibberish(text) is expected

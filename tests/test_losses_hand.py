@@ -191,3 +191,20 @@ def test_all_masked_batch_gives_zero_not_nan(setup):
     ctx = StepContext(model=model, reference=None, step=0, max_steps=1)
     out = build_method("finetune", {}).loss(ctx, {"retain": b})
     assert out.total.item() == 0.0
+
+
+def test_soft_cross_entropy_one_hot_and_zero_mass_on_minus_infinity():
+    """A one-hot target gives the plain cross-entropy; a target with no mass where the
+    logits are −inf contributes 0 there (not nan)."""
+    from oblivio.methods.ops import soft_cross_entropy
+    torch.manual_seed(0)
+    logits = torch.randn(1, 2, 5)
+    target = torch.zeros(1, 2, 5)
+    target[0, 0, 2] = 1.0
+    target[0, 1, 4] = 1.0
+    mask = torch.ones(1, 2)
+    want = -(torch.log_softmax(logits, -1)[0, 0, 2] + torch.log_softmax(logits, -1)[0, 1, 4]) / 2
+    assert torch.allclose(soft_cross_entropy(logits, target, mask), want)
+    logits[0, :, 0] = float("-inf")
+    got = soft_cross_entropy(logits, target, mask)
+    assert torch.isfinite(got)
