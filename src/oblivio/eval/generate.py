@@ -15,6 +15,8 @@ from typing import Sequence
 
 import torch
 
+from oblivio.data.context import model_context
+
 
 def stop_token_ids(tokenizer) -> list[int]:
     ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
@@ -62,7 +64,6 @@ def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
     if any(x < 1 for x in limits):
         raise ValueError("max_new_tokens must be >= 1")
 
-    from oblivio.data.context import model_context
     ctx = model_context(model, tokenizer)
     if ctx is not None:
         # positions past the model's context are meaningless to it (and RoPE models answer
