@@ -6,13 +6,19 @@ base's, bisection on θ_mix = α·θ_base + (1−α)·θ_unl): model utility, fo
 PS-exact / extraction strength (ES) on the forget set and on the retain sets. Then
 likelihood capping on/off for GA and GradDiff (δ = 2 and 6), uncalibrated.
 
-    python bench/controls.py                    # default world (~10 min on 2 CPU cores)
+    python bench/controls.py                    # default world, seeds 0-2 (~10 min a seed on 2 CPU cores)
+    python bench/controls.py --seeds 0          # one seed
     python bench/controls.py --preset small     # quicker
     python bench/controls.py --items 0          # evaluate every item (slower)
 
-Evaluation subset: forget (all items up to --items) and the retain sets unlearning sees
-(direct, indirect, general; --items per role, fixed by seed); "retain" PS/ES pool them.
-Base and gold models come from ``oblivio.api.learn`` (cached). Writes a JSON record.
+Evaluation subset: forget (all items up to --items) and the held-out neighbour sets
+unlearning never trains on (direct_test, indirect_test, general_test; --items per role, fixed
+by seed); model utility and calibration use them, and "retain" PS/ES pool them.
+Base and gold models come from ``oblivio.api.learn`` (cached). ``--seeds`` sets the
+unlearning seed (pairing order and the training RNG); the world, base and gold stay those of
+the world's own seed, as in ``oblivio compare --seeds``. Each seed's record is written as
+``OUT-sN.json`` and reused when it exists (delete it to redo), so an interrupted run resumes;
+``OUT`` gets every cell as mean ± sample sd over the seeds, with the per-seed values.
 """
 from __future__ import annotations
 
@@ -28,7 +34,9 @@ from pathlib import Path
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-RETAIN = ("direct", "indirect", "general")
+# utility and the "retain" PS/ES are measured on the held-out portions of the neighbour roles,
+# which unlearning never trains on: the retain rows it trains on would flatter every method
+RETAIN = ("direct_test", "indirect_test", "general_test")
 METHODS = {"GA": ("ga", {}), "GradDiff": ("graddiff", {}), "KL": ("kl", {}), "NPO": ("npo", {})}
 CAPPED = {"GA δ=2": ("ga", {"cap_delta": 2.0}), "GA δ=6": ("ga", {"cap_delta": 6.0}),
           "GradDiff δ=2": ("graddiff", {"cap_delta": 2.0}), "GradDiff δ=6": ("graddiff", {"cap_delta": 6.0})}
@@ -67,17 +75,39 @@ def main(argv=None) -> int:
     ap.add_argument("--tol", type=float, default=0.02)
     ap.add_argument("--no-capping", action="store_true")
     ap.add_argument("--eval-every", type=int, default=5, help="checkpoint-evaluation run (GA); 0 = skip")
-    ap.add_argument("--out", default="runs/bench-controls.json")
+    ap.add_argument("--seeds", default="0,1,2", help="unlearning seeds (comma list)")
+    ap.add_argument("--out", default="bench/results/controls/controls.json")
     args = ap.parse_args(argv)
+    seeds = [int(x) for x in args.seeds.split(",")]
+    outp = Path(args.out)
+    per_seed = []
+    for seed in seeds:
+        f = outp.with_name(f"{outp.stem}-s{seed}.json")
+        if f.exists():
+            print(f"seed {seed}: reusing {f}", flush=True)
+            per_seed.append(json.loads(f.read_text()))
+            continue
+        rec = run_seed(args, seed, f)
+        per_seed.append(rec)
+    agg = aggregate(per_seed, seeds)
+    table = render(agg, args)
+    print(table)
+    outp.parent.mkdir(parents=True, exist_ok=True)
+    outp.write_text(json.dumps({**agg, "table": table}, indent=1, default=str))
+    print(f"wrote {outp}")
+    return 0
+
+
+def run_seed(args, seed: int, path: Path) -> dict:
+    """One seed's every cell; written to ``path`` when complete (partial progress next to it)."""
 
     import torch
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     from oblivio import api
-    from oblivio.config import load_config
+    from oblivio.config import build_method, load_config
     from oblivio.data.schema import UnlearningData
     from oblivio.engine.calibrate import calibrate
     from oblivio.engine.unlearning import run_unlearning
-    from oblivio.config import build_method
     from oblivio.eval.evaluate import EvalConfig, evaluate_model
 
     t_all = time.perf_counter()
@@ -104,22 +134,24 @@ def main(argv=None) -> int:
     t_eval_cheap = time.perf_counter() - t0
     print(f"one evaluation: {t_eval_cheap:.1f}s cheap, {t_eval_full:.1f}s with PS-exact/ES", flush=True)
 
+    partial = path.with_suffix(".partial.json")
+
     def save(o):
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(o, indent=1, default=str))
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(o, indent=1, default=str))
 
     def brief(r):
         return (f"utility {fmt(r['utility'])}, forget acc {fmt(r['forget_acc'])} PS-exact {fmt(r['ps_exact_forget'])} "
                 f"ES {fmt(r['es_forget'])}; retain PS-exact {fmt(r['ps_exact_retain'])} ES {fmt(r['es_retain'])}")
     print(f"base: {brief(row(base_rep))}\ngold: {brief(row(gold_rep))}", flush=True)
-    out: dict = {"preset": args.preset, "steps": args.steps, "lr": args.lr, "items_per_role": args.items,
+    out: dict = {"seed": seed, "preset": args.preset, "steps": args.steps, "lr": args.lr, "items_per_role": args.items,
                  "tau": args.tau, "tol": args.tol, "base": row(base_rep), "gold": row(gold_rep),
                  "eval_seconds": {"cheap": t_eval_cheap, "full": t_eval_full}, "runs": {}}
 
     def unlearn(method: str, margs: dict, callbacks=()):
         model = copy.deepcopy(wm.base)
         meth = build_method(method, margs)
-        train_cfg = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed)
+        train_cfg = dataclasses.replace(cfg.unlearn.train, seed=seed)
         t = time.perf_counter()
         for cb in callbacks:
             cb.baseline(model)
@@ -140,7 +172,8 @@ def main(argv=None) -> int:
                "uncalibrated": row(unc), "alpha": cal.alpha, "calibrated": row(cal.report, cal.utility),
                "sweep": cal.sweep, "evaluations": cal.evaluations}
         out["runs"][name] = rec
-        print(f"{name:<9} trained {secs:5.1f}s; uncalibrated {brief(rec['uncalibrated'])}; calibrated α={cal.alpha:.3f} "
+        print(f"{name:<9} trained {secs:5.1f}s; uncalibrated {brief(rec['uncalibrated'])}; "
+              f"calibrated α={cal.alpha:.3f} "
               f"{brief(rec['calibrated'])} ({cal.evaluations} evals, {rec['eval_seconds']:.0f}s)", flush=True)
         save(out)
     if not args.no_capping:
@@ -167,32 +200,64 @@ def main(argv=None) -> int:
               f"checkpoint evaluation {summ['eval_share']:.0%} of {secs:.0f}s; curve "
               + ", ".join(f"{r['step']}:{r['utility']:.3f}" for r in summ["curves"]), flush=True)
     out["seconds"] = time.perf_counter() - t_all
+    print(f"seed {seed}: {out['seconds']:.0f}s", flush=True)
+    path.write_text(json.dumps(out, indent=1, default=str))
+    partial.unlink(missing_ok=True)
+    return out
 
-    cols = ("utility", "forget_acc", "ps_exact_forget", "es_forget", "ps_exact_retain", "es_retain")
-    head = f"| {'model':<14} | {'α':>5} | " + " | ".join(f"{c:>15}" for c in cols) + " |"
-    lines = [head, "|" + "|".join("-" * (len(x)) for x in head.split("|")[1:-1]) + "|"]
 
-    def line(name, r, alpha=""):
-        lines.append(f"| {name:<14} | {alpha:>5} | " + " | ".join(f"{fmt(r[c]):>15}" for c in cols) + " |")
-    line("base", out["base"])
-    line("gold", out["gold"])
-    for name in METHODS:
-        line(name, out["runs"][name]["uncalibrated"], "0")
-    for name in METHODS:
-        r = out["runs"][name]
-        line(f"{name} @τ={args.tau:g}", r["calibrated"], f"{r['alpha']:.3f}")
-    if not args.no_capping:
-        for name in ("GA", "GA δ=2", "GA δ=6", "GradDiff", "GradDiff δ=2", "GradDiff δ=6"):
-            line(name, out["runs"][name]["uncalibrated"], "0")
-    if "GA early-stop" in out["runs"]:
-        line("GA early-stop", out["runs"]["GA early-stop"]["uncalibrated"], "0")
-    table = "\n".join(lines)
-    print(table)
-    print(f"total {out['seconds']:.0f}s")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({**out, "table": table}, indent=1, default=str))
-    print(f"wrote {args.out}")
-    return 0
+COLS = ("utility", "forget_acc", "ps_exact_forget", "es_forget", "ps_exact_retain", "es_retain")
+
+
+def _stats(vals: list) -> dict:
+    xs = [v for v in vals if v is not None]
+    if not xs:
+        return {"mean": None, "sd": None, "n": 0, "per_seed": vals}
+    m = sum(xs) / len(xs)
+    sd = (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5 if len(xs) > 1 else None
+    return {"mean": m, "sd": sd, "n": len(xs), "per_seed": vals}
+
+
+def aggregate(recs: list[dict], seeds: list[int]) -> dict:
+    """Every cell as mean ± sample sd over the seeds (the per-seed values kept)."""
+    def cells(get) -> dict:
+        return {c: _stats([get(r).get(c) for r in recs]) for c in COLS}
+    first = recs[0]
+    agg: dict = {k: first[k] for k in ("preset", "steps", "lr", "items_per_role", "tau", "tol")}
+    agg.update(seeds=seeds, base=cells(lambda r: r["base"]), gold=cells(lambda r: r["gold"]), rows={})
+    for name in first["runs"]:
+        agg["rows"][name] = cells(lambda r, n=name: r["runs"][n]["uncalibrated"])
+        if "alpha" in first["runs"][name]:
+            agg["rows"][f"{name} @τ"] = {**cells(lambda r, n=name: r["runs"][n]["calibrated"]),
+                                         "alpha": _stats([r["runs"][name]["alpha"] for r in recs])}
+        if "selected_step" in first["runs"][name]:
+            agg["rows"][name]["selected_step"] = _stats([r["runs"][name]["selected_step"] for r in recs])
+    agg["seconds_per_seed"] = [r.get("seconds") for r in recs]
+    return agg
+
+
+def _ms(s: dict) -> str:
+    if s["mean"] is None:
+        return "–"
+    return f"{s['mean']:.3f}" + (f" ± {s['sd']:.3f}" if s["sd"] is not None else " (1 seed)")
+
+
+def render(agg: dict, args) -> str:
+    """The markdown table: mean ± sd over the seeds."""
+    lines = ["| model | α | " + " | ".join(COLS) + " |", "|" + "---|" * (len(COLS) + 2)]
+
+    def line(name: str, cells: dict) -> None:
+        alpha = _ms(cells["alpha"]) if "alpha" in cells else "0"
+        lines.append(f"| {name} | {alpha} | " + " | ".join(_ms(cells[c]) for c in COLS) + " |")
+    lines.append("| base | | " + " | ".join(_ms(agg["base"][c]) for c in COLS) + " |")
+    lines.append("| gold | | " + " | ".join(_ms(agg["gold"][c]) for c in COLS) + " |")
+    order = [*METHODS, *[f"{m} @τ" for m in METHODS], *[n for n in agg["rows"] if n not in METHODS
+                                                          and not n.endswith("@τ")]]
+    for name in order:
+        if name in agg["rows"]:
+            label = name.replace("@τ", f"@ τ = {args.tau:g}")
+            line(label, agg["rows"][name])
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

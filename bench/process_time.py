@@ -72,13 +72,13 @@ def bare(spec_file: str) -> None:
 def make_spec(steps: int, out: Path) -> tuple[dict, str]:
     """The base model dir, and the exact batches the CLI run will train on (same sampler,
     seed, epochs and batch size as ``oblivio unlearn``'s defaults)."""
+    from transformers.utils import logging as hf_logging
+
     from oblivio.api import learn, load_data
     from oblivio.config import load_config
-    from oblivio.data.collate import encode_items
+    from oblivio.data.collate import encode_items, make_collate
     from oblivio.data.samplers import get_sampler
-    from oblivio.data.collate import make_collate
     from oblivio.models.format import PromptFormat
-    from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()
 
     cfg = load_config(overrides={"world": {"preset": PRESET}})

@@ -35,7 +35,8 @@ def main() -> None:
             t0 = time.perf_counter()
             write_report(runs, page, overwrite=True)
             t.append(time.perf_counter() - t0)
-        print(f"{args.copies} runs: {page.stat().st_size / 2**20:.2f} MB; python render median {statistics.median(t):.2f}s "
+        print(f"{args.copies} runs: {page.stat().st_size / 2**20:.2f} MB; "
+              f"python render median {statistics.median(t):.2f}s "
               f"(min {min(t):.2f}, max {max(t):.2f})")
         chromium = shutil.which("chromium")
         if chromium is None:

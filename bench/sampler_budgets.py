@@ -9,8 +9,15 @@ model per cell, same seed) once per epoch budget — reusing a budget's folder w
 — then prints one table over all budgets and draws ``curves.png``: forget efficacy (x) vs
 S0 utility (y) per held-out role, one line per (method, sampler) through its budgets.
 
-    python bench/sampler_budgets.py --epochs 1,2,3,4 --out runs/sampler-budgets
-    python bench/sampler_budgets.py --epochs 1,2 --methods npo --samplers cyclic,melu   # quicker
+    python bench/sampler_budgets.py --epochs 1,2,3,4 --seeds 0,1,2 --out bench/results/sampler-budgets
+    python bench/sampler_budgets.py --epochs 1,2 --methods npo --samplers cyclic,melu --seeds 0   # quicker
+    # reuse a finished 3-seed compare at 2 epochs (bench/results/samplers) as the 2-epoch budget
+    python bench/sampler_budgets.py --epochs 1,2,4 --reuse 2=bench/results/samplers \
+        --samplers cyclic,melu,balanced,direct_only,indirect_only
+
+With several ``--seeds`` every cell is unlearned once per seed (``api.compare(seeds=...)``):
+the table gives mean ± sample sd, the curves and the comparable-forgetting table use the
+means. A reused folder must have been made with the same seeds, learning rate and methods.
 
 Also prints, per method and forget-efficacy floor x (``--floors``), each sampler's best mean
 held-out utility over the budgets that reach efficacy ≥ x: the "comparable forgetting"
@@ -29,16 +36,28 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def run_budgets(args: argparse.Namespace) -> dict[float, dict]:
     out: dict[float, dict] = {}
+    seeds = [int(x) for x in args.seeds.split(",")]
+    reuse = {float(k): Path(v) for k, v in (r.split("=", 1) for r in args.reuse)}
     for e in [float(x) for x in args.epochs.split(",")]:
-        d = Path(args.out) / f"e{e:g}"
+        d = reuse.get(e, Path(args.out) / f"e{e:g}")
         if not (d / "compare.json").is_file():
+            if e in reuse:
+                raise SystemExit(f"--reuse {e:g}={d}: no compare.json there")
             from oblivio import api
             from oblivio.config import load_config
             cfg = load_config(overrides={"seed": args.seed, "world": {"preset": args.preset},
                                          "unlearn": {"train": {"lr": args.lr}}})
             api.compare(None, methods=args.methods, samplers=args.samplers, config=cfg, run_dir=d,
-                        epochs=e, overwrite=True, progress=False, log=lambda m: print(m, flush=True))
-        out[e] = json.loads((d / "compare.json").read_text())
+                        epochs=e, seeds=seeds if len(seeds) > 1 else None, overwrite=True, progress=False,
+                        log=lambda m: print(m, flush=True))
+        rec = json.loads((d / "compare.json").read_text())
+        got = (rec.get("seeds") or [rec["seed"]], rec["config"]["unlearn"]["train"]["lr"], rec["budget"].get("epochs"))
+        if got != (seeds if len(seeds) > 1 else [rec["seed"]], args.lr, e):
+            raise SystemExit(f"{d}: made with seeds/lr/epochs {got}, not {seeds}/{args.lr}/{e:g}")
+        if args.samplers != "all":
+            keep = set(args.samplers.split(","))
+            rec["cells"] = [c for c in rec["cells"] if c["sampler"] in keep]
+        out[e] = rec
     return out
 
 
@@ -50,7 +69,10 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--preset", default="default")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="runs/sampler-budgets")
+    ap.add_argument("--seeds", default="0,1,2", help="unlearning seeds (mean ± sd over them)")
+    ap.add_argument("--reuse", action="append", default=[], metavar="E=DIR",
+                    help="take budget E (epochs) from an existing compare folder")
+    ap.add_argument("--out", default="bench/results/sampler-budgets")
     ap.add_argument("--floors", type=lambda t: [float(x) for x in t.split(",")], default=[0.5, 0.7, 0.8, 0.9],
                     help="forget-efficacy floors for the comparable-forgetting table")
     args = ap.parse_args()
@@ -58,16 +80,25 @@ def main() -> None:
     first = next(iter(runs.values()))
     roles = first["test_roles"]
     curves: dict[tuple[str, str], list[tuple[float, int, float, dict]]] = {}
+    sds: dict[tuple[str, str, float], dict] = {}
     for e, rec in runs.items():
         for c in rec["cells"]:
             v = c["values"]
-            curves.setdefault((c["method"], c["sampler"]), []).append((e, c["steps"], v["forget_efficacy"], v["utility"]))
-    print(f"lr {first['config']['unlearn']['train']['lr']}, seed {first['seed']}, data {first['data']['name']}")
+            curves.setdefault((c["method"], c["sampler"]), []).append(
+                (e, c["steps"], v["forget_efficacy"], v["utility"]))
+            sds[(c["method"], c["sampler"], e)] = c.get("sd") or {}
+    print(f"lr {first['config']['unlearn']['train']['lr']}, seeds {first.get('seeds') or [first['seed']]}, "
+          f"data {first['data']['name']}")
     print("| method | sampler | epochs | steps | forget efficacy | " + " | ".join(f"utility {r}" for r in roles) + " |")
     print("|---|---|---|---|---|" + "---|" * len(roles))
+
+    def ms(v, sd) -> str:
+        return f"{v:.3f}" + (f" ± {sd:.3f}" if isinstance(sd, float) else "")
     for (m, s), pts in curves.items():
         for e, steps, fe, u in sorted(pts):
-            print(f"| {m} | {s} | {e:g} | {steps} | {fe:.3f} | " + " | ".join(f"{u.get(r, float('nan')):.3f}" for r in roles) + " |")
+            sd = sds[(m, s, e)]
+            print(f"| {m} | {s} | {e:g} | {steps} | {ms(fe, sd.get('forget_efficacy'))} | "
+                  + " | ".join(ms(u.get(r, float('nan')), (sd.get('utility') or {}).get(r)) for r in roles) + " |")
     # utility at comparable forgetting: the curves are not monotone (a longer budget also
     # trains longer on retain), so for each efficacy floor x report, per sampler, the budget
     # with the best mean held-out utility among those reaching forget efficacy ≥ x

@@ -24,6 +24,8 @@ are computed once and shared with the workers. Usage:
   python bench/zoo.py tune  [--jobs 2] [--methods a,b] [--lrs 5e-5,1e-4,2e-4,5e-4,1e-3,2e-3]
                             [--checkpoints 10,20,40,60,80,120,160]
   python bench/zoo.py cands --cands '[{"label": "a5", "method": "npo", "args": {"alpha": 5}, "lr": 5e-4, "steps": 9}]'
+      (a candidate may also give "train": {"batch_size": 16, ...} and "sampler": "cyclic"; the label
+      names the run, so a changed candidate needs a new label)
   python bench/zoo.py table [--jobs 2] [--seeds 0,1,2] [--lora 8 [--lora-methods a,b]] [--audit a,b,demo]
 """
 from __future__ import annotations
@@ -100,8 +102,9 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     from oblivio.config import build_method
     from oblivio.engine.unlearning import LoraSpec, run_unlearning
     meth = build_method(spec["method"], spec.get("args", {}))
+    # a candidate may change the batch, warm-up, schedule… ("train") and the pairing ("sampler")
     train_cfg = dataclasses.replace(cfg0.unlearn.train, seed=spec["seed"], lr=spec["lr"], max_steps=spec["steps"],
-                                    progress=False)
+                                    progress=False, **spec.get("train", {}))
     lora = LoraSpec(r=spec["lora"]) if spec.get("lora") else None
     quick = eval_cfg(cfg0, ["accuracy", "para_accuracy"])
     sub = data.__class__([it for it in data.items if it.role in ("forget", *TEST_ROLES)], name=data.name,
@@ -125,7 +128,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     _t.manual_seed(spec["seed"])
     rss_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0, c0 = time.perf_counter(), time.process_time()
-    model, res = run_unlearning(model, tok, data, meth, sampler="melu", train_cfg=train_cfg, lora=lora,
+    model, res = run_unlearning(model, tok, data, meth, sampler=spec.get("sampler", "melu"), train_cfg=train_cfg,
+                                lora=lora,
                                 callbacks=[at_checkpoint] if checkpoints else [])
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     rec: dict[str, Any] = {**{k: v for k, v in spec.items() if k != "out"}, "wall_s": wall,
@@ -302,6 +306,7 @@ def main() -> None:
         audited = set(a.audit.split(",")) if a.audit else set()
         specs = [{"preset": a.preset, "label": c["label"], "method": c["method"], "args": c.get("args", {}),
                   "lr": c["lr"], "steps": c["steps"], "seed": s, "full": True, "calibrate": True,
+                  **{k: c[k] for k in ("train", "sampler") if k in c},
                   "audit": c["label"] in audited} for c in cands for s in seeds]
         runs = run_pool(specs, a.jobs, out, "cand")
         print_table(runs, [c["label"] for c in cands])

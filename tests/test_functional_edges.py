@@ -124,3 +124,40 @@ def test_fluency_score_without_words_and_with_n():
 ])
 def test_is_gibberish_thresholds_are_strict_and_use_bigrams(text, expected):
     assert F.is_gibberish(text) is expected
+
+
+def test_inputs_are_flattened_and_computed_in_float64():
+    import numpy as np
+    # a column of per-token values (an (n, 1) array, as a model's output sliced by column) is
+    # the same sequence as the flat list: Min-K% must sort all of it, not each row
+    col = [[-3.0], [-1.0], [-2.0], [-0.5], [-4.0]]
+    assert F.mink_score(col, k=0.4) == pytest.approx(-3.5)          # lowest 2: (−4 − 3) / 2
+    # float32 log-probabilities (torch's default) are computed in float64: exp(−1e−8) in
+    # float32 rounds to exactly 1, which would hide a difference of 1e−8 in probability
+    tiny = np.full(4, -1e-8, dtype=np.float32)
+    assert 1.0 - F.mean_token_prob(tiny) == pytest.approx(1e-8, rel=1e-3)
+    assert 1.0 - F.answer_prob(tiny) == pytest.approx(1e-8, rel=1e-3)
+
+
+def test_harmonic_mean_rejects_nan_and_names_the_values():
+    with pytest.raises(ValueError, match=r"^harmonic_mean: values must be non-negative numbers, got \[0.5, nan\]$"):
+        F.harmonic_mean([0.5, float("nan")])
+
+
+def test_harmonic_mean_with_a_zero_divides_nothing():
+    import warnings
+    # the zero is caught before 1/v: no division-by-zero warning on the way to 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert F.harmonic_mean([0.0, 1.0]) == 0.0
+
+
+@pytest.mark.parametrize("gold", [1.0, 1.5, -0.1])
+def test_privleak_gold_auc_out_of_range(gold):
+    with pytest.raises(ValueError, match=r"^privleak: gold AUC must be in \[0, 1\), got "):
+        F.privleak(0.5, gold)
+
+
+def test_privleak_gold_auc_zero_is_allowed():
+    # A_g = 0 (the retrained model ranks every holdout item above every forget item) is defined
+    assert F.privleak(0.5, 0.0) == pytest.approx(-50.0)             # (0 − 0.5) / (1 − 0) × 100
