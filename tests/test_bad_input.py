@@ -386,7 +386,8 @@ def _run_folder(tmp: Path, models) -> Path:
 def _shards(tmp: Path, models) -> Path:
     m = _copy(models, tmp)
     (m / "model.safetensors").unlink()
-    (m / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {"a": "model-00001-of-00002.safetensors"}}))
+    index = {"weight_map": {"a": "model-00001-of-00002.safetensors"}}
+    (m / "model.safetensors.index.json").write_text(json.dumps(index))
     return m
 
 

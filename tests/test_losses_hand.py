@@ -208,3 +208,72 @@ def test_soft_cross_entropy_one_hot_and_zero_mass_on_minus_infinity():
     logits[0, :, 0] = float("-inf")
     got = soft_cross_entropy(logits, target, mask)
     assert torch.isfinite(got)
+
+
+# --- one answer token, the capping boundary, a zero retain weight ----------------------------
+
+def test_one_answer_token_is_not_averaged_over_two(setup):
+    # a batch whose only answer is a single token: every token mean divides by exactly 1
+    from oblivio.methods.ops import kl_ref_to_model, masked_mean, mean_nll
+    model, ref_model, _, _ = setup
+    one = make_seqs([(4, 1)], 21)
+    b = pad_batch(one)
+    assert mean_nll(model, b).item() == pytest.approx(hand_mean_nll(model, one), **TOL)
+    kl = kl_ref_to_model(model, Reference(ref_model), b).item()
+    assert kl == pytest.approx(hand_kl(model, ref_model, one), **TOL)
+    x, m = torch.tensor([[5.0, 7.0]]), torch.tensor([[0.0, 1.0]])
+    assert masked_mean(x, m).item() == 7.0
+    from oblivio.methods.capping import ga_forget_term
+    assert ga_forget_term(torch.tensor([[-2.0, 0.0]]), torch.tensor([[1.0, 0.0]])).item() == -2.0
+
+
+def test_capping_excludes_a_sequence_exactly_at_delta():
+    from oblivio.methods.capping import ga_forget_term
+    lp = torch.tensor([[-1.0, -1.0], [-3.0, 0.0]])            # summed NLL ℓ = 2 and 3
+    # S = {i : ℓ_i < δ}: at δ = 3 the second sequence is out, so the term is (3 − 2) / 1
+    assert ga_forget_term(lp, torch.ones(2, 2), cap_delta=3.0).item() == pytest.approx(1.0)
+    assert ga_forget_term(lp, torch.ones(2, 2), cap_delta=3.5).item() == pytest.approx((1.5 + 0.5) / 2)
+
+
+def test_plus_retain_nll_without_weight_or_rows(setup):
+    from oblivio.methods.ops import plus_retain_nll
+    model, _, fs, rs = setup
+    forget = torch.tensor(-1.25)
+    # α = 0: the retain term is neither computed nor logged
+    out = plus_retain_nll(model, {"forget": pad_batch(fs), "retain": pad_batch(rs, 100)}, forget, 0.0)
+    assert set(out.parts) == {"forget"} and out.total.item() == -1.25
+    # no retain rows (a forget-only run): the forget term alone, whatever α
+    out = plus_retain_nll(model, {"forget": pad_batch(fs)}, forget, 2.0)
+    assert set(out.parts) == {"forget"} and out.total.item() == -1.25
+    out = plus_retain_nll(model, {"forget": pad_batch(fs), "retain": pad_batch(rs, 100)}, forget, 2.0)
+    assert out.total.item() == pytest.approx(-1.25 + 2.0 * hand_mean_nll(model, rs), **TOL)
+
+
+def _pad_left(seqs) -> dict[str, torch.Tensor]:
+    """The same batch padded on the left, as a Llama tokenizer's default padding side gives it."""
+    width = max(len(s) for s, _ in seqs)
+    ids = torch.full((len(seqs), width), 0)
+    att = torch.zeros((len(seqs), width), dtype=torch.long)
+    lab = torch.full((len(seqs), width), -100)
+    for i, (s, p) in enumerate(seqs):
+        o = width - len(s)
+        ids[i, o:] = torch.tensor(s)
+        att[i, o:] = 1
+        lab[i, o + p:] = torch.tensor(s[p:])
+    return {"input_ids": ids, "attention_mask": att, "labels": lab, "index": torch.arange(len(seqs))}
+
+
+def test_losses_do_not_depend_on_the_padding_side(setup):
+    # left padding puts pads *before* the answer: only the attention mask keeps them out of it
+    # (RoPE is relative, so the shifted positions change nothing)
+    from oblivio.methods.ops import answer_logits, kl_ref_to_model, mean_nll, seq_logprob
+    model, ref_model, fs, _ = setup
+    b = _pad_left(fs)
+    assert mean_nll(model, b).item() == pytest.approx(hand_mean_nll(model, fs), rel=1e-4, abs=1e-4)
+    for got, want in zip(seq_logprob(model, b).tolist(), hand_sum_logprob(model, fs)):
+        assert got == pytest.approx(want, rel=1e-4, abs=1e-4)
+    kl = kl_ref_to_model(model, Reference(ref_model), b).item()
+    assert kl == pytest.approx(hand_kl(model, ref_model, fs), rel=1e-4, abs=1e-4)
+    logits, tgt, mask = answer_logits(model, b)
+    lp = torch.log_softmax(logits, -1).gather(-1, tgt.clamp_min(0).unsqueeze(-1)).squeeze(-1)
+    assert float((lp * mask).sum().detach()) == pytest.approx(sum(hand_sum_logprob(model, fs)), rel=1e-4, abs=1e-4)

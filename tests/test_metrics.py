@@ -258,11 +258,11 @@ def test_results_are_json_serialisable() -> None:
                true_mean_logprob=-1.0, perturbed_mean_logprobs=[-2.0], gen_embedding_cos=0.5,
                qa_kw={"key": "a", "paraphrased_question": "p?"}, para_generation="a")
     s = SetStats("retain", [it], ALL)
-    for name, m in METRICS.items():
+    for _name, m in METRICS.items():
         if m.scope == "set":
             json.dumps(m.fn(s).to_json())
     mm = model("m", [-0.1, -0.2], [-3.0, -4.0], tr=[0.5, 0.6])
-    for name, m in METRICS.items():
+    for _name, m in METRICS.items():
         if m.scope == "model":
             json.dumps(m.fn(mm, mm).to_json())
 

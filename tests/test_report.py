@@ -197,7 +197,8 @@ def test_report_in_a_real_browser(two_runs, tmp_path):
     p = subprocess.run([*common, "--window-size=1400,2000", f"--screenshot={shot}", page.as_uri()],
                        capture_output=True, text=True, timeout=120, check=False)
     assert shot.is_file() and shot.stat().st_size > 10_000
-    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=False)
     console_errors = [ln for ln in (p.stderr + dom.stderr).splitlines()
                       if "CONSOLE" in ln and ("Uncaught" in ln or "Error" in ln)]
     assert console_errors == []

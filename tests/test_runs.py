@@ -261,7 +261,8 @@ def test_two_processes_on_one_out_second_refused_first_intact(child, tmp_path):
         wait_for(lambda: lock_holder(tmp_path / "run.partial") == first.pid, first)
         # even --overwrite (the in-process test covers the plain rerun)
         second = subprocess.run([sys.executable, "-m", "oblivio", "unlearn", "--out", str(out), "--quiet",
-                                 "--overwrite"], env=child.env, capture_output=True, text=True, timeout=300, check=False)
+                                 "--overwrite"], env=child.env, capture_output=True, text=True, timeout=300,
+                                check=False)
         assert second.returncode == 2, second.stderr
         assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
         assert (tmp_path / "run.partial" / "config.yaml").is_file()

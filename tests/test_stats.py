@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from oblivio.data.schema import QAItem
 from oblivio.errors import InputError
 from oblivio.eval.intervals import attach_intervals
-from oblivio.metrics import METRICS, ItemStats, MetricResult, ModelStats, NEEDS, SetStats
+from oblivio.metrics import METRICS, NEEDS, ItemStats, MetricResult, ModelStats, SetStats
 from oblivio.metrics import stats as S
 
 ALL = frozenset(NEEDS)
