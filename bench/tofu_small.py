@@ -12,7 +12,7 @@ TOFU has no entity graph, so retain is one role (``retain``, with the held-out a
 the role-free ones. Give ``--neighbour-map FILE`` to assign direct/indirect roles to retain
 authors and use the neighbour-aware samplers.
 
-    python bench/tofu_small.py                         # forget01, 8 retain authors, ≈ 10 min on 2 cores
+    python bench/tofu_small.py                         # forget01, 8 retain authors, unlearning seeds 0-2
     python bench/tofu_small.py --retain-authors 2 --learn-epochs 10 --epochs 1   # a smoke run
 
 Equivalent CLI once the models exist (the script prints their directories):
@@ -66,6 +66,7 @@ def run(args: argparse.Namespace):
     t1 = time.perf_counter()
     res = api.compare(data, methods=args.methods, samplers=args.samplers, config=cfg, model=wm.base_dir,
                       gold=wm.gold_dir, run_dir=args.out, epochs=args.epochs, overwrite=True, progress=False,
+                      seeds=[int(x) for x in args.seeds.split(",")] if "," in args.seeds else None,
                       log=lambda m: print(m, flush=True))
     print(f"\n{res.table}\n\ncompare: {time.perf_counter() - t1:.0f}s; total {time.perf_counter() - t0:.0f}s; "
           f"files in {res.run_dir}", flush=True)
@@ -88,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-new-tokens", type=int, default=48, help="TOFU answers are sentences")
     ap.add_argument("--max-items-per-role", type=int, default=0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="world/model seed (the data and base/gold models)")
+    ap.add_argument("--seeds", default="0,1,2", help="unlearning seeds: every cell once per seed, mean ± sd")
     ap.add_argument("--out", default="runs/tofu-small")
     return ap
 

@@ -186,7 +186,11 @@ def summary(rep, refs) -> dict[str, Any]:
 def run_key(spec: dict[str, Any]) -> str:
     """A run's file name from what it is (not its position in the list): a finished run is
     reused when the search or the method list changes, and redone when its setting does."""
-    key = f"{spec.get('label', spec['method'])}-lr{spec['lr']:g}-n{spec['steps']}-s{spec['seed']}"
+    name = spec.get("label", spec["method"])
+    if not name.startswith(spec["method"]):
+        # a label that does not say the method ("demo") gets it, so a changed default reruns
+        name += f"-{spec['method']}"
+    key = f"{name}-lr{spec['lr']:g}-n{spec['steps']}-s{spec['seed']}"
     if spec.get("args") and "label" not in spec:
         key += "-" + "_".join(f"{k}{v}" for k, v in sorted(spec["args"].items()))
     if spec.get("checkpoints"):
@@ -317,7 +321,7 @@ def main() -> None:
               **({"args": tuned[m]["args"]} if tuned[m].get("args") else {}),
               "full": True, "calibrate": True, "audit": m in audited or (bool(audited) and s == seeds[0])}
              for m in names if m in tuned for s in seeds]
-    # the demo's default (api.DEMO_DEFAULTS: NPO, retain weight 3, MELU, lr 5e-4, 120 steps) as its own row
+    # the demo's default (api.DEMO_DEFAULTS: method, arguments, lr, steps; MELU) as its own row
     from oblivio.api import DEMO_DEFAULTS
     d = DEMO_DEFAULTS["unlearn"]
     specs += [{"preset": a.preset, "label": "demo", "method": d["method"], "args": d["args"], "lr": d["train"]["lr"],

@@ -107,7 +107,7 @@ def test_real_exit_code_from_process(tmp_path):
 
 
 def test_demo_method_override_drops_the_default_methods_arguments() -> None:
-    # the demo default's arguments (NPO's retain weight alpha) must not leak into another method
+    # the demo default's arguments (its retain weight alpha) must not leak into another method
     from oblivio.api import DEMO_DEFAULTS
     from oblivio.cli import _config, build_parser
     d = DEMO_DEFAULTS["unlearn"]

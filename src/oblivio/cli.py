@@ -26,7 +26,7 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
         from oblivio.api import DEMO_DEFAULTS
         base = DEMO_DEFAULTS
         if over.get("unlearn", {}).get("method") not in (None, base["unlearn"]["method"]):
-            # the default's method arguments (NPO's retain weight) belong to its method
+            # the default's method arguments (its retain weight) belong to its method
             base = copy.deepcopy(base)
             base["unlearn"].pop("args", None)
     return load_config(args.config, over, base=base)
