@@ -6,7 +6,7 @@ base's, bisection on θ_mix = α·θ_base + (1−α)·θ_unl): model utility, fo
 PS-exact / extraction strength (ES) on the forget set and on the retain sets. Then
 likelihood capping on/off for GA and GradDiff (δ = 2 and 6), uncalibrated.
 
-    python bench/controls.py                    # default world, seeds 0-2 (~10 min a seed on 2 CPU cores)
+    python bench/controls.py                    # default world, seeds 0-2 (~3 min a seed on 2 CPU cores)
     python bench/controls.py --seeds 0          # one seed
     python bench/controls.py --preset small     # quicker
     python bench/controls.py --items 0          # evaluate every item (slower)
@@ -84,8 +84,12 @@ def main(argv=None) -> int:
     for seed in seeds:
         f = outp.with_name(f"{outp.stem}-s{seed}.json")
         if f.exists():
+            rec = json.loads(f.read_text())
+            made = {k: rec.get(k) for k in SETTINGS}
+            if made != {k: getattr(args, a) for k, a in SETTINGS.items()}:
+                raise SystemExit(f"{f} was made with {made}: delete it or give another --out")
             print(f"seed {seed}: reusing {f}", flush=True)
-            per_seed.append(json.loads(f.read_text()))
+            per_seed.append(rec)
             continue
         rec = run_seed(args, seed, f)
         per_seed.append(rec)
@@ -144,8 +148,8 @@ def run_seed(args, seed: int, path: Path) -> dict:
         return (f"utility {fmt(r['utility'])}, forget acc {fmt(r['forget_acc'])} PS-exact {fmt(r['ps_exact_forget'])} "
                 f"ES {fmt(r['es_forget'])}; retain PS-exact {fmt(r['ps_exact_retain'])} ES {fmt(r['es_retain'])}")
     print(f"base: {brief(row(base_rep))}\ngold: {brief(row(gold_rep))}", flush=True)
-    out: dict = {"seed": seed, "preset": args.preset, "steps": args.steps, "lr": args.lr, "items_per_role": args.items,
-                 "tau": args.tau, "tol": args.tol, "base": row(base_rep), "gold": row(gold_rep),
+    out: dict = {"seed": seed, **{k: getattr(args, a) for k, a in SETTINGS.items()},
+                 "base": row(base_rep), "gold": row(gold_rep),
                  "eval_seconds": {"cheap": t_eval_cheap, "full": t_eval_full}, "runs": {}}
 
     def unlearn(method: str, margs: dict, callbacks=()):
@@ -206,16 +210,16 @@ def run_seed(args, seed: int, path: Path) -> dict:
     return out
 
 
+# the options a per-seed record depends on: a record made with others is not reused
+# (record key → option)
+SETTINGS = {"preset": "preset", "steps": "steps", "lr": "lr", "items_per_role": "items", "tau": "tau", "tol": "tol"}
 COLS = ("utility", "forget_acc", "ps_exact_forget", "es_forget", "ps_exact_retain", "es_retain")
 
 
 def _stats(vals: list) -> dict:
-    xs = [v for v in vals if v is not None]
-    if not xs:
-        return {"mean": None, "sd": None, "n": 0, "per_seed": vals}
-    m = sum(xs) / len(xs)
-    sd = (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5 if len(xs) > 1 else None
-    return {"mean": m, "sd": sd, "n": len(xs), "per_seed": vals}
+    from oblivio.metrics.stats import mean_sd  # the aggregate `oblivio compare --seeds` uses
+    m, sd, n = mean_sd(vals)
+    return {"mean": m, "sd": sd, "n": n, "per_seed": vals}
 
 
 def aggregate(recs: list[dict], seeds: list[int]) -> dict:
@@ -223,7 +227,7 @@ def aggregate(recs: list[dict], seeds: list[int]) -> dict:
     def cells(get) -> dict:
         return {c: _stats([get(r).get(c) for r in recs]) for c in COLS}
     first = recs[0]
-    agg: dict = {k: first[k] for k in ("preset", "steps", "lr", "items_per_role", "tau", "tol")}
+    agg: dict = {k: first[k] for k in SETTINGS}
     agg.update(seeds=seeds, base=cells(lambda r: r["base"]), gold=cells(lambda r: r["gold"]), rows={})
     for name in first["runs"]:
         agg["rows"][name] = cells(lambda r, n=name: r["runs"][n]["uncalibrated"])
