@@ -83,7 +83,8 @@ def _unlearn_args(p: argparse.ArgumentParser) -> None:
     _key(g, "--teacher", key="unlearn.teacher.kind", help="template (offline, default) | hf | endpoint")
     _key(g, "--teacher-model", key="unlearn.teacher.model", help="teacher hf: a local model directory")
     _key(g, "--teacher-url", key="unlearn.teacher.url",
-         help="teacher endpoint: an OpenAI-compatible base URL (key: $OPENAI_API_KEY or unlearn.teacher.api_key_env)")
+         help="teacher endpoint: an OpenAI-compatible base URL "
+              "(localhost unless --allow-remote-endpoints; key: --teacher-key-env)")
     _judge_args(p)
 
 
@@ -92,7 +93,8 @@ def _judge_args(p: argparse.ArgumentParser) -> None:
     _key(g, "--judge", key="eval.judge.kind", help="rule (offline, default) | hf | endpoint | none")
     _key(g, "--judge-model", key="eval.judge.model", help="judge hf: a local model directory")
     _key(g, "--judge-url", key="eval.judge.url",
-         help="judge endpoint: an OpenAI-compatible base URL (key from $OPENAI_API_KEY or eval.judge.api_key_env)")
+         help="judge endpoint: an OpenAI-compatible base URL "
+              "(localhost unless --allow-remote-endpoints; key: --judge-key-env)")
 
 
 _TARGETS_HELP = ("comma-separated forget targets (data.targets); default: the --neighbour-map keys, else per "
@@ -100,12 +102,21 @@ _TARGETS_HELP = ("comma-separated forget targets (data.targets); default: the --
 
 
 def _model_safety(p: argparse.ArgumentParser) -> None:
-    # command line only: a config file never enables these (config.COMMAND_LINE_ONLY)
+    # command line only: a config file never sets these (config.COMMAND_LINE_ONLY)
     _key(p, "--trust-remote-code", key="model.trust_remote_code", action="store_true",
          help="run Python code shipped in a model folder (model.trust_remote_code)")
     _key(p, "--allow-pickle", key="model.allow_pickle", action="store_true",
          help="load pickle weights (pytorch_model.bin) when there are no safetensors; "
          "only for files you trust (model.allow_pickle)")
+    _key(p, "--allow-plugins", key="allow_plugins", action="store_true",
+         help="import module:Name plugins named in a config file or a run folder's config.yaml (runs their "
+              "code; names given on the command line need no permission)")
+    _key(p, "--allow-remote-endpoints", key="allow_remote_endpoints", action="store_true",
+         help="let a teacher or judge endpoint be on another machine (default: localhost only)")
+    _key(p, "--teacher-key-env", key="unlearn.teacher.api_key_env", metavar="VAR",
+         help="send the value of environment variable VAR as the teacher endpoint's bearer key (default: none)")
+    _key(p, "--judge-key-env", key="eval.judge.api_key_env", metavar="VAR",
+         help="send the value of environment variable VAR as the judge endpoint's bearer key (default: none)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,12 +48,13 @@ class TrainConfig:
 @dataclass
 class GenConfig:
     """A teacher (template | hf | endpoint) or judge (rule | hf | endpoint | none): which kind,
-    and where its model is; an endpoint's key comes from the env variable ``api_key_env``."""
+    and where its model is. An endpoint gets a key only from the environment variable the user
+    names on the command line (``api_key_env``, never from a config file); without one, no key."""
     kind: str = "template"
     model: str | None = None              # kind hf: local model directory
     url: str | None = None                # kind endpoint: base URL, e.g. http://127.0.0.1:8000/v1
     endpoint_model: str = "default"       # the "model" field sent to the endpoint
-    api_key_env: str = "OPENAI_API_KEY"   # environment variable holding the endpoint's key (may be unset)
+    api_key_env: str | None = None        # command line only: the env variable holding the endpoint's key
     timeout: float = 60.0                 # seconds per HTTP request
     retries: int = 2                      # further attempts after a failed request (backoff 0.5 s·2^k)
     concurrency: int = 4                  # requests in flight at once
@@ -213,6 +214,11 @@ class Config:
     audit: AuditConfig = field(default_factory=AuditConfig)
     # post-steps run after training (pipeline/post.py): names in registry.POST_STEPS or dotted paths
     post_steps: list[str] = field(default_factory=list)
+    # command line only (COMMAND_LINE_ONLY): a config file or a received run folder never turns
+    # these on. allow_plugins: import `module:Name` plugins named in a config *file*;
+    # allow_remote_endpoints: a teacher/judge endpoint other than this machine (localhost)
+    allow_plugins: bool = False
+    allow_remote_endpoints: bool = False
 
 
 _FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -345,22 +351,36 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     return cfg
 
 
-COMMAND_LINE_ONLY = ("trust_remote_code", "allow_pickle")
+#: keys that a config *file* (or a run folder someone else wrote) never sets: each either runs
+#: code (trust_remote_code, allow_pickle, allow_plugins), reaches the network
+#: (allow_remote_endpoints) or names a credential (api_key_env). They come from the command line
+#: (their flags, --set) or the Python API; in a file they are dropped with a warning.
+COMMAND_LINE_ONLY = ("model.trust_remote_code", "model.allow_pickle", "allow_plugins", "allow_remote_endpoints",
+                     "unlearn.teacher.api_key_env", "eval.judge.api_key_env")
 
 
 def _drop_unsafe(loaded: dict[str, Any], file: str) -> None:
-    """Keys that run code from a model folder are ignored in a file, with a warning."""
+    """Remove every COMMAND_LINE_ONLY key from a loaded file; warn when it would enable something."""
     import sys
-    model = loaded.get("model")
-    if not isinstance(model, dict):
-        return
-    for k in COMMAND_LINE_ONLY:
-        if model.get(k) is True:
-            flag = "--" + k.replace("_", "-")
-            print(f"oblivio: warning: {file}: model.{k}: true is ignored; a config file never enables it, "
-                  f"pass {flag} on the command line", file=sys.stderr)
-        if k in model and isinstance(model[k], bool):
-            del model[k]
+    for dotted in COMMAND_LINE_ONLY:
+        *parents, leaf = dotted.split(".")
+        node: Any = loaded
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            continue
+        value = node.pop(leaf)
+        if value not in (None, False):
+            flag = _COMMAND_LINE_FLAG.get(dotted, f"--set {dotted}=...")
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
+            print(f"oblivio: warning: {file}: {dotted}: {shown} is ignored; a config file never sets it, "
+                  f"give it on the command line ({flag})", file=sys.stderr)
+
+
+_COMMAND_LINE_FLAG = {"model.trust_remote_code": "--trust-remote-code", "model.allow_pickle": "--allow-pickle",
+                      "allow_plugins": "--allow-plugins", "allow_remote_endpoints": "--allow-remote-endpoints",
+                      "unlearn.teacher.api_key_env": "--teacher-key-env VAR",
+                      "eval.judge.api_key_env": "--judge-key-env VAR"}
 
 
 def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file: str | None) -> None:
