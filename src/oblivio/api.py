@@ -276,7 +276,6 @@ def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any 
     folder, merges the record into its ``results.json`` under ``audit`` and redraws its
     ``report.html``. Returns the record.
     """
-    import json
 
     from oblivio.attacks import ATTACKS
     from oblivio.attacks.audit import run_audit
@@ -293,10 +292,8 @@ def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any 
     results_file = run_path / "results.json"
     if not results_file.is_file():
         raise InputError("not a finished unlearn run folder (no results.json)", file=str(run_path))
-    try:
-        results = json.loads(results_file.read_text())
-    except ValueError as e:
-        raise InputError(f"results.json is not valid JSON ({e})", file=str(results_file)) from None
+    from oblivio.report.results import read_results
+    results = read_results(results_file)
     d = load_data(cfg.data.path, cfg)
     _, (unlearned, tokenizer) = finished_run(run_path, cfg)
     base, gold_model, gold_tok = reference_models(cfg, d, tokenizer=tokenizer, gold=gold, progress=progress, log=log)

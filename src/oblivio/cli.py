@@ -38,7 +38,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
     out = getattr(args, "out", None)
     if out is None:
         return
-    if args.cmd in ("world", "reveal"):
+    if args.cmd == "learn":
+        from oblivio.report.rundir import preflight
+        check_writable(out, kind="dir")
+        preflight(out, overwrite=args.overwrite)   # an oblivio folder of its own, replaced only with --overwrite
+    elif args.cmd in ("world", "reveal"):
         check_writable(out, kind="file", overwrite=args.overwrite)
     elif args.cmd == "eval":
         check_writable(out, kind="file", parent_must_exist=True, overwrite=args.overwrite)
@@ -134,8 +138,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         wm = api.learn(None, config=cfg, progress=progress, log=_log)
         if args.out:
             import shutil
-            for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
-                shutil.copytree(src, os.path.join(args.out, name), dirs_exist_ok=True)
+
+            from oblivio.report.rundir import run_folder
+            # an output folder of its own (marker, atomic, --overwrite only of an oblivio folder):
+            # never model files mixed into a folder the user made
+            with run_folder(args.out, overwrite=args.overwrite, kind="learn") as work:
+                for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
+                    shutil.copytree(src, work / name)
         where = {n: os.path.join(args.out, n) if args.out else d for n, d in (("base", wm.base_dir),
                                                                                ("gold", wm.gold_dir))}
         print(f"base model: {where['base']}\ngold model: {where['gold']}")
@@ -278,12 +287,22 @@ def _quiet_libraries() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from oblivio.errors import InputError, TrainingDiverged
+    from oblivio.errors import InputError, OutputProblem, TrainingDiverged
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("OBLIVIO_DEBUG", "") not in ("", "0")
     try:
         code = run(argv)
     except InputError as e:
         print(f"oblivio: error: {e}", file=sys.stderr)
         code = 2
+    except (OutputProblem, OSError, MemoryError) as e:
+        # the environment, not the input: a full disk, a name too long, permissions, memory
+        if debug:
+            raise
+        msg = (e if isinstance(e, OutputProblem) else "out of memory" if isinstance(e, MemoryError) else
+               OutputProblem.from_os(e, verb="read or write"))
+        print(f"oblivio: error: {msg} (--debug shows the traceback)", file=sys.stderr)
+        code = 1
     except TrainingDiverged as e:
         print(f"oblivio: training stopped: {e}", file=sys.stderr)
         code = 3
@@ -292,6 +311,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         term = isinstance(e, Terminated)
         print("oblivio: terminated (SIGTERM)" if term else "oblivio: interrupted", file=sys.stderr)
         code = 143 if term else 130
+    except Exception as e:   # noqa: BLE001 - one line instead of a traceback; --debug shows it
+        if debug:
+            raise
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        print(f"oblivio: error: {type(e).__name__}: {first} (an unexpected error; rerun with --debug for the "
+              "traceback and report it)", file=sys.stderr)
+        code = 1
     sys.exit(code)
 
 

@@ -14,6 +14,7 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--config": "the config file itself",
     "--set": "overrides config keys by name (KEY=VALUE)",
     "--quiet": "display only (progress bars); never changes a result",
+    "--debug": "display only (a traceback on an unexpected error); never changes a result",
     "--out": "where to write, not what to compute: a rerun from a saved config must not target the same folder",
     "--overwrite": "permission to replace an output folder; a saved config must never carry it",
     "--run": "calibrate, audit: the run folder whose config.yaml is the config",
@@ -40,6 +41,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="override a config key, e.g. --set unlearn.train.lr=1e-4 (repeatable)")
     _key(p, "--seed", key="seed", type=int, help="global seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--debug", action="store_true",
+                   help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")
 
 
 def _seed_list(text: str) -> list[int]:
@@ -137,7 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("learn", help="train (or reuse cached) tiny base and gold models of the world or of --data")
     _key(p, "--preset", key="world.preset", help="world size (the embedded world only)")
     _key(p, "--data", key="data.path", help="JSONL file (or tofu:forget01|05|10) to learn instead of the world")
-    p.add_argument("--out", help="copy the base/ and gold/ model directories here")
+    p.add_argument("--out", help="also copy the base/ and gold/ model folders into this new folder (an oblivio "
+                                 "output folder: never one you made)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out folder (only one that oblivio made)")
     _common(p)
     p = sub.add_parser("unlearn", help="unlearn the forget set of --data from --model")
     _key(p, "--model", key="model.path", help="local HF model directory (default: the world's base model)")

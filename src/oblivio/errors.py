@@ -35,3 +35,37 @@ class TrainingDiverged(RuntimeError):
         self.parts = parts
         super().__init__(f"loss is not finite at step {step} ({parts}); stopped cleanly, "
                          "no further updates were applied")
+
+
+class OutputProblem(RuntimeError):
+    """The environment refused a write or a read (disk full, a name too long, permission, a
+    cache path that is a file): the CLI prints one line naming the file and the fix, exit 1.
+    Nothing the user had is lost: the writer that raises this has removed its temporary file."""
+
+    _FIX = {
+        "ENOSPC": "no space left on the device; free some space and run again",
+        "EDQUOT": "the disk quota is exhausted; free some space and run again",
+        "ENAMETOOLONG": "the name is too long for the file system; choose a shorter --out",
+        "EACCES": "permission denied; choose a folder you can write",
+        "EPERM": "operation not permitted; choose a folder you can write",
+        "EROFS": "the file system is read-only; choose another folder",
+        "ENOTDIR": "a part of the path is a file, not a folder; choose another path",
+        "EISDIR": "is a folder where a file was expected; choose another name",
+        "EIO": "an input/output error from the device; check the disk",
+    }
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        self.message = message
+        self.file = file
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return (f"{self.file}: " if self.file else "") + self.message
+
+    @classmethod
+    def from_os(cls, e: OSError, path: object = None, verb: str = "write") -> OutputProblem:
+        import errno as _errno
+        name = _errno.errorcode.get(e.errno or 0, "")
+        fix = cls._FIX.get(name) or (e.strerror or str(e))
+        where = path if path is not None else getattr(e, "filename", None)
+        return cls(f"cannot {verb} ({fix})", file=str(where) if where is not None else None)

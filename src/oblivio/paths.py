@@ -13,6 +13,31 @@ from pathlib import Path
 
 from oblivio.errors import InputError
 
+#: the longest suffix a run folder's name gets while it is written (``.partial`` and the unique
+#: temporary names of :mod:`oblivio.atomic`), so that a name that fits now fits at every step
+_SUFFIX_ROOM = 32
+
+
+def check_name_lengths(final: Path, option: str = "--out") -> None:
+    """An InputError when a part of ``final``, or ``final`` with the suffixes oblivio adds while
+    writing, is longer than the file system allows (checked before any work: the OS error
+    would come only when the first file is written, after training)."""
+    try:
+        name_max = os.pathconf(final.absolute().anchor or "/", "PC_NAME_MAX")
+        path_max = os.pathconf(final.absolute().anchor or "/", "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    long = [part for part in final.parts if len(os.fsencode(part)) > name_max]
+    if len(os.fsencode(final.name)) + _SUFFIX_ROOM > name_max:
+        long.append(final.name)
+    if long:
+        raise InputError(f"the folder name is too long for the file system ({len(os.fsencode(long[0]))} bytes; "
+                         f"at most {name_max - _SUFFIX_ROOM} for an output name): choose a shorter {option}",
+                         field=option, file=str(final)[:120] + ("…" if len(str(final)) > 120 else ""))
+    if len(os.fsencode(str(final.absolute()))) + _SUFFIX_ROOM + 200 > path_max:
+        raise InputError(f"the path is too long for the file system (at most about {path_max - 232} bytes for an "
+                         "output path): choose a shorter " + option, field=option, file=str(final)[:120] + "…")
+
 
 def check_writable(path: str | Path, *, option: str = "--out", kind: str = "dir",
                    parent_must_exist: bool = False, overwrite: bool = False) -> Path:
@@ -27,6 +52,10 @@ def check_writable(path: str | Path, *, option: str = "--out", kind: str = "dir"
     if not text.strip():
         raise InputError("must not be empty", field=option)
     p = Path(text)
+    check_name_lengths(p, option)
+    from oblivio.atomic import check_replaceable
+    if p.is_symlink() or (p.exists() and not (p.is_dir() or p.is_file())):
+        check_replaceable(p, what=kind)     # a link, a device, a FIFO: never written through or replaced
     if kind == "file":
         if p.is_dir():
             raise InputError(f"{option} is an existing directory; give a file name", file=text, field=option)

@@ -177,12 +177,10 @@ def read_jsonl(path: str | Path, *, default_role: str | None = None) -> list[QAI
 
 def write_jsonl(items: Iterable[QAItem], path: str | Path) -> None:
     """Write items atomically (temporary file, then rename)."""
-    p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    from oblivio.atomic import open_atomic
+    with open_atomic(path) as fh:
         for it in items:
             fh.write(json.dumps(it.to_json(), ensure_ascii=False) + "\n")
-    tmp.replace(p)
 
 
 @dataclass

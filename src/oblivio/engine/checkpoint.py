@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -69,19 +68,17 @@ def set_method_state(method: Any, state: dict[str, Any]) -> None:
 
 def save_checkpoint(path: Path, *, model, tokenizer, optimizer, scheduler, progress: dict[str, Any],
                     reference=None) -> Path:
-    """Write one complete checkpoint at ``path`` (built in ``path.tmp``, then renamed)."""
-    from oblivio.models.io import save_model
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_model(model, tokenizer, tmp)
-    state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state(),
-             "reference_cache": reference.cache_state() if reference is not None else {}}
-    torch.save(state, tmp / STATE)
-    (tmp / TRAINER).write_text(json.dumps(progress, indent=1))
-    if path.exists():
-        shutil.rmtree(path)
-    tmp.rename(path)
+    """Write one complete checkpoint at ``path`` (built in a unique temporary folder beside it,
+    then moved into place; ``trainer_state.json`` is written last, so a folder that has it is
+    complete)."""
+    from oblivio.atomic import replace_dir
+    from oblivio.models.io import save_into
+    with replace_dir(path) as tmp:
+        save_into(model, tokenizer, tmp)
+        state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state(),
+                 "reference_cache": reference.cache_state() if reference is not None else {}}
+        torch.save(state, tmp / STATE)
+        (tmp / TRAINER).write_text(json.dumps(progress, indent=1))
     return path
 
 
@@ -122,3 +119,51 @@ def load_checkpoint(path: Path, *, model, optimizer, scheduler, reference=None) 
         reference.load_cache_state(state["reference_cache"])
     progress["rng"] = state["rng"]
     return progress
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why the checkpoint at ``path`` cannot be resumed from, or None when it can: the
+    progress record must parse, the weights' headers must fit their files (a truncated
+    safetensors file fails here), and the training state must load as plain tensors
+    (``weights_only``: a pickle that would run code is refused, never executed)."""
+    from safetensors import safe_open
+    try:
+        progress = json.loads((path / TRAINER).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return f"{TRAINER} is unreadable ({type(e).__name__})"
+    needed = ("n_steps", "epoch", "step", "position", "acc_step", "history", "examples", "checkpoints")
+    if not isinstance(progress, dict) or any(k not in progress for k in needed):
+        return f"{TRAINER} lacks the loop's progress fields"
+    weights = sorted(path.glob("*.safetensors"))
+    if not weights:
+        return "no safetensors weights"
+    for f in weights:
+        try:
+            with safe_open(str(f), framework="pt") as sf:
+                for k in sf.keys():
+                    sf.get_slice(k)
+        except Exception as e:   # noqa: BLE001 - safetensors raises its own error types
+            return f"{f.name} is damaged ({type(e).__name__})"
+    try:
+        state = torch.load(path / STATE, map_location="cpu", weights_only=True)
+    except Exception as e:       # noqa: BLE001 - UnpicklingError, EOFError, RuntimeError (zip)
+        return f"{STATE} was refused or is damaged ({type(e).__name__}: {str(e).splitlines()[0][:120]})"
+    if not isinstance(state, dict) or any(k not in state for k in ("optimizer", "scheduler", "rng")):
+        return f"{STATE} lacks the optimizer, scheduler or RNG state"
+    return None
+
+
+def latest_usable(folder: Path, log: Any = None) -> Path:
+    """The newest checkpoint of ``folder`` that :func:`checkpoint_problem` accepts; each damaged
+    newer one is named (with why) as it is skipped. An InputError when none can be used."""
+    from oblivio.errors import InputError
+    from oblivio.report.rundir import checkpoints_in
+    say = log or (lambda m: print(f"oblivio: warning: {m}", file=__import__("sys").stderr))
+    found = checkpoints_in(folder)
+    for ck in reversed(found):
+        why = checkpoint_problem(ck)
+        if why is None:
+            return ck
+        say(f"checkpoint {ck} cannot be resumed from: {why}; trying the one before it")
+    raise InputError(f"none of its {len(found)} checkpoint(s) can be resumed from (see the warnings above); "
+                     "start the run again with --overwrite", file=str(folder))

@@ -139,11 +139,13 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
                                    progress=progress, base_dir=base_dir, gold_dir=gold_dir, log=log,
                                    extras=extras)
                 import torch
+
                 # float reductions differ with the thread count, so the same spec trained with
                 # another number of CPU threads gives slightly different weights: say which
-                (root / "done.json").write_text(json.dumps({"spec": spec, "seconds": secs,
-                                                            "torch_threads": torch.get_num_threads()},
-                                                           indent=1, default=str))
+                from oblivio.atomic import write_text
+                write_text(root / "done.json", json.dumps({"spec": spec, "seconds": secs,
+                                                           "torch_threads": torch.get_num_threads()},
+                                                          indent=1, default=str))
     state.wait_for_everyone()
     if cached:
         log(f"reusing cached base and gold models ({root}; key {key} = hash of world, tokenizer, "

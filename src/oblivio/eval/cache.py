@@ -26,7 +26,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import pickle
 from pathlib import Path
 from typing import Any, Callable
@@ -133,14 +132,14 @@ def load(key: str) -> Any | None:
 
 def store(key: str, report: Any) -> None:
     """Written to a temporary file, then renamed: a reader never sees half an entry."""
+    from oblivio.atomic import open_atomic
+    from oblivio.errors import InputError, OutputProblem
     d = cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{key}.{os.getpid()}.tmp"
-        with tmp.open("wb") as fh:
+        with open_atomic(d / f"{key}.pkl", "wb", encoding=None) as fh:
             pickle.dump(report, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, d / f"{key}.pkl")
-    except OSError:    # a read-only cache only costs the re-evaluation next time
+    except (OSError, OutputProblem, InputError):    # an unwritable cache only costs the re-evaluation next time
         pass
 
 

@@ -17,7 +17,16 @@ CACHE_FORMAT = 1
 
 def cache_root() -> Path:
     env = os.environ.get("OBLIVIO_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "oblivio"
+    root = Path(env) if env else Path.home() / ".cache" / "oblivio"
+    anc = root
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        from oblivio.errors import InputError
+        raise InputError(f"the model and evaluation cache must be a folder, and {anc} is a file: point "
+                         "OBLIVIO_CACHE at a folder (or unset it for ~/.cache/oblivio)",
+                         field="OBLIVIO_CACHE" if env else None, file=str(root))
+    return root
 
 
 def cache_key(spec: dict[str, Any]) -> str:

@@ -13,7 +13,6 @@ Saved tokenizers load with transformers 4.x and 5.x alike: transformers 5 writes
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +61,18 @@ def _first_line(e: BaseException) -> str:
 
 def save_model(model, tokenizer, path: str | Path) -> Path:
     """Save as a HF directory with safetensors weights, atomically."""
+    from oblivio.atomic import replace_dir
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    model.save_pretrained(tmp, safe_serialization=True)
-    if tokenizer is not None:
-        save_tokenizer(tokenizer, tmp)
-    if p.exists():
-        shutil.rmtree(p)
-    tmp.rename(p)
+    with replace_dir(p) as tmp:
+        save_into(model, tokenizer, tmp)
     return p
+
+
+def save_into(model, tokenizer, folder: Path) -> None:
+    """Weights (safetensors), config and tokenizer into an existing folder the caller owns."""
+    model.save_pretrained(folder, safe_serialization=True)
+    if tokenizer is not None:
+        save_tokenizer(tokenizer, folder)
 
 
 PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"

@@ -52,9 +52,9 @@ def start_run(work: Path, cfg: Config, inputs: dict[str, Any], resume: bool) -> 
     returns its latest checkpoint."""
     import yaml
 
-    from oblivio.report.rundir import checkpoints_in
     if resume:
-        return checkpoints_in(work)[-1]
+        from oblivio.engine.checkpoint import latest_usable
+        return latest_usable(work)
     (work / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
     (work / RESUME_INPUTS).write_text(json.dumps(inputs, indent=1) + "\n")
     return None

@@ -60,19 +60,19 @@ def load_run(path: str | Path, display: Path | None = None) -> Run:
             else p / "compare.json"
     if not f.is_file():
         raise InputError("not a run folder (no results.json or compare.json)", file=str(p))
-    try:
-        rec = json.loads(f.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InputError(f"results.json is not valid JSON: {e}", file=str(f)) from None
-    if not isinstance(rec, dict) or not ("oblivio_results" in rec or "oblivio_compare" in rec):
-        raise InputError("not an oblivio results.json (no 'oblivio_results' marker)", file=str(f))
+    from oblivio.report.results import read_results
+    rec = read_results(f, ("oblivio_results", "oblivio_compare"))
     cal = None
     folder = f.parent
     for c in sorted(folder.glob("calibrated-*/results.json")):
-        cal = json.loads(c.read_text(encoding="utf-8"))
+        cal = read_results(c)
     shown = display or folder      # a run being written lives in <run>.partial: show its final name
     run = Run(shown.name, shown, rec, cal)
-    run.verdicts = verdicts(rec) if "models" in rec else []
+    try:
+        run.verdicts = verdicts(rec) if "models" in rec else []
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
+        raise InputError(f"results of an unexpected shape ({type(e).__name__}: {e}); the file was changed or "
+                         "damaged: run it again", file=str(f)) from None
     return run
 
 
@@ -228,9 +228,8 @@ def write_report(runs: Sequence[str | Path | Run], out: str | Path, *, title: st
                          file=str(dest))
     loaded = [r if isinstance(r, Run) else load_run(r, display_path if len(runs) == 1 else None) for r in runs]
     html = render(loaded, title=title)
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(dest)
+    from oblivio.atomic import write_text
+    write_text(dest, html)
     return dest
 
 

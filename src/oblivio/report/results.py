@@ -27,10 +27,31 @@ def versions() -> dict[str, str]:
     return out
 
 
+def read_results(path: str | Path, markers: tuple[str, ...] = ("oblivio_results",)) -> dict[str, Any]:
+    """A results.json (or compare.json) someone may have edited or truncated: valid UTF-8 JSON,
+    a mapping with one of ``markers``, ``models`` (when present) a mapping of mappings; anything
+    else is an InputError naming the file, never a traceback further on."""
+    from oblivio.errors import InputError
+    f = Path(path)
+    try:
+        rec = json.loads(f.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"not valid JSON ({e}); the run folder is damaged: run it again", file=str(f)) from None
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror or e})", file=str(f)) from None
+    if not isinstance(rec, dict) or not any(m in rec for m in markers):
+        raise InputError(f"not an oblivio {f.name} (no '{markers[0]}' marker)", file=str(f))
+    models = rec.get("models")
+    if models is not None and (not isinstance(models, dict) or
+                               not all(isinstance(v, dict) for v in models.values())):
+        raise InputError("field 'models' must map each model name to its results; the file was changed "
+                         "or damaged: run it again", file=str(f))
+    return rec
+
+
 def write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=_default, ensure_ascii=False))
-    tmp.replace(path)
+    from oblivio.atomic import write_text
+    write_text(path, json.dumps(obj, indent=1, default=_default, ensure_ascii=False))
 
 
 def _default(o: Any) -> Any:

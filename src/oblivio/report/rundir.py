@@ -47,7 +47,9 @@ class Terminated(KeyboardInterrupt):
 
 
 def default_run_dir(kind: str) -> Path:
-    return Path("runs") / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """``runs/<kind>-<time>-<random>``: two runs started in the same second get different folders."""
+    import secrets
+    return Path("runs") / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def is_run_folder(path: str | Path) -> bool:
@@ -116,6 +118,11 @@ def _final_path(path: str | Path) -> Path:
     final = Path(path)
     if final.name in ("", ".", "..") or final.resolve() == Path(final.anchor or "/").resolve():
         raise InputError("not a usable run folder name; give a new folder such as runs/my-run", file=str(path))
+    from oblivio.atomic import check_replaceable
+    from oblivio.paths import check_name_lengths
+    check_name_lengths(final)
+    for p in (final, *(_sibling(final, s) for s in SUFFIXES)):
+        check_replaceable(p, what="dir")      # never a link, a device or a file where a run folder goes
     return final
 
 
@@ -222,9 +229,8 @@ def _remove_run(folder: Path) -> None:
 
 def _create(final: Path, work: Path, kind: str) -> IO[str]:
     """Make ``work`` appear complete with marker and held lock (built aside, then renamed)."""
-    tmp = final.with_name(f"{final.name}.partial.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".new"))
     (tmp / MARKER).write_text(_marker(kind))
     lk = _lock(tmp)
     try:
@@ -234,6 +240,20 @@ def _create(final: Path, work: Path, kind: str) -> IO[str]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise _busy(work, lock_holder(work)) from None
     return lk
+
+
+def _mark_failed(work: Path, failed: Path, e: BaseException) -> None:
+    """Rename ``work`` to ``failed`` with ``error.txt``; the rename happens even when the error
+    note cannot be written (a full disk is a common reason to be here)."""
+    if failed.exists():
+        _remove_run(failed)
+    hint = f"continue with: oblivio unlearn --resume {failed}\n" if checkpoints_in(work) else ""
+    try:
+        (work / "error.txt").write_text(f"{type(e).__name__}: {e}\n{hint}")
+    except OSError:
+        pass
+    work.rename(failed)        # still locked by us: the lock file moves with it
+    (failed / LOCK).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -288,19 +308,14 @@ def run_folder(path: str | Path, *, main: bool = True, overwrite: bool = False, 
         raise
     except BaseException as e:
         if main and work.exists():
-            failed = _sibling(final, ".failed")
-            if failed.exists():
-                _remove_run(failed)
-            hint = (f"continue with: oblivio unlearn --resume {failed}\n" if checkpoints_in(work) else "")
-            (work / "error.txt").write_text(f"{type(e).__name__}: {e}\n{hint}")
-            work.rename(failed)        # still locked by us: the lock file moves with it
-            (failed / LOCK).unlink(missing_ok=True)
+            _mark_failed(work, _sibling(final, ".failed"), e)
         raise
     else:
         if main:
-            if final.exists():
-                _remove_run(final)     # a marked run (checked by preflight) being overwritten
-            work.rename(final)
+            from oblivio.atomic import install_dir
+            # a finished run being overwritten (preflight checked it is ours) is swapped out in
+            # one step and deleted only then: an interruption leaves one complete run here
+            install_dir(work, final)
             (final / LOCK).unlink(missing_ok=True)
     finally:
         if lk is not None:
