@@ -61,6 +61,9 @@ class GenConfig:
     batch_size: int = 8                   # kind hf: prompts per generate() call
     max_new_tokens: int = 160
     cache: bool = True                    # outputs cached on disk by kind + model + prompt ($OBLIVIO_CACHE/texts)
+    # command line only: kind endpoint may be on another machine; Config.allow_remote_endpoints
+    # (--allow-remote-endpoints) sets it on both endpoints, and their backends check it again
+    allow_remote: bool = False
 
 
 @dataclass
@@ -220,6 +223,19 @@ class Config:
     allow_plugins: bool = False
     allow_remote_endpoints: bool = False
 
+    def __post_init__(self) -> None:
+        share_endpoint_policy(self)
+
+
+def share_endpoint_policy(cfg: Config) -> None:
+    """The one switch ``allow_remote_endpoints`` reaches the teacher's and the judge's config,
+    which is all their backends see (teachers/backends.py checks the URL again). It only turns
+    permission on: a config that does not set it leaves each endpoint's own flag."""
+    if cfg.allow_remote_endpoints:
+        for g in (cfg.unlearn.teacher, cfg.eval.judge):
+            if isinstance(g, GenConfig):
+                g.allow_remote = True
+
 
 _FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -356,6 +372,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
 #: (allow_remote_endpoints) or names a credential (api_key_env). They come from the command line
 #: (their flags, --set) or the Python API; in a file they are dropped with a warning.
 COMMAND_LINE_ONLY = ("model.trust_remote_code", "model.allow_pickle", "allow_plugins", "allow_remote_endpoints",
+                     "unlearn.teacher.allow_remote", "eval.judge.allow_remote",
                      "unlearn.teacher.api_key_env", "eval.judge.api_key_env")
 
 
@@ -379,6 +396,8 @@ def _drop_unsafe(loaded: dict[str, Any], file: str) -> None:
 
 _COMMAND_LINE_FLAG = {"model.trust_remote_code": "--trust-remote-code", "model.allow_pickle": "--allow-pickle",
                       "allow_plugins": "--allow-plugins", "allow_remote_endpoints": "--allow-remote-endpoints",
+                      "unlearn.teacher.allow_remote": "--allow-remote-endpoints",
+                      "eval.judge.allow_remote": "--allow-remote-endpoints",
                       "unlearn.teacher.api_key_env": "--teacher-key-env VAR",
                       "eval.judge.api_key_env": "--judge-key-env VAR"}
 
@@ -399,6 +418,7 @@ def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file
 def validate(cfg: Config, file: str | None = None) -> None:
     """Names and ranges that types alone do not catch (config_checks.py)."""
     from oblivio.config_checks import validate_config
+    share_endpoint_policy(cfg)      # set after construction (cfg.allow_remote_endpoints = True) counts too
     validate_config(cfg, file, build_method)
 
 

@@ -54,8 +54,8 @@ def validate_config(cfg: Config, file: str | None, build_method: Callable[..., A
                          field="model.lora_targets")
     for key in ("utility_metric", "forget_metric"):
         _check_metric_name(getattr(ctl, key), f"control.{key}", file)
-    _check_gen(cfg.unlearn.teacher, "unlearn.teacher", "teacher", file)
-    _check_gen(cfg.eval.judge, "eval.judge", "judge", file)
+    _check_gen(cfg.unlearn.teacher, "unlearn.teacher", "teacher", file, cfg.allow_remote_endpoints)
+    _check_gen(cfg.eval.judge, "eval.judge", "judge", file, cfg.allow_remote_endpoints)
     _check_metric_name(cfg.calibrate.metric, "calibrate.metric", file)
     if cfg.eval.bootstrap < 0:
         raise InputError(f"must be ≥ 0 (0 = no intervals), got {cfg.eval.bootstrap}", file=file,
@@ -136,8 +136,9 @@ def _check_ranges(cfg: Config, file: str | None) -> None:
             raise InputError(f"must be ≤ {_SEED_MAX}, got {node}", file=file, field=key)
 
 
-def _check_gen(g: Any, key: str, kind: str, file: str | None) -> None:
-    """A teacher or judge: a registered kind, and what that kind needs."""
+def _check_gen(g: Any, key: str, kind: str, file: str | None, allow_remote: bool) -> None:
+    """A teacher or judge: a registered kind, and what that kind needs; an endpoint's URL and
+    key variable by the backend's policy (teachers/backends.py), before any model loads."""
     import math
 
     from oblivio.registry import JUDGES, TEACHERS
@@ -151,13 +152,35 @@ def _check_gen(g: Any, key: str, kind: str, file: str | None) -> None:
         raise InputError("kind hf needs a local model directory", file=file, field=f"{key}.model")
     if g.kind == "endpoint" and not g.url:
         raise InputError("kind endpoint needs the server's URL", file=file, field=f"{key}.url")
-    if g.url is not None and not g.url.startswith(("http://", "https://")):
-        raise InputError(f"must start with http:// or https://, got {g.url!r}", file=file, field=f"{key}.url")
+    if g.url is not None:
+        from oblivio.teachers.backends import check_endpoint_url
+        # the host matters only where requests are sent: an unused URL is checked for its form alone
+        check_endpoint_url(g.url, allow_remote=allow_remote or g.allow_remote or g.kind != "endpoint",
+                           field=f"{key}.url", file=file)
+    _check_key_env(g, key, kind)
     for k, lo in (("retries", 0), ("concurrency", 1), ("batch_size", 1), ("max_new_tokens", 1)):
         if getattr(g, k) < lo:
             raise InputError(f"must be ≥ {lo}, got {getattr(g, k)}", file=file, field=f"{key}.{k}")
     if not (math.isfinite(g.timeout) and g.timeout > 0):
         raise InputError(f"must be a finite number > 0, got {g.timeout}", file=file, field=f"{key}.timeout")
+
+
+def _check_key_env(g: Any, key: str, kind: str) -> None:
+    """The variable named for an endpoint's key is a name, and is set: a named but unset
+    variable is an error rather than requests silently sent without a key. (It came from the
+    command line, never a file: the error names no file.)"""
+    import os
+    import re
+    name = g.api_key_env
+    if name is None:
+        return
+    flag = f"--{kind}-key-env"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InputError(f"must name an environment variable ({flag} VAR), got {name!r}",
+                         field=f"{key}.api_key_env")
+    if g.kind == "endpoint" and not os.environ.get(name):
+        raise InputError(f"the environment variable {name} named by {flag} is not set or empty; set it, or "
+                         f"leave {flag} out to send no key", field=f"{key}.api_key_env")
 
 
 def _check_metric_name(name: str, key: str, file: str | None) -> None:

@@ -1,6 +1,7 @@
 """LLM judge behind an OpenAI-compatible chat-completions endpoint, with our rubric
-(judges/llm.py; SPEC §6): httpx, key from an environment variable, timeouts, retries and a
-concurrency limit (teachers/backends.py); verdicts cached on disk."""
+(judges/llm.py): httpx, timeouts, retries and a concurrency limit (teachers/backends.py);
+on this machine unless ``--allow-remote-endpoints``, a bearer key only from the variable named
+by ``--judge-key-env``; verdicts cached on disk."""
 from __future__ import annotations
 
 from typing import Any

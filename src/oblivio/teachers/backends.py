@@ -4,8 +4,17 @@
   when it has one (else a plain "System/User/Assistant" transcript), batched greedy
   generation with left padding;
 * :class:`EndpointBackend` — an OpenAI-compatible ``/chat/completions`` server given by URL
-  (httpx): the key comes from an environment variable, every request has a timeout, failed
-  requests are retried with exponential backoff, at most ``concurrency`` are in flight.
+  (httpx): every request has a timeout, failed requests are retried with exponential
+  backoff, at most ``concurrency`` are in flight.
+
+Endpoint policy (:func:`check_endpoint_url`, also run by config validation): the URL is on
+this machine (``localhost``, 127.0.0.0/8, ``::1``) unless remote endpoints are allowed
+(``--allow-remote-endpoints``), and carries no ``user:password@``, query or fragment. A
+bearer key is sent only when ``api_key_env`` names an environment variable — a name that
+comes from the command line (``--teacher-key-env`` / ``--judge-key-env``) or the Python
+API, never from a config file — and a named variable that is unset is an error, not a
+silent request without a key. The key's value is read when requests are sent and is never
+stored: not in the backend's identity, the cache or an error message.
 
 :func:`complete` answers from the cache first: one JSON file per (backend identity,
 messages, token limit) under ``$OBLIVIO_CACHE/texts``. Only successful completions are
@@ -14,9 +23,11 @@ cached; a failed one is ``None`` and is asked again next time.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, Sequence
@@ -24,6 +35,53 @@ from typing import Any, Protocol, Sequence
 from oblivio.errors import InputError
 
 Messages = list[dict[str, str]]
+
+
+REMOTE_FLAG = "--allow-remote-endpoints"
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1). Anything else — a name that
+    merely starts with 127.0.0.1, a hex or decimal integer address — is not."""
+    host = host.lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint_url(url: str, *, allow_remote: bool, field: str = "url", file: str | None = None) -> str:
+    """``url`` if a teacher or judge may send requests to it, else an InputError naming ``field``:
+    http(s) with a host; no ``user:password@`` (a credential in a config file), query or
+    fragment (the path ``/chat/completions`` is appended); on this machine unless
+    ``allow_remote``. Returns the host."""
+    def bad(msg: str) -> InputError:
+        return InputError(msg, file=file, field=field)
+    # a parser that skips or reinterprets such characters could see another host than httpx does
+    if any(c.isspace() or ord(c) < 32 or c == "\\" for c in url):
+        raise bad(f"must not contain spaces, control characters or backslashes, got {url!r}")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port          # noqa: B018 -- raises ValueError for a port out of range or not a number
+    except ValueError as e:
+        raise bad(f"not a valid URL ({e}): {url!r}") from None
+    if parts.scheme not in ("http", "https"):
+        raise bad(f"must start with http:// or https://, got {url!r}")
+    if "@" in parts.netloc:
+        raise bad("must not contain a user name or password (user:password@host): a credential does not "
+                  "belong in a URL; name the variable holding the key with --teacher-key-env / --judge-key-env")
+    if "?" in url or "#" in url:
+        raise bad(f"must be a base URL without '?…' or '#…' (the key goes in --teacher-key-env / "
+                  f"--judge-key-env), got {url!r}")
+    host = parts.hostname
+    if not host:
+        raise bad(f"has no host, got {url!r}")
+    if not allow_remote and not is_loopback(host):
+        raise bad(f"{host} is not this machine (localhost, 127.0.0.0/8, ::1): requests, and the key if one "
+                  f"is given, would go to another machine; pass {REMOTE_FLAG} to allow that")
+    return host
 
 
 class Backend(Protocol):
@@ -132,27 +190,38 @@ class HFBackend:
 
 
 class EndpointBackend:
-    """An OpenAI-compatible chat-completions endpoint (``{url}/chat/completions``)."""
+    """An OpenAI-compatible chat-completions endpoint (``{url}/chat/completions``); the URL and
+    the key variable are checked here too (module docstring), whoever builds the backend."""
 
     @classmethod
     def from_config(cls, cfg: Any) -> EndpointBackend:
         """From a config.GenConfig of kind endpoint (a teacher's or a judge's)."""
         return cls(cfg.url, model=cfg.endpoint_model, api_key_env=cfg.api_key_env, timeout=cfg.timeout,
-                   retries=cfg.retries, concurrency=cfg.concurrency, max_new_tokens=cfg.max_new_tokens)
+                   retries=cfg.retries, concurrency=cfg.concurrency, max_new_tokens=cfg.max_new_tokens,
+                   allow_remote=bool(getattr(cfg, "allow_remote", False)))
 
-    def __init__(self, url: str, *, model: str = "default", api_key_env: str = "OPENAI_API_KEY",
+    def __init__(self, url: str, *, model: str = "default", api_key_env: str | None = None,
                  timeout: float = 60.0, retries: int = 2, concurrency: int = 4, max_new_tokens: int = 160,
-                 backoff: float = 0.5) -> None:
+                 backoff: float = 0.5, allow_remote: bool = False) -> None:
+        host = check_endpoint_url(url, allow_remote=allow_remote)
         self.url = url.rstrip("/")
+        self.allow_remote = allow_remote
+        # no proxy or ~/.netrc for this machine: a loopback request goes straight to it, with no
+        # credential but the one named on the command line
+        self.trust_env = not is_loopback(host)
+        if api_key_env is not None and not os.environ.get(api_key_env):
+            raise InputError(f"the environment variable {api_key_env!r} named for the endpoint's key "
+                             "(--teacher-key-env / --judge-key-env) is not set or empty", field="api_key_env")
         self.model, self.api_key_env, self.timeout = model, api_key_env, timeout
         self.retries, self.concurrency, self.backoff = retries, concurrency, backoff
         self.max_new_tokens = max_new_tokens
         self.errors: list[str] = []          # the last error of each request that failed
 
     def identity(self) -> dict[str, Any]:
+        # what the cache is keyed and labelled by: never the key, nor the name of its variable
         return {"kind": "endpoint", "url": self.url, "model": self.model}
 
-    def _one(self, client, msgs: Messages) -> str | None:
+    def _one(self, client: Any, msgs: Messages) -> str | None:
         body = {"model": self.model, "messages": msgs, "max_tokens": self.max_new_tokens, "temperature": 0}
         err = ""
         for attempt in range(self.retries + 1):
@@ -177,13 +246,31 @@ class EndpointBackend:
         self.errors.append(err)
         return None
 
+    def _headers(self) -> dict[str, str]:
+        """The bearer key, only when the command line named its variable (checked set in __init__)."""
+        if self.api_key_env is None:
+            return {}
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise InputError(f"the environment variable {self.api_key_env!r} named for the endpoint's key "
+                             "is no longer set", field="api_key_env")
+        return {"Authorization": f"Bearer {key}"}
+
     def generate(self, batch: Sequence[Messages]) -> list[str | None]:
         import httpx
-        key = os.environ.get(self.api_key_env)
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        with httpx.Client(timeout=self.timeout, headers=headers) as client, \
+        target = httpx.URL(f"{self.url}/chat/completions")
+        # httpx's reading of the URL must agree with the check's: no request leaves on a disagreement
+        if not self.allow_remote and not is_loopback(target.host):
+            raise InputError(f"{target.host} is not this machine; pass {REMOTE_FLAG} to allow it", field="url")
+        headers = self._headers()
+        n_err = len(self.errors)
+        with httpx.Client(timeout=self.timeout, headers=headers, follow_redirects=False,
+                          trust_env=self.trust_env) as client, \
                 ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             out = list(pool.map(lambda m: self._one(client, m), batch))
+        if headers:     # a server may echo what it got: its answers never carry the key into a message
+            key = headers["Authorization"].removeprefix("Bearer ")
+            self.errors[n_err:] = [e.replace(key, "***") for e in self.errors[n_err:]]
         if batch and all(o is None for o in out):
             raise InputError(f"the endpoint {self.url} answered none of {len(batch)} requests (last error: "
                              f"{self.errors[-1] if self.errors else '?'})", field="url")
@@ -195,6 +282,5 @@ def backend_from(cfg: Any) -> Backend:
     if cfg.kind == "hf":
         return HFBackend(cfg.model, batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens)
     if cfg.kind == "endpoint":
-        return EndpointBackend(cfg.url, model=cfg.endpoint_model, api_key_env=cfg.api_key_env, timeout=cfg.timeout,
-                               retries=cfg.retries, concurrency=cfg.concurrency, max_new_tokens=cfg.max_new_tokens)
+        return EndpointBackend.from_config(cfg)
     raise ValueError(f"kind {cfg.kind!r} has no model backend")

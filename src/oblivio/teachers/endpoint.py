@@ -1,9 +1,10 @@
-"""Teacher behind an OpenAI-compatible chat-completions endpoint given by URL (SPEC §6).
+"""Teacher behind an OpenAI-compatible chat-completions endpoint given by URL.
 
-httpx, the key from the environment variable ``api_key_env`` (sent as a Bearer token when
-set), a timeout per request, retries with exponential backoff on transport errors, 429 and
-5xx, and at most ``concurrency`` requests in flight (teachers/backends.py). Outputs are
-cached on disk by URL + model + prompt; no network is used unless this teacher is chosen.
+httpx, a timeout per request, retries with exponential backoff on transport errors, 429 and
+5xx, and at most ``concurrency`` requests in flight (teachers/backends.py). The server is on
+this machine unless ``--allow-remote-endpoints``; a bearer key is sent only from the
+environment variable named by ``--teacher-key-env``. Outputs are cached on disk by URL +
+model + prompt; no network is used unless this teacher is chosen.
 """
 from __future__ import annotations
 
