@@ -61,7 +61,8 @@ def open_atomic(path: str | Path, mode: str = "w", *, encoding: str | None = "ut
     except OSError as e:
         raise OutputProblem.from_os(e, p) from None
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": encoding})) as fh:
+        fh: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding)
+        with fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the run's config, e.g. --set eval.batch_size=32")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--debug", action="store_true",
+                   help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")
+    _model_safety(p)
     sub.add_parser("ls", help="list methods, samplers, metrics and attacks")
     return ap
 

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
+from oblivio.atomic import write_text
 from oblivio.errors import InputError
 
 Messages = list[dict[str, str]]
@@ -130,9 +131,8 @@ def complete(backend: Backend, batch: Sequence[Messages], *, use_cache: bool = T
                 k = _key(backend, batch[i])
                 f = root / k[:2] / f"{k}.json"
                 f.parent.mkdir(parents=True, exist_ok=True)
-                tmp = f.with_name(f"{f.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps({"text": text, "backend": backend.identity()}), encoding="utf-8")
-                tmp.replace(f)      # atomic: a reader never sees half a file
+                # atomic, unique temporary name: a reader or a second writer never sees half a file
+                write_text(f, json.dumps({"text": text, "backend": backend.identity()}))
     return out
 
 
