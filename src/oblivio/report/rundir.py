@@ -282,6 +282,7 @@ def run_folder(path: str | Path, *, main: bool = True, overwrite: bool = False, 
     final = Path(path)
     work = _sibling(final, ".partial")
     lk: IO[str] | None = None
+    src = work
     if main:
         final = preflight(path, overwrite=overwrite, resume=resume)
         work = _sibling(final, ".partial")
@@ -302,9 +303,12 @@ def run_folder(path: str | Path, *, main: bool = True, overwrite: bool = False, 
         with _sigterm_as_interrupt():
             yield work
     except InputError:
-        # nothing is left of a fresh run; a resumed one keeps its checkpoints
+        # nothing is left of a fresh run; a resumed one is put back as it was found
         if main and not resume:
             shutil.rmtree(work, ignore_errors=True)
+        elif main and src != work and work.exists() and not src.exists():
+            work.rename(src)
+            (src / LOCK).unlink(missing_ok=True)
         raise
     except BaseException as e:
         if main and work.exists():
