@@ -338,3 +338,9 @@ def test_resume_with_every_checkpoint_damaged_is_a_clear_error(tiny_cfg, tiny_wo
     code, _, err = run_cli(["unlearn", "--resume", str(failed), "--quiet"], capsys)
     assert code == 2 and "none of its 2 checkpoint" in err and "Traceback" not in err
     assert checkpoints_in(failed)          # nothing deleted
+
+
+def test_an_input_name_too_long_is_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["eval", "--model", "m" * 300, "--data", "d" * 300 + ".jsonl", "--quiet"], capsys)
+    assert code == 2 and "too long" in err and "Traceback" not in err

@@ -2,12 +2,14 @@
 
 Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, audit, ls. Heavy
 modules are imported inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once.
-Bad input exits with code 2 and one message naming file, line and field; a diverged training run
-exits 3.
+Bad input exits with code 2 and one message naming file, line and field; a problem of the machine
+(disk full, permissions) or an unexpected error exits 1 with one line (`--debug`: the traceback); a
+diverged training run exits 3.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from typing import Any, Sequence
@@ -302,7 +304,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         msg = (e if isinstance(e, OutputProblem) else "out of memory" if isinstance(e, MemoryError) else
                OutputProblem.from_os(e, verb="read or write"))
         print(f"oblivio: error: {msg} (--debug shows the traceback)", file=sys.stderr)
-        code = 1
+        # a name too long is the user's input (a path given on the command line), not the machine
+        code = 2 if isinstance(e, OSError) and e.errno == errno.ENAMETOOLONG else 1
     except TrainingDiverged as e:
         print(f"oblivio: training stopped: {e}", file=sys.stderr)
         code = 3

@@ -45,7 +45,7 @@ class OutputProblem(RuntimeError):
     _FIX = {
         "ENOSPC": "no space left on the device; free some space and run again",
         "EDQUOT": "the disk quota is exhausted; free some space and run again",
-        "ENAMETOOLONG": "the name is too long for the file system; choose a shorter --out",
+        "ENAMETOOLONG": "the name is too long for the file system; choose a shorter name",
         "EACCES": "permission denied; choose a folder you can write",
         "EPERM": "operation not permitted; choose a folder you can write",
         "EROFS": "the file system is read-only; choose another folder",
