@@ -5,7 +5,9 @@ run folder holds ``calibrated-<τ>/``): the verdict (report/verdict.py), per-set
 their direction and, when present, bootstrap intervals, the figures (report/figures.py,
 embedded PNG — no network, no CDN), efficiency, and the config with the command that
 reproduces the run. Every number carries ``data-key``, its path in results.json, so a test
-can check the page against the record. Jinja2 renders ``templates/report.html.j2``.
+can check the page against the record. Jinja2 renders ``templates/report.html.j2`` with
+autoescaping on: run folder names, forget targets, config values, metric, role and attack names
+and ``--title`` are the user's text and reach the page only as text, never as markup.
 """
 from __future__ import annotations
 
@@ -194,11 +196,13 @@ def _compare_sections(run: Run) -> dict[str, Any]:
 
 def render(runs: Sequence[str | Path | Run], *, title: str | None = None) -> str:
     """The HTML page for one or several run folders (or a compare folder)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from jinja2 import Environment, PackageLoader
     loaded = [r if isinstance(r, Run) else load_run(r) for r in runs]
     if not loaded:
         raise InputError("no run folder given", field="runs")
-    env = Environment(loader=PackageLoader("oblivio.report", "templates"), autoescape=select_autoescape(),
+    # autoescape=True, not select_autoescape(): that picks by file extension, and ".j2" is
+    # not one of its extensions, so the template rendered every field raw
+    env = Environment(loader=PackageLoader("oblivio.report", "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     env.tests["na"] = lambda x: isinstance(x, figs.NotAvailable)
     env.globals["fmtkey"] = lambda rec, key: fmt(_lookup(rec, key))
