@@ -105,6 +105,18 @@ def test_the_cache_key_follows_the_file_content(tmp_path, monkeypatch) -> None:
     assert R.gguf_cache_dir(first) == tmp_path / "cache" / "gguf" / first[:16]
 
 
+def test_the_remembered_hash_follows_a_rewritten_file(tmp_path) -> None:
+    import os
+    f = tmp_path / "m.gguf"
+    f.write_bytes(b"a" * 100)
+    one = R._file_hash(f)
+    assert R._file_hash(f) == one
+    f.write_bytes(b"b" * 100)                            # same size: only the mtime tells
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert R._file_hash(f) == R.file_sha256(f) != one
+
+
 def test_a_cache_entry_is_reused_only_for_the_same_file_and_format(tmp_path) -> None:
     sha = "ab" * 32
     assert R._cached_conversion(tmp_path, sha) is None
@@ -193,6 +205,7 @@ def test_real_smollm2_converts_once_and_matches_the_gguf(tmp_path, monkeypatch) 
     stamp = (r.path / "model.safetensors").stat().st_mtime_ns
 
     logs.clear()
+    R._ANNOUNCED.discard(r.path)          # reuse is said once per process; say it again here
     again = R.resolve_model_path("smollm2-135m-instruct", log=logs.append)
     assert again.path == r.path and not any(m.startswith("converting") for m in logs)
     assert any(m.startswith("reusing") for m in logs)

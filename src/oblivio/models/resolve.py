@@ -35,6 +35,8 @@ NAMED_MODELS: dict[str, tuple[str, str, str]] = {
 CONVERSION_FORMAT = 1
 HASH_CHUNK = 98 * 2**20
 _SOURCES: dict[str, dict[str, Any]] = {}
+_ANNOUNCED: set[Path] = set()
+_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def install_command(extra: str = "smollm2") -> str:
@@ -106,6 +108,15 @@ def file_sha256(path: Path, *, chunk: int = HASH_CHUNK) -> str:
     return h.hexdigest()
 
 
+def _file_hash(path: Path) -> str:
+    # a grid reloads the model for every cell: hash a file again only when it changed
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = file_sha256(path)
+    return _HASHES[key]
+
+
 def gguf_cache_dir(sha256: str) -> Path:
     from oblivio.models.cache import cache_root
     return cache_root() / "gguf" / sha256[:16]
@@ -115,7 +126,7 @@ def converted_folder(gguf_file: Path, *, log: Log = print) -> tuple[Path, dict[s
     """(cached HF folder, source record) of a GGUF file, converting it on first use."""
     from oblivio.atomic import exclusive_lock, replace_dir
     _require_gguf()
-    sha = file_sha256(gguf_file)
+    sha = _file_hash(gguf_file)
     dest = gguf_cache_dir(sha)
     info = _cached_conversion(dest, sha)
     if info is None:
@@ -132,8 +143,9 @@ def converted_folder(gguf_file: Path, *, log: Log = print) -> tuple[Path, dict[s
                 with replace_dir(dest) as tmp:
                     info = convert_gguf(gguf_file, tmp, sha256=sha)
                 log(f"converted {gguf_file.name} in {info['seconds']:.1f}s")
-    else:
+    elif dest not in _ANNOUNCED:       # said once per process: a grid reloads the model for every cell
         log(f"reusing the converted {gguf_file.name} ({dest})")
+    _ANNOUNCED.add(dest)
     quant = info.get("quantisation")
     return dest, {"file": str(gguf_file.resolve()), "sha256": sha, "size_bytes": info["size_bytes"],
                   "quantisation": f"{quant or 'unknown'} (dequantised to float32)", "converted_to": str(dest)}
