@@ -12,6 +12,9 @@ that is an :class:`~oblivio.errors.InputError`, raised before anything is writte
 An ``OSError`` while writing (disk full, a name too long, permission) becomes an
 :class:`~oblivio.errors.OutputProblem` naming the file; the temporary file is removed and the
 destination is left as it was.
+
+:func:`exclusive_lock` serialises the processes that build the same cache entry, so it is
+built once and the others wait, then reuse it.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from oblivio.errors import InputError, OutputProblem
 
@@ -150,6 +153,29 @@ def exchange(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EXDEV):
         return False
     raise OSError(err, os.strerror(err), str(b))
+
+
+@contextmanager
+def exclusive_lock(path: str | Path, *, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock on the lock file ``path`` (POSIX ``flock``); ``on_wait`` is called once
+    when another process holds it. Where ``flock`` is missing there is no lock: a race then
+    only costs building the same entry twice (each build is installed atomically)."""
+    try:
+        import fcntl
+    except ImportError:          # not POSIX
+        yield
+        return
+    with open(path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _default_mode() -> int:

@@ -218,11 +218,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "eval":
         cfg = _config(args)
         rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model")
-        from oblivio.report.results import table, write_json
+        from oblivio.config import to_dict
+        from oblivio.report.results import model_source, table, write_json
         print(table({"model": rep}, ci=cfg.eval.show_ci))
         if args.out:
             from pathlib import Path
-            write_json(Path(args.out), rep.to_json())
+            src = model_source(to_dict(cfg))     # the GGUF file a converted model came from
+            write_json(Path(args.out), {**rep.to_json(), **({"model_source": src} if src else {})})
             print(f"wrote {args.out}")
         return 0
     ap.error(f"unknown command {args.cmd}")   # exits (status 2)

@@ -17,7 +17,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 from oblivio.data.collate import encode_items, make_collate_learn
 from oblivio.data.schema import QAItem, UnlearningData
@@ -164,26 +164,12 @@ def _items_digest(data: UnlearningData) -> str:
     return h.hexdigest()[:16]
 
 
-@contextlib.contextmanager
-def _entry_lock(path: Path, log) -> Iterator[None]:
+def _entry_lock(path: Path, log) -> contextlib.AbstractContextManager[None]:
     """Exclusive lock on one cache entry: two runs that need the same world's models at the
-    same time train them once (the second waits, then reuses). POSIX ``flock``; where that is
-    missing, no lock (a race then only costs a second, identical training)."""
-    try:
-        import fcntl
-    except ImportError:          # not POSIX
-        yield
-        return
-    with open(path, "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log(f"waiting for another process that is training these models ({path.parent})")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    same time train them once (the second waits, then reuses; oblivio.atomic.exclusive_lock)."""
+    from oblivio.atomic import exclusive_lock
+    return exclusive_lock(path, on_wait=lambda: log(f"waiting for another process that is training these "
+                                                      f"models ({path.parent})"))
 
 
 def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig, progress: bool,

@@ -7,8 +7,12 @@ Saved tokenizers load with transformers 4.x and 5.x alike: transformers 5 writes
 ``"tokenizer_class": "TokenizersBackend"`` (a class 4.x does not have), so
 :func:`save_tokenizer` writes the class both versions know, ``PreTrainedTokenizerFast``
 (5.x maps it to its tokenizers backend), drops 5.x's ``backend`` key and writes
-``special_tokens_map.json`` as 4.x did. The folder loads from its files alone
-(``PreTrainedTokenizerFast(tokenizer_file=...)`` or ``from_pretrained``).
+``special_tokens_map.json`` as 4.x did, and copies a chat template that 5.x keeps in
+``chat_template.jinja`` into ``tokenizer_config.json`` (where 4.x looks for it). The folder
+loads from its files alone (``PreTrainedTokenizerFast(tokenizer_file=...)`` or
+``from_pretrained``). The model's ``config.json`` also gets 4.x's top-level ``rope_theta``
+next to 5.x's ``rope_parameters``: without it 4.x would silently use its default base
+(10,000) for a model trained with another (SmolLM2: 100,000).
 """
 from __future__ import annotations
 
@@ -21,11 +25,13 @@ from oblivio.errors import InputError
 
 def load_model(path: str | Path, *, dtype: str = "auto", trust_remote_code: bool = False,
                allow_pickle: bool = False):
-    """(model, tokenizer) from a local HF directory; a broken directory is an InputError that
-    says what is wrong (models/check.py), never a traceback or a silently re-initialised layer.
-    Pickle weights (``pytorch_model.bin``) load only with ``allow_pickle``."""
+    """(model, tokenizer) from a local HF directory, a ``.gguf`` file or a registered model name
+    (models/resolve.py: a GGUF is converted once into a cached folder); a broken directory is an
+    InputError that says what is wrong (models/check.py), never a traceback or a silently
+    re-initialised layer. Pickle weights (``pytorch_model.bin``) load only with ``allow_pickle``."""
     from oblivio.models.check import check_loaded, check_model_dir
-    p = Path(path)
+    from oblivio.models.resolve import resolve_model_path
+    p = resolve_model_path(path).path
     check_model_dir(p, allow_pickle=allow_pickle)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -71,8 +77,22 @@ def save_model(model, tokenizer, path: str | Path) -> Path:
 def save_into(model, tokenizer, folder: Path) -> None:
     """Weights (safetensors), config and tokenizer into an existing folder the caller owns."""
     model.save_pretrained(folder, safe_serialization=True)
+    portable_config(folder / "config.json")
     if tokenizer is not None:
         save_tokenizer(tokenizer, folder)
+
+
+def portable_config(cfg_path: Path) -> None:
+    """Add 4.x's ``rope_theta`` to a 5.x ``config.json`` that only has ``rope_parameters``
+    (5.x reads both and they agree); other configs are left as they are."""
+    if not cfg_path.is_file():
+        return
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    rope = cfg.get("rope_parameters")
+    if not isinstance(rope, dict) or "rope_theta" in cfg or "rope_theta" not in rope:
+        return
+    cfg["rope_theta"] = rope["rope_theta"]
+    cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
@@ -89,9 +109,16 @@ def save_tokenizer(tokenizer, path: str | Path) -> Path:
     if not (p / "tokenizer.json").is_file() or not cfg_path.is_file():
         return p
     cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    changed = False
     if cfg.get("tokenizer_class") in (None, "TokenizersBackend"):
         cfg["tokenizer_class"] = PORTABLE_TOKENIZER_CLASS
         cfg.pop("backend", None)     # a 5.x-only key; 4.x would pass it on as an init argument
+        changed = True
+    jinja = p / "chat_template.jinja"
+    if "chat_template" not in cfg and jinja.is_file():
+        cfg["chat_template"] = jinja.read_text(encoding="utf-8")
+        changed = True
+    if changed:
         cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     special = {k: cfg[k] for k in _SPECIAL_KEYS if isinstance(cfg.get(k), (str, dict))}
     smap = p / "special_tokens_map.json"

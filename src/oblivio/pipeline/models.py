@@ -8,6 +8,7 @@ from typing import Any, Callable
 from oblivio.config import Config, load_config
 from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
+from oblivio.models.resolve import resolve_model_path
 from oblivio.resolve import learn, main_process, resolve_model
 
 Log = Callable[[str], None]
@@ -110,13 +111,15 @@ def model_sources(cfg: Config, d: UnlearningData, *, model: Any, tokenizer: Any,
         timings.update({f"learn_{k}": v for k, v in wm.seconds.items()})
         source, gold_source = wm.base_dir, wm.gold_dir
     elif model is None or isinstance(model, (str, Path)):
-        source = Path(model if model is not None else str(cfg.model.path))
+        # a .gguf file or a registered name becomes its converted folder once, here, so every
+        # copy (and check_sources) loads that folder
+        source = resolve_model_path(model if model is not None else str(cfg.model.path), log=log).path
     else:
         if tokenizer is None:
             raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
         source = (copy.deepcopy(model), tokenizer)
     if gold is not None:
-        gold_source = gold if isinstance(gold, (str, Path)) else tuple(gold)
+        gold_source = resolve_model_path(gold, log=log).path if isinstance(gold, (str, Path)) else tuple(gold)
     return source, gold_source, timings
 
 

@@ -150,8 +150,20 @@ def results_record(*, config: dict[str, Any], seed: int, timings: dict[str, floa
                     for n, m in METRICS.items()},
         "models": {name: r.to_json() for name, r in reports.items()},
         **({"judge": j} if (j := judge_summary(reports, config)) else {}),
+        **({"model_source": m} if (m := model_source(config)) else {}),
         **(extra or {}),
     }
+
+
+def model_source(config: dict[str, Any]) -> dict[str, Any]:
+    """Where the run's model and gold came from when one was a GGUF file or a registered name
+    (its file, sha256, quantisation, converted folder: models/resolve.py); empty for folders."""
+    from oblivio.models.resolve import recorded_source
+    m = config.get("model")
+    if not isinstance(m, dict):
+        return {}
+    return {role: src for role, key in (("model", "path"), ("gold", "gold"))
+            if (src := recorded_source(m.get(key))) is not None}
 
 
 def judge_summary(reports: dict[str, EvalReport], config: dict[str, Any] | None = None) -> dict[str, Any] | None:
