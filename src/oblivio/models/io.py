@@ -76,7 +76,7 @@ def save_into(model, tokenizer, folder: Path) -> None:
 
 
 PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
-_SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token")
+_TOKEN_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token")
 
 
 def save_tokenizer(tokenizer, path: str | Path) -> Path:
@@ -93,7 +93,7 @@ def save_tokenizer(tokenizer, path: str | Path) -> Path:
         cfg["tokenizer_class"] = PORTABLE_TOKENIZER_CLASS
         cfg.pop("backend", None)     # a 5.x-only key; 4.x would pass it on as an init argument
         cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    special = {k: cfg[k] for k in _SPECIAL_KEYS if isinstance(cfg.get(k), (str, dict))}
+    special = {k: cfg[k] for k in _TOKEN_KEYS if isinstance(cfg.get(k), (str, dict))}
     smap = p / "special_tokens_map.json"
     if special and not smap.exists():
         smap.write_text(json.dumps(special, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
