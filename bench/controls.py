@@ -1,4 +1,4 @@
-"""Controls of excessive unlearning on the embedded world (SPEC §1 S1, issue #4).
+"""Controls of excessive unlearning on the embedded world (Wang et al. 2024, arXiv 2406.09179; issue #4).
 
 Runs GA, GradDiff, KL and NPO with one step budget from the world's cached base model and
 reports, uncalibrated and calibrated at τ = 0.9 (smallest α with model utility ≥ τ × the

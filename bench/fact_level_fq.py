@@ -1,4 +1,4 @@
-"""Forget quality before/after the fact-level change (SPEC §5), on the tiny world.
+"""Forget quality before/after the fact-level change (README: Statistics), on the tiny world.
 
 TOFU's forget quality is a KS test between the forget-set truth ratios of a model and of the
 gold (retrained) model. Counted per item, the phrasings of one fact enter as independent

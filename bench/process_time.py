@@ -4,9 +4,9 @@
   start to exit, including building the world, finding the cached base and gold models,
   tokenising, Accelerate, 20 GradDiff steps, and writing the run folder (model, config,
   results.json);
-* **bare** — ``python bench/process_time.py --bare SPEC``: imports torch + transformers,
+* **bare** — ``python bench/process_time.py --bare FILE``: imports torch + transformers,
   loads the same base model directory, runs the same 20 steps on the same batches
-  (pre-tokenised and written to SPEC by this script beforehand, outside the timing) with
+  (pre-tokenised and written to FILE by this script beforehand, outside the timing) with
   AdamW + the GradDiff loss inline + ``clip_grad_norm_`` + a linear schedule, and saves the
   model with ``save_pretrained``.
 
@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS for both (0 = unset)")
-    ap.add_argument("--bare", metavar="SPEC", help=argparse.SUPPRESS)
+    ap.add_argument("--bare", metavar="FILE", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.bare:
         bare(a.bare)

@@ -1,6 +1,6 @@
 """Reveal and Release on the world's three tasks: self-generated vs true forget data, iterative
 vs one-shot, under the same release procedure (Xie et al., Findings of EMNLP 2025, arXiv
-2509.14624; SPEC §1 S2 and §6).
+2509.14624).
 
 Tasks: ``entity`` (the world's first forget target, from its name alone), ``attribute``
 (every birthplace), ``capability`` (the world's sums). Conditions, each from the same base:

@@ -1,6 +1,6 @@
-"""Samplers at several budgets: forget efficacy vs held-out utility curves (issue #3, SPEC §1 S0).
+"""Samplers at several budgets: forget efficacy vs held-out utility curves (issue #3).
 
-Bushipaka et al. 2025 (arXiv 2509.05316) compare retain samplers at equal *epochs*. One budget
+Bushipaka et al. 2025 (S0, arXiv 2509.05316) compare retain samplers at equal *epochs*. One budget
 gives one point per (method, sampler); whether MELU "keeps more utility at comparable
 forgetting" than cyclic needs points at several budgets, so that curves can be compared at
 the same forget efficacy. This runs ``oblivio.api.compare`` (fresh copy of the world's base

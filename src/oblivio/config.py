@@ -83,7 +83,7 @@ class EvalConfig:
     show_ci: bool = False                  # tables show "value [lo, hi]" (CLI --ci)
     enabled: bool = True                   # false: no evaluation of base, gold or unlearned (`--no-eval`)
     reference_cache: bool = True           # base/gold evaluations cached on disk (eval/cache.py)
-    # the TRU judge behind the uq / rq metrics (judges/; SPEC §6): rule (offline default),
+    # the TRU judge behind the uq / rq metrics (judges/): rule (offline default),
     # hf, endpoint or none; judged_answer_tokens: the longer generation a judged answer gets
     judge: GenConfig = field(default_factory=lambda: GenConfig(kind="rule", max_new_tokens=200))
     judged_answer_tokens: int = 128
@@ -126,7 +126,7 @@ class UnlearnConfig:
     args: dict[str, Any] = field(default_factory=dict)
     sampler: str = "one_to_one_random"
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=5, batch_size=8))
-    teacher: GenConfig = field(default_factory=GenConfig)   # TRU's target writer (teachers/; SPEC §6)
+    teacher: GenConfig = field(default_factory=GenConfig)   # TRU's target writer (teachers/)
 
 
 @dataclass
@@ -164,7 +164,7 @@ class CompareConfig:
     methods: list[str] = field(default_factory=lambda: ["graddiff", "npo"])
     samplers: list[str] | None = None     # None: every registered sampler
     calibrate: float | None = None        # τ: also calibrate every cell to utility ≥ τ × original
-    seeds: list[int] | None = None        # every cell once per seed, reported as mean ± sd (SPEC §5)
+    seeds: list[int] | None = None        # every cell once per seed, reported as mean ± sd
 
 
 @dataclass

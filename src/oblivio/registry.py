@@ -194,7 +194,7 @@ ATTACKS: Registry[type] = Registry("attack", modules=("oblivio.attacks",), group
                                    adapt=_adapt_class)
 POST_STEPS: Registry[type] = Registry("post-step", modules=("oblivio.post_steps",), group="oblivio.post_steps",
                                       adapt=_adapt_class)
-# TRU's target writers and the UQ/RQ judges (SPEC §6): classes built from a config.GenConfig
+# TRU's target writers and the UQ/RQ judges: classes built from a config.GenConfig
 TEACHERS: Registry[type] = Registry("teacher", modules=("oblivio.teachers",), group="oblivio.teachers",
                                     adapt=_adapt_class)
 JUDGES: Registry[type] = Registry("judge", modules=("oblivio.judges",), group="oblivio.judges", adapt=_adapt_class)

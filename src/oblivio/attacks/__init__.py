@@ -1,4 +1,4 @@
-"""Attacks on unlearning (SPEC §4): one file, one registered attack each (see attacks/base.py);
+"""Attacks on unlearning: one file, one registered attack each (see attacks/base.py);
 the audit runner is attacks/audit.py.
 
 Every module of this package is imported on first lookup of ``ATTACKS`` (oblivio.registry),

@@ -2,14 +2,14 @@
 
 Each attack (attacks/base.py) gives an attacked model and/or attacked forget items; the one
 evaluator scores them (greedy answer ``accuracy`` and ``answer_prob``), next to the same items
-without the attack. Per attack (SPEC §4, our verdict rule):
+without the attack. Per attack (our verdict rule):
 
 * recovery = (attacked_unlearned − unlearned) / (base − unlearned), accuracies on the scored
   items, ``None`` with a reason when base − unlearned ≤ 0 (nothing was forgotten);
 * robust iff the unlearned model's attacked forget accuracy ≤ the gold model's attacked
   accuracy + 0.05 (``None`` without a gold model).
 
-* a fact-level bootstrap (SPEC §5; metrics/stats.py): every model's attacked accuracy gets a
+* a fact-level bootstrap (metrics/stats.py): every model's attacked accuracy gets a
   95% interval resampling whole facts (``accuracy_ci``; the unlearned model's is also the
   attack's ``ci``, the verdict's attacked accuracy), and the verdict the paired interval
   of unlearned − gold attacked accuracy on the same resampled facts (``excess_ci``: robust
@@ -74,7 +74,7 @@ def _fact_matrix(ids: Sequence[str], facts: dict[str, str], n_boot: int, seed: i
 def fact_interval(per_item: dict[str, float], facts: dict[str, str], *, n_boot: int = 1000, seed: int = 0,
                   stream: str = "audit") -> tuple[float, float] | None:
     """95% percentile interval of the item mean of ``per_item`` when whole facts are
-    resampled (SPEC §5: the phrasings of a fact are not independent); ``facts``: id → fact."""
+    resampled (the phrasings of a fact are not independent); ``facts``: id → fact."""
     ids = list(per_item)
     if not ids or n_boot < 1:
         return None

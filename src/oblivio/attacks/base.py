@@ -6,8 +6,8 @@ or, for probes that do not generate (the logit lens), the scores themselves.
 (:mod:`oblivio.attacks.audit`) hands each attack a private copy of the model when the attack
 declares ``modifies_model``, then scores the returned forget items with the one evaluator
 (greedy answer accuracy and answer probability). Transformed items keep their ids, so the
-runner can score the same items without the attack. Robustness column of SPEC §4 (survey S4,
-Liu et al. 2024, "Rethinking Machine Unlearning for LLMs", arXiv 2402.08787).
+runner can score the same items without the attack. Robustness assessment of the survey of
+Liu et al. 2024 ("Rethinking Machine Unlearning for LLMs", arXiv 2402.08787).
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def rewrite(items: Sequence[QAItem], question: Callable[[QAItem], str | None]) -
 
 def by_fact(items: Sequence[QAItem]) -> dict[str, list[QAItem]]:
     """Items grouped by fact (``fact`` field; an item without one is its own fact), in first-seen
-    order: phrasings of one fact are never split between an attack's halves (SPEC §5)."""
+    order: phrasings of one fact are never split between an attack's halves."""
     groups: dict[str, list[QAItem]] = {}
     for it in items:
         groups.setdefault(it.fact or it.id, []).append(it)

@@ -1,6 +1,6 @@
 """Cross-lingual attack: the forget facts asked in a second language the model also learned,
 while unlearning saw only the first. TRU's authors (Liao et al., "Explainable LLM Unlearning
-through Reasoning", ICLR 2026, arXiv 2603.09980; SPEC S3) show NPO revealing a forgotten fact
+through Reasoning", ICLR 2026, arXiv 2603.09980) show NPO revealing a forgotten fact
 when it is asked in Spanish; the survey lists cross-lingual queries among the in-scope probes
 (Liu et al. 2024, arXiv 2402.08787).
 

@@ -1,6 +1,6 @@
 """Retain roles for user data: neighbour maps, default forget targets, and clear errors.
 
-Bushipaka, Passaro, Cucinotta 2025 (arXiv 2509.05316), SPEC §1 S0: every retain item has a
+Bushipaka, Passaro, Cucinotta 2025 (arXiv 2509.05316): every retain item has a
 role — ``direct`` neighbour, ``indirect`` neighbour or ``general`` — with a held-out
 ``*_test`` portion per role. The embedded world derives them from its entity graph. User
 data gives them either per row (the JSONL ``set`` field, with ``targets`` naming the forget

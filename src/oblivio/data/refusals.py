@@ -1,9 +1,9 @@
-"""Refusal answers for the refusal family of methods (IDK fine-tuning, DPO/IdkPO; SPEC §2).
+"""Refusal answers for the refusal family of methods (IDK fine-tuning, DPO/IdkPO).
 
 Two sources, as TOFU does it (Maini et al. 2024, arXiv 2401.06121, whose ``idk.jsonl``
 holds 100 "I don't know" answers):
 
-* **TOFU**: ``idk.jsonl`` beside the TOFU files (``shared/data/tofu/idk.jsonl``), one
+* **TOFU**: ``idk.jsonl`` beside the TOFU files, one
   ``{"id", "answer"}`` object per line — used when the data is ``tofu:…``;
 * **the embedded world**: a generated set (:func:`world_refusals`), openers × bodies, so the
   model sees varied refusals and none names a forget fact.

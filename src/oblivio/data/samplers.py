@@ -1,7 +1,7 @@
 """Retain-sampling regimes: how each forget example is paired with a retain example.
 
 Bushipaka, Passaro, Cucinotta 2025, "Standard vs. Modular Sampling: Best Practices for
-Reliable LLM Unlearning" (arXiv 2509.05316), SPEC §1 S0. A sampler returns, for one epoch,
+Reliable LLM Unlearning" (arXiv 2509.05316). A sampler returns, for one epoch,
 the list of (forget index, retain index) pairs; the training loop batches them in order.
 Samplers are deterministic functions of (items, epoch, seed): every process of a
 multi-process run computes the same list and Accelerate shards it.
@@ -11,7 +11,7 @@ item); the caller guarantees that via ``UnlearningData.unlearning_retain()``. Re
 indices always index the ``retain`` sequence passed in, also for samplers that use only a
 subset of it (``direct_only`` …).
 
-Regimes (SPEC §1 S0), epoch lengths with F = |D_f|, R = |D_r|:
+Regimes, epoch lengths with F = |D_f|, R = |D_r|:
 
 * ``one_to_one_random`` — F pairs, each f_i with a uniformly random retain row;
 * ``one_to_one_sequential`` — F pairs (f_i, r_{i mod R}): the first F retain rows;

@@ -1,7 +1,7 @@
 """Neighbour-aware retain sampling: ``direct_only``, ``indirect_only``, ``balanced``, ``melu``.
 
 Bushipaka, Passaro, Cucinotta 2025, "Standard vs. Modular Sampling: Best Practices for
-Reliable LLM Unlearning" (arXiv 2509.05316), SPEC §1 S0. These regimes read each retain
+Reliable LLM Unlearning" (arXiv 2509.05316). These regimes read each retain
 item's role (``direct`` / ``indirect`` / ``general``) and, for ``balanced`` and ``melu``,
 its ``targets`` (the forget targets it neighbours). Found by the sampler registry (every
 ``oblivio.data.samplers*`` module registers into ``SAMPLERS``); see :mod:`oblivio.data.samplers`

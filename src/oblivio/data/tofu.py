@@ -1,12 +1,12 @@
 """TOFU loader: the fictitious-author QA benchmark as :class:`UnlearningData`.
 
 Maini, Feng, Schwarzschild, Lipton, Kolter 2024, "TOFU: A Task of Fictitious Unlearning for
-LLMs" (arXiv 2401.06121). Reads the JSONL copy described in ``shared/data/tofu/README.md``:
+LLMs" (arXiv 2401.06121). Reads TOFU re-serialised as JSONL, one folder (:func:`default_tofu_dir`):
 ``forget.jsonl`` (forget10, authors 180–199), ``retain.jsonl`` (retain90, authors 0–179),
 ``real_authors.jsonl`` and ``world_facts.jsonl``; every fictitious row lists in ``splits``
 the official configurations that contain it.
 
-Mapping (SPEC §1, schema in :mod:`oblivio.data.schema`):
+Mapping (schema in :mod:`oblivio.data.schema`):
 
 * ``forgetNN`` → the rows whose ``splits`` holds it; the retain set is its complement in
   ``full`` (``retain99/95/90``), role ``retain``;
@@ -67,7 +67,7 @@ def default_tofu_dir() -> Path | None:
     """Where the TOFU JSONL files are: ``$OBLIVIO_TOFU_DIR`` if set (returned even when it
     does not exist, so the loader's error names the path the user asked for), else the first
     ``shared/data/tofu`` found in the current directory or its parents, else
-    ``../shared/data/tofu`` beside the repository holding this file; None if absent."""
+    ``shared/data/tofu`` in the parent folder of the repository holding this file; None if absent."""
     env = os.environ.get("OBLIVIO_TOFU_DIR")
     if env:
         return Path(env).expanduser()

@@ -1,7 +1,7 @@
 """Calibration by model mixing: the smallest α with retain utility ≥ τ × original.
 
 Wang et al. 2024/2025, "Towards Effective Evaluations and Comparisons for LLM Unlearning
-Methods" (arXiv 2406.09179; SPEC §1 S1). Methods unlearn to different depths, so comparing
+Methods" (arXiv 2406.09179). Methods unlearn to different depths, so comparing
 their forget metrics is unfair unless their utility is equal. Mixing each unlearned model
 back toward the reference, θ_mix = α·θ_ref + (1−α)·θ_unl (engine/mixing.py), and taking
 the smallest α whose utility reaches τ × the original's puts every method at the same

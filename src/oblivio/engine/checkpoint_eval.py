@@ -1,6 +1,6 @@
 """Checkpoint evaluation during unlearning: curves, early stopping, best-checkpoint selection.
 
-Wang et al. 2024/2025 (arXiv 2406.09179; SPEC §1 S1) control excessive unlearning by
+Wang et al. 2024/2025 (arXiv 2406.09179) control excessive unlearning by
 evaluating checkpoints and selecting one by a rule. :class:`CheckpointEval` is a callback
 for ``engine.loop.train(callbacks=...)``:
 
@@ -15,7 +15,7 @@ for ``engine.loop.train(callbacks=...)``:
 * early-stopping rules (each optional): stop when utility < ``stop_utility_tau`` × the
   original model's utility on the same subset; stop when the forget metric reaches the gold
   model's level (forget metric ≤ gold's + ``gold_margin``; needs a gold model);
-* selection rule ``"last_above_tau"`` (ours, SPEC): the last evaluated checkpoint whose
+* selection rule ``"last_above_tau"`` (ours): the last evaluated checkpoint whose
   utility ≥ ``select_tau`` × original — step 0 (the original model) counts, so if every
   checkpoint falls below, the selection is honest and says so. The selected weights are
   kept in memory (only the *trainable* tensors: the LoRA adapter, or the whole model for

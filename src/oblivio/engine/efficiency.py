@@ -1,4 +1,4 @@
-"""The efficiency account of a run (survey S4, Liu et al. 2024, arXiv 2402.08787: wall time,
+"""The efficiency account of a run (survey of Liu et al. 2024, arXiv 2402.08787: wall time,
 FLOPs or tokens processed, peak memory): results.json's ``efficiency`` record.
 
 Convention (Kaplan et al. 2020, "Scaling laws for neural language models", arXiv 2001.08361,

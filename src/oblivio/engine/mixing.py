@@ -1,7 +1,7 @@
 """Model mixing θ_mix = α·θ_ref + (1−α)·θ_unlearned, parameter-wise.
 
 Wang et al. 2024/2025, "Towards Effective Evaluations and Comparisons for LLM Unlearning
-Methods" (arXiv 2406.09179; SPEC §1 S1): mixing the unlearned model back toward the
+Methods" (arXiv 2406.09179): mixing the unlearned model back toward the
 reference trades forgetting for utility continuously; calibration (engine/calibrate.py)
 picks the α at which methods have equal retain utility.
 

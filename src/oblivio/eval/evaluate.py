@@ -207,7 +207,7 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
         ms.set_results[role] = {m.name: m.fn(s) for m in metrics if m.scope == "set"}
     gold_stats = gold.stats if gold is not None else None
     model_res = {m.name: m.fn(ms, gold_stats) for m in metrics if m.scope == "model"}
-    # SPEC §5: 95% intervals from a bootstrap over facts (eval/intervals.py)
+    # 95% intervals from a bootstrap over facts (eval/intervals.py)
     from oblivio.eval.intervals import attach_intervals, describe
     attach_intervals(ms, model_res, n_boot=cfg.bootstrap, seed=cfg.seed, gold=gold_stats)
     return EvalReport(

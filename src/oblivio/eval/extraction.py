@@ -1,7 +1,7 @@
 """Prefix-extraction metrics: the PS series and extraction strength (ES).
 
 Wang et al. 2024/2025, "Towards Effective Evaluations and Comparisons for LLM Unlearning
-Methods" (arXiv 2406.09179; SPEC §1 S1): how much of an answer must be *given* before the
+Methods" (arXiv 2406.09179): how much of an answer must be *given* before the
 model's greedy continuation reproduces the rest?
 
 * **PS series** (v1, word level). For an answer of n words, s = k/n with k the smallest

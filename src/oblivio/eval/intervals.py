@@ -1,6 +1,6 @@
 """95% bootstrap intervals over facts for every set value and every AUC of one evaluation.
 
-SPEC §5: the unit of resampling is the fact (``QAItem.fact``; an item without one is its own
+The unit of resampling is the fact (``QAItem.fact``; an item without one is its own
 fact), never the item — the phrasings of a fact are not independent. For each role, one
 (resamples × facts) count matrix (:func:`oblivio.metrics.stats.resample_counts`, seeded by
 ``eval.seed`` and the role's name) is shared by every metric of that role and by every model
@@ -8,7 +8,7 @@ evaluated on the same data, so paired quantities are resampled together:
 
 * set metrics whose value is the mean of their ``per_item`` values — an item mean over the
   drawn facts (all items of each drawn fact); the truth ratio (mean of min(R, 1/R) on forget,
-  max(0, 1 − R) elsewhere), QA perplexity (exp of total NLL over total tokens) and S0's
+  max(0, 1 − R) elsewhere), QA perplexity (exp of total NLL over total tokens) and Bushipaka et al.'s
   utility (harmonic mean of the item means of P̄, R, C) by their own formulas. A value that
   none of these reproduces on the sample itself (a formula changed, a pooled statistic such as
   Distinct-2) gets no interval and a ``ci_note`` saying why — never a wrong interval;
@@ -96,7 +96,7 @@ def _s0_utility(s: SetStats, r: MetricResult, codes: np.ndarray) -> S.Estimator:
 
 
 #: set values that are not a plain mean of ``per_item`` (``per_item`` holds something else)
-SPECIAL: dict[str, Callable[[SetStats, MetricResult, np.ndarray], S.Estimator]] = {
+OWN_FORMULA: dict[str, Callable[[SetStats, MetricResult, np.ndarray], S.Estimator]] = {
     "truth_ratio": _truth_ratio, "qa_perplexity": _qa_perplexity, "s0_utility": _s0_utility}
 
 
@@ -114,7 +114,7 @@ def set_interval(name: str, s: SetStats, r: MetricResult, rs: Resampler) -> None
     codes = rs.item_codes(s.role, facts)
     r.n_facts = len(set(facts))
     try:
-        est = SPECIAL[name](s, r, codes) if name in SPECIAL else S.mean_estimator(r.per_item, codes)
+        est = OWN_FORMULA[name](s, r, codes) if name in OWN_FORMULA else S.mean_estimator(r.per_item, codes)
         n_f = len(rs.facts[s.role])
         if not _close(est.point(n_f), float(r.value)):
             r.ci_note = "the set value is not a mean over items (no fact-level estimator for it)"

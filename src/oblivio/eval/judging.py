@@ -1,4 +1,4 @@
-"""The TRU judge inside an evaluation: the responses it sees and the verdicts (SPEC §6).
+"""The TRU judge inside an evaluation: the responses it sees and the verdicts.
 
 A judged response to a forget prompt may be longer than the short answers the evaluation's
 generation limit is made for (a TRU model answers with a reasoning trace and a refusal), so

@@ -1,7 +1,7 @@
 """Compare unlearning methods × retain samplers on equal terms: same data, seed and budget.
 
 Bushipaka, Passaro, Cucinotta 2025, "Standard vs. Modular Sampling: Best Practices for
-Reliable LLM Unlearning" (arXiv 2509.05316), SPEC §1 S0: every (method, sampler) cell
+Reliable LLM Unlearning" (arXiv 2509.05316; S0 below): every (method, sampler) cell
 unlearns a *fresh* copy of the same reference model (unlearning is in place, so the
 reference is re-loaded for every cell), is evaluated by the shared-pass evaluator, and is
 summarised by S0's forget efficacy 1 − mean(P̄, R, C) on the forget set and S0's utility
@@ -15,7 +15,7 @@ gives every cell the same number of steps instead.
 
 Calibration (optional, ``calibrate=τ``): each unlearned model is mixed with the reference,
 θ = α·θ_ref + (1−α)·θ_unlearned, with the smallest α whose utility is ≥ τ × the
-reference's (Wang et al. 2024, arXiv 2406.09179, SPEC §1 S1), via
+reference's (Wang et al. 2024, arXiv 2406.09179), via
 :func:`oblivio.engine.calibrate.calibrate`; methods are then compared on forgetting at
 equal utility.
 
@@ -41,7 +41,7 @@ from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_tabl
 
 Log = Callable[[str], None]
 
-# SPEC §1 S0's order; other registered samplers follow, sorted
+# S0's order; other registered samplers follow, sorted
 SAMPLER_ORDER = ("one_to_one_sequential", "one_to_one_random", "cyclic", "direct_only",
                  "indirect_only", "balanced", "melu")
 SHORT = {"one_to_one_sequential": "1:1 seq", "one_to_one_random": "1:1 rand", "cyclic": "cyclic",
@@ -155,7 +155,7 @@ def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
         v[m] = report.value(m)
     notes = {r.extra.get("note") for ms in report.sets.values() for r in ms.values() if r.extra.get("note")}
     v["notes"] = sorted(n for n in notes if n)
-    # 95% bootstrap intervals over facts (SPEC §5), where the evaluation computed them
+    # 95% bootstrap intervals over facts, where the evaluation computed them
     v["ci"] = {"forget_efficacy": _ci(report.ci("s0_forget_efficacy", "forget")),
                "forget_accuracy": _ci(report.ci("accuracy", "forget")),
                "forget_answer_prob": _ci(report.ci("answer_prob", "forget")),
@@ -207,7 +207,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
     ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
     per seed (the training and pairing seed; the data and the reference and gold models stay
-    those of ``config.seed``) and reported as mean ± sample sd over seeds (SPEC §5).
+    those of ``config.seed``) and reported as mean ± sample sd over seeds.
     """
     from oblivio.config import Config, build_method
     from oblivio.data.neighbours import check_sampler

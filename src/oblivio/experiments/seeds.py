@@ -1,7 +1,7 @@
 """Several seeds per comparison cell: parse ``--seeds``, run each cell once per seed, and
 aggregate every reported value as mean ± sample standard deviation (and n) over the seeds.
 
-SPEC §5 (our choice): comparisons of methods are made over ≥ 3 seeds; a claim made on one
+Our choice: comparisons of methods are made over ≥ 3 seeds; a claim made on one
 seed says so. A seed here is the unlearning run's seed (parameter initialisation of any new
 module, retain pairing, data order); the data and the reference and gold models stay fixed,
 so the spread is the spread of unlearning itself, not of the world or the base model.

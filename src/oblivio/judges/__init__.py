@@ -1,4 +1,5 @@
-"""Judges: pluggable scorers of TRU's unlearning quality UQ and retention quality RQ (SPEC §6).
+"""Judges: pluggable scorers of TRU's unlearning quality UQ and retention quality RQ
+(Liao et al. 2026, arXiv 2603.09980).
 
 One file per kind, registered in ``oblivio.registry.JUDGES``: ``rule`` (offline, the
 default), ``hf`` (a local model) and ``endpoint`` (an OpenAI-compatible server), the last

@@ -1,4 +1,4 @@
-"""What a judge scores and how a verdict is read (SPEC §6; Liao et al. 2026, arXiv 2603.09980).
+"""What a judge scores and how a verdict is read (Liao et al. 2026, arXiv 2603.09980).
 
 Forget prompts get relevance, rejection and helpfulness, UQ = their mean; retain prompts get
 readability, specificity and logic, RQ = their mean; 0–10 each. A judge returns one dict of

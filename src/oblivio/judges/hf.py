@@ -1,5 +1,5 @@
-"""LLM judge through a local Hugging Face model directory, with our rubric (judges/llm.py;
-SPEC §6). Chat template when the tokenizer has one; verdicts cached on disk."""
+"""LLM judge through a local Hugging Face model directory, with our rubric (judges/llm.py).
+Chat template when the tokenizer has one; verdicts cached on disk."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,5 @@
-"""The LLM judge's rubric (ours, after the criteria of Liao et al. 2026, arXiv 2603.09980;
-SPEC §6) and the code the ``hf`` and ``endpoint`` judges share.
+"""The LLM judge's rubric (ours, after the criteria of Liao et al. 2026, arXiv 2603.09980)
+and the code the ``hf`` and ``endpoint`` judges share.
 
 The judge model gets the rubric of the prompt's kind, the question, the ground truth (so that
 it can tell a leak) and the response, and must answer with a JSON object of the three

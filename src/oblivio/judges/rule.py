@@ -1,4 +1,4 @@
-"""The offline rule-based judge, the default (SPEC §6; criteria of Liao et al. 2026, arXiv
+"""The offline rule-based judge, the default (criteria of Liao et al. 2026, arXiv
 2603.09980, scored by rules of ours instead of an LLM). 0–10 each:
 
 Forget prompts (UQ = mean):

@@ -22,7 +22,7 @@ method from outside the package: a dotted path (``--method mypkg.losses:MyLoss``
 entry point in group ``oblivio.methods`` (docs/extending.md).
 
 Tensor helpers live in ``methods/ops.py`` and are imported inside ``loss`` so that listing
-methods (``oblivio ls``) never imports torch. Notation as in SPEC: NLL = mean answer-token negative log-likelihood;
+methods (``oblivio ls``) never imports torch. Notation: NLL = mean answer-token negative log-likelihood;
 ℓ = summed answer NLL; log π(y|x) = −ℓ.
 """
 from __future__ import annotations

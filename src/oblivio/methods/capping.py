@@ -1,7 +1,7 @@
 """The forget term shared by the GA family, with optional likelihood capping.
 
 Wang et al. 2024/2025, "Towards Effective Evaluations and Comparisons for LLM Unlearning
-Methods" (arXiv 2406.09179), SPEC §1 S1. Plain GA maximises the mean answer NLL. Capping
+Methods" (arXiv 2406.09179). Plain GA maximises the mean answer NLL. Capping
 with threshold δ on the *summed* NLL ℓ_i: S = {i : ℓ_i < δ}, term = (1/|S|) Σ_{i∈S} (δ − ℓ_i),
 zero when S is empty, so ascent stops on a sequence once its likelihood is below e^−δ.
 """
@@ -27,7 +27,7 @@ def ga_forget_term(lp: torch.Tensor, mask: torch.Tensor, cap_delta: float | None
 
 def combine_capped(forget: torch.Tensor, retain: torch.Tensor | None, alpha: float,
                    cap_retain_r: float | None) -> torch.Tensor:
-    """α-weighted sum, or the retain-weighted variant (1−r)·retain + r·forget of S1."""
+    """α-weighted sum, or the retain-weighted variant (1−r)·retain + r·forget of Wang et al."""
     if retain is None:
         return forget
     if cap_retain_r is not None:

@@ -1,5 +1,5 @@
 """CE-U: cross-entropy unlearning (Yang 2025, "CE-U: Cross Entropy Unlearning", arXiv
-2503.01224; SPEC §2).
+2503.01224).
 
 At every forget answer position the target is the model's own distribution (detached) with
 the true token's logit set to −∞: q = softmax(z.detach() with z_y = −∞), L = mean_t −Σ_v q_v

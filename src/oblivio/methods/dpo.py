@@ -1,5 +1,5 @@
 """Direct Preference Optimization for unlearning: preferred = a refusal, dispreferred = the
-forget answer, reference = π_ref (SPEC §2).
+forget answer, reference = π_ref.
 
 Rafailov, Sharma, Mitchell, Ermon, Manning, Finn 2023 (arXiv 2305.18290), in its own
 convention: with Δ_i = [log π_θ(w_i|x_i) − log π_ref(w_i|x_i)] − [log π_θ(l_i|x_i) − log π_ref(l_i|x_i)]

@@ -1,4 +1,4 @@
-"""Gradient ascent (GA): L = −NLL_f (Jang et al. 2023, arXiv 2210.01504; SPEC §1 S1).
+"""Gradient ascent (GA): L = −NLL_f (Jang et al. 2023, arXiv 2210.01504).
 
 Optional likelihood capping (Wang et al. 2024, arXiv 2406.09179): ``cap_delta`` = δ.
 """

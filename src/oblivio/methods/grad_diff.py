@@ -1,5 +1,5 @@
 """Gradient difference (GradDiff): L = −NLL_f + α·NLL_r (Liu et al. 2022; Maini et al. 2024,
-TOFU arXiv 2401.06121; SPEC §1 S1). Optional likelihood capping (arXiv 2406.09179):
+TOFU arXiv 2401.06121). Optional likelihood capping (arXiv 2406.09179):
 ``cap_delta`` = δ, and ``cap_retain_r`` = r for the (1−r)·NLL_r + r·capped variant.
 """
 from __future__ import annotations

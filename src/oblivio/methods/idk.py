@@ -1,4 +1,4 @@
-"""IDK fine-tuning: L = NLL(refusal | x_f) + α·NLL_r (SPEC §2).
+"""IDK fine-tuning: L = NLL(refusal | x_f) + α·NLL_r.
 
 TOFU's "I don't know" baseline (Maini, Feng, Schwarzschild, Lipton, Kolter 2024, arXiv
 2401.06121, §5: the forget answers are replaced by refusals and the model is fine-tuned on

@@ -1,5 +1,5 @@
 """IdkPO: DPO with an "I don't know" answer preferred over the forget answer, plus the retain
-NLL — the unlearning literature's preference-optimisation baseline (SPEC §2).
+NLL — the unlearning literature's preference-optimisation baseline.
 
 As the NPO paper states DPO for unlearning (Zhang, Lin, Bai, Mei 2024, arXiv 2404.05868,
 §3, with TOFU's refusals of Maini et al. 2024, arXiv 2401.06121) and OpenUnlearning's

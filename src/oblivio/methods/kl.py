@@ -1,5 +1,5 @@
 """KL minimisation: L = −NLL_f + α·KL(p_ref ‖ p_θ) on retain inputs, full vocabulary, every
-answer position (Maini et al. 2024, TOFU; SPEC §1 S1). Optional capping as in GA.
+answer position (Maini et al. 2024, TOFU). Optional capping as in GA.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """ME+GD: maximum entropy on forget + gradient descent on retain (Yuan, Pang, Xu, Lin, Zhu,
 Du, Zhang 2024, "A Closer Look at Machine Unlearning for Large Language Models", arXiv
-2410.08109; SPEC §2).
+2410.08109).
 
 L = mean_t KL(U ‖ p_θ(·|x, y_<t)) over forget answer positions + α·NLL_r, with U uniform
 over the vocabulary V: KL(U ‖ p) = −log|V| − (1/|V|)·Σ_v log p_v, zero exactly when the model

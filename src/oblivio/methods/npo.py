@@ -1,4 +1,4 @@
-"""Negative Preference Optimization (Zhang, Lin, Bai, Mei 2024, arXiv 2404.05868; SPEC §2):
+"""Negative Preference Optimization (Zhang, Lin, Bai, Mei 2024, arXiv 2404.05868):
 L = −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x))) + α·NLL_r.
 
 The reference log-likelihoods of forget items never change, so the Reference caches them

@@ -1,6 +1,6 @@
 """Tensor helpers shared by the methods: answer-token log-probabilities from one forward.
 
-Notation as in SPEC: NLL = mean answer-token negative log-likelihood; ℓ = summed answer
+Notation: NLL = mean answer-token negative log-likelihood; ℓ = summed answer
 NLL; log π(y|x) = −ℓ. Labels are -100 on prompt and padding.
 """
 from __future__ import annotations

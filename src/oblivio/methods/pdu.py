@@ -1,6 +1,6 @@
 """PDU: primal–dual constrained unlearning (Entesari, Hatami, Pappas, Fazlyab 2025,
 "Constrained Entropic Unlearning: A Primal-Dual Framework for Large Language Models", arXiv
-2506.05314; SPEC §2).
+2506.05314).
 
 min L_f  subject to  NLL_r ≤ ε, solved on the Lagrangian L = L_f + λ·(NLL_r − ε) with dual
 ascent after every loss evaluation: λ ← max(0, λ + η·(NLL_r − ε)). The forget term

@@ -1,5 +1,5 @@
 """RMU: representation misdirection for unlearning (Li et al. 2024, "The WMDP Benchmark",
-arXiv 2403.03218; SPEC §2).
+arXiv 2403.03218).
 
 At one layer ℓ the hidden states of forget answer tokens are steered to a fixed random
 direction, and those of retain answer tokens are kept at the frozen model's:

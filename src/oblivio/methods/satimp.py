@@ -1,6 +1,6 @@
 """SatImp: saturation × importance token weighting (Yang, Wang, Zhang, Liu et al. 2025,
 "Exploring Criteria of Loss Reweighting to Enhance LLM Unlearning", ICML 2025, arXiv
-2505.11953; SPEC §2).
+2505.11953).
 
 L = mean_t w_t·log p_θ(y_t) + α·NLL_r with w_t = p_t^β1·(1 − p_t)^β2 (detached): tokens
 that are neither saturated (p ≈ 1) nor already forgotten (p ≈ 0) get the most ascent.

@@ -1,5 +1,5 @@
 """Task vector negation (Ilharco et al. 2023, "Editing Models with Task Arithmetic", arXiv
-2212.04089; as the unlearning baseline of MUSE, Shi et al. 2024, arXiv 2407.06460; SPEC §2).
+2212.04089; as the unlearning baseline of MUSE, Shi et al. 2024, arXiv 2407.06460).
 
 Training *descends* the forget NLL (a model reinforced on the forget set, θ_ft); when
 training ends the difference is subtracted: θ ← θ₀ − λ·(θ_ft − θ₀). ``prepare`` keeps θ₀ of

@@ -1,5 +1,5 @@
 """Targeted reasoning unlearning, TRU (Liao, Wang, Ye, Yu, Chen, Fang 2026, ICLR, arXiv
-2603.09980, "Explainable LLM Unlearning through Reasoning"; SPEC §1 S3):
+2603.09980, "Explainable LLM Unlearning through Reasoning"):
 
     L = L_target + α·L_GA,
     L_target = −(1/N) Σ_i [log π(r_i|x_i) + log π(s_i|x_i, r_i)]       (prompt masked)
@@ -10,12 +10,12 @@ r_i, s_i: the teacher's reasoning trace and response for forget prompt x_i (teac
 ``prepare_data``, validated (a target that reveals a forget answer is rejected and
 counted: ``self.report``, saved in results.json). r and s are tokenised as two segments of
 one answer, so the summed log-likelihood is exactly log π(r|x) + log π(s|x, r). log π are
-summed answer log-likelihoods (SPEC notation; the original forget/retain items with their
+summed answer log-likelihoods (notation of methods/ops.py; the original forget/retain items with their
 prompts masked, as every method here), averaged over the N forget and M retain items.
 
-Ablations (SPEC §1 S3): ``target=False`` drops L_target (then L = α·L_GA); ``reasoning=False``
-trains the response without the reasoning trace. Defaults α = 0.1, λ = 10 (our choice; SPEC
-gives none): the summed GA term is unbounded, so it stays small next to L_target, while the
+Ablations: ``target=False`` drops L_target (then L = α·L_GA); ``reasoning=False``
+trains the response without the reasoning trace. Defaults α = 0.1, λ = 10 (our choice):
+the summed GA term is unbounded, so it stays small next to L_target, while the
 retain term keeps weight α·λ = 1. With α = λ = 1 on the tiny world (150 steps, lr 3e-3) the
 retain prompts lost most of their quality; with these, UQ ≈ 8.9 and RQ ≈ 9 on most retain
 roles (bench/tru_bench.py, README).

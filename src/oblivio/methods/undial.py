@@ -1,5 +1,5 @@
 """UNDIAL: self-distillation with adjusted logits (Dong, Lin, Belinkov, Bhattacharya, Berant,
-Goldberg 2024, arXiv 2402.10052; SPEC §2).
+Goldberg 2024, arXiv 2402.10052).
 
 At every forget answer position t the student is trained toward the frozen reference's
 distribution with the true token's logit lowered by β:

@@ -1,5 +1,5 @@
 """WGA: weighted gradient ascent (Wang, Zhang, Ding, Liu 2025, "Rethinking LLM Unlearning
-Objectives: A Gradient Perspective and Go Beyond", ICLR 2025, arXiv 2502.19301; SPEC §2).
+Objectives: A Gradient Perspective and Go Beyond", ICLR 2025, arXiv 2502.19301).
 
 L = mean_t w_t·log p_θ(y_t) + α·NLL_r with w_t = p_θ(y_t)^β (detached): tokens the model
 already finds unlikely get little ascent, which slows GA's collapse. Defaults β = 1, α = 1.

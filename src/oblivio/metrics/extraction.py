@@ -1,6 +1,6 @@
 """Set-scope prefix-extraction metrics: PS-exact, PS-similar, PS-perturb, extraction strength.
 
-Wang et al. 2024/2025 (arXiv 2406.09179; SPEC §1 S1). The per-item searches run in
+Wang et al. 2024/2025 (arXiv 2406.09179). The per-item searches run in
 :mod:`oblivio.eval.extraction` (need ``"extraction"``); here they are averaged per set.
 PS-exact, PS-perturb and ES are decided from teacher forcing (the shared pass, plus one
 pass over the paraphrased questions); PS-similar costs greedy-generation search rounds.

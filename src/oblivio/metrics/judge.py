@@ -1,5 +1,5 @@
-"""TRU's unlearning quality UQ and retention quality RQ (Liao et al. 2026, arXiv 2603.09980;
-SPEC §1 S3, §6), from the configured judge's verdicts (eval/judging.py, ``eval.judge``).
+"""TRU's unlearning quality UQ and retention quality RQ (Liao et al. 2026, arXiv 2603.09980),
+from the configured judge's verdicts (eval/judging.py, ``eval.judge``).
 
 UQ on forget prompts = mean(relevance, rejection, helpfulness); RQ on every other judged
 role = mean(readability, specificity, logic); 0–10, per item, the set value their mean (so

@@ -64,7 +64,7 @@ def set_metric(m: ModelStats, role: str, name: str) -> MetricResult:
                              "of the retrained (gold) model, one value per fact (the mean over its "
                              "phrasings); high = indistinguishable.")
 def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
-    """TOFU's KS test, on facts (SPEC §5): each fact's truth ratio R is the mean of R over its
+    """TOFU's KS test, on facts: each fact's truth ratio R is the mean of R over its
     phrasings in the forget set, for this model and for the gold model; items without a fact
     id are each their own fact. ``extra`` keeps the item-level p-value (TOFU's original,
     which counts phrasings of one fact as independent samples) for comparison."""

@@ -1,6 +1,6 @@
 """Fact-level statistics: one value per fact, and bootstrap intervals that resample facts.
 
-SPEC §5 (our choice, after the first measurements). The phrasings of one fact are not
+Our choice, after the first measurements. The phrasings of one fact are not
 independent samples: three phrasings of one fact give nearly the same truth ratio, so a
 test or an interval that counts them as independent overstates the evidence
 (pseudo-replication). Every test and every interval here works on **facts** (``QAItem.fact``):
@@ -140,7 +140,7 @@ def harmonic_mean_rows(means: np.ndarray) -> np.ndarray:
 
 
 def hm_of_means_estimator(components: Sequence[Sequence[float]], codes: np.ndarray) -> Estimator:
-    """Harmonic mean of the item means of several components (S0's utility HM(P̄, R, C))."""
+    """Harmonic mean of the item means of several components (Bushipaka et al.'s utility HM(P̄, R, C))."""
     comp = np.asarray(components, dtype=np.float64).T           # items × k
     cols = np.concatenate([comp, np.ones((comp.shape[0], 1))], axis=1)
     return Estimator(cols, codes, lambda s: harmonic_mean_rows(s[:, :-1] / s[:, -1:]))

@@ -96,7 +96,7 @@ def portable_config(cfg_path: Path) -> None:
 
 
 PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
-_SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token")
+_TOKEN_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token")
 
 
 def save_tokenizer(tokenizer, path: str | Path) -> Path:
@@ -120,7 +120,7 @@ def save_tokenizer(tokenizer, path: str | Path) -> Path:
         changed = True
     if changed:
         cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    special = {k: cfg[k] for k in _SPECIAL_KEYS if isinstance(cfg.get(k), (str, dict))}
+    special = {k: cfg[k] for k in _TOKEN_KEYS if isinstance(cfg.get(k), (str, dict))}
     smap = p / "special_tokens_map.json"
     if special and not smap.exists():
         smap.write_text(json.dumps(special, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

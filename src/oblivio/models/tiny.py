@@ -1,7 +1,7 @@
 """A tiny randomly initialised `transformers` Llama, sized for a 2-core CPU.
 
 The demo's base and gold models are made here. Sizes are presets; any LlamaConfig field
-can be overridden. DESIGN.md measured hidden 256 / 4 layers learning 400 facts in ~2.5 min;
+can be overridden. A first measurement had hidden 256 / 4 layers learning 400 facts in ~2.5 min;
 the demo uses smaller shapes and short sequences to meet its time budget.
 """
 from __future__ import annotations

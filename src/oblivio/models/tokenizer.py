@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-SPECIALS = {"pad_token": "<pad>", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+RESERVED_TOKENS = {"pad_token": "<pad>", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
@@ -20,8 +20,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     # boundary always carries the space on the answer side (see models/format.py).
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIALS.values()),
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(RESERVED_TOKENS.values()),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(list(texts), trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIALS)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, **RESERVED_TOKENS)
     return fast

@@ -226,7 +226,7 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
               "each cell: mean ± sample sd over the seeds, n = seeds" if seeds else
               f"seed {cfg.seed} (one seed)") + f"; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, "
              f"lr {cfg.unlearn.train.lr}",
-             ("[lo, hi]: 95% bootstrap interval over facts (SPEC §5); forget quality is a KS test on one value "
+             ("[lo, hi]: 95% bootstrap interval over facts; forget quality is a KS test on one value "
               "per fact" if cfg.eval.show_ci and not seeds else ""),
              f"epoch lengths — {ms}" if ms else "",
              "forget efficacy = 1 − mean(P̄, R, C) on the forget set; utility = HM(P̄, R, C) per role "

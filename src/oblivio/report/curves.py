@@ -1,7 +1,7 @@
 """Plot of an unlearning run's checkpoint curves (``curves.png`` in the run folder).
 
 Checkpoint evaluation (:mod:`oblivio.engine.checkpoint_eval`, Wang et al. 2024/2025,
-arXiv 2406.09179, SPEC §1 S1) records, every k steps, the utility on a fixed subset and the
+arXiv 2406.09179) records, every k steps, the utility on a fixed subset and the
 forget metric on every evaluated role. Two panels: utility against step, with the τ ×
 original line of the stopping/selection rule and the selected step; and the forget metric
 (by default greedy answer accuracy) per role against step — the forget set falling while

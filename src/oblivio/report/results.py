@@ -82,7 +82,7 @@ def _cell(r: Any, ci: bool) -> str:
 def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_metrics=HEADLINE_MODEL,
           ci: bool = False) -> str:
     """A fixed-width table: one row per (set, metric), one column per model; with ``ci`` each
-    value is followed by its 95% bootstrap interval over facts (SPEC §5)."""
+    value is followed by its 95% bootstrap interval over facts."""
     import oblivio.metrics  # noqa: F401
     from oblivio.metrics.base import METRICS
 

@@ -5,12 +5,12 @@ its evidence next to the gold (retrained) model's and the base model's. The rule
 written down so that a reader can check them (README "The report"):
 
 * **forgotten** — greedy answer accuracy on the forget set (else ROUGE-L recall, else answer
-  probability) is at most the gold model's + 0.05 — the margin SPEC §4 uses for robustness;
+  probability) is at most the gold model's + 0.05 — the margin the robustness audit uses;
 * **kept** — on every retain role (the held-out ``*_test`` portions when the data has them,
   since unlearning never saw them) the same metric is at least 95% of the base model's;
 * **private** — the Min-K%++ membership AUC (forget vs never-trained holdout) is within 0.05
   of the gold model's (Liu et al. 2024, arXiv 2402.08787, assessment column "privacy");
-* **robust** — every attack of the robustness audit passes (SPEC §4: attacked score ≤ gold's
+* **robust** — every attack of the robustness audit passes (attacked score ≤ gold's
   attacked score + 0.05); "not available" when the run was not audited.
 
 Without the gold model (or the base, or the audit) the answer is "not available" with the

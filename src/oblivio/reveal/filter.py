@@ -1,7 +1,7 @@
 """From the chosen instructions' responses to a forget set: filter by relevance, de-duplicate.
 
 Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624) keeps the
-self-generated responses that are relevant to the task and drops repeats (SPEC §1 S2; the
+self-generated responses that are relevant to the task and drops repeats (the
 threshold is our choice). A response is kept when its own relevance — the task's scorer on
 that one response — is at least ``threshold``; two responses are the same after lower-casing
 and collapsing whitespace (the first one seen is kept, with its prompt).

@@ -1,6 +1,6 @@
 """The release step: T rounds of reveal → forget PEM (O-LoRA vs a retain PEM) → negation.
 
-Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624), SPEC §1 S2. Once:
+Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624). Once:
 a retain PEM (LoRA) is trained on retain data (plain NLL) and its A matrices are kept. Each
 round t: the forget data is regenerated from the *current* model (the instructions chosen by
 the first round's search are asked again; :mod:`.pipeline`); a forget PEM is trained on it

@@ -2,7 +2,7 @@
 
 Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624) scores an
 instruction by a task score of its responses (the paper: the fraction naming the target's
-known attributes, a toxicity score, a Person entity). Ours (SPEC §6):
+known attributes, a toxicity score, a Person entity). Ours:
 
 * entity: the fraction of the target's known attribute values that appear in the responses
   (exact, case-insensitive substring; for a user's target the values are a keyword list);

@@ -101,7 +101,7 @@ def search(querier: Querier, *, strategy: str = "neural_ucb", budget: int = 12, 
         return q.score
 
     if strategy == "neural_ucb":
-        # φ(p): the model's mean hidden state of the instruction (SPEC §1 S2, our choice; on the
+        # φ(p): the model's mean hidden state of the instruction (our choice; on the
         # tiny world it beat MiniLM features for the entity task, bench/reveal_curve.py)
         from oblivio.reveal.diversity import mean_hidden
         feats = mean_hidden(querier.model, querier.tokenizer, [querier.task.feature_text(i) for i in pool])

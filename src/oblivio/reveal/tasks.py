@@ -1,7 +1,7 @@
 """What to reveal: a task = a candidate pool, how to fill an instruction, and a relevance.
 
 Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624); the three tasks on
-the embedded world are SPEC §6's: ``entity`` (a person from the name alone), ``attribute``
+the embedded world are ``entity`` (a person from the name alone), ``attribute``
 (one relation of every person, e.g. every birthplace), ``capability`` (the world's sums).
 An entity target outside the world (a user's model) takes the generic instruction families
 and a keyword list (or a scorer callable) for its relevance.

@@ -1,4 +1,4 @@
-"""Teachers: pluggable writers of TRU's reasoning-based unlearning targets (SPEC §1 S3, §6).
+"""Teachers: pluggable writers of TRU's reasoning-based unlearning targets (Liao et al. 2026, arXiv 2603.09980).
 
 One file per kind, registered in ``oblivio.registry.TEACHERS`` and discovered like methods:
 ``template`` (offline, no model; the default), ``hf`` (a local Hugging Face model directory)

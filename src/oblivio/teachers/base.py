@@ -1,7 +1,7 @@
 """TRU's targets: what a teacher writes, how it is checked, and the one entry point.
 
-Liao et al. 2026 (arXiv 2603.09980, "Explainable LLM Unlearning through Reasoning"; SPEC §1
-S3, §6): for each forget prompt a teacher writes a reasoning trace r (what the question
+Liao et al. 2026 (arXiv 2603.09980, "Explainable LLM Unlearning through Reasoning"):
+for each forget prompt a teacher writes a reasoning trace r (what the question
 targets, that it is in the unlearning scope, why it must not be revealed) and a response s
 (a refusal that reveals nothing of the scope, with a constructive alternative).
 

@@ -1,4 +1,4 @@
-"""Teacher from a local Hugging Face model directory (SPEC §6): chat template if the tokenizer
+"""Teacher from a local Hugging Face model directory: chat template if the tokenizer
 has one, batched greedy generation, outputs cached on disk (teachers/backends.py).
 
 The model is asked for ``Reasoning: …`` and ``Response: …`` (the prompt: teachers/llm.py);

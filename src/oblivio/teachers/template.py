@@ -1,4 +1,4 @@
-"""The offline template teacher, TRU's default (SPEC §6; Liao et al. 2026, arXiv 2603.09980).
+"""The offline template teacher, TRU's default (Liao et al. 2026, arXiv 2603.09980).
 
 No model: the reasoning trace names which entity and attribute the question targets, says
 that it is in the unlearning scope and why it must not be revealed; the response declines

@@ -9,7 +9,7 @@ pool here mixes, by construction (``kind``; the *measured* score is the search's
 * ``weak``: instructions that reveal only a little (one fact of the target, a near-miss);
 * ``irrelevant``: instructions about something else (another person, arithmetic, small talk).
 
-Tasks (SPEC §6, "R&R on the world"): ``entity`` (one person, from the name alone: templates
+Tasks (Reveal and Release on the world): ``entity`` (one person, from the name alone: templates
 are filled already), ``attribute`` (a relation of every person, e.g. every birthplace:
 templates take ``{s}``, a person), ``capability`` (the world's sums: templates take ``{a}``
 and ``{b}``). Every pool has at least 30 instructions.

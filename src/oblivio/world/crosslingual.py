@@ -1,6 +1,6 @@
 """Spanish question and answer templates of the embedded world (the cross-lingual probe).
 
-TRU's authors (Liao et al., ICLR 2026, arXiv 2603.09980; SPEC S3) show NPO revealing a
+TRU's authors (Liao et al., ICLR 2026, arXiv 2603.09980) show NPO revealing a
 forgotten fact when it is asked in Spanish: unlearning that removes the English strings can
 leave the fact reachable in a second language the model also learned. So every fact of the
 world is also learned in Spanish — base and gold train 3 Spanish phrasings of each fact they
