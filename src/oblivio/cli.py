@@ -188,8 +188,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.cmd == "compare":
         cfg = _config(args)
+        from oblivio.data.spec import data_scheme
         spec: str | None = cfg.data.path
-        if spec == "world":
+        if data_scheme(spec) == ("world", ""):     # bare world: the config's world, as no data
             spec = None
         out = args.out or _shared_run_dir("compare")
         # the budget is the config's: max_steps set = equal steps, else equal epochs

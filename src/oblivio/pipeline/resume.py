@@ -31,8 +31,8 @@ def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models
     if evaluate_models is not None:
         top["eval"] = {"enabled": bool(evaluate_models)}
     if isinstance(data, (str, Path)):
-        spec = str(data)
-        top["data"] = {"path": spec if spec.startswith(("world", "tofu")) else str(Path(spec).resolve())}
+        from oblivio.data.spec import data_scheme
+        top["data"] = {"path": str(data) if data_scheme(data) else str(Path(data).resolve())}
     return load_config(overrides=top, base=to_dict(cfg)) if top else cfg
 
 
