@@ -3,6 +3,10 @@
 Unknown keys, wrong types and unknown names are :class:`InputError` naming the key
 (``unlearn.train.lr``) and, for files, the file. A run saves its fully resolved config
 next to its results, so ``oblivio unlearn --config runs/X/config.yaml`` reproduces it.
+
+A config file may come from someone else (a received run folder's config.yaml), so it is
+read strictly (textio.load_yaml: no duplicate keys, no aliases) and never does on its own
+what runs code or reaches out: the COMMAND_LINE_ONLY keys are dropped from it.
 """
 from __future__ import annotations
 
@@ -299,7 +303,7 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """``a.b=1`` → {"a": {"b": 1}}; values parsed as YAML scalars."""
-    import yaml
+    from oblivio.textio import load_yaml
     out: dict[str, Any] = {}
     for p in pairs:
         if "=" not in p:
@@ -309,7 +313,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         parts = k.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(v)
+        node[parts[-1]] = load_yaml(v, field=k.strip())
     return out
 
 
@@ -320,27 +324,13 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
     """Defaults ← ``base`` ← YAML file ← overrides; validated."""
-    import yaml
     d: dict[str, Any] = to_dict(Config())
     d = merge(d, base or {})
     file = None
+    loaded: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        file = str(p)
-        from oblivio.textio import read_text_lines
-        # UTF-8 only, a directory or binary file named: the same checks as a data file
-        text = "\n".join(t for _, t in read_text_lines(p, what="config file"))
-        try:
-            loaded = yaml.safe_load(text) or {}
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            raise InputError(f"invalid YAML: {getattr(e, 'problem', e)}", file=file,
-                             line=(mark.line + 1) if mark else None) from None
-        except RecursionError:
-            raise InputError("invalid YAML: nested too deeply", file=file) from None
-        if not isinstance(loaded, dict):
-            raise InputError("a config file must be a mapping", file=file)
-        _drop_unsafe(loaded, file)
+        file = str(Path(path))
+        loaded = _read_config_file(Path(path))
         _reject_unknown(loaded, d, "", file)
         d = merge(d, loaded)
     if overrides:
@@ -349,6 +339,19 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     cfg = from_dict(Config, d, file=file)
     validate(cfg, file)
     return cfg
+
+
+def _read_config_file(p: Path) -> dict[str, Any]:
+    """The mapping of a YAML config file, read strictly, COMMAND_LINE_ONLY keys dropped."""
+    from oblivio.textio import load_yaml, read_text_lines
+    file = str(p)
+    # UTF-8 only, a directory or binary file named: the same checks as a data file
+    text = "\n".join(t for _, t in read_text_lines(p, what="config file"))
+    loaded = load_yaml(text, file=file) or {}
+    if not isinstance(loaded, dict):
+        raise InputError("a config file must be a mapping", file=file)
+    _drop_unsafe(loaded, file)
+    return loaded
 
 
 #: keys that a config *file* (or a run folder someone else wrote) never sets: each either runs
