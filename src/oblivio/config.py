@@ -6,7 +6,9 @@ next to its results, so ``oblivio unlearn --config runs/X/config.yaml`` reproduc
 
 A config file may come from someone else (a received run folder's config.yaml), so it is
 read strictly (textio.load_yaml: no duplicate keys, no aliases) and never does on its own
-what runs code or reaches out: the COMMAND_LINE_ONLY keys are dropped from it.
+what runs code or reaches out: the COMMAND_LINE_ONLY keys are dropped from it, and a
+``module:Name`` plugin it names (PLUGIN_FIELDS) is refused unless the command line names the
+same value or passes ``--allow-plugins`` (:func:`load_config`).
 """
 from __future__ import annotations
 
@@ -323,7 +325,12 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
-    """Defaults ← ``base`` ← YAML file ← overrides; validated."""
+    """Defaults ← ``base`` ← YAML file ← overrides; validated.
+
+    ``overrides`` (and ``base``) are the command line's or the Python API's: trusted. The
+    file is not (see the module docstring): a plugin it names that the overrides do not give
+    again is an InputError unless ``allow_plugins`` is true in the result, raised before
+    validation looks any name up (which would import it)."""
     d: dict[str, Any] = to_dict(Config())
     d = merge(d, base or {})
     file = None
@@ -336,6 +343,8 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if overrides:
         _reject_unknown(overrides, d, "", None)
         d = merge(d, overrides)
+    if loaded and d.get("allow_plugins") is not True:
+        _refuse_file_plugins(loaded, overrides or {}, d, file)
     cfg = from_dict(Config, d, file=file)
     validate(cfg, file)
     return cfg
@@ -352,6 +361,49 @@ def _read_config_file(p: Path) -> dict[str, Any]:
         raise InputError("a config file must be a mapping", file=file)
     _drop_unsafe(loaded, file)
     return loaded
+
+
+#: config fields whose value a registry (or reveal's scorer loader) resolves: a dotted path
+#: ``module:Name`` there imports that module, i.e. runs its code. Lists are read item by item.
+#: The checkpoint-rule metrics may be ``role/metric``; the ``unlearn.args`` ones are
+#: reveal_release's (its inner loss, its relevance scorer).
+PLUGIN_FIELDS = ("unlearn.method", "unlearn.sampler", "unlearn.teacher.kind", "eval.judge.kind", "eval.metrics",
+                 "control.utility_metric", "control.forget_metric", "calibrate.metric", "audit.attacks",
+                 "post_steps", "compare.methods", "compare.samplers", "reveal.scorer",
+                 "unlearn.args.inner", "unlearn.args.scorer")
+# a scorer is imported whatever its form (``pkg.mod:fn`` or ``pkg.mod.fn``): any value is code
+_ANY_VALUE_IS_CODE = ("reveal.scorer", "unlearn.args.scorer")
+_MISSING = object()
+
+
+def _at(d: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return _MISSING
+        d = d[part]
+    return d
+
+
+def _refuse_file_plugins(loaded: dict[str, Any], overrides: dict[str, Any], merged: dict[str, Any],
+                         file: str | None) -> None:
+    """An InputError for the plugins that the file ``loaded`` alone names (nothing imported)."""
+    found: list[tuple[str, str]] = []
+    for dotted in PLUGIN_FIELDS:
+        if dotted.startswith("unlearn.args.") and _at(merged, "unlearn.method") != "reveal_release":
+            continue          # another method's argument of that name is not a plugin name
+        if _at(overrides, dotted) is not _MISSING:
+            continue          # the command line's value replaces the file's: the user gave it
+        value = _at(loaded, dotted)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and v.strip() and (":" in v or dotted in _ANY_VALUE_IS_CODE):
+                found.append((dotted, v))
+    if not found:
+        return
+    dotted, value = found[0]
+    more = f" (and {', '.join(f'{k}: {v}' for k, v in found[1:])})" if found[1:] else ""
+    raise InputError(f"names the plugin {value!r}{more}, which would import and run its Python code; a config file "
+                     "(or a run folder's config.yaml) never does that on its own. If you trust it, give it on the "
+                     f"command line (--set {dotted}=...) or pass --allow-plugins", file=file, field=dotted)
 
 
 #: keys that a config *file* (or a run folder someone else wrote) never sets: each either runs
