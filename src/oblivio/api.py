@@ -71,7 +71,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             method: str | None = None, method_args: dict[str, Any] | None = None, sampler: str | None = None,
             config: Config | None = None, run_dir: str | Path | None = None, evaluate_models: bool | None = None,
             overwrite: bool = False, progress: bool = True, log: Log = print, callbacks=(),
-            resume: str | Path | None = None) -> UnlearnResult:
+            resume: str | Path | None = None, allow_plugins: bool = False) -> UnlearnResult:
     """Unlearn ``data``'s forget set from ``model`` and evaluate base, gold and unlearned.
 
     ``model=None`` with world data uses the cached base model of the embedded world (and
@@ -82,7 +82,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     safetensors) into ``run_dir`` when given. Base and gold evaluations come from the
     reference cache when an identical evaluation was done before (eval/cache.py).
     ``resume``: an interrupted run (its ``.partial``/``.failed`` folder or its name) to
-    continue from its last checkpoint with its saved config.yaml (report/rundir.py).
+    continue from its last checkpoint with its saved config.yaml (report/rundir.py);
+    ``allow_plugins``: that config.yaml may name ``module:Name`` plugins (imported, so only
+    for a run folder you trust; ``--allow-plugins``).
     """
     from oblivio.data.neighbours import check_sampler
     from oblivio.eval.embed import embedder_for
@@ -99,7 +101,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     # 0. the config: the arguments written in, so that config.yaml alone reproduces the run
     if resume is not None:
         model, data, gold, config, run_dir, evaluate_models = R.resume_inputs(
-            resume, model, data, gold, config, run_dir, evaluate_models)
+            resume, model, data, gold, config, run_dir, evaluate_models, allow_plugins=allow_plugins)
     cfg = R.run_config(config or Config(), model=model, data=data, gold=gold, evaluate_models=evaluate_models,
                        method=method, method_args=method_args, sampler=sampler)
     if resume is not None and cfg.control.eval_every:

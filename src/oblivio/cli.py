@@ -199,8 +199,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.cmd == "compare":
         cfg = _config(args)
+        from oblivio.data.spec import data_scheme
         spec: str | None = cfg.data.path
-        if spec == "world":
+        if data_scheme(spec) == ("world", ""):     # bare world: the config's world, as no data
             spec = None
         out = args.out or _shared_run_dir("compare")
         # the budget is the config's: max_steps set = equal steps, else equal epochs
@@ -231,7 +232,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 # what a resumed run may be given besides --resume: everything else comes from its config.yaml
-_RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides"}
+# (--allow-plugins is the permission, not a setting: the plugins that config.yaml names need it)
+_RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides", "allow_plugins"}
 
 
 def _resume(args: argparse.Namespace, progress: bool) -> int:
@@ -244,7 +246,8 @@ def _resume(args: argparse.Namespace, progress: bool) -> int:
         flags = ", ".join(flag.get(k, k) for k in given + (["overrides"] if args.overrides else []))
         raise InputError(f"--resume continues a run with its saved config.yaml and inputs; drop {flags}",
                          field="--resume")
-    res = api.unlearn(resume=args.resume, run_dir=args.out, progress=progress, log=_log)
+    res = api.unlearn(resume=args.resume, run_dir=args.out, progress=progress, log=_log,
+                      allow_plugins=bool(getattr(args, "allow_plugins", None)))
     _finish(res)
     return 0
 

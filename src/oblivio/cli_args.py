@@ -43,6 +43,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--debug", action="store_true",
                    help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")
+    _allow_plugins(p)
+
+
+def _allow_plugins(p: argparse.ArgumentParser) -> None:
+    # every subcommand that reads a config file: its plugins are refused without this flag
+    _key(p, "--allow-plugins", key="allow_plugins", action="store_true",
+         help="import module:Name plugins named in a config file or a run folder's config.yaml (runs their "
+              "code: only for files you trust; names given on the command line need no permission)")
 
 
 def _seed_list(text: str) -> list[int]:
@@ -111,9 +119,6 @@ def _model_safety(p: argparse.ArgumentParser) -> None:
     _key(p, "--allow-pickle", key="model.allow_pickle", action="store_true",
          help="load pickle weights (pytorch_model.bin) when there are no safetensors; "
          "only for files you trust (model.allow_pickle)")
-    _key(p, "--allow-plugins", key="allow_plugins", action="store_true",
-         help="import module:Name plugins named in a config file or a run folder's config.yaml (runs their "
-              "code; names given on the command line need no permission)")
     _key(p, "--allow-remote-endpoints", key="allow_remote_endpoints", action="store_true",
          help="let a teacher or judge endpoint be on another machine (default: localhost only)")
     _key(p, "--teacher-key-env", key="unlearn.teacher.api_key_env", metavar="VAR",
@@ -207,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the run's config, e.g. --set eval.batch_size=32")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _allow_plugins(p)
     p = sub.add_parser("compare", help="methods × retain samplers, same seed and budget: table and plot")
     _key(p, "--methods", key="compare.methods", type=_csv, help="comma-separated methods (default graddiff,npo)")
     _key(p, "--samplers", key="compare.samplers", type=_csv, help="comma-separated samplers, or 'all' (default)")
@@ -257,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true",
                    help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")
     _model_safety(p)
+    _allow_plugins(p)
     sub.add_parser("ls", help="list methods, samplers, metrics and attacks")
     return ap
 

@@ -3,6 +3,12 @@
 Unknown keys, wrong types and unknown names are :class:`InputError` naming the key
 (``unlearn.train.lr``) and, for files, the file. A run saves its fully resolved config
 next to its results, so ``oblivio unlearn --config runs/X/config.yaml`` reproduces it.
+
+A config file may come from someone else (a received run folder's config.yaml), so it is
+read strictly (textio.load_yaml: no duplicate keys, no aliases) and never does on its own
+what runs code or reaches out: the COMMAND_LINE_ONLY keys are dropped from it, and a
+``module:Name`` plugin it names (PLUGIN_FIELDS) is refused unless the command line names the
+same value or passes ``--allow-plugins`` (:func:`load_config`).
 """
 from __future__ import annotations
 
@@ -315,7 +321,7 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """``a.b=1`` → {"a": {"b": 1}}; values parsed as YAML scalars."""
-    import yaml
+    from oblivio.textio import load_yaml
     out: dict[str, Any] = {}
     for p in pairs:
         if "=" not in p:
@@ -325,7 +331,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         parts = k.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(v)
+        node[parts[-1]] = load_yaml(v, field=k.strip())
     return out
 
 
@@ -335,36 +341,85 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
-    """Defaults ← ``base`` ← YAML file ← overrides; validated."""
-    import yaml
+    """Defaults ← ``base`` ← YAML file ← overrides; validated.
+
+    ``overrides`` (and ``base``) are the command line's or the Python API's: trusted. The
+    file is not (see the module docstring): a plugin it names that the overrides do not give
+    again is an InputError unless ``allow_plugins`` is true in the result, raised before
+    validation looks any name up (which would import it)."""
     d: dict[str, Any] = to_dict(Config())
     d = merge(d, base or {})
     file = None
+    loaded: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        file = str(p)
-        from oblivio.textio import read_text_lines
-        # UTF-8 only, a directory or binary file named: the same checks as a data file
-        text = "\n".join(t for _, t in read_text_lines(p, what="config file"))
-        try:
-            loaded = yaml.safe_load(text) or {}
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            raise InputError(f"invalid YAML: {getattr(e, 'problem', e)}", file=file,
-                             line=(mark.line + 1) if mark else None) from None
-        except RecursionError:
-            raise InputError("invalid YAML: nested too deeply", file=file) from None
-        if not isinstance(loaded, dict):
-            raise InputError("a config file must be a mapping", file=file)
-        _drop_unsafe(loaded, file)
+        file = str(Path(path))
+        loaded = _read_config_file(Path(path))
         _reject_unknown(loaded, d, "", file)
         d = merge(d, loaded)
     if overrides:
         _reject_unknown(overrides, d, "", None)
         d = merge(d, overrides)
+    if loaded and d.get("allow_plugins") is not True:
+        _refuse_file_plugins(loaded, overrides or {}, d, file)
     cfg = from_dict(Config, d, file=file)
     validate(cfg, file)
     return cfg
+
+
+def _read_config_file(p: Path) -> dict[str, Any]:
+    """The mapping of a YAML config file, read strictly, COMMAND_LINE_ONLY keys dropped."""
+    from oblivio.textio import load_yaml, read_text_lines
+    file = str(p)
+    # UTF-8 only, a directory or binary file named: the same checks as a data file
+    text = "\n".join(t for _, t in read_text_lines(p, what="config file"))
+    loaded = load_yaml(text, file=file) or {}
+    if not isinstance(loaded, dict):
+        raise InputError("a config file must be a mapping", file=file)
+    _drop_unsafe(loaded, file)
+    return loaded
+
+
+#: config fields whose value a registry (or reveal's scorer loader) resolves: a dotted path
+#: ``module:Name`` there imports that module, i.e. runs its code. Lists are read item by item.
+#: The checkpoint-rule metrics may be ``role/metric``; the ``unlearn.args`` ones are
+#: reveal_release's (its inner loss, its relevance scorer).
+PLUGIN_FIELDS = ("unlearn.method", "unlearn.sampler", "unlearn.teacher.kind", "eval.judge.kind", "eval.metrics",
+                 "control.utility_metric", "control.forget_metric", "calibrate.metric", "audit.attacks",
+                 "post_steps", "compare.methods", "compare.samplers", "reveal.scorer",
+                 "unlearn.args.inner", "unlearn.args.scorer")
+# a scorer is imported whatever its form (``pkg.mod:fn`` or ``pkg.mod.fn``): any value is code
+_ANY_VALUE_IS_CODE = ("reveal.scorer", "unlearn.args.scorer")
+_MISSING = object()
+
+
+def _at(d: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return _MISSING
+        d = d[part]
+    return d
+
+
+def _refuse_file_plugins(loaded: dict[str, Any], overrides: dict[str, Any], merged: dict[str, Any],
+                         file: str | None) -> None:
+    """An InputError for the plugins that the file ``loaded`` alone names (nothing imported)."""
+    found: list[tuple[str, str]] = []
+    for dotted in PLUGIN_FIELDS:
+        if dotted.startswith("unlearn.args.") and _at(merged, "unlearn.method") != "reveal_release":
+            continue          # another method's argument of that name is not a plugin name
+        if _at(overrides, dotted) is not _MISSING:
+            continue          # the command line's value replaces the file's: the user gave it
+        value = _at(loaded, dotted)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and v.strip() and (":" in v or dotted in _ANY_VALUE_IS_CODE):
+                found.append((dotted, v))
+    if not found:
+        return
+    dotted, value = found[0]
+    more = f" (and {', '.join(f'{k}: {v}' for k, v in found[1:])})" if found[1:] else ""
+    raise InputError(f"names the plugin {value!r}{more}, which would import and run its Python code; a config file "
+                     "(or a run folder's config.yaml) never does that on its own. If you trust it, give it on the "
+                     f"command line (--set {dotted}=...) or pass --allow-plugins", file=file, field=dotted)
 
 
 #: keys that a config *file* (or a run folder someone else wrote) never sets: each either runs

@@ -2,7 +2,8 @@
 
 Shared by ``oblivio.api`` and the experiments built on it (experiments/compare.py), below
 both so that neither imports the other. Data can be an ``UnlearningData``, a JSONL path,
-``"tofu:forget01"`` or ``"world:<preset>"``; a model a local HF directory or a loaded model
+``"tofu:forget01"`` or ``"world:<preset>"`` (:mod:`oblivio.data.spec` tells them apart: a file
+is never taken for built-in data by its name); a model a local HF directory or a loaded model
 (with its tokenizer); ``learn`` gives the embedded world's cached base and gold models.
 """
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Any, Callable
 
 from oblivio.config import Config
 from oblivio.data.schema import UnlearningData
+from oblivio.data.spec import TOFU_DEFAULT_SPLIT, check_data_file, data_scheme
 from oblivio.errors import InputError
+
+__all__ = ["data_scheme", "load_data", "learn", "resolve_model", "main_process"]
 
 Log = Callable[[str], None]
 
@@ -35,36 +39,42 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
         return spec
     if spec is None:
         spec = cfg.data.path
-    if spec is None or str(spec).startswith("world"):
-        from oblivio.world import build_world, world_config
-        w = dict(cfg.world)
-        if spec is not None and ":" in str(spec):
-            w["preset"] = str(spec).split(":", 1)[1]
-        w.setdefault("seed", cfg.seed)
-        given = w.get("targets")
-        if cfg.data.targets and given and list(given) != list(cfg.data.targets):
-            raise InputError(f"world.targets {given} and data.targets {cfg.data.targets} differ; give one",
-                             field="data.targets")
-        w["targets"] = cfg.data.targets or given or ()
-        d = build_world(world_config(**w))
-        d.targets_rule = ("given (--targets / data.targets / world.targets)" if w["targets"] else
-                          "the world's, chosen by seed among people with direct and indirect neighbours")
-        return d
-    s = str(spec)
-    if s.startswith("tofu"):
+    scheme = data_scheme(spec)
+    if spec is None or (scheme is not None and scheme[0] == "world"):
+        return _world_data(cfg, scheme[1] if scheme else "")
+    if scheme is not None:          # tofu
         if cfg.data.targets:
             raise InputError("TOFU's forget targets are the authors of its split (tofu:forget01|05|10); "
                              "--targets / data.targets is for JSONL and world data", field="data.targets")
         from oblivio.data.tofu import load_tofu
-        split = s.split(":", 1)[1] if ":" in s else "forget01"
+        split = scheme[1] or TOFU_DEFAULT_SPLIT
         d = load_tofu(split, n_retain_authors=cfg.data.tofu_retain_authors,
                       holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
                       seed=cfg.seed, neighbour_map=cfg.data.neighbour_map,
                       general_trained=cfg.data.tofu_general_trained)
         d.targets_rule = f"the authors of TOFU's {split} split"
         return d
+    check_data_file(spec)
     from oblivio.data.neighbours import load_jsonl_data
-    return load_jsonl_data(s, targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map)
+    return load_jsonl_data(str(spec), targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map)
+
+
+def _world_data(cfg: Config, preset: str) -> UnlearningData:
+    """The embedded world of ``cfg.world``, its preset replaced by ``preset`` when given."""
+    from oblivio.world import build_world, world_config
+    w = dict(cfg.world)
+    if preset:
+        w["preset"] = preset
+    w.setdefault("seed", cfg.seed)
+    given = w.get("targets")
+    if cfg.data.targets and given and list(given) != list(cfg.data.targets):
+        raise InputError(f"world.targets {given} and data.targets {cfg.data.targets} differ; give one",
+                         field="data.targets")
+    w["targets"] = cfg.data.targets or given or ()
+    d = build_world(world_config(**w))
+    d.targets_rule = ("given (--targets / data.targets / world.targets)" if w["targets"] else
+                      "the world's, chosen by seed among people with direct and indirect neighbours")
+    return d
 
 
 def learn(data: Any = None, *, config: Config | None = None, progress: bool = True, log: Log = print):

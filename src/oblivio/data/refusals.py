@@ -56,7 +56,10 @@ def refusals_for(data_name: str, source: str = "auto") -> list[str]:
     """The refusal set: ``source`` = ``"auto"`` (TOFU's idk.jsonl for ``tofu:`` data, else the
     world's generated set), ``"world"``, ``"tofu"``, or a path to a JSONL file."""
     if source == "auto":
-        source = "tofu" if data_name.startswith("tofu") else "world"
+        from oblivio.data.spec import data_scheme
+        # the data's name: "tofu:<split>" for TOFU, a path for a JSONL (whatever its file is called)
+        scheme = data_scheme(data_name)
+        source = "tofu" if scheme is not None and scheme[0] == "tofu" else "world"
     if source == "world":
         return world_refusals()
     if source == "tofu":

@@ -1,5 +1,6 @@
 """What an ``unlearn`` run records before it trains (config.yaml, inputs.json), so that
-``--resume`` continues an interrupted run from its last checkpoint (report/rundir.py)."""
+``--resume`` continues an interrupted run from its last checkpoint (report/rundir.py); the
+plugins its config.yaml names need ``allow_plugins``, as those of any config file."""
 from __future__ import annotations
 
 import json
@@ -31,8 +32,8 @@ def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models
     if evaluate_models is not None:
         top["eval"] = {"enabled": bool(evaluate_models)}
     if isinstance(data, (str, Path)):
-        spec = str(data)
-        top["data"] = {"path": spec if spec.startswith(("world", "tofu")) else str(Path(spec).resolve())}
+        from oblivio.data.spec import data_scheme
+        top["data"] = {"path": str(data) if data_scheme(data) else str(Path(data).resolve())}
     return load_config(overrides=top, base=to_dict(cfg)) if top else cfg
 
 
@@ -61,9 +62,11 @@ def start_run(work: Path, cfg: Config, inputs: dict[str, Any], resume: bool) -> 
 
 
 def resume_inputs(resume: str | Path, model: Any, data: Any, gold: Any, config: Config | None,
-                  run_dir: str | Path | None, evaluate_models: bool | None):
+                  run_dir: str | Path | None, evaluate_models: bool | None, *, allow_plugins: bool = False):
     """Model, data, gold, config, run folder and evaluation flag of the run to resume: its saved
-    config.yaml and inputs.json; objects (not paths) it was started with must be passed again."""
+    config.yaml and inputs.json; objects (not paths) it was started with must be passed again.
+    The folder may come from someone else: a ``module:Name`` plugin its config.yaml names is
+    imported only with ``allow_plugins`` (config.load_config)."""
     from oblivio.report.rundir import resolve_resume
     final, src = resolve_resume(resume)
     if run_dir is not None and Path(run_dir).absolute() != final.absolute():
@@ -72,7 +75,7 @@ def resume_inputs(resume: str | Path, model: Any, data: Any, gold: Any, config: 
         raise InputError("a resumed run uses its own config.yaml; do not pass a config", field="config")
     if not (src / "config.yaml").is_file() or not (src / RESUME_INPUTS).is_file():
         raise InputError(f"not a resumable unlearn run (no config.yaml or {RESUME_INPUTS})", file=str(src))
-    cfg = load_config(src / "config.yaml")
+    cfg = load_config(src / "config.yaml", {"allow_plugins": True} if allow_plugins else None)
     try:
         inputs = json.loads((src / RESUME_INPUTS).read_text())
     except ValueError as e:
