@@ -41,9 +41,13 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="override a config key, e.g. --set unlearn.train.lr=1e-4 (repeatable)")
     _key(p, "--seed", key="seed", type=int, help="global seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _debug(p)
+    _allow_plugins(p)
+
+
+def _debug(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true",
                    help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")
-    _allow_plugins(p)
 
 
 def _allow_plugins(p: argparse.ArgumentParser) -> None:
@@ -252,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="HTML file (default RUN/report.html for one run, ./report.html for several)")
     p.add_argument("--title", help="page title")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file that oblivio did not write")
+    _debug(p)
     p = sub.add_parser("audit", help="robustness audit of a finished run: attacks on base, gold and unlearned")
     p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
     _key(p, "--attacks", key="audit.attacks", type=_names,
@@ -260,8 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the run's config, e.g. --set eval.batch_size=32")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--debug", action="store_true",
-                   help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")
+    _debug(p)
     _model_safety(p)
     _allow_plugins(p)
     sub.add_parser("ls", help="list methods, samplers, metrics and attacks")
