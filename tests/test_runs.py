@@ -195,6 +195,42 @@ def test_resume_lora_npo_with_accumulation(tiny_cfg, tiny_world, tmp_path):
     assert_bitwise(tmp_path / "full" / "model", tmp_path / "cut" / "model")
 
 
+def test_resume_refuses_changed_data_and_continues_on_the_same(tiny_cfg, tiny_world, tmp_path, capsys):
+    """A run on a JSONL file is interrupted after its step-2 checkpoint and the file is edited:
+    `--resume` refuses (exit 2: the file, both hash prefixes, what to do), nothing touched;
+    the file restored, the resume finishes from step-2."""
+    from oblivio import api
+    from oblivio.config import load_config, to_dict
+    from oblivio.data.schema import write_jsonl
+    data, wm = tiny_world
+    f = tmp_path / "data.jsonl"
+    write_jsonl(data.items, f)
+    original = f.read_bytes()
+    cfg = load_config(overrides={"data": {"targets": list(data.targets)}},
+                      base=to_dict(cfg_with(tiny_cfg, max_steps=4, checkpoint_every=2)))
+
+    def interrupt(step, model):
+        if step == 3:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        api.unlearn(wm.base_dir, f, config=cfg, run_dir=tmp_path / "cut", evaluate_models=False, progress=False,
+                    log=quiet, callbacks=[interrupt])
+    failed = tmp_path / "cut.failed"
+    then = json.loads((failed / "inputs.json").read_text())["data_sha256"]
+    edited = original.replace(b'"answer": "', b'"answer": "Edited. ', 1)
+    assert edited != original
+    f.write_bytes(edited)
+    before = sorted(str(p) for p in failed.rglob("*"))
+    code, _, err = run_cli(["unlearn", "--resume", str(failed), "--quiet"], capsys)
+    assert code == 2, err
+    assert str(f.resolve()) in err and "data changed" in err and then[:12] in err
+    assert "start a new run or restore the file" in err.lower()
+    assert sorted(str(p) for p in failed.rglob("*")) == before
+    f.write_bytes(original)
+    res = api.unlearn(resume=failed, progress=False, log=quiet)
+    assert res.training["resumed_from"] == "step-2" and (tmp_path / "cut" / "model").is_dir()
+
+
 def test_resume_refuses_changed_flags_and_missing_runs(tmp_path, capsys):
     code, _, err = run_cli(["unlearn", "--resume", str(tmp_path / "x"), "--steps", "3"], capsys)
     assert code == 2 and "--steps" in err

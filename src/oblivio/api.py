@@ -82,9 +82,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     safetensors) into ``run_dir`` when given. Base and gold evaluations come from the
     reference cache when an identical evaluation was done before (eval/cache.py).
     ``resume``: an interrupted run (its ``.partial``/``.failed`` folder or its name) to
-    continue from its last checkpoint with its saved config.yaml (report/rundir.py);
-    ``allow_plugins``: that config.yaml may name ``module:Name`` plugins (imported, so only
-    for a run folder you trust; ``--allow-plugins``).
+    continue from its last checkpoint with its saved config.yaml (report/rundir.py), on the same
+    data (else an InputError); ``allow_plugins``: that config.yaml may name ``module:Name``
+    plugins (imported, so only for a run folder you trust; ``--allow-plugins``).
     """
     from oblivio.data.neighbours import check_sampler
     from oblivio.eval.embed import embedder_for
@@ -99,8 +99,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     from oblivio.report.rundir import preflight, run_folder
 
     # 0. the config: the arguments written in, so that config.yaml alone reproduces the run
+    saved: dict[str, Any] | None = None      # the resumed run's inputs.json
     if resume is not None:
-        model, data, gold, config, run_dir, evaluate_models = R.resume_inputs(
+        model, data, gold, config, run_dir, evaluate_models, saved = R.resume_inputs(
             resume, model, data, gold, config, run_dir, evaluate_models, allow_plugins=allow_plugins)
     cfg = R.run_config(config or Config(), model=model, data=data, gold=gold, evaluate_models=evaluate_models,
                        method=method, method_args=method_args, sampler=sampler)
@@ -117,6 +118,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     t_all = time.perf_counter()
     evaluate_models = cfg.eval.enabled
     data = load_data(data if data is not None else cfg.data.path, cfg)
+    R.record_data(inputs, data, saved, cfg)       # a resume refuses changed data
     meth = build_method(cfg.unlearn.method, cfg.unlearn.args)
     check_sampler(data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
     check_post_steps(cfg.post_steps)

@@ -117,7 +117,7 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    path: str | None = None          # JSONL file, "tofu:forget01", or None = the embedded world
+    path: str | None = None          # a JSONL path, "world[:preset]", "tofu:forget01" (data/spec.py), None = the world
     neighbour_map: str | None = None
     targets: list[str] | None = None # forget targets of a JSONL (else the map's keys, else inferred)
     tofu_retain_authors: int | None = None

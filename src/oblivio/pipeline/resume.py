@@ -1,6 +1,7 @@
 """What an ``unlearn`` run records before it trains (config.yaml, inputs.json), so that
-``--resume`` continues an interrupted run from its last checkpoint (report/rundir.py); the
-plugins its config.yaml names need ``allow_plugins``, as those of any config file."""
+``--resume`` continues an interrupted run from its last checkpoint (report/rundir.py), and the
+checks that a resume continues the same run: its own config (plugins it names need
+``allow_plugins``, as any config file) and the same data (a content hash in inputs.json)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oblivio.config import Config, load_config, to_dict
+from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
 
 RESUME_INPUTS = "inputs.json"
@@ -63,10 +65,10 @@ def start_run(work: Path, cfg: Config, inputs: dict[str, Any], resume: bool) -> 
 
 def resume_inputs(resume: str | Path, model: Any, data: Any, gold: Any, config: Config | None,
                   run_dir: str | Path | None, evaluate_models: bool | None, *, allow_plugins: bool = False):
-    """Model, data, gold, config, run folder and evaluation flag of the run to resume: its saved
-    config.yaml and inputs.json; objects (not paths) it was started with must be passed again.
-    The folder may come from someone else: a ``module:Name`` plugin its config.yaml names is
-    imported only with ``allow_plugins`` (config.load_config)."""
+    """Model, data, gold, config, run folder, evaluation flag and saved inputs.json of the run
+    to resume: its saved config.yaml and inputs.json; objects (not paths) it was started with
+    must be passed again. The folder may come from someone else: a ``module:Name`` plugin its
+    config.yaml names is imported only with ``allow_plugins`` (config.load_config)."""
     from oblivio.report.rundir import resolve_resume
     final, src = resolve_resume(resume)
     if run_dir is not None and Path(run_dir).absolute() != final.absolute():
@@ -80,6 +82,8 @@ def resume_inputs(resume: str | Path, model: Any, data: Any, gold: Any, config: 
         inputs = json.loads((src / RESUME_INPUTS).read_text())
     except ValueError as e:
         raise InputError(f"unreadable ({e})", file=str(src / RESUME_INPUTS)) from None
+    if not isinstance(inputs, dict):
+        raise InputError("unreadable (not a JSON object)", file=str(src / RESUME_INPUTS))
     for name, given in (("model", model), ("data", data)):
         if inputs.get(name) == "object" and given is None:
             raise InputError(f"this run was started with a {name} object; pass the same {name}=... to resume it",
@@ -88,4 +92,29 @@ def resume_inputs(resume: str | Path, model: Any, data: Any, gold: Any, config: 
         raise InputError("this run was started with a gold model object; pass the same gold=... to resume it",
                          field="gold")
     # the gold model's path and eval.enabled are in config.yaml (model.gold, eval.enabled)
-    return model, data, gold, cfg, final, evaluate_models
+    return model, data, gold, cfg, final, evaluate_models, inputs
+
+
+def data_sha256(data: UnlearningData) -> str:
+    """SHA-256 of the resolved data a run trains and evaluates on: every item with all its
+    fields, in order, and the forget targets (so a changed file, neighbour map or target list
+    all count)."""
+    import hashlib
+    rows = [it.to_json() for it in data.items]
+    text = json.dumps([rows, list(data.targets)], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record_data(inputs: dict[str, Any], data: UnlearningData, saved: dict[str, Any] | None, cfg: Config) -> None:
+    """Write the data's hash into ``inputs`` (inputs.json); resuming (``saved``: the run's
+    inputs.json), refuse data that is not what the run started on: its checkpoints were trained
+    on that data, and a silent switch would mix two data sets in one model."""
+    inputs["data_sha256"] = now = data_sha256(data)
+    then = (saved or {}).get("data_sha256")
+    if then is None or then == now:      # a fresh run, or a run from before hashes were recorded
+        return
+    spec = cfg.data.path or "the embedded world"
+    also = f" (or its neighbour map {cfg.data.neighbour_map})" if cfg.data.neighbour_map else ""
+    raise InputError(f"the data changed since this run started{also}: sha256 {then[:12]}… then, {now[:12]}… now; "
+                     "its checkpoints were trained on the old data. Start a new run or restore the file",
+                     file=spec, field="--resume")
