@@ -70,7 +70,7 @@ def _respond(body: dict[str, Any]) -> tuple[int, str]:
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "http://localhost:8000/v1", "http://LOCALHOST/v1",
                                  "https://127.5.6.7/v1", "http://[::1]:8000/v1", "http://127.0.0.1/"])
 def test_loopback_urls_are_allowed(url):
-    from oblivio.teachers.backends import check_endpoint_url
+    from oblivio.endpoints import check_endpoint_url
     check_endpoint_url(url, allow_remote=False)
 
 
@@ -78,7 +78,7 @@ def test_loopback_urls_are_allowed(url):
                                  "http://0x7f000001/v1", "http://2130706433/v1", "http://localhost.evil.com/v1",
                                  "http://[::ffff:10.0.0.1]/v1", "http://10.0.0.1#@127.0.0.1/v1"])
 def test_other_hosts_need_the_flag(url):
-    from oblivio.teachers.backends import check_endpoint_url
+    from oblivio.endpoints import check_endpoint_url
     with pytest.raises(InputError) as ei:
         check_endpoint_url(url, allow_remote=False, field="eval.judge.url")
     assert ei.value.field == "eval.judge.url"
@@ -90,7 +90,7 @@ def test_other_hosts_need_the_flag(url):
                                  "http://127.0.0.1:8000/v1#x", "http://127.0.0.1\t.evil.com/v1",
                                  "http://127.0.0.1:99999/v1", "ftp://127.0.0.1/v1", "http:///v1"])
 def test_credentials_and_odd_urls_are_refused_even_when_remote_is_allowed(url):
-    from oblivio.teachers.backends import check_endpoint_url
+    from oblivio.endpoints import check_endpoint_url
     with pytest.raises(InputError) as ei:
         check_endpoint_url(url, allow_remote=True, field="unlearn.teacher.url")
     assert ei.value.field == "unlearn.teacher.url"
@@ -99,7 +99,8 @@ def test_credentials_and_odd_urls_are_refused_even_when_remote_is_allowed(url):
 
 
 def test_remote_with_permission_passes_the_check():
-    from oblivio.teachers.backends import EndpointBackend, check_endpoint_url
+    from oblivio.endpoints import check_endpoint_url
+    from oblivio.teachers.backends import EndpointBackend
     assert check_endpoint_url(REMOTE, allow_remote=True) == "10.255.255.1"
     EndpointBackend(REMOTE, allow_remote=True)      # built; nothing sent
 

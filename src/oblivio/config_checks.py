@@ -153,7 +153,7 @@ def _check_gen(g: Any, key: str, kind: str, file: str | None, allow_remote: bool
     if g.kind == "endpoint" and not g.url:
         raise InputError("kind endpoint needs the server's URL", file=file, field=f"{key}.url")
     if g.url is not None:
-        from oblivio.teachers.backends import check_endpoint_url
+        from oblivio.endpoints import check_endpoint_url
         # the host matters only where requests are sent: an unused URL is checked for its form alone
         check_endpoint_url(g.url, allow_remote=allow_remote or g.allow_remote or g.kind != "endpoint",
                            field=f"{key}.url", file=file)
