@@ -200,8 +200,8 @@ def render(runs: Sequence[str | Path | Run], *, title: str | None = None) -> str
     loaded = [r if isinstance(r, Run) else load_run(r) for r in runs]
     if not loaded:
         raise InputError("no run folder given", field="runs")
-    # autoescape=True, not select_autoescape(): that picks by file extension, and ".j2" is
-    # not one of its extensions, so the template rendered every field raw
+    # autoescape always on: Jinja's choice by file extension does not match ".j2", which left
+    # every field a user controls (targets, folder names, titles) raw in the page
     env = Environment(loader=PackageLoader("oblivio.report", "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     env.tests["na"] = lambda x: isinstance(x, figs.NotAvailable)
