@@ -344,3 +344,14 @@ def test_an_input_name_too_long_is_exit_2(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(["eval", "--model", "m" * 300, "--data", "d" * 300 + ".jsonl", "--quiet"], capsys)
     assert code == 2 and "too long" in err and "Traceback" not in err
+
+
+def test_report_out_a_fifo_or_device_is_refused_without_reading_it(tmp_path, capsys):
+    run = _finished(tmp_path, {"oblivio_results": 1})
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    for out in (str(fifo), "/dev/null"):
+        for extra in ([], ["--overwrite"]):
+            code, _, err = run_cli(["report", str(run), "--out", out, *extra], capsys)
+            assert code == 2 and "special file" in err, err
+    assert fifo.is_fifo()

@@ -225,6 +225,8 @@ def write_report(runs: Sequence[str | Path | Run], out: str | Path, *, title: st
     dest = Path(out)
     if dest.is_dir():
         raise InputError("is a folder; give the report file's path (e.g. report.html)", file=str(dest))
+    from oblivio.atomic import check_replaceable
+    check_replaceable(dest)      # a link, a device or a FIFO (reading one would block): never read or replaced
     if not dest.parent.is_dir():
         raise InputError("the folder for the report does not exist", file=str(dest))
     if dest.exists() and not overwrite and GENERATOR not in dest.read_text(encoding="utf-8", errors="replace"):
