@@ -186,7 +186,9 @@ def test_relearning_recovers_facts_that_were_ascended_away(tiny_world, fresh_bas
                               train_cfg=TrainConfig(lr=1e-3, max_steps=30, batch_size=8, progress=False))
     before, before_train = score(model, tok, rest), score(model, tok, train)
     assert before["accuracy"] <= 0.1 and before_train["accuracy"] <= 0.1   # ascended away (~0 left)
-    res = Relearn(steps=20).apply(model, tok, data, seed=0)
+    # 30 steps: with transformers 5.25 / tokenizers 0.23 the tiny base recovers 1/12 of the
+    # trained third after 20 steps and all of it after 30 (0.42 after 20 with earlier releases)
+    res = Relearn(steps=30).apply(model, tok, data, seed=0)
     after = score(res.model, tok, res.items)
     assert [x.id for x in res.items] == [x.id for x in rest]
     # the facts trained again come back; the others' answers become far more likely

@@ -212,7 +212,7 @@ def _tiny_config_file(tiny_cfg, tmp_path: Path) -> Path:
 
 def test_disk_full_while_saving_the_model_ends_failed_with_error_txt(tiny_cfg, tiny_world, tmp_path, capsys,
                                                                      monkeypatch):
-    import oblivio.models.io as mio
+    import oblivio.models.save as mio
     monkeypatch.chdir(tmp_path)
     cfg = _tiny_config_file(tiny_cfg, tmp_path)
 

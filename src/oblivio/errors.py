@@ -69,3 +69,10 @@ class OutputProblem(RuntimeError):
         fix = cls._FIX.get(name) or (e.strerror or str(e))
         where = path if path is not None else getattr(e, "filename", None)
         return cls(f"cannot {verb} ({fix})", file=str(where) if where is not None else None)
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message (its type when empty), at most 300 characters:
+    what a one-line error shows of a library's long message."""
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0][:300]

@@ -183,7 +183,8 @@ def convert_gguf(gguf_file: Path, folder: Path, *, sha256: str) -> dict[str, Any
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from oblivio.models.io import _first_line, save_into
+    from oblivio.errors import first_line as _first_line
+    from oblivio.models.save import save_into
     t0 = time.perf_counter()
     where, name = str(gguf_file.parent), gguf_file.name
     try:
