@@ -76,3 +76,24 @@ def test_a_missing_path_is_named_with_a_did_you_mean(tmp_path, monkeypatch, spec
     assert ei.value.field == "data.path"
     if spec.endswith(".jsonl"):
         assert ei.value.file == spec and "did you mean" not in str(ei.value)
+
+
+def test_saved_config_paths_are_absolute_and_names_stay(tmp_path, monkeypatch):
+    """config.yaml reproduces a run from any folder: data, neighbour map, model and gold that
+    exist become absolute; a scheme and a registered model name stay as given."""
+    from oblivio.config import load_config
+    from oblivio.pipeline.resume import run_config
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "my.jsonl").write_text("{}\n")
+    (tmp_path / "data" / "map.json").write_text("{}")
+    (tmp_path / "models" / "base").mkdir(parents=True)
+    cfg = load_config(overrides={"data": {"neighbour_map": "data/map.json"}})
+    out = run_config(cfg, model="models/base", data="data/my.jsonl", gold=None, evaluate_models=None,
+                     method=None, method_args=None, sampler=None)
+    assert out.data.neighbour_map == str(tmp_path / "data" / "map.json")
+    assert out.data.path == str(tmp_path / "data" / "my.jsonl")
+    assert out.model.path == str(tmp_path / "models" / "base")
+    out = run_config(cfg, model="smollm2-135m-instruct", data="world:tiny", gold=None, evaluate_models=None,
+                     method=None, method_args=None, sampler=None)
+    assert out.model.path == "smollm2-135m-instruct" and out.data.path == "world:tiny"

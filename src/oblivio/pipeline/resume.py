@@ -27,16 +27,27 @@ def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models
     if sampler is not None:
         over["sampler"] = sampler
     top: dict[str, Any] = {"unlearn": over} if over else {}
-    if isinstance(model, (str, Path)):
-        top.setdefault("model", {})["path"] = str(Path(model).resolve())
-    if isinstance(gold, (str, Path)):
-        top.setdefault("model", {})["gold"] = str(Path(gold).resolve())
+    model = model if isinstance(model, (str, Path)) else cfg.model.path
+    gold = gold if isinstance(gold, (str, Path)) else cfg.model.gold
+    data = data if isinstance(data, (str, Path)) else cfg.data.path
+    # every path absolute, so that the saved config.yaml reproduces the run from any folder; a
+    # model name (smollm2-135m-instruct) or a data scheme (world:tiny) stays as it is
+    for section, key, value in (("model", "path", model), ("model", "gold", gold), ("data", "path", data),
+                                ("data", "neighbour_map", cfg.data.neighbour_map)):
+        if value is not None:
+            top.setdefault(section, {})[key] = _absolute(value)
     if evaluate_models is not None:
         top["eval"] = {"enabled": bool(evaluate_models)}
-    if isinstance(data, (str, Path)):
-        from oblivio.data.spec import data_scheme
-        top["data"] = {"path": str(data) if data_scheme(data) else str(Path(data).resolve())}
     return load_config(overrides=top, base=to_dict(cfg)) if top else cfg
+
+
+def _absolute(value: str | Path) -> str:
+    """An existing file or folder as an absolute path; anything else (a scheme such as
+    ``world:tiny``, a registered model name) unchanged."""
+    from oblivio.data.spec import data_scheme
+    if data_scheme(value) is None and Path(value).exists():
+        return str(Path(value).resolve())
+    return str(value)
 
 
 def run_inputs(model: Any, data: Any, gold: Any, evaluate_models: bool | None) -> dict[str, Any]:
