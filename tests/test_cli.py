@@ -9,14 +9,7 @@ import time
 
 import pytest
 
-from oblivio.cli import main
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as ei:
-        main(args)
-    out = capsys.readouterr()
-    return ei.value.code, out.out, out.err
+from clirun import run_cli
 
 
 def write(path, rows):

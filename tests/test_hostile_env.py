@@ -13,22 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from clirun import quiet, run_cli
 from oblivio import atomic
 from oblivio.cli import main
 from oblivio.errors import InputError, OutputProblem
 from oblivio.report.rundir import MARKER, checkpoints_in, default_run_dir, run_folder
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as ei:
-        main(args)
-    out = capsys.readouterr()
-    return ei.value.code, out.out, out.err
-
-
-def quiet(_msg: str) -> None:
-    pass
-
 
 # ---------------------------------------------------------------------------- atomic writes
 

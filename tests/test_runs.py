@@ -16,20 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from oblivio.cli import main
+from clirun import quiet, run_cli
 from oblivio.errors import InputError
 from oblivio.report.rundir import LOCK, MARKER, checkpoints_in, lock_holder, run_folder
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as ei:
-        main(args)
-    out = capsys.readouterr()
-    return ei.value.code, out.out, out.err
-
-
-def quiet(_msg: str) -> None:
-    pass
 
 
 def cfg_with(tiny_cfg, **train):
