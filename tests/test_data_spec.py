@@ -79,8 +79,8 @@ def test_a_missing_path_is_named_with_a_did_you_mean(tmp_path, monkeypatch, spec
 
 
 def test_saved_config_paths_are_absolute_and_names_stay(tmp_path, monkeypatch):
-    """config.yaml reproduces a run from any folder: data, neighbour map, model and gold that
-    exist become absolute; a scheme and a registered model name stay as given."""
+    """config.yaml reproduces a run from any folder: data, neighbour map, model and gold paths
+    become absolute; a scheme and a registered model name stay as given."""
     from oblivio.config import load_config
     from oblivio.pipeline.resume import run_config
     monkeypatch.chdir(tmp_path)

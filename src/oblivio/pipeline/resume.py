@@ -30,8 +30,7 @@ def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models
     model = model if isinstance(model, (str, Path)) else cfg.model.path
     gold = gold if isinstance(gold, (str, Path)) else cfg.model.gold
     data = data if isinstance(data, (str, Path)) else cfg.data.path
-    # every path absolute, so that the saved config.yaml reproduces the run from any folder; a
-    # model name (smollm2-135m-instruct) or a data scheme (world:tiny) stays as it is
+    # every path absolute, so that the saved config.yaml reproduces the run from any folder
     for section, key, value in (("model", "path", model), ("model", "gold", gold), ("data", "path", data),
                                 ("data", "neighbour_map", cfg.data.neighbour_map)):
         if value is not None:
@@ -42,12 +41,13 @@ def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models
 
 
 def _absolute(value: str | Path) -> str:
-    """An existing file or folder as an absolute path; anything else (a scheme such as
-    ``world:tiny``, a registered model name) unchanged."""
+    """A path as an absolute path; a data scheme (``world:tiny``) or a registered model name
+    (``smollm2-135m-instruct``) unchanged."""
     from oblivio.data.spec import data_scheme
-    if data_scheme(value) is None and Path(value).exists():
-        return str(Path(value).resolve())
-    return str(value)
+    from oblivio.models.resolve import NAMED_MODELS
+    if data_scheme(value) is not None or str(value) in NAMED_MODELS:
+        return str(value)
+    return str(Path(value).resolve())
 
 
 def run_inputs(model: Any, data: Any, gold: Any, evaluate_models: bool | None) -> dict[str, Any]:
