@@ -213,6 +213,20 @@ def test_verdict_rule_by_hand():
     assert rec == 0.0 and rob is None and "no gold" in why
 
 
+def test_recovery_is_bounded_and_undefined_for_a_small_gap():
+    def m(clean, att):
+        return {"clean_accuracy": clean, "accuracy": att}
+    # a 0.05 gap: the plain ratio would be (1.0 - 0.85) / 0.05 = 3
+    rec, _, why = verdict({"base": m(0.9, 0.9), "gold": m(0.0, 0.0), "unlearned": m(0.85, 1.0)})
+    assert rec is None and "too little was forgotten" in why
+    rec, _, _ = verdict({"base": m(0.5, 0.5), "gold": m(0.0, 0.0), "unlearned": m(0.2, 0.95)})
+    assert rec == 1.0                       # (0.95 - 0.2) / 0.3 = 2.5, clipped
+    rec, _, _ = verdict({"base": m(0.5, 0.5), "gold": m(0.0, 0.0), "unlearned": m(0.2, 0.1)})
+    assert rec == 0.0                       # the attack lowered the score: nothing recovered
+    rec, _, _ = verdict({"base": m(0.6, 0.6), "gold": m(0.0, 0.0), "unlearned": m(0.2, 0.3)})
+    assert rec == pytest.approx(0.25)       # inside the range: the plain ratio
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tiny_cfg, tiny_world, tmp_path_factory):
     """A finished GA run folder on the tiny world (copied by each test that writes into it)."""

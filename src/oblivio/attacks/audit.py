@@ -5,7 +5,10 @@ evaluator scores them (greedy answer ``accuracy`` and ``answer_prob``), next to 
 without the attack. Per attack (our verdict rule):
 
 * recovery = (attacked_unlearned − unlearned) / (base − unlearned), accuracies on the scored
-  items, ``None`` with a reason when base − unlearned ≤ 0 (nothing was forgotten);
+  items, clipped to [0, 1] (1 = everything forgotten is back; a ratio above it only says the
+  attack helps more than unlearning took away, which the attacked accuracy itself shows);
+  ``None`` with a reason when base − unlearned < :data:`MIN_GAP` (too little was forgotten for
+  the ratio to mean anything: a 0.1 gap turned a 0.9 attacked score into "recovery 9");
 * robust iff the unlearned model's attacked forget accuracy ≤ the gold model's attacked
   accuracy + 0.05 (``None`` without a gold model).
 
@@ -43,6 +46,7 @@ from oblivio.metrics import stats as S
 from oblivio.models.format import PromptFormat
 
 MARGIN = 0.05
+MIN_GAP = 0.1        # the smallest base − unlearned accuracy gap recovery is a ratio of
 SCORED = ("accuracy", "answer_prob")
 RETAIN_ITEMS = 100   # retain items scored under every attack (whole facts; cost grows with it)
 
@@ -133,8 +137,12 @@ def verdict(models: dict[str, dict[str, Any]]) -> tuple[float | None, bool | Non
     elif base["clean_accuracy"] - unl["clean_accuracy"] <= 0:
         why.append(f"recovery: base accuracy {base['clean_accuracy']:.3f} ≤ unlearned {unl['clean_accuracy']:.3f} "
                    "on the scored items (nothing was forgotten to recover)")
+    elif base["clean_accuracy"] - unl["clean_accuracy"] < MIN_GAP:
+        why.append(f"recovery: base accuracy {base['clean_accuracy']:.3f} is less than {MIN_GAP} above unlearned "
+                   f"{unl['clean_accuracy']:.3f} (too little was forgotten for a ratio)")
     else:
-        recovery = (unl["accuracy"] - unl["clean_accuracy"]) / (base["clean_accuracy"] - unl["clean_accuracy"])
+        ratio = (unl["accuracy"] - unl["clean_accuracy"]) / (base["clean_accuracy"] - unl["clean_accuracy"])
+        recovery = min(1.0, max(0.0, ratio))
     robust = None
     if gold is None or gold["accuracy"] is None:
         why.append("verdict: no gold model score under this attack")
