@@ -344,3 +344,15 @@ def test_report_out_a_fifo_or_device_is_refused_without_reading_it(tmp_path, cap
             code, _, err = run_cli(["report", str(run), "--out", out, *extra], capsys)
             assert code == 2 and "special file" in err, err
     assert fifo.is_fifo()
+
+
+def test_written_files_carry_the_users_permissions_not_mkstemps(tmp_path):
+    old = os.umask(0o027)
+    try:
+        import importlib
+        importlib.reload(atomic)          # the mask is read once, at import
+        atomic.write_text(tmp_path / "r.json", "{}")
+    finally:
+        os.umask(old)
+        importlib.reload(atomic)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o640

@@ -178,11 +178,20 @@ def exclusive_lock(path: str | Path, *, on_wait: Callable[[], None] | None = Non
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it: done once, at import, not while other threads
+    # may be creating files (they would get the temporary mask)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
 def _default_mode() -> int:
     # mkstemp creates 0600; a written result should carry the user's usual permissions
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return 0o666 & ~_UMASK
 
 
 def _unlink(p: str | Path) -> None:

@@ -132,25 +132,7 @@ def run(argv: Sequence[str] | None = None) -> int:
               f"targets: {', '.join(data.targets)}")
         return 0
     if args.cmd == "learn":
-        cfg = _config(args)
-        if cfg.data.path and getattr(args, "world.preset", None):
-            from oblivio.errors import InputError
-            raise InputError(f"--preset sizes the embedded world; it does not apply to --data/data.path "
-                             f"({cfg.data.path})", field="--preset")
-        wm = api.learn(None, config=cfg, progress=progress, log=_log)
-        if args.out:
-            import shutil
-
-            from oblivio.report.rundir import run_folder
-            # an output folder of its own (marker, atomic, --overwrite only of an oblivio folder):
-            # never model files mixed into a folder the user made
-            with run_folder(args.out, overwrite=args.overwrite, kind="learn") as work:
-                for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
-                    shutil.copytree(src, work / name)
-        where = {n: os.path.join(args.out, n) if args.out else d for n, d in (("base", wm.base_dir),
-                                                                               ("gold", wm.gold_dir))}
-        print(f"base model: {where['base']}\ngold model: {where['gold']}")
-        return 0
+        return _learn(args, progress)
     if args.cmd == "demo":
         cfg = _config(args)
         res = api.demo(config=cfg, run_dir=args.out, progress=progress, overwrite=args.overwrite, log=_log)
@@ -234,6 +216,30 @@ def run(argv: Sequence[str] | None = None) -> int:
 # what a resumed run may be given besides --resume: everything else comes from its config.yaml
 # (--allow-plugins is the permission, not a setting: the plugins that config.yaml names need it)
 _RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides", "allow_plugins"}
+
+
+def _learn(args: argparse.Namespace, progress: bool) -> int:
+    """`oblivio learn`: the cached base and gold models, copied into ``--out`` when given."""
+    from oblivio import api
+    cfg = _config(args)
+    if cfg.data.path and getattr(args, "world.preset", None):
+        from oblivio.errors import InputError
+        raise InputError(f"--preset sizes the embedded world; it does not apply to --data/data.path "
+                         f"({cfg.data.path})", field="--preset")
+    wm = api.learn(None, config=cfg, progress=progress, log=_log)
+    if args.out:
+        import shutil
+
+        from oblivio.report.rundir import run_folder
+        # an output folder of its own (marker, atomic, --overwrite only of an oblivio folder):
+        # never model files mixed into a folder the user made
+        with run_folder(args.out, overwrite=args.overwrite, kind="learn") as work:
+            for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
+                shutil.copytree(src, work / name)
+    where = {n: os.path.join(args.out, n) if args.out else d for n, d in (("base", wm.base_dir),
+                                                                           ("gold", wm.gold_dir))}
+    print(f"base model: {where['base']}\ngold model: {where['gold']}")
+    return 0
 
 
 def _resume(args: argparse.Namespace, progress: bool) -> int:
