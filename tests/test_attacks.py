@@ -15,7 +15,7 @@ from oblivio.attacks.few_shot import FewShot
 from oblivio.attacks.logit_lens import LogitLens, key_context, layer_logits, ranks
 from oblivio.attacks.quantize import fake_quantize, quantize_model
 from oblivio.attacks.relearn import Relearn, split_by_fact
-from oblivio.models.format import PromptFormat
+from oblivio.models.format import PromptFormat, prompt_text
 
 # ---------------------------------------------------------------- quantisation
 
@@ -130,7 +130,7 @@ def test_prompt_attacks_build_the_intended_prompts(tiny_world):
         res = ATTACKS.get(name)().apply(None, None, data, seed=0)
         f = res.fmt or fmt
         assert [x.id for x in res.items] == [x.id for x in data.forget if x.id in {y.id for y in res.items}]
-        return {x.id: f.prompt(x.question) for x in res.items}, res
+        return {x.id: prompt_text(None, f, x.question) for x in res.items}, res
 
     p, _ = prompts("paraphrase")
     assert p[it.id] == f"Question: {it.paraphrased_question}\nAnswer:"
@@ -147,8 +147,9 @@ def test_few_shot_context_is_neighbour_facts_in_the_qa_format(tiny_world):
     data, _ = tiny_world
     res = FewShot(k=2).apply(None, None, data, seed=0)
     retain = {x.question: x for x in data.unlearning_retain()}
+    assert [x.question for x in res.items] == [x.question for x in data.forget]   # the context is in the format
     for orig, att in zip(data.forget, res.items):
-        blocks = PromptFormat().prompt(att.question).split("\n\n")
+        blocks = prompt_text(None, res.fmt, att.question).split("\n\n")
         assert len(blocks) == 3 and blocks[-1] == f"Question: {orig.question}\nAnswer:"
         for b in blocks[:2]:
             q, a = b.removeprefix("Question: ").split("\nAnswer: ")

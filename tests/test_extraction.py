@@ -59,7 +59,7 @@ def oracle(items, *, need: float = 0.0, wrong: bool = False, calls: list | None 
             if q:
                 full[FMT.prompt(q)] = it.answer
 
-    def gen(model, tokenizer, prompts, *, max_new_tokens=32, batch_size=64):
+    def gen(model, tokenizer, prompts, *, max_new_tokens=32, batch_size=64, fmt=None):
         if calls is not None:
             calls.append(len(prompts))
         out = []

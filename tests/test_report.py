@@ -205,3 +205,26 @@ def test_report_in_a_real_browser(two_runs, tmp_path):
     rendered = parse(dom.stdout)
     assert [s for s in SECTIONS if s not in rendered.sections] == []
     assert "forgotten:" in " ".join(rendered.text)
+
+
+def test_forgotten_says_when_the_forget_answers_are_empty():
+    def forgotten(u_empty, b_empty):
+        rec = _rec(0.0, 0.2, 1.0)
+        rec["models"]["unlearned"]["sets"]["forget"]["empty_answers"] = {"value": u_empty}
+        rec["models"]["base"]["sets"]["forget"]["empty_answers"] = {"value": b_empty}
+        return next(x for x in verdicts(rec) if x.question == "forgotten")
+    v = forgotten(0.9, 0.1)
+    assert v.status == "yes" and "90% of the unlearned model's forget answers are empty (base 10%)" in v.sentence
+    assert ("empty forget answers", "models.unlearned.sets.forget.empty_answers.value") in v.evidence
+    assert "empty" not in forgotten(0.19, 0.0).sentence          # under the threshold: no note
+    assert "empty" not in forgotten(0.5, 0.5).sentence           # no more than the base: not the unlearning's doing
+
+
+def test_empty_answers_metric_counts_empty_generations():
+    from oblivio.data.schema import QAItem
+    from oblivio.metrics.base import ItemStats, SetStats
+    from oblivio.metrics.qa import empty_answers
+    items = [ItemStats(item=QAItem(id=str(i), question="q", answer="a", role="forget", fact=str(i)), generation=g)
+             for i, g in enumerate(["", "  ", "Paris", "no idea"])]
+    r = empty_answers(SetStats(role="forget", items=items, computed=frozenset({"gen"})))
+    assert r.value == 0.5 and r.per_item == [1.0, 1.0, 0.0, 0.0] and r.extra["n_empty"] == 2

@@ -116,7 +116,18 @@ _TARGETS_HELP = ("comma-separated forget targets (data.targets); default: the --
                  "forget row the entity that the most forget rows name")
 
 
+def _model_format(p: argparse.ArgumentParser) -> None:
+    _key(p, "--prompt", key="model.prompt", choices=("auto", "chat", "plain"),
+         help="prompt format: the tokenizer's chat template (chat), 'Question: … Answer:' (plain), or "
+         "chat exactly when the tokenizer has a template (auto, the default)")
+    _key(p, "--system-prompt", key="model.system_prompt", metavar="TEXT",
+         help="the chat's system prompt (default: the chat template's own)")
+    _key(p, "--dtype", key="model.dtype", choices=("auto", "fp32", "bf16", "fp16", "float32", "bfloat16", "float16"),
+         help="weights' dtype when loading a model (default auto: as saved)")
+
+
 def _model_safety(p: argparse.ArgumentParser) -> None:
+    _model_format(p)     # every command that loads a model takes the format flags too
     # command line only: a config file never sets these (config.COMMAND_LINE_ONLY)
     _key(p, "--trust-remote-code", key="model.trust_remote_code", action="store_true",
          help="run Python code shipped in a model folder (model.trust_remote_code)")

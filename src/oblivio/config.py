@@ -81,6 +81,9 @@ class EvalConfig:
     # included) + ``gen_margin``, so no answer is truncated; an int: one limit for every set
     max_new_tokens: int | None = None
     gen_margin: int = 8
+    # the chat style's floor on that limit: an instruction-tuned model restates the question in
+    # its answer ("The capital of France is Paris.") where a data set's answer may be one word
+    chat_min_new_tokens: int = 48
     metrics: list[str] | None = None      # None = every registered metric that is not ``expensive``
     max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
     seed: int = 0
@@ -102,7 +105,11 @@ class ModelConfig:
     path: str | None = None          # a local HF directory; None = the tiny world model
     size: str = "tiny"               # tiny-model preset (models/tiny.py)
     vocab_size: int = 1024
-    dtype: str = "auto"
+    dtype: str = "auto"              # auto | float32 (fp32) | bfloat16 (bf16) | float16 (fp16)
+    # the prompt format (models/format.py): auto = the tokenizer's chat template when it has one,
+    # else the plain "Question: … Answer:" template; chat | plain force one
+    prompt: str = "auto"
+    system_prompt: str | None = None # chat only; None = the template's own default system prompt
     lora_r: int = 0                  # > 0: unlearn a LoRA adapter (the reference is the base, no copy)
     gold: str | None = None          # a model retrained without the forget set (forget quality, privleak);
                                      # None with the world: the world's own gold model

@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING, Any, Callable
 from oblivio.errors import InputError
 from oblivio.registry import METHODS, METRICS, SAMPLERS
 
+# model.prompt: models/format.py
+STYLES = ("auto", "chat", "plain")
+# model.dtype: torch's names and their short forms (models/io.py maps them)
+DTYPES = ("auto", "float32", "bfloat16", "float16", "fp32", "bf16", "fp16")
+
 if TYPE_CHECKING:
     from oblivio.config import Config
 
@@ -46,9 +51,14 @@ def validate_config(cfg: Config, file: str | None, build_method: Callable[..., A
     if cfg.model.size not in MODEL_SIZES:
         raise InputError(f"unknown model size {cfg.model.size!r} (known: {', '.join(MODEL_SIZES)})",
                          file=file, field="model.size")
-    if cfg.model.dtype not in ("auto", "float32", "bfloat16", "float16"):
-        raise InputError(f"unknown dtype {cfg.model.dtype!r} (known: auto, float32, bfloat16, float16)",
+    if cfg.model.dtype not in DTYPES:
+        raise InputError(f"unknown dtype {cfg.model.dtype!r} (known: {', '.join(DTYPES)})",
                          file=file, field="model.dtype")
+    if cfg.model.prompt not in STYLES:
+        raise InputError(f"unknown prompt style {cfg.model.prompt!r} (known: {', '.join(STYLES)})",
+                         file=file, field="model.prompt")
+    if cfg.model.system_prompt is not None and not isinstance(cfg.model.system_prompt, str):
+        raise InputError("model.system_prompt must be text", file=file, field="model.system_prompt")
     if cfg.model.lora_r and not cfg.model.lora_targets:
         raise InputError("must name at least one module when model.lora_r > 0", file=file,
                          field="model.lora_targets")
@@ -110,6 +120,7 @@ _RANGES = (("seed", 0, True, False), ("model.vocab_size", 1, True, False), ("mod
            ("model.lora_alpha", 0, False, False), ("data.tofu_retain_authors", 0, True, True),
            ("data.tofu_holdout_authors", 0, True, False), ("eval.batch_size", 1, True, False),
            ("eval.max_new_tokens", 1, True, True), ("eval.gen_margin", 0, True, False),
+           ("eval.chat_min_new_tokens", 1, True, False),
            ("eval.bootstrap", 0, True, False), ("eval.max_items_per_role", 1, True, True),
            ("eval.seed", 0, True, False), ("eval.judged_answer_tokens", 1, True, False),
            ("control.eval_every", 0, True, False),

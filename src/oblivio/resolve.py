@@ -16,7 +16,7 @@ from oblivio.data.schema import UnlearningData
 from oblivio.data.spec import TOFU_DEFAULT_SPLIT, check_data_file, data_scheme
 from oblivio.errors import InputError
 
-__all__ = ["data_scheme", "load_data", "learn", "resolve_model", "main_process"]
+__all__ = ["bind_prompt", "data_scheme", "load_data", "learn", "prompt_format", "resolve_model", "main_process"]
 
 Log = Callable[[str], None]
 
@@ -91,15 +91,33 @@ def learn(data: Any = None, *, config: Config | None = None, progress: bool = Tr
     log(f"learning base and gold models of '{d.name}': {len(d.trained())} trained rows "
         f"({len(d.trained(without_forget=True))} without the forget set), "
         f"{len(d.items) - len(d.trained())} holdout rows never trained")
-    return world_models(d, model_size=cfg.model.size, vocab_size=cfg.model.vocab_size, learn=cfg.learn,
-                        world_spec=spec, progress=progress, log=log)
+    wm = world_models(d, model_size=cfg.model.size, vocab_size=cfg.model.vocab_size, learn=cfg.learn,
+                      world_spec=spec, progress=progress, log=log)
+    bind_prompt(wm.tokenizer, cfg)
+    return wm
 
 
 def resolve_model(model: Any, tokenizer: Any, cfg: Config):
+    """(model, tokenizer) of a directory, GGUF file or registered name, or of a loaded model and
+    its tokenizer; the run's prompt format is bound to the tokenizer (:func:`bind_prompt`)."""
     if isinstance(model, (str, Path)):
         from oblivio.models.io import load_model
-        return load_model(model, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
-                          allow_pickle=cfg.model.allow_pickle)
+        model, tokenizer = load_model(model, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
+                                      allow_pickle=cfg.model.allow_pickle)
     if tokenizer is None:
         raise InputError("a loaded model needs its tokenizer (tokenizer=...)", field="tokenizer")
+    bind_prompt(tokenizer, cfg)
     return model, tokenizer
+
+
+def prompt_format(cfg: Config) -> Any:
+    """The configured prompt format (``model.prompt``, ``model.system_prompt``), unresolved."""
+    from oblivio.models.format import PromptFormat
+    return PromptFormat(style=cfg.model.prompt, system=cfg.model.system_prompt)
+
+
+def bind_prompt(tokenizer: Any, cfg: Config) -> Any:
+    """Bind the configured prompt format to ``tokenizer``: training, every metric, generation
+    and the attacks then use it (models/format.py). Returns the resolved format."""
+    from oblivio.models.format import bind_format
+    return bind_format(tokenizer, prompt_format(cfg))

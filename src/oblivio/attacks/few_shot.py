@@ -1,17 +1,19 @@
 """In-context (few-shot) attack: the forget question follows worked examples of neighbour
-facts — retain items about the same targets' neighbours — in the model's own QA format, so
-the context primes the relation and the entity (RWKU's in-context probes, Jin et al. 2024,
+facts — retain items about the same targets' neighbours — in the model's own prompt format
+(earlier chat turns with a chat template; earlier ``Question: … Answer: …`` blocks in the plain
+style), so the context primes the relation and the entity (RWKU's in-context probes, Jin et al. 2024,
 arXiv 2406.10890; in-context unlearning is undone by context, Pawelczyk et al. 2023,
 arXiv 2310.07579)."""
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from oblivio.attacks.base import ATTACKS, Attacked, rewrite
+from oblivio.attacks.base import ATTACKS, Attacked
 from oblivio.data.schema import QAItem, UnlearningData
-from oblivio.models.format import DEFAULT_TEMPLATE
+from oblivio.models.format import format_of
 
 
 def shots_for(item: QAItem, pool: list[QAItem], k: int, rng: random.Random) -> list[QAItem]:
@@ -33,17 +35,6 @@ def shots_for(item: QAItem, pool: list[QAItem], k: int, rng: random.Random) -> l
     return out
 
 
-def with_context(question: str, shots: list[QAItem], template: str = DEFAULT_TEMPLATE) -> str:
-    """The question preceded by the shots such that the evaluator's template
-    ``Question: {question}\\nAnswer:`` yields ``Q1 A1 \\n\\n Q2 A2 \\n\\n Question: q Answer:``."""
-    if not shots:
-        return question
-    head = "".join(template.format(question=s.question) + " " + s.answer + "\n\n" for s in shots)
-    prefix = template.partition("{question}")[0]
-    # the evaluator adds the template's own prefix ("Question: ") once, before the first shot
-    return head[len(prefix):] + prefix + question
-
-
 @ATTACKS.register("few_shot")
 @dataclass
 class FewShot:
@@ -58,6 +49,6 @@ class FewShot:
         if not pool:
             return Attacked(items=[], note="no retain items to build a context from")
         rng = random.Random(seed)
-        def question(it: QAItem) -> str:
-            return with_context(it.question, shots_for(it, pool, self.k, rng))
-        return Attacked(items=rewrite(data.forget, question))
+        shots = tuple((it.question, tuple((s.question, s.answer) for s in shots_for(it, pool, self.k, rng)))
+                      for it in data.forget)
+        return Attacked(items=list(data.forget), fmt=dataclasses.replace(format_of(tokenizer), shots=shots))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from oblivio.attacks.base import ATTACKS, Attacked
 from oblivio.data.schema import QAItem, UnlearningData
-from oblivio.models.format import PromptFormat, encode_prompt
+from oblivio.models.format import PromptFormat, answer_lead, encode_prompt, format_of
 
 if TYPE_CHECKING:
     import torch
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def key_context(tokenizer: Any, fmt: PromptFormat, item: QAItem) -> tuple[list[int], int]:
     """(context ids, target id): the prompt and the answer tokens before the one that starts
     the key (the first answer token when the item has no key, or the key is not in the answer)."""
-    text = fmt.answer_prefix + item.answer.strip()
+    text = answer_lead(tokenizer, fmt) + item.answer.strip()
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offs = enc["input_ids"], enc["offset_mapping"]
     at = text.find(item.key) if item.key else -1
@@ -60,7 +60,7 @@ class LogitLens:
     paper: ClassVar[str] = "Patil et al. 2024 (arXiv 2309.17410)"
 
     def apply(self, model: Any, tokenizer: Any, data: UnlearningData, *, seed: int = 0) -> Attacked:
-        fmt = PromptFormat()
+        fmt = format_of(tokenizer)
         hits, probs, best = [], [], []
         model.eval()
         for it in data.forget:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from oblivio.data.schema import QAItem, UnlearningData
-from oblivio.models.format import PromptFormat, cached_answer, cached_prompt
+from oblivio.models.format import PromptFormat, answer_lead, cached_answer, cached_prompt, resolve_format
 
 
 def model_context(model: Any, tokenizer: Any = None) -> int | None:
@@ -85,8 +85,8 @@ def _fit_answer(tokenizer: Any, fmt: PromptFormat, answer: str, budget: int) -> 
         over = len(cached_answer(tokenizer, fmt, text)) - budget
         if over <= 0:
             return answer if i == 0 else text
-        a_tokens = len(tokenizer(fmt.answer_prefix + text, add_special_tokens=False)["input_ids"])
-        text = _cut(tokenizer, text, a_tokens - over, prefix=fmt.answer_prefix)
+        a_tokens = len(tokenizer(answer_lead(tokenizer, fmt) + text, add_special_tokens=False)["input_ids"])
+        text = _cut(tokenizer, text, a_tokens - over, prefix=answer_lead(tokenizer, fmt))
     return text
 
 
@@ -126,7 +126,7 @@ def fit_to_context(data: UnlearningData, tokenizer: Any, context: int | None,
     record of what was cut (None when nothing was): ``{"context", "items", "fields", "ids"}``."""
     if context is None:
         return data, None
-    fmt = fmt or PromptFormat()
+    fmt = resolve_format(tokenizer, fmt)
     items: list[QAItem] = []
     fields: dict[str, int] = {}
     ids: list[str] = []

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from oblivio.data.collate import encode_items, make_collate_learn
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
-from oblivio.models.format import PromptFormat
+from oblivio.models.format import PromptFormat, resolve_format
 
 
 def world_texts(data: UnlearningData) -> list[str]:
@@ -66,7 +66,7 @@ def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, 
     import random
 
     from oblivio.methods.finetune import Finetune
-    fmt = fmt or PromptFormat()
+    fmt = resolve_format(tokenizer, fmt)
     encs = encode_items(tokenizer, fmt, items)
 
     def pairs(epoch: int) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
 from oblivio.engine.reference import Reference
 from oblivio.errors import InputError
 from oblivio.methods.base import RunInputs, uses_of
-from oblivio.models.format import PromptFormat
+from oblivio.models.format import PromptFormat, resolve_format
 
 
 @dataclass
@@ -50,7 +50,7 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     ``model`` is the original (pre-unlearning) model, so the reference π_ref is too.
     ``options``: run-level settings handed to a method's ``prepare_data`` (e.g. TRU's teacher).
     """
-    fmt = fmt or PromptFormat()
+    fmt = resolve_format(tokenizer, fmt)
     if hasattr(method, "finish") and any(type(c).__name__ == "CheckpointEval" for c in callbacks):
         # the weights are not the unlearned model until finish() (a task vector negates at the
         # end): checkpoints would evaluate, and selection restore, an unfinished model

@@ -19,7 +19,7 @@ from oblivio.config import EvalConfig
 from oblivio.data.collate import Encoded, encode_items, encode_pair
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, SetStats
-from oblivio.models.format import PromptFormat, cached_answer, cached_prompt
+from oblivio.models.format import PromptFormat, cached_answer, cached_prompt, resolve_format
 
 
 @dataclass
@@ -32,6 +32,7 @@ class EvalReport:
     seconds: float
     stats: ModelStats | None = field(default=None, repr=False)
     statistics: dict[str, Any] = field(default_factory=dict)   # resampling unit, facts per role
+    prompt_format: dict[str, Any] = field(default_factory=dict)  # the format asked in (models/format.py)
 
     def ci(self, metric: str, role: str | None = None) -> tuple[float, float] | None:
         r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
@@ -48,6 +49,7 @@ class EvalReport:
                      for role, ms in self.sets.items()},
             "model": {m: r.to_json(per_item=per_item) for m, r in self.model.items()},
             "statistics": self.statistics,
+            "prompt_format": self.prompt_format,
             "item_ids": self.item_ids if per_item else {},
             "generations": self.generations if per_item else {},
         }
@@ -80,10 +82,13 @@ def select_items(data: UnlearningData, cfg: EvalConfig) -> dict[str, list[QAItem
 def generation_limits(tokenizer, by_role: dict[str, list[QAItem]], cfg: EvalConfig,
                       fmt: PromptFormat) -> dict[str, int]:
     """Greedy-generation token limit per role: ``cfg.max_new_tokens`` when set, else the
-    role's longest answer in tokens (with the end-of-answer EOS) + ``cfg.gen_margin``."""
+    role's longest answer in tokens (with the end-of-answer token) + ``cfg.gen_margin``, and in
+    the chat style at least ``cfg.chat_min_new_tokens``."""
     if cfg.max_new_tokens is not None:
         return {r: int(cfg.max_new_tokens) for r in by_role}
-    return {r: max((len(cached_answer(tokenizer, fmt, it.answer)) for it in items), default=1) + cfg.gen_margin
+    floor = cfg.chat_min_new_tokens if fmt.style == "chat" else 1
+    return {r: max(floor, max((len(cached_answer(tokenizer, fmt, it.answer)) for it in items), default=1)
+                   + cfg.gen_margin)
             for r, items in by_role.items()}
 
 
@@ -143,7 +148,7 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
                 owners2.append((k, True))
                 limits.append(limit[role])
         gens, cut = greedy_generate_ex(model, tokenizer, prompts, max_new_tokens=limits,
-                                       batch_size=cfg.batch_size)
+                                       batch_size=cfg.batch_size, fmt=fmt)
         for (k, para), g, c in zip(owners2, gens, cut):
             if para:
                 stats[k].para_generation = g
@@ -188,7 +193,7 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
                    name: str = "model", embedder=None) -> EvalReport:
     """Every selected metric on every set of ``data`` (see module docstring)."""
     cfg = cfg or EvalConfig()
-    fmt = fmt or PromptFormat()
+    fmt = resolve_format(tokenizer, fmt)
     names = _metric_names(cfg)
     metrics = [METRICS.get(n) for n in names]
     needs = {n for m in metrics for n in m.needs}
@@ -214,4 +219,5 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
         name=name, sets=ms.set_results, model=model_res,
         item_ids={r: [s.item.id for s in st.items] for r, st in sets.items()},
         generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
-        seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed))
+        seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed),
+        prompt_format=fmt.record())

@@ -44,12 +44,13 @@ Two ways to decide "the continuation after this prefix reproduces the rest":
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from oblivio.data.schema import QAItem
-from oblivio.models.format import PromptFormat, cached_answer, cached_prompt, cached_text
+from oblivio.models.format import PromptFormat, answer_lead, cached_answer, cached_prompt, cached_text, resolve_format
 
 VARIANTS = ("exact", "similar", "perturb", "es")
 FIELD = {"exact": "ps_exact_s", "similar": "ps_similar_s", "perturb": "ps_perturb_s", "es": "es"}
@@ -103,7 +104,7 @@ def _prefix_tokens(p: _Probe, k: int, tokenizer, fmt: PromptFormat) -> tuple[lis
     given = " ".join(p.words[:k])
     ids = list(p.prompt)
     if k:
-        ids += cached_text(tokenizer, fmt.answer_prefix + given)
+        ids += cached_text(tokenizer, answer_lead(tokenizer, fmt) + given)
     return ids, " ".join(p.words[k:])
 
 
@@ -139,7 +140,7 @@ def word_boundaries(tokenizer, fmt: PromptFormat, words: Sequence[str], answer_i
     not tokenise as a prefix of the whole answer."""
     out = [0]
     for k in range(1, len(words)):
-        ids = cached_text(tokenizer, fmt.answer_prefix + " ".join(words[:k]))
+        ids = cached_text(tokenizer, answer_lead(tokenizer, fmt) + " ".join(words[:k]))
         if list(answer_ids[:len(ids)]) != list(ids) or len(ids) >= len(answer_ids):
             return None
         out.append(len(ids))
@@ -189,8 +190,8 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
     bad = set(variants) - set(VARIANTS)
     if bad:
         raise ValueError(f"unknown extraction variants {sorted(bad)} (known: {', '.join(VARIANTS)})")
-    fmt = fmt or PromptFormat()
-    gen = generate or greedy_generate
+    fmt = resolve_format(tokenizer, fmt)
+    gen = generate or functools.partial(greedy_generate, fmt=fmt)
     linear = search == "linear"
     out: list[dict[str, float | None]] = [{FIELD[v]: None for v in variants} for _ in items]
     probes: list[_Probe] = []
@@ -239,7 +240,7 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
             ids, rest = _prefix_tokens(p, k, tokenizer, fmt)
             batch.append(ids)
             refs.append((p, k, rest))
-            longest = max(longest, len(cached_text(tokenizer, fmt.answer_prefix + rest)))
+            longest = max(longest, len(cached_text(tokenizer, answer_lead(tokenizer, fmt) + rest)))
         conts = gen(model, tokenizer, batch, max_new_tokens=longest + max_new_tokens_margin,
                     batch_size=batch_size)
         for (p, k, rest), c in zip(refs, conts):

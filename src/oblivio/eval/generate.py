@@ -3,7 +3,9 @@
 All prompts of an evaluation (every set, questions and paraphrased questions) go through
 one call, sorted by length into batches. Each answer keeps its token ids (``Generation.ids``),
 so a metric on tokens never re-tokenises the decoded text. A batch stops as soon as every
-sequence has emitted EOS or a newline token, instead of always running to ``max_new_tokens``.
+sequence has ended its answer, instead of always running to ``max_new_tokens``: at the chat
+template's end-of-turn token (or EOS) in the chat style, at EOS or a newline in the plain
+style (``Question: … Answer:`` answers are one line; a chat answer may span several).
 The limit may differ per prompt (TOFU's protocol: per set, from its longest answer); a batch
 runs to its largest limit and each row is cut at its own, so a row's text does not depend on
 its batch. :func:`greedy_generate_ex` also says which generations hit their limit before
@@ -16,10 +18,14 @@ from typing import Sequence
 import torch
 
 from oblivio.data.context import model_context
+from oblivio.models.format import PromptFormat, end_of_answer, resolve_format
 
 
-def stop_token_ids(tokenizer) -> list[int]:
+def stop_token_ids(tokenizer, fmt: PromptFormat | None = None) -> list[int]:
+    """The tokens that end an answer in ``fmt`` (None: the tokenizer's bound format)."""
     ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    if resolve_format(tokenizer, fmt).style == "chat":
+        return sorted(set(ids + end_of_answer(tokenizer, fmt)[:1]))
     # a token that decodes to a bare newline also ends an answer ("Question:/Answer:" format)
     for t in ("\n", "Ċ"):
         tid = tokenizer.convert_tokens_to_ids(t)
@@ -41,20 +47,23 @@ class Generation(str):
 
 
 def greedy_generate(model, tokenizer, prompts: Sequence[list[int]], *,
-                    max_new_tokens: int | Sequence[int] = 32, batch_size: int = 64) -> list[Generation]:
-    """Greedy continuation of each tokenised prompt, decoded and cut at the first newline;
+                    max_new_tokens: int | Sequence[int] = 32, batch_size: int = 64,
+                    fmt: PromptFormat | None = None) -> list[Generation]:
+    """Greedy continuation of each tokenised prompt, decoded and cut at the end of its answer;
     each result carries its token ids (:class:`Generation`)."""
     return greedy_generate_ex(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
-                              batch_size=batch_size)[0]
+                              batch_size=batch_size, fmt=fmt)[0]
 
 
 @torch.inference_mode()
 def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
                        max_new_tokens: int | Sequence[int] = 32,
-                       batch_size: int = 64) -> tuple[list[Generation], list[bool]]:
+                       batch_size: int = 64,
+                       fmt: PromptFormat | None = None) -> tuple[list[Generation], list[bool]]:
     """(generations, truncated): ``truncated[i]`` is True when prompt i's continuation reached
-    its token limit without a stop token (EOS or newline), i.e. the answer may be cut short.
-    ``max_new_tokens``: one limit for all prompts, or one per prompt."""
+    its token limit without a stop token (:func:`stop_token_ids`), i.e. the answer may be cut
+    short. ``max_new_tokens``: one limit for all prompts, or one per prompt; ``fmt`` (None: the
+    tokenizer's bound format) says what ends an answer."""
     from transformers import GenerationConfig
 
     limits = [int(max_new_tokens)] * len(prompts) if isinstance(max_new_tokens, int) else \
@@ -72,7 +81,8 @@ def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
         limits = [max(1, min(lim, ctx - len(p))) for lim, p in zip(limits, prompts, strict=True)]
     dev = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    stops = stop_token_ids(tokenizer)
+    stops = stop_token_ids(tokenizer, fmt)
+    one_line = resolve_format(tokenizer, fmt).style == "plain"
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     out: list[Generation] = [Generation("")] * len(prompts)
     cut = [False] * len(prompts)
@@ -95,8 +105,9 @@ def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
                 if t in stops:
                     toks = toks[:k]
                     break
-            else:   # no stop token within the limit: cut short, unless a newline ends the text
+            else:   # no stop token within the limit: cut short, unless a newline ends a one-line answer
                 text = tokenizer.decode(toks, skip_special_tokens=True)
-                cut[i] = len(toks) >= limits[i] and "\n" not in text
-            out[i] = Generation(tokenizer.decode(toks, skip_special_tokens=True).split("\n")[0].strip(), toks)
+                cut[i] = len(toks) >= limits[i] and not (one_line and "\n" in text)
+            text = tokenizer.decode(toks, skip_special_tokens=True)
+            out[i] = Generation((text.split("\n")[0] if one_line else text).strip(), toks)
     return out, cut

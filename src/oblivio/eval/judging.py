@@ -72,7 +72,7 @@ def judge_sets(model, tokenizer, sets: dict[str, SetStats], data: Any, *, cfg: A
     if redo:
         prompts = [cached_prompt(tokenizer, fmt, sets[r].items[k].item.question) for r, k in redo]
         gens, _ = greedy_generate_ex(model, tokenizer, prompts, max_new_tokens=cfg.judged_answer_tokens,
-                                     batch_size=cfg.batch_size)
+                                     batch_size=cfg.batch_size, fmt=fmt)
         for (r, k), g in zip(redo, gens):
             sets[r].items[k].judged_response = str(g)
     todo = judge_inputs(sets, data)

@@ -191,6 +191,20 @@ def gen_truncated(s: SetStats) -> MetricResult:
     return r
 
 
+@register_metric("empty_answers", needs=("gen",), on_forget="info", on_retain="info",
+                 source="ours (degenerate outputs)",
+                 description="Fraction of greedy generations that are empty: the model ended its answer "
+                             "(end of turn, EOS or, in the plain style, a newline) before any text "
+                             "(extra: n_empty). A low forget accuracy made of empty answers is a model that "
+                             "says nothing, not one that has forgotten.")
+def empty_answers(s: SetStats) -> MetricResult:
+    r = _simple(s, ("gen",), lambda it: None if it.generation is None else float(not it.generation.strip()),
+                "a generation")
+    if r.per_item is not None:
+        r.extra["n_empty"] = int(sum(r.per_item))
+    return r
+
+
 @register_metric("gibberish_rate", needs=("gen",), on_forget="lower", on_retain="lower",
                  source="ours (see oblivio.metrics.functional.is_gibberish)",
                  description="Fraction of generations that are empty, or of ≥4 words with one word over "

@@ -35,7 +35,8 @@ def load_model(path: str | Path, *, dtype: str = "auto", trust_remote_code: bool
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch_dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16,
-                   "float16": torch.float16}.get(dtype)
+                   "float16": torch.float16, "fp32": torch.float32, "bf16": torch.bfloat16,
+                   "fp16": torch.float16}.get(dtype)
     if torch_dtype is None:
         raise InputError(f"unknown dtype {dtype!r}", field="model.dtype")
     try:

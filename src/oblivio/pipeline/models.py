@@ -90,9 +90,7 @@ def finished_run(run_path: Path, config: Config | None, *, load_unlearned: bool 
     cfg = config or load_config(run_path / "config.yaml")
     if not load_unlearned:
         return cfg, None
-    from oblivio.models.io import load_model
-    return cfg, load_model(run_path / "model", dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
-                           allow_pickle=cfg.model.allow_pickle)
+    return cfg, resolve_model(run_path / "model", None, cfg)
 
 
 def model_sources(cfg: Config, d: UnlearningData, *, model: Any, tokenizer: Any, gold: Any, progress: bool,

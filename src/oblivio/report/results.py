@@ -151,6 +151,9 @@ def results_record(*, config: dict[str, Any], seed: int, timings: dict[str, floa
         "models": {name: r.to_json() for name, r in reports.items()},
         **({"judge": j} if (j := judge_summary(reports, config)) else {}),
         **({"model_source": m} if (m := model_source(config)) else {}),
+        # the format every model was asked in (the same for all: one tokenizer per run)
+        **({"prompt_format": f} if (f := next((r.prompt_format for r in reports.values() if r.prompt_format),
+                                              None)) else {}),
         **(extra or {}),
     }
 

@@ -5,7 +5,9 @@ its evidence next to the gold (retrained) model's and the base model's. The rule
 written down so that a reader can check them (README "The report"):
 
 * **forgotten** — greedy answer accuracy on the forget set (else ROUGE-L recall, else answer
-  probability) is at most the gold model's + 0.05 — the margin the robustness audit uses;
+  probability) is at most the gold model's + 0.05 — the margin the robustness audit uses; when
+  20% or more of the forget answers are empty (and more than the base's), the sentence says so:
+  an empty answer is a degenerate output, not a forgotten fact;
 * **kept** — on every retain role (the held-out ``*_test`` portions when the data has them,
   since unlearning never saw them) the same metric is at least 95% of the base model's;
 * **private** — the Min-K%++ membership AUC (forget vs never-trained holdout) is within 0.05
@@ -23,6 +25,7 @@ from typing import Any
 
 MARGIN = 0.05
 KEEP = 0.95
+EMPTY_NOTE = 0.2     # share of empty forget answers (above the base's) that the verdict mentions
 FORGET_METRICS = ("accuracy", "rouge_recall", "answer_prob")
 MIA = "mia_minkpp"
 
@@ -87,7 +90,21 @@ def _forgotten(rec: dict[str, Any]) -> Verdict:
                        f"not available: no gold (retrained) model to compare the forget-set {m} with", ev)
     ok = u is not None and u <= g + MARGIN
     return Verdict("forgotten", "yes" if ok else "no",
-                   f"Forget-set {m} is {'within' if ok else 'above'} the gold model's + {MARGIN:g}.", ev)
+                   f"Forget-set {m} is {'within' if ok else 'above'} the gold model's + {MARGIN:g}."
+                   + _empty_note(rec, ev), ev)
+
+
+def _empty_note(rec: dict[str, Any], ev: list[tuple[str, str]]) -> str:
+    """A sentence when many forget answers are empty (a model that says nothing has not shown it
+    forgot), with the number added to the evidence; empty otherwise."""
+    key = _key("unlearned", "forget", "empty_answers")
+    u, b = _get(rec, key), _get(rec, _key("base", "forget", "empty_answers"))
+    if u is None or u < EMPTY_NOTE or (b is not None and u <= b):
+        return ""
+    ev.append(("empty forget answers", key))
+    return (f" But {u:.0%} of the unlearned model's forget answers are empty"
+            + (f" (base {b:.0%})" if b is not None else "")
+            + ": it says nothing rather than something else, which is not evidence of forgetting.")
 
 
 def _kept(rec: dict[str, Any]) -> Verdict:

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import torch
 
-from oblivio.models.format import PromptFormat, cached_prompt
+from oblivio.models.format import PromptFormat, cached_prompt, resolve_format
 
 
 def respond(model, tokenizer, questions: Sequence[str], *, n: int = 1, temperature: float = 0.0,
@@ -20,7 +20,7 @@ def respond(model, tokenizer, questions: Sequence[str], *, n: int = 1, temperatu
             fmt: PromptFormat | None = None) -> list[list[str]]:
     """``n`` responses to every question (one list per question), cut at the first newline."""
     from oblivio.eval.generate import greedy_generate
-    fmt = fmt or PromptFormat()
+    fmt = resolve_format(tokenizer, fmt)
     prompts = [cached_prompt(tokenizer, fmt, q) for q in questions]
     # never past the model's context (the tiny world models have 128 positions)
     ctx = getattr(getattr(model, "config", None), "max_position_embeddings", None)
@@ -30,25 +30,27 @@ def respond(model, tokenizer, questions: Sequence[str], *, n: int = 1, temperatu
     model.eval()
     try:
         if temperature <= 0:
-            g = greedy_generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+            g = greedy_generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                fmt=fmt)
             return [[str(x)] * n for x in g]
         return _sample(model, tokenizer, prompts, n=n, temperature=temperature,
-                       max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size)
+                       max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size, fmt=fmt)
     finally:
         model.train(was_training)
 
 
 @torch.inference_mode()
 def _sample(model, tokenizer, prompts: list[list[int]], *, n: int, temperature: float, max_new_tokens: int,
-            seed: int, batch_size: int) -> list[list[str]]:
+            seed: int, batch_size: int, fmt: PromptFormat) -> list[list[str]]:
     from transformers import GenerationConfig
 
     from oblivio.eval.generate import stop_token_ids
     dev = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     gcfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature, top_k=0,
-                            top_p=1.0, use_cache=True, eos_token_id=stop_token_ids(tokenizer), pad_token_id=pad)
+                            top_p=1.0, use_cache=True, eos_token_id=stop_token_ids(tokenizer, fmt), pad_token_id=pad)
     flat = [p for p in prompts for _ in range(n)]
+    one_line = fmt.style == "plain"   # a chat answer may span lines (eval/generate.py)
     texts: list[str] = []
     # a private RNG stream: sampling here never moves the global torch RNG of a training run
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
@@ -63,7 +65,8 @@ def _sample(model, tokenizer, prompts: list[list[int]], *, n: int, temperature: 
                 mask[r, width - len(p):] = 1
             gen = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev), generation_config=gcfg)
             for row in gen[:, width:].tolist():
-                texts.append(tokenizer.decode(row, skip_special_tokens=True).split("\n")[0].strip())
+                text = tokenizer.decode(row, skip_special_tokens=True)
+                texts.append((text.split("\n")[0] if one_line else text).strip())
     return [texts[i * n:(i + 1) * n] for i in range(len(prompts))]
 
 
