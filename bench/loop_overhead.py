@@ -20,6 +20,12 @@ alone in its own subprocess, interleaved with the others. Both runs must end wit
 loss (printed): they do the same training.
 
     python bench/loop_overhead.py [--steps 100] [--warmup 10] [--repeats 3] [--threads 1]
+
+A real model instead (``--model``: a folder, a ``.gguf`` file or ``smollm2-135m-instruct``;
+``--data``: any data spec, e.g. the shipped ``real``), through its chat template, at a rate
+suited to it (``--lr``, default 1e-5 with ``--model``):
+
+    python bench/loop_overhead.py --model smollm2-135m-instruct --data real --steps 20 --warmup 4 --repeats 2 --threads 0
 """
 from __future__ import annotations
 
@@ -33,8 +39,9 @@ import tempfile
 import time
 
 
-def setup(n_batches: int, batch: int = 8):
-    """World, tokenizer, model, pair list and the collate function shared by both variants."""
+def setup(n_batches: int, batch: int = 8, model_spec: str | None = None, data_spec: str | None = None):
+    """World (or ``data_spec``), tokenizer, model (or ``model_spec``), pair list and the collate
+    function shared by both variants."""
     from oblivio.data.collate import encode_items, make_collate
     from oblivio.data.samplers import get_sampler
     from oblivio.engine.learning import world_texts
@@ -43,10 +50,17 @@ def setup(n_batches: int, batch: int = 8):
     from oblivio.models.tokenizer import train_tokenizer
     from oblivio.world import build_world, world_config
 
-    data = build_world(world_config("default"))
-    tok = train_tokenizer(world_texts(data))
+    if model_spec is not None:
+        from oblivio.config import Config
+        from oblivio.resolve import load_data, resolve_model
+        model, tok = resolve_model(model_spec, None, Config())     # the chat template, bound
+        data = load_data(data_spec)
+    else:
+        data = build_world(world_config("default"))
+        tok = train_tokenizer(world_texts(data))
+        model = None
     forget, retain = data.forget, data.unlearning_retain()
-    fmt = PromptFormat()
+    fmt = None if model_spec is not None else PromptFormat()
     f_enc, r_enc = encode_items(tok, fmt, forget), encode_items(tok, fmt, retain)
     smp = get_sampler("one_to_one_random")
     pairs: list[tuple[int, int]] = []
@@ -57,12 +71,13 @@ def setup(n_batches: int, batch: int = 8):
         epoch += 1
     pairs = pairs[: n_batches * batch]
     collate_fn = make_collate(f_enc, r_enc, tok.pad_token_id, use_forget=True, use_retain=True)
-    model = tiny_llama(len(tok), "tiny", seed=0, bos_token_id=tok.bos_token_id,
-                       eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    if model is None:
+        model = tiny_llama(len(tok), "tiny", seed=0, bos_token_id=tok.bos_token_id,
+                           eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     return model, pairs, collate_fn
 
 
-LR, MAX_NORM = 1e-3, 1.0
+LR, MAX_NORM = 1e-3, 1.0      # LR: the tiny model's; main() sets --lr
 
 
 def run_ours(model, pairs, collate_fn, steps: int, batch: int, after_step=None) -> float:
@@ -109,14 +124,15 @@ def bare_steps(model, batches):
         yield float(loss.detach())
 
 
-def child(variant: str, steps: int, warmup: int, batch: int, threads: int) -> dict:
+def child(variant: str, steps: int, warmup: int, batch: int, threads: int, model_spec: str | None = None,
+          data_spec: str | None = None) -> dict:
     """One subprocess: ``ours`` or ``bare`` alone (peak memory, unpaired step time), or ``paired``."""
     import resource
 
     import torch
     if threads:
         torch.set_num_threads(threads)
-    model, pairs, collate_fn = setup(steps, batch)
+    model, pairs, collate_fn = setup(steps, batch, model_spec, data_spec)
     batches = [collate_fn(pairs[i:i + batch]) for i in range(0, steps * batch, batch)]
     out: dict = {"variant": variant}
     if variant == "bare":
@@ -167,11 +183,18 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (0 = torch's default)")
+    ap.add_argument("--model", help="a real model (folder, .gguf, smollm2-135m-instruct) instead of the tiny one")
+    ap.add_argument("--data", help="with --model: the data spec (e.g. real)")
+    ap.add_argument("--lr", type=float, help="learning rate (default 1e-3; 1e-5 with --model)")
     ap.add_argument("--child", choices=["ours", "bare", "paired"])
     a = ap.parse_args()
+    global LR
+    LR = a.lr if a.lr is not None else (1e-5 if a.model else LR)
     if a.child:
-        print(json.dumps(child(a.child, a.steps, a.warmup, a.batch, a.threads)))
+        print(json.dumps(child(a.child, a.steps, a.warmup, a.batch, a.threads, a.model, a.data)))
         return
+    extra = [*(["--model", a.model] if a.model else []), *(["--data", a.data] if a.data else []),
+             "--lr", str(LR)]
     runs: dict[str, list[dict]] = {"ours": [], "bare": [], "paired": []}
     for r in range(a.repeats):
         order = ("paired", "ours", "bare") if r % 2 == 0 else ("paired", "bare", "ours")
@@ -181,7 +204,7 @@ def main() -> None:
             with tempfile.TemporaryFile(mode="w+") as err:
                 res = subprocess.run([sys.executable, __file__, "--child", v, "--steps", str(a.steps),
                                       "--warmup", str(a.warmup), "--batch", str(a.batch), "--threads",
-                                      str(a.threads)], stdout=subprocess.PIPE, stderr=err, text=True)
+                                      str(a.threads), *extra], stdout=subprocess.PIPE, stderr=err, text=True)
                 if res.returncode:
                     err.seek(0)
                     sys.exit(f"{v} run failed:\n{err.read()[-3000:]}")
@@ -190,7 +213,8 @@ def main() -> None:
     pr = runs["paired"]
     ours_ms, bare_ms = med(pr, "ours_ms"), med(pr, "bare_ms")
     ratio = med(pr, "paired_ratio")
-    print(f"loop overhead: tiny Llama, GradDiff, batch {a.batch}+{a.batch}, fp32, {a.steps} steps "
+    print(f"loop overhead: {a.model or 'tiny Llama'}{' on ' + a.data if a.data else ''}, GradDiff, lr {LR:g}, "
+          f"batch {a.batch}+{a.batch}, fp32, {a.steps} steps "
           f"(first {a.warmup} not timed), torch threads {a.threads or 'default'}, {a.repeats} repeats")
     print("step time, paired (one step of ours, then one of bare, alternating in one process; "
           "medians over steps, then over repeats):")

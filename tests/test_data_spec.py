@@ -97,3 +97,25 @@ def test_saved_config_paths_are_absolute_and_names_stay(tmp_path, monkeypatch):
     out = run_config(cfg, model="smollm2-135m-instruct", data="world:tiny", gold=None, evaluate_models=None,
                      method=None, method_args=None, sampler=None)
     assert out.model.path == "smollm2-135m-instruct" and out.data.path == "world:tiny"
+
+
+def test_real_scheme_names_the_shipped_real_knowledge_set():
+    from oblivio.data.spec import data_scheme, real_set
+    from oblivio.resolve import load_data
+    assert data_scheme("real") == ("real", "") and data_scheme("real:smollm2") == ("real", "smollm2")
+    d = load_data("real")
+    assert d.name == "real:smollm2" and set(d.targets) == {"Albert Einstein", "William Shakespeare"}
+    roles = {it.role for it in d.items}
+    assert {"forget", "direct", "direct_test", "indirect", "indirect_test", "general", "general_test",
+            "holdout"} <= roles
+    # validation and test portions, disjoint by fact, in every role
+    for role in roles:
+        split = {}
+        for it in d.items:
+            if it.role == role:
+                split.setdefault(it.meta["split"], set()).add(it.fact)
+        assert set(split) == {"val", "test"} and not split["val"] & split["test"], role
+    assert all(it.key and it.key.lower() in it.answer.lower() for it in d.items)
+    assert all(it.paraphrased_question for it in d.forget)
+    with pytest.raises(InputError, match="no real-knowledge set 'nope'; shipped: smollm2"):
+        real_set("nope")

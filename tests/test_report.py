@@ -109,7 +109,9 @@ def test_a_run_without_gold_says_why_instead_of_drawing(two_runs):
     assert "not available: no gold (retrained) model" in joined
     assert "not available: checkpoint evaluation was off" in joined
     rec = json.loads((run / "results.json").read_text())
-    assert {v.question: v.status for v in verdicts(rec)}["forgotten"] == "not available"
+    # the world has holdout facts: without gold, forgetting is judged against their floor
+    v = {v.question: v for v in verdicts(rec)}["forgotten"]
+    assert v.status in ("yes", "no") and "holdout facts it was never taught" in v.sentence
 
 
 def test_cli_report_of_several_runs_and_size(two_runs, tmp_path):
@@ -228,3 +230,23 @@ def test_empty_answers_metric_counts_empty_generations():
              for i, g in enumerate(["", "  ", "Paris", "no idea"])]
     r = empty_answers(SetStats(role="forget", items=items, computed=frozenset({"gen"})))
     assert r.value == 0.5 and r.per_item == [1.0, 1.0, 0.0, 0.0] and r.extra["n_empty"] == 2
+
+
+def test_without_gold_forgotten_uses_the_holdout_floor_and_private_uses_chance():
+    def gold_free(u_acc, floor, auc):
+        rec = _rec(u_acc, 0.0, 1.0, auc_u=auc)
+        del rec["models"]["gold"]
+        rec["models"]["base"]["sets"]["holdout"] = {"accuracy": {"value": floor}}
+        rec["models"]["base"]["statistics"] = {"facts_per_role": {"holdout": 40}}
+        return {v.question: v for v in verdicts(rec)}
+    v = gold_free(0.15, 0.10, 0.53)
+    assert v["forgotten"].status == "yes" and "40 holdout facts" in v["forgotten"].sentence
+    assert ("floor (base, holdout)", "models.base.sets.holdout.accuracy.value") in v["forgotten"].evidence
+    assert gold_free(0.16, 0.10, 0.5)["forgotten"].status == "no"
+    assert v["private"].status == "yes" and "0.5" in v["private"].sentence
+    over = gold_free(0.0, 0.1, 0.40)["private"]
+    assert over.status == "no" and "over-unlearned" in over.sentence
+    assert "still familiar" in gold_free(0.0, 0.1, 0.60)["private"].sentence
+    rec = _rec(0.1, 0.0, 1.0)
+    del rec["models"]["gold"]
+    assert {x.question: x.status for x in verdicts(rec)}["forgotten"] == "not available"

@@ -33,7 +33,7 @@ __all__ = ["Config", "TrainConfig", "EvalConfig", "ModelConfig", "DataConfig", "
 class TrainConfig:
     """One training run of the one loop (engine/loop.py): learning a world or unlearning."""
 
-    lr: float = 1e-4
+    lr: float | None = 1e-4             # None (unlearning only): by the model's scale (engine/defaults.py)
     max_steps: int | None = None        # if set, overrides epochs
     epochs: float = 1.0
     batch_size: int = 8                 # per side (forget and retain) and per process
@@ -138,7 +138,9 @@ class UnlearnConfig:
     method: str = "graddiff"
     args: dict[str, Any] = field(default_factory=dict)
     sampler: str = "one_to_one_random"
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=5, batch_size=8))
+    # lr None: chosen by the model's scale when the run starts (engine/defaults.py: 1e-3 for a
+    # model under 10 M parameters, 1e-5 for a pretrained one, 1e-4 through a LoRA adapter)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=None, epochs=5, batch_size=8))
     teacher: GenConfig = field(default_factory=GenConfig)   # TRU's target writer (teachers/)
 
 

@@ -33,6 +33,8 @@ def validate_config(cfg: Config, file: str | None, build_method: Callable[..., A
         raise InputError(e.message, file=file, field=e.field) from None
     build_method(cfg.unlearn.method, cfg.unlearn.args, file=file, cls=method_cls)
     _check_ranges(cfg, file)
+    if cfg.learn.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
+        raise InputError("must be a number", file=file, field="learn.lr")
     for key, tc in (("learn", cfg.learn), ("unlearn.train", cfg.unlearn.train)):
         if tc.schedule not in ("linear", "cosine", "constant", "constant_with_warmup"):
             raise InputError(f"unknown schedule {tc.schedule!r}", file=file, field=f"{key}.schedule")
@@ -112,7 +114,7 @@ def check_method_args(method: Any, file: str | None = None) -> None:
 # (key, lower bound, bound inclusive?, may be None): every numeric field with a range;
 # nan and ±inf are refused for every float (a NaN compares False with every bound)
 _SEED_MAX = 2 ** 32 - 1     # numpy's seed range; torch and random accept it too
-_TRAIN_RANGES = (("lr", 0, False, False), ("max_steps", 1, True, True), ("epochs", 0, False, False),
+_TRAIN_RANGES = (("lr", 0, False, True), ("max_steps", 1, True, True), ("epochs", 0, False, False),
                  ("batch_size", 1, True, False), ("grad_accum", 1, True, False), ("warmup", 0, True, False),
                  ("weight_decay", 0, True, False), ("max_grad_norm", 0, False, True),
                  ("checkpoint_every", 0, True, False), ("seed", 0, True, False))

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from oblivio.config import Config
 from oblivio.data.schema import UnlearningData
-from oblivio.data.spec import TOFU_DEFAULT_SPLIT, check_data_file, data_scheme
+from oblivio.data.spec import REAL_DEFAULT_SET, TOFU_DEFAULT_SPLIT, check_data_file, data_scheme, real_set
 from oblivio.errors import InputError
 
 __all__ = ["bind_prompt", "data_scheme", "load_data", "learn", "prompt_format", "resolve_model", "main_process"]
@@ -42,6 +42,12 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
     scheme = data_scheme(spec)
     if spec is None or (scheme is not None and scheme[0] == "world"):
         return _world_data(cfg, scheme[1] if scheme else "")
+    if scheme is not None and scheme[0] == "real":      # a shipped real-knowledge set
+        from oblivio.data.neighbours import load_jsonl_data
+        d = load_jsonl_data(str(real_set(scheme[1])), targets=cfg.data.targets,
+                            neighbour_map=cfg.data.neighbour_map)
+        d.name = f"real:{scheme[1] or REAL_DEFAULT_SET}"
+        return d
     if scheme is not None:          # tofu
         if cfg.data.targets:
             raise InputError("TOFU's forget targets are the authors of its split (tofu:forget01|05|10); "

@@ -59,6 +59,8 @@ class LoopResult:
     tokens: int = 0                    # non-padding tokens this process trained on (forget + retain)
     model: Any = None                  # the trained model, unwrapped from any DDP wrapper
     processes: int = 1                 # Accelerate processes; each saw its own shard of every epoch
+    lr: float | None = None            # the learning rate used (engine/defaults.py when the config had none)
+    lr_rule: str = ""                  # how it was chosen: "given", or the scale rule in words
 
 
 def total_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
@@ -96,6 +98,8 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     dl = torch.utils.data.DataLoader(source, batch_size=cfg.batch_size, shuffle=False,
                                      collate_fn=collate_fn)
     params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.lr is None:    # run_unlearning sets it by the model's scale (engine/defaults.py)
+        raise ValueError("the training loop needs a learning rate (TrainConfig.lr is None)")
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     model, opt, dl = acc.prepare(model, opt, dl)
     n_steps = total_steps(cfg, len(dl))

@@ -15,6 +15,7 @@ import torch
 from oblivio.data.collate import encode_items, make_collate
 from oblivio.data.samplers import get_sampler
 from oblivio.data.schema import UnlearningData
+from oblivio.engine.defaults import with_lr
 from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
 from oblivio.engine.reference import Reference
 from oblivio.errors import InputError
@@ -51,6 +52,7 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     ``options``: run-level settings handed to a method's ``prepare_data`` (e.g. TRU's teacher).
     """
     fmt = resolve_format(tokenizer, fmt)
+    train_cfg, lr_rule = with_lr(train_cfg, model, lora is not None)
     if hasattr(method, "finish") and any(type(c).__name__ == "CheckpointEval" for c in callbacks):
         # the weights are not the unlearned model until finish() (a task vector negates at the
         # end): checkpoints would evaluate, and selection restore, an unfinished model
@@ -58,7 +60,9 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
                          "evaluation and selection do not apply to it (set control.eval_every=0)",
                          field="control.eval_every")
     if hasattr(method, "release"):      # reveal_release: rounds of its own, no forget rows trained
-        return method.release(model, tokenizer, data, train_cfg=train_cfg, lora=lora)
+        model, res = method.release(model, tokenizer, data, train_cfg=train_cfg, lora=lora)
+        res.lr, res.lr_rule = train_cfg.lr, lr_rule
+        return model, res
     forget_items = data.forget
     retain_items = data.unlearning_retain()
     uses = uses_of(method)
@@ -95,6 +99,7 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
                 callbacks=callbacks, desc=f"unlearn {type(method).__name__}", tokenizer=tokenizer,
                 resume_from=resume_from)
     model = res.model
+    res.lr, res.lr_rule = train_cfg.lr, lr_rule
     if hasattr(method, "finish"):       # e.g. the task vector's negation θ₀ − λ·(θ − θ₀)
         method.finish(model)
     if use_lora and merge_lora:

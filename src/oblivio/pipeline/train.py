@@ -61,8 +61,10 @@ def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData,
             + (", weights restored)" if restored else ")"))
     seconds = time.perf_counter() - t0
     log(f"unlearned with {cfg.unlearn.method} ({cfg.unlearn.sampler}): {res.steps} steps in "
-        f"{res.seconds:.1f}s, stop: {res.stop_reason}")
+        f"{res.seconds:.1f}s, stop: {res.stop_reason}; lr {res.lr:g}"
+        + ("" if res.lr_rule == "given" else f" ({res.lr_rule})"))
     training = {"steps": res.steps, "seconds": res.seconds, "stop_reason": res.stop_reason,
+                "lr": res.lr, "lr_rule": res.lr_rule,
                 "processes": res.processes, "examples_per_process": res.examples,
                 "tokens_per_process": res.tokens, **peak_memory(),
                 "history": res.history, "checkpoints": res.checkpoints,

@@ -225,7 +225,7 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
              (f"seeds {', '.join(map(str, seeds))} (unlearning; data and reference models: seed {cfg.seed}); "
               "each cell: mean ± sample sd over the seeds, n = seeds" if seeds else
               f"seed {cfg.seed} (one seed)") + f"; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, "
-             f"lr {cfg.unlearn.train.lr}",
+             f"lr {cfg.unlearn.train.lr if cfg.unlearn.train.lr is not None else 'by model scale'}",
              ("[lo, hi]: 95% bootstrap interval over facts; forget quality is a KS test on one value "
               "per fact" if cfg.eval.show_ci and not seeds else ""),
              f"epoch lengths — {ms}" if ms else "",

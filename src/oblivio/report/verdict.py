@@ -15,8 +15,10 @@ written down so that a reader can check them (README "The report"):
 * **robust** — every attack of the robustness audit passes (attacked score ≤ gold's
   attacked score + 0.05); "not available" when the run was not audited.
 
-Without the gold model (or the base, or the audit) the answer is "not available" with the
-reason — never a guess.
+Without a gold model (a real model has none), "forgotten" compares with a measured floor —
+the base model's metric on the holdout facts, facts it was never taught — and "private" with
+chance (AUC 0.5). Without the base, the holdout facts or the audit the answer is "not
+available" with the reason — never a guess.
 """
 from __future__ import annotations
 
@@ -86,11 +88,28 @@ def _forgotten(rec: dict[str, Any]) -> Verdict:
           ("base", _key("base", "forget", m))]
     ev = [e for e in ev if _get(rec, e[1]) is not None]
     if g is None:
-        return Verdict("forgotten", "not available",
-                       f"not available: no gold (retrained) model to compare the forget-set {m} with", ev)
+        return _forgotten_by_floor(rec, m, u, ev)
     ok = u is not None and u <= g + MARGIN
     return Verdict("forgotten", "yes" if ok else "no",
                    f"Forget-set {m} is {'within' if ok else 'above'} the gold model's + {MARGIN:g}."
+                   + _empty_note(rec, ev), ev)
+
+
+def _forgotten_by_floor(rec: dict[str, Any], m: str, u: float | None, ev: list[tuple[str, str]]) -> Verdict:
+    """Without a gold model: the forget-set metric against a measured floor, the base model's
+    value on the holdout facts (facts it was never taught: a real model's unknown facts, TOFU's
+    unseen authors) — what "knows nothing about it" scores, guessing included."""
+    floor = set_value(rec, "base", "holdout", m)
+    if floor is None:
+        return Verdict("forgotten", "not available",
+                       f"not available: no gold (retrained) model, and no holdout facts (never taught) whose "
+                       f"base {m} would be the floor to compare the forget-set {m} with", ev)
+    ev.append(("floor (base, holdout)", _key("base", "holdout", m)))
+    ok = u is not None and u <= floor + MARGIN
+    n = _get(rec, "models.base.statistics.facts_per_role.holdout")
+    return Verdict("forgotten", "yes" if ok else "no",
+                   f"Forget-set {m} is {'within' if ok else 'above'} the floor + {MARGIN:g}: the base model's "
+                   f"{m} on {n if n is not None else 'the'} holdout facts it was never taught (no gold model)."
                    + _empty_note(rec, ev), ev)
 
 
@@ -138,8 +157,15 @@ def _private(rec: dict[str, Any]) -> Verdict:
         why = _get(rec, f"models.unlearned.model.{MIA}.skipped") or "not computed"
         return Verdict("private", "not available", f"not available: {why}", ev)
     if g is None:
-        return Verdict("private", "not available",
-                       "not available: no gold (retrained) model to compare the membership AUC with", ev)
+        # without a gold model, MUSE's reference is chance: forget answers that look no more
+        # familiar to the model than facts it was never taught
+        ok = abs(u - 0.5) <= MARGIN
+        return Verdict("private", "yes" if ok else "no",
+                       "Membership-inference AUC (Min-K%++, forget vs holdout) is "
+                       f"{'within' if ok else 'farther than'} {MARGIN:g} of 0.5, chance (no gold model)"
+                       + ("" if ok else "; below 0.5: the forget answers are less familiar than never-taught facts "
+                          "(over-unlearned)" if u < 0.5 else "; above 0.5: the forget answers are still familiar")
+                       + ".", ev)
     ok = abs(u - g) <= MARGIN
     return Verdict("private", "yes" if ok else "no",
                    f"Membership-inference AUC (Min-K%++, forget vs holdout) is {'within' if ok else 'farther than'} "

@@ -1,0 +1,138 @@
+"""Learning rates for a pretrained model, chosen on the validation portion of the real-knowledge
+set and reported on its test portion (SmolLM2-135M-Instruct, ``--data real``).
+
+Every setting (method × full/LoRA × learning rate) is one ``oblivio unlearn`` run with the
+defaults otherwise (5 epochs, batch 8 + 8, the chat template), kept in ``--runs`` so that no run
+is ever paid twice. Each run unlearns every forget row; the rows carry ``meta.split`` (val or
+test, disjoint by fact). From the per-item values in results.json:
+
+* **selection reads validation only**: among the settings whose validation retain accuracy
+  (``direct_test``, ``indirect_test``, ``general_test``; rows unlearning never trains on) keeps
+  ≥ 95% of the base model's on every role and whose forget answers are not mostly empty
+  (``empty_answers`` ≤ 0.2 on validation), the one with the lowest validation forget accuracy
+  (ties: the smaller rate) — per method and mode;
+* **the report is test**: the chosen setting's test numbers, with 95% bootstrap intervals over
+  facts, and every setting's validation numbers so that the choice can be checked.
+
+    python bench/real/tune.py [--methods npo,graddiff] [--modes lora,full] [--seed 0]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEEP_ROLES = ("direct_test", "indirect_test", "general_test")
+LRS = {"lora": (3e-5, 1e-4, 3e-4, 1e-3), "full": (3e-6, 1e-5, 3e-5)}
+
+
+def split_of(data: str) -> dict[str, tuple[str, str]]:
+    """item id -> (split, fact) of the shipped real set."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from oblivio.resolve import load_data
+    return {it.id: (it.meta["split"], it.fact or it.id) for it in load_data(data).items}
+
+
+def run(method: str, mode: str, lr: float, seed: int, runs: Path, model: str, data: str) -> Path:
+    out = runs / f"{method}-{mode}-{lr:g}-s{seed}"
+    if (out / "results.json").is_file():
+        return out
+    cmd = [sys.executable, "-m", "oblivio", "unlearn", "--model", model, "--data", data, "--method", method,
+           "--lr", str(lr), "--seed", str(seed), "--quiet", "--out", str(out), "--overwrite"]
+    if mode == "lora":
+        cmd += ["--lora-r", "8"]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    print(f"{out.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return out
+
+
+def per_split(rec: dict, model: str, role: str, metric: str, split: str, splits: dict) -> tuple[float, list]:
+    """Mean of ``metric`` over the role's items in ``split``, and (fact, value) pairs."""
+    m = rec["models"][model]
+    res = m["sets"].get(role, {}).get(metric, {})
+    vals = res.get("per_item") or []
+    ids = res.get("extra", {}).get("item_ids") or m["item_ids"].get(role, [])   # items with an input only
+    pairs = [(splits[i][1], v) for i, v in zip(ids, vals) if v is not None and splits[i][0] == split]
+    return (statistics.fmean(v for _, v in pairs) if pairs else float("nan")), pairs
+
+
+def interval(pairs: list, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap over facts of the mean."""
+    by: dict[str, list[float]] = {}
+    for f, v in pairs:
+        by.setdefault(f, []).append(v)
+    facts = list(by)
+    rng = random.Random(seed)
+    means = []
+    for _ in range(n_boot):
+        draw = [v for f in rng.choices(facts, k=len(facts)) for v in by[f]]
+        means.append(statistics.fmean(draw))
+    means.sort()
+    return means[int(0.025 * n_boot)], means[int(0.975 * n_boot) - 1]
+
+
+def summarise(rec: dict, split: str, splits: dict) -> dict:
+    out: dict = {}
+    for model in ("base", "unlearned"):
+        f, fp = per_split(rec, model, "forget", "accuracy", split, splits)
+        out[f"{model}_forget"] = f
+        out[f"{model}_forget_ci"] = interval(fp)
+        out[f"{model}_forget_para"] = per_split(rec, model, "forget", "para_accuracy", split, splits)[0]
+        out[f"{model}_empty"] = per_split(rec, model, "forget", "empty_answers", split, splits)[0]
+        for r in KEEP_ROLES:
+            out[f"{model}_{r}"], _ = per_split(rec, model, r, "accuracy", split, splits)
+    out["keep_ratio"] = min(out[f"unlearned_{r}"] / out[f"base_{r}"] for r in KEEP_ROLES if out[f"base_{r}"] > 0)
+    out["n_forget_facts"] = len({f for f, _ in per_split(rec, "unlearned", "forget", "accuracy", split, splits)[1]})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="smollm2-135m-instruct")
+    ap.add_argument("--data", default="real")
+    ap.add_argument("--methods", default="npo,graddiff")
+    ap.add_argument("--modes", default="lora,full")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--runs", default=str(ROOT / "runs" / "real-tune"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "real" / "tune.json"))
+    a = ap.parse_args()
+    splits = split_of(a.data)
+    runs = Path(a.runs)
+    rows = []
+    for method in a.methods.split(","):
+        for mode in a.modes.split(","):
+            for lr in LRS[mode]:
+                rec = json.loads((run(method, mode, lr, a.seed, runs, a.model, a.data) / "results.json").read_text())
+                rows.append({"method": method, "mode": mode, "lr": lr, "seed": a.seed,
+                             "steps": rec["training"]["steps"], "train_seconds": rec["training"]["seconds"],
+                             "val": summarise(rec, "val", splits), "test": summarise(rec, "test", splits)})
+    chosen = {}
+    for method in a.methods.split(","):
+        for mode in a.modes.split(","):
+            ok = [r for r in rows if r["method"] == method and r["mode"] == mode
+                  and r["val"]["keep_ratio"] >= 0.95 and r["val"]["unlearned_empty"] <= 0.2]
+            if ok:
+                best = min(ok, key=lambda r: (r["val"]["unlearned_forget"], r["lr"]))
+                chosen[f"{method}/{mode}"] = best["lr"]
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps({"rule": __doc__.split("\n\n")[2].strip(), "rows": rows, "chosen": chosen},
+                                      indent=1))
+    print("method  mode  lr      steps | val: forget (base) keep empty | test: forget [95% CI] (base) keep empty")
+    for r in rows:
+        v, t = r["val"], r["test"]
+        mark = " *" if chosen.get(f"{r['method']}/{r['mode']}") == r["lr"] else ""
+        print(f"{r['method']:8s}{r['mode']:5s} {r['lr']:<7g} {r['steps']:4d} | {v['unlearned_forget']:.2f} "
+              f"({v['base_forget']:.2f}) {v['keep_ratio']:.2f} {v['unlearned_empty']:.2f} | "
+              f"{t['unlearned_forget']:.2f} [{t['unlearned_forget_ci'][0]:.2f}, {t['unlearned_forget_ci'][1]:.2f}] "
+              f"({t['base_forget']:.2f}) {t['keep_ratio']:.2f} {t['unlearned_empty']:.2f}{mark}")
+
+
+if __name__ == "__main__":
+    main()
