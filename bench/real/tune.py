@@ -10,7 +10,8 @@ test, disjoint by fact). From the per-item values in results.json:
   (``direct_test``, ``indirect_test``, ``general_test``; rows unlearning never trains on) keeps
   ≥ 95% of the base model's on every role and whose forget answers are not mostly empty
   (``empty_answers`` ≤ 0.2 on validation), the one with the lowest validation forget accuracy
-  (ties: the smaller rate) — per method and mode;
+  (ties: the smaller rate) — per method and mode; when no setting keeps 95%, the one that keeps
+  the most among those that lower validation forget accuracy by at least 0.1, marked as such;
 * **the report is test**: the chosen setting's test numbers, with 95% bootstrap intervals over
   facts, and every setting's validation numbers so that the choice can be checked.
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP_ROLES = ("direct_test", "indirect_test", "general_test")
-LRS = {"lora": (3e-5, 1e-4, 3e-4, 1e-3), "full": (3e-6, 1e-5, 3e-5)}
+LRS = {"lora": (1e-5, 3e-5, 1e-4, 3e-4), "full": (1e-5,)}
 
 
 def split_of(data: str) -> dict[str, tuple[str, str]]:
@@ -116,18 +117,25 @@ def main() -> None:
     chosen = {}
     for method in a.methods.split(","):
         for mode in a.modes.split(","):
-            ok = [r for r in rows if r["method"] == method and r["mode"] == mode
-                  and r["val"]["keep_ratio"] >= 0.95 and r["val"]["unlearned_empty"] <= 0.2]
+            mine = [r for r in rows if r["method"] == method and r["mode"] == mode]
+            ok = [r for r in mine if r["val"]["keep_ratio"] >= 0.95 and r["val"]["unlearned_empty"] <= 0.2]
             if ok:
                 best = min(ok, key=lambda r: (r["val"]["unlearned_forget"], r["lr"]))
-                chosen[f"{method}/{mode}"] = best["lr"]
+                chosen[f"{method}/{mode}"] = {"lr": best["lr"], "meets_keep": True}
+                continue
+            # none keeps 95%: the one that keeps the most of those that forget at least 0.1 (validation)
+            moved = [r for r in mine if r["val"]["base_forget"] - r["val"]["unlearned_forget"] >= 0.1]
+            if moved:
+                best = max(moved, key=lambda r: (r["val"]["keep_ratio"], -r["lr"]))
+                chosen[f"{method}/{mode}"] = {"lr": best["lr"], "meets_keep": False}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps({"rule": __doc__.split("\n\n")[2].strip(), "rows": rows, "chosen": chosen},
                                       indent=1))
     print("method  mode  lr      steps | val: forget (base) keep empty | test: forget [95% CI] (base) keep empty")
     for r in rows:
         v, t = r["val"], r["test"]
-        mark = " *" if chosen.get(f"{r['method']}/{r['mode']}") == r["lr"] else ""
+        pick = chosen.get(f"{r['method']}/{r['mode']}")
+        mark = "" if not pick or pick["lr"] != r["lr"] else (" *" if pick["meets_keep"] else " * (keeps < 95%)")
         print(f"{r['method']:8s}{r['mode']:5s} {r['lr']:<7g} {r['steps']:4d} | {v['unlearned_forget']:.2f} "
               f"({v['base_forget']:.2f}) {v['keep_ratio']:.2f} {v['unlearned_empty']:.2f} | "
               f"{t['unlearned_forget']:.2f} [{t['unlearned_forget_ci'][0]:.2f}, {t['unlearned_forget_ci'][1]:.2f}] "

@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.data.schema import UnlearningData, summarize
+from oblivio.data.spec import data_scheme
 from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
 from oblivio.presets import DEMO_DEFAULTS
@@ -362,12 +363,12 @@ def demo(*, preset: str = "default", config: Config | None = None, run_dir: str 
     """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report."""
     from oblivio.report.rundir import default_run_dir
     cfg = config or demo_config(preset)
-    if cfg.data.path is not None:
+    if cfg.data.path is not None and data_scheme(cfg.data.path) != ("real", ""):
         raise InputError(f"the demo runs on the embedded world, not on data.path ({cfg.data.path}); for your "
                          "data: oblivio learn --data FILE --out models/, then oblivio unlearn --model "
                          "models/base --gold models/gold --data FILE", field="data.path")
     data = load_data(None, cfg)
-    log(f"world '{data.name}': {len(data.items)} items ("
+    log(f"{'world ' if cfg.data.path is None else ''}'{data.name}': {len(data.items)} items ("
         + ", ".join(f"{k} {v}" for k, v in summarize(data.items).items()) + f"); targets: {', '.join(data.targets)}")
     res = unlearn(None, data, config=cfg, run_dir=run_dir or default_run_dir("demo"), progress=progress,
                   overwrite=overwrite, log=log)
@@ -396,4 +397,9 @@ def base_recall(report: EvalReport, data: UnlearningData) -> dict[str, float]:
 
 
 def demo_config(preset: str = "default") -> Config:
+    """The demo's config: the embedded world of size ``preset``, or a real model's demo
+    (``presets.REAL_DEMOS``: ``smollm2``)."""
+    from oblivio.presets import REAL_DEMOS
+    if preset in REAL_DEMOS:
+        return load_config(base=REAL_DEMOS[preset])
     return load_config(overrides={"world": {"preset": preset}}, base=DEMO_DEFAULTS)

@@ -26,7 +26,12 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
         import copy
 
         from oblivio.api import DEMO_DEFAULTS
+        from oblivio.presets import REAL_DEMOS
         base = DEMO_DEFAULTS
+        real = over.get("world", {}).get("preset")
+        if real in REAL_DEMOS:       # a real model's demo: its own model, data and recipe
+            over["world"].pop("preset")
+            return load_config(args.config, over, base=REAL_DEMOS[real])
         if over.get("unlearn", {}).get("method") not in (None, base["unlearn"]["method"]):
             # the default's method arguments (its retain weight) belong to its method
             base = copy.deepcopy(base)

@@ -147,8 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "forget, keep the rest, and prove both.")
     ap.add_argument("--version", action="store_true", help="print the version")
     sub = ap.add_subparsers(dest="cmd")
-    p = sub.add_parser("demo", help="the whole offline pipeline on the embedded fictional world")
-    _key(p, "--preset", key="world.preset", help="world size: tiny | small | default | large")
+    p = sub.add_parser("demo", help="the whole offline pipeline on the embedded fictional world (or a real model)")
+    _key(p, "--preset", key="world.preset",
+         help="world size: tiny | small | default | large; or smollm2: SmolLM2-135M-Instruct forgets Einstein and "
+              "Shakespeare (--data real; needs the smollm2 extra, docs/real-models.md)")
     _common(p)
     _ci(p)
     _unlearn_args(p)

@@ -26,3 +26,15 @@ DEMO_DEFAULTS: dict[str, Any] = {
     "unlearn": {"method": "me_gd", "args": {"alpha": 1.0}, "sampler": "melu",
                 "train": {"lr": 5e-4, "max_steps": 160, "batch_size": 8}},
 }
+
+
+# Real-model demos (``oblivio demo --preset NAME``): a pretrained model, a shipped real-knowledge
+# set (``--data real``, data/real/) and the recipe chosen on that set's validation portion by
+# bench/real/tune.py (bench/results/real/tune.json; the test portion is what it reports).
+REAL_DEMOS: dict[str, dict[str, Any]] = {
+    "smollm2": {
+        "model": {"path": "smollm2-135m-instruct", "lora_r": 8},
+        "data": {"path": "real"},
+        "unlearn": {"method": "npo", "sampler": "one_to_one_random", "train": {"lr": 1e-4}},
+    },
+}
