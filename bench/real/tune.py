@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP_ROLES = ("direct_test", "indirect_test", "general_test")
-LRS = {"lora": (1e-5, 3e-5, 1e-4, 3e-4), "full": (1e-5,)}
+LRS = {"lora": (1e-5, 3e-5, 1e-4), "full": (1e-5,)}
 
 
 def split_of(data: str) -> dict[str, tuple[str, str]]:

@@ -35,6 +35,6 @@ REAL_DEMOS: dict[str, dict[str, Any]] = {
     "smollm2": {
         "model": {"path": "smollm2-135m-instruct", "lora_r": 8},
         "data": {"path": "real"},
-        "unlearn": {"method": "npo", "sampler": "one_to_one_random", "train": {"lr": 1e-4}},
+        "unlearn": {"method": "npo", "sampler": "one_to_one_random", "train": {"lr": 3e-5}},
     },
 }
