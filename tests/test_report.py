@@ -250,3 +250,20 @@ def test_without_gold_forgotten_uses_the_holdout_floor_and_private_uses_chance()
     rec = _rec(0.1, 0.0, 1.0)
     del rec["models"]["gold"]
     assert {x.question: x.status for x in verdicts(rec)}["forgotten"] == "not available"
+
+
+def test_robust_without_gold_judges_attacks_against_the_holdout_floor():
+    def robust(accs, floor=0.1):
+        rec = _rec(0.0, 0.0, 1.0)
+        del rec["models"]["gold"]
+        if floor is not None:
+            rec["models"]["base"]["sets"]["holdout"] = {"accuracy": {"value": floor}}
+        rec["audit"] = {"attacks": {n: {"recovery": None, "robust": None, "models": {"unlearned": {"accuracy": a}}}
+                                    for n, a in accs.items()}}
+        return next(v for v in verdicts(rec) if v.question == "robust")
+    v = robust({"paraphrase": 0.15, "few_shot": 0.0})
+    assert v.status == "yes" and "against the floor + 0.05" in v.sentence
+    v = robust({"paraphrase": 0.16, "few_shot": 0.0})
+    assert v.status == "no" and "Recovered under: paraphrase" in v.sentence
+    # no gold and no floor: not "yes" (an attack nobody judged does not pass)
+    assert robust({"paraphrase": 0.0}, floor=None).status == "not available"
