@@ -65,3 +65,10 @@ def test_run_unlearning_uses_and_reports_the_scale_rate(tiny_world, fresh_base):
     _, res = run_unlearning(model, tok, data, build_method("ga", {}), sampler="one_to_one_random",
                             train_cfg=TrainConfig(lr=None, max_steps=1, batch_size=4, progress=False))
     assert res.lr == TINY_LR and "small model" in res.lr_rule and res.history[0]["lr"] <= TINY_LR
+
+
+def test_the_loop_refuses_a_missing_rate():
+    from oblivio.engine.loop import _rate
+    with pytest.raises(ValueError, match="needs a learning rate"):
+        _rate(TrainConfig(lr=None))
+    assert _rate(TrainConfig(lr=2e-5)) == 2e-5

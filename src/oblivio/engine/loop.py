@@ -98,9 +98,7 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     dl = torch.utils.data.DataLoader(source, batch_size=cfg.batch_size, shuffle=False,
                                      collate_fn=collate_fn)
     params = [p for p in model.parameters() if p.requires_grad]
-    if cfg.lr is None:    # run_unlearning sets it by the model's scale (engine/defaults.py)
-        raise ValueError("the training loop needs a learning rate (TrainConfig.lr is None)")
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(params, lr=_rate(cfg), weight_decay=cfg.weight_decay)
     model, opt, dl = acc.prepare(model, opt, dl)
     n_steps = total_steps(cfg, len(dl))
     warm = int(cfg.warmup * n_steps) if cfg.warmup < 1 else int(cfg.warmup)
@@ -213,6 +211,13 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     res.model = acc.unwrap_model(model)
     res.model.eval()
     return res
+
+
+def _rate(cfg: TrainConfig) -> float:
+    """The learning rate; None only before run_unlearning sets it by model scale (engine/defaults.py)."""
+    if cfg.lr is None:
+        raise ValueError("the training loop needs a learning rate (TrainConfig.lr is None)")
+    return cfg.lr
 
 
 def lr_schedule(opt, name: str, warmup: int, n_steps: int):
