@@ -222,3 +222,26 @@ def test_calibrated_grid(tiny_world, fast_cfg, tmp_path) -> None:
     assert (out / "compare_calibrated.png").is_file()
     rec = json.loads((out / "compare.json").read_text())
     assert rec["calibration"] == {"tau": 1.0} and rec["cells"][0]["calibration"]["alpha"] == cal["alpha"]
+
+
+def test_cells_are_run_folders_that_audit_like_any_run(grid) -> None:
+    """Every cell is a finished run folder of its own (config.yaml reproducing the cell: its
+    method, sampler and budget), listed in compare.json; `audit` takes one like any run."""
+    from oblivio import api
+    from oblivio.config import load_config
+    data, res, out = grid
+    rec = json.loads((out / "compare.json").read_text())
+    assert [c["runs"] for c in rec["cells"]] == [["runs/graddiff__cyclic"], ["runs/graddiff__melu"],
+                                                  ["runs/npo__cyclic"], ["runs/npo__melu"]]
+    child = out / "runs" / "npo__melu"
+    cfg = load_config(child / "config.yaml")
+    assert (cfg.unlearn.method, cfg.unlearn.sampler, cfg.unlearn.train.max_steps) == ("npo", "melu", 2)
+    run = json.loads((child / "results.json").read_text())
+    cell = res.cell("npo", "melu")
+    assert run["training"]["steps"] == cell.steps == 2
+    # the cell's summary is the child run's own evaluation
+    assert run["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"] == cell.values["forget_accuracy"]
+    rec = api.audit(child, attacks="paraphrase", progress=False, log=lambda m: None)
+    assert set(rec["attacks"]["paraphrase"]["models"]) >= {"base", "unlearned"}
+    again = json.loads((child / "results.json").read_text())
+    assert again["audit"] == rec and (child / "audit.json").is_file() and (child / "model").is_dir()

@@ -5,6 +5,7 @@ returns lands in results.json. An unknown name fails before any work."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,46 @@ def test_unknown_post_step_fails_before_any_work(tiny_cfg, tmp_path):
         api.unlearn(None, None, config=cfg, run_dir=tmp_path / "run", progress=False, log=lambda m: None)
     assert ei.value.field == "post_steps"
     assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
+
+
+STEPS = '''
+class Boom:
+    def run(self, ctx):
+        (ctx.work / "half.txt").write_text("written before the failure")
+        raise RuntimeError("post-step failed")
+
+class Note:
+    def run(self, ctx):
+        (ctx.work / "note.txt").write_text("added")
+        ctx.extra["note"] = {"forget": len(ctx.data.forget)}
+        return {"ok": True}
+'''
+
+
+def test_post_steps_on_a_finished_folder_replace_it_whole_or_not_at_all(tiny_cfg, tmp_path, monkeypatch):
+    """`apply_post_steps` (what `oblivio audit --run` does): a failing post-step leaves the run
+    folder byte for byte as it was, with no leftovers beside it; a succeeding one gives a new
+    version with its file and results, whose model is the old file (a hard link, not a copy)."""
+    from oblivio import api
+    from oblivio.config import load_config, to_dict
+    from oblivio.pipeline.run import apply_post_steps
+    (tmp_path / "steps.py").write_text(STEPS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg = load_config(overrides={"unlearn": {"train": {"max_steps": 1}}, "eval": {"enabled": False}},
+                      base=to_dict(tiny_cfg))
+    run = tmp_path / "runs" / "r"
+    api.unlearn(None, None, config=cfg, run_dir=run, progress=False, log=lambda m: None)
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    weights = next(run.glob("model/*.safetensors"))
+    inode = weights.stat().st_ino
+    with pytest.raises(RuntimeError):
+        apply_post_steps(run, ["steps:Boom"], progress=False, log=lambda m: None)
+    assert {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in run.parent.iterdir()) == ["r"]
+    rec = apply_post_steps(run, ["steps:Note"], progress=False, log=lambda m: None)
+    assert (run / "note.txt").read_text() == "added" and not (run / "half.txt").exists()
+    saved = json.loads((run / "results.json").read_text())
+    assert saved["note"] == rec["note"] and saved["post_steps"]["steps:Note"]["ok"] is True
+    assert saved["training"] == json.loads(before[Path("results.json")])["training"]
+    assert weights.stat().st_ino == inode and weights.stat().st_nlink == 1   # linked, and the old version gone
+    assert sorted(p.name for p in run.parent.iterdir()) == ["r"]

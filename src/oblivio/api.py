@@ -11,17 +11,16 @@ Data: ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>
 a local HF directory or a loaded model (with its tokenizer)."""
 from __future__ import annotations
 
-import contextlib
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from oblivio.config import Config, build_method, load_config, to_dict
+from oblivio.config import Config, load_config, to_dict
 from oblivio.data.schema import UnlearningData, summarize
 from oblivio.data.spec import data_scheme
 from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
+from oblivio.pipeline.run import UnlearnResult
 from oblivio.presets import DEMO_DEFAULTS
 from oblivio.resolve import learn, load_data, main_process, resolve_model
 
@@ -54,24 +53,13 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
     return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
 
 
-@dataclass
-class UnlearnResult:
-    model: Any
-    tokenizer: Any
-    reports: dict[str, EvalReport]
-    run_dir: Path | None
-    training: dict[str, Any]
-    timings: dict[str, float] = field(default_factory=dict)
-    table: str = ""
-    control: dict[str, Any] | None = None   # checkpoint evaluation: curves, selected_step, eval_share
-
-
 def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
             method: str | None = None, method_args: dict[str, Any] | None = None, sampler: str | None = None,
             config: Config | None = None, run_dir: str | Path | None = None, evaluate_models: bool | None = None,
             overwrite: bool = False, progress: bool = True, log: Log = print, callbacks=(),
             resume: str | Path | None = None, allow_plugins: bool = False) -> UnlearnResult:
-    """Unlearn ``data``'s forget set from ``model`` and evaluate base, gold and unlearned.
+    """Unlearn ``data``'s forget set from ``model`` and evaluate base, gold and unlearned: one
+    :class:`~oblivio.pipeline.run.Run` (resolve → references → train → post-steps → write).
 
     ``model=None`` with world data uses the cached base model of the embedded world (and
     its gold model). ``model``, ``data``, ``gold`` and ``evaluate_models`` default to the
@@ -79,110 +67,18 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     they are written into the saved config. Writes ``results.json``, ``summary.md``,
     ``config.yaml`` (which alone reproduces the run) and the unlearned model (HF directory,
     safetensors) into ``run_dir`` when given. Base and gold evaluations come from the
-    reference cache when an identical evaluation was done before (eval/cache.py).
+    reference cache when an identical evaluation was done before (eval/cache.py). The config's
+    ``post_steps`` run after training (``audit`` too with ``audit.enabled``; oblivio/post_steps/).
     ``resume``: an interrupted run (its ``.partial``/``.failed`` folder or its name) to
     continue from its last checkpoint with its saved config.yaml (report/rundir.py), on the same
     data (else an InputError); ``allow_plugins``: that config.yaml may name ``module:Name``
     plugins (imported, so only for a run folder you trust; ``--allow-plugins``).
     """
-    from oblivio.data.neighbours import check_sampler
-    from oblivio.eval.embed import embedder_for
-    from oblivio.eval.evaluate import evaluate_model
-    from oblivio.pipeline import models as M
-    from oblivio.pipeline import resume as R
-    from oblivio.pipeline.post import RunContext, check_post_steps, run_post_steps
-    from oblivio.pipeline.references import evaluate_references
-    from oblivio.pipeline.train import unlearn_model
-    from oblivio.pipeline.write import write_unlearn_run
-    from oblivio.report.results import table
-    from oblivio.report.rundir import preflight, run_folder
-
-    # 0. the config: the arguments written in, so that config.yaml alone reproduces the run
-    saved: dict[str, Any] | None = None      # the resumed run's inputs.json
-    if resume is not None:
-        model, data, gold, config, run_dir, evaluate_models, saved = R.resume_inputs(
-            resume, model, data, gold, config, run_dir, evaluate_models, allow_plugins=allow_plugins)
-    cfg = R.run_config(config or Config(), model=model, data=data, gold=gold, evaluate_models=evaluate_models,
-                       method=method, method_args=method_args, sampler=sampler)
-    if resume is not None and cfg.control.eval_every:
-        raise InputError("a run with checkpoint evaluation (control.eval_every) cannot be resumed: its "
-                         "curves and kept weights are not in the checkpoints", field="--resume")
-    main = main_process()
-    if resume is not None and _num_processes() > 1:
-        raise InputError("resume an interrupted run in a single process", field="--resume")
-    if run_dir is not None and main:   # the output folder is checked before any work (also '')
-        preflight(run_dir, overwrite=overwrite, resume=resume is not None)
-    inputs = R.run_inputs(model, data, gold, evaluate_models)
-    timings: dict[str, float] = {}
-    t_all = time.perf_counter()
-    evaluate_models = cfg.eval.enabled
-    data = load_data(data if data is not None else cfg.data.path, cfg)
-    R.record_data(inputs, data, saved, cfg)       # a resume refuses changed data
-    meth = build_method(cfg.unlearn.method, cfg.unlearn.args)
-    check_sampler(data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
-    check_post_steps(cfg.post_steps)
-    log(f"forget targets: {', '.join(data.targets) or '-'}"
-        + (f" ({data.targets_rule})" if data.targets_rule else ""))
-    # 1. the models, and the data cut to their context
-    ms = M.run_models(cfg, data, model=model, tokenizer=tokenizer, gold=gold, progress=progress, log=log,
-                      need_gold=evaluate_models or cfg.control.stop_at_gold)
-    timings.update(ms.timings)
-    model, tokenizer = ms.model, ms.tokenizer
-    data, cut = M.fit(data, model, tokenizer, log)
-    emb = embedder_for(cfg.eval) if evaluate_models and main else None
-    reports: dict[str, EvalReport] = {}
-    extra: dict[str, Any] = {}
-    out = Path(run_dir) if run_dir else None
-    ctx = (run_folder(out, main=main, overwrite=overwrite, resume=resume is not None, kind="unlearn") if out
-           else contextlib.nullcontext())
-    with ctx as work:
-        resume_from = R.start_run(work, cfg, inputs, resume is not None) if work is not None and main else None
-        from oblivio.engine.efficiency import count_tokens, efficiency_record, n_parameters
-        from oblivio.pipeline.train import peak_memory
-        inference_tokens = 0
-        n_params = n_parameters(model)
-        # 2. the references (gold, base), from the cache when evaluated before
-        if evaluate_models and main:
-            t0 = time.perf_counter()
-            # a reference-cache hit loads the evaluations and feeds the models no tokens
-            with count_tokens(model, ms.gold) as counted:
-                extra["reference_cache"] = evaluate_references(
-                    reports, {"gold": (ms.gold, ms.gold_tokenizer), "base": (model, tokenizer)}, data, cfg.eval,
-                    embedder=emb, log=log)
-            inference_tokens += counted.tokens
-            timings["eval_before"] = time.perf_counter() - t0
-        # 3. unlearning, with checkpoint evaluation and selection when asked for
-        tr = unlearn_model(cfg, model, tokenizer, data, meth, gold=ms.gold, gold_tokenizer=ms.gold_tokenizer,
-                           work=work, callbacks=callbacks, resume_from=resume_from, progress=progress, log=log)
-        model = tr.model
-        timings["unlearn"] = tr.seconds
-        if main and evaluate_models:
-            t0 = time.perf_counter()
-            with count_tokens(model) as counted:
-                reports["unlearned"] = evaluate_model(model, tokenizer, data, cfg=cfg.eval, gold=reports.get("gold"),
-                                                      name="unlearned", embedder=emb)
-            inference_tokens += counted.tokens
-            timings["eval_after"] = time.perf_counter() - t0
-        # 4. the post-steps the config names (attacks, judges, plugins)
-        if main and cfg.post_steps:
-            extra["post_steps"] = run_post_steps(RunContext(
-                cfg, data, model, tokenizer, reports, work, ms.gold, ms.gold_tokenizer,
-                reference=ms.reload or (lambda: None), log=log), cfg.post_steps)
-        timings["total"] = time.perf_counter() - t_all
-        efficiency = efficiency_record(n_params=n_params, timings=timings, training=tr.training,
-                                       inference_tokens=inference_tokens, memory=peak_memory())
-        tab = table(reports, ci=cfg.eval.show_ci) if reports else ""
-        # 5. the run folder
-        if work is not None and main:
-            write_unlearn_run(work, out, cfg=cfg, model=model, tokenizer=tokenizer, reports=reports,
-                              timings=timings, data=data, cut=cut, training=tr.training, control=tr.control,
-                              extra={**extra, "efficiency": efficiency})
-    return UnlearnResult(model, tokenizer, reports, out, tr.training, timings, tab, tr.control)
-
-
-def _num_processes() -> int:
-    from oblivio.engine.dist import state
-    return state().num_processes
+    from oblivio.pipeline.run import Run
+    return Run.from_args(model, data, tokenizer=tokenizer, gold=gold, method=method, method_args=method_args,
+                         sampler=sampler, config=config, run_dir=run_dir, evaluate_models=evaluate_models,
+                         resume=resume, allow_plugins=allow_plugins, overwrite=overwrite, progress=progress,
+                         log=log, callbacks=callbacks).execute()
 
 
 def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0.01,
@@ -270,59 +166,26 @@ def report(runs: str | Path | list[str | Path], out: str | Path | None = None, *
 
 def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any = None, config: Config | None = None,
           progress: bool = True, log: Log = print) -> dict[str, Any]:
-    """The robustness audit of a finished ``unlearn`` run folder (attacks/audit.py).
+    """The robustness audit of a finished ``unlearn`` run folder: its ``audit`` post-step
+    (oblivio/post_steps/audit.py) applied to the loaded run (pipeline/run.py ``apply_post_steps``).
 
     Every attack in ``attacks`` (names or a comma-separated string; default the config's
     ``audit.attacks``, else all, see ``oblivio ls``) on the run's base model (as
     :func:`calibrate` finds it), its gold model (the world's, ``gold`` or ``model.gold``) and
-    its unlearned ``model/``. Writes ``audit.json`` into the run
-    folder, merges the record into its ``results.json`` under ``audit`` and redraws its
-    ``report.html``. Returns the record.
+    its unlearned ``model/``. The run folder is replaced by a new version of itself with
+    ``audit.json``, the record in results.json under ``audit`` and a redrawn ``report.html``.
+    Returns the record.
     """
-
     from oblivio.attacks import ATTACKS
-    from oblivio.attacks.audit import run_audit
-    from oblivio.pipeline.models import finished_run, fit, reference_models
-    from oblivio.pipeline.write import run_report
-    from oblivio.report.results import write_json
-    run_path = Path(run)
-    cfg, _ = finished_run(run_path, config, load_unlearned=False)
-    if attacks is None:
-        attacks = cfg.audit.attacks
-    names = [a.strip() for a in attacks.split(",") if a.strip()] if isinstance(attacks, str) else attacks
+    from oblivio.pipeline.models import finished_run
+    from oblivio.pipeline.run import apply_post_steps
+    cfg, _ = finished_run(Path(run), config, load_unlearned=False)
+    names = cfg.audit.attacks if attacks is None else (
+        [a.strip() for a in attacks.split(",") if a.strip()] if isinstance(attacks, str) else list(attacks))
     for n in names or ():
         ATTACKS.get(n, field="audit.attacks")  # a typo fails before any model is loaded
-    results_file = run_path / "results.json"
-    if not results_file.is_file():
-        raise InputError("not a finished unlearn run folder (no results.json)", file=str(run_path))
-    from oblivio.report.results import read_results
-    results = read_results(results_file)
-    d = load_data(cfg.data.path, cfg)
-    _, (unlearned, tokenizer) = finished_run(run_path, cfg)
-    base, gold_model, gold_tok = reference_models(cfg, d, tokenizer=tokenizer, gold=gold, progress=progress, log=log)
-    d, _ = fit(d, base, tokenizer, log)      # the same items as the run's evaluation
-    models = {"base": (base, tokenizer), **({"gold": (gold_model, gold_tok)} if gold_model is not None else {}),
-              "unlearned": (unlearned, tokenizer)}
-    if gold_model is None:
-        log("no gold model for this run (pass gold=...): verdicts are 'not available'")
-    from oblivio.engine.efficiency import count_tokens, efficiency_record, n_parameters
-    from oblivio.pipeline.train import peak_memory
-    t0 = time.perf_counter()
-    with count_tokens(*(m for m, _ in models.values())) as counted:
-        rec = run_audit(models, d, attacks=names, seed=cfg.seed, eval_cfg=cfg.eval, log=log)
-    write_json(run_path / "audit.json", rec)
-    results["audit"] = rec
-    # the audit's phase and inference tokens join the run's efficiency account
-    results["efficiency"] = efficiency_record(
-        n_params=n_parameters(unlearned), timings={"audit": time.perf_counter() - t0}, training={},
-        inference_tokens=counted.tokens, memory=peak_memory(), previous=results.get("efficiency"))
-    write_json(results_file, results)
-    try:
-        import oblivio.report.html  # noqa: F401  (the report is optional on some installs)
-    except ImportError:
-        return rec
-    run_report(run_path, None)
-    return rec
+    cfg = load_config(overrides={"audit": {"attacks": names or None}}, base=to_dict(cfg))
+    return apply_post_steps(run, ["audit"], config=cfg, gold=gold, progress=progress, log=log)["audit"]
 
 def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "npo"),
             samplers: str | Sequence[str] = "all",
@@ -370,30 +233,17 @@ def demo(*, preset: str = "default", config: Config | None = None, run_dir: str 
     data = load_data(None, cfg)
     log(f"{'world ' if cfg.data.path is None else ''}'{data.name}': {len(data.items)} items ("
         + ", ".join(f"{k} {v}" for k, v in summarize(data.items).items()) + f"); targets: {', '.join(data.targets)}")
-    res = unlearn(None, data, config=cfg, run_dir=run_dir or default_run_dir("demo"), progress=progress,
-                  overwrite=overwrite, log=log)
-    base = res.reports.get("base")
-    if base is not None:
-        rec = base_recall(base, data)
-        log(f"base model recall: {rec['train']:.1%} of training facts exactly (greedy answer contains the "
-            f"object), {rec['heldout']:.1%} on held-out phrasings")
-        res.training["base_recall"] = rec
-    return res
+    if "base_recall" not in cfg.post_steps:     # a base model that never learned makes forgetting look free
+        cfg = load_config(overrides={"post_steps": [*cfg.post_steps, "base_recall"]}, base=to_dict(cfg))
+    return unlearn(None, data, config=cfg, run_dir=run_dir or default_run_dir("demo"), progress=progress,
+                   overwrite=overwrite, log=log)
 
 
-def base_recall(report: EvalReport, data: UnlearningData) -> dict[str, float]:
-    """Item-weighted accuracy over every trained set, on training and on held-out phrasings."""
-    tot = {"train": [0.0, 0], "heldout": [0.0, 0]}
-    for role, ms in report.sets.items():
-        if role == "holdout":
-            continue
-        n = len(report.item_ids.get(role, []))
-        for key, metric in (("train", "accuracy"), ("heldout", "para_accuracy")):
-            r = ms.get(metric)
-            if r is not None and r.value is not None:
-                tot[key][0] += r.value * n
-                tot[key][1] += n
-    return {k: (v / n if n else float("nan")) for k, (v, n) in tot.items()}
+def base_recall(report: EvalReport, data: UnlearningData | None = None) -> dict[str, float]:
+    """Item-weighted accuracy over every trained set, on training and on held-out phrasings
+    (the ``base_recall`` post-step, oblivio/post_steps/base_recall.py)."""
+    from oblivio.post_steps.base_recall import base_recall as _base_recall
+    return _base_recall(report, data)
 
 
 def demo_config(preset: str = "default") -> Config:

@@ -95,6 +95,7 @@ def cmd_ls() -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run its subcommand (one handler per subcommand, :data:`COMMANDS`)."""
     ap = build_parser()
     args = ap.parse_args(argv)
     if args.version:
@@ -110,112 +111,134 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "out", None) is not None and not args.out.strip():
         from oblivio.errors import InputError
         raise InputError("must not be empty", field="--out")
-    if args.cmd == "report":
-        from oblivio.report.html import write_report
-        dest = args.out or (os.path.join(args.runs[0], "report.html") if len(args.runs) == 1 else "report.html")
-        path = write_report(args.runs, dest, title=args.title, overwrite=args.overwrite)
-        print(f"report: {path}")
-        return 0
+    if args.cmd == "report":      # no model is loaded: the libraries stay quiet by themselves
+        return _report(args, False)
     if getattr(args, "quiet", False):
         os.environ.setdefault("TQDM_DISABLE", "1")
     _quiet_libraries()
     _check_outputs(args)
+    handler = COMMANDS.get(args.cmd)
+    if handler is None:
+        ap.error(f"unknown command {args.cmd}")   # exits (status 2)
+    return handler(args, not getattr(args, "quiet", False))
+
+
+def _report(args: argparse.Namespace, progress: bool) -> int:
+    from oblivio.report.html import write_report
+    dest = args.out or (os.path.join(args.runs[0], "report.html") if len(args.runs) == 1 else "report.html")
+    path = write_report(args.runs, dest, title=args.title, overwrite=args.overwrite)
+    print(f"report: {path}")
+    return 0
+
+
+def _reveal(args: argparse.Namespace, progress: bool) -> int:
     from oblivio import api
-    progress = not getattr(args, "quiet", False)
-    if args.cmd == "reveal":
-        cfg = _config(args)
-        res = api.reveal(config=cfg, out=args.out, progress=progress, log=_log)
-        _log(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
-             f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
-        return 0
-    if args.cmd == "world":
-        from oblivio.data.schema import summarize, write_jsonl
-        cfg = _config(args)
-        data = api.load_data("world", cfg)   # data.path is not the world: never read here
-        write_jsonl(data.items, args.out)
-        print(f"wrote {len(data.items)} items to {args.out}: {summarize(data.items)}; "
-              f"targets: {', '.join(data.targets)}")
-        return 0
-    if args.cmd == "learn":
-        return _learn(args, progress)
-    if args.cmd == "demo":
-        cfg = _config(args)
-        res = api.demo(config=cfg, run_dir=args.out, progress=progress, overwrite=args.overwrite, log=_log)
-        _finish(res)
-        return 0
-    if args.cmd == "unlearn" and args.resume is not None:
+    res = api.reveal(config=_config(args), out=args.out, progress=progress, log=_log)
+    _log(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
+         f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
+    return 0
+
+
+def _world(args: argparse.Namespace, progress: bool) -> int:
+    from oblivio import api
+    from oblivio.data.schema import summarize, write_jsonl
+    data = api.load_data("world", _config(args))   # data.path is not the world: never read here
+    write_jsonl(data.items, args.out)
+    print(f"wrote {len(data.items)} items to {args.out}: {summarize(data.items)}; "
+          f"targets: {', '.join(data.targets)}")
+    return 0
+
+
+def _demo(args: argparse.Namespace, progress: bool) -> int:
+    from oblivio import api
+    res = api.demo(config=_config(args), run_dir=args.out, progress=progress, overwrite=args.overwrite, log=_log)
+    _finish(res)
+    return 0
+
+
+def _unlearn(args: argparse.Namespace, progress: bool) -> int:
+    """Everything comes from the config (flags are config keys): config.yaml alone reproduces the
+    run; ``--audit`` is the run's ``audit`` post-step (audit.enabled)."""
+    from oblivio import api
+    if args.resume is not None:
         return _resume(args, progress)
-    if args.cmd == "unlearn":
-        # everything comes from the config (flags are config keys): config.yaml alone reproduces the run
-        cfg = _config(args)
-        out = args.out or _shared_run_dir("unlearn")
-        res = api.unlearn(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, run_dir=out,
-                          overwrite=args.overwrite, progress=progress, log=_log)
-        if cfg.audit.enabled and res.run_dir is not None:   # before the summary, so the verdict includes it
-            api.audit(res.run_dir, config=cfg, progress=progress, log=_log)
-        _finish(res)
-        return 0
-    if args.cmd == "audit":
-        from pathlib import Path
+    cfg = _config(args)
+    out = args.out or _shared_run_dir("unlearn")
+    res = api.unlearn(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, run_dir=out,
+                      overwrite=args.overwrite, progress=progress, log=_log)
+    _finish(res)
+    return 0
 
-        from oblivio.config import load_config, merge, parse_overrides
-        from oblivio.errors import InputError
-        cfg_file = Path(args.run) / "config.yaml"
-        if not cfg_file.is_file():
-            raise InputError("not a finished unlearn run folder (no config.yaml)", file=args.run)
-        cfg = load_config(cfg_file, merge(cli_overrides(args), parse_overrides(args.overrides)))
-        api.audit(args.run, config=cfg, progress=progress, log=_log)
-        _log(f"audit: {Path(args.run) / 'audit.json'} (and results.json's 'audit' key, report.html)")
-        return 0
-    if args.cmd == "calibrate":
-        from pathlib import Path
 
-        from oblivio.config import load_config, merge, parse_overrides
-        from oblivio.errors import InputError
-        cfg_file = Path(args.run) / "config.yaml"
-        if not cfg_file.is_file():
-            raise InputError("not a finished unlearn run folder (no config.yaml)", file=args.run)
-        over = merge(cli_overrides(args), parse_overrides(args.overrides))
-        cfg = load_config(cfg_file, over)
-        res = api.calibrate(args.run, tau=cfg.calibrate.tau, tol=cfg.calibrate.tol, utility_metric=cfg.calibrate.metric,
-                            config=cfg, out=args.out, overwrite=args.overwrite, progress=progress, log=_log)
-        _log(res.table)
-        _log("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
-        if res.run_dir is not None:
-            _log(f"calibrated model: {res.run_dir} (model/, results.json)")
-        return 0
-    if args.cmd == "compare":
-        cfg = _config(args)
-        from oblivio.data.spec import data_scheme
-        spec: str | None = cfg.data.path
-        if data_scheme(spec) == ("world", ""):     # bare world: the config's world, as no data
-            spec = None
-        out = args.out or _shared_run_dir("compare")
-        # the budget is the config's: max_steps set = equal steps, else equal epochs
-        res = api.compare(spec, methods=cfg.compare.methods, samplers=cfg.compare.samplers or "all", config=cfg,
-                          model=cfg.model.path, gold=cfg.model.gold, run_dir=out, calibrate=cfg.compare.calibrate,
-                          calibrate_metric=cfg.calibrate.metric, calibrate_tol=cfg.calibrate.tol,
-                          seeds=cfg.compare.seeds,
-                          budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
-                          overwrite=args.overwrite, progress=progress, log=_log)
-        _log(res.table)
-        if res.calibrated_table:
-            _log(f"calibrated (τ = {cfg.compare.calibrate:g}):\n" + res.calibrated_table)
-        _log(f"compare folder: {res.run_dir} (" + ", ".join(p.name for p in res.files.values()) + ")")
-        return 0
-    if args.cmd == "eval":
-        cfg = _config(args)
-        rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model")
-        from oblivio.config import to_dict
-        from oblivio.report.results import model_source, table, write_json
-        print(table({"model": rep}, ci=cfg.eval.show_ci))
-        if args.out:
-            from pathlib import Path
-            src = model_source(to_dict(cfg))     # the GGUF file a converted model came from
-            write_json(Path(args.out), {**rep.to_json(), **({"model_source": src} if src else {})})
-            print(f"wrote {args.out}")
-        return 0
-    ap.error(f"unknown command {args.cmd}")   # exits (status 2)
+def _saved_config(args: argparse.Namespace):
+    """A finished run's config.yaml with the command line's changes (``audit``, ``calibrate``)."""
+    from pathlib import Path
+
+    from oblivio.config import load_config, merge, parse_overrides
+    from oblivio.errors import InputError
+    cfg_file = Path(args.run) / "config.yaml"
+    if not cfg_file.is_file():
+        raise InputError("not a finished unlearn run folder (no config.yaml)", file=args.run)
+    return load_config(cfg_file, merge(cli_overrides(args), parse_overrides(args.overrides)))
+
+
+def _audit(args: argparse.Namespace, progress: bool) -> int:
+    from pathlib import Path
+
+    from oblivio import api
+    api.audit(args.run, config=_saved_config(args), progress=progress, log=_log)
+    _log(f"audit: {Path(args.run) / 'audit.json'} (and results.json's 'audit' key, report.html)")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, progress: bool) -> int:
+    from oblivio import api
+    cfg = _saved_config(args)
+    res = api.calibrate(args.run, tau=cfg.calibrate.tau, tol=cfg.calibrate.tol, utility_metric=cfg.calibrate.metric,
+                        config=cfg, out=args.out, overwrite=args.overwrite, progress=progress, log=_log)
+    _log(res.table)
+    _log("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
+    if res.run_dir is not None:
+        _log(f"calibrated model: {res.run_dir} (model/, results.json)")
+    return 0
+
+
+def _compare(args: argparse.Namespace, progress: bool) -> int:
+    from oblivio import api
+    from oblivio.data.spec import data_scheme
+    cfg = _config(args)
+    spec: str | None = cfg.data.path
+    if data_scheme(spec) == ("world", ""):     # bare world: the config's world, as no data
+        spec = None
+    out = args.out or _shared_run_dir("compare")
+    # the budget is the config's: max_steps set = equal steps, else equal epochs
+    res = api.compare(spec, methods=cfg.compare.methods, samplers=cfg.compare.samplers or "all", config=cfg,
+                      model=cfg.model.path, gold=cfg.model.gold, run_dir=out, calibrate=cfg.compare.calibrate,
+                      calibrate_metric=cfg.calibrate.metric, calibrate_tol=cfg.calibrate.tol,
+                      seeds=cfg.compare.seeds, budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
+                      overwrite=args.overwrite, progress=progress, log=_log)
+    _log(res.table)
+    if res.calibrated_table:
+        _log(f"calibrated (τ = {cfg.compare.calibrate:g}):\n" + res.calibrated_table)
+    _log(f"compare folder: {res.run_dir} (" + ", ".join(p.name for p in res.files.values())
+         + ", runs/: one run folder per cell)")
+    return 0
+
+
+def _eval(args: argparse.Namespace, progress: bool) -> int:
+    from pathlib import Path
+
+    from oblivio import api
+    from oblivio.config import to_dict
+    from oblivio.report.results import model_source, table, write_json
+    cfg = _config(args)
+    rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model")
+    print(table({"model": rep}, ci=cfg.eval.show_ci))
+    if args.out:
+        src = model_source(to_dict(cfg))     # the GGUF file a converted model came from
+        write_json(Path(args.out), {**rep.to_json(), **({"model_source": src} if src else {})})
+        print(f"wrote {args.out}")
+    return 0
 
 
 # what a resumed run may be given besides --resume: everything else comes from its config.yaml
@@ -289,6 +312,11 @@ def _finish(res) -> None:
         _log(f"run folder: {res.run_dir} (results.json, summary.md, config.yaml, model/)")
         if (res.run_dir / "report.html").is_file():
             _log(f"report: {res.run_dir / 'report.html'}")
+
+
+#: one handler per subcommand: (parsed arguments, show progress) -> exit status
+COMMANDS = {"reveal": _reveal, "world": _world, "learn": _learn, "demo": _demo, "unlearn": _unlearn,
+            "audit": _audit, "calibrate": _calibrate, "compare": _compare, "eval": _eval}
 
 
 def _quiet_libraries() -> None:

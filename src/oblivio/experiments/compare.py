@@ -73,6 +73,7 @@ class Cell:
     n: dict[str, Any] | None = None
     per_seed: list[dict[str, Any]] = field(default_factory=list)
     audit: dict[str, Any] | None = None   # --audit: the audit record (of the first seed; per_seed has all)
+    runs: list[str] = field(default_factory=list)   # its run folders, relative to the comparison's folder
 
     @property
     def label(self) -> str:
@@ -208,19 +209,69 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
     per seed (the training and pairing seed; the data and the reference and gold models stay
     those of ``config.seed``) and reported as mean ± sample sd over seeds.
+
+    Every cell (and seed) is a run of its own (pipeline/run.py): with ``run_dir`` it is a run
+    folder ``<run_dir>/runs/<method>__<sampler>[__seed<k>]`` (config.yaml, results.json, model/),
+    which ``oblivio audit`` / ``report`` / ``calibrate`` take like any other; calibration and
+    the audit are those runs' post-steps.
     """
+    from oblivio.report.rundir import run_folder
+    from oblivio.resolve import main_process
+    plan = _plan(data, methods, samplers, config, (calibrate, calibrate_metric, calibrate_tol), budget, epochs, steps,
+                 method_args, seeds, run_dir, overwrite, progress)
+    t_all = time.perf_counter()
+    grid = _Grid(plan, *_sources(plan, model, tokenizer, gold, progress, log), progress=progress, log=log)
+    out = Path(run_dir) if run_dir else None
+    main = main_process()
+    ctx = run_folder(out, main=main, overwrite=overwrite, kind="compare") if out else contextlib.nullcontext()
+    with ctx as work:
+        if main:
+            grid.references()
+        n = len(plan.methods) * len(plan.samplers)
+        for k, (m, s) in enumerate(((m, s) for m in plan.methods for s in plan.samplers), start=1):
+            runs = [grid.cell_run(m, s, sd, work, f"[{k}/{n}] ") for sd in plan.run_seeds]
+            cell = cell_from_runs(Cell, m, s, runs, plan.train_cfg, multi=plan.seed_list is not None)
+            cell.runs = [r["run"] for r in runs if r.get("run")]
+            grid.cells.append(cell)
+            if work is not None and main:
+                grid.write(work, final=False)
+        grid.timings["total"] = time.perf_counter() - t_all
+        table = markdown_table(grid.cells, grid.reference, grid.roles, ci=plan.cfg.eval.show_ci) if main else ""
+        cal_table = calibrated_markdown(grid.cells, grid.roles, float(calibrate)) if main and calibrate else ""
+        files = grid.write(work, final=True, table=table, cal_table=cal_table) if work is not None and main else {}
+    if out is not None:
+        files = {k: out / p.name for k, p in files.items()}
+    return CompareResult(cells=grid.cells, reference=grid.reference, budget=plan.budget_info, table=table,
+                         calibrated_table=cal_table, run_dir=out, files=files)
+
+
+@dataclass
+class _Plan:
+    """A comparison checked before any work: config, data, names, per-method arguments, seeds, budget."""
+
+    cfg: Any
+    data: UnlearningData
+    methods: list[str]
+    samplers: list[str]
+    margs: dict[str, dict[str, Any]]
+    seed_list: list[int] | None
+    run_seeds: list[int]
+    train_cfg: Any
+    budget_info: dict[str, Any]
+    calibrate: float | None
+    calibrate_metric: str
+    calibrate_tol: float
+
+
+def _plan(data, methods, samplers, config, calibration, budget, epochs, steps, method_args, seeds, run_dir, overwrite,
+          progress) -> _Plan:
+    """Everything that can be refused, refused before a model is loaded or a folder made;
+    ``calibration``: (τ or None, utility metric, tolerance)."""
+    calibrate, calibrate_metric, calibrate_tol = calibration
     from oblivio.config import Config, build_method
     from oblivio.data.neighbours import check_sampler
-    from oblivio.data.samplers import get_sampler
-    from oblivio.engine.unlearning import run_unlearning
-    from oblivio.eval.embed import embedder_for
-    from oblivio.eval.evaluate import EvalConfig, evaluate_model
-    from oblivio.pipeline.models import check_sources, fresh, model_sources
-    from oblivio.pipeline.references import evaluate_references
-    from oblivio.pipeline.train import lora_spec
-    from oblivio.report.rundir import preflight, run_folder
+    from oblivio.report.rundir import preflight
     from oblivio.resolve import load_data, main_process
-
     cfg = config or Config()
     if cfg.eval.metrics is None:
         cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, metrics=list(COMPARE_METRICS)))
@@ -231,8 +282,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
         raise InputError(f"unknown budget {budget!r} (known: epochs, steps)", field="budget")
     if calibrate is not None and not 0 < calibrate <= 1:
         raise InputError(f"calibration τ must be in (0, 1], got {calibrate}", field="calibrate")
-    methods = _names(methods, "method")
-    samplers = _names(samplers, "sampler")
+    methods, samplers = _names(methods, "method"), _names(samplers, "sampler")
     seed_list = parse_seeds(seeds)
     run_seeds = seed_list if seed_list is not None else [cfg.seed]
     d = load_data(data if data is not None else cfg.data.path, cfg)
@@ -247,140 +297,148 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     train_cfg, budget_info = _train_cfg(cfg, budget, epochs, steps, progress)
     if run_dir is not None and main_process():   # marker, lock and writability (report/rundir.py)
         preflight(run_dir, overwrite=overwrite)
-    cal_fn: Callable[..., Any] | None = None
-    if calibrate is not None:
-        try:
-            from oblivio.engine.calibrate import calibrate as _cal
-            cal_fn = _cal
-        except ImportError as e:
-            raise InputError(f"calibration is not available in this version ({e}); run without "
-                             "--calibrate", field="calibrate") from None
+    return _Plan(cfg, d, methods, samplers, margs, seed_list, run_seeds, train_cfg, budget_info, calibrate,
+                 calibrate_metric, calibrate_tol)
 
-    t_all = time.perf_counter()
-    source, gold_source, timings = model_sources(cfg, d, model=model, tokenizer=tokenizer, gold=gold,
+
+def _sources(plan: _Plan, model: Any, tokenizer: Any, gold: Any, progress: bool, log: Log):
+    """(model source, gold source, timings) of the grid, the data cut to the model's context
+    once for every cell (broken model folders named before any evaluation)."""
+    from oblivio.pipeline.models import check_sources, model_sources
+    source, gold_source, timings = model_sources(plan.cfg, plan.data, model=model, tokenizer=tokenizer, gold=gold,
                                                  progress=progress, log=log)
-    # broken model folders are named before any evaluation; over-long items are cut once, for
-    # every cell alike (data/context.py)
-    d = check_sources(d, source, gold_source, cfg, log)
-
-    main = main_process()
-    ecfg: EvalConfig = cfg.eval
-    emb = embedder_for(ecfg) if main else None
-    c_note = None
-    if main and emb is None and "embed_cosine" in (ecfg.metrics or ()):
-        from oblivio.metrics.qa import EMBED_MISSING
-        c_note = f"C skipped: {EMBED_MISSING} (pip install 'oblivio[embed]'); S0 values use P̄ and R only"
-        log(c_note)
-    roles = held_out_roles(d)
-    reference: dict[str, dict[str, Any]] = {}
-    reports: dict[str, Any] = {}
-    out = Path(run_dir) if run_dir else None
-    ctx = run_folder(out, main=main, overwrite=overwrite, kind="compare") if out else contextlib.nullcontext()
-    cells: list[Cell] = []
-    lora = lora_spec(cfg)
-    with ctx as work:
-        if main:   # the references, from the cache when evaluated before (eval/cache.py)
-            t0 = time.perf_counter()
-            evaluate_references(reports, {"gold": (lambda: fresh(gold_source, cfg)) if gold_source is not None
-                                          else (None, None), "base": lambda: fresh(source, cfg)},
-                                d, ecfg, embedder=emb, log=log)
-            timings["eval_reference"] = time.perf_counter() - t0
-            reference = {"base": summarize_report(reports["base"], d)}
-            if "gold" in reports:
-                reference["gold"] = summarize_report(reports["gold"], d)
-        # --audit: every cell's unlearned model under every attack; base and gold once per seed
-        audit_refs = _audit_refs(source, gold_source, cfg) if main and cfg.audit.enabled else None
-        memos: dict[int, dict[Any, Any]] = {}
-        n = len(methods) * len(samplers)
-        for k, (m, s) in enumerate(((m, s) for m in methods for s in samplers), start=1):
-            runs: list[dict[str, Any]] = []
-            for sd in run_seeds:
-                meth = build_method(m, margs[m])
-                tc = dataclasses.replace(train_cfg, seed=sd)
-                model_k, tok = fresh(source, cfg)
-                pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=sd))
-                t0 = time.perf_counter()
-                model_k, res = run_unlearning(model_k, tok, d, meth, sampler=s, train_cfg=tc, lora=lora,
-                                              options={"teacher": cfg.unlearn.teacher})
-                secs = {"unlearn": time.perf_counter() - t0}
-                run: dict[str, Any] = {"seed": sd, "steps": res.steps, "pairs_per_epoch": pairs, "seconds": secs,
-                                       "stop_reason": res.stop_reason, "values": {}, "report": None,
-                                       "calibration": None}
-                if main:
-                    t0 = time.perf_counter()
-                    rep = evaluate_model(model_k, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}",
-                                         embedder=emb)
-                    secs["eval"] = time.perf_counter() - t0
-                    run["report"], run["values"] = rep, summarize_report(rep, d)
-                    if cal_fn is not None and calibrate is not None:
-                        t0 = time.perf_counter()
-                        ref_model, _ = fresh(source, cfg)
-                        cr = cal_fn(ref_model, model_k, tok, d, tau=float(calibrate), utility_metric=calibrate_metric,
-                                    tol=calibrate_tol, eval_cfg=ecfg, base_report=reports["base"],
-                                    gold=reports.get("gold"))
-                        # the search evaluates without embeddings; the chosen model is re-evaluated with
-                        # them, so its row is comparable with the uncalibrated table
-                        cal_rep = cr.report if emb is None else evaluate_model(
-                            cr.model, tok, d, cfg=ecfg, gold=reports.get("gold"), name=f"{m}/{s}@calibrated",
-                            embedder=emb)
-                        secs["calibrate"] = time.perf_counter() - t0
-                        run["calibration"] = {"alpha": cr.alpha, "utility": cr.utility, "target": cr.target,
-                                              "original_utility": cr.original_utility, "sweep": _plain(cr.sweep),
-                                              "evaluations": cr.evaluations, "values": summarize_report(cal_rep, d),
-                                              "metric": calibrate_metric}
-                        del ref_model, cr, cal_rep
-                    if audit_refs is not None:
-                        t0 = time.perf_counter()
-                        run["audit"] = _audit_cell(audit_refs, model_k, tok, d, cfg, sd, memos.setdefault(sd, {}), log)
-                        run["values"]["audit"] = _audit_values(run["audit"])
-                        secs["audit"] = time.perf_counter() - t0
-                    v, cal = run["values"], run["calibration"]
-                    log(f"[{k}/{n}] {m} × {s}" + (f" (seed {sd})" if seed_list else "")
-                        + f": {res.steps} steps ({pairs} pairs/epoch) in {secs['unlearn']:.1f}s; "
-                        f"forget efficacy {_fmt(v['forget_efficacy'])}, test utility "
-                        + ", ".join(f"{r} {_fmt(v['utility'].get(r))}" for r in roles)
-                        + (f"; calibrated α {_fmt(cal['alpha'])}, forget efficacy "
-                           f"{_fmt(cal['values']['forget_efficacy'])}" if cal else ""))
-                runs.append(run)
-                del model_k
-            cells.append(cell_from_runs(Cell, m, s, runs, train_cfg, multi=seed_list is not None))
-            if work is not None and main:
-                write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,
-                              c_note, calibrate, final=False, seeds=seed_list)
-        timings["total"] = time.perf_counter() - t_all
-        table = markdown_table(cells, reference, roles, ci=ecfg.show_ci) if main else ""
-        cal_table = (calibrated_markdown(cells, roles, float(calibrate))
-                     if (main and cal_fn is not None and calibrate is not None) else "")
-        files: dict[str, Path] = {}
-        if work is not None and main:
-            files = write_compare(work, d, cfg, cells, reference, budget_info, methods, samplers, roles, timings,
-                                  c_note, calibrate, final=True, table=table, cal_table=cal_table, seeds=seed_list)
-    if out is not None:
-        files = {k: out / p.name for k, p in files.items()}
-    return CompareResult(cells=cells, reference=reference, budget=budget_info, table=table,
-                         calibrated_table=cal_table, run_dir=out, files=files)
+    plan.data = check_sources(plan.data, source, gold_source, plan.cfg, log)
+    world = model is None and plan.cfg.model.path is None      # the world's cached models: each run finds them
+    return (None if world else source), (None if world else gold_source), timings
 
 
-def _audit_refs(source: Any, gold_source: Any, cfg) -> dict[str, tuple[Any, Any]]:
-    from oblivio.pipeline.models import fresh
-    refs = {"base": fresh(source, cfg)}
-    if gold_source is not None:
-        refs["gold"] = fresh(gold_source, cfg)
-    return refs
+class _Grid:
+    """The cells of a comparison, each a :class:`~oblivio.pipeline.run.Run` on a fresh copy of
+    the reference model, with the references evaluated once and handed to every run."""
+
+    def __init__(self, plan: _Plan, source: Any, gold_source: Any, timings: dict[str, float], *, progress: bool,
+                 log: Log) -> None:
+        self.plan, self.source, self.gold_source, self.timings = plan, source, gold_source, timings
+        self.progress, self.log = progress, log
+        self.reports: dict[str, Any] = {}
+        self.reference: dict[str, dict[str, Any]] = {}
+        self.cells: list[Cell] = []
+        self.shared: dict[str, Any] = {}       # the audit's memo of base and gold results, per seed
+        self.roles = held_out_roles(plan.data)
+        self.c_note: str | None = None
+
+    def references(self) -> None:
+        """Base and gold evaluated once (from the cache when evaluated before, eval/cache.py)."""
+        from oblivio.eval.embed import embedder_for
+        from oblivio.pipeline.models import fresh
+        from oblivio.pipeline.references import evaluate_references
+        from oblivio.resolve import learn
+        cfg, d = self.plan.cfg, self.plan.data
+        emb = embedder_for(cfg.eval)
+        if emb is None and "embed_cosine" in (cfg.eval.metrics or ()):
+            from oblivio.metrics.qa import EMBED_MISSING
+            self.c_note = f"C skipped: {EMBED_MISSING} (pip install 'oblivio[embed]'); S0 values use P̄ and R only"
+            self.log(self.c_note)
+        t0 = time.perf_counter()
+        if self.source is None:        # the embedded world's cached models
+            wm = learn(d, config=cfg, progress=self.progress, log=self.log)
+            models: dict[str, Any] = {"gold": (wm.gold, wm.tokenizer), "base": (wm.base, wm.tokenizer)}
+        else:
+            gs = self.gold_source
+            models = {"gold": (lambda: fresh(gs, cfg)) if gs is not None else (None, None),
+                      "base": lambda: fresh(self.source, cfg)}
+        evaluate_references(self.reports, models, d, cfg.eval, embedder=emb, log=self.log)
+        self.timings["eval_reference"] = time.perf_counter() - t0
+        self.reference = {name: summarize_report(r, d) for name, r in self.reports.items()}
+
+    def cell_run(self, m: str, s: str, seed: int, work: Path | None, tag: str) -> dict[str, Any]:
+        """One cell at one seed as a run; its record for :func:`cell_from_runs`."""
+        from oblivio.data.samplers import get_sampler
+        from oblivio.pipeline.run import Run
+        from oblivio.resolve import main_process
+        p, d = self.plan, self.plan.data
+        multi = p.seed_list is not None
+        name = f"{m}__{s}" + (f"__seed{seed}" if multi else "")
+        model, tok, reload = self._model()
+        run = Run.from_args(model, d, tokenizer=tok, gold=self.gold_source if isinstance(self.gold_source, (str, Path))
+                            else None, config=self._config(m, s, seed),
+                            run_dir=work / "runs" / name if work is not None else None, progress=self.progress,
+                            log=self.log, shared=self.shared, references=self.reports or None, reload=reload)
+        res = run.execute()
+        pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=seed))
+        rec = (_cell_record(res, d, seed, pairs, p.calibrate_metric) if main_process()
+               else _bare_record(res, seed, pairs))
+        rec["run"] = f"runs/{name}" if work is not None else None
+        v, cal = rec["values"], rec["calibration"]
+        if main_process():
+            self.log(f"{tag}{m} × {s}" + (f" (seed {seed})" if multi else "")
+                     + f": {rec['steps']} steps ({pairs} pairs/epoch) in {rec['seconds']['unlearn']:.1f}s; "
+                     f"forget efficacy {_fmt(v['forget_efficacy'])}, test utility "
+                     + ", ".join(f"{r} {_fmt(v['utility'].get(r))}" for r in self.roles)
+                     + (f"; calibrated α {_fmt(cal['alpha'])}, forget efficacy "
+                        f"{_fmt(cal['values']['forget_efficacy'])}" if cal else ""))
+        return rec
+
+    def _model(self) -> tuple[Any, Any, Any]:
+        """(model, tokenizer, reload) of one cell: a folder is loaded by the run itself; a loaded
+        model is copied (unlearning is in place); None: the world's cached base."""
+        from oblivio.pipeline.models import fresh
+        if self.source is None or isinstance(self.source, (str, Path)):
+            return self.source, None, None
+        model, tok = fresh(self.source, self.plan.cfg)
+        return model, tok, lambda: fresh(self.source, self.plan.cfg)
+
+    def _config(self, m: str, s: str, seed: int):
+        """The cell's config: the method, its arguments, the sampler, the seed and the budget
+        written in, the world's seed pinned (the data stay those of the comparison's seed), and
+        calibration as a post-step when asked for."""
+        from oblivio.config import load_config, to_dict
+        p = self.plan
+        tc = p.train_cfg
+        over: dict[str, Any] = {
+            "seed": seed,
+            "unlearn": {"method": m, "args": p.margs[m], "sampler": s,
+                        "train": {"max_steps": tc.max_steps, "epochs": tc.epochs}}}
+        if p.cfg.data.path is None:
+            over["world"] = {"seed": p.cfg.world.get("seed", p.cfg.seed)}
+        if p.calibrate is not None:
+            over["post_steps"] = [*p.cfg.post_steps, "calibrate"]
+            over["calibrate"] = {"tau": p.calibrate, "metric": p.calibrate_metric, "tol": p.calibrate_tol}
+        return load_config(overrides=over, base=to_dict(p.cfg))
+
+    def write(self, work: Path, *, final: bool, table: str = "", cal_table: str = "") -> dict[str, Path]:
+        p = self.plan
+        return write_compare(work, p.data, p.cfg, self.cells, self.reference, p.budget_info, p.methods, p.samplers,
+                             self.roles, self.timings, self.c_note, p.calibrate, final=final, table=table,
+                             cal_table=cal_table, seeds=p.seed_list)
 
 
-def _audit_cell(refs: dict[str, tuple[Any, Any]], model: Any, tok: Any, d: UnlearningData, cfg, seed: int,
-                memo: dict[Any, Any], log) -> dict[str, Any]:
-    """The audit record of one cell (attacks/audit.py); base and gold results come from ``memo``
-    after the first cell of a seed."""
-    from oblivio.attacks.audit import run_audit
-    return run_audit({**refs, "unlearned": (model, tok)}, d, attacks=cfg.audit.attacks or None, seed=seed,
-                     eval_cfg=cfg.eval, memo=memo, memo_models=tuple(refs), log=log)
+def _cell_record(res: Any, d: UnlearningData, seed: int, pairs: int, metric: str) -> dict[str, Any]:
+    """A cell run's record (what :func:`cell_from_runs` aggregates over seeds)."""
+    rec = _bare_record(res, seed, pairs)
+    rec["report"] = rep = res.reports.get("unlearned")
+    rec["values"] = summarize_report(rep, d) if rep is not None else {}
+    steps = res.post_steps
+    if "eval_after" in res.timings:
+        rec["seconds"]["eval"] = res.timings["eval_after"]
+    if "calibrate" in steps and "calibrated" in res.reports:
+        c = steps["calibrate"]
+        rec["seconds"]["calibrate"] = c["seconds"]
+        rec["calibration"] = {**{k: c[k] for k in ("alpha", "utility", "target", "original_utility", "sweep",
+                                                   "evaluations")},
+                              "values": summarize_report(res.reports["calibrated"], d), "metric": metric}
+    if "audit" in res.results:
+        from oblivio.attacks.audit import audit_values
+        rec["seconds"]["audit"] = steps.get("audit", {}).get("seconds", 0.0)
+        rec["audit"] = res.results["audit"]
+        rec["values"]["audit"] = audit_values(rec["audit"])
+    return rec
 
 
-def _audit_values(rec: dict[str, Any]) -> dict[str, Any]:
-    from oblivio.attacks.audit import audit_values
-    return audit_values(rec)
+def _bare_record(res: Any, seed: int, pairs: int) -> dict[str, Any]:
+    t = res.training
+    return {"seed": seed, "steps": t["steps"], "pairs_per_epoch": pairs, "seconds": {"unlearn": t["seconds"]},
+            "stop_reason": t["stop_reason"], "values": {}, "report": None, "calibration": None}
 
 
 def _plain(x: Any) -> Any:

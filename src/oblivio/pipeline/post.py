@@ -1,12 +1,15 @@
-"""Pipeline stage 4: the post-steps, evaluations that run after training on the finished
-models (the robustness audit's attacks, judges, anything registered).
+"""Pipeline stage 4: the post-steps, work done after training on the finished models (the
+robustness audit, calibration, the base model's recall, anything registered).
 
 A post-step is a class registered in ``registry.POST_STEPS`` (a module of ``oblivio.post_steps``,
 an entry point in group ``oblivio.post_steps``, or a dotted path ``pkg.module:Class``) with
 ``run(ctx: RunContext) -> dict``: what it returns is stored in results.json under
 ``post_steps.<name>`` (JSON values only). The config's ``post_steps`` names the ones a run
-executes, in order, on the main process. Checkpoint selection and calibration are the
-pipeline's own post-steps (stage 3, ``api.calibrate``).
+executes, in order, on the main process (pipeline/run.py adds ``audit`` when
+``audit.enabled``). A post-step may also add top-level results.json keys (``ctx.extra``, as the
+audit does with ``audit``), files in the run folder (``ctx.work``), phase timings
+(``ctx.timings``) and the tokens its models read (``ctx.tokens``), which join the run's
+efficiency record. Checkpoint selection is part of training (pipeline/train.py).
 """
 from __future__ import annotations
 
@@ -24,8 +27,9 @@ Log = Callable[[str], None]
 class RunContext:
     """What a post-step sees: the run's config and data, the unlearned model, the evaluation
     reports so far (``base``, ``gold``, ``unlearned``), the run folder being written (None
-    without ``--out``), and ``reference()``: a fresh copy of the model before unlearning
-    (None when the run started from an object it cannot reload)."""
+    without ``--out``), and ``reference()``: the model before unlearning as (model, tokenizer),
+    a fresh copy the step may change ((None, None) or None when the run started from an object
+    it cannot reload)."""
 
     cfg: Config
     data: UnlearningData
@@ -37,9 +41,16 @@ class RunContext:
     gold_tokenizer: Any = None
     reference: Callable[[], Any] = field(default=lambda: None)
     log: Log = print
+    extra: dict[str, Any] = field(default_factory=dict)      # top-level results.json keys
+    timings: dict[str, float] = field(default_factory=dict)  # the run's phases (efficiency record)
+    shared: dict[str, Any] = field(default_factory=dict)     # lives as long as a grid of runs
+    progress: bool = True
+    tokens: int = 0                                          # inference tokens the post-steps fed models
 
 
 class PostStep(Protocol):
+    """The post-step contract (a class with no constructor arguments)."""
+
     def run(self, ctx: RunContext) -> dict[str, Any]: ...
 
 
@@ -58,7 +69,8 @@ def run_post_steps(ctx: RunContext, names: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
         t0 = time.perf_counter()
-        res = POST_STEPS.get(name, field="post_steps")().run(ctx)
+        step: PostStep = POST_STEPS.get(name, field="post_steps")()
+        res = step.run(ctx)
         out[name] = {**(res or {}), "seconds": round(time.perf_counter() - t0, 3)}
         ctx.log(f"post-step {name}: done in {out[name]['seconds']:.1f}s")
     return out

@@ -324,3 +324,43 @@ def run_folder(path: str | Path, *, main: bool = True, overwrite: bool = False, 
     finally:
         if lk is not None:
             lk.close()
+
+
+@contextmanager
+def new_version(folder: str | Path) -> Iterator[Path]:
+    """A new version of the finished run folder ``folder``, built beside it: every file of the
+    old one as a hard link (a copy where links are not possible), the marker included, the lock
+    not. The block writes into it (atomic writes replace a link, never the old file); when the
+    block ends without error the new version replaces the old in one step (atomic.install_dir),
+    else it is removed and the old one is untouched. The old folder's lock is held throughout,
+    so no other oblivio process writes it meanwhile."""
+    from oblivio.atomic import replace_dir
+    final = Path(folder)
+    if not is_run_folder(final):
+        raise InputError(f"not an oblivio run folder (no {MARKER}); nothing was touched", file=str(final))
+    had_lock = (final / LOCK).exists()
+    lk = _lock(final)
+    try:
+        with replace_dir(final) as tmp:
+            _link_tree(final, tmp)
+            yield tmp
+    finally:
+        lk.close()
+        if not had_lock:      # a failure leaves the folder as it was: without the lock file we made
+            (final / LOCK).unlink(missing_ok=True)
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if rel.as_posix() == LOCK or path.is_symlink():
+            continue
+        target = dst / rel
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copy2(path, target)

@@ -1,0 +1,175 @@
+"""A grid: runs of runs. Every cell is a named :class:`~oblivio.pipeline.run.Run` of its own
+config, written as a run folder ``<out>/<name>`` (config.yaml, results.json, model/ — auditable,
+reportable like any run); the grid's index ``<out>/grid.json`` lists the cells, their state and
+headline numbers, and says which cells select settings (``tune``) and which are reported
+(``report``), so that no reported number chose anything.
+
+Resumable by construction: running the same grid again skips every cell whose finished folder
+holds the same config (read back from its results.json), reruns the cells that did not finish
+(an interrupted cell's ``.partial``/``.failed`` folder is replaced), and refuses a folder that
+holds a different config (a changed cell needs a new name, or ``overwrite``). The benches that
+train (bench/) describe their grids as Python lists of :class:`Cell` and run them here.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from oblivio.config import Config, to_dict
+from oblivio.errors import InputError
+
+Log = Callable[[str], None]
+ROLES = ("tune", "report")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,120}$")
+INDEX = "grid.json"
+
+
+@dataclass
+class Cell:
+    """One run of a grid: its folder name, its whole config and its role — ``tune`` (a setting is
+    chosen by it; its numbers are never reported) or ``report`` (a number to report; chosen by
+    nothing). ``model``/``gold``/``data`` are passed to the run besides the config (objects a
+    config cannot name); paths belong in the config."""
+
+    name: str
+    config: Config
+    role: str = "report"
+    model: Any = None
+    tokenizer: Any = None
+    gold: Any = None
+    data: Any = None
+    tags: dict[str, Any] = field(default_factory=dict)     # what the bench groups the cell by (method, lr, …)
+
+
+def check_cells(cells: Sequence[Cell]) -> None:
+    """Names safe as folder names and unique, roles known — before any work."""
+    seen: set[str] = set()
+    for c in cells:
+        if not _NAME.match(c.name) or c.name in (".", ".."):
+            raise InputError(f"cell name {c.name!r} is not a plain folder name (letters, digits, . _ = + -)",
+                             field="grid.cells")
+        if c.name in seen:
+            raise InputError(f"cell name {c.name!r} is used twice", field="grid.cells")
+        if c.role not in ROLES:
+            raise InputError(f"cell {c.name}: unknown role {c.role!r} (known: {', '.join(ROLES)})",
+                             field="grid.cells")
+        seen.add(c.name)
+
+
+def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False, progress: bool = True,
+             log: Log = print, on_result: Callable[[Cell, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Every cell as a run into ``<out>/<name>`` (see the module docstring); returns
+    ``{name: results.json}``. ``on_result`` sees each cell's results as it is done (or found done)."""
+    from oblivio.report.results import read_results
+    check_cells(cells)
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    shared: dict[str, Any] = {}             # post-steps' memo across the grid (the audit's base results)
+    done: dict[str, Any] = {}
+    index = _read_index(root)
+    for k, cell in enumerate(cells, start=1):
+        folder = root / cell.name
+        state = _state(folder, cell, overwrite)
+        if state == "done":
+            log(f"[{k}/{len(cells)}] {cell.name}: finished before, kept")
+            results = read_results(folder / "results.json")
+        else:
+            log(f"[{k}/{len(cells)}] {cell.name} ({cell.role})")
+            t0 = time.perf_counter()
+            results = _run_cell(cell, folder, overwrite=overwrite or state == "stale", progress=progress, log=log,
+                                shared=shared)
+            index.setdefault("seconds", {})[cell.name] = round(time.perf_counter() - t0, 3)
+        done[cell.name] = results
+        index["cells"] = {**index.get("cells", {}), cell.name: _entry(cell, results)}
+        _write_index(root, index)
+        if on_result is not None:
+            on_result(cell, results)
+    return done
+
+
+def _state(folder: Path, cell: Cell, overwrite: bool) -> str:
+    """``done`` (finished, same config), ``new`` (nothing there), ``stale`` (an interrupted
+    attempt only); a finished folder with another config is refused unless ``overwrite``."""
+    from oblivio.config import load_config
+    from oblivio.report.rundir import is_run_folder
+    if not (folder / "results.json").is_file():
+        partial = [folder.with_name(folder.name + s) for s in (".partial", ".failed")]
+        return "stale" if any(p.exists() for p in partial) else "new"
+    if overwrite:
+        return "stale"
+    if not is_run_folder(folder):
+        raise InputError("is not an oblivio run folder; a grid never writes into it", file=str(folder))
+    from oblivio.pipeline.resume import run_config
+    saved = to_dict(load_config(folder / "config.yaml", {"allow_plugins": cell.config.allow_plugins}))
+    # the config as the run saves it (paths made absolute), so that the two compare key by key
+    wanted = run_config(cell.config, model=cell.model, data=cell.data, gold=cell.gold, evaluate_models=None,
+                        method=None, method_args=None, sampler=None)
+    if _without_command_line(saved) != _without_command_line(to_dict(wanted)):
+        raise InputError(f"holds a run of another config than grid cell {cell.name!r}; give the changed cell a new "
+                         "name, or overwrite", file=str(folder))
+    return "done"
+
+
+def _without_command_line(d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` without the keys a config file never carries (config.COMMAND_LINE_ONLY)."""
+    import copy
+
+    from oblivio.config import COMMAND_LINE_ONLY
+    d = copy.deepcopy(d)
+    for dotted in COMMAND_LINE_ONLY:
+        *parents, leaf = dotted.split(".")
+        node: Any = d
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return d
+
+
+def _run_cell(cell: Cell, folder: Path, *, overwrite: bool, progress: bool, log: Log,
+              shared: dict[str, Any]) -> dict[str, Any]:
+    from oblivio.pipeline.run import Run
+    from oblivio.report.results import read_results
+    run = Run.from_args(cell.model, cell.data, tokenizer=cell.tokenizer, gold=cell.gold, config=cell.config,
+                        run_dir=folder, overwrite=overwrite, progress=progress, log=log, shared=shared)
+    run.execute()
+    return read_results(folder / "results.json")
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The numbers a grid's index shows per cell: forget accuracy, model utility, forget
+    quality and steps (None where the run did not measure them)."""
+    u = results.get("models", {}).get("unlearned", {})
+
+    def val(role: str | None, metric: str) -> Any:
+        node = u.get("sets", {}).get(role, {}) if role else u.get("model", {})
+        return (node.get(metric) or {}).get("value")
+    return {"forget_accuracy": val("forget", "accuracy"), "model_utility": val(None, "model_utility"),
+            "forget_quality": val(None, "forget_quality"), "steps": results.get("training", {}).get("steps")}
+
+
+def _entry(cell: Cell, results: dict[str, Any]) -> dict[str, Any]:
+    return {"role": cell.role, "run": cell.name, "tags": cell.tags, **headline(results)}
+
+
+def _read_index(root: Path) -> dict[str, Any]:
+    import json
+    p = root / INDEX
+    if not p.is_file():
+        return {"oblivio_grid": 1, "roles": {"tune": "chooses settings; never reported",
+                                             "report": "reported; chose nothing"}}
+    try:
+        rec = json.loads(p.read_text())
+    except ValueError as e:
+        raise InputError(f"unreadable ({e})", file=str(p)) from None
+    if not isinstance(rec, dict) or rec.get("oblivio_grid") != 1:
+        raise InputError("not an oblivio grid index", file=str(p))
+    return rec
+
+
+def _write_index(root: Path, index: dict[str, Any]) -> None:
+    from oblivio.report.results import write_json
+    write_json(root / INDEX, index)
