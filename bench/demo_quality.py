@@ -6,52 +6,77 @@ forget accuracy on held-out phrasings (``para_accuracy``) ≤ gold + 5 points ea
 (``direct``/``general``, the rows unlearning trains on, are printed too). Runs the demo's default
 configuration and, with --grid, a small grid of candidates (method × lr × steps), printing
 each against the targets. Uses the cached base/gold models of the world (trained on first
-use). Usage: python bench/demo_quality.py [--preset default] [--grid] [--seeds 0,1,2]
-[--cands JSON list of [method, lr, steps, sampler, args]]
+use).
+
+How it runs: every (candidate, seed) is a cell of the one grid runner (oblivio/pipeline/grid.py),
+a full run folder ``<--out>/<preset>/<candidate>-s<seed>`` with the demo's config, the candidate
+written in and the metrics below (base and gold evaluated through the reference cache; the
+``base_recall`` post-step). A second run keeps every finished cell. Tuning/reporting split: the
+demo's default is a ``report`` cell (chosen elsewhere: bench/zoo.py); the ``--grid`` and ``--cands``
+candidates are ``tune`` cells (a search to choose a default from; a pick is reported only after
+it is run as the default). Every number printed is read back from the cells' results.json.
+
+Usage: python bench/demo_quality.py [--preset default] [--grid] [--seeds 0,1,2]
+[--cands JSON list of [method, lr, steps, sampler, args]] [--out runs/demo-quality]
+(check run: --preset tiny --cands '[["npo", 5e-4, 2, "one_to_one_random", {}]]')
 """
 from __future__ import annotations
 
 import argparse
 import itertools
-import time
+import json
+import math
+import re
+import sys
+from typing import Any
 
 from oblivio import api
-from oblivio.config import load_config, to_dict
-from oblivio.eval.evaluate import evaluate_model
+from oblivio.config import Config, load_config, to_dict
+from oblivio.pipeline.grid import Cell, run_grid
+
+METRICS = ["accuracy", "para_accuracy", "answer_prob", "rouge_recall", "truth_ratio", "forget_quality",
+           "model_utility"]
+Cand = tuple[str, float, int, str, dict[str, Any]]       # method, lr, steps, sampler, method args
+GRID: list[Cand] = list(itertools.product(["graddiff", "npo"], [5e-4, 1e-3, 2e-3], [15, 30, 60],
+                                          ["one_to_one_random"], [{}]))
 
 
-def acc(rep, role: str) -> float:
-    return rep.value("accuracy", role)
+def value(model: dict[str, Any], metric: str, role: str | None = None) -> float:
+    """One value of a model's results.json record (``models.<name>``); nan when not measured."""
+    node = model.get("sets", {}).get(role, {}) if role else model.get("model", {})
+    v = (node.get(metric) or {}).get("value")
+    return math.nan if v is None else v
 
 
-def recall(rep, skip: tuple[str, ...]) -> dict[str, float]:
+def acc(rep: dict[str, Any], role: str) -> float:
+    return value(rep, "accuracy", role)
+
+
+def pacc(rep: dict[str, Any], role: str) -> float:
+    return value(rep, "para_accuracy", role)
+
+
+def recall(rep: dict[str, Any], skip: tuple[str, ...]) -> dict[str, float]:
     """Item-weighted accuracy on training / held-out phrasings over the sets not in ``skip``."""
     tot = {"train": [0.0, 0], "heldout": [0.0, 0]}
-    for role, ms in rep.sets.items():
-        n = len(rep.item_ids.get(role, []))
+    for role, ms in rep["sets"].items():
+        n = len(rep.get("item_ids", {}).get(role, []))
         for key, metric in (("train", "accuracy"), ("heldout", "para_accuracy")):
-            r = ms.get(metric)
-            if role not in skip and r is not None and r.value is not None:
-                tot[key][0] += r.value * n
+            v = (ms.get(metric) or {}).get("value")
+            if role not in skip and v is not None:
+                tot[key][0] += v * n
                 tot[key][1] += n
-    return {k: v / n for k, (v, n) in tot.items()}
+    return {k: (v / n if n else math.nan) for k, (v, n) in tot.items()}
 
 
-def pacc(rep, role: str) -> float:
-    return rep.value("para_accuracy", role)
-
-
-def check(base, gold, unl) -> dict:
+def check(base: dict[str, Any], gold: dict[str, Any], unl: dict[str, Any]) -> dict[str, Any]:
     out = {
         "forget": acc(unl, "forget"), "gold_forget": acc(gold, "forget"),
         "para_forget": pacc(unl, "forget"), "gold_para_forget": pacc(gold, "forget"),
-        "direct_ratio": acc(unl, "direct") / acc(base, "direct"),
-        "general_ratio": acc(unl, "general") / acc(base, "general"),
-        "direct_test_ratio": acc(unl, "direct_test") / acc(base, "direct_test"),
-        "indirect_test_ratio": acc(unl, "indirect_test") / acc(base, "indirect_test"),
-        "general_test_ratio": acc(unl, "general_test") / acc(base, "general_test"),
-        "forget_quality": unl.value("forget_quality"), "utility": unl.value("model_utility"),
+        "forget_quality": value(unl, "forget_quality"), "utility": value(unl, "model_utility"),
     }
+    for role in ("direct", "general", "direct_test", "indirect_test", "general_test"):
+        out[f"{role}_ratio"] = acc(unl, role) / acc(base, role)
     # issue #10 item 6: judged on what unlearning never saw (held-out phrasings of the forget
     # facts, the *_test facts of every retain role)
     out["ok"] = (out["forget"] <= out["gold_forget"] + 0.05
@@ -61,54 +86,87 @@ def check(base, gold, unl) -> dict:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--preset", default="default")
-    ap.add_argument("--grid", action="store_true")
-    ap.add_argument("--cands", help='JSON list of [method, lr, steps, sampler, args] to try')
-    ap.add_argument("--seeds", default="0", help="comma-separated unlearning seeds (the world stays seed 0)")
-    args = ap.parse_args()
-    cfg = api.demo_config(args.preset)
-    data = api.load_data(None, cfg)
-    wm = api.learn(data, config=cfg, progress=False)
-    ecfg = load_config(overrides={"eval": {"metrics": ["accuracy", "para_accuracy", "answer_prob", "rouge_recall",
-                                                       "truth_ratio", "forget_quality", "model_utility"]}},
-                       base=to_dict(cfg)).eval
-    gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=ecfg, name="gold")
-    base = evaluate_model(wm.base, wm.tokenizer, data, cfg=ecfg, gold=gold, name="base")
-    rec = api.base_recall(base, data)
+def cell_name(c: Cand, seed: int) -> str:
+    method, lr, steps, sampler, margs = c
+    args = "+".join(f"{k}={v}" for k, v in sorted(margs.items()))
+    name = f"{method}{'-' + args if args else ''}-{sampler}-lr{lr:g}-n{steps}-s{seed}"
+    return re.sub(r"[^A-Za-z0-9._=+-]", "_", name)       # a plain folder name (grid.check_cells)
+
+
+def grid_cells(cfg: Config, cands: list[tuple[Cand, str]], seeds: list[int]) -> list[Cell]:
+    """One cell per (candidate, seed): the demo's config with the candidate written in."""
+    base = to_dict(cfg)
+    cells = []
+    for (c, role), seed in itertools.product(cands, seeds):
+        method, lr, steps, sampler, margs = c
+        over = {"seed": seed, "unlearn": {"method": method, "sampler": sampler, "args": margs,
+                                          "train": {"lr": lr, "max_steps": steps}},
+                "eval": {"metrics": METRICS}, "post_steps": ["base_recall"]}
+        cells.append(Cell(cell_name(c, seed), load_config(overrides=over, base=base), role=role,
+                          tags={"method": method, "lr": lr, "steps": steps, "sampler": sampler, "args": margs,
+                                "seed": seed}))
+    return cells
+
+
+def print_header(results: dict[str, Any]) -> None:
+    """The references, from the first cell (every cell evaluates the same base and gold)."""
+    rec = results["post_steps"]["base_recall"]
+    gold = results["models"]["gold"]
     print(f"base recall: train {rec['train']:.3f}, held-out phrasings {rec['heldout']:.3f}")
     # the gold model on what it was trained on: every trained set but forget
     grec = recall(gold, skip=("holdout", "forget"))
     print(f"gold recall (retained facts): train {grec['train']:.3f}, held-out phrasings {grec['heldout']:.3f}")
-    d = cfg.unlearn
-    cands = [(d.method, d.train.lr, d.train.max_steps, d.sampler, d.args)]
-    if args.cands:
-        import json
-        cands = [tuple(c) for c in json.loads(args.cands)]
-    if args.grid:
-        cands += list(itertools.product(["graddiff", "npo"], [5e-4, 1e-3, 2e-3], [15, 30, 60],
-                                        ["one_to_one_random"], [{}]))
-    seeds = [int(x) for x in args.seeds.split(",")]
     print(f"gold forget accuracy {acc(gold, 'forget'):.3f}, held-out phrasings {pacc(gold, 'forget'):.3f}")
     print(f"{'method':<10}{'sampler':<10}{'seed':>5}{'lr':>8}{'steps':>6}  {'forget':>7}{'para_f':>7}{'direct%':>8}"
           f"{'general%':>9}{'d_test%':>8}{'i_test%':>8}{'g_test%':>8}{'FQ':>9}{'util':>7}  ok   sec")
-    for (method, lr, steps, sampler, margs), seed in itertools.product(cands, seeds):
-        from oblivio.models.io import load_model
-        model, tok = load_model(wm.base_dir)
-        c = load_config(overrides={"seed": seed, "unlearn": {"method": method, "sampler": sampler, "args": margs,
-                                               "train": {"lr": lr, "max_steps": steps}}}, base=to_dict(cfg))
-        t0 = time.perf_counter()
-        res = api.unlearn(model, data, tokenizer=tok, config=c, evaluate_models=False, progress=False,
-                          log=lambda m: None)
-        unl = evaluate_model(res.model, tok, data, cfg=ecfg, gold=gold, name="unlearned")
-        r = check(base, gold, unl)
-        steps = res.training["steps"]
-        print(f"{method:<10}{sampler[:9]:<10}{seed:>5}{lr:>8.0e}{steps:>6}  {r['forget']:>7.3f}{r['para_forget']:>7.3f}"
-              f"{r['direct_ratio']:>8.3f}{r['general_ratio']:>9.3f}{r['direct_test_ratio']:>8.3f}"
-              f"{r['indirect_test_ratio']:>8.3f}{r['general_test_ratio']:>8.3f}"
-              f"{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "
-              f"{'yes' if r['ok'] else 'NO ':<4}{time.perf_counter() - t0:>5.1f}", flush=True)
+
+
+def print_row(cell: Cell, results: dict[str, Any]) -> None:
+    m = results["models"]
+    r = check(m["base"], m["gold"], m["unlearned"])
+    t = cell.tags
+    steps = results["training"]["steps"]
+    sec = results["timings"].get("unlearn", 0.0) + results["timings"].get("eval_after", 0.0)
+    print(f"{t['method']:<10}{t['sampler'][:9]:<10}{t['seed']:>5}{t['lr']:>8.0e}{steps:>6}  {r['forget']:>7.3f}"
+          f"{r['para_forget']:>7.3f}{r['direct_ratio']:>8.3f}{r['general_ratio']:>9.3f}{r['direct_test_ratio']:>8.3f}"
+          f"{r['indirect_test_ratio']:>8.3f}{r['general_test_ratio']:>8.3f}"
+          f"{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "
+          f"{'yes' if r['ok'] else 'NO ':<4}{sec:>5.1f}", flush=True)
+
+
+def grid_log(msg: str) -> None:
+    """The grid's one line per cell, on stderr; the runs' own messages are not this bench's output."""
+    if msg.startswith("["):
+        print(msg, file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--grid", action="store_true")
+    ap.add_argument("--cands", help='JSON list of [method, lr, steps, sampler, args] to try')
+    ap.add_argument("--seeds", default="0", help="comma-separated unlearning seeds (the world stays seed 0)")
+    ap.add_argument("--out", default="runs/demo-quality",
+                    help="the grid's folder: <out>/<preset>/<candidate>-s<seed> run folders and grid.json "
+                         "(finished cells are kept: resumable)")
+    args = ap.parse_args()
+    cfg = api.demo_config(args.preset)
+    d = cfg.unlearn
+    cands: list[tuple[Cand, str]] = [((d.method, d.train.lr, d.train.max_steps, d.sampler, d.args), "report")]
+    if args.cands:
+        cands = [(tuple(c), "tune") for c in json.loads(args.cands)]      # type: ignore[misc]
+    if args.grid:
+        cands += [(c, "tune") for c in GRID]
+    seeds = [int(x) for x in args.seeds.split(",")]
+
+    def done(cell: Cell, results: dict[str, Any]) -> None:
+        if not printed:
+            print_header(results)
+            printed.append(cell.name)
+        print_row(cell, results)
+    printed: list[str] = []
+    run_grid(grid_cells(cfg, cands, seeds), f"{args.out}/{args.preset}", progress=False, log=grid_log,
+             on_result=done)
 
 
 if __name__ == "__main__":

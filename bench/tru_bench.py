@@ -15,8 +15,19 @@ Budget: the same steps, batch size and sampler for every method; the learning ra
 method (``LR``; our choice: the GA family at the demo's 5e-4, the target-learning methods at
 3e-3, where a tiny model learns a 60-token target within 150 steps).
 
+How it runs: a grid of (method, seed) cells on the one grid runner (oblivio/pipeline/grid.py),
+each a full run folder ``<--runs>/<tag>/<method>-s<seed>`` (base and gold evaluated through the
+reference cache, unlearning, the unlearned model's evaluation, and with ``--audit`` the ``audit``
+post-step, whose base and gold attacks the grid does once per seed). Resumable: a second run
+keeps every finished cell. Tuning/reporting split: every cell is ``report``; nothing here chooses
+a setting (``LR`` was fixed beforehand, see above). Every number printed or written to ``--out``
+is read back from the cells' results.json. Two processes with disjoint ``--methods`` may share
+``--runs`` (each cell is its own folder); grid.json then lists the last writer's cells until a run
+over every method rewrites it. The audit's ``seconds`` are wall time (results.json
+``timings.audit``; this script recorded CPU time before the grid runner).
+
 Usage: python bench/tru_bench.py [--preset default] [--seeds 0,1,2] [--steps 150]
-[--methods tru,tru_no_target,...] [--judge rule] [--audit] [--out bench/results/tru]
+[--methods tru,tru_no_target,...] [--judge rule] [--audit] [--out bench/results/tru] [--runs runs/tru]
 (check run: --preset tiny --seeds 0 --steps 10)
 """
 from __future__ import annotations
@@ -24,12 +35,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
+import sys
 from pathlib import Path
 from typing import Any
 
-from oblivio import api
-from oblivio.config import load_config
+from oblivio.config import Config, load_config
+from oblivio.pipeline.grid import Cell, run_grid
 
 METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "tru": ("tru", {}),
@@ -43,19 +54,26 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
 LR = {"tru": 3e-3, "tru_no_target": 3e-3, "tru_no_reasoning": 3e-3, "graddiff": 5e-4, "npo": 5e-4,
       "idk": 3e-3, "idkpo": 3e-3}
 TEST_ROLES = ("direct_test", "indirect_test", "general_test")
+NOT_COLUMNS = ("name", "seed", "seconds", "teacher", "reference", "audit", "run")
 
 
-def measure(base, unl) -> dict[str, float | None]:
+def value(model: dict[str, Any], metric: str, role: str | None = None) -> float | None:
+    """One value of a model's results.json record (``models.<name>``): a set's or the model's."""
+    node = model.get("sets", {}).get(role, {}) if role else model.get("model", {})
+    return (node.get(metric) or {}).get("value")
+
+
+def measure(base: dict[str, Any], unl: dict[str, Any]) -> dict[str, float | None]:
     out: dict[str, float | None] = {
-        "UQ": unl.value("uq", "forget"),
-        "forget_acc": unl.value("accuracy", "forget"),
-        "forget_para_acc": unl.value("para_accuracy", "forget"),
-        "gibberish_forget": unl.value("gibberish_rate", "forget"),
+        "UQ": value(unl, "uq", "forget"),
+        "forget_acc": value(unl, "accuracy", "forget"),
+        "forget_para_acc": value(unl, "para_accuracy", "forget"),
+        "gibberish_forget": value(unl, "gibberish_rate", "forget"),
     }
     for role in TEST_ROLES:
-        if role in unl.sets:
-            out[f"RQ {role}"] = unl.value("rq", role)
-            b, u = base.value("accuracy", role), unl.value("accuracy", role)
+        if role in unl.get("sets", {}):
+            out[f"RQ {role}"] = value(unl, "rq", role)
+            b, u = value(base, "accuracy", role), value(unl, "accuracy", role)
             out[f"acc% {role}"] = 100 * u / b if b and u is not None else None
     return out
 
@@ -69,44 +87,94 @@ def fmt(vals: list[float | None]) -> str:
     return f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
 
 
-def audit_run(res: Any, cfg: Any, seed: int) -> dict[str, Any]:
-    """Every registered attack on base, gold and the unlearned model (attacks/audit.py): the
-    attacked forget accuracy per model and the verdict (robust iff unlearned ≤ gold + 0.05)."""
-    from oblivio.attacks.audit import run_audit
-    from oblivio.resolve import learn
-    wm = learn(api.load_data(None, cfg), config=cfg, progress=False, log=lambda m: None)
-    t0 = time.process_time()
-    rec = run_audit({"base": (wm.base, wm.tokenizer), "gold": (wm.gold, wm.tokenizer),
-                     "unlearned": (res.model, res.tokenizer)}, api.load_data(None, cfg), seed=seed,
-                    eval_cfg=cfg.eval, log=lambda m: None)
-    return {"cpu_s": time.process_time() - t0,
-            "attacks": {n: {"robust": a.get("robust"), "skipped": a.get("skipped"),
-                            **{f"{m}_acc": a.get("models", {}).get(m, {}).get("accuracy")
-                               for m in ("base", "gold", "unlearned")}}
-                        for n, a in rec["attacks"].items()}}
+def tag_of(a: argparse.Namespace) -> str:
+    """The file-name tag of one setting; batch size and item cap only when not the defaults, so
+    that the default command keeps the file names of bench/results/tru."""
+    return (f"{a.preset}-n{a.steps}-{a.sampler}-{a.judge}" + ("-audit" if a.audit else "")
+            + (f"-b{a.batch_size}" if a.batch_size != 8 else "")
+            + (f"-m{a.max_items}" if a.max_items is not None else ""))
 
 
-def one_run(name: str, seed: int, a: argparse.Namespace) -> dict[str, Any]:
+def cell_config(name: str, seed: int, a: argparse.Namespace) -> Config:
     method, args = METHODS[name]
-    cfg = load_config(overrides={
+    return load_config(overrides={
         "seed": seed, "world": {"preset": a.preset},
         "unlearn": {"method": method, "args": args, "sampler": a.sampler,
                     "train": {"max_steps": a.steps, "batch_size": a.batch_size, "lr": LR[name],
                               "progress": False}},
-        "eval": {"judge": {"kind": a.judge}, "max_items_per_role": a.max_items}})
-    t0 = time.perf_counter()
-    res = api.unlearn(config=cfg, progress=False, log=lambda m: None)
-    vals: dict[str, Any] = measure(res.reports["base"], res.reports["unlearned"])
-    vals["seconds"] = time.perf_counter() - t0
-    vals["teacher"] = res.training.get("method_report")
-    ref = {m: measure(res.reports[m], res.reports[m]) for m in ("base", "gold") if m in res.reports}
-    out: dict[str, Any] = {"name": name, "seed": seed, **vals, "reference": ref}
-    if a.audit:
-        out["audit"] = audit_run(res, cfg, seed)
+        "eval": {"judge": {"kind": a.judge}, "max_items_per_role": a.max_items},
+        # every registered attack on base, gold and unlearned (the audit post-step)
+        "audit": {"enabled": bool(a.audit)}})
+
+
+def grid_cells(names: list[str], seeds: list[int], a: argparse.Namespace) -> list[Cell]:
+    """One ``report`` cell per (method, seed): nothing in this bench chooses a setting."""
+    return [Cell(f"{name}-s{seed}", cell_config(name, seed, a), role="report", tags={"method": name, "seed": seed})
+            for name in names for seed in seeds]
+
+
+def audit_record(results: dict[str, Any]) -> dict[str, Any]:
+    """The audit post-step's record (results.json ``audit``): the attacked forget accuracy per
+    model and the verdict per attack (robust iff unlearned ≤ gold + 0.05, attacks/audit.py)."""
+    rec = results["audit"]
+    return {"seconds": results.get("timings", {}).get("audit"),
+            "attacks": {n: {"robust": x.get("robust"), "skipped": x.get("skipped"),
+                            **{f"{m}_acc": x.get("models", {}).get(m, {}).get("accuracy")
+                               for m in ("base", "gold", "unlearned")}}
+                        for n, x in rec["attacks"].items()}}
+
+
+def run_record(cell: Cell, results: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """One (method, seed) as this bench writes it, from the cell's results.json."""
+    models = results["models"]
+    t = results.get("timings", {})
+    vals: dict[str, Any] = measure(models["base"], models["unlearned"])
+    vals["seconds"] = t.get("total", 0.0) - t.get("audit", 0.0)     # the run without its audit
+    vals["teacher"] = results.get("training", {}).get("method_report")
+    ref = {m: measure(models[m], models[m]) for m in ("base", "gold") if m in models}
+    out: dict[str, Any] = {"name": cell.tags["method"], "seed": cell.tags["seed"], **vals, "reference": ref,
+                           "run": str(folder / cell.name)}
+    if "audit" in results:
+        out["audit"] = audit_record(results)
     return out
 
 
-def main() -> None:
+def print_table(rows: dict[str, list[dict[str, Any]]], a: argparse.Namespace) -> None:
+    first = next(iter(rows.values()))[0]
+    cols = [k for k in first if k not in NOT_COLUMNS]
+    print(f"\n{a.preset} world, seeds {a.seeds}, {a.steps} steps, sampler {a.sampler}, judge {a.judge}\n")
+    print("| method | " + " | ".join(cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for m, vals in first["reference"].items():
+        print(f"| ({m}) | " + " | ".join(fmt([vals.get(c)]) for c in cols) + " |")
+    for name, rs in rows.items():
+        print(f"| {name} | " + " | ".join(fmt([r.get(c) for r in rs]) for c in cols) + " |")
+
+
+def print_audit(rows: dict[str, list[dict[str, Any]]]) -> None:
+    attacks = list(next(iter(rows.values()))[0]["audit"]["attacks"])
+    print("\nRobustness audit: attacked forget accuracy of the unlearned model (mean ± sd), [robust seeds]\n")
+    print("| method | " + " | ".join(attacks) + " |")
+    print("|---|" + "---|" * len(attacks))
+    for ref in ("base", "gold"):
+        print(f"| ({ref}) | " + " | ".join(fmt([r["audit"]["attacks"][k][f"{ref}_acc"] for rs in rows.values()
+                                                for r in rs]) for k in attacks) + " |")
+    for name, rs in rows.items():
+        cells = []
+        for k in attacks:
+            xs = [r["audit"]["attacks"][k] for r in rs]
+            rob = [x["robust"] for x in xs if x["robust"] is not None]
+            cells.append(f"{fmt([x['unlearned_acc'] for x in xs])} [{sum(rob)}/{len(rob)}]")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def grid_log(msg: str) -> None:
+    """The grid's one line per cell, on stderr; the runs' own messages are not this bench's output."""
+    if msg.startswith("["):
+        print(msg, file=sys.stderr, flush=True)
+
+
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="default")
     ap.add_argument("--seeds", default="0,1,2")
@@ -118,54 +186,41 @@ def main() -> None:
     ap.add_argument("--audit", action="store_true", help="also the robustness audit of every run")
     ap.add_argument("--max-items", type=int, default=None, help="eval.max_items_per_role (a quicker check)")
     ap.add_argument("--out", default="bench/results/tru",
-                    help="folder: one JSON per (method, seed), reused when it exists (resumable; two "
-                         "processes with disjoint --methods can share it), and table.json")
-    a = ap.parse_args()
+                    help="folder: one JSON per (method, seed) and table.json (rewritten from the runs)")
+    ap.add_argument("--runs", default="runs/tru",
+                    help="the grid's folder: <runs>/<tag>/<method>-s<seed> run folders and grid.json "
+                         "(finished cells are kept: resumable)")
+    return ap.parse_args()
+
+
+def main() -> None:
+    a = parse_args()
     seeds = [int(s) for s in a.seeds.split(",")]
     names = [m for m in a.methods.split(",") if m]
+    unknown = [m for m in names if m not in METHODS]
+    if unknown:
+        raise SystemExit(f"unknown --methods {', '.join(unknown)} (known: {', '.join(METHODS)})")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    tag = f"{a.preset}-n{a.steps}-{a.sampler}-{a.judge}" + ("-audit" if a.audit else "")
+    tag = tag_of(a)
+    grid = Path(a.runs) / tag
     rows: dict[str, list[dict[str, Any]]] = {}
-    for name in names:
-        for seed in seeds:
-            f = out / f"{tag}-{name}-s{seed}.json"
-            if f.exists():
-                r = json.loads(f.read_text())
-            else:
-                r = one_run(name, seed, a)
-                f.write_text(json.dumps(r, indent=1))
-                print(f"{name} seed {seed}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()
-                                                        if isinstance(v, float)), flush=True)
-            rows.setdefault(name, []).append(r)
-    first = next(iter(rows.values()))[0]
-    base_vals = first["reference"]
-    cols = [k for k in first if k not in ("name", "seed", "seconds", "teacher", "reference", "audit")]
-    print(f"\n{a.preset} world, seeds {a.seeds}, {a.steps} steps, sampler {a.sampler}, judge {a.judge}\n")
-    print("| method | " + " | ".join(cols) + " |")
-    print("|---|" + "---|" * len(cols))
-    for m, vals in base_vals.items():
-        print(f"| ({m}) | " + " | ".join(fmt([vals.get(c)]) for c in cols) + " |")
-    for name, rs in rows.items():
-        print(f"| {name} | " + " | ".join(fmt([r.get(c) for r in rs]) for c in cols) + " |")
+
+    def done(cell: Cell, results: dict[str, Any]) -> None:
+        r = run_record(cell, results, grid)
+        (out / f"{tag}-{cell.name}.json").write_text(json.dumps(r, indent=1))
+        print(f"{r['name']} seed {r['seed']}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()
+                                                           if isinstance(v, float)), flush=True)
+        rows.setdefault(r["name"], []).append(r)
+
+    run_grid(grid_cells(names, seeds, a), grid, progress=False, log=grid_log, on_result=done)
+    print_table(rows, a)
     if a.audit:
-        attacks = list(first["audit"]["attacks"])
-        print("\nRobustness audit: attacked forget accuracy of the unlearned model (mean ± sd), [robust seeds]\n")
-        print("| method | " + " | ".join(attacks) + " |")
-        print("|---|" + "---|" * len(attacks))
-        for ref in ("base", "gold"):
-            print(f"| ({ref}) | " + " | ".join(fmt([r["audit"]["attacks"][k][f"{ref}_acc"] for rs in rows.values()
-                                                    for r in rs]) for k in attacks) + " |")
-        for name, rs in rows.items():
-            cells = []
-            for k in attacks:
-                xs = [r["audit"]["attacks"][k] for r in rs]
-                rob = [x["robust"] for x in xs if x["robust"] is not None]
-                cells.append(f"{fmt([x['unlearned_acc'] for x in xs])} [{sum(rob)}/{len(rob)}]")
-            print(f"| {name} | " + " | ".join(cells) + " |")
+        print_audit(rows)
+    base_vals = next(iter(rows.values()))[0]["reference"]
     (out / f"{tag}-table.json").write_text(json.dumps({"args": vars(a), "lr": LR, "reference": base_vals,
-                                                       "runs": rows}, indent=1))
-    print(f"\nwritten: {out}/{tag}-*.json")
+                                                       "runs": rows, "grid": str(grid)}, indent=1))
+    print(f"\nwritten: {out}/{tag}-*.json (runs: {grid})")
 
 
 if __name__ == "__main__":
