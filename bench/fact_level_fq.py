@@ -7,22 +7,36 @@ This prints both p-values for the base model, the gold model (against itself: 1 
 construction) and GradDiff after a few steps, with the 95% bootstrap interval over facts of
 the forget truth ratio and of the forget answer probability.
 
-Config: the tests' tiny world (tests/conftest.py TINY_OVERRIDES: tiny preset, 30 learning
-epochs; GradDiff 6 steps, lr 1e-3, batch 8, 1:1 random pairing). One unlearning seed by
-default (``--seeds 0,1,2`` for more). Set ``OBLIVIO_CACHE=/work/testcache`` to reuse the
-tests' cached models. ``--demo``: the demo instead — the default world, its cached base and
-gold models and the demo's unlearning recipe (``api.DEMO_DEFAULTS``).
-Usage: ``OMP_NUM_THREADS=1 python bench/fact_level_fq.py [--steps 6] [--seeds 0,1,2] [--demo]``
+Config: the tests' tiny world of the time (tests/conftest.py TINY_OVERRIDES then: tiny preset, 30
+learning epochs; the tests now learn 15; GradDiff 6 steps, lr 1e-3, batch 8, 1:1 random pairing). One unlearning seed by
+default (``--seeds 0,1,2`` for more). ``--demo``: the demo instead — the default world, its
+cached base and gold models and the demo's unlearning recipe (``api.DEMO_DEFAULTS``).
+
+How it runs: one ``report`` cell per seed on the one grid runner (oblivio/pipeline/grid.py), a
+full run folder ``<--out>/<tiny|demo>/<name>-s<seed>`` (base and gold evaluated in each run, from
+the reference cache after the first); nothing is tuned here (the recipe is fixed above). A second
+run keeps every finished cell. Every number printed is read back from the cells' results.json:
+base and unlearned rows from ``models.base`` / ``models.unlearned``; the gold row's truth ratio
+and answer probability from ``models.gold`` and its two p-values computed here from the gold's
+per-item truth ratios against themselves (a run never tests gold against gold).
+Two special steps, said here: the world's models are learnt before the grid, and only then is
+torch held to one thread (models trained into the shared cache keep the default threads, so that
+they are the same models the other benches and the tests find there).
+
+Usage: ``OMP_NUM_THREADS=1 python bench/fact_level_fq.py [--steps 6] [--seeds 0,1,2] [--demo]
+[--out runs/fact-level-fq]``
 """
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 import torch
 
 from oblivio import api
-from oblivio.config import load_config, to_dict
-from oblivio.eval.evaluate import EvalReport, evaluate_model
+from oblivio.config import Config, load_config, to_dict
+from oblivio.pipeline.grid import Cell, run_grid
 
 TINY = {
     "world": {"preset": "tiny"},
@@ -34,23 +48,56 @@ TINY = {
 }
 
 
-def row(name: str, rep: EvalReport) -> str:
-    fq = rep.model["forget_quality"]
-    tr = rep.sets["forget"]["truth_ratio"]
-    ap = rep.sets["forget"]["answer_prob"]
+def row(name: str, rep: dict[str, Any], fq: dict[str, Any]) -> str:
+    """One line: the two p-values of ``fq`` (a forget_quality record of results.json) and the
+    forget truth ratio and answer probability of ``rep`` (a ``models.<name>`` record)."""
+    tr = rep["sets"]["forget"]["truth_ratio"]
+    ap = rep["sets"]["forget"]["answer_prob"]
 
-    def iv(r) -> str:
-        return f"{r.value:.3f} [{r.ci[0]:.3f}, {r.ci[1]:.3f}]" if r.ci else f"{r.value:.3f}"
-    e = fq.extra
-    return (f"{name:<16}{e['item_level_p']:>12.2g}{fq.value:>12.2g}{e['n_items']:>7}{e['n_facts']:>7}"
+    def iv(r: dict[str, Any]) -> str:
+        ci = r.get("ci")
+        return f"{r['value']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else f"{r['value']:.3f}"
+    e = fq["extra"]
+    return (f"{name:<16}{e['item_level_p']:>12.2g}{fq['value']:>12.2g}{e['n_items']:>7}{e['n_facts']:>7}"
             f"   {iv(tr):<27}{iv(ap)}")
 
 
+def gold_vs_itself(gold: dict[str, Any], data: Any) -> dict[str, Any]:
+    """Forget quality of the gold model against itself, from its per-item forget truth ratios:
+    the item-level and fact-level KS p-values (1 by construction) with the counts."""
+    from oblivio.metrics.functional import ks_pvalue
+    from oblivio.metrics.stats import fact_of, ks_fact_level
+    tr = gold["sets"]["forget"]["truth_ratio"]
+    ids = (tr.get("extra") or {}).get("item_ids") or gold["item_ids"]["forget"]
+    by_id = {it.id: fact_of(it) for it in data.items}
+    facts = [by_id[i] for i in ids]
+    p, n_facts, _ = ks_fact_level(tr["per_item"], facts, tr["per_item"], facts)
+    return {"value": p, "extra": {"item_level_p": ks_pvalue(tr["per_item"], tr["per_item"]),
+                                  "n_items": len(tr["per_item"]), "n_facts": n_facts}}
+
+
+def grid_cells(cfg: Config, seeds: list[int], a: argparse.Namespace) -> list[Cell]:
+    """One ``report`` cell per unlearning seed; the world stays seed 0."""
+    steps = {} if a.demo else {"unlearn": {"train": {"max_steps": a.steps}}}
+    name = "demo" if a.demo else f"graddiff-n{a.steps}"
+    return [Cell(f"{name}-s{seed}", load_config(overrides={**steps, "seed": seed, "world": {"seed": 0}},
+                                                base=to_dict(cfg)),
+                 role="report", tags={"seed": seed}) for seed in seeds]
+
+
+def grid_log(msg: str) -> None:
+    """The grid's one line per cell, on stderr; the runs' own messages are not this bench's output."""
+    if msg.startswith("["):
+        print(msg, file=sys.stderr, flush=True)
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--seeds", default="0", help="comma-separated unlearning seeds (the world stays seed 0)")
     ap.add_argument("--demo", action="store_true", help="the default world and the demo's recipe")
+    ap.add_argument("--out", default="runs/fact-level-fq",
+                    help="the grid's folder: <out>/<tiny|demo>/ run folders and grid.json (finished cells are kept)")
     args = ap.parse_args()
     if args.demo:
         base = to_dict(api.demo_config("default"))
@@ -60,25 +107,22 @@ def main() -> None:
         base, over, label = {}, TINY, f"graddiff {args.steps}"
     cfg = load_config(overrides=over, base=base)
     data = api.load_data(None, cfg)
-    wm = api.learn(data, config=cfg, progress=False, log=lambda m: None)
+    api.learn(data, config=cfg, progress=False, log=lambda m: None)
     torch.set_num_threads(1)   # after learning: models trained into the shared cache keep the default threads
-    gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=cfg.eval, name="gold")
-    rows = [("base", evaluate_model(wm.base, wm.tokenizer, data, cfg=cfg.eval, gold=gold, name="base")),
-            ("gold (vs itself)", evaluate_model(wm.gold, wm.tokenizer, data, cfg=cfg.eval, gold=gold, name="g"))]
-    for seed in (int(s) for s in args.seeds.split(",")):
-        from oblivio.models.io import load_model
-        model, tok = load_model(wm.base_dir)
-        steps = {} if args.demo else {"unlearn": {"train": {"max_steps": args.steps}}}
-        c = load_config(overrides={**steps, "seed": seed, "world": {"seed": 0}}, base=to_dict(cfg))
-        res = api.unlearn(model, data, tokenizer=tok, config=c, evaluate_models=False, progress=False,
-                          log=lambda m: None)
-        rows.append((f"{label} s{seed}",
-                     evaluate_model(res.model, tok, data, cfg=cfg.eval, gold=gold, name="unlearned")))
+    seeds = [int(s) for s in args.seeds.split(",")]
+    cells = grid_cells(cfg, seeds, args)
+    done = run_grid(cells, f"{args.out}/{'demo' if args.demo else 'tiny'}", progress=False, log=grid_log)
+    first = done[cells[0].name]["models"]
+    rows = [("base", first["base"], first["base"]["model"]["forget_quality"]),
+            ("gold (vs itself)", first["gold"], gold_vs_itself(first["gold"], data))]
+    for c in cells:
+        unl = done[c.name]["models"]["unlearned"]
+        rows.append((f"{label} s{c.tags['seed']}", unl, unl["model"]["forget_quality"]))
     print(f"world '{data.name}': forget {len(data.forget)} items; gold model trained without them")
     print(f"{'model':<16}{'FQ items':>12}{'FQ facts':>12}{'items':>7}{'facts':>7}   "
           f"{'forget truth ratio [95%]':<27}forget answer prob [95%]")
-    for name, rep in rows:
-        print(row(name, rep))
+    for name, rep, fq in rows:
+        print(row(name, rep, fq))
     print("FQ items: KS on one truth ratio per item (TOFU as published); FQ facts: KS on the mean truth "
           "ratio per fact (oblivio). Intervals: bootstrap over facts, 1000 resamples, seed 0.")
 
