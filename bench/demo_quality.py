@@ -36,7 +36,7 @@ from oblivio.pipeline.grid import Cell, run_grid
 
 METRICS = ["accuracy", "para_accuracy", "answer_prob", "rouge_recall", "truth_ratio", "forget_quality",
            "model_utility"]
-Cand = tuple[str, float, int, str, dict[str, Any]]       # method, lr, steps, sampler, method args
+Cand = tuple[str, float | None, int | None, str, dict[str, Any]]   # method, lr, steps, sampler, method args
 GRID: list[Cand] = list(itertools.product(["graddiff", "npo"], [5e-4, 1e-3, 2e-3], [15, 30, 60],
                                           ["one_to_one_random"], [{}]))
 
@@ -89,7 +89,7 @@ def check(base: dict[str, Any], gold: dict[str, Any], unl: dict[str, Any]) -> di
 def cell_name(c: Cand, seed: int) -> str:
     method, lr, steps, sampler, margs = c
     args = "+".join(f"{k}={v}" for k, v in sorted(margs.items()))
-    name = f"{method}{'-' + args if args else ''}-{sampler}-lr{lr:g}-n{steps}-s{seed}"
+    name = f"{method}{'-' + args if args else ''}-{sampler}-lr{lr if lr is None else format(lr, 'g')}-n{steps}-s{seed}"
     return re.sub(r"[^A-Za-z0-9._=+-]", "_", name)       # a plain folder name (grid.check_cells)
 
 
@@ -127,7 +127,8 @@ def print_row(cell: Cell, results: dict[str, Any]) -> None:
     t = cell.tags
     steps = results["training"]["steps"]
     sec = results["timings"].get("unlearn", 0.0) + results["timings"].get("eval_after", 0.0)
-    print(f"{t['method']:<10}{t['sampler'][:9]:<10}{t['seed']:>5}{t['lr']:>8.0e}{steps:>6}  {r['forget']:>7.3f}"
+    lr = "auto" if t["lr"] is None else format(t["lr"], ".0e")        # None: the rate by model scale
+    print(f"{t['method']:<10}{t['sampler'][:9]:<10}{t['seed']:>5}{lr:>8}{steps:>6}  {r['forget']:>7.3f}"
           f"{r['para_forget']:>7.3f}{r['direct_ratio']:>8.3f}{r['general_ratio']:>9.3f}{r['direct_test_ratio']:>8.3f}"
           f"{r['indirect_test_ratio']:>8.3f}{r['general_test_ratio']:>8.3f}"
           f"{r['forget_quality']:>9.2g}{r['utility']:>7.3f}  "
@@ -154,7 +155,8 @@ def main() -> None:
     d = cfg.unlearn
     cands: list[tuple[Cand, str]] = [((d.method, d.train.lr, d.train.max_steps, d.sampler, d.args), "report")]
     if args.cands:
-        cands = [(tuple(c), "tune") for c in json.loads(args.cands)]      # type: ignore[misc]
+        cands = [((str(m), lr, steps, str(s), dict(margs)), "tune")
+                 for m, lr, steps, s, margs in json.loads(args.cands)]
     if args.grid:
         cands += [(c, "tune") for c in GRID]
     seeds = [int(x) for x in args.seeds.split(",")]
