@@ -245,3 +245,19 @@ def test_cells_are_run_folders_that_audit_like_any_run(grid) -> None:
     assert set(rec["attacks"]["paraphrase"]["models"]) >= {"base", "unlearned"}
     again = json.loads((child / "results.json").read_text())
     assert again["audit"] == rec and (child / "audit.json").is_file() and (child / "model").is_dir()
+
+
+def test_unset_arguments_are_the_configs(fast_cfg) -> None:
+    """The config is the one source of defaults: unset compare arguments take compare.* and
+    calibrate.*, given ones replace them."""
+    from oblivio.config import load_config, to_dict
+    from oblivio.experiments.compare import _plan
+    cfg = load_config(overrides={"compare": {"methods": ["ga"], "samplers": ["cyclic"], "calibrate": 0.8,
+                                             "seeds": [3, 4]},
+                                 "calibrate": {"metric": "retain/accuracy", "tol": 0.05}}, base=to_dict(fast_cfg))
+    p = _plan(None, None, None, cfg, (None, None, None), None, None, 1, None, None, None, False, False)
+    assert (p.methods, p.samplers, p.calibrate, p.calibrate_metric, p.calibrate_tol, p.run_seeds) == \
+        (["ga"], ["cyclic"], 0.8, "retain/accuracy", 0.05, [3, 4])
+    p = _plan(None, "npo", "melu", cfg, (0.9, "model_utility", 0.01), None, None, 1, None, "0", None, False, False)
+    assert (p.methods, p.samplers, p.calibrate, p.calibrate_metric, p.calibrate_tol, p.run_seeds) == \
+        (["npo"], ["melu"], 0.9, "model_utility", 0.01, [0])

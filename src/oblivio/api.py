@@ -81,8 +81,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
                          log=log, callbacks=callbacks).execute()
 
 
-def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0.01,
-              utility_metric: str = "model_utility", reference: Any = None, unlearned: Any = None,
+def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: float | None = None,
+              utility_metric: str | None = None, reference: Any = None, unlearned: Any = None,
               tokenizer: Any = None, data: Any = None, gold: Any = None, config: Config | None = None,
               out: str | Path | None = None, overwrite: bool = False, progress: bool = True, log: Log = print):
     """Calibrate an unlearned model by mixing it with its reference (Wang et al. 2024, arXiv 2406.09179).
@@ -102,6 +102,11 @@ def calibrate(run: str | Path | None = None, *, tau: float = 0.9, tol: float = 0
     from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
     from oblivio.report.rundir import preflight, run_folder
 
+    # unset: the config's (the run's config.yaml, or ``config``): config.calibrate is the one source
+    c = (finished_run(Path(run), config, load_unlearned=False)[0] if run is not None else config or Config()).calibrate
+    tau = c.tau if tau is None else tau
+    tol = c.tol if tol is None else tol
+    utility_metric = c.metric if utility_metric is None else utility_metric
     if not 0.0 < tau <= 1.0:      # checked before any model is loaded (nan fails both)
         raise InputError(f"tau must be in (0, 1], got {tau}", field="tau")
     if not 0 < tol < 1:
@@ -187,8 +192,8 @@ def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any 
     cfg = load_config(overrides={"audit": {"attacks": names or None}}, base=to_dict(cfg))
     return apply_post_steps(run, ["audit"], config=cfg, gold=gold, progress=progress, log=log)["audit"]
 
-def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "npo"),
-            samplers: str | Sequence[str] = "all",
+def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
+            samplers: str | Sequence[str] | None = None,
             config: Config | None = None, model: Any = None, tokenizer: Any = None, gold: Any = None,
             run_dir: str | Path | None = None, calibrate: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, seeds: str | list[int] | None = None,

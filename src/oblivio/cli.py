@@ -194,8 +194,8 @@ def _audit(args: argparse.Namespace, progress: bool) -> int:
 def _calibrate(args: argparse.Namespace, progress: bool) -> int:
     from oblivio import api
     cfg = _saved_config(args)
-    res = api.calibrate(args.run, tau=cfg.calibrate.tau, tol=cfg.calibrate.tol, utility_metric=cfg.calibrate.metric,
-                        config=cfg, out=args.out, overwrite=args.overwrite, progress=progress, log=_log)
+    res = api.calibrate(args.run, config=cfg, out=args.out, overwrite=args.overwrite, progress=progress,
+                        log=_log)   # τ, tolerance and metric: cfg.calibrate
     _log(res.table)
     _log("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
     if res.run_dir is not None:
@@ -212,11 +212,9 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
         spec = None
     out = args.out or _shared_run_dir("compare")
     # the budget is the config's: max_steps set = equal steps, else equal epochs
-    res = api.compare(spec, methods=cfg.compare.methods, samplers=cfg.compare.samplers or "all", config=cfg,
-                      model=cfg.model.path, gold=cfg.model.gold, run_dir=out, calibrate=cfg.compare.calibrate,
-                      calibrate_metric=cfg.calibrate.metric, calibrate_tol=cfg.calibrate.tol,
-                      seeds=cfg.compare.seeds, budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
-                      overwrite=args.overwrite, progress=progress, log=_log)
+    res = api.compare(spec, config=cfg, model=cfg.model.path, gold=cfg.model.gold, run_dir=out,
+                      budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
+                      overwrite=args.overwrite, progress=progress, log=_log)   # the grid: cfg.compare
     _log(res.table)
     if res.calibrated_table:
         _log(f"calibrated (τ = {cfg.compare.calibrate:g}):\n" + res.calibrated_table)

@@ -189,10 +189,10 @@ def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progre
     return dataclasses.replace(tc, max_steps=None, epochs=float(e)), {"kind": "epochs", "epochs": float(e)}
 
 
-def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "npo"),
-            samplers: str | Sequence[str] = "all", config=None, model: Any = None, tokenizer: Any = None,
+def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
+            samplers: str | Sequence[str] | None = None, config=None, model: Any = None, tokenizer: Any = None,
             gold: Any = None, run_dir: str | Path | None = None, calibrate: float | None = None,
-            calibrate_metric: str = "model_utility", calibrate_tol: float = 0.01, budget: str | None = None,
+            calibrate_metric: str | None = None, calibrate_tol: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, method_args: dict[str, dict[str, Any]] | None = None,
             seeds: str | Sequence[int] | None = None, overwrite: bool = False, progress: bool = True,
             log: Log = print) -> CompareResult:
@@ -208,7 +208,9 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
     ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
     per seed (the training and pairing seed; the data and the reference and gold models stay
-    those of ``config.seed``) and reported as mean ± sample sd over seeds.
+    those of ``config.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
+    ``samplers`` (then every sampler), ``calibrate`` and ``seeds`` are the config's ``compare.*``,
+    ``calibrate_metric`` and ``calibrate_tol`` its ``calibrate.metric`` and ``calibrate.tol``.
 
     Every cell (and seed) is a run of its own (pipeline/run.py): with ``run_dir`` it is a run
     folder ``<run_dir>/runs/<method>__<sampler>[__seed<k>]`` (config.yaml, results.json, model/),
@@ -237,7 +239,8 @@ def compare(data: Any = None, *, methods: str | Sequence[str] = ("graddiff", "np
                 grid.write(work, final=False)
         grid.timings["total"] = time.perf_counter() - t_all
         table = markdown_table(grid.cells, grid.reference, grid.roles, ci=plan.cfg.eval.show_ci) if main else ""
-        cal_table = calibrated_markdown(grid.cells, grid.roles, float(calibrate)) if main and calibrate else ""
+        tau = plan.calibrate
+        cal_table = calibrated_markdown(grid.cells, grid.roles, float(tau)) if main and tau is not None else ""
         files = grid.write(work, final=True, table=table, cal_table=cal_table) if work is not None and main else {}
     if out is not None:
         files = {k: out / p.name for k, p in files.items()}
@@ -267,12 +270,19 @@ def _plan(data, methods, samplers, config, calibration, budget, epochs, steps, m
           progress) -> _Plan:
     """Everything that can be refused, refused before a model is loaded or a folder made;
     ``calibration``: (τ or None, utility metric, tolerance)."""
-    calibrate, calibrate_metric, calibrate_tol = calibration
     from oblivio.config import Config, build_method
     from oblivio.data.neighbours import check_sampler
     from oblivio.report.rundir import preflight
     from oblivio.resolve import load_data, main_process
     cfg = config or Config()
+    calibrate, calibrate_metric, calibrate_tol = calibration
+    cc = cfg.compare      # unset arguments are the config's: it is the one source of defaults
+    calibrate = cc.calibrate if calibrate is None else calibrate
+    calibrate_metric = cfg.calibrate.metric if calibrate_metric is None else calibrate_metric
+    calibrate_tol = cfg.calibrate.tol if calibrate_tol is None else calibrate_tol
+    methods = cc.methods if methods is None else methods
+    samplers = (cc.samplers or "all") if samplers is None else samplers
+    seeds = cc.seeds if seeds is None else seeds
     if cfg.eval.metrics is None:
         cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, metrics=list(COMPARE_METRICS)))
     if steps is not None and epochs is not None:
