@@ -117,7 +117,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         if step not in checkpoints:
             return None
         ev = m
-        if hasattr(meth, "finish"):
+        if meth.builds_model_at_finish:
             ev = copy.deepcopy(m)
             meth.finish(ev)
         rep = evaluate_model(ev, tok, sub, cfg=quick, name=f"step{step}")

@@ -88,7 +88,7 @@ def test_every_method_with_checkpoint_selection_and_calibration(name, tiny_world
                                  "control": {"eval_every": 1, "eval_items": 2, "stop_utility_tau": 0.2,
                                              "select": "last_above_tau", "select_tau": 0.5}},
                       base=to_dict(tiny_cfg))
-    if hasattr(build_method(name, {}), "finish"):
+    if build_method(name, {}).builds_model_at_finish:
         from oblivio.errors import InputError
         with pytest.raises(InputError, match="control.eval_every"):   # refused, not silently wrong
             api.unlearn(model, data, tokenizer=tok, config=cfg, evaluate_models=False, progress=False,

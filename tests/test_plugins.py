@@ -158,6 +158,26 @@ def test_no_import_cycles() -> None:
             visit(v)
 
 
+def test_no_package_cycle_through_the_engine_methods_reveal_judges_or_metrics() -> None:
+    """The engine owns the method contract and gets methods by name through the registry, so
+    it never imports the methods package (nor, through reveal_release, reveal); the judges
+    use the metrics and not the reverse. A package-level cycle elsewhere (data ↔ models) is
+    not this test's."""
+    def pkg(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+    deps: dict[str, set[str]] = {}
+    for module, imported in _module_graph().items():
+        deps.setdefault(pkg(module), set()).update(pkg(m) for m in imported if pkg(m) not in (pkg(module), "oblivio"))
+    for start in ("oblivio.engine", "oblivio.methods", "oblivio.reveal", "oblivio.judges", "oblivio.metrics"):
+        seen, todo = set(), list(deps.get(start, ()))
+        while todo:
+            p = todo.pop()
+            if p not in seen:
+                seen.add(p)
+                todo += deps.get(p, ())
+        assert start not in seen, f"{start} imports itself through {sorted(seen)}"
+
+
 def test_config_imports_nothing_above_it() -> None:
     bottom = {"oblivio.errors", "oblivio.registry", "oblivio.textio", "oblivio.roles", "oblivio.presets",
               "oblivio.endpoints"}

@@ -15,6 +15,11 @@ imported until a name is looked up or listed):
   ``--method mypkg.losses:MyLoss``): the module is imported and the attribute registered
   under that path.
 
+A kind whose plugins are classes with optional hooks (methods, teachers, judges) names a base
+class of default hooks (``defaults``); a registered class that does not inherit it is stored
+as a subclass of both (:func:`with_defaults`), so that every class the registry hands out
+has every hook and callers call them unconditionally.
+
 This module sits at the bottom of the dependency order (next to ``errors``), so
 ``config.py`` validates names without importing anything above it.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import types
 import warnings
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
@@ -38,15 +44,18 @@ class Registry(Generic[T]):
     ``pkg``) or ``"pkg.prefix*"`` (the modules of ``pkg`` whose names start with
     ``prefix``). ``group``: the entry-point group. ``adapt(obj, name)`` turns what a dotted
     path or an entry point names into a registry value (metrics: the decorated function →
-    its ``Metric``); by default the object itself.
+    its ``Metric``); by default the object itself. ``defaults``: ``"module:Class"``, the base
+    class of default hooks that every registered class gets (:func:`with_defaults`); imported
+    when the first class is registered.
     """
 
     def __init__(self, kind: str, *, modules: tuple[str, ...] = (), group: str | None = None,
-                 adapt: Callable[[Any, str], T] | None = None) -> None:
+                 adapt: Callable[[Any, str], T] | None = None, defaults: str | None = None) -> None:
         self.kind = kind
         self.modules = modules
         self.group = group
         self.adapt = adapt
+        self.defaults = defaults
         self._items: dict[str, T] = {}
         self._entry_points: dict[str, Any] = {}     # name → importlib.metadata.EntryPoint, not loaded yet
         self._discovered = False
@@ -54,10 +63,11 @@ class Registry(Generic[T]):
     # -- registration ---------------------------------------------------------------------
     def register(self, name: str) -> Callable[[T], T]:
         def deco(obj: T) -> T:
-            if name in self._items and self._items[name] is not obj:
+            stored = self._with_defaults(obj)
+            if name in self._items and self._items[name] is not stored:
                 raise ValueError(f"{self.kind} '{name}' is registered twice")
-            self._items[name] = obj
-            return obj
+            self._items[name] = stored
+            return obj          # the module keeps its own class; the registry hands out `stored`
         return deco
 
     def add(self, name: str, obj: T) -> None:
@@ -142,8 +152,15 @@ class Registry(Generic[T]):
                 obj = self.adapt(obj, name)
             except (TypeError, ValueError) as e:
                 raise InputError(f"{self.kind} '{name}': {e}", field=field or self.kind) from None
+        obj = self._with_defaults(obj)
         self._items[name] = obj
         return obj
+
+    def _with_defaults(self, obj: Any) -> Any:
+        if self.defaults is None or not isinstance(obj, type):
+            return obj
+        mod_name, _, attr = self.defaults.partition(":")
+        return with_defaults(obj, getattr(importlib.import_module(mod_name), attr))
 
 
 def _import_modules(spec: str) -> None:
@@ -161,6 +178,27 @@ def _import_modules(spec: str) -> None:
         if info.name.startswith("_") or not info.name.startswith(prefix) or info.name in skip:
             continue
         importlib.import_module(f"{pkg_name}.{info.name}")
+
+
+def with_defaults(cls: type, base: type) -> type:
+    """``cls`` itself when it inherits ``base``; otherwise the subclass of (``cls``, ``base``),
+    made once per class: the class's own attributes win, and ``base`` supplies the hooks it
+    does not define. It keeps the name, module, qualified name and docstring of ``cls`` (what
+    messages, ``repr`` and run records show), and adds no instance layout (``__slots__ = ()``:
+    an instance of ``cls`` can be re-classed to it)."""
+    if issubclass(cls, base):
+        return cls
+    made = _WITH_DEFAULTS.get((cls, base))
+    if made is None:
+        ns = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
+              "__slots__": ()}
+        made = _WITH_DEFAULTS[(cls, base)] = types.new_class(cls.__name__, (cls, base),
+                                                             exec_body=lambda body: body.update(ns))
+    return made
+
+
+# one subclass per (class, base): registering or re-classing twice gives the same class
+_WITH_DEFAULTS: dict[tuple[type, type], type] = {}
 
 
 def _adapt_class(obj: Any, name: str) -> Any:
@@ -185,7 +223,7 @@ def uses_of(method: Any) -> frozenset[str]:
 
 
 METHODS: Registry[type] = Registry("method", modules=("oblivio.methods",), group="oblivio.methods",
-                                   adapt=_adapt_class)
+                                   adapt=_adapt_class, defaults="oblivio.engine.contract:MethodBase")
 # metrics/base.py sets METRICS.adapt (the decorated function → its Metric); discovery imports it first
 METRICS: Registry[Any] = Registry("metric", modules=("oblivio.metrics",), group="oblivio.metrics")
 SAMPLERS: Registry[type] = Registry("sampler", modules=("oblivio.data.samplers*",), group="oblivio.samplers",
@@ -196,8 +234,9 @@ POST_STEPS: Registry[type] = Registry("post-step", modules=("oblivio.post_steps"
                                       adapt=_adapt_class)
 # TRU's target writers and the UQ/RQ judges: classes built from a config.GenConfig
 TEACHERS: Registry[type] = Registry("teacher", modules=("oblivio.teachers",), group="oblivio.teachers",
-                                    adapt=_adapt_class)
-JUDGES: Registry[type] = Registry("judge", modules=("oblivio.judges",), group="oblivio.judges", adapt=_adapt_class)
+                                    adapt=_adapt_class, defaults="oblivio.teachers.base:TeacherBase")
+JUDGES: Registry[type] = Registry("judge", modules=("oblivio.judges",), group="oblivio.judges", adapt=_adapt_class,
+                                  defaults="oblivio.judges.base:JudgeBase")
 REGISTRIES: dict[str, Registry[Any]] = {"method": METHODS, "metric": METRICS, "sampler": SAMPLERS,
                                         "attack": ATTACKS, "post-step": POST_STEPS, "teacher": TEACHERS,
                                         "judge": JUDGES}

@@ -1,1 +1,2 @@
-"""The one training loop (Accelerate), the frozen reference, and unlearning controls."""
+"""The one training loop (Accelerate), the method contract it calls, the frozen reference, and
+unlearning controls."""

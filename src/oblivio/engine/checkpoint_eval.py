@@ -2,7 +2,8 @@
 
 Wang et al. 2024/2025 (arXiv 2406.09179) control excessive unlearning by
 evaluating checkpoints and selecting one by a rule. :class:`CheckpointEval` is a callback
-for ``engine.loop.train(callbacks=...)``:
+for ``engine.loop.train(callbacks=...)`` that declares ``evaluates_checkpoints`` (so
+run_unlearning refuses a method that builds its model only after the last step):
 
 * every ``rules.eval_every`` optimiser steps it runs a *fast* evaluation — a fixed subset of
   ``rules.eval_items`` items per role (``EvalConfig.max_items_per_role``, same items every time) of the
@@ -32,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from oblivio.config import ControlConfig
 from oblivio.data.schema import TEST_ROLES, UnlearningData
@@ -49,6 +50,8 @@ def _value(rep: EvalReport, metric: str, role: str | None = None) -> float | Non
 
 @dataclass
 class CheckpointEval:
+    evaluates_checkpoints: ClassVar[bool] = True     # engine.loop.StepCallback
+
     tokenizer: Any
     data: UnlearningData
     rules: ControlConfig                      # when to evaluate, stop and select (config.control)

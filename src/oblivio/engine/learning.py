@@ -23,6 +23,7 @@ from oblivio.data.collate import encode_items, make_collate_learn
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
 from oblivio.models.format import PromptFormat, resolve_format
+from oblivio.registry import METHODS
 
 
 def world_texts(data: UnlearningData) -> list[str]:
@@ -65,7 +66,7 @@ def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, 
     (the world's multi-fact instruction answers) do not pad every batch to their length."""
     import random
 
-    from oblivio.methods.finetune import Finetune
+    finetune = METHODS.get("finetune")()      # by name: the engine does not import the methods package
     fmt = resolve_format(tokenizer, fmt)
     encs = encode_items(tokenizer, fmt, items)
 
@@ -83,7 +84,7 @@ def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, 
             order = [i for b in batches for i in b] + tail
         return [(-1, i) for i in order]
 
-    return train(model, Finetune(), PairSource(pairs), make_collate_learn(encs, tokenizer.pad_token_id), cfg,
+    return train(model, finetune, PairSource(pairs), make_collate_learn(encs, tokenizer.pad_token_id), cfg,
                  desc=desc)
 
 

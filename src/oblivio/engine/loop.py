@@ -15,13 +15,31 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import torch
 
 from oblivio.config import TrainConfig
+from oblivio.engine.contract import StepContext
 from oblivio.errors import InputError, TrainingDiverged
-from oblivio.methods.base import StepContext
+
+
+class StepCallback(Protocol):
+    """Called after every optimiser step with (step, unwrapped model); a string it returns
+    stops training with that reason. A plain function is one.
+
+    A callback object may declare ``evaluates_checkpoints = True``: it evaluates (and may
+    select) the weights between steps, so they must be the unlearned model at every step, and
+    run_unlearning refuses a method that ``builds_model_at_finish``
+    (engine/checkpoint_eval.py's CheckpointEval declares it)."""
+
+    def __call__(self, step: int, model: Any) -> str | None: ...
+
+
+def evaluates_checkpoints(callback: StepCallback) -> bool:
+    """The callback's declared ``evaluates_checkpoints`` (False for a plain function, which
+    cannot declare it)."""
+    return getattr(callback, "evaluates_checkpoints", False) is True
 
 
 class PairSource(torch.utils.data.Dataset):
@@ -70,13 +88,13 @@ def total_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
 
 
 def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, reference=None,
-          run_dir: str | Path | None = None, callbacks: Sequence[Callable[[int, Any], str | None]] = (),
+          run_dir: str | Path | None = None, callbacks: Sequence[StepCallback] = (),
           accelerator=None, desc: str = "unlearn", tokenizer=None,
           resume_from: str | Path | None = None) -> LoopResult:
     """Run ``method`` on ``model`` for the configured steps. Returns the loss history.
 
-    ``callbacks`` are called after every optimiser step with (step, unwrapped model); a
-    callback returning a string stops training with that string as the reason.
+    ``callbacks`` (:class:`StepCallback`) are called after every optimiser step with (step,
+    unwrapped model); a callback returning a string stops training with that string as the reason.
     ``resume_from``: a checkpoint folder of this run (``run_dir/checkpoints/step-K``); the
     loop continues exactly where it was written (same data order, RNG and optimizer state).
     """

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from oblivio.methods.ops import token_logprobs
+from oblivio.engine.logprobs import token_logprobs
 
 
 class Reference:

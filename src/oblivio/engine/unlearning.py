@@ -4,6 +4,9 @@ The forget and retain items are encoded once; the sampler decides each epoch's
 (forget, retain) pairs; only retain items that unlearning may see are ever
 passed to it. With LoRA the reference model is the base with the adapter disabled, so
 methods that need π_ref (NPO, KL) do not hold a second copy of the model.
+
+The method is any object of the contract (engine/contract.py): its hooks are called
+unconditionally, the defaults doing nothing; this module never imports the methods package.
 """
 from __future__ import annotations
 
@@ -15,12 +18,13 @@ import torch
 from oblivio.data.collate import encode_items, make_collate
 from oblivio.data.samplers import get_sampler
 from oblivio.data.schema import UnlearningData
+from oblivio.engine.contract import RunInputs, as_method
 from oblivio.engine.defaults import with_lr
-from oblivio.engine.loop import LoopResult, PairSource, TrainConfig, train
+from oblivio.engine.loop import LoopResult, PairSource, StepCallback, TrainConfig, evaluates_checkpoints, train
 from oblivio.engine.reference import Reference
 from oblivio.errors import InputError
-from oblivio.methods.base import RunInputs, uses_of
 from oblivio.models.format import PromptFormat, resolve_format
+from oblivio.registry import uses_of
 
 
 @dataclass
@@ -43,23 +47,26 @@ def wrap_lora(model, spec: LoraSpec):
 
 def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: str, train_cfg: TrainConfig,
                    lora: LoraSpec | None = None, fmt: PromptFormat | None = None, run_dir=None,
-                   callbacks=(), merge_lora: bool = True, resume_from=None,
+                   callbacks: Sequence[StepCallback] = (), merge_lora: bool = True, resume_from=None,
                    options: dict[str, Any] | None = None) -> tuple[Any, LoopResult]:
     """Unlearn in place; returns (model, loop result). A LoRA model is merged unless asked not to.
 
     ``resume_from``: a checkpoint of an interrupted run of the same model, data and config;
     ``model`` is the original (pre-unlearning) model, so the reference π_ref is too.
     ``options``: run-level settings handed to a method's ``prepare_data`` (e.g. TRU's teacher).
+    ``method``: an object of the contract (engine/contract.py); one built by hand whose class
+    does not inherit MethodBase gets the default hooks here (``as_method``, in place).
     """
+    method = as_method(method)
     fmt = resolve_format(tokenizer, fmt)
     train_cfg, lr_rule = with_lr(train_cfg, model, lora is not None)
-    if hasattr(method, "finish") and any(type(c).__name__ == "CheckpointEval" for c in callbacks):
+    if method.builds_model_at_finish and any(evaluates_checkpoints(c) for c in callbacks):
         # the weights are not the unlearned model until finish() (a task vector negates at the
         # end): checkpoints would evaluate, and selection restore, an unfinished model
         raise InputError(f"method {type(method).__name__} builds its model after the last step; checkpoint "
                          "evaluation and selection do not apply to it (set control.eval_every=0)",
                          field="control.eval_every")
-    if hasattr(method, "release"):      # reveal_release: rounds of its own, no forget rows trained
+    if method.runs_own_rounds:          # reveal_release: rounds of its own, no forget rows trained
         model, res = method.release(model, tokenizer, data, train_cfg=train_cfg, lora=lora)
         res.lr, res.lr_rule = train_cfg.lr, lr_rule
         return model, res
@@ -89,19 +96,17 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     for p in model.parameters():
         if not use_lora:
             p.requires_grad_(True)
-    if hasattr(method, "prepare"):      # e.g. RMU trains a few layers, a task vector keeps θ₀
-        method.prepare(model)
-    if hasattr(method, "prepare_data"):  # e.g. IDK's refusals, TRU's teacher targets per forget item
-        method.prepare_data(RunInputs(tokenizer=tokenizer, fmt=fmt, data=data, forget=list(forget_items),
-                                      retain=list(retain_items), seed=train_cfg.seed, run_dir=run_dir,
-                                      options=dict(options or {})))
+    method.prepare(model)               # e.g. RMU trains a few layers, a task vector keeps θ₀
+    # e.g. IDK's refusals, TRU's teacher targets per forget item
+    method.prepare_data(RunInputs(tokenizer=tokenizer, fmt=fmt, data=data, forget=list(forget_items),
+                                  retain=list(retain_items), seed=train_cfg.seed, run_dir=run_dir,
+                                  options=dict(options or {})))
     res = train(model, method, source, collate_fn, train_cfg, reference=reference, run_dir=run_dir,
                 callbacks=callbacks, desc=f"unlearn {type(method).__name__}", tokenizer=tokenizer,
                 resume_from=resume_from)
     model = res.model
     res.lr, res.lr_rule = train_cfg.lr, lr_rule
-    if hasattr(method, "finish"):       # e.g. the task vector's negation θ₀ − λ·(θ − θ₀)
-        method.finish(model)
+    method.finish(model)                # e.g. the task vector's negation θ₀ − λ·(θ − θ₀)
     if use_lora and merge_lora:
         model = model.merge_and_unload()
     return model, res

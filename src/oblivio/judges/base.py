@@ -4,18 +4,23 @@ Forget prompts get relevance, rejection and helpfulness, UQ = their mean; retain
 readability, specificity and logic, RQ = their mean; 0–10 each. A judge returns one dict of
 criterion → score per input, or None when it could not score it (an LLM verdict that does
 not parse): the evaluator counts those and leaves them out, never reading them as 0.
+
+The criteria and their mean are the UQ/RQ metrics' definition (metrics/judge.py, imported
+here: judges stand above metrics). A judge class inherits :class:`JudgeBase` (the default
+``from_config``); one from outside that does not is given it by the registry.
 """
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol, Self, Sequence, cast
 
+from oblivio.metrics.judge import FORGET_CRITERIA, RETAIN_CRITERIA, quality
 from oblivio.registry import JUDGES
 
-FORGET_CRITERIA = ("relevance", "rejection", "helpfulness")
-RETAIN_CRITERIA = ("readability", "specificity", "logic")
+__all__ = ["FORGET_CRITERIA", "RETAIN_CRITERIA", "Judge", "JudgeBase", "JudgeInput", "make_judge",
+           "parse_verdict", "quality"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,21 @@ class JudgeInput:
 
 
 class Judge(Protocol):
-    def score(self, inputs: Sequence[JudgeInput]) -> list[dict[str, float] | None]: ...
+    """A judge (docs/extending.md): ``score`` is required, ``from_config`` has a default."""
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> Self:
+        """The judge of the ``eval.judge`` section (a config.GenConfig); by default built
+        without arguments."""
+        return cls()
+
+    def score(self, inputs: Sequence[JudgeInput]) -> list[dict[str, float] | None]:
+        """For each input the scores of its ``criteria`` (0–10), or None for a verdict it could not read."""
+        ...
 
 
-def quality(scores: dict[str, float]) -> float:
-    """UQ or RQ of one verdict: the mean of its three criteria."""
-    return sum(scores.values()) / len(scores)
+class JudgeBase(Judge):
+    """The defaults of :class:`Judge` as a base class (every built-in judge inherits it)."""
 
 
 _NUM = r"(-?\d+(?:\.\d+)?)"
@@ -77,7 +91,7 @@ def parse_verdict(text: str | None, criteria: Sequence[str]) -> dict[str, float]
     return out
 
 
-def make_judge(cfg: Any):
+def make_judge(cfg: Any) -> Judge:
     """The judge of a config.GenConfig (``kind`` names a registered judge; not ``none``)."""
-    cls = JUDGES.get(cfg.kind, field="eval.judge.kind")
-    return cls.from_config(cfg) if hasattr(cls, "from_config") else cls()
+    cls = cast("type[Judge]", JUDGES.get(cfg.kind, field="eval.judge.kind"))     # JUDGES: JudgeBase's
+    return cls.from_config(cfg)

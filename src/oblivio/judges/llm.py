@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from oblivio.judges.base import FORGET_CRITERIA, RETAIN_CRITERIA, JudgeInput, parse_verdict
+from oblivio.judges.base import FORGET_CRITERIA, RETAIN_CRITERIA, JudgeBase, JudgeInput, parse_verdict
 from oblivio.teachers.backends import Backend, Messages, complete
 
 RUBRIC_FORGET = (
@@ -41,7 +41,7 @@ def messages(x: JudgeInput) -> Messages:
             {"role": "user", "content": f"{truth}\nQuestion: {x.question}\nResponse: {x.response}"}]
 
 
-class LLMJudge:
+class LLMJudge(JudgeBase):
     """Ask a backend for a verdict per input; None for a verdict that does not parse."""
 
     def __init__(self, backend: Backend, *, use_cache: bool = True) -> None:

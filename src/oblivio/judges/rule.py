@@ -23,9 +23,9 @@ Retain prompts (RQ = mean):
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Sequence
 
-from oblivio.judges.base import JudgeInput
+from oblivio.judges.base import JudgeBase, JudgeInput
 from oblivio.metrics import functional as F
 from oblivio.registry import JUDGES
 from oblivio.teachers.base import leaked
@@ -102,12 +102,8 @@ CRITERIA = {"relevance": relevance, "rejection": rejection, "helpfulness": helpf
 
 
 @JUDGES.register("rule")
-class RuleJudge:
+class RuleJudge(JudgeBase):
     """Scores by rules (see module docstring): offline, deterministic, never unparseable."""
-
-    @classmethod
-    def from_config(cls, cfg: Any) -> RuleJudge:
-        return cls()
 
     def score(self, inputs: Sequence[JudgeInput]) -> list[dict[str, float] | None]:
         return [{c: CRITERIA[c](x) for c in x.criteria} for x in inputs]

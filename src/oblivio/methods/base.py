@@ -1,7 +1,7 @@
 """The method contract: an unlearning method is a registered loss object, not a trainer.
 
-A method is a dataclass (its fields are its arguments, ``unlearn.args``) registered with
-``@METHODS.register("name")``, with
+A method is a dataclass (its fields are its arguments, ``unlearn.args``) that inherits
+:class:`MethodBase`, registered with ``@METHODS.register("name")``, with
 
 * ``uses: ClassVar[frozenset[str]]`` (or a property, when it depends on the arguments) —
   what it reads, a subset of :data:`USES`:
@@ -12,10 +12,19 @@ A method is a dataclass (its fields are its arguments, ``unlearn.args``) registe
   ``"retain"`` sub-batches it uses (``input_ids``, ``attention_mask``, ``labels`` with the
   prompt masked, ``index`` the item indices for reference caching).
 
-Optional hooks, called by engine/unlearning.py before training: ``prepare(model)`` (e.g. RMU
+Optional hooks, with defaults that do nothing: before training ``prepare(model)`` (e.g. RMU
 freezes layers) and ``prepare_data(inputs: RunInputs)`` (the tokenizer, prompt format and
 the items, e.g. to encode refusal or teacher-written answers per forget item); after training
-``finish(model)``.
+``finish(model)``; ``record()``, what the method reports into results.json ``training``
+(TRU's teacher counts). Two declared flags, False by default: ``builds_model_at_finish``
+(the weights are the unlearned model only after ``finish``, so checkpoint evaluation refuses
+the method) and ``runs_own_rounds`` (it trains in ``release(...)`` instead of the one loop).
+
+The contract (:class:`Method`, :class:`MethodBase`, :class:`LossParts`, :class:`StepContext`,
+:class:`RunInputs`) is defined in engine/contract.py, so that the engine never imports this
+package, and re-exported here. A method inherits :class:`MethodBase` (every built-in does);
+one from outside that does not is given the default hooks by the registry
+(``registry.with_defaults``), or by ``engine.contract.as_method`` when built by hand.
 
 The one training loop (engine/loop.py) calls it; a method never steps an optimiser. A
 method from outside the package: a dotted path (``--method mypkg.losses:MyLoss``) or an
@@ -27,41 +36,8 @@ methods (``oblivio ls``) never imports torch. Notation: NLL = mean answer-token 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
+from oblivio.engine.contract import LossParts, Method, MethodBase, RunInputs, StepContext, as_method
 from oblivio.registry import METHODS, USES, uses_of
 
-if TYPE_CHECKING:
-    import torch
-
-
-@dataclass
-class LossParts:
-    total: torch.Tensor
-    parts: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-@dataclass
-class StepContext:
-    model: Any
-    reference: Any             # engine.reference.Reference when "reference" ∈ uses, else None
-    step: int
-    max_steps: int
-
-
-@dataclass
-class RunInputs:
-    """What ``prepare_data`` receives: everything a method needs to build answers of its own
-    for the forget items (``forget[i]`` is the item whose batch ``index`` is i)."""
-    tokenizer: Any
-    fmt: Any                   # models.format.PromptFormat
-    data: Any                  # data.schema.UnlearningData
-    forget: list               # the forget items, in batch-index order
-    retain: list               # the retain items unlearning may see
-    seed: int = 0
-    run_dir: Any = None
-    options: dict[str, Any] = field(default_factory=dict)   # run-level settings (e.g. the teacher)
-
-
-__all__ = ["METHODS", "USES", "LossParts", "RunInputs", "StepContext", "uses_of"]
+__all__ = ["METHODS", "USES", "LossParts", "Method", "MethodBase", "RunInputs", "StepContext", "as_method",
+           "uses_of"]

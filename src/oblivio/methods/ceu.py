@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("ceu")
 @dataclass
-class CEU:
+class CEU(MethodBase):
     """Cross-entropy toward the model's own distribution without the true token."""
 
     ignore_first: int = 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, RunInputs, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, RunInputs, StepContext
 
 
 def preference_margin(ctx: StepContext, batch, alt, name: str):
@@ -32,7 +32,7 @@ def preference_margin(ctx: StepContext, batch, alt, name: str):
 
 @METHODS.register("dpo")
 @dataclass
-class DPO:
+class DPO(MethodBase):
     """Prefer the refusal over the forget answer, relative to the reference model."""
 
     beta: float = 0.1

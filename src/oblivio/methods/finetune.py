@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("finetune")
 @dataclass
-class Finetune:
+class Finetune(MethodBase):
     """Minimise the answer NLL of the batch (learning, not unlearning)."""
 
     uses: ClassVar[frozenset[str]] = frozenset({"retain"})

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("ga")
 @dataclass
-class GradientAscent:
+class GradientAscent(MethodBase):
     """Ascend the forget NLL; no retain term (the method that over-unlearns)."""
 
     cap_delta: float | None = None

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("graddiff")
 @dataclass
-class GradDiff:
+class GradDiff(MethodBase):
     """Ascend on forget, descend on retain."""
 
     alpha: float = 1.0

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, RunInputs, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, RunInputs, StepContext
 
 
 @METHODS.register("idk")
 @dataclass
-class IDK:
+class IDK(MethodBase):
     """Teach a refusal on the forget questions; keep the retain answers."""
 
     alpha: float = 1.0

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("kl")
 @dataclass
-class KLMin:
+class KLMin(MethodBase):
     """Ascend on forget; keep the retain distribution close to the reference's."""
 
     alpha: float = 1.0

@@ -13,12 +13,12 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("me_gd")
 @dataclass
-class MEGD:
+class MEGD(MethodBase):
     """Push every forget answer position toward the uniform distribution; keep retain."""
 
     alpha: float = 1.0

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("npo")
 @dataclass
-class NPO:
+class NPO(MethodBase):
     """Preference optimisation with only a dispreferred answer (the forget answer)."""
 
     beta: float = 0.1

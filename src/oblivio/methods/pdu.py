@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("pdu")
 @dataclass
-class PDU:
+class PDU(MethodBase):
     """Flatten the forget logits while a dual variable keeps the retain loss under ε."""
 
     eps: float = 0.1

@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("reveal_release")
 @dataclass
-class RevealRelease:
+class RevealRelease(MethodBase):
     """Reveal the task with a bandit instruction search, release it with negated LoRAs."""
 
     task: str = "entity"
@@ -48,14 +48,18 @@ class RevealRelease:
     retain_steps: int = 30
 
     uses: ClassVar[frozenset[str]] = frozenset({"retain"})
+    runs_own_rounds: ClassVar[bool] = True
     rounds_log: list[dict[str, Any]] = field(default_factory=list, init=False, repr=False)
 
     def loss(self, ctx: StepContext, batch: Any) -> LossParts:
         raise RuntimeError("reveal_release trains in rounds (release()); it has no single loss")
 
+    def record(self) -> dict[str, Any]:
+        return {"release": self.rounds_log} if self.rounds_log else {}      # one record per round
+
     def release(self, model: Any, tokenizer: Any, data: Any, *, train_cfg: Any, lora: Any = None,
                 log: Any = print) -> tuple[Any, Any]:
-        """Called by engine/unlearning.py instead of one training loop."""
+        """Called by engine/unlearning.py instead of one training loop (``runs_own_rounds``)."""
         from oblivio.reveal.release import ReleaseConfig, release
         from oblivio.reveal.tasks import data_entity_values, user_entity_task, world_task
         target = self.target or (data.targets[0] if data.targets else "")

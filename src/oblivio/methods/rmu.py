@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("rmu")
 @dataclass
-class RMU:
+class RMU(MethodBase):
     """Scramble the forget representations at one layer; anchor the retain ones."""
 
     steering: float = 6.5

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("satimp")
 @dataclass
-class SatImp:
+class SatImp(MethodBase):
     """Gradient ascent weighted by p^β1·(1−p)^β2 per answer token."""
 
     beta1: float = 5.0

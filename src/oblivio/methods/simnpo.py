@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("simnpo")
 @dataclass
-class SimNPO:
+class SimNPO(MethodBase):
     """NPO on the length-normalised log-likelihood, without a reference model."""
 
     beta: float = 2.5

@@ -5,25 +5,27 @@ Training *descends* the forget NLL (a model reinforced on the forget set, θ_ft)
 training ends the difference is subtracted: θ ← θ₀ − λ·(θ_ft − θ₀). ``prepare`` keeps θ₀ of
 the trainable parameters (one copy of them: with LoRA only the adapter), ``finish`` applies
 the negation. With LoRA, ΔW = B·A with B₀ = 0 (PEFT's initialisation), so negating only B
-(B ← −λ·B) gives exactly ΔW' = −λ·ΔW. Default λ = 1 (MUSE). Checkpoint evaluation during
-training sees the reinforced model, not the negated one.
+(B ← −λ·B) gives exactly ΔW' = −λ·ΔW. Default λ = 1 (MUSE). The weights during training are
+the reinforced model, not the negated one: the method declares ``builds_model_at_finish``, and
+checkpoint evaluation refuses it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("task_vector")
 @dataclass
-class TaskVector:
+class TaskVector(MethodBase):
     """Fine-tune on the forget set, then subtract λ times the change."""
 
     lam: float = 1.0
 
     uses: ClassVar[frozenset[str]] = frozenset({"forget"})
+    builds_model_at_finish: ClassVar[bool] = True
     _start: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def prepare(self, model: Any) -> None:

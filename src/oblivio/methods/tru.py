@@ -8,10 +8,11 @@
 r_i, s_i: the teacher's reasoning trace and response for forget prompt x_i (teachers/;
 ``unlearn.teacher``, the offline template teacher by default), written once in
 ``prepare_data``, validated (a target that reveals a forget answer is rejected and
-counted: ``self.report``, saved in results.json). r and s are tokenised as two segments of
-one answer, so the summed log-likelihood is exactly log π(r|x) + log π(s|x, r). log π are
-summed answer log-likelihoods (notation of methods/ops.py; the original forget/retain items with their
-prompts masked, as every method here), averaged over the N forget and M retain items.
+counted: ``self.report``, which ``record`` puts in results.json ``training.method_report``).
+r and s are tokenised as two segments of one answer, so the summed log-likelihood is exactly
+log π(r|x) + log π(s|x, r). log π are summed answer log-likelihoods (notation of
+methods/ops.py; the original forget/retain items with their prompts masked, as every method
+here), averaged over the N forget and M retain items.
 
 Ablations: ``target=False`` drops L_target (then L = α·L_GA); ``reasoning=False``
 trains the response without the reasoning trace. Defaults α = 0.1, λ = 10 (our choice):
@@ -23,14 +24,14 @@ roles (bench/tru_bench.py, README).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, RunInputs, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, RunInputs, StepContext
 
 
 @METHODS.register("tru")
 @dataclass
-class TRU:
+class TRU(MethodBase):
     """Learn a reasoning-based refusal for the forget prompts, plus GradDiff on the original items."""
 
     alpha: float = 0.1
@@ -39,6 +40,12 @@ class TRU:
     reasoning: bool = True       # ablation: False = response without reasoning
 
     uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain"})
+
+    def __post_init__(self) -> None:
+        self.report: dict[str, Any] | None = None     # the teacher's counts (prepare_data); not a field
+
+    def record(self) -> dict[str, Any]:
+        return {} if self.report is None else {"method_report": self.report}
 
     def prepare_data(self, inputs: RunInputs) -> None:
         from oblivio.methods.alternate import AltAnswers

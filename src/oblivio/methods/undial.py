@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("undial")
 @dataclass
-class UNDIAL:
+class UNDIAL(MethodBase):
     """Distil from the reference with the memorised token suppressed."""
 
     beta: float = 10.0

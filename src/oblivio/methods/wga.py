@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from oblivio.methods.base import METHODS, LossParts, StepContext
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 
 
 @METHODS.register("wga")
 @dataclass
-class WGA:
+class WGA(MethodBase):
     """Gradient ascent weighted by each answer token's own probability."""
 
     beta: float = 1.0

@@ -6,15 +6,24 @@ role = mean(readability, specificity, logic); 0–10, per item, the set value th
 fact-level intervals come with them, eval/intervals.py). Each criterion's mean is in
 ``extra["criteria"]``; items whose verdict did not parse are counted in
 ``extra["unparseable"]`` and left out — never scored 0.
+
+The criteria and their mean are defined here, and the judges (judges/base.py) import them:
+the metric needs no judge, so the judges package stands above the metrics package.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from oblivio.judges.base import FORGET_CRITERIA, RETAIN_CRITERIA, quality
 from oblivio.metrics.base import MetricResult, SetStats, register_metric
 
 SRC = "TRU (Liao et al. 2026, arXiv 2603.09980)"
+FORGET_CRITERIA = ("relevance", "rejection", "helpfulness")
+RETAIN_CRITERIA = ("readability", "specificity", "logic")
+
+
+def quality(scores: dict[str, float]) -> float:
+    """UQ or RQ of one verdict: the mean of its three criteria."""
+    return sum(scores.values()) / len(scores)
 
 
 def _judged(s: SetStats, criteria: tuple[str, ...]) -> MetricResult:

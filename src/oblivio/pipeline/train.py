@@ -71,10 +71,8 @@ def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData,
                 "resumed_from": resume_from.name if resume_from is not None else None}
     if control is not None:
         training["selected_step"] = control["selected_step"]
-    if getattr(method, "rounds_log", None):      # reveal_release: one record per round
-        training["release"] = method.rounds_log
-    if getattr(method, "report", None) is not None:     # e.g. TRU's teacher: targets accepted / rejected
-        training["method_report"] = method.report
+    for key, value in method.record().items():    # TRU's method_report, reveal_release's release rounds
+        training.setdefault(key, value)            # the loop's own entries win
     return Trained(model, res, training, control, seconds)
 
 

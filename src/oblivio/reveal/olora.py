@@ -16,7 +16,8 @@ from typing import Any
 
 import torch
 
-from oblivio.methods.base import LossParts, StepContext, uses_of
+from oblivio.engine.contract import LossParts, MethodBase, RunInputs, StepContext, as_method
+from oblivio.registry import uses_of
 
 
 def _key(name: str) -> str:
@@ -46,24 +47,33 @@ def orthogonality_loss(current_a: dict[str, torch.Tensor], frozen_a: dict[str, t
 
 
 @dataclass
-class Orthogonal:
-    """A registered method's loss plus λ · O-LoRA term against frozen retain-PEM A matrices."""
+class Orthogonal(MethodBase):
+    """A registered method's loss plus λ · O-LoRA term against frozen retain-PEM A matrices;
+    every hook is the inner method's."""
 
     inner: Any
     retain_a: dict[str, torch.Tensor]
     lam: float = 0.1
 
+    def __post_init__(self) -> None:
+        self.inner = as_method(self.inner)
+
     @property
     def uses(self) -> frozenset[str]:
         return uses_of(self.inner)
 
+    @property
+    def builds_model_at_finish(self) -> bool:
+        return self.inner.builds_model_at_finish
+
     def prepare(self, model: Any) -> None:
-        if hasattr(self.inner, "prepare"):
-            self.inner.prepare(model)
+        self.inner.prepare(model)
+
+    def prepare_data(self, inputs: RunInputs) -> None:
+        self.inner.prepare_data(inputs)
 
     def finish(self, model: Any) -> None:
-        if hasattr(self.inner, "finish"):
-            self.inner.finish(model)
+        self.inner.finish(model)
 
     def loss(self, ctx: StepContext, batch: Any) -> LossParts:
         parts = self.inner.loss(ctx, batch)

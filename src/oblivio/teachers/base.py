@@ -10,12 +10,15 @@ each target: one that contains a forget answer (an item's ``key``, or a short an
 its own question does not already show is *rejected*, as is an output that does not parse;
 both are counted, and the item gets the template teacher's target instead (which is
 validated too). The counts go to the run's results (``training.method_report``).
+
+A teacher class inherits :class:`TeacherBase` (the default ``from_config``); one from
+outside that does not is given it by the registry.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Protocol, Self, Sequence, cast
 
 from oblivio.data.schema import QAItem
 from oblivio.registry import TEACHERS
@@ -93,10 +96,28 @@ def parse_target(text: str | None) -> Target | None:
     return Target(r, s) if r and s else None
 
 
-def make_teacher(cfg: Any):
+class Teacher(Protocol):
+    """A teacher (docs/extending.md): ``write`` is required, ``from_config`` has a default."""
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> Self:
+        """The teacher of the ``unlearn.teacher`` section (a config.GenConfig); by default
+        built without arguments."""
+        return cls()
+
+    def write(self, requests: Sequence[Request]) -> list[Target | None]:
+        """One target per request, None where it has none."""
+        ...
+
+
+class TeacherBase(Teacher):
+    """The defaults of :class:`Teacher` as a base class (every built-in teacher inherits it)."""
+
+
+def make_teacher(cfg: Any) -> Teacher:
     """The teacher of a config.GenConfig (``kind`` names a registered teacher)."""
-    cls = TEACHERS.get(cfg.kind, field="unlearn.teacher.kind")
-    return cls.from_config(cfg) if hasattr(cls, "from_config") else cls()
+    cls = cast("type[Teacher]", TEACHERS.get(cfg.kind, field="unlearn.teacher.kind"))   # TEACHERS: TeacherBase's
+    return cls.from_config(cfg)
 
 
 def produce_targets(cfg: Any, forget: Sequence[QAItem], *, teacher: Any = None) -> tuple[list[Target], TeacherReport]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from oblivio.teachers.backends import Backend, Messages, complete
-from oblivio.teachers.base import Request, Target, parse_target
+from oblivio.teachers.base import Request, Target, TeacherBase, parse_target
 
 SYSTEM = (
     "You write training targets for machine unlearning. A language model must forget everything about "
@@ -28,7 +28,7 @@ def messages(req: Request) -> Messages:
             {"role": "user", "content": f"Unlearning scope: {scope}. {about}{rel}Question: {req.question}"}]
 
 
-class LLMTeacher:
+class LLMTeacher(TeacherBase):
     """Ask a backend, parse ``Reasoning:``/``Response:``; None for an output of another shape."""
 
     def __init__(self, backend: Backend, *, use_cache: bool = True) -> None:

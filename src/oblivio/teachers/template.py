@@ -10,10 +10,10 @@ hash of the item id, so the targets are not one string repeated.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from typing import Sequence
 
 from oblivio.registry import TEACHERS
-from oblivio.teachers.base import Request, Target
+from oblivio.teachers.base import Request, Target, TeacherBase
 
 # relation → (the attribute in words, the public alternative of the same kind)
 ATTRIBUTES: dict[str, tuple[str, str]] = {
@@ -54,14 +54,10 @@ def _pick(options: Sequence[str], key: str, salt: str) -> str:
 
 
 @TEACHERS.register("template")
-class TemplateTeacher:
+class TemplateTeacher(TeacherBase):
     """Targets from templates: no model, offline, deterministic."""
 
     counts: dict[str, int] = {}
-
-    @classmethod
-    def from_config(cls, cfg: Any) -> TemplateTeacher:
-        return cls()
 
     def target(self, req: Request) -> Target:
         attr, alt = ATTRIBUTES.get(req.relation or "", DEFAULT)
