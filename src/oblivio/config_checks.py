@@ -1,97 +1,191 @@
-"""Validation of a :class:`~oblivio.config.Config` beyond types: names (methods, samplers,
-metrics) and the range of every numeric field, so that a bad value is an
-:class:`~oblivio.errors.InputError` naming its key before any work, never a NaN loss later.
+"""What a valid config value is, declared on the fields, and the one validator that reads it.
 
-Kept apart from config.py (the dataclasses) and, like it, importing nothing above the
-registries: config.py calls it lazily from ``load_config``/``build_method``.
+A config dataclass field states its constraint with ``typing.Annotated`` (config.py's
+docstring says why this and not pydantic): ``lr: Annotated[float | None, Range(gt=0)]``,
+``select: Annotated[str, OneOf(("last_above_tau", "final"), "selection rule")]``,
+``method: Annotated[str, Registered(METHODS)]``. :func:`check_fields` walks a dataclass
+instance, nested ones included, and raises an :class:`~oblivio.errors.InputError` naming the
+dotted key (``unlearn.train.lr``) and the file, before any work: never a NaN loss later.
+Every float is finite whether or not it declares a range. What spans several fields (a
+teacher's or judge's kind and what that kind needs) is :func:`check_gen`, called by
+``config.validate``.
+
+This module knows no config class: config.py imports it (for the markers), never the other
+way round, and it imports nothing above the registries.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING, Any, Callable
+import operator
+import types
+import typing
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable
 
 from oblivio.errors import InputError
-from oblivio.registry import METHODS, METRICS, SAMPLERS
+from oblivio.registry import METRICS, Registry
+
+__all__ = ["Constraint", "Range", "OneOf", "Registered", "MetricName", "STYLES", "DTYPES", "SEED_MAX",
+           "declared_fields", "is_optional", "check_fields", "check_gen", "check_method_args"]
 
 # model.prompt: models/format.py
 STYLES = ("auto", "chat", "plain")
 # model.dtype: torch's names and their short forms (models/io.py maps them)
 DTYPES = ("auto", "float32", "bfloat16", "float16", "fp32", "bf16", "fp16")
-
-if TYPE_CHECKING:
-    from oblivio.config import Config
+SEED_MAX = 2 ** 32 - 1     # numpy's seed range; torch and random accept it too
 
 
-def validate_config(cfg: Config, file: str | None, build_method: Callable[..., Any]) -> None:
-    """Names and ranges that types alone do not catch; ``build_method`` (config.py) checks
-    the method's arguments."""
-    try:
-        method_cls = METHODS.get(cfg.unlearn.method, field="unlearn.method")
-        SAMPLERS.get(cfg.unlearn.sampler, field="unlearn.sampler")
-    except InputError as e:
-        raise InputError(e.message, file=file, field=e.field) from None
-    build_method(cfg.unlearn.method, cfg.unlearn.args, file=file, cls=method_cls)
-    _check_ranges(cfg, file)
-    if cfg.learn.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
-        raise InputError("must be a number", file=file, field="learn.lr")
-    for key, tc in (("learn", cfg.learn), ("unlearn.train", cfg.unlearn.train)):
-        if tc.schedule not in ("linear", "cosine", "constant", "constant_with_warmup"):
-            raise InputError(f"unknown schedule {tc.schedule!r}", file=file, field=f"{key}.schedule")
-        if tc.mixed_precision not in ("no", "bf16", "fp16"):
-            raise InputError(f"unknown mixed precision {tc.mixed_precision!r}", file=file,
-                             field=f"{key}.mixed_precision")
-    ctl = cfg.control
-    if ctl.select not in ("last_above_tau", "final"):
-        raise InputError(f"unknown selection rule {ctl.select!r} (known: last_above_tau, final)", file=file,
-                         field="control.select")
-    for key in ("stop_utility_tau", "select_tau"):
-        v = getattr(ctl, key)
-        if v is not None and not 0 < v <= 1:
-            raise InputError(f"must be in (0, 1], got {v}", file=file, field=f"control.{key}")
-    from oblivio.presets import MODEL_SIZES
-    if cfg.model.size not in MODEL_SIZES:
-        raise InputError(f"unknown model size {cfg.model.size!r} (known: {', '.join(MODEL_SIZES)})",
-                         file=file, field="model.size")
-    if cfg.model.dtype not in DTYPES:
-        raise InputError(f"unknown dtype {cfg.model.dtype!r} (known: {', '.join(DTYPES)})",
-                         file=file, field="model.dtype")
-    if cfg.model.prompt not in STYLES:
-        raise InputError(f"unknown prompt style {cfg.model.prompt!r} (known: {', '.join(STYLES)})",
-                         file=file, field="model.prompt")
-    if cfg.model.system_prompt is not None and not isinstance(cfg.model.system_prompt, str):
-        raise InputError("model.system_prompt must be text", file=file, field="model.system_prompt")
-    if cfg.model.lora_r and not cfg.model.lora_targets:
-        raise InputError("must name at least one module when model.lora_r > 0", file=file,
-                         field="model.lora_targets")
-    for key in ("utility_metric", "forget_metric"):
-        _check_metric_name(getattr(ctl, key), f"control.{key}", file)
-    _check_gen(cfg.unlearn.teacher, "unlearn.teacher", "teacher", file, cfg.allow_remote_endpoints)
-    _check_gen(cfg.eval.judge, "eval.judge", "judge", file, cfg.allow_remote_endpoints)
-    _check_metric_name(cfg.calibrate.metric, "calibrate.metric", file)
-    if cfg.eval.bootstrap < 0:
-        raise InputError(f"must be ≥ 0 (0 = no intervals), got {cfg.eval.bootstrap}", file=file,
-                         field="eval.bootstrap")
-    if cfg.eval.metrics is not None:
-        for m in cfg.eval.metrics:
-            try:
-                METRICS.get(m, field="eval.metrics")
-            except InputError as e:
-                raise InputError(e.message, file=file, field="eval.metrics") from None
-    _check_unit_interval(cfg, file)
+class Constraint:
+    """A marker on a field that says what a valid value is. :meth:`check` gets one value (each
+    item of a list) that is not None and already of the field's type; it returns what is
+    wrong, or None."""
+
+    def check(self, value: Any) -> str | None:
+        raise NotImplementedError
 
 
-def _check_unit_interval(cfg: Config, file: str | None) -> None:
-    """Fractions and seeds of calibration and comparison."""
-    for key, v, hi_open in (("calibrate.tau", cfg.calibrate.tau, False), ("calibrate.tol", cfg.calibrate.tol, True),
-                            ("compare.calibrate", cfg.compare.calibrate, False)):
-        if v is None:
+@dataclass(frozen=True)
+class Range(Constraint):
+    """Bounds of a number: ``gt``/``ge`` below, ``lt``/``le`` above; ``note`` explains a bound
+    (``"0 = no intervals"``). A float must also be finite (a NaN compares False with every bound)."""
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    note: str = ""
+
+    def _sides(self) -> list[tuple[str, Callable[[Any, Any], bool], float]]:
+        """Each declared bound: its text, its comparison and the bound."""
+        sides = ((">", operator.gt, self.gt), ("≥", operator.ge, self.ge), ("<", operator.lt, self.lt),
+                 ("≤", operator.le, self.le))
+        return [(f"{sign} {bound}", op, bound) for sign, op, bound in sides if bound is not None]
+
+    def interval(self) -> str | None:
+        """``(0, 1]`` for a range bounded on both sides, else None."""
+        lo = self.gt if self.gt is not None else self.ge
+        hi = self.lt if self.lt is not None else self.le
+        if lo is None or hi is None:
+            return None
+        return f"{'(' if self.gt is not None else '['}{lo}, {hi}{')' if self.lt is not None else ']'}"
+
+    def describe(self) -> str:
+        """``> 0``, ``≥ 1`` or ``in (0, 1]``: the range as the messages and ``--help`` say it."""
+        interval = self.interval()
+        return f"in {interval}" if interval else " and ".join(text for text, _, _ in self._sides())
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None             # the type check (config.from_dict) speaks about types
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"must be a finite number {self.describe()}, got {value}"
+        failed = next((text for text, op, bound in self._sides() if not op(value, bound)), None)
+        if failed is None:
+            return None
+        # the side that failed, so "≥ 0" reads as such, and the whole range when there are two
+        interval = f" (range {self.interval()})" if self.interval() else ""
+        return f"must be {failed}{interval}{f' ({self.note})' if self.note else ''}, got {value}"
+
+
+@dataclass(frozen=True)
+class OneOf(Constraint):
+    """A name from a fixed set; ``what`` names the kind in the message (``unknown dtype 'x'``)."""
+    choices: tuple[str, ...]
+    what: str
+
+    def check(self, value: Any) -> str | None:
+        if value in self.choices:
+            return None
+        return f"unknown {self.what} {value!r} (known: {', '.join(self.choices)})"
+
+
+@dataclass(frozen=True)
+class Registered(Constraint):
+    """A name in a plugin registry (or a ``module:Name`` it imports): the registry's own
+    message, with its did-you-mean."""
+    registry: Registry[Any]
+
+    def check(self, value: Any) -> str | None:
+        try:
+            self.registry.get(value)
+        except InputError as e:
+            return e.message
+        return None
+
+
+@dataclass(frozen=True)
+class MetricName(Constraint):
+    """``metric`` or ``role/metric`` naming a registered metric (checkpoint and calibration rules)."""
+
+    def check(self, value: Any) -> str | None:
+        from oblivio.roles import ROLES
+        role, _, metric = value.rpartition("/")
+        if role and role not in ROLES:
+            return f"unknown role {role!r} in {value!r} (known: {', '.join(ROLES)})"
+        return Registered(METRICS).check(metric)
+
+
+def declared_fields(cls: type) -> tuple[tuple[str, Any, tuple[Any, ...]], ...]:
+    """``(name, type, markers)`` of every field of dataclass ``cls``: the type without its
+    ``Annotated`` wrapper, the markers it carried (constraints, config.Flag, …). Read once per class."""
+    if cls not in _DECLARED:
+        _DECLARED[cls] = _read_fields(cls)
+    return _DECLARED[cls]
+
+
+_DECLARED: dict[type, tuple[tuple[str, Any, tuple[Any, ...]], ...]] = {}
+
+
+def _read_fields(cls: type) -> tuple[tuple[str, Any, tuple[Any, ...]], ...]:
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out = []
+    for f in dataclasses.fields(cls):
+        tp, markers = hints[f.name], ()
+        if typing.get_origin(tp) is Annotated:
+            tp, *rest = typing.get_args(tp)
+            markers = tuple(rest)
+        out.append((f.name, tp, markers))
+    return tuple(out)
+
+
+def is_optional(tp: Any) -> bool:
+    """Whether a field of type ``tp`` may be None (``X | None``, ``Optional[X]``, ``Any``)."""
+    if tp is Any:
+        return True
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
+
+
+def check_fields(obj: Any, prefix: str = "", file: str | None = None) -> None:
+    """Every constraint declared on the fields of dataclass instance ``obj`` and of the
+    dataclasses it holds; an InputError naming ``prefix.field`` (and ``file``) at the first
+    value that breaks one. A constraint on a list field holds for each item."""
+    for name, tp, markers in declared_fields(type(obj)):
+        key = f"{prefix}.{name}" if prefix else name
+        value = getattr(obj, name)
+        if value is None:
+            if not is_optional(tp):
+                raise InputError("must not be null", file=file, field=key)
             continue
-        if not (0 < v < 1 if hi_open else 0 < v <= 1):      # nan fails both
-            raise InputError(f"must be in (0, 1{')' if hi_open else ']'}, got {v}", file=file, field=key)
-    for s in cfg.compare.seeds or ():
-        if not 0 <= s <= _SEED_MAX:
-            raise InputError(f"every seed must be in [0, {_SEED_MAX}], got {s}", file=file, field="compare.seeds")
+        constraints = [m for m in markers if isinstance(m, Constraint)]
+        for item in value if isinstance(value, list) else [value]:
+            problem = _problem(item, constraints)
+            if problem is not None:
+                # an optional number out of range: None may be what was meant
+                unset = is_optional(tp) and not isinstance(value, list) and any(
+                    isinstance(c, Range) for c in constraints)
+                raise InputError(problem + (" (leave it unset for none)" if unset else ""), file=file, field=key)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            check_fields(value, key, file)
+
+
+def _problem(value: Any, constraints: list[Constraint]) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value) and not any(isinstance(c, Range) for c in constraints):
+        return f"must be a finite number, got {value}"     # a Range says so with its bounds
+    for c in constraints:
+        problem = c.check(value)
+        if problem is not None:
+            return problem
+    return None
 
 
 def check_method_args(method: Any, file: str | None = None) -> None:
@@ -111,56 +205,17 @@ def check_method_args(method: Any, file: str | None = None) -> None:
                 raise InputError(f"must be {'≥' if inclusive else '>'} {lo}, got {v}", file=file, field=key)
 
 
-# (key, lower bound, bound inclusive?, may be None): every numeric field with a range;
-# nan and ±inf are refused for every float (a NaN compares False with every bound)
-_SEED_MAX = 2 ** 32 - 1     # numpy's seed range; torch and random accept it too
-_TRAIN_RANGES = (("lr", 0, False, True), ("max_steps", 1, True, True), ("epochs", 0, False, False),
-                 ("batch_size", 1, True, False), ("grad_accum", 1, True, False), ("warmup", 0, True, False),
-                 ("weight_decay", 0, True, False), ("max_grad_norm", 0, False, True),
-                 ("checkpoint_every", 0, True, False), ("seed", 0, True, False))
-_RANGES = (("seed", 0, True, False), ("model.vocab_size", 1, True, False), ("model.lora_r", 0, True, False),
-           ("model.lora_alpha", 0, False, False), ("data.tofu_retain_authors", 0, True, True),
-           ("data.tofu_holdout_authors", 0, True, False), ("eval.batch_size", 1, True, False),
-           ("eval.max_new_tokens", 1, True, True), ("eval.gen_margin", 0, True, False),
-           ("eval.chat_min_new_tokens", 1, True, False),
-           ("eval.bootstrap", 0, True, False), ("eval.max_items_per_role", 1, True, True),
-           ("eval.seed", 0, True, False), ("eval.judged_answer_tokens", 1, True, False),
-           ("control.eval_every", 0, True, False),
-           ("control.eval_items", 1, True, False), ("control.gold_margin", 0, True, False),
-           *((f"{sec}.{k}", lo, inc, opt) for sec in ("learn", "unlearn.train") for k, lo, inc, opt in _TRAIN_RANGES))
-
-
-def _check_ranges(cfg: Config, file: str | None) -> None:
-    for key, lo, inclusive, optional in _RANGES:
-        node: Any = cfg
-        for part in key.split("."):
-            node = getattr(node, part)
-        if node is None:
-            if optional:
-                continue
-            raise InputError("must not be null", file=file, field=key)
-        if isinstance(node, float) and not math.isfinite(node):
-            raise InputError(f"must be a finite number, got {node}", file=file, field=key)
-        ok = node >= lo if inclusive else node > lo
-        if not ok:
-            raise InputError(f"must be {'≥' if inclusive else '>'} {lo}, got {node}"
-                             + (" (leave it unset for none)" if optional else ""), file=file, field=key)
-        if key.endswith("seed") and node > _SEED_MAX:
-            raise InputError(f"must be ≤ {_SEED_MAX}, got {node}", file=file, field=key)
-
-
-def _check_gen(g: Any, key: str, kind: str, file: str | None, allow_remote: bool) -> None:
-    """A teacher or judge: a registered kind, and what that kind needs; an endpoint's URL and
-    key variable by the backend's policy (teachers/backends.py), before any model loads."""
-    import math
-
+def check_gen(g: Any, key: str, kind: str, file: str | None, allow_remote: bool) -> None:
+    """A teacher or judge (config.GenConfig at ``key``; ``kind`` "teacher" or "judge"): a
+    registered kind of that role, and what that kind needs; an endpoint's URL and key variable
+    by the backend's policy (teachers/backends.py), before any model loads. Its numbers are
+    declared on its fields (:func:`check_fields`)."""
     from oblivio.registry import JUDGES, TEACHERS
     reg = TEACHERS if kind == "teacher" else JUDGES
     if not (kind == "judge" and g.kind == "none"):
-        try:
-            reg.get(g.kind, field=f"{key}.kind")
-        except InputError as e:
-            raise InputError(e.message, file=file, field=f"{key}.kind") from None
+        problem = Registered(reg).check(g.kind)
+        if problem is not None:
+            raise InputError(problem, file=file, field=f"{key}.kind")
     if g.kind == "hf" and not g.model:
         raise InputError("kind hf needs a local model directory", file=file, field=f"{key}.model")
     if g.kind == "endpoint" and not g.url:
@@ -171,11 +226,6 @@ def _check_gen(g: Any, key: str, kind: str, file: str | None, allow_remote: bool
         check_endpoint_url(g.url, allow_remote=allow_remote or g.allow_remote or g.kind != "endpoint",
                            field=f"{key}.url", file=file)
     _check_key_env(g, key, kind)
-    for k, lo in (("retries", 0), ("concurrency", 1), ("batch_size", 1), ("max_new_tokens", 1)):
-        if getattr(g, k) < lo:
-            raise InputError(f"must be ≥ {lo}, got {getattr(g, k)}", file=file, field=f"{key}.{k}")
-    if not (math.isfinite(g.timeout) and g.timeout > 0):
-        raise InputError(f"must be a finite number > 0, got {g.timeout}", file=file, field=f"{key}.timeout")
 
 
 def _check_key_env(g: Any, key: str, kind: str) -> None:
@@ -194,15 +244,3 @@ def _check_key_env(g: Any, key: str, kind: str) -> None:
     if g.kind == "endpoint" and not os.environ.get(name):
         raise InputError(f"the environment variable {name} named by {flag} is not set or empty; set it, or "
                          f"leave {flag} out to send no key", field=f"{key}.api_key_env")
-
-
-def _check_metric_name(name: str, key: str, file: str | None) -> None:
-    """``metric`` or ``role/metric`` naming a registered metric (checkpoint evaluation rules)."""
-    from oblivio.roles import ROLES
-    role, _, metric = name.rpartition("/")
-    if role and role not in ROLES:
-        raise InputError(f"unknown role {role!r} in {name!r} (known: {', '.join(ROLES)})", file=file, field=key)
-    try:
-        METRICS.get(metric, field=key)
-    except InputError as e:
-        raise InputError(e.message, file=file, field=key) from None
