@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -104,110 +105,159 @@ def main(argv=None) -> int:
 
 def run_seed(args, seed: int, path: Path) -> dict:
     """One seed's every cell; written to ``path`` when complete (partial progress next to it)."""
-
-    import torch
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    from oblivio import api
-    from oblivio.config import build_method, load_config
-    from oblivio.data.schema import UnlearningData
-    from oblivio.engine.calibrate import calibrate
-    from oblivio.engine.unlearning import run_unlearning
-    from oblivio.eval.evaluate import EvalConfig, evaluate_model
-
     t_all = time.perf_counter()
-    cfg = load_config(overrides={"world": {"preset": args.preset},
-                                 "unlearn": {"train": {"max_steps": args.steps, "lr": args.lr, "progress": False}}})
-    data = api.load_data(None, cfg)
-    # learn(None, ...): the cache key is the world spec (the same models as `oblivio learn`)
-    wm = api.learn(None, config=cfg, progress=False, log=lambda m: print(m, flush=True))
-    ev_data = UnlearningData([it for it in data.items if it.role in ("forget", *RETAIN)], name=data.name,
-                             targets=data.targets)
-    cheap = EvalConfig(metrics=["model_utility", "accuracy", "answer_prob", "rouge_recall", "truth_ratio"],
-                       max_items_per_role=args.items or None, batch_size=64, max_new_tokens=24)
-    # PS-exact and ES come from teacher forcing (eval/extraction.py): nearly free
-    full = dataclasses.replace(cheap, metrics=cheap.metrics + ["ps_exact", "extraction_strength"])
-    print(f"world {data.name}: {len(data.items)} items; evaluating forget + {', '.join(RETAIN)} "
-          f"({args.items or 'all'} per role); {args.steps} steps at lr {args.lr} for every method", flush=True)
-
-    t0 = time.perf_counter()
-    base_rep = evaluate_model(wm.base, wm.tokenizer, ev_data, cfg=full, name="base")
-    gold_rep = evaluate_model(wm.gold, wm.tokenizer, ev_data, cfg=full, name="gold")
-    t_eval_full = (time.perf_counter() - t0) / 2
-    t0 = time.perf_counter()
-    evaluate_model(wm.base, wm.tokenizer, ev_data, cfg=cheap, name="base")
-    t_eval_cheap = time.perf_counter() - t0
-    print(f"one evaluation: {t_eval_cheap:.1f}s cheap, {t_eval_full:.1f}s with PS-exact/ES", flush=True)
-
-    partial = path.with_suffix(".partial.json")
-
-    def save(o):
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(o, indent=1, default=str))
-
-    def brief(r):
-        return (f"utility {fmt(r['utility'])}, forget acc {fmt(r['forget_acc'])} PS-exact {fmt(r['ps_exact_forget'])} "
-                f"ES {fmt(r['es_forget'])}; retain PS-exact {fmt(r['ps_exact_retain'])} ES {fmt(r['es_retain'])}")
+    run = _SeedRun.start(args, seed, path.with_suffix(".partial.json"))
+    base_rep, gold_rep, t_eval_cheap, t_eval_full = _baselines(run)
     print(f"base: {brief(row(base_rep))}\ngold: {brief(row(gold_rep))}", flush=True)
-    out: dict = {"seed": seed, **{k: getattr(args, a) for k, a in SETTINGS.items()},
-                 "base": row(base_rep), "gold": row(gold_rep),
-                 "eval_seconds": {"cheap": t_eval_cheap, "full": t_eval_full}, "runs": {}}
+    run.out.update({"seed": seed, **{k: getattr(args, a) for k, a in SETTINGS.items()},
+                    "base": row(base_rep), "gold": row(gold_rep),
+                    "eval_seconds": {"cheap": t_eval_cheap, "full": t_eval_full}, "runs": {}})
+    _method_runs(run, base_rep)
+    if not args.no_capping:
+        _capped_runs(run)
+    if args.eval_every:
+        _early_stop_run(run)
+    out = run.out
+    out["seconds"] = time.perf_counter() - t_all
+    print(f"seed {seed}: {out['seconds']:.0f}s", flush=True)
+    path.write_text(json.dumps(out, indent=1, default=str))
+    run.partial.unlink(missing_ok=True)
+    return out
 
-    def unlearn(method: str, margs: dict, callbacks=()):
-        model = copy.deepcopy(wm.base)
+
+def brief(r: dict) -> str:
+    return (f"utility {fmt(r['utility'])}, forget acc {fmt(r['forget_acc'])} PS-exact {fmt(r['ps_exact_forget'])} "
+            f"ES {fmt(r['es_forget'])}; retain PS-exact {fmt(r['ps_exact_retain'])} ES {fmt(r['es_retain'])}")
+
+
+@dataclasses.dataclass
+class _SeedRun:
+    """One seed's world, models, evaluation subset and configs, and its record so far."""
+    args: Any
+    seed: int
+    cfg: Any
+    data: Any
+    wm: Any                      # the learned world: base, gold, tokenizer
+    ev_data: Any                 # forget + the held-out retain roles
+    cheap: Any                   # EvalConfig without PS-exact/ES
+    full: Any                    # EvalConfig with them
+    partial: Path                # where progress is saved after every cell
+    out: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def start(cls, args, seed: int, partial: Path) -> _SeedRun:
+        import torch
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        from oblivio import api
+        from oblivio.config import load_config
+        from oblivio.data.schema import UnlearningData
+        from oblivio.eval.evaluate import EvalConfig
+
+        cfg = load_config(overrides={"world": {"preset": args.preset},
+                                     "unlearn": {"train": {"max_steps": args.steps, "lr": args.lr,
+                                                           "progress": False}}})
+        data = api.load_data(None, cfg)
+        # learn(None, ...): the cache key is the world spec (the same models as `oblivio learn`)
+        wm = api.learn(None, config=cfg, progress=False, log=lambda m: print(m, flush=True))
+        ev_data = UnlearningData([it for it in data.items if it.role in ("forget", *RETAIN)], name=data.name,
+                                 targets=data.targets)
+        cheap = EvalConfig(metrics=["model_utility", "accuracy", "answer_prob", "rouge_recall", "truth_ratio"],
+                           max_items_per_role=args.items or None, batch_size=64, max_new_tokens=24)
+        # PS-exact and ES come from teacher forcing (eval/extraction.py): nearly free
+        full = dataclasses.replace(cheap, metrics=cheap.metrics + ["ps_exact", "extraction_strength"])
+        print(f"world {data.name}: {len(data.items)} items; evaluating forget + {', '.join(RETAIN)} "
+              f"({args.items or 'all'} per role); {args.steps} steps at lr {args.lr} for every method", flush=True)
+        return cls(args=args, seed=seed, cfg=cfg, data=data, wm=wm, ev_data=ev_data, cheap=cheap, full=full,
+                   partial=partial)
+
+    def save(self) -> None:
+        self.partial.parent.mkdir(parents=True, exist_ok=True)
+        self.partial.write_text(json.dumps(self.out, indent=1, default=str))
+
+    def unlearn(self, method: str, margs: dict, callbacks=()):
+        """``method`` on a copy of the base model; (model, loop result, seconds)."""
+        from oblivio.config import build_method
+        from oblivio.engine.unlearning import run_unlearning
+        model = copy.deepcopy(self.wm.base)
         meth = build_method(method, margs)
-        train_cfg = dataclasses.replace(cfg.unlearn.train, seed=seed)
+        train_cfg = dataclasses.replace(self.cfg.unlearn.train, seed=self.seed)
         t = time.perf_counter()
         for cb in callbacks:
             cb.baseline(model)
-        model, res = run_unlearning(model, wm.tokenizer, data, meth, sampler=cfg.unlearn.sampler,
+        model, res = run_unlearning(model, self.wm.tokenizer, self.data, meth, sampler=self.cfg.unlearn.sampler,
                                     train_cfg=train_cfg, callbacks=callbacks)
         for cb in callbacks:
             cb.finish(model, res.steps)
             cb.restore(model)
         return model, res, time.perf_counter() - t
 
+    def evaluate(self, model, name: str):
+        from oblivio.eval.evaluate import evaluate_model
+        return evaluate_model(model, self.wm.tokenizer, self.ev_data, cfg=self.full, name=name)
+
+
+def _baselines(run: _SeedRun) -> tuple[Any, Any, float, float]:
+    """Base and gold reports (full metrics), and the seconds of one cheap and one full evaluation."""
+    from oblivio.eval.evaluate import evaluate_model
+    wm = run.wm
+    t0 = time.perf_counter()
+    base_rep = run.evaluate(wm.base, "base")
+    gold_rep = run.evaluate(wm.gold, "gold")
+    t_eval_full = (time.perf_counter() - t0) / 2
+    t0 = time.perf_counter()
+    evaluate_model(wm.base, wm.tokenizer, run.ev_data, cfg=run.cheap, name="base")
+    t_eval_cheap = time.perf_counter() - t0
+    print(f"one evaluation: {t_eval_cheap:.1f}s cheap, {t_eval_full:.1f}s with PS-exact/ES", flush=True)
+    return base_rep, gold_rep, t_eval_cheap, t_eval_full
+
+
+def _method_runs(run: _SeedRun, base_rep) -> None:
+    """Every method, uncalibrated and calibrated at τ."""
+    from oblivio.engine.calibrate import calibrate
+    args = run.args
     for name, (method, margs) in METHODS.items():
-        model, res, secs = unlearn(method, margs)
+        model, res, secs = run.unlearn(method, margs)
         t = time.perf_counter()
-        unc = evaluate_model(model, wm.tokenizer, ev_data, cfg=full, name=name)
-        cal = calibrate(wm.base, model, wm.tokenizer, ev_data, tau=args.tau, tol=args.tol, eval_cfg=full,
-                        base_report=base_rep)
+        unc = run.evaluate(model, name)
+        cal = calibrate(run.wm.base, model, run.wm.tokenizer, run.ev_data, tau=args.tau, tol=args.tol,
+                        eval_cfg=run.full, base_report=base_rep)
         rec = {"train_seconds": secs, "eval_seconds": time.perf_counter() - t, "stop": res.stop_reason,
                "uncalibrated": row(unc), "alpha": cal.alpha, "calibrated": row(cal.report, cal.utility),
                "sweep": cal.sweep, "evaluations": cal.evaluations}
-        out["runs"][name] = rec
+        run.out["runs"][name] = rec
         print(f"{name:<9} trained {secs:5.1f}s; uncalibrated {brief(rec['uncalibrated'])}; "
               f"calibrated α={cal.alpha:.3f} "
               f"{brief(rec['calibrated'])} ({cal.evaluations} evals, {rec['eval_seconds']:.0f}s)", flush=True)
-        save(out)
-    if not args.no_capping:
-        for name, (method, margs) in CAPPED.items():
-            model, res, secs = unlearn(method, margs)
-            unc = evaluate_model(model, wm.tokenizer, ev_data, cfg=full, name=name)
-            out["runs"][name] = {"train_seconds": secs, "uncalibrated": row(unc), "stop": res.stop_reason}
-            print(f"{name:<13} trained {secs:5.1f}s; {brief(row(unc))}", flush=True)
-            save(out)
-    if args.eval_every:
-        # checkpoint evaluation + early stopping on GA (the method that over-unlearns)
-        from oblivio.config import ControlConfig
-        from oblivio.engine.checkpoint_eval import CheckpointEval
-        cb = CheckpointEval(wm.tokenizer, data, ControlConfig(eval_every=args.eval_every, eval_items=8,
-                                                          stop_utility_tau=args.tau), eval_cfg=cheap)
-        model, res, secs = unlearn("ga", {}, callbacks=[cb])
-        unc = evaluate_model(model, wm.tokenizer, ev_data, cfg=full, name="GA+early stop")
-        summ = cb.summary(secs)
-        out["runs"]["GA early-stop"] = {"train_seconds": secs, "uncalibrated": row(unc), "stop": res.stop_reason,
+        run.save()
+
+
+def _capped_runs(run: _SeedRun) -> None:
+    """Likelihood capping on GA and GradDiff, uncalibrated."""
+    for name, (method, margs) in CAPPED.items():
+        model, res, secs = run.unlearn(method, margs)
+        unc = run.evaluate(model, name)
+        run.out["runs"][name] = {"train_seconds": secs, "uncalibrated": row(unc), "stop": res.stop_reason}
+        print(f"{name:<13} trained {secs:5.1f}s; {brief(row(unc))}", flush=True)
+        run.save()
+
+
+def _early_stop_run(run: _SeedRun) -> None:
+    """Checkpoint evaluation + early stopping on GA (the method that over-unlearns)."""
+    from oblivio.config import ControlConfig
+    from oblivio.engine.checkpoint_eval import CheckpointEval
+    args = run.args
+    cb = CheckpointEval(run.wm.tokenizer, run.data, ControlConfig(eval_every=args.eval_every, eval_items=8,
+                                                                  stop_utility_tau=args.tau), eval_cfg=run.cheap)
+    model, res, secs = run.unlearn("ga", {}, callbacks=[cb])
+    unc = run.evaluate(model, "GA+early stop")
+    summ = cb.summary(secs)
+    run.out["runs"]["GA early-stop"] = {"train_seconds": secs, "uncalibrated": row(unc), "stop": res.stop_reason,
                                         "selected_step": summ["selected_step"], "eval_share": summ["eval_share"],
                                         "curves": [{k: v for k, v in r.items() if k != "per_role"}
                                                    for r in summ["curves"]]}
-        print(f"GA early-stop: {res.steps} steps ({res.stop_reason}); selected step {summ['selected_step']}; "
-              f"checkpoint evaluation {summ['eval_share']:.0%} of {secs:.0f}s; curve "
-              + ", ".join(f"{r['step']}:{r['utility']:.3f}" for r in summ["curves"]), flush=True)
-    out["seconds"] = time.perf_counter() - t_all
-    print(f"seed {seed}: {out['seconds']:.0f}s", flush=True)
-    path.write_text(json.dumps(out, indent=1, default=str))
-    partial.unlink(missing_ok=True)
-    return out
+    print(f"GA early-stop: {res.steps} steps ({res.stop_reason}); selected step {summ['selected_step']}; "
+          f"checkpoint evaluation {summ['eval_share']:.0%} of {secs:.0f}s; curve "
+          + ", ".join(f"{r['step']}:{r['utility']:.3f}" for r in summ["curves"]), flush=True)
 
 
 # the options a per-seed record depends on: a record made with others is not reused

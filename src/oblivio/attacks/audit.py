@@ -35,6 +35,7 @@ import dataclasses
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -164,84 +165,131 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
     (``oblivio compare --audit`` attacks base and gold once per seed, not once per cell)."""
     names = list(attacks) if attacks else ATTACKS.names()
     classes = {n: ATTACKS.get(n, field="attacks") for n in names}   # unknown names fail before any work
-    n_boot = (eval_cfg or EvalConfig()).bootstrap
-    sample = retain_sample(data, retain_items, seed)
-    view = _retain_view(data, sample)
-    by_id = {it.id: it for it in (*data.forget, *sample)}
-    facts = {i: it.fact or f"item:{i}" for i, it in by_id.items()}
-    clean: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
-
-    def clean_score(mname: str, model: Any, tok: Any, ids: tuple[str, ...]) -> dict[str, Any]:
-        if (mname, ids) not in clean:   # the same items without the attack, on the untouched model
-            clean[(mname, ids)] = score(model, tok, [by_id[i] for i in ids], eval_cfg=eval_cfg)
-        return clean[(mname, ids)]
-
+    au = _Audit.of(data, seed, eval_cfg, retain_items)
     out: dict[str, Any] = {}
     t_all = time.perf_counter()
     for name, cls in classes.items():
-        atk = cls()
         t0 = time.perf_counter()
-        per: dict[str, dict[str, Any]] = {}
-        notes: dict[str, str] = {}
-        items_per: dict[str, dict[str, float]] = {}
-        skipped = ""
-        for mname, (model, tok) in models.items():
-            if memo is not None and (name, mname) in memo:
-                per[mname], items_per[mname], notes[mname], skipped = memo[(name, mname)]
-                if skipped:
-                    break
-                continue
-            work = copy.deepcopy(model) if atk.modifies_model else model
-            res = atk.apply(work, tok, data, seed=seed)
-            if res.skipped:
-                skipped = res.skipped
-                if memo is not None and mname in memo_models:
-                    memo[(name, mname)] = ({}, {}, "", skipped)
-                break
-            items = res.items if res.items is not None else data.forget
-            c = clean_score(mname, model, tok, tuple(it.id for it in items))
-            attacked = res.model if res.model is not None else work
-            if res.scores is not None:
-                att = {**res.scores, "per_item": res.per_item or {}}
-            else:
-                att = score(attacked, tok, items, fmt=res.fmt, eval_cfg=eval_cfg)
-            items_per[mname] = att["per_item"]
-            per[mname] = {"accuracy": att.get("accuracy"), "answer_prob": att.get("answer_prob"),
-                          "clean_accuracy": c["accuracy"], "clean_answer_prob": c["answer_prob"],
-                          "n_items": len(items), "n_facts": len({facts.get(i, i) for i in att["per_item"]}),
-                          "accuracy_ci": _ci(fact_interval(att["per_item"], facts, n_boot=n_boot, seed=seed,
-                                                           stream=f"audit:{name}")),
-                          **_retain(atk, res, attacked, model, tok, sample, view, seed, eval_cfg, clean_score,
-                                    mname),
-                          **res.details}
-            notes[mname] = res.note
-            if memo is not None and mname in memo_models:
-                memo[(name, mname)] = (per[mname], items_per[mname], notes[mname], "")
-            del work, res
+        per, items_per, notes, skipped = _attack_models(name, cls(), models, au, memo, memo_models)
         if skipped:
             out[name] = {"recovery": None, "robust": None, "models": {}, "ci": None, "excess_ci": None,
                          "seconds": round(time.perf_counter() - t0, 3), "note": f"skipped: {skipped}",
                          "skipped": skipped}
             log(f"attack {name:<20} skipped: {skipped}")
             continue
-        recovery, robust, why = verdict(per)
-        excess = None
-        if "unlearned" in items_per and "gold" in items_per:
-            excess = _ci(excess_interval(items_per["unlearned"], items_per["gold"], facts, n_boot=n_boot,
-                                         seed=seed, stream=f"audit:{name}"))
-        said = [n for n in dict.fromkeys(notes.values()) if n]   # one note when every model says the same
-        note = said if len(said) <= 1 else [f"{m}: {n}" for m, n in notes.items() if n]
-        out[name] = {"recovery": recovery, "robust": robust, "models": per,
-                     "ci": per.get("unlearned", {}).get("accuracy_ci"), "excess_ci": excess,
-                     "seconds": round(time.perf_counter() - t0, 3), "skipped": None,
-                     "note": "; ".join([*note, *([why] if why else [])])}
-        u = per.get("unlearned", {})
-        log(f"attack {name:<20} unlearned acc {_f(u.get('clean_accuracy'))} → {_f(u.get('accuracy'))} "
-            f"{_ci_text(u.get('accuracy_ci'))}, gold {_f(per.get('gold', {}).get('accuracy'))}, recovery "
-            f"{_f(recovery)}, robust {'-' if robust is None else ('yes' if robust else 'NO')}, retain "
-            f"{_f(u.get('retain_clean_accuracy'))} → {_f(u.get('retain_accuracy'))} ({out[name]['seconds']:.1f}s)")
+        out[name] = _attack_record(name, per, items_per, notes, au, t0)
+        _log_attack(log, name, out[name])
     return {"attacks": out, "seconds": round(time.perf_counter() - t_all, 3),
-            "retain_items": len(sample)}
+            "retain_items": len(au.sample)}
+
+
+# what one attack gives on one model: its record, per-item attacked accuracies, note, and the
+# reason the attack was skipped ("" when it ran); the form ``run_audit``'s memo keeps
+_Entry = tuple[dict[str, Any], dict[str, float], str, str]
+
+
+@dataclass
+class _Audit:
+    """What every attack of one ``run_audit`` call shares: the data, the retain sample and the
+    clean (unattacked) scores, each computed once per model and item set."""
+    data: UnlearningData
+    seed: int
+    eval_cfg: EvalConfig | None
+    n_boot: int
+    sample: list[QAItem]
+    view: UnlearningData | None
+    by_id: dict[str, QAItem]
+    facts: dict[str, str]                 # item id -> fact (the bootstrap's unit)
+    clean: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: UnlearningData, seed: int, eval_cfg: EvalConfig | None, retain_items: int) -> _Audit:
+        sample = retain_sample(data, retain_items, seed)
+        by_id = {it.id: it for it in (*data.forget, *sample)}
+        return cls(data=data, seed=seed, eval_cfg=eval_cfg, n_boot=(eval_cfg or EvalConfig()).bootstrap,
+                   sample=sample, view=_retain_view(data, sample), by_id=by_id,
+                   facts={i: it.fact or f"item:{i}" for i, it in by_id.items()})
+
+    def clean_score(self, mname: str, model: Any, tok: Any, ids: tuple[str, ...]) -> dict[str, Any]:
+        if (mname, ids) not in self.clean:   # the same items without the attack, on the untouched model
+            self.clean[(mname, ids)] = score(model, tok, [self.by_id[i] for i in ids], eval_cfg=self.eval_cfg)
+        return self.clean[(mname, ids)]
+
+
+def _attack_models(name: str, atk: Any, models: dict[str, tuple[Any, Any]], au: _Audit,
+                   memo: dict[tuple[str, str], Any] | None, memo_models: Sequence[str],
+                   ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, float]], dict[str, str], str]:
+    """One attack on every model (results of ``memo_models`` from / into ``memo``): the per-model
+    records, per-item accuracies and notes, and the reason it was skipped ("" when it ran)."""
+    per: dict[str, dict[str, Any]] = {}
+    notes: dict[str, str] = {}
+    items_per: dict[str, dict[str, float]] = {}
+    skipped = ""
+    for mname, (model, tok) in models.items():
+        if memo is not None and (name, mname) in memo:
+            per[mname], items_per[mname], notes[mname], skipped = memo[(name, mname)]
+            if skipped:
+                break
+            continue
+        entry = _attack_model(name, atk, mname, model, tok, au)
+        if memo is not None and mname in memo_models:
+            memo[(name, mname)] = entry
+        if entry[3]:
+            skipped = entry[3]
+            break
+        per[mname], items_per[mname], notes[mname], _ = entry
+    return per, items_per, notes, skipped
+
+
+def _attack_model(name: str, atk: Any, mname: str, model: Any, tok: Any, au: _Audit) -> _Entry:
+    """One attack on one model (a copy when the attack changes weights), scored next to the same
+    items without it, with the fact-level interval and the retain score under the attack."""
+    work = copy.deepcopy(model) if atk.modifies_model else model
+    res = atk.apply(work, tok, au.data, seed=au.seed)
+    if res.skipped:
+        return {}, {}, "", res.skipped
+    items = res.items if res.items is not None else au.data.forget
+    c = au.clean_score(mname, model, tok, tuple(it.id for it in items))
+    attacked = res.model if res.model is not None else work
+    if res.scores is not None:
+        att = {**res.scores, "per_item": res.per_item or {}}
+    else:
+        att = score(attacked, tok, items, fmt=res.fmt, eval_cfg=au.eval_cfg)
+    per = {"accuracy": att.get("accuracy"), "answer_prob": att.get("answer_prob"),
+           "clean_accuracy": c["accuracy"], "clean_answer_prob": c["answer_prob"],
+           "n_items": len(items), "n_facts": len({au.facts.get(i, i) for i in att["per_item"]}),
+           "accuracy_ci": _ci(fact_interval(att["per_item"], au.facts, n_boot=au.n_boot, seed=au.seed,
+                                            stream=f"audit:{name}")),
+           **_retain(atk, res, attacked, model, tok, au.sample, au.view, au.seed, au.eval_cfg, au.clean_score,
+                     mname),
+           **res.details}
+    return per, att["per_item"], res.note, ""
+
+
+def _attack_record(name: str, per: dict[str, dict[str, Any]], items_per: dict[str, dict[str, float]],
+                   notes: dict[str, str], au: _Audit, t0: float) -> dict[str, Any]:
+    """An attack's entry in the record: the verdict, its paired interval, the notes and the
+    seconds since ``t0`` (the attack's start)."""
+    recovery, robust, why = verdict(per)
+    excess = None
+    if "unlearned" in items_per and "gold" in items_per:
+        excess = _ci(excess_interval(items_per["unlearned"], items_per["gold"], au.facts, n_boot=au.n_boot,
+                                     seed=au.seed, stream=f"audit:{name}"))
+    said = [n for n in dict.fromkeys(notes.values()) if n]   # one note when every model says the same
+    note = said if len(said) <= 1 else [f"{m}: {n}" for m, n in notes.items() if n]
+    return {"recovery": recovery, "robust": robust, "models": per,
+            "ci": per.get("unlearned", {}).get("accuracy_ci"), "excess_ci": excess,
+            "seconds": round(time.perf_counter() - t0, 3), "skipped": None,
+            "note": "; ".join([*note, *([why] if why else [])])}
+
+
+def _log_attack(log: Callable[[str], None], name: str, rec: dict[str, Any]) -> None:
+    per = rec["models"]
+    u = per.get("unlearned", {})
+    log(f"attack {name:<20} unlearned acc {_f(u.get('clean_accuracy'))} → {_f(u.get('accuracy'))} "
+        f"{_ci_text(u.get('accuracy_ci'))}, gold {_f(per.get('gold', {}).get('accuracy'))}, recovery "
+        f"{_f(rec['recovery'])}, robust {'-' if rec['robust'] is None else ('yes' if rec['robust'] else 'NO')}, "
+        f"retain {_f(u.get('retain_clean_accuracy'))} → {_f(u.get('retain_accuracy'))} ({rec['seconds']:.1f}s)")
 
 
 def audit_values(rec: dict[str, Any]) -> dict[str, dict[str, float | None]]:

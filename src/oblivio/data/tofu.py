@@ -122,6 +122,25 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
     with a ``test_fraction`` of those *rows* as ``general_test``. ``neighbour_map``: see
     :func:`apply_neighbour_map`.
     """
+    d = _tofu_dir(split, root, n_retain_authors=n_retain_authors, holdout_authors=holdout_authors,
+                  test_fraction=test_fraction)
+    forget, retain_rows = _read_fictitious(d, split)
+    retain = _retain_items(retain_rows, n_retain_authors, holdout_authors, test_fraction, seed)
+    general = _general_items(d, general_trained, test_fraction, seed) if include_general else []
+    targets = tuple(dict.fromkeys(t for it in forget for t in it.targets))
+    data = UnlearningData(forget + retain + general, name=f"tofu:{split}", targets=targets,
+                          neighbour_roles=False)
+    if neighbour_map is not None:
+        data = apply_neighbour_map(data, neighbour_map)
+    return data
+
+
+_Row = tuple[Path, int, dict[str, Any]]     # file, line, the parsed row
+
+
+def _tofu_dir(split: str, root: str | Path | None, *, n_retain_authors: int | None, holdout_authors: int,
+              test_fraction: float) -> Path:
+    """The TOFU folder, once the options are checked."""
     if split not in SPLITS:
         raise InputError(f"unknown TOFU split {split!r} (known: {', '.join(SPLITS)})", field="split")
     _check_fraction("test_fraction", test_fraction)
@@ -136,11 +155,15 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
                          "and beside the repository)", field="root")
     if not d.is_dir():
         raise InputError("TOFU data directory does not exist", file=str(d))
+    return d
 
+
+def _read_fictitious(d: Path, split: str) -> tuple[list[QAItem], dict[int, list[_Row]]]:
+    """The forget items of ``split``, and the raw rows of its retain complement by author index
+    (their items are built once each author's role is known)."""
     retain_split = SPLITS[split]
     forget: list[QAItem] = []
-    # author_index -> raw rows; items are built once the author's role is known
-    retain_rows: dict[int, list[tuple[Path, int, dict[str, Any]]]] = {}
+    retain_rows: dict[int, list[_Row]] = {}
     for fname in _FILES:
         path = d / fname
         for line, obj in jsonl_rows(path, what="TOFU data file"):
@@ -162,7 +185,12 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
                 # the README guarantees full = forgetNN + retainNN; a row in neither is corrupt
                 raise InputError(f"row is in 'full' but in neither {split} nor {retain_split}",
                                  file=str(path), line=line, field="splits")
+    return forget, retain_rows
 
+
+def _retain_items(retain_rows: dict[int, list[_Row]], n_retain_authors: int | None, holdout_authors: int,
+                  test_fraction: float, seed: int) -> list[QAItem]:
+    """The kept retain authors' items, each author as a whole ``holdout``, ``retain_test`` or ``retain``."""
     authors = sorted(retain_rows)
     if n_retain_authors is not None:
         authors = authors[:n_retain_authors]
@@ -182,27 +210,24 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
             author = obj.get("author")
             retain.append(_item(obj, file=path, line=line, role=role, entity=author,
                                 mentions=(author,) if author else (), key=None))
+    return retain
 
+
+def _general_items(d: Path, general_trained: bool, test_fraction: float, seed: int) -> list[QAItem]:
+    """real_authors + world_facts: evaluation-only roles, or ``general`` / ``general_test``."""
     general: list[QAItem] = []
-    if include_general:
-        for fname, eval_role in zip(_GENERAL_FILES, EVAL_ROLES):
-            path = d / fname
-            for line, obj in jsonl_rows(path, what="TOFU data file"):
-                author = obj.get("author")
-                general.append(_item(obj, file=path, line=line,
-                                     role="general" if general_trained else eval_role, entity=author,
-                                     mentions=(author,) if author else (),
-                                     key=obj.get("answer")))   # short answer spans
-        if general_trained:
-            # its own stream, so the general split does not move when the retain options change
-            grng = random.Random(f"oblivio.tofu.general:{seed}")
-            picks = set(grng.sample(range(len(general)), _n_test(test_fraction, len(general))))
-            general = [dataclasses.replace(it, role="general_test") if k in picks else it
-                       for k, it in enumerate(general)]
-
-    targets = tuple(dict.fromkeys(t for it in forget for t in it.targets))
-    data = UnlearningData(forget + retain + general, name=f"tofu:{split}", targets=targets,
-                          neighbour_roles=False)
-    if neighbour_map is not None:
-        data = apply_neighbour_map(data, neighbour_map)
-    return data
+    for fname, eval_role in zip(_GENERAL_FILES, EVAL_ROLES):
+        path = d / fname
+        for line, obj in jsonl_rows(path, what="TOFU data file"):
+            author = obj.get("author")
+            general.append(_item(obj, file=path, line=line,
+                                 role="general" if general_trained else eval_role, entity=author,
+                                 mentions=(author,) if author else (),
+                                 key=obj.get("answer")))   # short answer spans
+    if general_trained:
+        # its own stream, so the general split does not move when the retain options change
+        grng = random.Random(f"oblivio.tofu.general:{seed}")
+        picks = set(grng.sample(range(len(general)), _n_test(test_fraction, len(general))))
+        general = [dataclasses.replace(it, role="general_test") if k in picks else it
+                   for k, it in enumerate(general)]
+    return general

@@ -98,9 +98,7 @@ def calibrate(reference, unlearned, tokenizer, data, *, tau: float = 0.9, utilit
     utility is the original). ``gold``: a gold report, passed to every evaluation (forget
     quality, privleak). The returned ``model`` is a new model; the inputs are not modified.
     """
-    from oblivio.engine.mixing import is_peft, mixed_model
     from oblivio.errors import InputError
-    from oblivio.eval.evaluate import evaluate_model
 
     if not 0.0 < tau <= 1.0:
         raise InputError(f"tau must be in (0, 1], got {tau}", field="tau")
@@ -109,29 +107,9 @@ def calibrate(reference, unlearned, tokenizer, data, *, tau: float = 0.9, utilit
     cfg = eval_cfg or EvalConfig()
     search_cfg = cheap_config(cfg, utility_metric)
     say = log or (lambda m: None)
-    lora = reference is None and is_peft(unlearned)
-    buffer: list[Any] = []       # one reusable model for full-state mixing
-
-    def model_at(a: float):
-        if lora:
-            return mixed_model(None, unlearned, a)
-        if not buffer:
-            buffer.append(copy.deepcopy(unlearned))
-        return mixed_model(reference, unlearned, a, into=buffer[0])
-
-    def ev(a: float, c: EvalConfig) -> EvalReport:
-        m = model_at(a)
-        rep = evaluate_model(m, tokenizer, data, cfg=c, gold=gold, name=f"mix-{a:.4f}")
-        if lora:
-            del m
-        return rep
-
+    mix = _Mixer(reference, unlearned, tokenizer, data, gold)
     if base_report is None:
-        if lora:
-            with unlearned.disable_adapter():
-                base_report = evaluate_model(unlearned, tokenizer, data, cfg=search_cfg, gold=gold, name="reference")
-        else:
-            base_report = evaluate_model(reference, tokenizer, data, cfg=search_cfg, gold=gold, name="reference")
+        base_report = mix.reference_report(search_cfg)
     orig = utility_of(base_report, utility_metric)
     if orig is None:
         raise InputError(f"the reference's '{utility_metric}' could not be computed", field="utility_metric")
@@ -140,7 +118,7 @@ def calibrate(reference, unlearned, tokenizer, data, *, tau: float = 0.9, utilit
     utils: dict[float, float] = {}
 
     def probe(a: float) -> bool:
-        rep = ev(a, search_cfg)
+        rep = mix.evaluate(a, search_cfg)
         u = utility_of(rep, utility_metric)
         if u is None:
             raise InputError(f"'{utility_metric}' could not be computed for the mixed model", field="utility_metric")
@@ -148,28 +126,14 @@ def calibrate(reference, unlearned, tokenizer, data, *, tau: float = 0.9, utilit
         say(f"calibrate: α={a:.4f} utility {u:.4f} (target {target:.4f})")
         return u >= target
 
-    evals = 1
-    if probe(0.0):
-        best = 0.0
-    else:
-        lo, hi = 0.0, 1.0
-        while hi - lo > tol and evals < max_iter:
-            mid = (lo + hi) / 2
-            evals += 1
-            if probe(mid):
-                hi = mid
-            else:
-                lo = mid
-        best = hi
+    best, evals = _bisect(probe, tol, max_iter)
     if best == 1.0 and best not in reports:       # nothing below 1 met the target: the reference
         reports[1.0], utils[1.0] = base_report, orig
     final = reports[best]
     if _expensive(cfg):
-        final = ev(best, cfg)
+        final = mix.evaluate(best, cfg)
         evals += 1
-    model = model_at(best)
-    if not lora:
-        buffer.clear()           # the returned model is the buffer itself; no longer reused
+    model = mix.release(best)
     final = dataclasses.replace(final, name=f"calibrated-{tau:g}")   # never rename the caller's base report
     utility = utility_of(final, utility_metric)
     sweep = {a: _row(a, r, utils[a], target) for a, r in reports.items()}
@@ -180,3 +144,63 @@ def calibrate(reference, unlearned, tokenizer, data, *, tau: float = 0.9, utilit
                              utility=float(utility if utility is not None else utils[best]), target=target,
                              original_utility=float(orig), sweep=[sweep[a] for a in sorted(sweep)],
                              evaluations=evals)
+
+
+def _bisect(meets: Callable[[float], bool], tol: float, max_iter: int) -> tuple[float, int]:
+    """The chosen α and the number of evaluations: 0 if it meets the target, else bisection on
+    [0, 1] keeping ``lo`` failing and ``hi`` meeting (see module doc)."""
+    evals = 1
+    if meets(0.0):
+        return 0.0, evals
+    lo, hi = 0.0, 1.0
+    while hi - lo > tol and evals < max_iter:
+        mid = (lo + hi) / 2
+        evals += 1
+        if meets(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi, evals
+
+
+class _Mixer:
+    """θ_mix at α, and its evaluation: a LoRA model mixes its own adapter (its base is the
+    reference); full-state mixing reuses one model buffer for every α."""
+
+    def __init__(self, reference, unlearned, tokenizer, data, gold: EvalReport | None) -> None:
+        from oblivio.engine.mixing import is_peft
+        self.reference, self.unlearned, self.tokenizer, self.data, self.gold = (
+            reference, unlearned, tokenizer, data, gold)
+        self.lora = reference is None and is_peft(unlearned)
+        self.buffer: list[Any] = []
+
+    def model_at(self, a: float):
+        from oblivio.engine.mixing import mixed_model
+        if self.lora:
+            return mixed_model(None, self.unlearned, a)
+        if not self.buffer:
+            self.buffer.append(copy.deepcopy(self.unlearned))
+        return mixed_model(self.reference, self.unlearned, a, into=self.buffer[0])
+
+    def evaluate(self, a: float, cfg: EvalConfig) -> EvalReport:
+        from oblivio.eval.evaluate import evaluate_model
+        m = self.model_at(a)
+        rep = evaluate_model(m, self.tokenizer, self.data, cfg=cfg, gold=self.gold, name=f"mix-{a:.4f}")
+        if self.lora:
+            del m
+        return rep
+
+    def reference_report(self, cfg: EvalConfig) -> EvalReport:
+        from oblivio.eval.evaluate import evaluate_model
+        if self.lora:
+            with self.unlearned.disable_adapter():
+                return evaluate_model(self.unlearned, self.tokenizer, self.data, cfg=cfg, gold=self.gold,
+                                      name="reference")
+        return evaluate_model(self.reference, self.tokenizer, self.data, cfg=cfg, gold=self.gold, name="reference")
+
+    def release(self, a: float):
+        """The model at α, handed to the caller: the buffer is no longer reused after this."""
+        model = self.model_at(a)
+        if not self.lora:
+            self.buffer.clear()
+        return model

@@ -98,20 +98,70 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     ``resume_from``: a checkpoint folder of this run (``run_dir/checkpoints/step-K``); the
     loop continues exactly where it was written (same data order, RNG and optimizer state).
     """
-    from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
+    run = _setup(model, method, source, collate_fn, cfg, reference=reference, run_dir=run_dir,
+                 callbacks=callbacks, accelerator=accelerator, tokenizer=tokenizer)
+    res = LoopResult(steps=0, seconds=0.0)
+    at = _Position() if resume_from is None else _resume(run, Path(resume_from), res)
+    ctx = StepContext(model=run.model, reference=reference, step=at.step, max_steps=run.n_steps)
+    bar = tqdm(total=run.n_steps, initial=at.step, desc=desc,
+               disable=not (cfg.progress and run.acc.is_main_process), dynamic_ncols=True, leave=False)
+    t0 = time.perf_counter()
+    tokens, stop = _run_epochs(run, source, ctx, at, res, bar)
+    bar.close()
+    return _finish(run, res, at, tokens, stop, time.perf_counter() - t0)
+
+
+@dataclass
+class _Run:
+    """What stays fixed for one call of ``train`` once Accelerate has prepared it."""
+    acc: Any
+    model: Any                         # as prepared (possibly DDP-wrapped)
+    opt: Any                           # as prepared: what a checkpoint saves
+    step_opt: Any                      # what is stepped (``_direct_optimizer``)
+    sched: Any
+    dl: Any
+    params: list[Any]
+    n_steps: int
+    cfg: TrainConfig
+    method: Any
+    reference: Any
+    track: bool                        # log to the configured trackers (``cfg.log_with``)
+    run_dir: Path | None               # where checkpoints go (None: none are written)
+    tokenizer: Any
+    callbacks: Sequence[Callable[[int, Any], str | None]]
+    plain: Any                         # the unwrapped model handed to callbacks (None without any)
+
+
+@dataclass
+class _Position:
+    """Where the loop stands: a fresh run starts at zero, a resumed one where its checkpoint was."""
+    epoch: int = 0
+    step: int = 0                      # optimiser steps done
+    skip: int = 0                      # batches of this epoch already trained on before a resume
+    rng: Any = None                    # RNG state to set once the resumed epoch's loader has started
+
+
+def _accelerator(cfg: TrainConfig, run_dir: Path | None, given) -> tuple[Any, bool]:
+    """The Accelerator to train with, and whether it logs to trackers (only one made here can)."""
     from oblivio.engine.dist import accelerator as make_accelerator
-    track = bool(cfg.log_with) and run_dir is not None and accelerator is None
-    if track and run_dir is not None:
+    if given is None and cfg.log_with and run_dir is not None:
         from oblivio.engine.tracking import tracker_kwargs
         acc = make_accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum,
-                               **tracker_kwargs(cfg.log_with, Path(run_dir)))
+                               **tracker_kwargs(cfg.log_with, run_dir))
         acc.init_trackers("oblivio", config={k: v for k, v in dataclasses.asdict(cfg).items()
                                              if isinstance(v, (int, float, str, bool))})
-    else:
-        acc = accelerator or make_accelerator(mixed_precision=cfg.mixed_precision,
-                                              gradient_accumulation_steps=cfg.grad_accum)
+        return acc, True
+    return given or make_accelerator(mixed_precision=cfg.mixed_precision,
+                                     gradient_accumulation_steps=cfg.grad_accum), False
+
+
+def _setup(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, reference, run_dir,
+           callbacks, accelerator, tokenizer) -> _Run:
+    """Seed, loader, AdamW and its schedule, all prepared by Accelerate; the model in train mode."""
+    from accelerate.utils import set_seed
+    acc, track = _accelerator(cfg, Path(run_dir) if run_dir is not None else None, accelerator)
     set_seed(cfg.seed)
     dl = torch.utils.data.DataLoader(source, batch_size=cfg.batch_size, shuffle=False,
                                      collate_fn=collate_fn)
@@ -126,107 +176,153 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     if reference is not None:
         reference.bind(model)
     model.train()
-    res = LoopResult(steps=0, seconds=0.0)
-    epoch, step, stop, skip, rng = 0, 0, None, 0, None
-    if resume_from is not None:
-        from oblivio.engine.checkpoint import load_checkpoint, set_method_state
-        got = load_checkpoint(Path(resume_from), model=acc.unwrap_model(model), optimizer=opt, scheduler=sched,
-                              reference=reference)
-        if got["n_steps"] != n_steps:
-            raise InputError(f"the checkpoint was written for {got['n_steps']} steps, this run has {n_steps}: "
-                             "resume with the run's own config.yaml", file=str(resume_from))
-        epoch, step, skip, rng = got["epoch"], got["step"], got["position"], got["rng"]
-        acc.step = got["acc_step"]
-        set_method_state(method, got.get("method_state", {}))
-        res.history, res.examples, res.checkpoints = got["history"], got["examples"], got["checkpoints"]
-        res.tokens = int(got.get("tokens", 0))
-    ctx = StepContext(model=model, reference=reference, step=step, max_steps=n_steps)
-    bar = tqdm(total=n_steps, initial=step, desc=desc, disable=not (cfg.progress and acc.is_main_process),
-               dynamic_ncols=True, leave=False)
-    plain = acc.unwrap_model(model) if callbacks else None
-    multi = acc.num_processes > 1
-    t0 = time.perf_counter()
+    return _Run(acc=acc, model=model, opt=opt, step_opt=step_opt, sched=sched, dl=dl, params=params,
+                n_steps=n_steps, cfg=cfg, method=method, reference=reference, track=track,
+                run_dir=Path(run_dir) if run_dir else None, tokenizer=tokenizer, callbacks=callbacks,
+                plain=acc.unwrap_model(model) if callbacks else None)
+
+
+def _resume(run: _Run, path: Path, res: LoopResult) -> _Position:
+    """Load a checkpoint of this run into the model, optimizer, scheduler, method and ``res``."""
+    from oblivio.engine.checkpoint import load_checkpoint, set_method_state
+    got = load_checkpoint(path, model=run.acc.unwrap_model(run.model), optimizer=run.opt, scheduler=run.sched,
+                          reference=run.reference)
+    if got["n_steps"] != run.n_steps:
+        raise InputError(f"the checkpoint was written for {got['n_steps']} steps, this run has {run.n_steps}: "
+                         "resume with the run's own config.yaml", file=str(path))
+    run.acc.step = got["acc_step"]
+    set_method_state(run.method, got.get("method_state", {}))
+    res.history, res.examples, res.checkpoints = got["history"], got["examples"], got["checkpoints"]
+    res.tokens = int(got.get("tokens", 0))
+    return _Position(epoch=got["epoch"], step=got["step"], skip=got["position"], rng=got["rng"])
+
+
+def _run_epochs(run: _Run, source: PairSource, ctx: StepContext, at: _Position, res: LoopResult,
+                bar) -> tuple[Any, str | None]:
+    """Train until the step budget is spent or a callback stops it.
+
+    Returns the non-padding tokens trained on (a device tensor, or 0 when nothing was
+    trained: summed on the device and read once at the end, no per-step synchronisation)
+    and the stop reason a callback gave, if any.
+    """
+    dl, n_steps, multi = run.dl, run.n_steps, run.acc.num_processes > 1
     tokens: Any = 0
-    while step < n_steps and stop is None:
-        if hasattr(dl, "set_epoch"):
-            # Accelerate's loader passes its own count of passes to the dataset's set_epoch when
-            # it starts a pass; a resumed run starts counting at the saved epoch, not at 0
-            dl.set_epoch(epoch)
-        source.set_epoch(epoch)
-        if rng is not None and skip == 0:
-            # resumed at an epoch boundary: RNG as it was before this epoch's loader started
-            _set_rng(rng)
-            rng = None
+    stop = None
+    while at.step < n_steps and stop is None:
+        _start_epoch(dl, source, at)
         pos = 0
         for batch in dl:
             pos += 1
-            if skip:
+            if at.skip:
                 # resumed mid-epoch: pass over the batches already trained on; the loader
                 # consumed RNG when it started, so the saved state is set only now
-                skip -= 1
-                if skip == 0 and rng is not None:
-                    _set_rng(rng)
-                    rng = None
+                at.skip -= 1
+                if at.skip == 0 and at.rng is not None:
+                    _set_rng(at.rng)
+                    at.rng = None
                 continue
-            with acc.accumulate(model):
-                parts = method.loss(ctx, batch)
-                # the total and its parts leave the device together, once per micro-step (one
-                # sync, not one per value), averaged over processes only when there are several
-                vals = torch.stack([v.detach().float().reshape(())
-                                    for v in (parts.total, *parts.parts.values())])
-                if multi:
-                    vals = acc.reduce(vals, "mean")
-                vals = vals.tolist()  # type: ignore[assignment]  # now a list of floats
-                if not math.isfinite(vals[0]):
-                    bar.close()
-                    raise TrainingDiverged(step + 1, dict(zip(parts.parts, vals[1:])))
-                acc.backward(parts.total)
-                if acc.sync_gradients:
-                    if cfg.max_grad_norm:
-                        acc.clip_grad_norm_(params, cfg.max_grad_norm)
-                    step_opt.step()
-                    sched.step()
-                    step_opt.zero_grad(set_to_none=True)
+            log = _micro_step(run, ctx, batch, multi, bar)
             res.examples += len(batch.get("forget", batch.get("retain", {})).get("input_ids", []))
             # summed on the device, read once at the end: no per-step synchronisation
             tokens = tokens + sum(b["attention_mask"].sum() for b in batch.values() if isinstance(b, dict))
-            if not acc.sync_gradients:
+            if log is None:
                 continue
-            step += 1
-            ctx.step = step
-            log = {"step": step, "loss": vals[0], "lr": sched.get_last_lr()[0]}
-            log.update(zip(parts.parts, vals[1:]))
-            res.history.append(log)
-            bar.set_postfix({k: f"{v:.3g}" for k, v in log.items() if k not in ("step", "lr")}, refresh=False)
-            bar.update(1)
-            if run_dir and cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < n_steps:
-                from oblivio.engine.checkpoint import method_state
-                at_end = pos >= len(dl)
-                res.checkpoints.append(str(Path(run_dir) / "checkpoints" / f"step-{step}"))
-                _checkpoint(acc, model, Path(run_dir), step, tokenizer=tokenizer, opt=opt, sched=sched,
-                            reference=reference, progress={
-                                "step": step, "n_steps": n_steps, "epoch": epoch + at_end,
-                                "position": 0 if at_end else pos, "acc_step": acc.step,
-                                "history": res.history, "examples": res.examples,
-                                "tokens": res.tokens + int(tokens),
-                                "checkpoints": res.checkpoints, "seed": cfg.seed,
-                                "method_state": method_state(method)})
-            for cb in callbacks:
-                stop = cb(step, plain) or stop
-            if track:
-                from oblivio.engine.tracking import step_values
-                acc.log(step_values(log, callbacks, step), step=step)
-            if stop is not None or step >= n_steps:
+            at.step += 1
+            ctx.step = at.step
+            stop = _after_step(run, res, log, at, pos, tokens, bar)
+            if stop is not None or at.step >= n_steps:
                 break
-        epoch += 1
-    bar.close()
-    if track:
-        acc.end_training()
+        at.epoch += 1
+    return tokens, stop
+
+
+def _start_epoch(dl, source: PairSource, at: _Position) -> None:
+    if hasattr(dl, "set_epoch"):
+        # Accelerate's loader passes its own count of passes to the dataset's set_epoch when
+        # it starts a pass; a resumed run starts counting at the saved epoch, not at 0
+        dl.set_epoch(at.epoch)
+    source.set_epoch(at.epoch)
+    if at.rng is not None and at.skip == 0:
+        # resumed at an epoch boundary: RNG as it was before this epoch's loader started
+        _set_rng(at.rng)
+        at.rng = None
+
+
+def _micro_step(run: _Run, ctx: StepContext, batch, multi: bool, bar) -> dict[str, float] | None:
+    """Loss, NaN guard, backward and (at the end of an accumulation) the optimiser step.
+
+    Returns the step's log entry (step, loss, lr, loss parts) after an optimiser step, None
+    after a micro-step that only accumulated gradients.
+    """
+    acc = run.acc
+    with acc.accumulate(run.model):
+        parts = run.method.loss(ctx, batch)
+        # the total and its parts leave the device together, once per micro-step (one
+        # sync, not one per value), averaged over processes only when there are several
+        vals = torch.stack([v.detach().float().reshape(()) for v in (parts.total, *parts.parts.values())])
+        if multi:
+            vals = acc.reduce(vals, "mean")
+        vals = vals.tolist()  # type: ignore[assignment]  # now a list of floats
+        if not math.isfinite(vals[0]):
+            bar.close()
+            raise TrainingDiverged(ctx.step + 1, dict(zip(parts.parts, vals[1:])))
+        acc.backward(parts.total)
+        if acc.sync_gradients:
+            if run.cfg.max_grad_norm:
+                acc.clip_grad_norm_(run.params, run.cfg.max_grad_norm)
+            run.step_opt.step()
+            run.sched.step()
+            run.step_opt.zero_grad(set_to_none=True)
+    if not acc.sync_gradients:
+        return None
+    log = {"step": ctx.step + 1, "loss": vals[0], "lr": run.sched.get_last_lr()[0]}
+    log.update(zip(parts.parts, vals[1:]))
+    return log
+
+
+def _after_step(run: _Run, res: LoopResult, log: dict[str, float], at: _Position, pos: int, tokens: Any,
+                bar) -> str | None:
+    """History, progress bar, periodic checkpoint, callbacks and trackers after an optimiser
+    step. Returns the reason a callback gave to stop, if any."""
+    step, cfg = at.step, run.cfg
+    res.history.append(log)
+    bar.set_postfix({k: f"{v:.3g}" for k, v in log.items() if k not in ("step", "lr")}, refresh=False)
+    bar.update(1)
+    if run.run_dir and cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < run.n_steps:
+        _save_progress(run, run.run_dir, res, at, pos, tokens)
+    stop = None
+    for cb in run.callbacks:
+        stop = cb(step, run.plain) or stop
+    if run.track:
+        from oblivio.engine.tracking import step_values
+        run.acc.log(step_values(log, run.callbacks, step), step=step)
+    return stop
+
+
+def _save_progress(run: _Run, run_dir: Path, res: LoopResult, at: _Position, pos: int, tokens: Any) -> None:
+    """A resumable checkpoint after optimiser step ``at.step``, ``pos`` batches into the epoch."""
+    from oblivio.engine.checkpoint import method_state
+    step, at_end = at.step, pos >= len(run.dl)
+    res.checkpoints.append(str(run_dir / "checkpoints" / f"step-{step}"))
+    _checkpoint(run.acc, run.model, run_dir, step, tokenizer=run.tokenizer, opt=run.opt, sched=run.sched,
+                reference=run.reference, progress={
+                    "step": step, "n_steps": run.n_steps, "epoch": at.epoch + at_end,
+                    "position": 0 if at_end else pos, "acc_step": run.acc.step,
+                    "history": res.history, "examples": res.examples,
+                    "tokens": res.tokens + int(tokens),
+                    "checkpoints": res.checkpoints, "seed": run.cfg.seed,
+                    "method_state": method_state(run.method)})
+
+
+def _finish(run: _Run, res: LoopResult, at: _Position, tokens: Any, stop: str | None,
+            seconds: float) -> LoopResult:
+    if run.track:
+        run.acc.end_training()
     res.tokens += int(tokens)
-    res.steps, res.seconds = step, time.perf_counter() - t0
-    res.processes = acc.num_processes
+    res.steps, res.seconds = at.step, seconds
+    res.processes = run.acc.num_processes
     res.stop_reason = stop or "max_steps"
-    res.model = acc.unwrap_model(model)
+    res.model = run.acc.unwrap_model(run.model)
     res.model.eval()
     return res
 

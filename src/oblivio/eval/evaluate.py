@@ -95,9 +95,6 @@ def generation_limits(tokenizer, by_role: dict[str, list[QAItem]], cfg: EvalConf
 def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set[str], *,
                   cfg: EvalConfig, fmt: PromptFormat, embedder=None) -> dict[str, SetStats]:
     """The shared passes: each computed once for all sets, then split back per item."""
-    from oblivio.eval.generate import greedy_generate_ex
-    from oblivio.eval.passes import teacher_forced
-
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     flat: list[tuple[str, QAItem, ItemStats]] = []
     for role, items in by_role.items():
@@ -107,54 +104,14 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
     limit: dict[str, int] = {}
     stats = [s for _, _, s in flat]
     if needs & {"tf", "perturbed"}:
-        encs = encode_items(tokenizer, fmt, [it for _, it, _ in flat])
-        eos = tokenizer.eos_token_id
-        for s, e, o in zip(stats, encs, teacher_forced(model, encs, pad, batch_size=cfg.batch_size)):
-            s.token_logprobs, s.token_correct, s.token_minkpp = o.logprobs, o.correct, o.minkpp
-            # encode_answer appends EOS to mark the end of the answer: not part of its text
-            s.eos_last = eos is not None and len(e.answer) > 0 and e.answer[-1] == eos
+        _teacher_forced_pass(model, tokenizer, flat, pad, cfg=cfg, fmt=fmt)
         computed.add("tf")
     if "perturbed" in needs:
-        seqs: list[Encoded] = []
-        owners: list[tuple[int, bool]] = []
-        for k, (_, it, s) in enumerate(flat):
-            if not it.perturbed_answers:
-                continue
-            if it.paraphrased_answer:
-                seqs.append(encode_pair(tokenizer, fmt, it.question, it.paraphrased_answer))
-                owners.append((k, True))
-            elif s.token_logprobs is not None:   # the answer itself: reuse the pass above
-                s.true_mean_logprob = float(s.token_logprobs.mean())
-            for p in it.perturbed_answers:
-                seqs.append(encode_pair(tokenizer, fmt, it.question, p))
-                owners.append((k, False))
-        outs = teacher_forced(model, seqs, pad, batch_size=cfg.batch_size, full=False) if seqs else []
-        for (k, is_true), o in zip(owners, outs):
-            m = float(o.logprobs.mean())
-            if is_true:
-                stats[k].true_mean_logprob = m
-            else:
-                stats[k].perturbed_mean_logprobs.append(m)
+        _perturbed_pass(model, tokenizer, flat, pad, cfg=cfg, fmt=fmt)
         computed.add("perturbed")
     if needs & {"gen", "para_gen", "embed"}:
         limit = generation_limits(tokenizer, by_role, cfg, fmt)
-        prompts, owners2, limits = [], [], []
-        for k, (role, it, _) in enumerate(flat):
-            prompts.append(cached_prompt(tokenizer, fmt, it.question))
-            owners2.append((k, False))
-            limits.append(limit[role])
-            if "para_gen" in needs and it.paraphrased_question:
-                prompts.append(cached_prompt(tokenizer, fmt, it.paraphrased_question))
-                owners2.append((k, True))
-                limits.append(limit[role])
-        gens, cut = greedy_generate_ex(model, tokenizer, prompts, max_new_tokens=limits,
-                                       batch_size=cfg.batch_size, fmt=fmt)
-        for (k, para), g, c in zip(owners2, gens, cut):
-            if para:
-                stats[k].para_generation = g
-            else:
-                stats[k].generation = g
-                stats[k].gen_truncated = c
+        _generation_pass(model, tokenizer, flat, limit, para="para_gen" in needs, cfg=cfg, fmt=fmt)
         computed.add("gen")
         if "para_gen" in needs:
             computed.add("para_gen")
@@ -164,18 +121,7 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
                 s.gen_embedding_cos = float(c)
             computed.add("embed")
     if "extraction" in needs:
-        # PS series and extraction strength (eval/extraction.py): exact variants decided from
-        # teacher forcing (the shared pass), PS-similar by binary search over prefix lengths,
-        # every search round one batched greedy call for all items
-        from oblivio.eval.extraction import extraction_stats
-        from oblivio.metrics.extraction import VARIANT_OF
-        variants = [v for m, v in VARIANT_OF.items() if m in (cfg.metrics or ()) or not cfg.metrics or cfg.extraction]
-        ex = extraction_stats(model, tokenizer, [it for _, it, _ in flat], fmt=fmt, batch_size=cfg.batch_size,
-                              variants=variants,
-                              token_correct=[s.token_correct for s in stats] if "tf" in computed else None)
-        for s, d in zip(stats, ex):
-            for attr, v in d.items():
-                setattr(s, attr, v)
+        _extraction_pass(model, tokenizer, flat, with_tf="tf" in computed, cfg=cfg, fmt=fmt)
         computed.add("extraction")
     if any(it.key for _, it, _ in flat):
         computed.add("key")
@@ -186,6 +132,85 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
         out[role] = SetStats(role=role, items=[s for r, _, s in flat if r == role], computed=frozenset(computed),
                              gen_max_new_tokens=limit.get(role) if "gen" in computed else None)
     return out
+
+
+_Flat = list[tuple[str, QAItem, ItemStats]]     # (role, item, its stats being filled), every set in one list
+
+
+def _teacher_forced_pass(model, tokenizer, flat: _Flat, pad: int, *, cfg: EvalConfig, fmt: PromptFormat) -> None:
+    """Per-token log-probabilities, correctness and Min-K%++ of every item's own answer."""
+    from oblivio.eval.passes import teacher_forced
+    encs = encode_items(tokenizer, fmt, [it for _, it, _ in flat])
+    eos = tokenizer.eos_token_id
+    for (_, _, s), e, o in zip(flat, encs, teacher_forced(model, encs, pad, batch_size=cfg.batch_size)):
+        s.token_logprobs, s.token_correct, s.token_minkpp = o.logprobs, o.correct, o.minkpp
+        # encode_answer appends EOS to mark the end of the answer: not part of its text
+        s.eos_last = eos is not None and len(e.answer) > 0 and e.answer[-1] == eos
+
+
+def _perturbed_pass(model, tokenizer, flat: _Flat, pad: int, *, cfg: EvalConfig, fmt: PromptFormat) -> None:
+    """Mean log-probabilities of the paraphrased (true) answer and of each perturbed answer, for
+    the truth ratio; without a paraphrase the true one is the answer's (the pass before)."""
+    from oblivio.eval.passes import teacher_forced
+    seqs: list[Encoded] = []
+    owners: list[tuple[int, bool]] = []
+    for k, (_, it, s) in enumerate(flat):
+        if not it.perturbed_answers:
+            continue
+        if it.paraphrased_answer:
+            seqs.append(encode_pair(tokenizer, fmt, it.question, it.paraphrased_answer))
+            owners.append((k, True))
+        elif s.token_logprobs is not None:   # the answer itself: reuse the pass above
+            s.true_mean_logprob = float(s.token_logprobs.mean())
+        for p in it.perturbed_answers:
+            seqs.append(encode_pair(tokenizer, fmt, it.question, p))
+            owners.append((k, False))
+    outs = teacher_forced(model, seqs, pad, batch_size=cfg.batch_size, full=False) if seqs else []
+    for (k, is_true), o in zip(owners, outs):
+        m = float(o.logprobs.mean())
+        if is_true:
+            flat[k][2].true_mean_logprob = m
+        else:
+            flat[k][2].perturbed_mean_logprobs.append(m)
+
+
+def _generation_pass(model, tokenizer, flat: _Flat, limit: dict[str, int], *, para: bool, cfg: EvalConfig,
+                     fmt: PromptFormat) -> None:
+    """Greedy answers to every question (and, with ``para``, to its paraphrase), in one batched call."""
+    from oblivio.eval.generate import greedy_generate_ex
+    prompts, owners, limits = [], [], []
+    for k, (role, it, _) in enumerate(flat):
+        prompts.append(cached_prompt(tokenizer, fmt, it.question))
+        owners.append((k, False))
+        limits.append(limit[role])
+        if para and it.paraphrased_question:
+            prompts.append(cached_prompt(tokenizer, fmt, it.paraphrased_question))
+            owners.append((k, True))
+            limits.append(limit[role])
+    gens, cut = greedy_generate_ex(model, tokenizer, prompts, max_new_tokens=limits,
+                                   batch_size=cfg.batch_size, fmt=fmt)
+    for (k, is_para), g, c in zip(owners, gens, cut):
+        s = flat[k][2]
+        if is_para:
+            s.para_generation = g
+        else:
+            s.generation = g
+            s.gen_truncated = c
+
+
+def _extraction_pass(model, tokenizer, flat: _Flat, *, with_tf: bool, cfg: EvalConfig, fmt: PromptFormat) -> None:
+    """PS series and extraction strength (eval/extraction.py): exact variants decided from
+    teacher forcing (the shared pass, when ``with_tf``), PS-similar by binary search over prefix
+    lengths, every search round one batched greedy call for all items."""
+    from oblivio.eval.extraction import extraction_stats
+    from oblivio.metrics.extraction import VARIANT_OF
+    variants = [v for m, v in VARIANT_OF.items() if m in (cfg.metrics or ()) or not cfg.metrics or cfg.extraction]
+    stats = [s for _, _, s in flat]
+    ex = extraction_stats(model, tokenizer, [it for _, it, _ in flat], fmt=fmt, batch_size=cfg.batch_size,
+                          variants=variants, token_correct=[s.token_correct for s in stats] if with_tf else None)
+    for s, d in zip(stats, ex):
+        for attr, v in d.items():
+            setattr(s, attr, v)
 
 
 def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | None = None,

@@ -183,6 +183,22 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
     when missing). ``generate`` replaces ``greedy_generate`` (tests).
     """
     from oblivio.eval.generate import greedy_generate
+    _check_options(variants, search, exact_via)
+    fmt = resolve_format(tokenizer, fmt)
+    gen = generate or functools.partial(greedy_generate, fmt=fmt)
+    out: list[dict[str, float | None]] = [{FIELD[v]: None for v in variants} for _ in items]
+    tf_vars = {"exact", "perturb", "es"} & set(variants) if exact_via == "tf" else set()
+    correct, para_correct = _tf_correctness(model, tokenizer, fmt, items, tf_vars, token_correct, batch_size)
+    probes = _decide_or_probe(tokenizer, fmt, items, variants, tf_vars, correct, para_correct, out,
+                              linear=search == "linear")
+    _search(probes, model, tokenizer, fmt, gen, batch_size=batch_size, margin=max_new_tokens_margin)
+    for p in probes:
+        s = p.lo / p.n
+        out[p.item][FIELD[p.variant]] = (1.0 - s) if p.variant == "es" else s
+    return out
+
+
+def _check_options(variants: Sequence[str], search: str, exact_via: str) -> None:
     if search not in ("binary", "linear"):
         raise ValueError(f"search must be 'binary' or 'linear', got {search!r}")
     if exact_via not in ("tf", "generate"):
@@ -190,12 +206,12 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
     bad = set(variants) - set(VARIANTS)
     if bad:
         raise ValueError(f"unknown extraction variants {sorted(bad)} (known: {', '.join(VARIANTS)})")
-    fmt = resolve_format(tokenizer, fmt)
-    gen = generate or functools.partial(greedy_generate, fmt=fmt)
-    linear = search == "linear"
-    out: list[dict[str, float | None]] = [{FIELD[v]: None for v in variants} for _ in items]
-    probes: list[_Probe] = []
-    tf_vars = {"exact", "perturb", "es"} & set(variants) if exact_via == "tf" else set()
+
+
+def _tf_correctness(model, tokenizer, fmt: PromptFormat, items: Sequence[QAItem], tf_vars: set[str],
+                    token_correct: Sequence[Any] | None, batch_size: int) -> tuple[list[Any], dict[int, Any]]:
+    """Per item the argmax correctness of its answer tokens + EOS after its question (given, or
+    one teacher-forced pass) and, for ``perturb``, after its paraphrased question (by item index)."""
     correct: list[Any] = []
     para_correct: dict[int, Any] = {}
     if tf_vars - {"perturb"}:
@@ -206,6 +222,14 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
         got = _tf_correct(model, tokenizer, fmt, [(items[i].paraphrased_question or "", items[i].answer) for i in idx],
                           batch_size)
         para_correct = dict(zip(idx, got))
+    return correct, para_correct
+
+
+def _decide_or_probe(tokenizer, fmt: PromptFormat, items: Sequence[QAItem], variants: Sequence[str],
+                     tf_vars: set[str], correct: list[Any], para_correct: dict[int, Any],
+                     out: list[dict[str, float | None]], *, linear: bool) -> list[_Probe]:
+    """Fill ``out`` where teacher forcing decides a value; a search probe for every other one."""
+    probes: list[_Probe] = []
     for i, it in enumerate(items):
         words = it.answer.split()
         q_ids = cached_prompt(tokenizer, fmt, it.question)
@@ -228,6 +252,12 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
                 continue
             prompt = cached_prompt(tokenizer, fmt, it.paraphrased_question or "") if v == "perturb" else q_ids
             probes.append(_Probe(i, v, prompt, len(words), words=words, linear=linear))
+    return probes
+
+
+def _search(probes: list[_Probe], model, tokenizer, fmt: PromptFormat, gen: Callable[..., Sequence[str]], *,
+            batch_size: int, margin: int) -> None:
+    """Run every probe to its end: each round, one batched greedy call for all live probes."""
     while True:
         live = [p for p in probes if not p.done]
         if not live:
@@ -241,11 +271,6 @@ def extraction_stats(model, tokenizer, items: Sequence[QAItem], *, fmt: PromptFo
             batch.append(ids)
             refs.append((p, k, rest))
             longest = max(longest, len(cached_text(tokenizer, answer_lead(tokenizer, fmt) + rest)))
-        conts = gen(model, tokenizer, batch, max_new_tokens=longest + max_new_tokens_margin,
-                    batch_size=batch_size)
+        conts = gen(model, tokenizer, batch, max_new_tokens=longest + margin, batch_size=batch_size)
         for (p, k, rest), c in zip(refs, conts):
             p.update(k, _ok(p.variant, c, rest))
-    for p in probes:
-        s = p.lo / p.n
-        out[p.item][FIELD[p.variant]] = (1.0 - s) if p.variant == "es" else s
-    return out
