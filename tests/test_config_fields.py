@@ -290,3 +290,17 @@ def test_no_function_over_80_lines(name) -> None:
     long = [(n.name, n.end_lineno - n.lineno + 1) for n in ast.walk(tree)
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 80]
     assert not long
+
+
+def test_reveal_release_searches_with_the_reveal_steps_defaults() -> None:
+    """One source: reveal_release's search arguments default to config.reveal's (a second copy
+    of the defaults drifted once: a budget of 10 against 12)."""
+    import dataclasses
+
+    from oblivio.config import RevealConfig, build_method
+    method = build_method("reveal_release", {})
+    shared = {f.name for f in dataclasses.fields(RevealConfig)} & {f.name for f in dataclasses.fields(method)}
+    assert shared >= {"task", "relation", "keywords", "strategy", "budget", "top_k", "samples", "threshold", "nu"}
+    cfg = RevealConfig()
+    for name in shared - {"scorer"}:       # scorer: None in the config, "" (the task's) as a method argument
+        assert getattr(method, name) == getattr(cfg, name), name

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from oblivio.config import Config, load_config, to_dict
+from oblivio.config import Config, load_config, settings_overrides, to_dict
 from oblivio.data.schema import UnlearningData, summarize
 from oblivio.data.spec import data_scheme
 from oblivio.errors import InputError
@@ -57,7 +57,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
             method: str | None = None, method_args: dict[str, Any] | None = None, sampler: str | None = None,
             config: Config | None = None, run_dir: str | Path | None = None, evaluate_models: bool | None = None,
             overwrite: bool = False, progress: bool = True, log: Log = print, callbacks=(),
-            resume: str | Path | None = None, allow_plugins: bool = False) -> UnlearnResult:
+            resume: str | Path | None = None, allow_plugins: bool = False, **settings: Any) -> UnlearnResult:
     """Unlearn ``data``'s forget set from ``model`` and evaluate base, gold and unlearned: one
     :class:`~oblivio.pipeline.run.Run` (resolve → references → train → post-steps → write).
 
@@ -73,8 +73,17 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     continue from its last checkpoint with its saved config.yaml (report/rundir.py), on the same
     data (else an InputError); ``allow_plugins``: that config.yaml may name ``module:Name``
     plugins (imported, so only for a run folder you trust; ``--allow-plugins``).
+
+    ``settings``: any setting the command line has, by its flag's name (generated from the
+    config's fields: ``config.setting_keys()``), written over ``config`` — e.g.
+    ``unlearn(data="my.jsonl", method="npo", lr=5e-4, steps=40, neighbour_map="map.json",
+    targets=["Ada Lovelace"], audit=True)``. An unknown name is an InputError.
     """
     from oblivio.pipeline.run import Run
+    if settings:
+        if resume is not None:
+            raise InputError("a resumed run uses its own config.yaml; give no settings", field="resume")
+        config = load_config(overrides=settings_overrides(settings), base=to_dict(config or Config()))
     return Run.from_args(model, data, tokenizer=tokenizer, gold=gold, method=method, method_args=method_args,
                          sampler=sampler, config=config, run_dir=run_dir, evaluate_models=evaluate_models,
                          resume=resume, allow_plugins=allow_plugins, overwrite=overwrite, progress=progress,
@@ -227,10 +236,13 @@ def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target
 
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,
-         progress: bool = True, overwrite: bool = False, log: Log = print) -> UnlearnResult:
-    """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report."""
+         progress: bool = True, overwrite: bool = False, log: Log = print, **settings: Any) -> UnlearnResult:
+    """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report.
+    ``settings``: as :func:`unlearn`'s, written over the demo's config."""
     from oblivio.report.rundir import default_run_dir
     cfg = config or demo_config(preset)
+    if settings:
+        cfg = load_config(overrides=settings_overrides(settings), base=to_dict(cfg))
     if cfg.data.path is not None and data_scheme(cfg.data.path) != ("real", ""):
         raise InputError(f"the demo runs on the embedded world, not on data.path ({cfg.data.path}); for your "
                          "data: oblivio learn --data FILE --out models/, then oblivio unlearn --model "

@@ -303,7 +303,7 @@ def _finish(res) -> None:
         from oblivio.report.html import short_verdict
         verdict = short_verdict(res.run_dir)
     if verdict:
-        _log("verdict (rules: README, The report):\n" + verdict)
+        _log("verdict (rules: docs/reference/report.md):\n" + verdict)
     if res.table:
         _log(res.table)
     if res.run_dir is not None:

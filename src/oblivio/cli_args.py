@@ -135,7 +135,7 @@ def _non_config(p: Any, cmd: str, name: str) -> None:
     elif name == "--overwrite":
         p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP[cmd])
     elif name == "--config":
-        p.add_argument("--config", help="YAML config file (see README: Configuration)")
+        p.add_argument("--config", help="YAML config file (docs/reference/configuration.md)")
     elif name == "--set":
         p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a key of the run's config, e.g. --set eval.batch_size=32" if of_run else

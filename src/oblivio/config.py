@@ -57,7 +57,8 @@ from oblivio.registry import METHODS, METRICS, SAMPLERS, uses_of
 
 __all__ = ["Config", "TrainConfig", "EvalConfig", "ModelConfig", "DataConfig", "UnlearnConfig", "ControlConfig",
            "CalibrateConfig", "CompareConfig", "Flag", "Flags", "FlagSpec", "config_flags", "load_config",
-           "from_dict", "to_dict", "merge", "parse_overrides", "validate", "build_method"]
+           "from_dict", "to_dict", "merge", "parse_overrides", "validate", "build_method", "setting_keys",
+           "settings_overrides"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Flags:
 
 Seed = Range(ge=0, le=SEED_MAX)
 #: the unlearning rate when ``unlearn.train.lr`` is None (engine/defaults.py)
-_LR_BY_SCALE = "by the model's scale: 1e-3 under 10 M parameters, 1e-5 pretrained, 1e-4 through LoRA"
+_LR_BY_SCALE = "by the model's scale: 1e-3 under 10 M parameters, 1e-5 pretrained, 3e-5 through LoRA"
 
 
 @dataclass
@@ -426,6 +427,47 @@ def config_flags() -> dict[str, FlagSpec]:
     if twice:
         raise TypeError(f"flags declared twice on the config: {', '.join(twice)}")
     return out
+
+
+def setting_keys() -> dict[str, str]:
+    """The Python API's keyword settings, generated from the config's flags: each flag's name
+    as an identifier (``--neighbour-map`` → ``neighbour_map``, ``--lr`` → ``lr``) → its dotted key.
+    Flags that negate (``--no-eval``) are left out: the API names the positive key."""
+    out: dict[str, str] = {}
+    for key, spec in config_flags().items():
+        for name in (spec.flag.name, *spec.flag.aliases):
+            if not name.startswith("--no-"):
+                out[name[2:].replace("-", "_")] = key
+    return out
+
+
+def settings_overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """Config overrides from API keyword settings (:func:`setting_keys`); an unknown name is an
+    InputError with the closest known one."""
+    keys = setting_keys()
+    specs = config_flags()
+    over: dict[str, Any] = {}
+    for name, value in settings.items():
+        if name not in keys:
+            close = difflib.get_close_matches(name, list(keys), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(sorted(keys))})"
+            raise InputError(f"unknown setting {name!r}{hint}", field=name)
+        *parents, leaf = keys[name].split(".")
+        node = over
+        for part in parents:
+            node = node.setdefault(part, {})
+        if isinstance(value, str) and _is_list(specs[keys[name]].type):
+            # a list setting given as text: one name (targets: a person's name may hold a comma) or a,b
+            value = [value] if keys[name] == "data.targets" else [v.strip() for v in value.split(",") if v.strip()]
+        node[leaf] = value
+    return over
+
+
+def _is_list(tp: Any) -> bool:
+    """Whether a field's type is a list (``list[str]``, ``list[str] | None``)."""
+    if typing.get_origin(tp) is list:
+        return True
+    return any(typing.get_origin(a) is list for a in typing.get_args(tp))
 
 
 def _collect_flags(cls: type, prefix: str, defaults: dict[str, Any], out: dict[str, FlagSpec]) -> None:

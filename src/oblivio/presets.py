@@ -16,7 +16,7 @@ MODEL_SIZES: dict[str, dict[str, Any]] = {
 }
 
 
-# The demo's defaults (bench/zoo.py measures them; README "What the demo does" reports the
+# The demo's defaults (bench/zoo.py measures them; docs/results/demo.md reports the
 # numbers): ME+GD (maximum entropy on forget + retain NLL, weight 1) with MELU pairing, the
 # one candidate of the zoo's search that kept every held-out neighbour role ≥ 95% of base
 # with forget accuracy ≤ gold + 0.05 on seeds 0-2 (bench/results/zoo/cands.md); NPO with

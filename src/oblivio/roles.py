@@ -1,4 +1,4 @@
-"""The roles a data row can have (README "Data schema"); at the bottom of the package so that
+"""The roles a data row can have (docs/reference/data-schema.md); at the bottom of the package so that
 ``config.py`` can check role names without importing the data layer."""
 from __future__ import annotations
 

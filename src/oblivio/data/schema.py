@@ -30,7 +30,7 @@ from oblivio.roles import EVAL_ROLES, RETAIN_ROLES, ROLES, TEST_ROLES  # noqa: F
 
 @dataclass(frozen=True)
 class QAItem:
-    """One question/answer pair. Optional fields feed optional metrics (see README schema)."""
+    """One question/answer pair. Optional fields feed optional metrics (docs/reference/data-schema.md)."""
 
     id: str
     question: str

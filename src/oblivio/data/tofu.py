@@ -182,7 +182,7 @@ def _read_fictitious(d: Path, split: str) -> tuple[list[QAItem], dict[int, list[
             elif retain_split in splits:
                 retain_rows.setdefault(idx, []).append((path, line, obj))
             elif "full" in splits:
-                # the README guarantees full = forgetNN + retainNN; a row in neither is corrupt
+                # TOFU's README guarantees full = forgetNN + retainNN; a row in neither is corrupt
                 raise InputError(f"row is in 'full' but in neither {split} nor {retain_split}",
                                  file=str(path), line=line, field="splits")
     return forget, retain_rows

@@ -10,15 +10,19 @@ only evaluation. Tasks: ``entity`` (``target``, default the data's first forget 
 sums). Outside the world an entity's relevance uses ``keywords`` (default: the ``key`` of
 every data row about the target) or a ``scorer`` callable by dotted path. The loss of a round
 is a registered method, ``inner`` (default ``task_vector``: the paper's PEM negation; ``ga``,
-``npo``: ablations). ``unlearn.train.max_steps`` is the total over rounds. Defaults are ours,
-set on the tiny world (README "Reveal and Release").
+``npo``: ablations). ``unlearn.train.max_steps`` is the total over rounds. The search's
+defaults are the reveal step's own (config ``reveal``: one source, so ``oblivio reveal`` and this
+method search alike); the release's are ours, set on the tiny world.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from oblivio.config import RevealConfig
 from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
+
+_SEARCH = RevealConfig()      # the reveal step's defaults
 
 
 @METHODS.register("reveal_release")
@@ -26,17 +30,17 @@ from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
 class RevealRelease(MethodBase):
     """Reveal the task with a bandit instruction search, release it with negated LoRAs."""
 
-    task: str = "entity"
+    task: str = _SEARCH.task
     target: str = ""
-    relation: str = "birthplace"
-    keywords: list[str] = field(default_factory=list)
+    relation: str = _SEARCH.relation
+    keywords: list[str] = field(default_factory=lambda: list(_SEARCH.keywords))
     scorer: str = ""
-    strategy: str = "neural_ucb"
-    budget: int = 10
-    top_k: int = 3
-    samples: int = 4
-    threshold: float = 0.1
-    nu: float = 0.01
+    strategy: str = _SEARCH.strategy
+    budget: int = _SEARCH.budget
+    top_k: int = _SEARCH.top_k
+    samples: int = _SEARCH.samples
+    threshold: float = _SEARCH.threshold
+    nu: float = _SEARCH.nu
     rounds: int = 3
     rank: int = 8
     ortho: float = 0.1

@@ -19,7 +19,7 @@ trains the response without the reasoning trace. Defaults α = 0.1, λ = 10 (our
 the summed GA term is unbounded, so it stays small next to L_target, while the
 retain term keeps weight α·λ = 1. With α = λ = 1 on the tiny world (150 steps, lr 3e-3) the
 retain prompts lost most of their quality; with these, UQ ≈ 8.9 and RQ ≈ 9 on most retain
-roles (bench/tru_bench.py, README).
+roles (bench/tru_bench.py, docs/results/tru.md).
 """
 from __future__ import annotations
 

@@ -30,10 +30,13 @@ def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any
                       reports: dict[str, Any], timings: dict[str, float], data: UnlearningData, cut: Any,
                       training: dict[str, Any], control: dict[str, Any] | None = None,
                       extra: dict[str, Any] | None = None) -> None:
-    """Everything an ``unlearn`` run leaves in its folder (``final`` is where it will be);
-    ``control``: the checkpoint evaluation's record; ``extra``: more top-level results.json keys."""
+    """Everything an ``unlearn`` run leaves in its folder (``final`` is where it will be) but
+    config.yaml, which the run wrote before training (pipeline/resume.py ``start_run``: a resume
+    needs it); ``control``: the checkpoint evaluation's record; ``extra``: more top-level
+    results.json keys."""
+    from oblivio.models.io import save_model
     from oblivio.report.results import results_record, summary_text, write_json
-    write_model_and_config(work, cfg, model, tokenizer)
+    save_model(model, tokenizer, work / "model")
     write_json(work / "results.json", results_record(
         config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports, data_info=data_info(data, cut),
         training=training, extra={**(control or {}), **(extra or {})}))

@@ -2,7 +2,7 @@
 
 Read from ``results.json`` alone (the source of truth), each answer is a plain sentence with
 its evidence next to the gold (retrained) model's and the base model's. The rules are ours,
-written down so that a reader can check them (README "The report"):
+written down so that a reader can check them (docs/reference/report.md):
 
 * **forgotten** — greedy answer accuracy on the forget set (else ROUGE-L recall, else answer
   probability) is at most the gold model's + 0.05 — the margin the robustness audit uses; when

@@ -2,5 +2,5 @@
 unlearning without the forget data. The model is prompted to *reveal* what it knows about a
 task (instructions found by a NeuralUCB bandit search, scored by relevance and Vendi
 diversity), and the self-generated text is *released* in rounds of orthogonal LoRA modules
-that are negated (W <- W - lambda * B_f A_f). See README "Reveal and Release".
+that are negated (W <- W - lambda * B_f A_f). See docs/explanation/reveal-release.md.
 """
