@@ -270,3 +270,16 @@ def demo_config(preset: str = "default") -> Config:
     if preset in REAL_DEMOS:
         return load_config(base=REAL_DEMOS[preset])
     return load_config(overrides={"world": {"preset": preset}}, base=DEMO_DEFAULTS)
+
+
+def leaderboard(runs: str | Path | Sequence[str | Path], *, fmt: str = "md", out: str | Path | None = None,
+                sort: str | None = None, overwrite: bool = False) -> str:
+    """One table of finished runs, one row per run: the settings that name it, the report's
+    four verdicts and forget accuracy, model utility, forget quality and privleak with their 95%
+    intervals, all from each run's results.json. ``runs``: run folders or compare folders (a
+    compare folder stands for its cells, ``runs/*``); ``fmt``: "md", "csv" or "html" (a
+    self-contained page); ``sort``: a column, ``KEY:desc`` for descending (default forget
+    accuracy, ascending). Written to ``out`` too when given (an existing file only with
+    ``overwrite``). Returns the text. See :mod:`oblivio.report.leaderboard`."""
+    from oblivio.report.leaderboard import leaderboard as _leaderboard
+    return _leaderboard(runs, fmt=fmt, out=out, sort=sort, overwrite=overwrite)

@@ -1,6 +1,6 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, audit, ls. Heavy
+Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, leaderboard, audit, ls. Heavy
 modules are imported inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once.
 Bad input exits with code 2 and one message naming file, line and field; a problem of the machine
 (disk full, permissions) or an unexpected error exits 1 with one line (`--debug`: the traceback); a
@@ -111,8 +111,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "out", None) is not None and not args.out.strip():
         from oblivio.errors import InputError
         raise InputError("must not be empty", field="--out")
-    if args.cmd == "report":      # no model is loaded: the libraries stay quiet by themselves
-        return _report(args, False)
+    if args.cmd in ("report", "leaderboard"):   # no model is loaded: the libraries stay quiet by themselves
+        return COMMANDS[args.cmd](args, False)
     if getattr(args, "quiet", False):
         os.environ.setdefault("TQDM_DISABLE", "1")
     _quiet_libraries()
@@ -128,6 +128,21 @@ def _report(args: argparse.Namespace, progress: bool) -> int:
     dest = args.out or (os.path.join(args.runs[0], "report.html") if len(args.runs) == 1 else "report.html")
     path = write_report(args.runs, dest, title=args.title, overwrite=args.overwrite)
     print(f"report: {path}")
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace, progress: bool) -> int:
+    """The table to stdout, or to --out (then its path to stderr); the format: --format, else
+    the --out file's extension when it names one, else Markdown."""
+    from oblivio import api
+    from oblivio.report.leaderboard import FORMATS
+    ext = os.path.splitext(args.out or "")[1].lower().lstrip(".")
+    fmt = args.format or {"htm": "html", "markdown": "md"}.get(ext, ext if ext in FORMATS else "md")
+    text = api.leaderboard(args.runs, fmt=fmt, out=args.out, sort=args.sort, overwrite=args.overwrite)
+    if args.out:
+        print(f"leaderboard: {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -313,8 +328,9 @@ def _finish(res) -> None:
 
 
 #: one handler per subcommand: (parsed arguments, show progress) -> exit status
-COMMANDS = {"reveal": _reveal, "world": _world, "learn": _learn, "demo": _demo, "unlearn": _unlearn,
-            "audit": _audit, "calibrate": _calibrate, "compare": _compare, "eval": _eval}
+COMMANDS = {"report": _report, "leaderboard": _leaderboard, "reveal": _reveal, "world": _world, "learn": _learn,
+            "demo": _demo, "unlearn": _unlearn, "audit": _audit, "calibrate": _calibrate, "compare": _compare,
+            "eval": _eval}
 
 
 def _quiet_libraries() -> None:

@@ -31,6 +31,8 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--run": "calibrate, audit: the run folder whose config.yaml is the config",
     "--title": "report: the title of an HTML page about finished runs; computes nothing",
     "--resume": "unlearn: continue a run folder from its checkpoint; the run's own config.yaml is the config",
+    "--format": "leaderboard: the table's file format; computes nothing",
+    "--sort": "leaderboard: the order of the rows of a table about finished runs; computes nothing",
 }
 
 #: the ``dest`` of every flag made from a config declaration: each one a dotted config key
@@ -97,6 +99,8 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
                  "audit.enabled", "audit.attacks", "--out", "--overwrite", *_MODEL, *_COMMON, "eval.show_ci")),
     "report": ("one self-contained HTML page for one or several run (or compare) folders",
                ("runs", "--out", "--title", "--overwrite", "--debug")),
+    "leaderboard": ("one table of many run (or compare) folders: settings, verdict and key metrics per run",
+                    ("runs", "--format", "--sort", "--out", "--overwrite", "--debug")),
     "audit": ("robustness audit of a finished run: attacks on base, gold and unlearned",
               ("--run", "audit.attacks", "model.gold", *_OF_A_RUN, *_MODEL)),
     "ls": ("list methods, samplers, metrics and attacks", ()),
@@ -115,6 +119,7 @@ _OUT_HELP = {
     "calibrate": "output folder (default RUN/calibrated-<tau>)",
     "compare": "output folder (default runs/compare-<time>)",
     "report": "HTML file (default RUN/report.html for one run, ./report.html for several)",
+    "leaderboard": "write the table to this file (its folder must exist) instead of stdout",
 }
 _OUT_REQUIRED = {"world", "reveal"}
 _REPLACE_RUN = "replace an existing run folder (only one that oblivio marked as its run)"
@@ -124,6 +129,7 @@ _OVERWRITE_HELP = {
     "learn": "replace an existing --out folder (only one that oblivio made)", "eval": "replace an existing --out file",
     "calibrate": "replace an existing output folder", "compare": "replace an existing output folder",
     "report": "replace an existing file that oblivio did not write",
+    "leaderboard": "replace an existing --out file",
 }
 
 
@@ -154,9 +160,26 @@ def _non_config(p: Any, cmd: str, name: str) -> None:
     elif name == "--title":
         p.add_argument("--title", help="page title")
     elif name == "runs":
-        p.add_argument("runs", nargs="+", help="run folders (results.json) or compare folders (compare.json)")
+        p.add_argument("runs", nargs="+", help="run folders (results.json) or compare folders (compare.json)"
+                       + (": a compare folder stands for its cells' run folders (runs/*)" if cmd == "leaderboard"
+                          else ""))
+    elif name in ("--format", "--sort"):
+        _table_flag(p, name)
     else:
         raise KeyError(name)
+
+
+def _table_flag(p: Any, name: str) -> None:
+    """``oblivio leaderboard``'s --format and --sort (their names: report/leaderboard.py)."""
+    from oblivio.report.leaderboard import COLUMNS, DEFAULT_SORT, FORMATS
+    if name == "--format":
+        p.add_argument("--format", choices=FORMATS,
+                       help="md (Markdown), csv or html (one self-contained page, sortable); default: the --out "
+                            "file's extension when it is one of these, else md")
+    else:
+        p.add_argument("--sort", metavar="KEY[:desc]",
+                       help=f"the column to sort by, ascending (KEY:desc: descending; missing values last); "
+                            f"default {DEFAULT_SORT}; keys: {', '.join(COLUMNS)}")
 
 
 # -- flags made from the config's declarations ---------------------------------------------------

@@ -162,7 +162,8 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
     tokenizer)``; returns the ``audit`` record (module docstring). Models are never changed:
     an attack that changes weights gets a copy. ``memo``: a dict the caller keeps between calls
     on the same data and seed, holding the results of the models named in ``memo_models``
-    (``oblivio compare --audit`` attacks base and gold once per seed, not once per cell)."""
+    (``oblivio compare --audit`` attacks base and gold once per seed, not once per cell).
+    ``log`` gets a line per attack, then the one-line summary (:func:`audit_summary`)."""
     names = list(attacks) if attacks else ATTACKS.names()
     classes = {n: ATTACKS.get(n, field="attacks") for n in names}   # unknown names fail before any work
     au = _Audit.of(data, seed, eval_cfg, retain_items)
@@ -179,8 +180,26 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
             continue
         out[name] = _attack_record(name, per, items_per, notes, au, t0)
         _log_attack(log, name, out[name])
-    return {"attacks": out, "seconds": round(time.perf_counter() - t_all, 3),
-            "retain_items": len(au.sample)}
+    rec = {"attacks": out, "seconds": round(time.perf_counter() - t_all, 3), "retain_items": len(au.sample)}
+    log(audit_summary(rec))
+    return rec
+
+
+def audit_summary(rec: dict[str, Any]) -> str:
+    """The audit's one line, from its record: robust on k of n attacks (n counts the skipped
+    ones too), then the attacks that fail, those without a verdict (no gold score: the report
+    judges them against the holdout floor) and those skipped, each named."""
+    attacks = rec.get("attacks") or {}
+    if not attacks:
+        return "audit: no attack ran"
+    skipped = [n for n, a in attacks.items() if a.get("skipped")]
+    ran = {n: a for n, a in attacks.items() if not a.get("skipped")}
+    robust = [n for n, a in ran.items() if a.get("robust") is True]
+    groups = (("fails", [n for n, a in ran.items() if a.get("robust") is False]),
+              ("no verdict (no gold score)", [n for n, a in ran.items() if a.get("robust") is None]),
+              ("skipped", skipped))
+    return "; ".join([f"audit: robust on {len(robust)} of {len(attacks)} attacks",
+                      *(f"{label}: {', '.join(names)}" for label, names in groups if names)])
 
 
 # what one attack gives on one model: its record, per-item attacked accuracies, note, and the

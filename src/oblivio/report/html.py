@@ -70,12 +70,18 @@ def load_run(path: str | Path, display: Path | None = None) -> Run:
         cal = read_results(c)
     shown = display or folder      # a run being written lives in <run>.partial: show its final name
     run = Run(shown.name, shown, rec, cal)
+    run.verdicts = checked_verdicts(rec, f)
+    return run
+
+
+def checked_verdicts(rec: dict[str, Any], f: Path) -> list[Verdict]:
+    """The verdicts of results.json ``f`` (none without models); a record of a shape they cannot
+    read is an InputError naming the file."""
     try:
-        run.verdicts = verdicts(rec) if "models" in rec else []
+        return verdicts(rec) if "models" in rec else []
     except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
         raise InputError(f"results of an unexpected shape ({type(e).__name__}: {e}); the file was changed or "
                          "damaged: run it again", file=str(f)) from None
-    return run
 
 
 def _lookup(rec: dict[str, Any], key: str) -> Any:
