@@ -51,3 +51,18 @@ def test_unlearn_takes_settings_and_saves_them(tiny_cfg, tmp_path) -> None:
     assert load_config(tmp_path / "r" / "config.yaml").unlearn.train.max_steps == 2   # config.yaml reruns it
     with pytest.raises(InputError, match="unknown setting"):
         api.unlearn(None, None, config=cfg, progress=False, log=lambda m: None, step=2)
+
+
+@pytest.mark.parametrize("cmd, argv, key", [
+    ("eval", ["--model", "m", "--neighbour-map", "map.json"], ("data", "neighbour_map")),
+    ("eval", ["--model", "m", "--targets", "Ada"], ("data", "targets")),
+    ("unlearn", ["--attacks", "relearn,paraphrase"], ("audit", "attacks")),
+])
+def test_commands_share_the_data_and_audit_flags(cmd, argv, key) -> None:
+    """eval reads data like unlearn (its roles need the neighbour map); unlearn --audit names its attacks."""
+    from oblivio.cli import build_parser, cli_overrides
+    from oblivio.config import settings_overrides
+    over = cli_overrides(build_parser().parse_args([cmd, *argv]))
+    value = over[key[0]][key[1]]
+    assert value == settings_overrides({key[1]: value})[key[0]][key[1]]
+    assert value in ("map.json", ["Ada"], ["relearn", "paraphrase"])

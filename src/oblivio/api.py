@@ -26,7 +26,7 @@ from oblivio.resolve import learn, load_data, main_process, resolve_model
 
 Log = Callable[[str], None]
 __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
-           "audit", "reveal", "UnlearnResult", "DEMO_DEFAULTS"]
+           "audit", "reveal", "leaderboard", "UnlearnResult", "DEMO_DEFAULTS"]
 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
