@@ -27,12 +27,11 @@ import itertools
 import json
 import math
 import re
-import sys
 from typing import Any
 
 from oblivio import api
 from oblivio.config import Config, load_config, to_dict
-from oblivio.pipeline.grid import Cell, run_grid
+from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
 
 METRICS = ["accuracy", "para_accuracy", "answer_prob", "rouge_recall", "truth_ratio", "forget_quality",
            "model_utility"]
@@ -135,12 +134,6 @@ def print_row(cell: Cell, results: dict[str, Any]) -> None:
           f"{'yes' if r['ok'] else 'NO ':<4}{sec:>5.1f}", flush=True)
 
 
-def grid_log(msg: str) -> None:
-    """The grid's one line per cell, on stderr; the runs' own messages are not this bench's output."""
-    if msg.startswith("["):
-        print(msg, file=sys.stderr, flush=True)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="default")
@@ -167,7 +160,8 @@ def main() -> None:
             printed.append(cell.name)
         print_row(cell, results)
     printed: list[str] = []
-    run_grid(grid_cells(cfg, cands, seeds), f"{args.out}/{args.preset}", progress=False, log=grid_log,
+    run_grid(grid_cells(cfg, cands, seeds), f"{args.out}/{args.preset}", progress=False,
+             log=stderr_log, run_log=quiet_log,
              on_result=done)
 
 

@@ -29,14 +29,13 @@ Usage: ``OMP_NUM_THREADS=1 python bench/fact_level_fq.py [--steps 6] [--seeds 0,
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 import torch
 
 from oblivio import api
 from oblivio.config import Config, load_config, to_dict
-from oblivio.pipeline.grid import Cell, run_grid
+from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
 
 TINY = {
     "world": {"preset": "tiny"},
@@ -85,12 +84,6 @@ def grid_cells(cfg: Config, seeds: list[int], a: argparse.Namespace) -> list[Cel
                  role="report", tags={"seed": seed}) for seed in seeds]
 
 
-def grid_log(msg: str) -> None:
-    """The grid's one line per cell, on stderr; the runs' own messages are not this bench's output."""
-    if msg.startswith("["):
-        print(msg, file=sys.stderr, flush=True)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=6)
@@ -111,7 +104,8 @@ def main() -> None:
     torch.set_num_threads(1)   # after learning: models trained into the shared cache keep the default threads
     seeds = [int(s) for s in args.seeds.split(",")]
     cells = grid_cells(cfg, seeds, args)
-    done = run_grid(cells, f"{args.out}/{'demo' if args.demo else 'tiny'}", progress=False, log=grid_log)
+    done = run_grid(cells, f"{args.out}/{'demo' if args.demo else 'tiny'}", progress=False,
+                    log=stderr_log, run_log=quiet_log)
     first = done[cells[0].name]["models"]
     rows = [("base", first["base"], first["base"]["model"]["forget_quality"]),
             ("gold (vs itself)", first["gold"], gold_vs_itself(first["gold"], data))]

@@ -35,12 +35,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 from typing import Any
 
 from oblivio.config import Config, load_config
-from oblivio.pipeline.grid import Cell, run_grid
+from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
 
 METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "tru": ("tru", {}),
@@ -168,12 +167,6 @@ def print_audit(rows: dict[str, list[dict[str, Any]]]) -> None:
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
-def grid_log(msg: str) -> None:
-    """The grid's one line per cell, on stderr; the runs' own messages are not this bench's output."""
-    if msg.startswith("["):
-        print(msg, file=sys.stderr, flush=True)
-
-
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="default")
@@ -213,7 +206,8 @@ def main() -> None:
                                                            if isinstance(v, float)), flush=True)
         rows.setdefault(r["name"], []).append(r)
 
-    run_grid(grid_cells(names, seeds, a), grid, progress=False, log=grid_log, on_result=done)
+    run_grid(grid_cells(names, seeds, a), grid, progress=False, log=stderr_log, run_log=quiet_log,
+             on_result=done)
     print_table(rows, a)
     if a.audit:
         print_audit(rows)

@@ -28,7 +28,10 @@ def test_grid_runs_cells_into_run_folders_and_resumes(cells, tmp_path) -> None:
     from oblivio.pipeline.grid import Cell, run_grid
     grid, cfg = cells
     said: list[str] = []
-    out = run_grid(grid, tmp_path / "g", progress=False, log=said.append)
+    runs_said: list[str] = []
+    out = run_grid(grid, tmp_path / "g", progress=False, log=said.append, run_log=runs_said.append)
+    # the grid's own line per cell to log, the runs' messages to run_log
+    assert [m.split()[0] for m in said] == ["[1/2]", "[2/2]"] and any("forget targets" in m for m in runs_said)
     assert set(out) == {"ga-1", "npo-2"} and out["npo-2"]["training"]["steps"] == 2
     index = json.loads((tmp_path / "g" / "grid.json").read_text())
     assert {n: (c["role"], c["steps"]) for n, c in index["cells"].items()} == {"ga-1": ("tune", 1),

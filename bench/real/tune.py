@@ -143,12 +143,6 @@ def print_tables(rows: list[dict], chosen: dict[str, dict], report: dict[str, di
             print(line(rep, rep["val"], rep["test"]))
 
 
-def grid_log(msg: str) -> None:
-    """The grid's one line per cell, on stderr; the runs' own messages are not this bench's output."""
-    if msg.startswith("["):
-        print(msg, file=sys.stderr, flush=True)
-
-
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2-135m-instruct")
@@ -163,12 +157,12 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
-    from oblivio.pipeline.grid import run_grid
+    from oblivio.pipeline.grid import quiet_log, run_grid, stderr_log
     a = parse_args()
     methods, modes = a.methods.split(","), a.modes.split(",")
     splits = split_of(a.data)
     tune = [cell(method, mode, lr, a) for method in methods for mode in modes for lr in LRS[mode]]
-    done = run_grid(tune, a.runs, progress=False, log=grid_log)
+    done = run_grid(tune, a.runs, progress=False, log=stderr_log, run_log=quiet_log)
     rows = []
     for c in tune:
         rec = done[c.name]
@@ -179,7 +173,7 @@ def main() -> None:
     # the report: each chosen setting once more, as a cell that chose nothing
     picks = [cell(r["method"], r["mode"], r["lr"], a, role="report") for r in rows
              if chosen.get(f"{r['method']}/{r['mode']}", {}).get("lr") == r["lr"]]
-    reported = run_grid(picks, a.runs, progress=False, log=grid_log)
+    reported = run_grid(picks, a.runs, progress=False, log=stderr_log, run_log=quiet_log)
     report = {}
     for c in picks:
         rec = reported[c.name]

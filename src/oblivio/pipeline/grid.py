@@ -44,6 +44,16 @@ class Cell:
     tags: dict[str, Any] = field(default_factory=dict)     # what the bench groups the cell by (method, lr, …)
 
 
+def stderr_log(msg: str) -> None:
+    """A log on stderr (a bench's progress; its results go to stdout)."""
+    import sys
+    print(msg, file=sys.stderr, flush=True)
+
+
+def quiet_log(msg: str) -> None:
+    """A log that drops every message (``run_grid(run_log=quiet_log)``: the grid's lines only)."""
+
+
 def check_cells(cells: Sequence[Cell]) -> None:
     """Names safe as folder names and unique, roles known — before any work."""
     seen: set[str] = set()
@@ -60,9 +70,12 @@ def check_cells(cells: Sequence[Cell]) -> None:
 
 
 def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False, progress: bool = True,
-             log: Log = print, on_result: Callable[[Cell, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+             log: Log = print, run_log: Log | None = None,
+             on_result: Callable[[Cell, dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Every cell as a run into ``<out>/<name>`` (see the module docstring); returns
-    ``{name: results.json}``. ``on_result`` sees each cell's results as it is done (or found done)."""
+    ``{name: results.json}``. ``log`` gets the grid's line per cell, ``run_log`` the runs' own
+    messages (default: ``log``; ``quiet_log`` drops them). ``on_result`` sees each cell's
+    results as it is done (or found done)."""
     from oblivio.report.results import read_results
     check_cells(cells)
     root = Path(out)
@@ -79,8 +92,8 @@ def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False,
         else:
             log(f"[{k}/{len(cells)}] {cell.name} ({cell.role})")
             t0 = time.perf_counter()
-            results = _run_cell(cell, folder, overwrite=overwrite or state == "stale", progress=progress, log=log,
-                                shared=shared)
+            results = _run_cell(cell, folder, overwrite=overwrite or state == "stale", progress=progress,
+                                log=log if run_log is None else run_log, shared=shared)
             index.setdefault("seconds", {})[cell.name] = round(time.perf_counter() - t0, 3)
         done[cell.name] = results
         index["cells"] = {**index.get("cells", {}), cell.name: _entry(cell, results)}
