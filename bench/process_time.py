@@ -99,6 +99,9 @@ def make_spec(steps: int, out: Path) -> tuple[dict, str]:
                             for side in ("forget", "retain")})
         epoch += 1
     lr = cfg.unlearn.train.lr
+    if lr is None:       # the rate oblivio's run takes by the model's scale (engine/defaults.py)
+        from oblivio.engine.defaults import default_lr
+        lr = default_lr(wm.base, lora=False)[0]
     return {"model": str(wm.base_dir), "batches": batches[:steps], "lr": lr, "out": str(out / "bare-model")}, \
         str(wm.base_dir)
 
