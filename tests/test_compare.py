@@ -261,3 +261,28 @@ def test_unset_arguments_are_the_configs(fast_cfg) -> None:
     p = _plan(None, "npo", "melu", cfg, (0.9, "model_utility", 0.01), None, None, 1, None, "0", None, False, False)
     assert (p.methods, p.samplers, p.calibrate, p.calibrate_metric, p.calibrate_tol, p.run_seeds) == \
         (["npo"], ["melu"], 0.9, "model_utility", 0.01, [0])
+
+
+def test_an_interrupted_comparison_keeps_its_finished_cells(tiny_world, fast_cfg, tmp_path) -> None:
+    """Rerun after an interruption: the cell runs the attempt finished with the same config are
+    kept (the same files, not retrained) and give the same table; a changed budget is rerun."""
+    from oblivio import api
+    data, wm = tiny_world
+    out = tmp_path / "cmp"
+    kw = dict(config=fast_cfg, model=wm.base_dir, methods="npo", samplers="cyclic,melu", progress=False)
+    first = api.compare(data, run_dir=out, steps=2, log=lambda m: None, **kw)
+    out.rename(out.with_name("cmp.partial"))          # as an interrupted attempt leaves it
+    weights = next((tmp_path / "cmp.partial" / "runs" / "npo__melu" / "model").glob("*.safetensors"))
+    inode = weights.stat().st_ino
+    said: list[str] = []
+    again = api.compare(data, run_dir=out, steps=2, log=said.append, **kw)
+    assert sum("finished before, kept" in m for m in said) == 2
+    assert next((out / "runs" / "npo__melu" / "model").glob("*.safetensors")).stat().st_ino == inode
+    assert [c.values["forget_accuracy"] for c in again.cells] == [c.values["forget_accuracy"] for c in first.cells]
+    assert [c.steps for c in again.cells] == [2, 2] and not (tmp_path / "cmp.partial").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".cells")]
+    # another budget is another config: nothing is kept
+    out.rename(out.with_name("cmp.partial"))
+    said.clear()
+    third = api.compare(data, run_dir=out, steps=3, log=said.append, **kw)
+    assert not any("finished before" in m for m in said) and [c.steps for c in third.cells] == [3, 3]

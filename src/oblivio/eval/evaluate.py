@@ -42,6 +42,16 @@ class EvalReport:
         r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
         return None if r is None else r.value
 
+    @classmethod
+    def from_json(cls, name: str, d: dict[str, Any]) -> EvalReport:
+        """The report :meth:`to_json` wrote into a run's results.json (``models.<name>``)."""
+        return cls(name=name, seconds=float(d.get("seconds", 0.0)),
+                   sets={role: {m: MetricResult.from_json(r) for m, r in ms.items()}
+                         for role, ms in d.get("sets", {}).items()},
+                   model={m: MetricResult.from_json(r) for m, r in d.get("model", {}).items()},
+                   item_ids=dict(d.get("item_ids", {})), generations=dict(d.get("generations", {})),
+                   statistics=dict(d.get("statistics", {})), prompt_format=dict(d.get("prompt_format", {})))
+
     def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
         return {
             "seconds": round(self.seconds, 3),

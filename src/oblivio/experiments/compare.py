@@ -225,8 +225,11 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     grid = _Grid(plan, *_sources(plan, model, tokenizer, gold, progress, log), progress=progress, log=log)
     out = Path(run_dir) if run_dir else None
     main = main_process()
+    held = grid.hold_finished(out) if out is not None and main else None   # before the stale attempt goes
     ctx = run_folder(out, main=main, overwrite=overwrite, kind="compare") if out else contextlib.nullcontext()
     with ctx as work:
+        if held is not None and work is not None:
+            grid.restore_held(held, work)
         if main:
             grid.references()
         n = len(plan.methods) * len(plan.samplers)
@@ -336,6 +339,7 @@ class _Grid:
         self.shared: dict[str, Any] = {}       # the audit's memo of base and gold results, per seed
         self.roles = held_out_roles(plan.data)
         self.c_note: str | None = None
+        self.adopted: set[str] = set()          # cells an interrupted attempt finished (hold_finished)
 
     def references(self) -> None:
         """Base and gold evaluated once (from the cache when evaluated before, eval/cache.py)."""
@@ -369,12 +373,15 @@ class _Grid:
         p, d = self.plan, self.plan.data
         multi = p.seed_list is not None
         name = f"{m}__{s}" + (f"__seed{seed}" if multi else "")
-        model, tok, reload = self._model()
-        run = Run.from_args(model, d, tokenizer=tok, gold=self.gold_source if isinstance(self.gold_source, (str, Path))
-                            else None, config=self._config(m, s, seed),
-                            run_dir=work / "runs" / name if work is not None else None, progress=self.progress,
-                            log=self.log, shared=self.shared, references=self.reports or None, reload=reload)
-        res = run.execute()
+        if name in self.adopted and work is not None:
+            res = _finished(work / "runs" / name)
+            self.log(f"{tag}{m} × {s}" + (f" (seed {seed})" if multi else "") + ": finished before, kept")
+        else:
+            model, tok, reload = self._model()
+            run = Run.from_args(model, d, tokenizer=tok, gold=self._gold_path(), config=self._config(m, s, seed),
+                                run_dir=work / "runs" / name if work is not None else None, progress=self.progress,
+                                log=self.log, shared=self.shared, references=self.reports or None, reload=reload)
+            res = run.execute()
         pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=seed))
         rec = (_cell_record(res, d, seed, pairs, p.calibrate_metric) if main_process()
                else _bare_record(res, seed, pairs))
@@ -388,6 +395,48 @@ class _Grid:
                      + (f"; calibrated α {_fmt(cal['alpha'])}, forget efficacy "
                         f"{_fmt(cal['values']['forget_efficacy'])}" if cal else ""))
         return rec
+
+    def _gold_path(self) -> Any:
+        return self.gold_source if isinstance(self.gold_source, (str, Path)) else None
+
+    def _names(self) -> list[tuple[str, str, int, str]]:
+        p = self.plan
+        multi = p.seed_list is not None
+        return [(m, s, sd, f"{m}__{s}" + (f"__seed{sd}" if multi else "")) for m in p.methods for s in p.samplers
+                for sd in p.run_seeds]
+
+    def hold_finished(self, out: Path) -> Path | None:
+        """Resuming an interrupted comparison: the cells its ``.partial``/``.failed`` folder
+        finished with this comparison's config are moved aside (starting over deletes a stale
+        attempt) and kept; returns the folder holding them, or None."""
+        import tempfile
+
+        from oblivio.pipeline.grid import Cell as GridCell
+        from oblivio.pipeline.grid import same_config
+        from oblivio.report.rundir import is_run_folder, preflight
+        preflight(out, overwrite=True)              # refuses a folder a live run holds
+        held: Path | None = None
+        source = self.source if isinstance(self.source, (str, Path)) else None
+        for attempt in (out.with_name(out.name + ".partial"), out.with_name(out.name + ".failed")):
+            for m, s, seed, name in self._names():
+                cell = attempt / "runs" / name
+                if name in self.adopted or not (cell / "results.json").is_file() or not is_run_folder(cell):
+                    continue
+                if not same_config(cell, GridCell(name, self._config(m, s, seed), model=source,
+                                                  gold=self._gold_path(), data=self.plan.data)):
+                    continue
+                held = held or Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".cells"))
+                cell.rename(held / name)
+                self.adopted.add(name)
+        if held is not None:
+            self.log(f"resuming {out}: {len(self.adopted)} finished cell run(s) kept")
+        return held
+
+    def restore_held(self, held: Path, work: Path) -> None:
+        (work / "runs").mkdir(exist_ok=True)
+        for cell in held.iterdir():
+            cell.rename(work / "runs" / cell.name)
+        held.rmdir()
 
     def _model(self) -> tuple[Any, Any, Any]:
         """(model, tokenizer, reload) of one cell: a folder is loaded by the run itself; a loaded
@@ -421,6 +470,17 @@ class _Grid:
         return write_compare(work, p.data, p.cfg, self.cells, self.reference, p.budget_info, p.methods, p.samplers,
                              self.roles, self.timings, self.c_note, p.calibrate, final=final, table=table,
                              cal_table=cal_table, seeds=p.seed_list)
+
+
+def _finished(folder: Path) -> Any:
+    """A finished cell run read back from its results.json, shaped as the run's result."""
+    from oblivio.eval.evaluate import EvalReport
+    from oblivio.pipeline.run import UnlearnResult
+    from oblivio.report.results import read_results
+    rec = read_results(folder / "results.json")
+    reports = {n: EvalReport.from_json(n, r) for n, r in rec.get("models", {}).items()}
+    keep: dict[str, Any] = {k: rec[k] for k in ("post_steps", "audit") if k in rec}
+    return UnlearnResult(None, None, reports, folder, rec.get("training", {}), rec.get("timings", {}), results=keep)
 
 
 def _cell_record(res: Any, d: UnlearningData, seed: int, pairs: int, metric: str) -> dict[str, Any]:

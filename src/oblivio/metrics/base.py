@@ -113,6 +113,14 @@ class MetricResult:
     def skip(cls, reason: str) -> MetricResult:
         return cls(value=None, skipped=reason)
 
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> MetricResult:
+        """The result :meth:`to_json` wrote (the resampled values are not saved)."""
+        ci = d.get("ci")
+        return cls(value=d.get("value"), per_item=d.get("per_item"), skipped=d.get("skipped"),
+                   extra=dict(d.get("extra") or {}), ci=(float(ci[0]), float(ci[1])) if ci else None,
+                   n_facts=d.get("n_facts"), ci_note=d.get("ci_note"))
+
     def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {"value": self.value}
         if self.skipped:

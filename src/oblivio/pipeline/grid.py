@@ -106,7 +106,6 @@ def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False,
 def _state(folder: Path, cell: Cell, overwrite: bool) -> str:
     """``done`` (finished, same config), ``new`` (nothing there), ``stale`` (an interrupted
     attempt only); a finished folder with another config is refused unless ``overwrite``."""
-    from oblivio.config import load_config
     from oblivio.report.rundir import is_run_folder
     if not (folder / "results.json").is_file():
         partial = [folder.with_name(folder.name + s) for s in (".partial", ".failed")]
@@ -115,15 +114,21 @@ def _state(folder: Path, cell: Cell, overwrite: bool) -> str:
         return "stale"
     if not is_run_folder(folder):
         raise InputError("is not an oblivio run folder; a grid never writes into it", file=str(folder))
-    from oblivio.pipeline.resume import run_config
-    saved = to_dict(load_config(folder / "config.yaml", {"allow_plugins": cell.config.allow_plugins}))
-    # the config as the run saves it (paths made absolute), so that the two compare key by key
-    wanted = run_config(cell.config, model=cell.model, data=cell.data, gold=cell.gold, evaluate_models=None,
-                        method=None, method_args=None, sampler=None)
-    if _without_command_line(saved) != _without_command_line(to_dict(wanted)):
+    if not same_config(folder, cell):
         raise InputError(f"holds a run of another config than grid cell {cell.name!r}; give the changed cell a new "
                          "name, or overwrite", file=str(folder))
     return "done"
+
+
+def same_config(folder: Path, cell: Cell) -> bool:
+    """Whether the finished run folder ``folder`` ran ``cell``'s config, key by key, as the run
+    saves it (paths made absolute; keys a config file never carries left out)."""
+    from oblivio.config import load_config
+    from oblivio.pipeline.resume import run_config
+    saved = to_dict(load_config(folder / "config.yaml", {"allow_plugins": cell.config.allow_plugins}))
+    wanted = run_config(cell.config, model=cell.model, data=cell.data, gold=cell.gold, evaluate_models=None,
+                        method=None, method_args=None, sampler=None)
+    return _without_command_line(saved) == _without_command_line(to_dict(wanted))
 
 
 def _without_command_line(d: dict[str, Any]) -> dict[str, Any]:
