@@ -76,7 +76,7 @@ def run(preset: str, size: str, k: int, statements: bool, epochs: int, lr: float
     secs = time.perf_counter() - t0
     ecfg = load_config(overrides={"eval": {"metrics": ["accuracy", "para_accuracy"]}}).eval
     rep = evaluate_model(model, tok, data, cfg=ecfg, name="base")
-    rec = api.base_recall(rep, data)
+    rec = api.base_recall(rep)
     return {"n_train": len(train), "steps": res.steps, "loss": res.history[-1]["loss"],
             "learn_s": secs, **rec}
 

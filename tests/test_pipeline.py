@@ -100,3 +100,20 @@ def test_post_steps_on_a_finished_folder_replace_it_whole_or_not_at_all(tiny_cfg
     assert saved["training"] == json.loads(before[Path("results.json")])["training"]
     assert weights.stat().st_ino == inode and weights.stat().st_nlink == 1   # linked, and the old version gone
     assert sorted(p.name for p in run.parent.iterdir()) == ["r"]
+
+
+def test_a_loaded_reference_is_handed_out_once_then_copied() -> None:
+    """On a finished folder the base is loaded already: the first post-step gets it, later ones a
+    copy, so a step that changes its reference cannot change another step's."""
+    import torch
+
+    from oblivio.pipeline.run import _handout
+    base = torch.nn.Linear(2, 2)
+    ref = _handout(base, "tok")
+    first, tok = ref()
+    assert first is base and tok == "tok"
+    second, _ = ref()
+    assert second is not base and torch.equal(second.weight, base.weight)
+    with torch.no_grad():
+        second.weight.add_(1.0)
+    assert not torch.equal(second.weight, base.weight)

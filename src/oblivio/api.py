@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from oblivio.config import Config, load_config, settings_overrides, to_dict
-from oblivio.data.schema import UnlearningData, summarize
+from oblivio.data.schema import summarize
 from oblivio.data.spec import data_scheme
 from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
@@ -256,11 +256,11 @@ def demo(*, preset: str = "default", config: Config | None = None, run_dir: str 
                    overwrite=overwrite, log=log)
 
 
-def base_recall(report: EvalReport, data: UnlearningData | None = None) -> dict[str, float]:
+def base_recall(report: EvalReport) -> dict[str, float]:
     """Item-weighted accuracy over every trained set, on training and on held-out phrasings
     (the ``base_recall`` post-step, oblivio/post_steps/base_recall.py)."""
     from oblivio.post_steps.base_recall import base_recall as _base_recall
-    return _base_recall(report, data)
+    return _base_recall(report)
 
 
 def demo_config(preset: str = "default") -> Config:

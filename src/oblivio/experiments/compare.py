@@ -509,16 +509,3 @@ def _bare_record(res: Any, seed: int, pairs: int) -> dict[str, Any]:
     t = res.training
     return {"seed": seed, "steps": t["steps"], "pairs_per_epoch": pairs, "seconds": {"unlearn": t["seconds"]},
             "stop_reason": t["stop_reason"], "values": {}, "report": None, "calibration": None}
-
-
-def _plain(x: Any) -> Any:
-    """JSON-friendly copy of a calibration sweep (floats, strings, lists, dicts)."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items() if not hasattr(v, "parameters")}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, (int, float, str, bool)) or x is None:
-        return x
-    if hasattr(x, "item"):
-        return x.item()
-    return str(x)

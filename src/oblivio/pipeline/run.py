@@ -274,6 +274,20 @@ class _State:
     table: str = ""
 
 
+def _handout(model: Any, tokenizer: Any) -> Callable[[], tuple[Any, Any]]:
+    """``RunContext.reference`` over a model already loaded: the model itself the first time (no
+    one else holds it), a copy after that, so every caller may change what it gets."""
+    given = [False]
+
+    def reference() -> tuple[Any, Any]:
+        import copy
+        if given[0]:
+            return copy.deepcopy(model), tokenizer
+        given[0] = True
+        return model, tokenizer
+    return reference
+
+
 def _num_processes() -> int:
     from oblivio.engine.dist import state
     return state().num_processes
@@ -307,7 +321,7 @@ def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | 
     with new_version(run_path) as work:
         timings: dict[str, float] = {}
         ctx = RunContext(cfg, d, unlearned, tokenizer, {}, work, gold_model, gold_tok,
-                         reference=lambda: (base, tokenizer), log=log, extra=results, timings=timings,
+                         reference=_handout(base, tokenizer), log=log, extra=results, timings=timings,
                          progress=progress)
         done = run_post_steps(ctx, list(names))
         results["post_steps"] = {**results.get("post_steps", {}), **done}

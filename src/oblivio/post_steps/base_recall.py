@@ -10,7 +10,7 @@ from oblivio.pipeline.post import RunContext
 from oblivio.registry import POST_STEPS
 
 
-def base_recall(report: Any, data: Any = None) -> dict[str, float]:
+def base_recall(report: Any) -> dict[str, float]:
     """Item-weighted accuracy of ``report`` (an EvalReport) over every trained set, on training
     (``accuracy``) and on held-out phrasings (``para_accuracy``); nan where nothing was measured."""
     tot = {"train": [0.0, 0], "heldout": [0.0, 0]}
