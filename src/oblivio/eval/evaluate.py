@@ -33,6 +33,9 @@ class EvalReport:
     stats: ModelStats | None = field(default=None, repr=False)
     statistics: dict[str, Any] = field(default_factory=dict)   # resampling unit, facts per role
     prompt_format: dict[str, Any] = field(default_factory=dict)  # the format asked in (models/format.py)
+    # each item's fact (``item_ids``' order; an item without one is its own fact): the
+    # verdicts resample whole facts from results.json alone, pairing two models (report/evidence.py)
+    item_facts: dict[str, list[str]] = field(default_factory=dict)
 
     def ci(self, metric: str, role: str | None = None) -> tuple[float, float] | None:
         r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
@@ -50,7 +53,8 @@ class EvalReport:
                          for role, ms in d.get("sets", {}).items()},
                    model={m: MetricResult.from_json(r) for m, r in d.get("model", {}).items()},
                    item_ids=dict(d.get("item_ids", {})), generations=dict(d.get("generations", {})),
-                   statistics=dict(d.get("statistics", {})), prompt_format=dict(d.get("prompt_format", {})))
+                   statistics=dict(d.get("statistics", {})), prompt_format=dict(d.get("prompt_format", {})),
+                   item_facts=dict(d.get("item_facts", {})))
 
     def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
         return {
@@ -61,6 +65,7 @@ class EvalReport:
             "statistics": self.statistics,
             "prompt_format": self.prompt_format,
             "item_ids": self.item_ids if per_item else {},
+            "item_facts": self.item_facts if per_item else {},
             "generations": self.generations if per_item else {},
         }
 
@@ -249,10 +254,12 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
     model_res = {m.name: m.fn(ms, gold_stats) for m in metrics if m.scope == "model"}
     # 95% intervals from a bootstrap over facts (eval/intervals.py)
     from oblivio.eval.intervals import attach_intervals, describe
+    from oblivio.metrics.stats import fact_of
     attach_intervals(ms, model_res, n_boot=cfg.bootstrap, seed=cfg.seed, gold=gold_stats)
     return EvalReport(
         name=name, sets=ms.set_results, model=model_res,
         item_ids={r: [s.item.id for s in st.items] for r, st in sets.items()},
+        item_facts={r: [fact_of(s.item) for s in st.items] for r, st in sets.items()},
         generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
         seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed),
         prompt_format=fmt.record())
