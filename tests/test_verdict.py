@@ -352,3 +352,15 @@ def test_the_documented_example_is_what_the_code_prints(repo_root):
     doc = (repo_root / "docs" / "reference" / "report.md").read_text(encoding="utf-8")
     block = doc.split("(hand-built record, `tests/test_verdict.py`):\n\n```\n")[1].split("\n```")[0]
     assert verdict_lines(rec) == block.splitlines()
+
+
+def test_an_eval_record_without_gold_says_per_line_what_is_missing():
+    from oblivio.report.verdict import eval_record
+    rng = np.random.default_rng(5)
+    model = _model({"forget": _facts(N, {1, 2}), "holdout": _facts(N, set())},
+                   mia=(list(rng.normal(0, 1, N)), list(rng.normal(0, 1, N))))
+    v = _v(eval_record(model, None, {"eval": {"margin": 0.05}}))
+    forgotten = v["forgotten"]
+    assert forgotten.status == "not available" and "no base model (oblivio eval evaluates one)" in forgotten.line
+    assert v["kept"].status == "not available" and v["robust"].status == "not available"
+    assert "vs chance 0.5 (no gold model)" in v["private"].line and v["private"].n == N

@@ -210,9 +210,11 @@ def _forgotten(rec: dict[str, Any]) -> Verdict:
         ref_model, ref_role, ref_label = "base", "holdout", "floor (base, holdout facts; no gold model)"
         ev.append(("floor (base, holdout)", _key("base", "holdout", m)))
     else:
+        lacking = ("no holdout facts (never taught)" if E.get(rec, "models.base") is not None
+                   else "no base model (oblivio eval evaluates one)")
         return Verdict("forgotten", "not available",
-                       f"no gold (retrained) model, and no holdout facts (never taught) whose base {m} would be the "
-                       f"floor to compare the forget-set {m} with", ev)
+                       f"no gold (retrained) model, and {lacking}: nothing gives the floor, the base model's {m} on "
+                       f"facts it was never taught, to compare the forget-set {m} with", ev)
     a, b = E.side(rec, "unlearned", "forget", m), E.side(rec, ref_model, ref_role, m)
     iv = E.compare(rec, a, b, roles=("forget", ref_role), op="difference", level=LEVEL) if a and b else None
     if iv is None or a is None or b is None:
