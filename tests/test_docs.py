@@ -265,3 +265,31 @@ def test_the_readme_shows_commands_and_the_checker_catches_a_renamed_flag():
     assert _check(["unlearn", "--method", "me_gdx"]) is not None
     assert _check(["compare", "--methods", "graddiff,npox"]) is not None
     assert _check(["unlearn", "--method", "me_gd", "--sampler", "melu", "--lr", "5e-4"]) is None
+
+
+# ---------------------------------------------------------------- the site
+
+
+def _nav_pages(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [p for item in node for p in _nav_pages(item)]
+    if isinstance(node, dict):
+        return [p for v in node.values() for p in _nav_pages(v)]
+    return []
+
+
+def test_site_navigation_lists_every_page_once():
+    """mkdocs.yml's navigation holds every page of docs/ exactly once (plus the README, which a
+    hook publishes as readme.md), so a new page cannot be left off the site; CI builds the site
+    with --strict, which also fails on a broken link inside docs/."""
+    import yaml
+    nav = _nav_pages(yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["nav"])
+    pages = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md") if "_hooks" not in p.parts)
+    dupes = sorted({p for p in nav if nav.count(p) > 1})
+    assert not dupes, f"listed twice in mkdocs.yml: {dupes}"
+    assert sorted(set(nav) - {"readme.md"}) == pages, (
+        f"not in mkdocs.yml's nav: {sorted(set(pages) - set(nav))}; "
+        f"in the nav but no such page: {sorted(set(nav) - set(pages) - {'readme.md'})}")
+    assert "readme.md" in nav
