@@ -293,3 +293,27 @@ def test_site_navigation_lists_every_page_once():
         f"not in mkdocs.yml's nav: {sorted(set(pages) - set(nav))}; "
         f"in the nav but no such page: {sorted(set(nav) - set(pages) - {'readme.md'})}")
     assert "readme.md" in nav
+
+
+# ---------------------------------------------------------------- --help examples
+
+
+def test_every_subcommand_help_ends_with_examples_that_parse(capsys, monkeypatch):
+    """Each subcommand's --help shows at least one example, and every example is a valid
+    command (parsed by the real parser and resolved to a valid config)."""
+    from oblivio.cli_examples import EXAMPLES
+    sub = next(a for a in build_parser()._actions if isinstance(a, __import__("argparse")._SubParsersAction))
+    missing = sorted(set(sub.choices) - set(EXAMPLES))
+    assert not missing, f"subcommands without --help examples: {missing}"
+    bad = []
+    for cmd, rows in EXAMPLES.items():
+        assert "examples:" in (sub.choices[cmd].format_help()), cmd
+        for _what, line in rows:
+            argv = shlex.split(line)
+            assert argv[0] == "oblivio" and argv[1] == cmd, line
+            why = _check(argv[1:], monkeypatch)
+            if why:
+                bad.append(f"{line}: {why}")
+    capsys.readouterr()
+    assert not bad, "\n".join(bad)
+    assert _check(["audit", "--run", "runs/x", "--attacks", "relearnx"]) is not None

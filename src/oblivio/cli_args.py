@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
+from oblivio.cli_examples import epilog
 from oblivio.config import Config, FlagSpec, config_flags, merge, to_dict
 from oblivio.config_checks import OneOf, Range
 
@@ -289,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="store_true", help="print the version")
     sub = ap.add_subparsers(dest="cmd")
     for cmd, (text, items) in _COMMANDS.items():
-        p = sub.add_parser(cmd, help=text)
+        p = sub.add_parser(cmd, help=text, description=text, epilog=epilog(cmd),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         defaults = _help_defaults(cmd)
         for item in items:
             _add(p, cmd, item, defaults)
