@@ -1,6 +1,6 @@
 """The examples each subcommand's ``--help`` ends with: (what it does, the command line).
 
-Every line here is a real command; tests/test_cli_examples.py parses each with the real parser
+Every line here is a real command; tests/test_docs.py parses each with the real parser
 and resolves its config, so a renamed flag, method or key fails a test rather than a reader.
 """
 from __future__ import annotations
