@@ -247,6 +247,12 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
         ms.set_results[role] = {m.name: m.fn(s) for m in metrics if m.scope == "set"}
     gold_stats = gold.stats if gold is not None else None
     model_res = {m.name: m.fn(ms, gold_stats) for m in metrics if m.scope == "model"}
+    if name == "gold":
+        # the gold model is these metrics' reference: it is not compared with itself, and
+        # "no gold model given" would read as if it were missing
+        from oblivio.metrics.model_level import NO_GOLD
+        model_res = {k: MetricResult.skip("the gold model is the reference of this metric")
+                     if r.skipped == NO_GOLD else r for k, r in model_res.items()}
     # 95% intervals from a bootstrap over facts (eval/intervals.py)
     from oblivio.eval.intervals import attach_intervals, describe
     attach_intervals(ms, model_res, n_boot=cfg.bootstrap, seed=cfg.seed, gold=gold_stats)
