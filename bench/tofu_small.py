@@ -28,6 +28,14 @@ import time
 from pathlib import Path
 
 
+def use_shared_tofu() -> None:
+    """TOFU's JSONL copy beside the repository (``../shared/data/tofu``) when OBLIVIO_TOFU_DIR is
+    unset and the copy exists: oblivio itself never searches for it (data/tofu_source.py)."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "tofu"
+    if "OBLIVIO_TOFU_DIR" not in os.environ and (shared / "forget.jsonl").is_file():
+        os.environ["OBLIVIO_TOFU_DIR"] = str(shared)
+
+
 def build_config(args: argparse.Namespace):
     from oblivio.config import load_config
     data: dict = {"tofu_retain_authors": args.retain_authors, "tofu_general": not args.no_general}
@@ -53,6 +61,7 @@ def run(args: argparse.Namespace):
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    use_shared_tofu()
     cfg = build_config(args)
     t0 = time.perf_counter()
     data = api.load_data(f"tofu:{args.split}", cfg)

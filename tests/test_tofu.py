@@ -1,4 +1,5 @@
-"""TOFU loader (Maini et al. 2024) against the JSONL copy in shared/data/tofu (see its README)."""
+"""TOFU loader (Maini et al. 2024) against the JSONL copy that OBLIVIO_TOFU_DIR names (conftest points it
+at the copy beside the repository when there is one; see that copy's README)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from oblivio.errors import InputError
 TOFU = default_tofu_dir()
 pytestmark = pytest.mark.skipif(
     TOFU is None or not (TOFU / "forget.jsonl").is_file(),
-    reason="TOFU JSONL files not found (set OBLIVIO_TOFU_DIR or provide ../shared/data/tofu)")
+    reason="TOFU JSONL files not found (set OBLIVIO_TOFU_DIR)")
 
 # the README: forget10 = authors 180–199, forget05 = 190–199, forget01 = 198–199, 20 QA each
 SIZES = {"forget01": (40, 2, 3960), "forget05": (200, 10, 3800), "forget10": (400, 20, 3600)}

@@ -2,7 +2,8 @@
 
 ``unlearn``  — make a model forget the forget set of some data, evaluate, save;
 ``evaluate`` — every metric on every set for one model (optionally vs a gold model);
-``learn``    — train base (and gold) models on a data set: the embedded world by default;
+``learn``    — train base (and gold) models on a data set: the embedded world by default; with
+               ``model=`` a pretrained model fine-tuned (TOFU's recipe);
 ``demo``     — the whole offline pipeline on the embedded world;
 ``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot);
 ``report``   — one self-contained HTML page for one or several run folders;

@@ -260,26 +260,38 @@ _RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides", "allow
 
 
 def _learn(args: argparse.Namespace, progress: bool) -> int:
-    """`oblivio learn`: the cached base and gold models, copied into ``--out`` when given."""
+    """`oblivio learn`: the cached base and gold models (tiny ones trained from scratch, or
+    ``--model`` fine-tuned), copied into ``--out`` when given."""
     from oblivio import api
     cfg = _config(args)
     if cfg.data.path and getattr(args, "world.preset", None):
         from oblivio.errors import InputError
         raise InputError(f"--preset sizes the embedded world; it does not apply to --data/data.path "
                          f"({cfg.data.path})", field="--preset")
-    wm = api.learn(None, config=cfg, progress=progress, log=_log)
+    from oblivio.engine.finetuning import LearnedModels, scale_table
+    res = api.learn(None, config=cfg, progress=progress, log=_log)
+    found = {n: d for n, d in (("base", res.base_dir), ("gold", res.gold_dir)) if d is not None}
+    # fine-tuned models (--model): the scale each was learned at
+    records, cached = (res.records, res.cached) if isinstance(res, LearnedModels) else (None, None)
     if args.out:
+        import json
         import shutil
 
+        from oblivio.config import to_dict
         from oblivio.report.rundir import run_folder
         # an output folder of its own (marker, atomic, --overwrite only of an oblivio folder):
         # never model files mixed into a folder the user made
         with run_folder(args.out, overwrite=args.overwrite, kind="learn") as work:
-            for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
+            for name, src in found.items():
                 shutil.copytree(src, work / name)
-    where = {n: os.path.join(args.out, n) if args.out else d for n, d in (("base", wm.base_dir),
-                                                                           ("gold", wm.gold_dir))}
-    print(f"base model: {where['base']}\ngold model: {where['gold']}")
+            if records:
+                (work / "results.json").write_text(json.dumps(
+                    {"oblivio_learn": 1, "models": records, "cached": cached, "config": to_dict(cfg)},
+                    indent=1, default=str) + "\n", encoding="utf-8")
+    if records:
+        _log(scale_table(records, cached))
+    for name, d in found.items():
+        print(f"{name} model: {os.path.join(args.out, name) if args.out else d}")
     return 0
 
 

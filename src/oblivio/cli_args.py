@@ -69,6 +69,9 @@ _UNLEARNING: tuple[_Item, ...] = (
     _Group("TRU's teacher (--method tru; more: --set unlearn.teacher.KEY=...)",
            ("unlearn.teacher.kind", "unlearn.teacher.model", "unlearn.teacher.url")),
     _JUDGE)
+#: where TOFU comes from, and its CPU-sized subset (data/tofu_source.py, data/tofu.py)
+_TOFU = _Group("TOFU (--data tofu:...; docs/how-to/use-tofu.md)", ("data.tofu_retain_authors", "data.tofu_dir",
+                                                                   "data.tofu_allow_download"))
 _REVEAL = ("reveal.task", "reveal.relation", "reveal.keywords", "reveal.scorer", "reveal.strategy", "reveal.budget",
            "reveal.top_k", "reveal.samples", "reveal.threshold")
 
@@ -78,17 +81,20 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
              ("world.preset", *_COMMON, "eval.show_ci", *_UNLEARNING)),
     "world": ("build the fictional world and write its items as JSONL",
               ("world.preset", "--out", "--overwrite", *_COMMON)),
-    "learn": ("train (or reuse cached) tiny base and gold models of the world or of --data",
-              ("world.preset", "data.path", "--out", "--overwrite", *_COMMON)),
+    "learn": ("train (or reuse cached) tiny base and gold models of the world or of --data; with --model, fine-tune "
+              "that pretrained model instead (TOFU's recipe)",
+              ("world.preset", "data.path", "model.path", "data.tofu_gold_split", "model.lora_r", _TOFU, "--out",
+               "--overwrite", "model.prompt", "model.system_prompt", "model.dtype", "model.trust_remote_code",
+               "model.allow_pickle", *_COMMON)),
     "unlearn": ("unlearn the forget set of --data from --model",
                 ("model.path", "data.path", "model.gold", "data.neighbour_map", "data.targets", "eval.enabled",
-                 "--resume", "audit.enabled", "audit.attacks", *_COMMON, "eval.show_ci", *_UNLEARNING)),
+                 "--resume", "audit.enabled", "audit.attacks", *_COMMON, "eval.show_ci", *_UNLEARNING, _TOFU)),
     "reveal": ("the self-generated forget set of a target (Reveal and Release), as JSONL",
                ("model.path", "data.path", "world.preset", "data.targets", *_REVEAL, "--out", "--overwrite",
                 *_MODEL, *_COMMON)),
     "eval": ("evaluate a model on every set of --data",
              ("model.path", "data.path", "model.gold", "data.neighbour_map", "data.targets", "--out", "--overwrite",
-              "eval.extraction", _JUDGE, *_MODEL, *_COMMON, "eval.show_ci")),
+              "eval.extraction", _JUDGE, *_MODEL, *_COMMON, "eval.show_ci", _TOFU)),
     "calibrate": ("mix an unlearned run's model with its base until utility ≥ τ × original",
                   ("--run", "calibrate.tau", "calibrate.tol", "calibrate.metric", "eval.extraction", "--out",
                    "--overwrite", *_MODEL, *_OF_A_RUN)),
@@ -97,7 +103,7 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
                  "data.neighbour_map", "data.targets",
                  _Group(None, ("unlearn.train.epochs", "unlearn.train.max_steps"), exclusive=True),
                  "unlearn.train.lr", "model.lora_r", "compare.calibrate", "calibrate.metric", "compare.seeds",
-                 "audit.enabled", "audit.attacks", "--out", "--overwrite", *_MODEL, *_COMMON, "eval.show_ci")),
+                 "audit.enabled", "audit.attacks", "--out", "--overwrite", *_MODEL, *_COMMON, "eval.show_ci", _TOFU)),
     "report": ("one self-contained HTML page for one or several run (or compare) folders",
                ("runs", "--out", "--title", "--overwrite", "--debug")),
     "leaderboard": ("one table of many run (or compare) folders: settings, verdict and key metrics per run",

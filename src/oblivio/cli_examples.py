@@ -16,6 +16,9 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "learn": (
         ("tiny base and gold models for your JSONL", "oblivio learn --data my.jsonl --out mymodels/"),
+        ("TOFU's base and gold (retain99) models: SmolLM2 fine-tuned on forget01's authors and two more",
+         "oblivio learn --data tofu:full --model smollm2-135m-instruct --gold-split retain99 --subset 2 "
+         "--out models/tofu"),
     ),
     "unlearn": (
         ("your data, with the base and gold models from `oblivio learn`",

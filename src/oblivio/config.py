@@ -182,7 +182,8 @@ class EvalConfig:
 @dataclass
 class ModelConfig:
     # a local HF directory; None = the tiny world model
-    path: Annotated[str | None, Flag("--model", "local HF model directory (compare: re-loaded for every cell)",
+    path: Annotated[str | None, Flag("--model", "local HF model directory, .gguf file or registered name (learn: "
+                                     "the pretrained model to fine-tune; compare: re-loaded for every cell)",
                                      metavar="DIR", none="the world's base model")] = None
     size: Annotated[str, OneOf(tuple(MODEL_SIZES), "model size")] = "tiny"     # tiny-model preset (models/tiny.py)
     vocab_size: Annotated[int, Range(ge=1)] = 1024
@@ -199,7 +200,8 @@ class ModelConfig:
                                               none="the chat template's own")] = None
     # > 0: unlearn a LoRA adapter (the reference is the base, no copy)
     lora_r: Annotated[int, Range(ge=0), Flag(
-        "--lora-r", "unlearn a LoRA adapter of this rank (0 = the full model)", metavar="R")] = 0
+        "--lora-r", "unlearn (learn --model: fine-tune) a LoRA adapter of this rank (0 = the full model)",
+        metavar="R")] = 0
     # a model retrained without the forget set (forget quality, privleak); None with the world:
     # the world's own gold model
     gold: Annotated[str | None, Flag(
@@ -223,7 +225,8 @@ class DataConfig:
     # a JSONL path, "world[:preset]", "tofu:forget01", "real" (data/spec.py), None = the world
     path: Annotated[str | None, Flag(
         "--data", "the data: a JSONL file, tofu:forget01|05|10, real (docs/real-models.md) or world:<preset> "
-        "(learn: to learn instead of the world; reveal: rows naming the target's known values)", metavar="SPEC",
+        "(learn: to learn instead of the world, also tofu:full|retain99|95|90 with --model; reveal: rows naming the "
+        "target's known values)", metavar="SPEC",
         none="the embedded world")] = None
     neighbour_map: Annotated[str | None, Flag(
         "--neighbour-map", "JSON map target → direct/indirect entities (retain roles)", metavar="FILE")] = None
@@ -232,10 +235,25 @@ class DataConfig:
         "--targets", "comma-separated forget targets (reveal: the entity to reveal)", aliases=("--target",),
         metavar="NAMES", none="the --neighbour-map keys, else per forget row the entity that the most forget "
         "rows name")] = None
-    tofu_retain_authors: Annotated[int | None, Range(ge=0)] = None
+    # TOFU (data/tofu.py): the first N retain authors with the forget split's (a CPU-sized run)
+    tofu_retain_authors: Annotated[int | None, Range(ge=0), Flag(
+        "--subset", "TOFU: keep the forget split's authors and retain authors 0..N-1 (learn: fine-tune on that "
+        "subset; unlearn: the same rows)", metavar="N", none="every author")] = None
     tofu_holdout_authors: Annotated[int, Range(ge=0)] = 0
     tofu_general: bool = True
     tofu_general_trained: bool = False   # True: real authors / world facts as trained retain (not TOFU's protocol)
+    tofu_gold_split: Annotated[str | None, OneOf(("retain99", "retain95", "retain90"), "gold split"), Flag(
+        "--gold-split", "learn --data tofu:full: also fine-tune the gold model on this TOFU retain split",
+        none="none (the base model only)")] = None
+    # where TOFU is read (data/tofu_source.py): this folder, else $OBLIVIO_TOFU_DIR, else the
+    # Hugging Face dataset from the local cache; downloaded only with tofu_allow_download
+    tofu_dir: Annotated[str | None, Flag(
+        "--tofu-dir", "a folder of TOFU's JSONL files (docs/how-to/use-tofu.md)", metavar="DIR",
+        none="$OBLIVIO_TOFU_DIR, else the Hugging Face dataset in the local cache")] = None
+    # command line only (COMMAND_LINE_ONLY): a config file never makes oblivio reach the network
+    tofu_allow_download: Annotated[bool, Flag(
+        "--allow-download", "download TOFU (Hugging Face dataset locuslab/TOFU, pinned revision) when it is not in "
+        "the local Hugging Face cache")] = False
 
 
 @dataclass
@@ -353,6 +371,14 @@ class RevealConfig:
     embedder: Annotated[str, OneOf(("auto", "minilm", "hidden"), "embedder")] = "auto"   # diversity and features
 
 
+def tofu_finetune() -> TrainConfig:
+    # TOFU's fine-tuning recipe (Maini et al. 2024; locuslab/tofu config/finetune.yaml and
+    # finetune.py): AdamW at 1e-5, 5 epochs, effective batch 32 (8 rows x 4 accumulated), weight
+    # decay 0.01, one epoch of linear warm-up then linear decay, gradient norm clipped at 1
+    return TrainConfig(lr=1e-5, epochs=5, batch_size=8, grad_accum=4, warmup=0.2, schedule="linear",
+                       weight_decay=0.01, max_grad_norm=1.0)
+
+
 def default_learn() -> TrainConfig:
     # 20 epochs over the world's 6 phrasings per fact: training phrasings 100%, held-out
     # phrasings 89.6% on the default world; 40 epochs memorise strings more and generalise
@@ -371,6 +397,8 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     learn: TrainConfig = field(default_factory=default_learn)
+    # `oblivio learn --model M`: fine-tuning a pretrained model (engine/finetuning.py), TOFU's recipe
+    finetune: TrainConfig = field(default_factory=tofu_finetune)
     unlearn: UnlearnConfig = field(default_factory=UnlearnConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
@@ -690,9 +718,11 @@ def _refuse_file_plugins(loaded: dict[str, Any], overrides: dict[str, Any], merg
 
 #: keys that a config *file* (or a run folder someone else wrote) never sets: each either runs
 #: code (trust_remote_code, allow_pickle, allow_plugins), reaches the network
-#: (allow_remote_endpoints) or names a credential (api_key_env). They come from the command line
-#: (their flags, --set) or the Python API; in a file they are dropped with a warning.
+#: (allow_remote_endpoints, data.tofu_allow_download) or names a credential (api_key_env). They
+#: come from the command line (their flags, --set) or the Python API; in a file they are dropped
+#: with a warning.
 COMMAND_LINE_ONLY = ("model.trust_remote_code", "model.allow_pickle", "allow_plugins", "allow_remote_endpoints",
+                     "data.tofu_allow_download",
                      "unlearn.teacher.allow_remote", "eval.judge.allow_remote",
                      "unlearn.teacher.api_key_env", "eval.judge.api_key_env")
 
@@ -742,8 +772,9 @@ def validate(cfg: Config, file: str | None = None) -> None:
     share_endpoint_policy(cfg)      # set after construction (cfg.allow_remote_endpoints = True) counts too
     check_fields(cfg, "", file)
     build_method(cfg.unlearn.method, cfg.unlearn.args, file=file)
-    if cfg.learn.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
-        raise InputError("must be a number", file=file, field="learn.lr")
+    for key, train_cfg in (("learn", cfg.learn), ("finetune", cfg.finetune)):
+        if train_cfg.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
+            raise InputError("must be a number", file=file, field=f"{key}.lr")
     if cfg.model.lora_r and not cfg.model.lora_targets:
         raise InputError("must name at least one module when model.lora_r > 0", file=file,
                          field="model.lora_targets")

@@ -195,6 +195,9 @@ class UnlearningData:
     # model cache keys on it, so the same world gives the same key on every path
     source: dict[str, Any] | None = None
     targets_rule: str = ""         # how ``targets`` were chosen (named in the run summary)
+    # where the items were read from when that is not a file the user named (TOFU: its folder,
+    # or the Hugging Face repository and revision): results.json ``data.provenance``
+    provenance: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.validate()

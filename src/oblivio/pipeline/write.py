@@ -15,6 +15,8 @@ def data_info(d: UnlearningData, cut: Any, *, rule: bool = True) -> dict[str, An
     if rule:
         info["targets_rule"] = d.targets_rule
     info["truncated"] = cut
+    if d.provenance:
+        info["provenance"] = d.provenance
     return info
 
 
@@ -45,6 +47,9 @@ def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any
              + (f" ({data.targets_rule})" if data.targets_rule else ""),
              f"method: {u.method} {u.args or ''}, sampler: {u.sampler}, {training['steps']} steps",
              "timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
+    from oblivio.report.results import learned_note, learned_records
+    if (scale := learned_note(learned_records(to_dict(cfg)))) is not None:
+        notes.append(scale)
     if cut:
         from oblivio.data.context import truncation_note
         notes.append(str(truncation_note(cut)))

@@ -201,7 +201,7 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
         "versions": versions(),
         "config": to_dict(cfg),
         "data": {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
-                 "neighbour_roles": d.neighbour_roles},
+                 "neighbour_roles": d.neighbour_roles, **({"provenance": d.provenance} if d.provenance else {})},
         "budget": budget_info,
         "methods": methods,
         "samplers": samplers,
