@@ -43,8 +43,8 @@ from oblivio.errors import InputError
 Log = Callable[[str], None]
 
 HUB_REPO = "locuslab/TOFU"
-#: the Hub revision read (a commit of ``main`` whose data files are those of December 2023,
-#: unchanged since; taken from the Hub's public file history, not checked online from here)
+#: the Hub revision read (a commit whose data files are those of December 2023, unchanged since,
+#: as the Hub's public file history shows; not checked online from here)
 HUB_REVISION = "e7f31f0dbdab86d7b27dc2582914952bb3a69096"
 #: the Hub files the conversion reads, and their row counts
 HUB_FILES = {"retain90.json": 3600, "forget10.json": 400, "forget10_perturbed.json": 400,
