@@ -245,8 +245,11 @@ def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,
          progress: bool = True, overwrite: bool = False, log: Log = print, **settings: Any) -> UnlearnResult:
-    """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report.
-    ``settings``: as :func:`unlearn`'s, written over the demo's config."""
+    """The embedded default, a preset of one run (pipeline/run.py), as ``reveal`` is another: the
+    demo's config (:func:`demo_config`: presets.DEMO_DEFAULTS on the world of size ``preset``, or
+    a real model's presets.REAL_DEMOS) with the ``base_recall`` post-step, run as :func:`unlearn`
+    — world → base and gold models (cached) → unlearn → evaluate → report. ``settings``: as
+    :func:`unlearn`'s, written over the demo's config."""
     from oblivio.report.rundir import default_run_dir
     cfg = config or demo_config(preset)
     if settings:
