@@ -340,6 +340,7 @@ class _Grid:
         self.shared: dict[str, Any] = {}       # the audit's memo of base and gold results, per seed
         self.roles = held_out_roles(plan.data)
         self.c_note: str | None = None
+        self._cells: list[Any] | None = None     # grid_cells(), made once
 
     def references(self) -> None:
         """Base and gold evaluated once (from the cache when evaluated before, eval/cache.py)."""
@@ -361,11 +362,13 @@ class _Grid:
         """Every (method, sampler, seed) as a grid cell ``<method>__<sampler>[__seed<k>]`` on the
         comparison's data and model source; all ``report`` cells (a comparison chooses nothing)."""
         from oblivio.pipeline.grid import Cell as GridCell
-        p = self.plan
-        multi = p.seed_list is not None
-        return [GridCell(f"{m}__{s}" + (f"__seed{sd}" if multi else ""), self._config(m, s, sd), model=self.source,
-                         data=p.data, tags={"method": m, "sampler": s, "seed": sd})
-                for m in p.methods for s in p.samplers for sd in p.run_seeds]
+        if self._cells is None:
+            p = self.plan
+            multi = p.seed_list is not None
+            self._cells = [GridCell(f"{m}__{s}" + (f"__seed{sd}" if multi else ""), self._config(m, s, sd),
+                                    model=self.source, data=p.data, tags={"method": m, "sampler": s, "seed": sd})
+                           for m in p.methods for s in p.samplers for sd in p.run_seeds]
+        return self._cells
 
     def cell_run(self, m: str, s: str, seed: int, work: Path | None, tag: str) -> dict[str, Any]:
         """One cell at one seed through the grid runner; its record for :func:`cell_from_runs`."""
