@@ -15,6 +15,11 @@ authors and use the neighbour-aware samplers.
     python bench/tofu_small.py                         # forget01, 8 retain authors, unlearning seeds 0-2
     python bench/tofu_small.py --retain-authors 2 --learn-epochs 10 --epochs 1   # a smoke run
 
+The grid: every (method, sampler, seed) is a cell of ``api.compare``, which runs its cells on
+the one grid runner (oblivio/pipeline/grid.py ``run_cell``), a run folder each under
+``<out>/runs/``. Tuning/reporting split: all cells are ``report`` cells; nothing is chosen
+here — learning rate, epochs and sizes are the flags' values, fixed before the run.
+
 Equivalent CLI once the models exist (the script prints their directories):
     oblivio compare --data tofu:forget01 --model BASE --gold GOLD --methods graddiff,npo \
         --samplers one_to_one_random,cyclic --set data.tofu_retain_authors=8 --epochs 5

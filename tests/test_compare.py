@@ -286,3 +286,18 @@ def test_an_interrupted_comparison_keeps_its_finished_cells(tiny_world, fast_cfg
     said.clear()
     third = api.compare(data, run_dir=out, steps=3, log=said.append, **kw)
     assert not any("finished before" in m for m in said) and [c.steps for c in third.cells] == [3, 3]
+
+
+def test_a_comparison_never_changes_the_callers_model(tiny_world, fast_cfg, fresh_base) -> None:
+    """A loaded model given to compare: the cell unlearns a copy (pipeline/models.py ModelSource,
+    copy=True), the caller's weights stay bit for bit the same."""
+    import torch
+
+    from oblivio import api
+    data, _ = tiny_world
+    model, tok = fresh_base
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = api.compare(data, config=fast_cfg, model=model, tokenizer=tok, methods="ga", samplers="cyclic", steps=2,
+                      progress=False, log=lambda m: None)
+    assert res.cells[0].steps == 2
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())

@@ -7,7 +7,8 @@
 ``demo``     — the whole offline pipeline on the embedded world;
 ``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot);
 ``report``   — one self-contained HTML page for one or several run folders;
-``audit``    — the robustness audit of a finished run; ``reveal`` — a self-generated forget set.
+``audit``    — the robustness audit of a finished run; ``reveal`` — a self-generated forget set
+(a run with the ``reveal`` post-step and no training).
 Data: ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``; a model:
 a local HF directory or a loaded model (with its tokenizer)."""
 from __future__ import annotations
@@ -106,7 +107,7 @@ def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: f
     with ``model/`` and ``results.json``. Returns the ``CalibrationResult``.
     """
     from oblivio.engine.calibrate import calibrate as _calibrate
-    from oblivio.pipeline.models import finished_run, fit, reference_models
+    from oblivio.pipeline.models import ModelSource, finished_run, fit
     from oblivio.pipeline.references import evaluate_references
     from oblivio.pipeline.write import data_info, run_report, write_model_and_config
     from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
@@ -136,8 +137,10 @@ def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: f
         unlearned, tokenizer = resolve_model(unlearned, tokenizer, cfg)
     t_all = time.perf_counter()
     d = load_data(data if data is not None else cfg.data.path, cfg)
-    reference, gold_model, gold_tok = reference_models(cfg, d, reference=reference, tokenizer=tokenizer, gold=gold,
-                                                       progress=progress, log=log)
+    # the reference: given, else the run's base (model.path, or the world's cached base and its gold)
+    source = ModelSource.resolve(cfg, d, model=reference, tokenizer=tokenizer, gold=gold, progress=progress, log=log)
+    reference, _ = source.load()
+    gold_model, gold_tok = source.gold()
     d, cut = fit(d, reference, tokenizer, log)
     reports: dict[str, EvalReport] = {}
     ref_cache = evaluate_references(reports, {"gold": (gold_model, gold_tok), "reference": (reference, tokenizer)},
@@ -224,22 +227,30 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
 
 
 def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target: str | None = None,
-           config: Config | None = None, out: str | Path | None = None, progress: bool = True,
-           log: Log = print):
+           config: Config | None = None, out: str | Path | None = None, overwrite: bool = False,
+           progress: bool = True, log: Log = print):
     """The self-generated forget set of ``target`` (Reveal and Release's reveal step; see
     ``oblivio.reveal``): an instruction search on ``model`` (default: the world's base), the
-    best instructions' filtered responses as forget rows, written as JSONL to ``out``."""
+    best instructions' filtered responses as forget rows. A run (pipeline/run.py) with the
+    ``reveal`` post-step and no training (presets.REVEAL_PRESET): ``out`` is its run folder
+    (config.yaml, results.json, revealed.jsonl; no model/, the model is unchanged); an ``out``
+    ending in ``.jsonl`` gets the rows as JSONL, the run folder beside it (``revealed.jsonl`` →
+    ``revealed/``). Returns the RevealResult (``.rows``, ``.search``, ``.chosen``, ``.run_dir``)."""
     from oblivio.reveal.command import run_reveal
     cfg = config or Config()
     if target is not None:
         cfg = load_config(overrides={"data": {"targets": [target]}}, base=to_dict(cfg))
-    return run_reveal(model, data, tokenizer=tokenizer, config=cfg, out=out, progress=progress, log=log)
+    return run_reveal(model, data, tokenizer=tokenizer, config=cfg, out=out, overwrite=overwrite, progress=progress,
+                      log=log)
 
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,
          progress: bool = True, overwrite: bool = False, log: Log = print, **settings: Any) -> UnlearnResult:
-    """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report.
-    ``settings``: as :func:`unlearn`'s, written over the demo's config."""
+    """The embedded default, a preset of one run (pipeline/run.py), as ``reveal`` is another: the
+    demo's config (:func:`demo_config`: presets.DEMO_DEFAULTS on the world of size ``preset``, or
+    a real model's presets.REAL_DEMOS) with the ``base_recall`` post-step, run as :func:`unlearn`
+    — world → base and gold models (cached) → unlearn → evaluate → report. ``settings``: as
+    :func:`unlearn`'s, written over the demo's config."""
     from oblivio.report.rundir import default_run_dir
     cfg = config or demo_config(preset)
     if settings:

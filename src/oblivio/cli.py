@@ -49,8 +49,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
         from oblivio.report.rundir import preflight
         check_writable(out, kind="dir")
         preflight(out, overwrite=args.overwrite)   # an oblivio folder of its own, replaced only with --overwrite
-    elif args.cmd in ("world", "reveal"):
-        check_writable(out, kind="file", overwrite=args.overwrite)
+    elif args.cmd == "world" or (args.cmd == "reveal" and out.lower().endswith(".jsonl")):
+        check_writable(out, kind="file", overwrite=args.overwrite)   # reveal: the run folder beside it too
+        if args.cmd == "reveal":
+            check_writable(os.path.splitext(out)[0], kind="dir")
     elif args.cmd == "eval":
         check_writable(out, kind="file", parent_must_exist=True, overwrite=args.overwrite)
     else:
@@ -147,10 +149,14 @@ def _leaderboard(args: argparse.Namespace, progress: bool) -> int:
 
 
 def _reveal(args: argparse.Namespace, progress: bool) -> int:
+    """A run with the ``reveal`` post-step and no training (reveal/command.py)."""
     from oblivio import api
-    res = api.reveal(config=_config(args), out=args.out, progress=progress, log=_log)
+    res = api.reveal(config=_config(args), out=args.out or _shared_run_dir("reveal"), overwrite=args.overwrite,
+                     progress=progress, log=_log)
     _log(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
          f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
+    if res.run_dir is not None:
+        _log(f"run folder: {res.run_dir} (revealed.jsonl: {len(res.rows)} forget rows; results.json, config.yaml)")
     return 0
 
 

@@ -89,7 +89,7 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
     "unlearn": ("unlearn the forget set of --data from --model",
                 ("model.path", "data.path", "model.gold", "data.neighbour_map", "data.targets", "eval.enabled",
                  "--resume", "audit.enabled", "audit.attacks", *_COMMON, "eval.show_ci", *_UNLEARNING, _TOFU)),
-    "reveal": ("the self-generated forget set of a target (Reveal and Release), as JSONL",
+    "reveal": ("the self-generated forget set of a target (Reveal and Release): a run folder with revealed.jsonl",
                ("model.path", "data.path", "world.preset", "data.targets", *_REVEAL, "--out", "--overwrite",
                 *_MODEL, *_COMMON)),
     "eval": ("evaluate a model on every set of --data",
@@ -119,7 +119,9 @@ _REQUIRED = {("eval", "model.path")}
 _RUN_FOLDER = "run folder (default runs/<command>-<time>)"
 _OUT_HELP = {
     "demo": _RUN_FOLDER, "unlearn": _RUN_FOLDER,
-    "world": "output JSONL file", "reveal": "output JSONL file (the self-generated forget rows)",
+    "world": "output JSONL file",
+    "reveal": "run folder (default runs/reveal-<time>) with revealed.jsonl, results.json and config.yaml; a path "
+              "ending in .jsonl gets the rows as JSONL (as before) and the run folder beside it, named by its stem",
     "learn": "also copy the base/ and gold/ model folders into this new folder (an oblivio output folder: never "
              "one you made)",
     "eval": "write the evaluation JSON here (its folder must exist)",
@@ -128,11 +130,12 @@ _OUT_HELP = {
     "report": "HTML file (default RUN/report.html for one run, ./report.html for several)",
     "leaderboard": "write the table to this file (its folder must exist) instead of stdout",
 }
-_OUT_REQUIRED = {"world", "reveal"}
+_OUT_REQUIRED = {"world"}
 _REPLACE_RUN = "replace an existing run folder (only one that oblivio marked as its run)"
 _OVERWRITE_HELP = {
     "demo": _REPLACE_RUN, "unlearn": _REPLACE_RUN,
-    "world": "replace an existing output file", "reveal": "replace an existing output file",
+    "world": "replace an existing output file",
+    "reveal": "replace an existing run folder (only one that oblivio marked) and .jsonl file",
     "learn": "replace an existing --out folder (only one that oblivio made)", "eval": "replace an existing --out file",
     "calibrate": "replace an existing output folder", "compare": "replace an existing output folder",
     "report": "replace an existing file that oblivio did not write",

@@ -31,8 +31,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("continue an interrupted run", "oblivio unlearn --resume runs/npo"),
     ),
     "reveal": (
-        ("what the world's base model gives away about one person",
-         "oblivio reveal --preset tiny --target 'Kroltraim Nounror' --out revealed.jsonl"),
+        ("what the world's base model gives away about one person (runs/reveal-kn/revealed.jsonl)",
+         "oblivio reveal --preset tiny --target 'Kroltraim Nounror' --out runs/reveal-kn"),
     ),
     "eval": (
         ("every set of your data, with the gold model's column",

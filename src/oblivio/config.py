@@ -277,6 +277,9 @@ class UnlearnConfig:
     # TRU's target writer (teachers/)
     teacher: Annotated[GenConfig, _endpoint_flags("teacher", "template (offline) | hf | endpoint, TRU's target "
                                                   "writer (--method tru)")] = field(default_factory=GenConfig)
+    # false: the run's train stage is skipped — the model is evaluated and post-stepped as given and no
+    # model/ is saved (it is unchanged): `oblivio reveal` (presets.REVEAL_PRESET)
+    enabled: bool = True
 
 
 @dataclass

@@ -52,7 +52,7 @@ RULE_INFERRED = ("inferred: per forget row, the entity it names that the most fo
 
 def read_neighbour_map(path: Path) -> dict[str, dict[str, list[str]]]:
     """Parse and validate a neighbour map; every problem names the file and the key."""
-    from oblivio.data.strict import read_json_file
+    from oblivio.textio import read_json_file
     obj = read_json_file(path, what="neighbour map file")   # encoding, nesting, numbers: strict
     if not isinstance(obj, dict) or not obj:
         raise InputError('expected a non-empty JSON object {"<target>": {"direct": [...], '

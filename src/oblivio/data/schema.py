@@ -148,8 +148,8 @@ def jsonl_rows(path: str | Path, *, what: str = "data file") -> list[tuple[int, 
     """(line number, object) for every non-blank line of a JSONL file. A missing file, a
     directory, a file that is not UTF-8 text, bad JSON, non-finite or oversized numbers,
     nesting too deep, lone surrogates, duplicate keys or a line that is not a JSON object is
-    an :class:`InputError` naming file and line (see :mod:`oblivio.data.strict`)."""
-    from oblivio.data.strict import parse_json_line, read_text_lines
+    an :class:`InputError` naming file and line (see :mod:`oblivio.textio`)."""
+    from oblivio.textio import parse_json_line, read_text_lines
     p = Path(path)
     rows: list[tuple[int, dict[str, Any]]] = []
     for n, raw in read_text_lines(p, what=what):

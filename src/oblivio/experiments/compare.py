@@ -19,10 +19,15 @@ reference's (Wang et al. 2024, arXiv 2406.09179), via
 :func:`oblivio.engine.calibrate.calibrate`; methods are then compared on forgetting at
 equal utility.
 
-Outputs in ``run_dir``: ``compare.json`` (every cell, every role, the budget, steps taken),
-``compare.md`` (the table), ``compare.png`` (forget efficacy vs test utility, one panel
+Outputs in ``run_dir``: ``runs/<method>__<sampler>[__seed<k>]``, one run folder per cell
+(config.yaml, results.json, model/: auditable, reportable, resumable like any run), run by the
+one grid runner (pipeline/grid.py ``run_cell``: every cell is a ``report`` cell — the
+comparison chooses no setting); ``compare.json`` (every cell, every role, the budget, steps
+taken), ``compare.md`` (the table), ``compare.png`` (forget efficacy vs test utility, one panel
 per test role) and, when calibrated, ``compare_calibrated.png`` — written by
-:func:`oblivio.report.compare_view.write_compare`.
+:func:`oblivio.report.compare_view.write_compare`. The folder is written whole
+(``run_dir.partial`` until done); rerunning an interrupted comparison keeps the cell runs it
+finished with the same config (pipeline/grid.py ``hold_finished``).
 """
 from __future__ import annotations
 
@@ -217,19 +222,27 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     which ``oblivio audit`` / ``report`` / ``calibrate`` take like any other; calibration and
     the audit are those runs' post-steps.
     """
+    from oblivio.pipeline.grid import hold_finished, restore_held
+    from oblivio.pipeline.models import ModelSource
     from oblivio.report.rundir import run_folder
     from oblivio.resolve import main_process
     plan = _plan(data, methods, samplers, config, (calibrate, calibrate_metric, calibrate_tol), budget, epochs, steps,
                  method_args, seeds, run_dir, overwrite, progress)
     t_all = time.perf_counter()
-    grid = _Grid(plan, *_sources(plan, model, tokenizer, gold, progress, log), progress=progress, log=log)
+    # one source for every cell: a folder loaded, a model in memory copied (the caller's is never
+    # touched), or the world's cached models; broken folders named before any evaluation
+    source = ModelSource.resolve(plan.cfg, plan.data, model=model, tokenizer=tokenizer, gold=gold, copy=True,
+                                 progress=progress, log=log)
+    plan.data = source.check(plan.data, log)
+    grid = _Grid(plan, source, progress=progress, log=log)
     out = Path(run_dir) if run_dir else None
     main = main_process()
-    held = grid.hold_finished(out) if out is not None and main else None   # before the stale attempt goes
+    held = (hold_finished(grid.grid_cells(), out, sub="runs", log=log) if out is not None and main
+            else None)                                   # before the stale attempt goes
     ctx = run_folder(out, main=main, overwrite=overwrite, kind="compare") if out else contextlib.nullcontext()
     with ctx as work:
         if held is not None and work is not None:
-            grid.restore_held(held, work)
+            restore_held(held, work / "runs")
         if main:
             grid.references()
         n = len(plan.methods) * len(plan.samplers)
@@ -314,24 +327,12 @@ def _plan(data, methods, samplers, config, calibration, budget, epochs, steps, m
                  calibrate_metric, calibrate_tol)
 
 
-def _sources(plan: _Plan, model: Any, tokenizer: Any, gold: Any, progress: bool, log: Log):
-    """(model source, gold source, timings) of the grid, the data cut to the model's context
-    once for every cell (broken model folders named before any evaluation)."""
-    from oblivio.pipeline.models import check_sources, model_sources
-    source, gold_source, timings = model_sources(plan.cfg, plan.data, model=model, tokenizer=tokenizer, gold=gold,
-                                                 progress=progress, log=log)
-    plan.data = check_sources(plan.data, source, gold_source, plan.cfg, log)
-    world = model is None and plan.cfg.model.path is None      # the world's cached models: each run finds them
-    return (None if world else source), (None if world else gold_source), timings
-
-
 class _Grid:
-    """The cells of a comparison, each a :class:`~oblivio.pipeline.run.Run` on a fresh copy of
-    the reference model, with the references evaluated once and handed to every run."""
+    """The cells of a comparison, each a grid cell (pipeline/grid.py) run on a fresh copy from
+    the one ModelSource, with the references evaluated once and handed to every run."""
 
-    def __init__(self, plan: _Plan, source: Any, gold_source: Any, timings: dict[str, float], *, progress: bool,
-                 log: Log) -> None:
-        self.plan, self.source, self.gold_source, self.timings = plan, source, gold_source, timings
+    def __init__(self, plan: _Plan, source: Any, *, progress: bool, log: Log) -> None:
+        self.plan, self.source, self.timings = plan, source, dict(source.timings)
         self.progress, self.log = progress, log
         self.reports: dict[str, Any] = {}
         self.reference: dict[str, dict[str, Any]] = {}
@@ -339,14 +340,12 @@ class _Grid:
         self.shared: dict[str, Any] = {}       # the audit's memo of base and gold results, per seed
         self.roles = held_out_roles(plan.data)
         self.c_note: str | None = None
-        self.adopted: set[str] = set()          # cells an interrupted attempt finished (hold_finished)
+        self._cells: list[Any] | None = None     # grid_cells(), made once
 
     def references(self) -> None:
         """Base and gold evaluated once (from the cache when evaluated before, eval/cache.py)."""
         from oblivio.eval.embed import embedder_for
-        from oblivio.pipeline.models import fresh
         from oblivio.pipeline.references import evaluate_references
-        from oblivio.resolve import learn
         cfg, d = self.plan.cfg, self.plan.data
         emb = embedder_for(cfg.eval)
         if emb is None and "embed_cosine" in (cfg.eval.metrics or ()):
@@ -354,34 +353,36 @@ class _Grid:
             self.c_note = f"C skipped: {EMBED_MISSING} (pip install 'oblivio[embed]'); S0 values use P̄ and R only"
             self.log(self.c_note)
         t0 = time.perf_counter()
-        if self.source is None:        # the embedded world's cached models
-            wm = learn(d, config=cfg, progress=self.progress, log=self.log)
-            models: dict[str, Any] = {"gold": (wm.gold, wm.tokenizer), "base": (wm.base, wm.tokenizer)}
-        else:
-            gs = self.gold_source
-            models = {"gold": (lambda: fresh(gs, cfg)) if gs is not None else (None, None),
-                      "base": lambda: fresh(self.source, cfg)}
+        models = {"gold": self.source.gold, "base": self.source.load}      # loaded one at a time
         evaluate_references(self.reports, models, d, cfg.eval, embedder=emb, log=self.log)
         self.timings["eval_reference"] = time.perf_counter() - t0
         self.reference = {name: summarize_report(r, d) for name, r in self.reports.items()}
 
+    def grid_cells(self) -> list[Any]:
+        """Every (method, sampler, seed) as a grid cell ``<method>__<sampler>[__seed<k>]`` on the
+        comparison's data and model source; all ``report`` cells (a comparison chooses nothing)."""
+        from oblivio.pipeline.grid import Cell as GridCell
+        if self._cells is None:
+            p = self.plan
+            multi = p.seed_list is not None
+            self._cells = [GridCell(f"{m}__{s}" + (f"__seed{sd}" if multi else ""), self._config(m, s, sd),
+                                    model=self.source, data=p.data, tags={"method": m, "sampler": s, "seed": sd})
+                           for m in p.methods for s in p.samplers for sd in p.run_seeds]
+        return self._cells
+
     def cell_run(self, m: str, s: str, seed: int, work: Path | None, tag: str) -> dict[str, Any]:
-        """One cell at one seed as a run; its record for :func:`cell_from_runs`."""
+        """One cell at one seed through the grid runner; its record for :func:`cell_from_runs`."""
         from oblivio.data.samplers import get_sampler
-        from oblivio.pipeline.run import Run
+        from oblivio.pipeline.grid import run_cell
         from oblivio.resolve import main_process
         p, d = self.plan, self.plan.data
         multi = p.seed_list is not None
-        name = f"{m}__{s}" + (f"__seed{seed}" if multi else "")
-        if name in self.adopted and work is not None:
-            res = _finished(work / "runs" / name)
+        cell = next(c for c in self.grid_cells() if c.tags == {"method": m, "sampler": s, "seed": seed})
+        name = cell.name
+        res, kept = run_cell(cell, work / "runs" if work is not None else None, progress=self.progress, log=self.log,
+                             shared=self.shared, references=self.reports or None)
+        if kept:
             self.log(f"{tag}{m} × {s}" + (f" (seed {seed})" if multi else "") + ": finished before, kept")
-        else:
-            model, tok, reload = self._model()
-            run = Run.from_args(model, d, tokenizer=tok, gold=self._gold_path(), config=self._config(m, s, seed),
-                                run_dir=work / "runs" / name if work is not None else None, progress=self.progress,
-                                log=self.log, shared=self.shared, references=self.reports or None, reload=reload)
-            res = run.execute()
         pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=seed))
         rec = (_cell_record(res, d, seed, pairs, p.calibrate_metric) if main_process()
                else _bare_record(res, seed, pairs))
@@ -395,57 +396,6 @@ class _Grid:
                      + (f"; calibrated α {_fmt(cal['alpha'])}, forget efficacy "
                         f"{_fmt(cal['values']['forget_efficacy'])}" if cal else ""))
         return rec
-
-    def _gold_path(self) -> Any:
-        return self.gold_source if isinstance(self.gold_source, (str, Path)) else None
-
-    def _names(self) -> list[tuple[str, str, int, str]]:
-        p = self.plan
-        multi = p.seed_list is not None
-        return [(m, s, sd, f"{m}__{s}" + (f"__seed{sd}" if multi else "")) for m in p.methods for s in p.samplers
-                for sd in p.run_seeds]
-
-    def hold_finished(self, out: Path) -> Path | None:
-        """Resuming an interrupted comparison: the cells its ``.partial``/``.failed`` folder
-        finished with this comparison's config are moved aside (starting over deletes a stale
-        attempt) and kept; returns the folder holding them, or None."""
-        import tempfile
-
-        from oblivio.pipeline.grid import Cell as GridCell
-        from oblivio.pipeline.grid import same_config
-        from oblivio.report.rundir import is_run_folder, preflight
-        preflight(out, overwrite=True)              # refuses a folder a live run holds
-        held: Path | None = None
-        source = self.source if isinstance(self.source, (str, Path)) else None
-        for attempt in (out.with_name(out.name + ".partial"), out.with_name(out.name + ".failed")):
-            for m, s, seed, name in self._names():
-                cell = attempt / "runs" / name
-                if name in self.adopted or not (cell / "results.json").is_file() or not is_run_folder(cell):
-                    continue
-                if not same_config(cell, GridCell(name, self._config(m, s, seed), model=source,
-                                                  gold=self._gold_path(), data=self.plan.data)):
-                    continue
-                held = held or Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".cells"))
-                cell.rename(held / name)
-                self.adopted.add(name)
-        if held is not None:
-            self.log(f"resuming {out}: {len(self.adopted)} finished cell run(s) kept")
-        return held
-
-    def restore_held(self, held: Path, work: Path) -> None:
-        (work / "runs").mkdir(exist_ok=True)
-        for cell in held.iterdir():
-            cell.rename(work / "runs" / cell.name)
-        held.rmdir()
-
-    def _model(self) -> tuple[Any, Any, Any]:
-        """(model, tokenizer, reload) of one cell: a folder is loaded by the run itself; a loaded
-        model is copied (unlearning is in place); None: the world's cached base."""
-        from oblivio.pipeline.models import fresh
-        if self.source is None or isinstance(self.source, (str, Path)):
-            return self.source, None, None
-        model, tok = fresh(self.source, self.plan.cfg)
-        return model, tok, lambda: fresh(self.source, self.plan.cfg)
 
     def _config(self, m: str, s: str, seed: int):
         """The cell's config: the method, its arguments, the sampler, the seed and the budget
@@ -470,17 +420,6 @@ class _Grid:
         return write_compare(work, p.data, p.cfg, self.cells, self.reference, p.budget_info, p.methods, p.samplers,
                              self.roles, self.timings, self.c_note, p.calibrate, final=final, table=table,
                              cal_table=cal_table, seeds=p.seed_list)
-
-
-def _finished(folder: Path) -> Any:
-    """A finished cell run read back from its results.json, shaped as the run's result."""
-    from oblivio.eval.evaluate import EvalReport
-    from oblivio.pipeline.run import UnlearnResult
-    from oblivio.report.results import read_results
-    rec = read_results(folder / "results.json")
-    reports = {n: EvalReport.from_json(n, r) for n, r in rec.get("models", {}).items()}
-    keep: dict[str, Any] = {k: rec[k] for k in ("post_steps", "audit") if k in rec}
-    return UnlearnResult(None, None, reports, folder, rec.get("training", {}), rec.get("timings", {}), results=keep)
 
 
 def _cell_record(res: Any, d: UnlearningData, seed: int, pairs: int, metric: str) -> dict[str, Any]:

@@ -31,13 +31,14 @@ class Calibrate:
         if base is None or ref is None or ref[0] is None:
             raise InputError("calibration needs the model before unlearning (as a folder or registered name) and "
                              "its evaluation (eval.enabled)", field="post_steps")
-        res = calibrate(ref[0], ctx.model, ctx.tokenizer, ctx.data, tau=c.tau, utility_metric=c.metric, tol=c.tol,
+        data = ctx.dataset("calibrate")
+        res = calibrate(ref[0], ctx.model, ctx.tokenizer, data, tau=c.tau, utility_metric=c.metric, tol=c.tol,
                         eval_cfg=ctx.cfg.eval, base_report=base, gold=ctx.reports.get("gold"), log=ctx.log)
         emb = embedder_for(ctx.cfg.eval)
         # the search evaluates without embeddings; the chosen model is evaluated with them, so that
         # its row compares with the uncalibrated ones
         ctx.reports["calibrated"] = res.report if emb is None else evaluate_model(
-            res.model, ctx.tokenizer, ctx.data, cfg=ctx.cfg.eval, gold=ctx.reports.get("gold"), name="calibrated",
+            res.model, ctx.tokenizer, data, cfg=ctx.cfg.eval, gold=ctx.reports.get("gold"), name="calibrated",
             embedder=emb)
         ctx.log(f"calibrated at τ={c.tau:g}: α = {res.alpha:.4f} (utility {res.utility:.4f} ≥ target "
                 f"{res.target:.4f}; {res.evaluations} evaluations)")

@@ -236,4 +236,6 @@ def judge_summary(reports: dict[str, EvalReport], config: dict[str, Any] | None 
 
 
 def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str], ci: bool = False) -> str:
-    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", "```", table(reports, ci=ci), "```", ""])
+    """summary.md: the title, the notes and the results table (none when nothing was evaluated)."""
+    shown = ["```", table(reports, ci=ci), "```", ""] if reports else []
+    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", *shown])

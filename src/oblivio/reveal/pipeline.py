@@ -3,11 +3,13 @@
 Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624): with a query
 budget, find the instructions that make the model reveal the task (:mod:`.search`), take the
 ``top_k`` best, collect their responses and filter them (:mod:`.filter`). The result is the
-self-generated forget set; ``oblivio reveal`` writes it as JSONL to inspect.
+self-generated forget set; ``oblivio reveal`` (a run of the ``reveal`` post-step,
+post_steps/reveal.py) writes it as ``revealed.jsonl`` into its run folder to inspect.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from oblivio.data.schema import QAItem
@@ -22,6 +24,7 @@ class RevealResult:
     rows: list[QAItem]
     search: SearchResult
     chosen: list[Query]
+    run_dir: Path | None = None      # the reveal run's folder (oblivio reveal), when it wrote one
 
     @property
     def relevance(self) -> float:
