@@ -167,7 +167,7 @@ def _complete(dest: Path) -> bool:
 def read_hub_file(path: Path) -> list[dict[str, Any]]:
     """The rows of one Hub file: JSON Lines (the Hub's form), or one JSON array; every row a
     JSON object with string ``question`` and ``answer``."""
-    from oblivio.data.strict import parse_json_line, read_text_lines
+    from oblivio.textio import parse_json_line, read_text_lines
     lines = [(n, t) for n, t in read_text_lines(path, what="TOFU Hub file") if t.strip()]
     if lines and lines[0][1].lstrip().startswith("["):
         rows = parse_json_line("\n".join(t for _, t in lines), file=str(path), line=lines[0][0])
