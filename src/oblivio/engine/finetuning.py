@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from oblivio.data.schema import QAItem
+from oblivio.models.save import LEARNED_FILE
 
 Log = Callable[[str], None]
-LEARNED_FILE = "learned.json"
 #: files of a model folder that do not change what it computes (conversion.json holds timings)
 _NOT_HASHED = {"conversion.json", LEARNED_FILE}
 
@@ -145,10 +145,13 @@ def _train_one(source: Path, items: list[QAItem], rec: dict[str, Any], cfg: Any,
     from oblivio.atomic import replace_dir
     from oblivio.engine.learning import learn_items
     from oblivio.engine.unlearning import LoraSpec, wrap_lora
+    from oblivio.models.format import PromptFormat, bind_format
+    from oblivio.models.io import load_model
     from oblivio.models.save import save_into
-    from oblivio.resolve import bind_prompt, resolve_model
-    model, tok = resolve_model(source, None, cfg)
-    fmt = bind_prompt(tok, cfg)
+    # the models layer directly (not oblivio.resolve, which sits above the engine)
+    model, tok = load_model(source, dtype=cfg.model.dtype, trust_remote_code=cfg.model.trust_remote_code,
+                            allow_pickle=cfg.model.allow_pickle)
+    fmt = bind_format(tok, PromptFormat(style=cfg.model.prompt, system=cfg.model.system_prompt))
     tcfg = dataclasses.replace(cfg.finetune, progress=progress)
     if cfg.model.lora_r:
         torch.manual_seed(tcfg.seed)        # the adapter's initialisation: a function of the seed

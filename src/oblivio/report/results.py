@@ -179,7 +179,7 @@ def learned_records(config: dict[str, Any]) -> dict[str, Any]:
     """The scale the run's model and gold were fine-tuned at by ``oblivio learn --model``, from
     the ``learned.json`` in their folders (read as data: a JSON object, its known keys only);
     empty for other models."""
-    from oblivio.engine.finetuning import LEARNED_FILE
+    from oblivio.models.save import LEARNED_FILE
     m = config.get("model")
     if not isinstance(m, dict):
         return {}
