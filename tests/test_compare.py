@@ -240,7 +240,7 @@ def test_cells_are_run_folders_that_audit_like_any_run(grid) -> None:
     cell = res.cell("npo", "melu")
     assert run["training"]["steps"] == cell.steps == 2
     # the cell's summary is the child run's own evaluation
-    assert run["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"] == cell.values["forget_accuracy"]
+    assert run["models"]["unlearned"]["sets"]["forget_test"]["accuracy"]["value"] == cell.values["forget_accuracy"]
     rec = api.audit(child, attacks="paraphrase", progress=False, log=lambda m: None)
     assert set(rec["attacks"]["paraphrase"]["models"]) >= {"base", "unlearned"}
     again = json.loads((child / "results.json").read_text())
@@ -286,3 +286,4 @@ def test_an_interrupted_comparison_keeps_its_finished_cells(tiny_world, fast_cfg
     said.clear()
     third = api.compare(data, run_dir=out, steps=3, log=said.append, **kw)
     assert not any("finished before" in m for m in said) and [c.steps for c in third.cells] == [3, 3]
+

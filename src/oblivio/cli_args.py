@@ -51,7 +51,7 @@ class _Group:
 _Item = str | _Group
 
 # -- which keys each subcommand takes (a "--name" item is a flag that is not a config key) ----
-_COMMON: tuple[_Item, ...] = ("--config", "--set", "seed", "--quiet", "--debug", "allow_plugins")
+_COMMON: tuple[_Item, ...] = ("--config", "--set", "seed", "world.seed", "--quiet", "--debug", "allow_plugins")
 #: calibrate and audit: the config is the run's config.yaml (--run); --set changes a key of it
 _OF_A_RUN: tuple[_Item, ...] = ("--set", "--quiet", "--debug", "allow_plugins")
 #: every command that loads a model: its format, and the permissions a config file never gives

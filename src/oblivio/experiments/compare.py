@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from oblivio.data.schema import TEST_ROLES, UnlearningData
+from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
 from oblivio.experiments.seeds import cell_from_runs, parse_seeds
 from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_table, write_compare
@@ -133,15 +133,17 @@ def _names(x: str | Sequence[str], kind: str) -> list[str]:
 # --- summaries -----------------------------------------------------------------------------
 
 def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
-    """The values a comparison reports: forget efficacy and forget accuracy on the forget set,
-    S0 utility per retain role (train and test portions), model utility, forget quality."""
+    """The values a comparison reports, all on the test portion (``report`` is a test
+    evaluation): forget efficacy and forget accuracy on ``forget_test``, S0 utility per
+    held-out retain set, model utility, forget quality."""
+    from oblivio.roles import base_role
     v: dict[str, Any] = {}
-    fe = report.sets.get("forget", {}).get("s0_forget_efficacy")
+    fe = report.sets.get(report.set_name("forget"), {}).get("s0_forget_efficacy")
     v["forget_efficacy"] = None if fe is None else fe.value
     v["forget_components"] = None if fe is None else fe.extra.get("components")
     v["forget_accuracy"] = report.value("accuracy", "forget")
     v["forget_answer_prob"] = report.value("answer_prob", "forget")
-    roles = [r for r in data.present_roles() if r not in ("forget", "holdout")]
+    roles = [r for r in report.sets if base_role(r) not in ("forget", "holdout")]
     v["utility"] = {r: report.value("s0_utility", r) for r in roles}
     v["utility_components"] = {r: (report.sets.get(r, {}).get("s0_utility").extra.get("components")
                                    if report.sets.get(r, {}).get("s0_utility") is not None else None)
@@ -149,7 +151,7 @@ def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
     v["accuracy"] = {r: report.value("accuracy", r) for r in roles}
     for m in ("qa_perplexity", "distinct_2"):
         v[m] = {r: report.value(m, r) for r in ["forget", *roles]}
-    tests = [r for r in roles if r in TEST_ROLES]
+    tests = [r for r in roles if r in held_out_roles(data)]
     tv = [v["utility"][r] for r in tests if v["utility"][r] is not None]
     v["test_utility_mean"] = sum(tv) / len(tv) if tv else None
     for m in ("model_utility", "forget_quality", "privleak"):
@@ -171,7 +173,10 @@ def _ci(ci: tuple[float, float] | None) -> list[float] | None:
 
 
 def held_out_roles(data: UnlearningData) -> list[str]:
-    return [r for r in data.present_roles() if r in TEST_ROLES]
+    """The retain sets a comparison reports: the held-out test ones (``direct_test`` …)."""
+    from oblivio.data.portions import set_names
+    from oblivio.roles import TEST_ROLES
+    return [r for r in set_names(data) if r in TEST_ROLES]
 
 
 # --- the grid ------------------------------------------------------------------------------
@@ -208,7 +213,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
     ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
     per seed (the training and pairing seed; the data and the reference and gold models stay
-    those of ``config.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
+    those of the world, ``world.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
     ``samplers`` (then every sampler), ``calibrate`` and ``seeds`` are the config's ``compare.*``,
     ``calibrate_metric`` and ``calibrate_tol`` its ``calibrate.metric`` and ``calibrate.tol``.
 
@@ -449,7 +454,7 @@ class _Grid:
 
     def _config(self, m: str, s: str, seed: int):
         """The cell's config: the method, its arguments, the sampler, the seed and the budget
-        written in, the world's seed pinned (the data stay those of the comparison's seed), and
+        written in, the world's seed pinned (the data stay those of the comparison's world), and
         calibration as a post-step when asked for."""
         from oblivio.config import load_config, to_dict
         p = self.plan
@@ -459,7 +464,7 @@ class _Grid:
             "unlearn": {"method": m, "args": p.margs[m], "sampler": s,
                         "train": {"max_steps": tc.max_steps, "epochs": tc.epochs}}}
         if p.cfg.data.path is None:
-            over["world"] = {"seed": p.cfg.world.get("seed", p.cfg.seed)}
+            over["world"] = {"seed": p.cfg.world.get("seed", 0)}
         if p.calibrate is not None:
             over["post_steps"] = [*p.cfg.post_steps, "calibrate"]
             over["calibrate"] = {"tau": p.calibrate, "metric": p.calibrate_metric, "tol": p.calibrate_tol}
