@@ -96,6 +96,7 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
                  "data.neighbour_map", "data.targets",
                  _Group(None, ("unlearn.train.epochs", "unlearn.train.max_steps"), exclusive=True),
                  "unlearn.train.lr", "model.lora_r", "compare.calibrate", "calibrate.metric", "compare.seeds",
+                 "compare.world_seeds",
                  "audit.enabled", "audit.attacks", "--out", "--overwrite", *_MODEL, *_COMMON, "eval.show_ci")),
     "report": ("one self-contained HTML page for one or several run (or compare) folders",
                ("runs", "--out", "--title", "--overwrite", "--debug")),

@@ -316,6 +316,10 @@ class CompareConfig:
         "--seeds", "comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, reported as mean ± sd "
         "(data and reference models stay those of the world)", metavar="SEEDS", none="--seed's alone",
         parse="seeds")] = None
+    world_seeds: Annotated[list[int] | None, Flag(
+        "--world-seeds", "comma-separated world seeds, e.g. 0,1,2: the whole comparison once per embedded world (its "
+        "own people, targets, base and gold), reported as the mean over worlds ± a 95% t-interval, the world the "
+        "unit", metavar="SEEDS", none="--world-seed's world alone", parse="seeds")] = None
 
 
 @dataclass

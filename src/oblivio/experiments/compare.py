@@ -100,6 +100,7 @@ class CompareResult:
     calibrated_table: str = ""
     run_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    worlds: list[Any] = field(default_factory=list)   # --world-seeds: every world's own CompareResult
 
     def cell(self, method: str, sampler: str) -> Cell:
         for c in self.cells:
@@ -200,7 +201,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             calibrate_metric: str | None = None, calibrate_tol: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, method_args: dict[str, dict[str, Any]] | None = None,
             seeds: str | Sequence[int] | None = None, overwrite: bool = False, progress: bool = True,
-            log: Log = print) -> CompareResult:
+            log: Log = print, world_seeds: str | Sequence[int] | None = None) -> CompareResult:
     """Run every method × sampler cell with the same seed and budget; see the module docstring.
 
     ``data``: as :func:`oblivio.resolve.load_data` (None = the embedded world). ``model``: the
@@ -216,14 +217,25 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     those of the world, ``world.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
     ``samplers`` (then every sampler), ``calibrate`` and ``seeds`` are the config's ``compare.*``,
     ``calibrate_metric`` and ``calibrate_tol`` its ``calibrate.metric`` and ``calibrate.tol``.
+    ``world_seeds`` (unset: ``compare.world_seeds``): the whole comparison once per embedded
+    world, reported with the world as the unit of replication (:mod:`oblivio.experiments.worlds`).
 
     Every cell (and seed) is a run of its own (pipeline/run.py): with ``run_dir`` it is a run
     folder ``<run_dir>/runs/<method>__<sampler>[__seed<k>]`` (config.yaml, results.json, model/),
     which ``oblivio audit`` / ``report`` / ``calibrate`` take like any other; calibration and
     the audit are those runs' post-steps.
     """
+    from oblivio.config import Config
     from oblivio.report.rundir import run_folder
     from oblivio.resolve import main_process
+    ws = parse_seeds(world_seeds if world_seeds is not None else (config or Config()).compare.world_seeds)
+    if ws is not None:
+        from oblivio.experiments.worlds import compare_worlds
+        return compare_worlds(data, world_seeds=ws, config=config or Config(), run_dir=run_dir, overwrite=overwrite,
+                              progress=progress, log=log, methods=methods, samplers=samplers, model=model,
+                              tokenizer=tokenizer, gold=gold, calibrate=calibrate, calibrate_metric=calibrate_metric,
+                              calibrate_tol=calibrate_tol, budget=budget, epochs=epochs, steps=steps,
+                              method_args=method_args, seeds=seeds)
     plan = _plan(data, methods, samplers, config, (calibrate, calibrate_metric, calibrate_tol), budget, epochs, steps,
                  method_args, seeds, run_dir, overwrite, progress)
     t_all = time.perf_counter()
