@@ -386,13 +386,14 @@ def test_tofu_protocol_from_cli_and_api(tok, tmp_path, capsys) -> None:
     assert ei.value.code == 0, capsys.readouterr().err
     rec = json.loads(out.read_text())
     mu = rec["model"]["model_utility"]["extra"]
-    assert mu["convention"] == "TOFU (9 numbers)" and set(mu["per_role"]) == {"retain", "real_authors",
-                                                                               "world_facts"}
-    for role in ("forget", "retain", "real_authors", "world_facts"):
+    # the test portion (one fact per role: all of it is test): TOFU's nine numbers over it
+    assert mu["convention"] == "TOFU (9 numbers)" and set(mu["per_role"]) == {"retain", "real_authors_test",
+                                                                               "world_facts_test"}
+    for role in ("forget_test", "retain_test", "real_authors_test", "world_facts_test"):
         tr = rec["sets"][role]["gen_truncated"]["extra"]
         assert tr["max_new_tokens"] >= 3 and "n_truncated" in tr
-    assert rec["sets"]["world_facts"]["option_prob"]["value"] is not None
+    assert rec["sets"]["world_facts_test"]["option_prob"]["value"] is not None
     rep = api.evaluate(str(tmp_path / "m"), str(data), config=load_config(overrides={"eval": {"gen_margin": 2}}))
     assert rep.model["model_utility"].value == pytest.approx(rec["model"]["model_utility"]["value"])
-    assert rep.sets["real_authors"]["option_prob"].value == pytest.approx(
-        rec["sets"]["real_authors"]["option_prob"]["value"])
+    assert rep.sets["real_authors_test"]["option_prob"].value == pytest.approx(
+        rec["sets"]["real_authors_test"]["option_prob"]["value"])

@@ -33,7 +33,8 @@ __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
              config: Config | EvalConfig | None = None, name: str = "model", log: Log = print) -> EvalReport:
-    """Evaluate ``model`` on every set of ``data``. ``gold`` may be a report or a model/dir
+    """Evaluate ``model`` on the test portion of every set of ``data`` (``forget_test``,
+    ``direct_test`` …; oblivio.roles). ``gold`` may be a report or a model/dir
     (its evaluation comes from the reference cache when done before, eval/cache.py).
     Items longer than the model's context are truncated to it, and ``log`` says how many."""
     from oblivio.eval.embed import embedder_for
@@ -52,7 +53,7 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
         refs: dict[str, EvalReport] = {}
         evaluate_references(refs, {"gold": resolve_model(gold, None, cfg)}, d, ecfg, embedder=emb, log=log)
         gold = refs["gold"]
-    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
+    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb, portion="test")
 
 
 def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
@@ -145,12 +146,14 @@ def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: f
     reports: dict[str, EvalReport] = {}
     ref_cache = evaluate_references(reports, {"gold": (gold_model, gold_tok), "reference": (reference, tokenizer)},
                                   d, cfg.eval, log=log)
+    # the search reads the validation portion (the reference's there too); reports["reference"] is
+    # the reference's test evaluation, the row the table compares the calibrated model with
     res = _calibrate(reference, unlearned, tokenizer, d, tau=tau, utility_metric=utility_metric, tol=tol,
-                     eval_cfg=cfg.eval, base_report=reports["reference"], gold=reports.get("gold"), log=log)
+                     eval_cfg=cfg.eval, gold=reports.get("gold"), log=log)
     reports["calibrated"] = res.report
     seconds = time.perf_counter() - t_all
-    log(f"calibrated at τ={tau:g}: α = {res.alpha:.4f} (utility {res.utility:.4f} ≥ target {res.target:.4f} = "
-        f"{tau:g} × {res.original_utility:.4f}; {res.evaluations} evaluations, {seconds:.1f}s)")
+    log(f"calibrated at τ={tau:g}: α = {res.alpha:.4f} (validation utility {res.utility:.4f} ≥ target "
+        f"{res.target:.4f} = {tau:g} × {res.original_utility:.4f}; {res.evaluations} evaluations, {seconds:.1f}s)")
     extras = [m for m in ("ps_exact", "ps_similar", "ps_perturb", "extraction_strength") if m not in HEADLINE_SET]
     res.table = table(reports, set_metrics=(*HEADLINE_SET, *extras))
     if dest is not None and main_process():

@@ -52,7 +52,7 @@ class _Group:
 _Item = str | _Group
 
 # -- which keys each subcommand takes (a "--name" item is a flag that is not a config key) ----
-_COMMON: tuple[_Item, ...] = ("--config", "--set", "seed", "--quiet", "--debug", "allow_plugins")
+_COMMON: tuple[_Item, ...] = ("--config", "--set", "seed", "world.seed", "--quiet", "--debug", "allow_plugins")
 #: calibrate and audit: the config is the run's config.yaml (--run); --set changes a key of it
 _OF_A_RUN: tuple[_Item, ...] = ("--set", "--quiet", "--debug", "allow_plugins")
 #: every command that loads a model: its format, and the permissions a config file never gives
@@ -103,6 +103,7 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
                  "data.neighbour_map", "data.targets",
                  _Group(None, ("unlearn.train.epochs", "unlearn.train.max_steps"), exclusive=True),
                  "unlearn.train.lr", "model.lora_r", "compare.calibrate", "calibrate.metric", "compare.seeds",
+                 "compare.world_seeds",
                  "audit.enabled", "audit.attacks", "--out", "--overwrite", *_MODEL, *_COMMON, "eval.show_ci", _TOFU)),
     "report": ("one self-contained HTML page for one or several run (or compare) folders",
                ("runs", "--out", "--title", "--overwrite", "--debug")),

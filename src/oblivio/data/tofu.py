@@ -29,6 +29,12 @@ False. The neighbour-aware samplers of Bushipaka et al. 2025 (arXiv 2509.05316) 
 neighbour map (:func:`apply_neighbour_map`) that says which retain authors count as direct
 or indirect neighbours of each target.
 
+**Validation and test.** As many retain authors as ``retain_test`` holds become ``retain_val``
+(fewer when unlearning would keep none), and forget, holdout, real_authors and world_facts rows
+are split into validation and test portions by the rule of :mod:`oblivio.data.portions`
+(TOFU's fact is the row): selections read ``*_val``, reported numbers ``*_test`` — so TOFU's
+model utility here is over the test portions of its three sets, not the whole sets.
+
 **Holdout.** ``holdout_authors`` removes retain authors from training (role ``holdout``):
 true non-members for membership inference only for a model trained *from scratch* on this
 configuration. A model fine-tuned on the full TOFU (the usual public checkpoints) has seen
@@ -100,11 +106,13 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
     ``n_retain_authors`` keeps only the first that many retain authors by author index (a
     CPU-sized configuration). From the kept authors, ``holdout_authors`` (seeded choice)
     become role ``holdout`` (never trained), then a ``test_fraction`` of the remaining
-    retain *authors* (not rows, so no author is half-trained) become ``retain_test``.
+    retain *authors* (not rows, so no author is half-trained) become ``retain_test``, and as
+    many (while one retain author is left for unlearning) ``retain_val``.
     ``include_general`` adds real_authors + world_facts: evaluation-only roles
     ``real_authors`` / ``world_facts`` (TOFU), or with ``general_trained`` role ``general``
-    with a ``test_fraction`` of those *rows* as ``general_test``. ``neighbour_map``: see
-    :func:`apply_neighbour_map`.
+    with a ``test_fraction`` of those *rows* as ``general_test`` and as many as ``general_val``.
+    ``neighbour_map``: see :func:`apply_neighbour_map`. ``seed``: the world seed (which authors
+    and rows are held out, and the validation/test split).
     """
     src = _tofu_dir(split, root, n_retain_authors=n_retain_authors, holdout_authors=holdout_authors,
                     test_fraction=test_fraction, allow_download=allow_download, log=log)
@@ -117,7 +125,8 @@ def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
                           neighbour_roles=False, provenance=dict(src.record))
     if neighbour_map is not None:
         data = apply_neighbour_map(data, neighbour_map)
-    return data
+    from oblivio.data.portions import assign_portions
+    return assign_portions(data, seed)
 
 
 #: TOFU's data for ``oblivio learn``: the whole of it (the base model's), or one retain split
@@ -244,7 +253,8 @@ def _read_fictitious(d: Path, split: str) -> tuple[list[QAItem], dict[int, list[
 
 def _retain_items(retain_rows: dict[int, list[_Row]], n_retain_authors: int | None, holdout_authors: int,
                   test_fraction: float, seed: int, *, split: str) -> list[QAItem]:
-    """The kept retain authors' items, each author as a whole ``holdout``, ``retain_test`` or ``retain``."""
+    """The kept retain authors' items, each author as a whole ``holdout``, ``retain_test``,
+    ``retain_val`` or ``retain``."""
     authors = sorted(retain_rows)
     if n_retain_authors is not None:
         if n_retain_authors > len(authors):
@@ -259,10 +269,13 @@ def _retain_items(retain_rows: dict[int, list[_Row]], n_retain_authors: int | No
                          "retain authors are kept", field="holdout_authors")
     holdout = set(shuffled[:holdout_authors])
     rest = shuffled[holdout_authors:]
-    test = set(rest[:_n_test(test_fraction, len(rest))])
+    n_test = _n_test(test_fraction, len(rest))
+    test = set(rest[:n_test])
+    val = set(rest[n_test:n_test + max(0, min(n_test, len(rest) - n_test - 1))])
     retain: list[QAItem] = []
     for a in authors:   # author order, so the item order is stable and readable
-        role = "holdout" if a in holdout else "retain_test" if a in test else "retain"
+        role = ("holdout" if a in holdout else "retain_test" if a in test else "retain_val" if a in val
+                else "retain")
         for path, line, obj in retain_rows[a]:
             author = obj.get("author")
             retain.append(_item(obj, file=path, line=line, role=role, entity=author,
@@ -284,7 +297,11 @@ def _general_items(d: Path, general_trained: bool, test_fraction: float, seed: i
     if general_trained:
         # its own stream, so the general split does not move when the retain options change
         grng = random.Random(f"oblivio.tofu.general:{seed}")
-        picks = set(grng.sample(range(len(general)), _n_test(test_fraction, len(general))))
-        general = [dataclasses.replace(it, role="general_test") if k in picks else it
-                   for k, it in enumerate(general)]
+        k = _n_test(test_fraction, len(general))
+        order = grng.sample(range(len(general)), len(general))
+        picks = set(order[:k])
+        vals = set(order[k:k + max(0, min(k, len(general) - k - 1))])
+        general = [dataclasses.replace(it, role="general_test") if j in picks else
+                   dataclasses.replace(it, role="general_val") if j in vals else it
+                   for j, it in enumerate(general)]
     return general

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from oblivio.data.schema import TEST_ROLES, UnlearningData
+from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
 from oblivio.experiments.seeds import cell_from_runs, parse_seeds
 from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_table, write_compare
@@ -105,6 +105,7 @@ class CompareResult:
     calibrated_table: str = ""
     run_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    worlds: list[Any] = field(default_factory=list)   # --world-seeds: every world's own CompareResult
 
     def cell(self, method: str, sampler: str) -> Cell:
         for c in self.cells:
@@ -138,15 +139,17 @@ def _names(x: str | Sequence[str], kind: str) -> list[str]:
 # --- summaries -----------------------------------------------------------------------------
 
 def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
-    """The values a comparison reports: forget efficacy and forget accuracy on the forget set,
-    S0 utility per retain role (train and test portions), model utility, forget quality."""
+    """The values a comparison reports, all on the test portion (``report`` is a test
+    evaluation): forget efficacy and forget accuracy on ``forget_test``, S0 utility per
+    held-out retain set, model utility, forget quality."""
+    from oblivio.roles import base_role
     v: dict[str, Any] = {}
-    fe = report.sets.get("forget", {}).get("s0_forget_efficacy")
+    fe = report.sets.get(report.set_name("forget"), {}).get("s0_forget_efficacy")
     v["forget_efficacy"] = None if fe is None else fe.value
     v["forget_components"] = None if fe is None else fe.extra.get("components")
     v["forget_accuracy"] = report.value("accuracy", "forget")
     v["forget_answer_prob"] = report.value("answer_prob", "forget")
-    roles = [r for r in data.present_roles() if r not in ("forget", "holdout")]
+    roles = [r for r in report.sets if base_role(r) not in ("forget", "holdout")]
     v["utility"] = {r: report.value("s0_utility", r) for r in roles}
     v["utility_components"] = {r: (report.sets.get(r, {}).get("s0_utility").extra.get("components")
                                    if report.sets.get(r, {}).get("s0_utility") is not None else None)
@@ -154,7 +157,7 @@ def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
     v["accuracy"] = {r: report.value("accuracy", r) for r in roles}
     for m in ("qa_perplexity", "distinct_2"):
         v[m] = {r: report.value(m, r) for r in ["forget", *roles]}
-    tests = [r for r in roles if r in TEST_ROLES]
+    tests = [r for r in roles if r in held_out_roles(data)]
     tv = [v["utility"][r] for r in tests if v["utility"][r] is not None]
     v["test_utility_mean"] = sum(tv) / len(tv) if tv else None
     for m in ("model_utility", "forget_quality", "privleak"):
@@ -176,7 +179,10 @@ def _ci(ci: tuple[float, float] | None) -> list[float] | None:
 
 
 def held_out_roles(data: UnlearningData) -> list[str]:
-    return [r for r in data.present_roles() if r in TEST_ROLES]
+    """The retain sets a comparison reports: the held-out test ones (``direct_test`` …)."""
+    from oblivio.data.portions import set_names
+    from oblivio.roles import TEST_ROLES
+    return [r for r in set_names(data) if r in TEST_ROLES]
 
 
 # --- the grid ------------------------------------------------------------------------------
@@ -200,7 +206,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             calibrate_metric: str | None = None, calibrate_tol: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, method_args: dict[str, dict[str, Any]] | None = None,
             seeds: str | Sequence[int] | None = None, overwrite: bool = False, progress: bool = True,
-            log: Log = print) -> CompareResult:
+            log: Log = print, world_seeds: str | Sequence[int] | None = None) -> CompareResult:
     """Run every method × sampler cell with the same seed and budget; see the module docstring.
 
     ``data``: as :func:`oblivio.resolve.load_data` (None = the embedded world). ``model``: the
@@ -213,19 +219,30 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
     ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
     per seed (the training and pairing seed; the data and the reference and gold models stay
-    those of ``config.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
+    those of the world, ``world.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
     ``samplers`` (then every sampler), ``calibrate`` and ``seeds`` are the config's ``compare.*``,
     ``calibrate_metric`` and ``calibrate_tol`` its ``calibrate.metric`` and ``calibrate.tol``.
+    ``world_seeds`` (unset: ``compare.world_seeds``): the whole comparison once per embedded
+    world, reported with the world as the unit of replication (:mod:`oblivio.experiments.worlds`).
 
     Every cell (and seed) is a run of its own (pipeline/run.py): with ``run_dir`` it is a run
     folder ``<run_dir>/runs/<method>__<sampler>[__seed<k>]`` (config.yaml, results.json, model/),
     which ``oblivio audit`` / ``report`` / ``calibrate`` take like any other; calibration and
     the audit are those runs' post-steps.
     """
+    from oblivio.config import Config
     from oblivio.pipeline.grid import hold_finished, restore_held
     from oblivio.pipeline.models import ModelSource
     from oblivio.report.rundir import run_folder
     from oblivio.resolve import main_process
+    ws = parse_seeds(world_seeds if world_seeds is not None else (config or Config()).compare.world_seeds)
+    if ws is not None:
+        from oblivio.experiments.worlds import compare_worlds
+        return compare_worlds(data, world_seeds=ws, config=config or Config(), run_dir=run_dir, overwrite=overwrite,
+                              progress=progress, log=log, methods=methods, samplers=samplers, model=model,
+                              tokenizer=tokenizer, gold=gold, calibrate=calibrate, calibrate_metric=calibrate_metric,
+                              calibrate_tol=calibrate_tol, budget=budget, epochs=epochs, steps=steps,
+                              method_args=method_args, seeds=seeds)
     plan = _plan(data, methods, samplers, config, (calibrate, calibrate_metric, calibrate_tol), budget, epochs, steps,
                  method_args, seeds, run_dir, overwrite, progress)
     t_all = time.perf_counter()
@@ -399,7 +416,7 @@ class _Grid:
 
     def _config(self, m: str, s: str, seed: int):
         """The cell's config: the method, its arguments, the sampler, the seed and the budget
-        written in, the world's seed pinned (the data stay those of the comparison's seed), and
+        written in, the world's seed pinned (the data stay those of the comparison's world), and
         calibration as a post-step when asked for."""
         from oblivio.config import load_config, to_dict
         p = self.plan
@@ -409,7 +426,7 @@ class _Grid:
             "unlearn": {"method": m, "args": p.margs[m], "sampler": s,
                         "train": {"max_steps": tc.max_steps, "epochs": tc.epochs}}}
         if p.cfg.data.path is None:
-            over["world"] = {"seed": p.cfg.world.get("seed", p.cfg.seed)}
+            over["world"] = {"seed": p.cfg.world.get("seed", 0)}
         if p.calibrate is not None:
             over["post_steps"] = [*p.cfg.post_steps, "calibrate"]
             over["calibrate"] = {"tau": p.calibrate, "metric": p.calibrate_metric, "tol": p.calibrate_tol}

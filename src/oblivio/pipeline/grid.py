@@ -2,7 +2,9 @@
 config, written as a run folder ``<out>/<name>`` (config.yaml, results.json, model/ — auditable,
 reportable like any run); the grid's index ``<out>/grid.json`` lists the cells, their state and
 headline numbers, and says which cells select settings (``tune``) and which are reported
-(``report``), so that no reported number chose anything.
+(``report``), so that no reported number chose anything. A ``tune`` cell evaluates the
+validation portion of its data (``eval.portion: val``; oblivio.roles), a ``report`` cell the
+test portion: a setting is chosen on facts its reported numbers are not measured on.
 
 Resumable by construction, in one place (:func:`run_cell`, which :func:`run_grid` and
 ``compare`` both run their cells through): running the same grid again skips every cell whose
@@ -51,6 +53,18 @@ class Cell:
     tags: dict[str, Any] = field(default_factory=dict)     # what the bench groups the cell by (method, lr, …)
 
 
+def tuning_view(cell: Cell) -> Cell:
+    """A ``tune`` cell evaluates the validation portion (its config with ``eval.portion: val``);
+    a ``report`` cell is as given (the test portion by default)."""
+    import dataclasses
+
+    from oblivio.config import load_config
+    if cell.role != "tune" or cell.config.eval.portion == "val":
+        return cell
+    cfg = load_config(overrides={"eval": {"portion": "val"}}, base=to_dict(cell.config))
+    return dataclasses.replace(cell, config=cfg)
+
+
 def stderr_log(msg: str) -> None:
     """A log on stderr (a bench's progress; its results go to stdout)."""
     import sys
@@ -85,6 +99,7 @@ def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False,
     results as it is done (or found done)."""
     from oblivio.report.results import read_results
     check_cells(cells)
+    cells = [tuning_view(c) for c in cells]
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     shared: dict[str, Any] = {}             # post-steps' memo across the grid (the audit's base results)
@@ -226,7 +241,8 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     u = results.get("models", {}).get("unlearned", {})
 
     def val(role: str | None, metric: str) -> Any:
-        node = u.get("sets", {}).get(role, {}) if role else u.get("model", {})
+        from oblivio.roles import set_record
+        node = set_record(u.get("sets", {}), role) if role else u.get("model", {})
         return (node.get(metric) or {}).get("value")
     return {"forget_accuracy": val("forget", "accuracy"), "model_utility": val(None, "model_utility"),
             "forget_quality": val(None, "forget_quality"), "steps": results.get("training", {}).get("steps")}

@@ -248,7 +248,7 @@ class Run:
             with count_tokens(st.model) as counted:
                 st.reports["unlearned"] = evaluate_model(st.model, st.tokenizer, st.data, cfg=self.cfg.eval,
                                                          gold=st.reports.get("gold"), name="unlearned",
-                                                         embedder=st.embedder)
+                                                         embedder=st.embedder, portion=self.cfg.eval.portion)
             st.tokens += counted.tokens
             st.timings["eval_after"] = time.perf_counter() - t0
 

@@ -40,7 +40,7 @@ class Metric:
 
 
 METRICS = (
-    Metric("forget_accuracy", "forget accuracy", "models.unlearned.sets.forget.accuracy"),
+    Metric("forget_accuracy", "forget accuracy", "models.unlearned.sets.forget_test.accuracy"),
     Metric("model_utility", "model utility", "models.unlearned.model.model_utility"),
     Metric("forget_quality", "forget quality", "models.unlearned.model.forget_quality"),
     Metric("privleak", "privleak", "models.unlearned.model.privleak"),
@@ -178,6 +178,8 @@ def _number(v: Any) -> bool:
 
 def _metric(rec: dict[str, Any], path: str, f: Path) -> Value:
     node = _mapping(rec, path, f)
+    if not node and ".sets.forget_test." in path:      # a run made before validation/test portions
+        node = _mapping(rec, path.replace(".sets.forget_test.", ".sets.forget."), f)
     if not node:
         return Value()
     if node.get("skipped"):

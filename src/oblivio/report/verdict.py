@@ -42,11 +42,16 @@ class Verdict:
 
 
 def _get(rec: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path``; a split set named by its role (``sets.forget``,
+    ``sets.holdout``) is read in the portion the run reported (``forget_test``)."""
     node: Any = rec
+    prev = ""
     for part in path.split("."):
+        if isinstance(node, dict) and part not in node and prev == "sets" and f"{part}_test" in node:
+            part = f"{part}_test"
         if not isinstance(node, dict) or part not in node:
             return None
-        node = node[part]
+        node, prev = node[part], part
     return node
 
 
@@ -66,9 +71,10 @@ def _forget_metric(rec: dict[str, Any]) -> str | None:
 
 
 def keep_roles(rec: dict[str, Any]) -> list[str]:
-    roles = list(_get(rec, "models.unlearned.sets") or {})
+    from oblivio.roles import base_role
+    roles = [r for r in _get(rec, "models.unlearned.sets") or {} if base_role(r) not in ("forget", "holdout")]
     tests = [r for r in roles if r.endswith("_test")]
-    return tests or [r for r in roles if r not in ("forget", "holdout")]
+    return tests or roles
 
 
 def verdicts(rec: dict[str, Any]) -> list[Verdict]:
