@@ -72,14 +72,16 @@ def test_data_without_probes_is_skipped_with_the_reason(tiny_world):
 
 
 def test_the_robust_verdict_names_skipped_attacks_and_does_not_fail_on_them():
-    rec = {"audit": {"attacks": {"paraphrase": {"robust": True, "recovery": 0.0, "skipped": None},
+    models = {m: {"accuracy": 0.2, "n_facts": 80} for m in ("unlearned", "gold")}
+    rec = {"audit": {"attacks": {"paraphrase": {"robust": True, "recovery": 0.0, "skipped": None, "models": models,
+                                                "excess_ci": [-0.02, 0.03]},
                                  "reverse": {"robust": None, "recovery": None, "skipped": "no probe"}}}}
     v = _robust(rec)
-    assert v.status == "yes" and "Skipped" in v.sentence and "reverse" in v.sentence
-    rec["audit"]["attacks"]["paraphrase"]["robust"] = False
+    assert v.status == "yes" and "skipped" in v.sentence and "reverse" in v.sentence
+    rec["audit"]["attacks"]["paraphrase"]["excess_ci"] = [0.06, 0.1]
     assert _robust(rec).status == "no"
     only_skipped = {"audit": {"attacks": {"reverse": {"robust": None, "recovery": None, "skipped": "no probe"}}}}
-    assert _robust(only_skipped).status == "no"        # nothing ran: not shown to be robust
+    assert _robust(only_skipped).status == "not available"     # nothing ran: not shown to be robust
 
 
 # ---------------------------------------------------------------- the fact-level bootstrap

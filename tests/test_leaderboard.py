@@ -66,6 +66,11 @@ def _copy(src: Path, dest: Path, edit) -> Path:
     return dest
 
 
+def _attacked(unlearned: float, gold: float, n_facts: int = 80) -> dict[str, dict[str, float | int]]:
+    """An attack's per-model record: attacked accuracies on ``n_facts`` facts."""
+    return {"unlearned": {"accuracy": unlearned, "n_facts": n_facts}, "gold": {"accuracy": gold, "n_facts": n_facts}}
+
+
 def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -77,8 +82,8 @@ def _num(text: str) -> float | None:
 def test_rows_are_named_by_settings_and_carry_results_json_values(runs, tmp_path):
     # b copy with an audit record: the robust column has a verdict to agree with
     audited = _copy(runs["b"], tmp_path / "audited", lambda r: r.update(audit={"attacks": {
-        "relearn": {"robust": False, "recovery": 0.5, "models": {}},
-        "reverse": {"robust": True, "recovery": 0.0, "models": {}}}}))
+        "relearn": {"robust": False, "recovery": 0.5, "excess_ci": [0.2, 0.5], "models": _attacked(0.6, 0.2)},
+        "reverse": {"robust": True, "recovery": 0.0, "excess_ci": [-0.02, 0.03], "models": _attacked(0.2, 0.2)}}}))
     rows = _rows(api.leaderboard([runs["a"], audited], fmt="csv"))
     assert len(rows) == 2
     for row in rows:

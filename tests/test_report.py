@@ -1,5 +1,5 @@
 """The HTML report: every number equals results.json, every section present or "not available:
-why", the verdict's rules at their boundaries, safe writing, and a real headless browser."""
+why", safe writing, and a real headless browser (the verdict's rules: tests/test_verdict.py)."""
 from __future__ import annotations
 
 import json
@@ -89,7 +89,7 @@ def test_run_folder_gets_a_report_whose_numbers_equal_results_json(two_runs):
     joined = " ".join(page.text)
     for q in ("forgotten:", "kept:", "private:", "robust:"):
         assert q in joined
-    assert "not available: this run was not audited" in joined
+    assert "this run was not audited" in joined
     # the offline rule judge runs in every evaluation: its UQ/RQ record is shown, not "not available"
     assert "not available: no judge ran" not in joined
     assert set(rec["judge"]["models"]) == {"base", "gold", "unlearned"} and '"uq"' in html
@@ -111,7 +111,8 @@ def test_a_run_without_gold_says_why_instead_of_drawing(two_runs):
     rec = json.loads((run / "results.json").read_text())
     # the world has holdout facts: without gold, forgetting is judged against their floor
     v = {v.question: v for v in verdicts(rec)}["forgotten"]
-    assert v.status in ("yes", "no") and "holdout facts it was never taught" in v.sentence
+    assert v.status != "not available" and "vs floor (base, holdout facts; no gold model)" in v.sentence
+    assert v.interval is not None and v.interval.how == "unpaired" and "n=" in v.line
 
 
 def test_cli_report_of_several_runs_and_size(two_runs, tmp_path):
@@ -145,32 +146,6 @@ def test_report_never_replaces_a_users_file(two_runs, tmp_path):
     write_report([a], out)
     write_report([a], out)
     assert GENERATOR in out.read_text()
-
-
-def _rec(u_acc, g_acc, b_acc, test_u=1.0, test_b=1.0, auc_u=0.6, auc_g=0.58, audit=None):
-    def sets(acc, test):
-        return {"forget": {"accuracy": {"value": acc}}, "direct": {"accuracy": {"value": 0.1}},
-                "direct_test": {"accuracy": {"value": test}}}
-    rec = {"oblivio_results": 1, "models": {
-        "unlearned": {"sets": sets(u_acc, test_u), "model": {"mia_minkpp": {"value": auc_u}}},
-        "gold": {"sets": sets(g_acc, test_b), "model": {"mia_minkpp": {"value": auc_g}}},
-        "base": {"sets": sets(b_acc, test_b), "model": {"mia_minkpp": {"value": 0.99}}}}}
-    if audit is not None:
-        rec["audit"] = audit
-    return rec
-
-
-def test_verdict_rules_at_their_boundaries():
-    v = {x.question: x.status for x in verdicts(_rec(0.25, 0.20, 1.0))}
-    assert v == {"forgotten": "yes", "kept": "yes", "private": "yes", "robust": "not available"}
-    v = {x.question: x.status for x in verdicts(_rec(0.26, 0.20, 1.0, test_u=0.94, auc_u=0.64))}
-    assert v["forgotten"] == "no" and v["kept"] == "no" and v["private"] == "no"
-    # kept is judged on the held-out *_test role (0.94 < 95%), not on the trained 'direct' role
-    v = {x.question: x.status for x in verdicts(_rec(0.0, 0.0, 1.0, test_u=0.96))}
-    assert v["kept"] == "yes"
-    audit = {"attacks": {"int4": {"recovery": 0.8, "robust": False}, "paraphrase": {"recovery": 0.0, "robust": True}}}
-    rob = next(x for x in verdicts(_rec(0.0, 0.0, 1.0, audit=audit)) if x.question == "robust")
-    assert rob.status == "no" and "int4" in rob.sentence
 
 
 def test_compare_folder_report(tmp_path):
@@ -209,19 +184,6 @@ def test_report_in_a_real_browser(two_runs, tmp_path):
     assert "forgotten:" in " ".join(rendered.text)
 
 
-def test_forgotten_says_when_the_forget_answers_are_empty():
-    def forgotten(u_empty, b_empty):
-        rec = _rec(0.0, 0.2, 1.0)
-        rec["models"]["unlearned"]["sets"]["forget"]["empty_answers"] = {"value": u_empty}
-        rec["models"]["base"]["sets"]["forget"]["empty_answers"] = {"value": b_empty}
-        return next(x for x in verdicts(rec) if x.question == "forgotten")
-    v = forgotten(0.9, 0.1)
-    assert v.status == "yes" and "90% of the unlearned model's forget answers are empty (base 10%)" in v.sentence
-    assert ("empty forget answers", "models.unlearned.sets.forget.empty_answers.value") in v.evidence
-    assert "empty" not in forgotten(0.19, 0.0).sentence          # under the threshold: no note
-    assert "empty" not in forgotten(0.5, 0.5).sentence           # no more than the base: not the unlearning's doing
-
-
 def test_empty_answers_metric_counts_empty_generations():
     from oblivio.data.schema import QAItem
     from oblivio.metrics.base import ItemStats, SetStats
@@ -230,40 +192,3 @@ def test_empty_answers_metric_counts_empty_generations():
              for i, g in enumerate(["", "  ", "Paris", "no idea"])]
     r = empty_answers(SetStats(role="forget", items=items, computed=frozenset({"gen"})))
     assert r.value == 0.5 and r.per_item == [1.0, 1.0, 0.0, 0.0] and r.extra["n_empty"] == 2
-
-
-def test_without_gold_forgotten_uses_the_holdout_floor_and_private_uses_chance():
-    def gold_free(u_acc, floor, auc):
-        rec = _rec(u_acc, 0.0, 1.0, auc_u=auc)
-        del rec["models"]["gold"]
-        rec["models"]["base"]["sets"]["holdout"] = {"accuracy": {"value": floor}}
-        rec["models"]["base"]["statistics"] = {"facts_per_role": {"holdout": 40}}
-        return {v.question: v for v in verdicts(rec)}
-    v = gold_free(0.15, 0.10, 0.53)
-    assert v["forgotten"].status == "yes" and "40 holdout facts" in v["forgotten"].sentence
-    assert ("floor (base, holdout)", "models.base.sets.holdout.accuracy.value") in v["forgotten"].evidence
-    assert gold_free(0.16, 0.10, 0.5)["forgotten"].status == "no"
-    assert v["private"].status == "yes" and "0.5" in v["private"].sentence
-    over = gold_free(0.0, 0.1, 0.40)["private"]
-    assert over.status == "no" and "over-unlearned" in over.sentence
-    assert "still familiar" in gold_free(0.0, 0.1, 0.60)["private"].sentence
-    rec = _rec(0.1, 0.0, 1.0)
-    del rec["models"]["gold"]
-    assert {x.question: x.status for x in verdicts(rec)}["forgotten"] == "not available"
-
-
-def test_robust_without_gold_judges_attacks_against_the_holdout_floor():
-    def robust(accs, floor=0.1):
-        rec = _rec(0.0, 0.0, 1.0)
-        del rec["models"]["gold"]
-        if floor is not None:
-            rec["models"]["base"]["sets"]["holdout"] = {"accuracy": {"value": floor}}
-        rec["audit"] = {"attacks": {n: {"recovery": None, "robust": None, "models": {"unlearned": {"accuracy": a}}}
-                                    for n, a in accs.items()}}
-        return next(v for v in verdicts(rec) if v.question == "robust")
-    v = robust({"paraphrase": 0.15, "few_shot": 0.0})
-    assert v.status == "yes" and "against the floor + 0.05" in v.sentence
-    v = robust({"paraphrase": 0.16, "few_shot": 0.0})
-    assert v.status == "no" and "Recovered under: paraphrase" in v.sentence
-    # no gold and no floor: not "yes" (an attack nobody judged does not pass)
-    assert robust({"paraphrase": 0.0}, floor=None).status == "not available"

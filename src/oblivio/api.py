@@ -32,11 +32,14 @@ __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", 
 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
-             config: Config | EvalConfig | None = None, name: str = "model", log: Log = print) -> EvalReport:
+             config: Config | EvalConfig | None = None, name: str = "model", log: Log = print,
+             references: dict[str, EvalReport] | None = None) -> EvalReport:
     """Evaluate ``model`` on the test portion of every set of ``data`` (``forget_test``,
     ``direct_test`` …; oblivio.roles). ``gold`` may be a report or a model/dir
     (its evaluation comes from the reference cache when done before, eval/cache.py).
-    Items longer than the model's context are truncated to it, and ``log`` says how many."""
+    Items longer than the model's context are truncated to it, and ``log`` says how many.
+    ``references``: a dict that receives the gold model's report (``"gold"``) when there is one
+    (``oblivio eval``'s verdicts compare with it)."""
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import evaluate_model
     from oblivio.pipeline.models import fit
@@ -53,6 +56,8 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
         refs: dict[str, EvalReport] = {}
         evaluate_references(refs, {"gold": resolve_model(gold, None, cfg)}, d, ecfg, embedder=emb, log=log)
         gold = refs["gold"]
+    if references is not None and gold is not None:
+        references["gold"] = gold
     return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb, portion="test")
 
 

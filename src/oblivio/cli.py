@@ -209,6 +209,7 @@ def _audit(args: argparse.Namespace, progress: bool) -> int:
     from oblivio import api
     api.audit(args.run, config=_saved_config(args), progress=progress, log=_log)
     _log(f"audit: {Path(args.run) / 'audit.json'} (and results.json's 'audit' key, report.html)")
+    _verdict(args.run)
     return 0
 
 
@@ -250,13 +251,22 @@ def _eval(args: argparse.Namespace, progress: bool) -> int:
     from oblivio import api
     from oblivio.config import to_dict
     from oblivio.report.results import model_source, table, write_json
+    from oblivio.report.verdict import eval_record, verdict_lines
     cfg = _config(args)
-    rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model")
+    refs: dict[str, Any] = {}
+    rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model",
+                       references=refs)
     print(table({"model": rep}, ci=cfg.eval.show_ci))
     if args.out:
         src = model_source(to_dict(cfg))     # the GGUF file a converted model came from
         write_json(Path(args.out), {**rep.to_json(), **({"model_source": src} if src else {})})
         print(f"wrote {args.out}")
+    # the verdicts of what was evaluated: the model in the unlearned model's place, against the
+    # gold model when one was given (no base: "kept" says why it is not available)
+    gold = refs.get("gold")
+    for line in verdict_lines(eval_record(rep.to_json(), gold.to_json() if gold is not None else None,
+                                          to_dict(cfg))):
+        print(line)
     return 0
 
 
@@ -331,18 +341,26 @@ def _shared_run_dir(kind: str) -> str:
 
 
 def _finish(res) -> None:
-    verdict = ""
-    if res.run_dir is not None and (res.run_dir / "results.json").is_file():
-        from oblivio.report.html import short_verdict
-        verdict = short_verdict(res.run_dir)
-    if verdict:
-        _log("verdict (rules: docs/reference/report.md):\n" + verdict)
     if res.table:
         _log(res.table)
     if res.run_dir is not None:
         _log(f"run folder: {res.run_dir} (results.json, summary.md, config.yaml, model/)")
         if (res.run_dir / "report.html").is_file():
             _log(f"report: {res.run_dir / 'report.html'}")
+        _verdict(res.run_dir)
+
+
+def _verdict(run_dir: Any) -> None:
+    """A command that changed a run's evidence ends with the run's four verdict lines
+    (report/verdict.py; rules: docs/reference/report.md), read back from its results.json."""
+    from pathlib import Path
+
+    from oblivio.report.html import checked_verdicts
+    from oblivio.report.results import read_results
+    f = Path(run_dir) / "results.json"
+    if f.is_file():
+        for v in checked_verdicts(read_results(f), f):
+            _log(v.line)
 
 
 #: one handler per subcommand: (parsed arguments, show progress) -> exit status

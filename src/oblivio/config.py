@@ -165,6 +165,12 @@ class EvalConfig:
         "--extraction", "also the PS series and extraction strength (extra generation passes; calibrate: at the "
         "chosen α)")] = False
     bootstrap: Annotated[int, Range(ge=0, note="0 = no intervals")] = 1000  # resamples for the 95% intervals
+    # the verdicts' equivalence margin (report/verdict.py): "forgotten" and "private" are yes when
+    # the 90% interval of unlearned − gold lies within ±margin, "robust" when the attack's excess
+    # over gold stays under +margin; it also sets the fewest facts that can decide (59 at 0.05)
+    margin: Annotated[float, Range(gt=0, lt=1), Flag(
+        "--margin", "the verdicts' margin: the same as gold within ± this (accuracy, AUC); fewer facts than "
+        "ln 0.05 / ln(1 − margin) cannot decide", metavar="M")] = 0.05
     show_ci: Annotated[bool, Flag(
         "--ci", "tables show each value's 95% bootstrap interval over facts, value [lo, hi] (resamples: "
         "eval.bootstrap)")] = False

@@ -10,13 +10,15 @@ without the attack. Per attack (our verdict rule):
   ``None`` with a reason when base − unlearned < :data:`MIN_GAP` (too little was forgotten for
   the ratio to mean anything: a 0.1 gap turned a 0.9 attacked score into "recovery 9");
 * robust iff the unlearned model's attacked forget accuracy ≤ the gold model's attacked
-  accuracy + 0.05 (``None`` without a gold model).
+  accuracy + 0.05 (``None`` without a gold model): the audit's own flag, a point comparison
+  that its summary line counts; the run's "robust?" verdict decides on ``excess_ci`` instead
+  (report/verdict.py).
 
 * a fact-level bootstrap (metrics/stats.py): every model's attacked accuracy gets a
   95% interval resampling whole facts (``accuracy_ci``; the unlearned model's is also the
   attack's ``ci``, the verdict's attacked accuracy), and the verdict the paired interval
-  of unlearned − gold attacked accuracy on the same resampled facts (``excess_ci``: robust
-  with confidence when its upper end is ≤ 0.05);
+  of unlearned − gold attacked accuracy on the same resampled facts (``excess_ci``: the
+  verdict passes the attack when its upper end is ≤ the margin, ``eval.margin``);
 * the attacks run on the test portion of the forget set (``forget_test``; every reported number
   is test, oblivio.roles; ``eval.portion: val`` — a tuning run — on ``forget_val``);
 * the retain score under the same attack: up to :data:`RETAIN_ITEMS` retain items that

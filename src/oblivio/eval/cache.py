@@ -9,9 +9,9 @@ everything the report depends on:
 * the model: every parameter and buffer (name, dtype, shape, bytes) and the tokenizer
   (its serialised vocabulary and merges), so a retrained or edited model never hits;
 * the data: every evaluated item's fields, in order (after truncation to the context);
-* the evaluation config (``eval.*`` but the display-only ``show_ci`` and the switch itself),
-  the embedder used for cosine C (or none), and the gold report's key (forget quality of the
-  base is measured against it);
+* the evaluation config (``eval.*`` but the display-only ``show_ci``, the verdicts' ``margin``
+  and the switch itself), the embedder used for cosine C (or none), and the gold report's key
+  (forget quality of the base is measured against it);
 * the evaluator's own source (``eval/``, ``metrics/``, collation, prompt format) and the
   torch/numpy versions, so an edited metric never returns a stale value.
 
@@ -36,7 +36,7 @@ from oblivio.data.schema import UnlearningData
 Log = Callable[[str], None]
 CACHE_FORMAT = 1
 #: eval config keys that do not change a report
-NOT_KEYED = ("show_ci", "reference_cache", "enabled", "portion")    # the portion is keyed on its own
+NOT_KEYED = ("show_ci", "reference_cache", "enabled", "portion", "margin")    # the portion is keyed on its own
 _CODE: list[str] = []
 
 

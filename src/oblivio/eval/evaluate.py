@@ -49,6 +49,9 @@ class EvalReport:
         if role in self.sets or role not in SPLIT_BASES:
             return role
         return find_set(self.sets, role) or role
+    # each item's fact (``item_ids``' order; an item without one is its own fact): the
+    # verdicts resample whole facts from results.json alone, pairing two models (report/evidence.py)
+    item_facts: dict[str, list[str]] = field(default_factory=dict)
 
     def ci(self, metric: str, role: str | None = None) -> tuple[float, float] | None:
         r = self.model.get(metric) if role is None else self.sets.get(self.set_name(role), {}).get(metric)
@@ -67,7 +70,7 @@ class EvalReport:
                    model={m: MetricResult.from_json(r) for m, r in d.get("model", {}).items()},
                    item_ids=dict(d.get("item_ids", {})), generations=dict(d.get("generations", {})),
                    statistics=dict(d.get("statistics", {})), prompt_format=dict(d.get("prompt_format", {})),
-                   portion=d.get("portion"))
+                   portion=d.get("portion"), item_facts=dict(d.get("item_facts", {})))
 
     def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
         return {
@@ -79,6 +82,7 @@ class EvalReport:
             "statistics": self.statistics,
             "prompt_format": self.prompt_format,
             "item_ids": self.item_ids if per_item else {},
+            "item_facts": self.item_facts if per_item else {},
             "generations": self.generations if per_item else {},
         }
 
@@ -279,10 +283,12 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
                      if r.skipped == NO_GOLD else r for k, r in model_res.items()}
     # 95% intervals from a bootstrap over facts (eval/intervals.py)
     from oblivio.eval.intervals import attach_intervals, describe
+    from oblivio.metrics.stats import fact_of
     attach_intervals(ms, model_res, n_boot=cfg.bootstrap, seed=cfg.seed, gold=gold_stats)
     return EvalReport(
         name=name, sets=ms.set_results, model=model_res,
         item_ids={r: [s.item.id for s in st.items] for r, st in sets.items()},
+        item_facts={r: [fact_of(s.item) for s in st.items] for r, st in sets.items()},
         generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
         seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed),
         prompt_format=fmt.record(), portion=portion)

@@ -109,7 +109,7 @@ def tr_retain_agg(r: float) -> float:
 def ks_pvalue(a: ArrayLike, b: ArrayLike) -> float:
     """Two-sample Kolmogorov–Smirnov p-value (scipy ``ks_2samp``, two-sided, default
     method). TOFU's forget quality uses it on the forget-set truth ratios of the unlearned
-    and the retrained model; high p = indistinguishable."""
+    and the retrained model; a high p only means no difference was shown, not that the two are alike."""
     from scipy.stats import ks_2samp
     return float(ks_2samp(_arr(a, "ks_pvalue (a)"), _arr(b, "ks_pvalue (b)")).pvalue)
 

@@ -68,7 +68,7 @@ def set_metric(m: ModelStats, role: str, name: str) -> MetricResult:
                  on_retain="higher", source=TOFU,
                  description="KS-test p-value between the forget-set truth ratios of this model and "
                              "of the retrained (gold) model, one value per fact (the mean over its "
-                             "phrasings); high = indistinguishable.")
+                             "phrasings); high = no difference shown (not evidence of equivalence).")
 def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
     """TOFU's KS test, on facts: each fact's truth ratio R is the mean of R over its
     phrasings in the forget set, for this model and for the gold model; items without a fact

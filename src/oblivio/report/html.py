@@ -19,7 +19,7 @@ from typing import Any
 
 from oblivio.errors import InputError
 from oblivio.report import figures as figs
-from oblivio.report.verdict import Verdict, verdicts
+from oblivio.report.verdict import WORDS, Verdict, verdicts
 
 MODELS = ("base", "gold", "unlearned")
 
@@ -213,6 +213,7 @@ def render(runs: Sequence[str | Path | Run], *, title: str | None = None) -> str
                       trim_blocks=True, lstrip_blocks=True)
     env.tests["na"] = lambda x: isinstance(x, figs.NotAvailable)
     env.globals["fmtkey"] = lambda rec, key: fmt(_lookup(rec, key))
+    env.globals["words"] = WORDS
     runs_ctx = []
     for r in loaded:
         compare = "oblivio_compare" in r.rec
@@ -244,13 +245,3 @@ def write_report(runs: Sequence[str | Path | Run], out: str | Path, *, title: st
     from oblivio.atomic import write_text
     write_text(dest, html)
     return dest
-
-
-def short_verdict(run_dir: str | Path) -> str:
-    """The terminal's few lines: one per verdict question."""
-    run = load_run(run_dir)
-    lines = []
-    for v in run.verdicts:
-        ev = ", ".join(f"{label} {fmt(_lookup(run.rec, key))}" for label, key in v.evidence)
-        lines.append(f"{v.question:>9}: {v.status:<13} {v.sentence}" + (f" [{ev}]" if ev else ""))
-    return "\n".join(lines)

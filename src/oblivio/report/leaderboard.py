@@ -51,7 +51,9 @@ VERDICTS = ("forgotten", "kept", "private", "robust")
 COLUMNS = ("run", *SETTINGS, *VERDICTS, *(m.key for m in METRICS))
 DEFAULT_SORT = "forget_accuracy"
 _LABELS = {"lora_r": "LoRA r", **{m.key: m.label for m in METRICS}}
-_VERDICT_RANK = {"yes": 0, "no": 1}    # "not available" sorts with the missing values, last
+# best first: shown to pass, not decided (the interval crosses the margin), too few facts to
+# decide, shown to fail either way; "not available" sorts with the missing values, last
+_VERDICT_RANK = {"yes": 0, "undecided": 1, "too few facts": 2, "no": 3, "over-unlearned": 3}
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Value:
 class Row:
     run: str                      # the folder as given (a compare's cell: <compare>/runs/<cell>)
     settings: dict[str, Any]
-    verdicts: dict[str, str]      # question -> "yes" / "no" / "not available"
+    verdicts: dict[str, str]      # question -> its status (report/verdict.py WORDS: "yes", "over-unlearned", …)
     metrics: dict[str, Value]
 
     def sort_value(self, key: str) -> float | str | None:
@@ -323,7 +325,7 @@ def _html_cells(row: Row) -> list[dict[str, Any]]:
     cells = []
     for col, text in zip(COLUMNS, _texts(row)):
         v = row.sort_value(col)
-        cls = ({"yes": "yes", "no": "no"}.get(text, "na") if col in VERDICTS else
+        cls = ({"yes": "yes", "no": "no", "over-unlearned": "no"}.get(text, "na") if col in VERDICTS else
                "l" if col in ("run", "method", "args", "sampler") else "")
         skipped = row.metrics[col].skipped if col in row.metrics else None
         cells.append({"text": text, "cls": cls, "num": isinstance(v, (int, float)),

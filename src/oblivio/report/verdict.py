@@ -1,66 +1,137 @@
-"""The four-line verdict of a run: forgotten? kept? private? robust?
+"""The four-line verdict of a run: forgotten? kept? private? robust? — decided on intervals.
 
-Read from ``results.json`` alone (the source of truth), each answer is a plain sentence with
-its evidence next to the gold (retrained) model's and the base model's. The rules are ours,
-written down so that a reader can check them (docs/reference/report.md):
+Read from ``results.json`` alone (the source of truth). Each question compares the unlearned
+model with a reference and decides on the **interval of the difference** (for "kept", of the
+ratio), computed by report/evidence.py — paired, resampling the same facts for both models,
+whenever the record allows — never on two points. The rules are ours, written down so that a
+reader can check them (docs/reference/report.md):
 
-* **forgotten** — greedy answer accuracy on the forget set (else ROUGE-L recall, else answer
-  probability) is at most the gold model's + 0.05 — the margin the robustness audit uses; when
-  20% or more of the forget answers are empty (and more than the base's), the sentence says so:
-  an empty answer is a degenerate output, not a forgotten fact;
-* **kept** — on every retain role (the held-out ``*_test`` portions when the data has them,
-  since unlearning never saw them) the same metric is at least 95% of the base model's;
-* **private** — the Min-K%++ membership AUC (forget vs never-trained holdout) is within 0.05
-  of the gold model's (Liu et al. 2024, arXiv 2402.08787, assessment column "privacy");
-* **robust** — every attack of the robustness audit passes (attacked score ≤ gold's
-  attacked score + 0.05; without a gold model, ≤ the holdout floor + 0.05); "not available"
-  when the run was not audited.
+* **forgotten** — the forget-set answer accuracy (else ROUGE-L recall, else answer
+  probability) minus the gold model's. Forgetting is two-sided: too little (facts remain) and
+  too much (the model now behaves unlike the retrained one, which membership inference
+  exposes) both fail, with different words. An *equivalence* test (two one-sided tests, TOST,
+  Schuirmann 1987): **yes** iff the 90% interval of the difference lies inside
+  [−margin, +margin] — each one-sided test at α = 0.05; **no** (facts remain) iff it lies
+  wholly above +margin; **over-unlearned** iff wholly below −margin; otherwise **not decided
+  (interval too wide)**. A p-value above 0.05 is never read as equivalence. When 20% or more
+  of the forget answers are empty (and more than the base's), the line says so: an empty
+  answer is a degenerate output, not a forgotten fact;
+* **kept** — on every retain role unlearning never saw (the held-out ``*_test`` roles when the
+  data has them) the ratio unlearned / base of the same metric: **yes** iff the lower end of
+  its 90% interval is ≥ 0.95 on every role (a one-sided non-inferiority test at α = 0.05),
+  **no** iff on some role the upper end is < 0.95, otherwise not decided;
+* **private** — the Min-K%++ membership AUC (forget vs never-trained holdout) minus the gold
+  model's, two-sided as MUSE intends (Shi et al. 2024, arXiv 2407.06460: privleak is bad in
+  both directions): yes / no (the forget answers are still familiar) / over-unlearned (they
+  are *less* familiar than gold finds them) / not decided, as for forgotten;
+* **robust** — per attack of the robustness audit, the excess of the unlearned model's attacked
+  forget accuracy over the gold model's (``excess_ci``: attacks/audit.py, paired, 95%): the
+  attack passes iff the interval's upper end is ≤ +margin, fails iff its lower end is above
+  it; robust iff every attack that ran passes, no iff one fails.
+
+**n and the minimum.** Every line shows n, the facts that decide it (the smaller side where
+two sets are compared), and its interval. Below a minimum n computed from the margin the
+answer is **too few facts to decide**: even if two models agreed on every one of n facts, the
+exact (Clopper–Pearson) one-sided 95% upper bound on the share of facts on which they differ
+is 1 − 0.05^(1/n), and it is within the margin only from n ≥ ln 0.05 / ln(1 − margin) — 59
+facts at ±0.05 (:func:`min_facts`). With fewer, no outcome could show a difference smaller
+than the margin, and the bootstrap interval of a small sample is too narrow to be trusted
+(two models that agree on all of 17 facts give the interval [0, 0]). "kept" uses its own
+margin, 5% of the base (``1 − KEEP``); an AUC counts the smaller of its member and
+non-member fact sets.
+
+**The margin** is ``eval.margin`` (``--margin``; default 0.05, the tolerance of the earlier
+point rules and of the audit): 5 points of answer accuracy, 0.05 of AUC. It is a declared
+claim — "the same as gold within ±margin" — not a knob to make a small set decide: on the
+default world's 17 forget facts one fact is 0.059, finer than the margin, and the verdict says
+too few facts; a run that needs a decision there declares a wider margin (±0.17 decides from
+17 facts) and says so.
 
 Without a gold model (a real model has none), "forgotten" compares with a measured floor —
-the base model's metric on the holdout facts, facts it was never taught — and "private" with
-chance (AUC 0.5). Without the base, the holdout facts or the audit the answer is "not
-available" with the reason — never a guess.
+the base model's metric on the holdout facts, facts it was never taught (unpaired: different
+facts) — "private" with chance (AUC 0.5) and "robust" with the same floor (the attack's
+interval against the floor's value). Without the base, the holdout facts, the audit or any
+interval (``eval.bootstrap: 0``) the answer is "not available" with the reason — never a guess.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-MARGIN = 0.05
-KEEP = 0.95
+from oblivio.report import evidence as E
+from oblivio.report.evidence import Interval
+
+MARGIN = 0.05        # the default of eval.margin
+KEEP = 0.95          # "kept": at least this share of the base model's value
+ALPHA = 0.05         # each one-sided test's level; equivalence (TOST) decides on the 1 − 2α interval
+LEVEL = 1 - 2 * ALPHA
 EMPTY_NOTE = 0.2     # share of empty forget answers (above the base's) that the verdict mentions
 FORGET_METRICS = ("accuracy", "rouge_recall", "answer_prob")
 MIA = "mia_minkpp"
+QUESTIONS = ("forgotten", "kept", "private", "robust")
+#: the status of a verdict, and the words its line says
+WORDS = {"yes": "yes", "no": "no", "over-unlearned": "over-unlearned",
+         "undecided": "not decided (interval too wide)", "too few facts": "too few facts to decide",
+         "not available": "not available"}
+_EPS = 1e-12         # a bound exactly on the margin counts as inside
 
 
 @dataclass
 class Verdict:
     question: str            # "forgotten", "kept", "private", "robust"
-    status: str              # "yes", "no", "not available"
-    sentence: str
-    evidence: list[tuple[str, str]]   # (label, data-key into results.json) of the numbers shown
+    status: str              # a key of WORDS
+    sentence: str            # the evidence in words: values, intervals, margin, n (the line after the status)
+    evidence: list[tuple[str, str]] = field(default_factory=list)  # (label, data-key into results.json)
+    n: int | None = None                 # the facts that decide it
+    interval: Interval | None = None     # the interval it was decided on
+
+    @property
+    def line(self) -> str:
+        """The verdict's one line: ``<question>: <yes|no|over-unlearned|…>  <evidence>``."""
+        return f"{self.question}: {WORDS[self.status]}  {self.sentence}".rstrip()
 
 
-def _get(rec: dict[str, Any], path: str) -> Any:
-    """The value at a dotted ``path``; a split set named by its role (``sets.forget``,
-    ``sets.holdout``) is read in the portion the run reported (``forget_test``)."""
-    node: Any = rec
-    prev = ""
-    for part in path.split("."):
-        if isinstance(node, dict) and part not in node and prev == "sets" and f"{part}_test" in node:
-            part = f"{part}_test"
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node, prev = node[part], part
-    return node
+def min_facts(margin: float, alpha: float = ALPHA) -> int:
+    """The fewest facts that could ever show a difference within ``margin`` (module docstring):
+    the smallest n with 1 − alpha^(1/n) ≤ margin."""
+    if margin >= 1:
+        return 1
+    return max(1, math.ceil(math.log(alpha) / math.log1p(-margin) - 1e-9))
 
 
+def margin_of(rec: dict[str, Any]) -> float:
+    """The run's declared margin (``config.eval.margin``), else the default."""
+    m = E.get(rec, "config.eval.margin")
+    return float(m) if isinstance(m, (int, float)) and not isinstance(m, bool) and 0 < m < 1 else MARGIN
+
+
+def verdicts(rec: dict[str, Any]) -> list[Verdict]:
+    if not isinstance(rec.get("models"), dict) or not rec["models"]:
+        return [Verdict(q, "not available", "the run was not evaluated (eval.enabled: false): nothing to judge")
+                for q in QUESTIONS]
+    return [_forgotten(rec), _kept(rec), _private(rec), _robust(rec)]
+
+
+def verdict_lines(rec: dict[str, Any]) -> list[str]:
+    """The four verdict lines of a results.json record, in one format (:attr:`Verdict.line`)."""
+    return [v.line for v in verdicts(rec)]
+
+
+def eval_record(model: dict[str, Any], gold: dict[str, Any] | None, config: dict[str, Any]) -> dict[str, Any]:
+    """What ``oblivio eval`` evaluated, in the shape the verdicts read: the evaluated model in
+    the unlearned model's place, the gold model's evaluation when there was one, no base."""
+    return {"config": config, "models": {"unlearned": model, **({"gold": gold} if gold is not None else {})}}
+
+
+# -- shared pieces ---------------------------------------------------------------------------
 def set_value(rec: dict[str, Any], model: str, role: str, metric: str) -> float | None:
-    return _get(rec, f"models.{model}.sets.{role}.{metric}.value")
+    return E.get(rec, f"models.{model}.sets.{role}.{metric}.value")
 
 
 def model_value(rec: dict[str, Any], model: str, metric: str) -> float | None:
-    return _get(rec, f"models.{model}.model.{metric}.value")
+    return E.get(rec, f"models.{model}.model.{metric}.value")
 
 
 def _forget_metric(rec: dict[str, Any]) -> str | None:
@@ -72,139 +143,254 @@ def _forget_metric(rec: dict[str, Any]) -> str | None:
 
 def keep_roles(rec: dict[str, Any]) -> list[str]:
     from oblivio.roles import base_role
-    roles = [r for r in _get(rec, "models.unlearned.sets") or {} if base_role(r) not in ("forget", "holdout")]
+    roles = [r for r in E.get(rec, "models.unlearned.sets") or {} if base_role(r) not in ("forget", "holdout")]
     tests = [r for r in roles if r.endswith("_test")]
     return tests or roles
-
-
-def verdicts(rec: dict[str, Any]) -> list[Verdict]:
-    return [_forgotten(rec), _kept(rec), _private(rec), _robust(rec)]
 
 
 def _key(model: str, role: str, metric: str) -> str:
     return f"models.{model}.sets.{role}.{metric}.value"
 
 
+def fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def _signed(v: float) -> str:
+    return f"{v:+.3f}".replace("-", "−")
+
+
+def _shown(v: float | None, ci: Any) -> str:
+    """A value with its stored 95% interval, ``0.255 [0.118, 0.412]``."""
+    ok = isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) for x in ci)
+    return fmt(v) + (f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ok else "")
+
+
+def _interval_text(iv: Interval) -> str:
+    return (f"difference {_signed(iv.value)}, {iv.level:.0%} interval [{_signed(iv.lo)}, {_signed(iv.hi)}] "
+            f"({iv.how})")
+
+
+def _n_text(n: int | None, need: int) -> str:
+    return f"n={n if n is not None else '?'}" + (f" (needs n ≥ {need})" if n is None or n < need else "")
+
+
+def two_sided(iv: Interval, margin: float) -> str:
+    """yes (inside ±margin) / no (wholly above +margin) / over-unlearned (wholly below
+    −margin) / undecided (the interval crosses a boundary)."""
+    if iv.lo >= -margin - _EPS and iv.hi <= margin + _EPS:
+        return "yes"
+    if iv.lo > margin + _EPS:
+        return "no"
+    if iv.hi < -margin - _EPS:
+        return "over-unlearned"
+    return "undecided"
+
+
+def _enough(status: str, n: int | None, need: int) -> str:
+    return status if n is not None and n >= need else "too few facts"
+
+
+def _no_interval(rec: dict[str, Any]) -> str:
+    return ("no interval: the evaluation made none (eval.bootstrap: 0), and the verdict decides on intervals"
+            if E.boot_settings(rec) is None else "no interval could be computed from results.json")
+
+
+# -- the four questions ----------------------------------------------------------------------
 def _forgotten(rec: dict[str, Any]) -> Verdict:
     m = _forget_metric(rec)
     if m is None:
-        return Verdict("forgotten", "not available", "not available: no forget-set answer metric was computed",
-                       [])
-    u, g = set_value(rec, "unlearned", "forget", m), set_value(rec, "gold", "forget", m)
-    ev = [("unlearned", _key("unlearned", "forget", m)), ("gold", _key("gold", "forget", m)),
-          ("base", _key("base", "forget", m))]
-    ev = [e for e in ev if _get(rec, e[1]) is not None]
-    if g is None:
-        return _forgotten_by_floor(rec, m, u, ev)
-    ok = u is not None and u <= g + MARGIN
-    return Verdict("forgotten", "yes" if ok else "no",
-                   f"Forget-set {m} is {'within' if ok else 'above'} the gold model's + {MARGIN:g}."
-                   + _empty_note(rec, ev), ev)
-
-
-def _forgotten_by_floor(rec: dict[str, Any], m: str, u: float | None, ev: list[tuple[str, str]]) -> Verdict:
-    """Without a gold model: the forget-set metric against a measured floor, the base model's
-    value on the holdout facts (facts it was never taught: a real model's unknown facts, TOFU's
-    unseen authors) — what "knows nothing about it" scores, guessing included."""
-    floor = set_value(rec, "base", "holdout", m)
-    if floor is None:
+        return Verdict("forgotten", "not available", "no forget-set answer metric was computed")
+    ev = [(n, _key(n, "forget", m)) for n in ("unlearned", "gold", "base")
+          if set_value(rec, n, "forget", m) is not None]
+    if set_value(rec, "gold", "forget", m) is not None:
+        ref_model, ref_role, ref_label = "gold", "forget", "gold"
+    elif set_value(rec, "base", "holdout", m) is not None:
+        # the floor: the base model's value on the holdout facts, facts it was never taught (a
+        # real model's unknown facts, TOFU's unseen authors) — what knowing nothing scores
+        ref_model, ref_role, ref_label = "base", "holdout", "floor (base, holdout facts; no gold model)"
+        ev.append(("floor (base, holdout)", _key("base", "holdout", m)))
+    else:
         return Verdict("forgotten", "not available",
-                       f"not available: no gold (retrained) model, and no holdout facts (never taught) whose "
-                       f"base {m} would be the floor to compare the forget-set {m} with", ev)
-    ev.append(("floor (base, holdout)", _key("base", "holdout", m)))
-    ok = u is not None and u <= floor + MARGIN
-    n = _get(rec, "models.base.statistics.facts_per_role.holdout")
-    return Verdict("forgotten", "yes" if ok else "no",
-                   f"Forget-set {m} is {'within' if ok else 'above'} the floor + {MARGIN:g}: the base model's "
-                   f"{m} on {n if n is not None else 'the'} holdout facts it was never taught (no gold model)."
-                   + _empty_note(rec, ev), ev)
+                       f"no gold (retrained) model, and no holdout facts (never taught) whose base {m} would be the "
+                       f"floor to compare the forget-set {m} with", ev)
+    a, b = E.side(rec, "unlearned", "forget", m), E.side(rec, ref_model, ref_role, m)
+    iv = E.compare(rec, a, b, roles=("forget", ref_role), op="difference", level=LEVEL) if a and b else None
+    if iv is None or a is None or b is None:
+        return Verdict("forgotten", "not available", _no_interval(rec), ev)
+    margin = margin_of(rec)
+    need = min_facts(margin)
+    node = f"models.{{}}.sets.{{}}.{m}.ci"
+    text = (f"forget {m} {_shown(a.value, E.get(rec, node.format('unlearned', 'forget')))} vs {ref_label} "
+            f"{_shown(b.value, E.get(rec, node.format(ref_model, ref_role)))}; {_interval_text(iv)}, "
+            f"margin ±{margin:g}, {_n_text(iv.n, need)}" + _empty_note(rec, ev))
+    return Verdict("forgotten", _enough(two_sided(iv, margin), iv.n, need), text, ev, iv.n, iv)
 
 
 def _empty_note(rec: dict[str, Any], ev: list[tuple[str, str]]) -> str:
-    """A sentence when many forget answers are empty (a model that says nothing has not shown it
+    """A note when many forget answers are empty (a model that says nothing has not shown it
     forgot), with the number added to the evidence; empty otherwise."""
     key = _key("unlearned", "forget", "empty_answers")
-    u, b = _get(rec, key), _get(rec, _key("base", "forget", "empty_answers"))
-    if u is None or u < EMPTY_NOTE or (b is not None and u <= b):
+    u, b = E.get(rec, key), E.get(rec, _key("base", "forget", "empty_answers"))
+    if not isinstance(u, (int, float)) or u < EMPTY_NOTE or (isinstance(b, (int, float)) and u <= b):
         return ""
     ev.append(("empty forget answers", key))
-    return (f" But {u:.0%} of the unlearned model's forget answers are empty"
-            + (f" (base {b:.0%})" if b is not None else "")
-            + ": it says nothing rather than something else, which is not evidence of forgetting.")
+    return (f"; but {u:.0%} of the forget answers are empty" + (f" (base {b:.0%})" if isinstance(b, (int, float))
+                                                                 else "")
+            + ": saying nothing is not evidence of forgetting")
+
+
+@dataclass
+class _Role:
+    role: str
+    status: str
+    iv: Interval
+    unlearned: Any
+    base: Any
 
 
 def _kept(rec: dict[str, Any]) -> Verdict:
     m = _forget_metric(rec)
     roles = keep_roles(rec)
     if m is None or not roles:
-        return Verdict("kept", "not available", "not available: no retain role with an answer metric", [])
-    ratios = []
-    for r in roles:
-        u, b = set_value(rec, "unlearned", r, m), set_value(rec, "base", r, m)
-        if u is not None and b:
-            ratios.append((u / b, r))
-    if not ratios:
+        return Verdict("kept", "not available", "no retain role with an answer metric")
+    if not any(set_value(rec, "base", r, m) for r in roles):
         return Verdict("kept", "not available",
-                       "not available: the base model was not evaluated, so nothing to keep is known", [])
-    worst, role = min(ratios)
-    ev = [(f"unlearned ({role})", _key("unlearned", role, m)), (f"base ({role})", _key("base", role, m))]
-    if _get(rec, _key("gold", role, m)) is not None:
-        ev.append((f"gold ({role})", _key("gold", role, m)))
-    ok = worst >= KEEP
-    return Verdict("kept", "yes" if ok else "no",
-                   f"Worst retain role '{role}' keeps {worst:.0%} of the base model's {m} "
-                   f"({'≥' if ok else '<'} {KEEP:.0%}); roles checked: {', '.join(roles)}.", ev)
+                       "no base model in this record (oblivio eval evaluates one model; oblivio unlearn evaluates "
+                       "base, gold and unlearned), so nothing to keep is known")
+    need = min_facts(1 - KEEP)
+    judged: list[_Role] = []
+    for r in roles:
+        a, b = E.side(rec, "unlearned", r, m), E.side(rec, "base", r, m)
+        if a is None or b is None or b.value <= 0:
+            continue
+        iv = E.compare(rec, a, b, roles=(r, r), op="ratio", level=LEVEL)
+        if iv is None:
+            return Verdict("kept", "not available", _no_interval(rec))
+        st = "yes" if iv.lo >= KEEP - _EPS else "no" if iv.hi < KEEP - _EPS else "undecided"
+        judged.append(_Role(r, _enough(st, iv.n, need), iv, a, b))
+    if not judged:
+        return Verdict("kept", "not available", f"the base model's {m} is 0 on every retain role: no ratio")
+    status, shown = deciding(judged, lambda j: (-j.iv.lo, -j.iv.hi))
+    ev = [(f"unlearned ({shown.role})", _key("unlearned", shown.role, m)),
+          (f"base ({shown.role})", _key("base", shown.role, m))]
+    text = (f"{'worst ' if len(judged) > 1 else ''}retain role {shown.role}: {m} "
+            f"{_shown(shown.unlearned.value, E.get(rec, f'models.unlearned.sets.{shown.role}.{m}.ci'))} vs base "
+            f"{_shown(shown.base.value, E.get(rec, f'models.base.sets.{shown.role}.{m}.ci'))}; ratio "
+            f"{shown.iv.value:.3f}, {shown.iv.level:.0%} interval [{shown.iv.lo:.3f}, {shown.iv.hi:.3f}] "
+            f"({shown.iv.how}), kept from ≥ {KEEP:g}, {_n_text(shown.iv.n, need)}; roles: "
+            + ", ".join(f"{j.role} {WORDS[j.status]}" for j in judged))
+    return Verdict("kept", status, text, ev, shown.iv.n, shown.iv)
+
+
+T = TypeVar("T", "_Role", "_Attack")
+
+
+def deciding(parts: list[T], worst: Callable[[T], Any]) -> tuple[str, T]:
+    """The verdict over parts (roles, attacks) and the part that decides it, shown on the line:
+    "no" if one part is shown to fail, else "too few facts", "not decided" or "not available" if
+    one part is, else "yes" — every part passes; among the deciding parts the one with the
+    highest ``worst``."""
+    for status in ("no", "too few facts", "undecided", "not available", "yes"):
+        group = [p for p in parts if p.status == status]
+        if group:
+            return status, max(group, key=worst)
+    raise ValueError("no part to decide on")
 
 
 def _private(rec: dict[str, Any]) -> Verdict:
-    u, g = model_value(rec, "unlearned", MIA), model_value(rec, "gold", MIA)
     ev = [(n, f"models.{n}.model.{MIA}.value") for n in ("unlearned", "gold", "base")
           if model_value(rec, n, MIA) is not None]
-    if u is None:
-        why = _get(rec, f"models.unlearned.model.{MIA}.skipped") or "not computed"
-        return Verdict("private", "not available", f"not available: {why}", ev)
-    if g is None:
-        # without a gold model, MUSE's reference is chance: forget answers that look no more
-        # familiar to the model than facts it was never taught
-        ok = abs(u - 0.5) <= MARGIN
-        return Verdict("private", "yes" if ok else "no",
-                       "Membership-inference AUC (Min-K%++, forget vs holdout) is "
-                       f"{'within' if ok else 'farther than'} {MARGIN:g} of 0.5, chance (no gold model)"
-                       + ("" if ok else "; below 0.5: the forget answers are less familiar than never-taught facts "
-                          "(over-unlearned)" if u < 0.5 else "; above 0.5: the forget answers are still familiar")
-                       + ".", ev)
-    ok = abs(u - g) <= MARGIN
-    return Verdict("private", "yes" if ok else "no",
-                   f"Membership-inference AUC (Min-K%++, forget vs holdout) is {'within' if ok else 'farther than'} "
-                   f"{MARGIN:g} of the gold model's.", ev)
+    a = E.auc(rec, "unlearned", MIA)
+    if a is None:
+        why = E.get(rec, f"models.unlearned.model.{MIA}.skipped") or "not computed"
+        return Verdict("private", "not available", f"membership-inference AUC (Min-K%++): {why}", ev)
+    g = E.auc(rec, "gold", MIA)
+    # without a gold model, MUSE's reference is chance: forget answers that look no more
+    # familiar to the model than facts it was never taught
+    iv = E.compare_auc(rec, a, g if g is not None else 0.5, level=LEVEL)
+    if iv is None:
+        return Verdict("private", "not available", _no_interval(rec), ev)
+    margin = margin_of(rec)
+    need = min_facts(margin)
+    ref = (f"gold {_shown(g.value, E.get(rec, f'models.gold.model.{MIA}.ci'))}" if g is not None
+           else "chance 0.5 (no gold model)")
+    text = (f"MIA AUC (Min-K%++, forget vs holdout) {_shown(a.value, E.get(rec, f'models.unlearned.model.{MIA}.ci'))} "
+            f"vs {ref}; {_interval_text(iv)}, margin ±{margin:g}, {_n_text(iv.n, need)}")
+    return Verdict("private", _enough(two_sided(iv, margin), iv.n, need), text, ev, iv.n, iv)
+
+
+@dataclass
+class _Attack:
+    name: str
+    status: str
+    text: str
+    hi: float                # the interval's upper end (the attack shown is the one that recovers most)
+    n: int | None = None
 
 
 def _robust(rec: dict[str, Any]) -> Verdict:
     audit = rec.get("audit")
     if not audit:
-        return Verdict("robust", "not available",
-                       "not available: this run was not audited (no attack results in results.json)", [])
-    attacks = audit.get("attacks", {})
+        return Verdict("robust", "not available", "this run was not audited (no attack results in results.json)")
+    attacks = audit.get("attacks") or {}
     skipped = [n for n, a in attacks.items() if a.get("skipped")]
     ran = {n: a for n, a in attacks.items() if not a.get("skipped")}
     ev = [(n, f"audit.attacks.{n}.recovery") for n in ran if ran[n].get("recovery") is not None]
-    also = f" Skipped (the data lacks their probes): {', '.join(skipped)}." if skipped else ""
-    # an attack the audit could not judge (no gold model scored under it) is judged here against
-    # the floor of the forgotten verdict: the base model's accuracy on facts it was never taught
-    undecided = [n for n, a in ran.items() if a.get("robust") is None]
+    also = f"; skipped (the data lacks their probes): {', '.join(skipped)}" if skipped else ""
+    if not ran:
+        return Verdict("robust", "not available", "no attack applied to this data" + also, ev)
+    margin = margin_of(rec)
+    need = min_facts(margin)
     floor = set_value(rec, "base", "holdout", "accuracy")
-    if undecided and floor is None:
-        return Verdict("robust", "not available",
-                       f"not available: no gold model score under {', '.join(undecided)}, and no holdout facts "
-                       "whose base accuracy would be the floor." + also, ev)
-    failed = [n for n, a in ran.items() if a.get("robust") is False]
-    for n in undecided:
-        u = ((ran[n].get("models") or {}).get("unlearned") or {}).get("accuracy")
-        if u is None or u > (floor or 0.0) + MARGIN:
-            failed.append(n)
-    ok = not failed and bool(ran)
-    by_floor = (f" Without a gold model, {len(undecided)} attack(s) judged against the floor + {MARGIN:g} "
-                f"(base accuracy on holdout facts, {floor:.3f})." if undecided and floor is not None else "")
-    return Verdict("robust", "yes" if ok else "no",
-                   ("Every attack that ran passes." if ok else
-                    f"Recovered under: {', '.join(failed) or 'no attack ran'}.") + by_floor + also, ev)
+    judged = [_attack(n, a, floor, margin, need) for n, a in ran.items()]
+    status, shown = deciding(judged, lambda j: j.hi)
+    counts = ", ".join(f"{WORDS[s]}: {', '.join(j.name for j in judged if j.status == s)}"
+                       for s in ("no", "too few facts", "undecided", "not available")
+                       if any(j.status == s for j in judged))
+    passed = sum(j.status == "yes" for j in judged)
+    text = (f"{'worst attack' if status != 'yes' else 'highest excess'} {shown.text}; {passed} of {len(judged)} "
+            "attacks pass" + (f" ({counts})" if counts else "") + also)
+    return Verdict("robust", status, text, ev, shown.n, None)
+
+
+def _attack(name: str, a: dict[str, Any], floor: float | None, margin: float, need: int) -> _Attack:
+    """One attack: the excess of the unlearned model's attacked accuracy over the gold model's
+    (its paired 95% ``excess_ci``; a record without it: the two ``accuracy_ci`` as if
+    independent), or, without a gold score, over the floor (base accuracy on holdout facts)."""
+    ms = a.get("models") or {}
+    u, g = ms.get("unlearned") or {}, ms.get("gold") or {}
+    n = u.get("n_facts") if isinstance(u.get("n_facts"), int) else None
+    ua, ga = u.get("accuracy"), g.get("accuracy")
+    ci, how, ref = a.get("excess_ci"), "paired", f"gold {fmt(ga)}"
+    if not isinstance(ua, (int, float)):
+        return _Attack(name, "not available", f"{name}: no attacked accuracy of the unlearned model", math.inf)
+    if isinstance(ga, (int, float)):
+        value = ua - ga
+        if ci is None:
+            lo_hi = _from_two(u.get("accuracy_ci"), g.get("accuracy_ci"), value)
+            ci, how = lo_hi, E.FROM_CI
+    elif floor is not None:
+        value, ref, how = ua - floor, f"the floor {fmt(floor)} (base accuracy on holdout facts; no gold model)", \
+            "the unlearned model's interval against the floor's value"
+        uci = u.get("accuracy_ci")
+        ci = [uci[0] - floor, uci[1] - floor] if isinstance(uci, list) and len(uci) == 2 else None
+    else:
+        return _Attack(name, "not available", f"{name}: no gold model score, and no holdout facts whose base "
+                       "accuracy would be the floor", math.inf)
+    if not (isinstance(ci, (list, tuple)) and len(ci) == 2):
+        return _Attack(name, "not available", f"{name}: no interval (eval.bootstrap: 0?)", math.inf)
+    lo, hi = float(ci[0]), float(ci[1])
+    st = "yes" if hi <= margin + _EPS else "no" if lo > margin + _EPS else "undecided"
+    text = (f"{name}: attacked forget accuracy {fmt(ua)} vs {ref}, excess {_signed(value)}, 95% interval "
+            f"[{_signed(lo)}, {_signed(hi)}] ({how}), margin +{margin:g}, {_n_text(n, need)}")
+    return _Attack(name, _enough(st, n, need), text, hi, n)
+
+
+def _from_two(ua: Any, ga: Any, value: float) -> list[float] | None:
+    """A 95% interval of a difference from the two sides' 95% intervals, as if independent."""
+    ok = [isinstance(x, list) and len(x) == 2 for x in (ua, ga)]
+    if not all(ok):
+        return None
+    half = math.hypot((ua[1] - ua[0]) / 2, (ga[1] - ga[0]) / 2)
+    return [value - half, value + half]
