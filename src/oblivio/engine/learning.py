@@ -30,7 +30,8 @@ def world_texts(data: UnlearningData) -> list[str]:
     """All text of the problem (incl. held-out phrasings, so the tokenizer covers them)."""
     out: list[str] = ["Question:", "Answer:"]
     for it in data.items:
-        out += [it.question, it.answer, *(x for x in (it.paraphrased_question, it.paraphrased_answer) if x),
+        out += [it.question, it.answer, *(x for x in (it.paraphrased_question, it.paraphrased_question_answer,
+                                                      it.paraphrased_answer) if x),
                 *it.perturbed_answers, *(x for x in _probe_texts(it) if x)]
     return out
 
@@ -43,6 +44,13 @@ def _probe_texts(it: QAItem) -> list[str | None]:
     return vals if any(vals) else []
 
 
+def _para_answer(it: QAItem) -> list[str]:
+    """The answer sentence of the paraphrased question (the tokenizer learns its text, so it
+    is part of every cache key) — as a list only when the item has one, so keys of data
+    without it stay as they were."""
+    return [it.paraphrased_question_answer] if it.paraphrased_question_answer else []
+
+
 def data_fingerprint(data: UnlearningData) -> str:
     """SHA-256 of everything in ``data`` that learning reads: per item, in order, whether base
     and gold learn it (holdout: neither; forget: base only) and all its text (the tokenizer
@@ -53,7 +61,7 @@ def data_fingerprint(data: UnlearningData) -> str:
     def member(role: str) -> str:
         return role if role in ("holdout", "forget") else "trained"
     rows = [[member(it.role), it.question, it.answer, it.paraphrased_question, it.paraphrased_answer,
-             list(it.perturbed_answers), *_probe_texts(it)] for it in data.items]
+             list(it.perturbed_answers), *_probe_texts(it), *_para_answer(it)] for it in data.items]
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -161,7 +169,8 @@ def _items_digest(data: UnlearningData) -> str:
     import hashlib
     h = hashlib.sha256()
     for it in data.items:
-        h.update(json.dumps([it.role, it.question, it.answer, it.paraphrased_question, *_probe_texts(it)]).encode())
+        h.update(json.dumps([it.role, it.question, it.answer, it.paraphrased_question, *_probe_texts(it),
+                             *_para_answer(it)]).encode())
     return h.hexdigest()[:16]
 
 
