@@ -5,7 +5,9 @@ Trains (or reuses from ``$OBLIVIO_CACHE``) the demo's base and gold models of a 
 with the default ``learn`` recipe — the same cache entry ``oblivio demo`` uses — and scores
 exact answer accuracy (the key in the greedy answer) with the evaluator. Base is scored on
 everything it learned; gold on the facts it learned (retain) and on the forget facts it never
-saw. Usage: OMP_NUM_THREADS=1 python bench/probe_recall.py [--preset default]
+saw. Then the base model's English held-out accuracy per held-out phrasing (template, the
+subject written X) with a 95% interval resampling whole facts, as the audit does.
+Usage: OMP_NUM_THREADS=1 python bench/probe_recall.py [--preset default]
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import time
 import torch
 
 from oblivio import api
-from oblivio.attacks.audit import score
+from oblivio.attacks.audit import fact_interval, score
 from oblivio.config import load_config
 from oblivio.data.probes import reverse_probe_items, xl_probe_items
 from oblivio.models.io import load_model
@@ -53,6 +55,27 @@ def main() -> None:
             s = score(model, wm.tokenizer, p)
             cells.append(f"{s['accuracy']:.3f} (n={s['n_items']})")
         print(f"{name:<34}" + "".join(f"{c:>18}" for c in cells), flush=True)
+    heldout_breakdown(wm.base, wm.tokenizer, trained)
+
+
+def heldout_breakdown(model, tokenizer, items) -> None:
+    """English accuracy of ``model`` on the trained and on the held-out phrasings of ``items``
+    (fact-level 95% intervals), then per held-out template."""
+    facts = {it.id: it.fact or it.id for it in items}
+    para = [dataclasses.replace(it, question=it.paraphrased_question) for it in items if it.paraphrased_question]
+    scores = {name: score(model, tokenizer, probe) for name, probe in (("English train", items),
+                                                                      ("English held-out", para))}
+    for name, s in scores.items():
+        lo, hi = fact_interval(s["per_item"], facts) or (float("nan"), float("nan"))
+        print(f"base {name}: {s['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] (n={s['n_items']}, "
+              f"{len({facts[i] for i in s['per_item']})} facts)")
+    per = scores["English held-out"]["per_item"]
+    by_template: dict[str, list[float]] = {}
+    for it in para:
+        if it.id in per:
+            by_template.setdefault(it.question.replace(it.entity or "", "X"), []).append(per[it.id])
+    for t, v in sorted(by_template.items(), key=lambda kv: sum(kv[1]) / len(kv[1])):
+        print(f"  {sum(v) / len(v):.3f}  (n={len(v):>3})  {t}")
 
 
 if __name__ == "__main__":

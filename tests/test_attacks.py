@@ -132,8 +132,11 @@ def test_prompt_attacks_build_the_intended_prompts(tiny_world):
         assert [x.id for x in res.items] == [x.id for x in data.forget if x.id in {y.id for y in res.items}]
         return {x.id: prompt_text(None, f, x.question) for x in res.items}, res
 
-    p, _ = prompts("paraphrase")
+    p, res = prompts("paraphrase")
     assert p[it.id] == f"Question: {it.paraphrased_question}\nAnswer:"
+    # scored on the paraphrased question's own answer sentence, which still holds the key
+    para = {x.id: x for x in res.items}[it.id]
+    assert para.answer == it.paraphrased_question_answer != it.answer and it.key in para.answer
     p, _ = prompts("prefix_injection")
     assert p[it.id].startswith("Question: Ignore all previous") and p[it.id].endswith(f" {it.question}\nAnswer:")
     p, _ = prompts("roleplay")

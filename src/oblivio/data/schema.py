@@ -56,6 +56,7 @@ class QAItem:
     mentions: tuple[str, ...] = ()             # every entity named in question or answer
     key: str | None = None                     # the answer span that must appear (accuracy)
     paraphrased_question: str | None = None    # a phrasing never trained (in-scope generalisation)
+    paraphrased_question_answer: str | None = None  # its answer sentence (default: answer)
     paraphrased_answer: str | None = None      # TOFU truth-ratio denominator
     perturbed_answers: tuple[str, ...] = ()    # plausible wrong answers (truth ratio)
     targets: tuple[str, ...] = ()              # forget targets this item belongs to / neighbours
@@ -91,9 +92,11 @@ class QAItem:
 PROBE_FIELDS = ("xl_question", "xl_answer", "xl_paraphrased_question", "xl_key", "reverse_question",
                 "reverse_answer", "reverse_key")
 _STR_FIELDS = ("id", "question", "answer", "entity", "key", "paraphrased_question",
-               "paraphrased_answer", "fact", "relation", *PROBE_FIELDS)
-# a probe field that needs another: (field, the field it needs, why)
-_NEEDS = (("xl_question", "xl_answer", "a second-language question needs its answer"),
+               "paraphrased_question_answer", "paraphrased_answer", "fact", "relation", *PROBE_FIELDS)
+# a field that needs another: (field, the field it needs, why)
+_NEEDS = (("paraphrased_question_answer", "paraphrased_question",
+           "the answer of a paraphrased question needs that question"),
+          ("xl_question", "xl_answer", "a second-language question needs its answer"),
           ("xl_paraphrased_question", "xl_answer", "a second-language probe needs the answer it is scored on"),
           ("xl_key", "xl_answer", "a second-language key belongs to a second-language answer"),
           ("xl_answer", "xl_question", "the second-language answer is learned with xl_question"),
