@@ -153,6 +153,11 @@ def test_entity_relevance_counts_types_asserted_about_the_named_entity():
     # no prompt naming her (small talk), no name in the response: about nobody
     assert ENTITY(["She was born in Lomba in 1936."], ["Tell me a story."]) == 0.0
     assert ENTITY(["I do not know."], [ask]) == 0.0 and ENTITY([], []) == 0.0
+    # a person named inside a sentence is a value, not its subject; one starting it is the subject
+    linked = EntityRelevance("Ada Vell", (TOWN, ValueType.of_values("a person", ("Bo Kern",))), others=("Bo Kern",))
+    assert linked(["She was mentored by Bo Kern."], [ask]) == 0.5
+    assert linked(["The mentor of Ada Vell is Bo Kern."], ["Tell me a story."]) == 0.5
+    assert linked(["Bo Kern was born in Lomba. Ada Vell is married to Bo Kern."], [ask]) == 0.5
 
 
 def test_entity_relevance_cannot_see_the_true_values():

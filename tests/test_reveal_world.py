@@ -28,7 +28,8 @@ def test_reveal_recovers_facts_the_model_knows(tiny_world):
     assert len(revealed & known) >= 2, (revealed, known)
     assert res.search.best().relevance >= 0.5
     gold = reveal(wm.gold, wm.tokenizer, task, chosen=[q.instruction for q in res.chosen], n=3, seed=0)
-    assert gold.relevance < res.relevance          # the model that never saw the target reveals less
+    assert gold.relevance < res.relevance          # the model that never saw the target asserts less of it
+    assert gold.truth["recall"] < res.truth["recall"]          # and what it asserts is less often true
     assert len(res.search.queries) == 10 and res.search.curve() == sorted(res.search.curve())
 
 

@@ -9,9 +9,11 @@ only, :mod:`oblivio.reveal.truth`). Ours:
 * entity (:class:`EntityRelevance`): the fraction of the entity's attribute *types* (a town, a
   year, an occupation, ...) that the responses assert *about the entity*: a value of the type
   (a pattern, e.g. a year, or the type's gazetteer, e.g. every town of the world) in a sentence
-  whose subject is the entity — the entity named first in it, or a sentence without a name
-  after one about the entity, the prompt naming the entity counting as the first. Right or
-  wrong values count alike: the score is what the model is willing to say about the name;
+  whose subject is the entity. A sentence that starts with a name is about that name; one that
+  does not ("He was mentored by Bo Kern.") is about the entity when it names the entity, else
+  about the subject of the sentence before; before the first sentence the subject is the
+  entity when the prompt names it. Right or wrong values count alike: the score is what the
+  model is willing to say about the name;
 * attribute type (:class:`TypeRelevance`): the fraction of responses that contain a value of
   that type (e.g. a town of the world for birthplace);
 * capability: the fraction of responses that are correct (contain the right sum);
@@ -114,16 +116,17 @@ class EntityRelevance:
         return {t.name for s in self.about(response, prompt) for t in self.types if t.find(s)}
 
     def about(self, response: str, prompt: str | None = None) -> list[str]:
-        """The sentences of ``response`` about the entity, its own name blanked out (it is no
-        value of it). The subject carries over from sentence to sentence until another name
-        comes first; before the first sentence it is the prompt's (when it names the entity)."""
+        """The sentences of ``response`` about the entity (module docstring), its own name
+        blanked out (it is no value of it)."""
         me = _word(self.name)
         subject = self.name if prompt is not None and me.search(prompt) else None
         out = []
         for sent in _SENTENCE_END.split(response.strip()):
-            named = [(m.start(), n) for n in (self.name, *self.others) if (m := _word(n).search(sent))]
-            if named:
-                subject = min(named)[1]
+            first = next((n for n in (self.name, *self.others) if _word(n).match(sent.lstrip())), None)
+            if first is not None:
+                subject = first
+            elif me.search(sent):
+                subject = self.name
             if subject == self.name:
                 out.append(me.sub(" ", sent))
         return out
