@@ -20,7 +20,9 @@ def test_reveal_recovers_facts_the_model_knows(tiny_world):
     task = world_task("entity", data.source, target=target)
     res = reveal(wm.base, wm.tokenizer, task, budget=10, top_k=2, n=3, seed=0)
     assert res.rows and all(r.role == "forget" and r.targets == (target,) for r in res.rows)
-    revealed = {v for r in res.rows for v in task.relevance.found(r.answer)}
+    # the truth is measured after the fact (evaluation only): which true values the rows hold
+    assert res.truth is not None and res.truth["values"] == len(task.truth)
+    revealed = set(res.truth["found"])
     # what the base answers when asked each fact directly (greedy, training phrasings)
     qa = [it for it in data.forget if it.entity == target and it.key]
     out = respond(wm.base, wm.tokenizer, [it.question for it in qa], max_new_tokens=24)
@@ -28,7 +30,8 @@ def test_reveal_recovers_facts_the_model_knows(tiny_world):
     assert len(revealed & known) >= 2, (revealed, known)
     assert res.search.best().relevance >= 0.5
     gold = reveal(wm.gold, wm.tokenizer, task, chosen=[q.instruction for q in res.chosen], n=3, seed=0)
-    assert gold.relevance < res.relevance          # the model that never saw the target reveals less
+    assert gold.relevance < res.relevance          # the model that never saw the target asserts less of it
+    assert gold.truth["recall"] < res.truth["recall"]          # and what it asserts is less often true
     assert len(res.search.queries) == 10 and res.search.curve() == sorted(res.search.curve())
 
 

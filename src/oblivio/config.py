@@ -382,7 +382,7 @@ class RevealConfig:
         "--top-k", "best instructions whose responses form the forget set", metavar="K")] = 3
     samples: Annotated[int, Range(ge=1), Flag("--samples", "responses per instruction", metavar="N")] = 4
     threshold: Annotated[float, Flag(
-        "--threshold", "a response's relevance to be kept (entity: ≥ 1 value)", metavar="X")] = 0.1
+        "--threshold", "a response's relevance to be kept (entity: ≥ 1 attribute type)", metavar="X")] = 0.1
     nu: Annotated[float, Range(ge=0)] = 0.01      # NeuralUCB exploration (tiny-world replay, bench/reveal_curve.py)
     embedder: Annotated[str, OneOf(("auto", "minilm", "hidden"), "embedder")] = "auto"   # diversity and features
 
