@@ -47,6 +47,7 @@ class Label:
     human: dict[str, float]
     score: float         # mean of ``human``
     x: JudgeInput
+    note: str = ""       # what makes the row adversarial, when it is
 
 
 def _row(obj: Any, where: dict[str, Any]) -> Label:
@@ -78,7 +79,7 @@ def _row(obj: Any, where: dict[str, Any]) -> Label:
                    key=obj["key"] or None, subject=obj["subject"] or None, relation=obj["relation"] or None,
                    forbidden=lists["forbidden"], type_values=lists["type_values"])
     return Label(str(obj.get("id", where["line"])), split, kind, obj["class"], {k: float(v) for k, v in human.items()},
-                 float(score), x)
+                 float(score), x, str(obj.get("note", "")))
 
 
 def load_labels(path: str | Path) -> list[Label]:

@@ -1,9 +1,9 @@
 """The offline rule-based judge, the default (criteria of Liao et al. 2026, arXiv 2603.09980,
 scored by rules of ours instead of an LLM). 0–10 each.
 
-Its rules must not be the template teacher's wording read back (issue #24: an earlier version
-gave a "sorry … however …" word salad 10, because its keyword lists were the teacher's own
-phrases). So no criterion is met by a cue word alone:
+Its rules must not be the template teacher's wording read back (an earlier version gave a
+"sorry … however …" word salad 10, because its keyword lists were the teacher's own phrases;
+bench/rule_judge_before.py keeps it for comparison). So no criterion is met by a cue word alone:
 
 * a response is read sentence by sentence, and only **well-formed** sentences count: not
   gibberish (metrics/functional.py ``is_gibberish``), no word repeated back to back ("banana
