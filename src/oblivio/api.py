@@ -295,14 +295,14 @@ def _subject_of(question: str) -> str | None:
     return re.sub(r"['’]s$", "", best) or None
 
 
-def judge(question: str, answer: str, *, target: str | None = None, subject: str | None = None,
+def judge(question: str, answer: str, *, truth: str | None = None, subject: str | None = None,
           kind: str | None = None, config: Config | None = None,
           **settings: Any) -> dict[str, dict[str, float] | None]:
     """TRU's scores (Liao et al. 2026, arXiv 2603.09980) of one ``answer`` to ``question`` by the
     config's judge (``eval.judge``; the offline rule judge by default): ``{"uq": {"uq": …,
     "relevance": …, "rejection": …, "helpfulness": …}, "rq": {"rq": …, "readability": …,
     "specificity": …, "logic": …}}``, 0–10. UQ reads the question as a forget prompt whose fact
-    to forget is ``target``; RQ as a retain prompt whose correct answer is ``target`` (without one
+    to forget is ``truth``; RQ as a retain prompt whose correct answer is ``truth`` (without one
     nothing can leak and nothing is specific). ``kind``: "forget" or "retain" for one of the two.
     ``subject``: who or what the question is about (relevance); by default the longest run of
     capitalised words after the question's first word. A verdict an LLM judge gave that does not
@@ -318,7 +318,7 @@ def judge(question: str, answer: str, *, target: str | None = None, subject: str
         cfg = load_config(overrides=settings_overrides(settings), base=to_dict(cfg))
     if cfg.eval.judge.kind == "none":
         raise InputError("no judge to ask (kind none); choose rule, hf or endpoint", field="eval.judge.kind")
-    t = (target or "").strip()
+    t = (truth or "").strip()
     subj = subject if subject is not None else _subject_of(question)
     roles = [r for r in ("forget", "retain") if kind in (None, r)]
     inputs = [JudgeInput(role=r, question=question, response=answer, answer=t, key=t or None, subject=subj,

@@ -262,9 +262,9 @@ def _judge(args: argparse.Namespace, progress: bool) -> int:
     cfg = _config(args)
     if cfg.eval.judge.kind != "rule":     # an LLM judge loads a model or a client library
         _quiet_libraries()
-    res = api.judge(args.question, args.answer, target=args.target, subject=args.subject, kind=args.kind, config=cfg)
-    if not (args.target or "").strip():
-        print("no --target: nothing can leak (rejection) and nothing is specific (specificity)", file=sys.stderr)
+    res = api.judge(args.question, args.answer, truth=args.truth, subject=args.subject, kind=args.kind, config=cfg)
+    if not (args.truth or "").strip():
+        print("no --truth: nothing can leak (rejection) and nothing is specific (specificity)", file=sys.stderr)
     for name, crit in (("uq", FORGET_CRITERIA), ("rq", RETAIN_CRITERIA)):
         if name not in res:
             continue

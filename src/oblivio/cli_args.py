@@ -35,7 +35,7 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--sort": "leaderboard: the order of the rows of a table about finished runs; computes nothing",
     "--question": "judge: the question of the one answer it scores (input, not a setting)",
     "--answer": "judge: the answer it scores (input, not a setting)",
-    "--target": "judge: the fact to forget / the correct answer of that question (input, not a setting)",
+    "--truth": "judge: the true answer of that question, the fact to forget (input, not a setting)",
     "--subject": "judge: who or what that question is about (input, not a setting)",
     "--kind": "judge: which of UQ (forget) and RQ (retain) to print; computes nothing else",
 }
@@ -109,7 +109,7 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
     "audit": ("robustness audit of a finished run: attacks on base, gold and unlearned",
               ("--run", "audit.attacks", "model.gold", *_OF_A_RUN, *_MODEL)),
     "judge": ("TRU's UQ and RQ of one answer, by the UQ/RQ judge (the offline rule judge by default)",
-              ("--question", "--answer", "--target", "--subject", "--kind", _JUDGE, "eval.judge.api_key_env",
+              ("--question", "--answer", "--truth", "--subject", "--kind", _JUDGE, "eval.judge.api_key_env",
                "allow_remote_endpoints", "--config", "--set", "--quiet", "--debug", "allow_plugins")),
     "ls": ("list methods, samplers, metrics and attacks", ()),
 }
@@ -184,8 +184,8 @@ _JUDGE_INPUT: dict[str, Callable[[Any], Any]] = {
     "--question": lambda p: p.add_argument("--question", required=True, metavar="Q", help="the question"),
     "--answer": lambda p: p.add_argument("--answer", required=True, metavar="A",
                                          help="the answer to judge (a model's response to Q)"),
-    "--target": lambda p: p.add_argument(
-        "--target", metavar="T", help="the fact Q asks for: for UQ the fact to forget (a leak of it scores "
+    "--truth": lambda p: p.add_argument(
+        "--truth", metavar="T", help="the fact Q asks for: for UQ the fact to forget (a leak of it scores "
         "rejection 0), for RQ the correct answer (specificity); without it nothing can leak or be specific"),
     "--subject": lambda p: p.add_argument(
         "--subject", metavar="NAME", help="who or what Q is about (relevance); default: the longest run of "
