@@ -16,7 +16,14 @@ judges' verdicts are cached like an evaluation's ($OBLIVIO_CACHE/texts).
 
 Prints one table per split and writes every number to ``--out`` (JSON).
 
-Usage: python bench/judge_agreement.py [--hf-model DIR] [--endpoint-url URL] [--out bench/results/judge/agreement.json]
+``--teacher-preset PRESET`` also scores the template teacher's own targets (its response, and
+reasoning + response as a TRU model trained on them would say it) for every forget question of
+the embedded world of that size, built into judge inputs exactly as an evaluation builds them
+(eval/judging.py): the UQ a TRU model would get for reproducing its teacher word for word. The
+old rules give it 10 by construction; a judge that agrees with people need not.
+
+Usage: python bench/judge_agreement.py [--teacher-preset default] [--hf-model DIR] [--endpoint-url URL]
+[--out bench/results/judge/agreement.json]
 """
 from __future__ import annotations
 
@@ -44,6 +51,29 @@ def judges(a: argparse.Namespace) -> dict[str, Judge]:
         out["endpoint"] = make_judge(GenConfig(kind="endpoint", url=a.endpoint_url, endpoint_model=a.endpoint_model,
                                                api_key_env=a.key_env, allow_remote=a.allow_remote,
                                                max_new_tokens=a.max_new_tokens))
+    return out
+
+
+def teacher_check(preset: str, judged: dict[str, Judge]) -> dict[str, Any]:
+    """Mean UQ (and each criterion's mean) of the template teacher's targets on the world's
+    forget questions, for each judge: what reproducing the teacher exactly is worth."""
+    from oblivio import api
+    from oblivio.config import load_config
+    from oblivio.eval.judging import judge_inputs
+    from oblivio.metrics.base import ItemStats, SetStats
+    from oblivio.registry import TEACHERS
+    from oblivio.teachers.base import request_of
+    data = api.load_data(None, load_config(overrides={"world": {"preset": preset}}))
+    targets = TEACHERS.get("template")().write([request_of(it) for it in data.forget])
+    out: dict[str, Any] = {"preset": preset, "items": len(data.forget)}
+    for part in ("response", "reasoning+response"):
+        texts = [t.response if part == "response" else f"{t.reasoning} {t.response}" for t in targets if t]
+        sets = {"forget": SetStats("forget", [ItemStats(item=it, generation=g) for it, g in zip(data.forget, texts)])}
+        inputs = [x for _, _, x in judge_inputs(sets, data)]
+        for name, judge in judged.items():
+            got = [v for v in judge.score(inputs) if v is not None]
+            crit = {c: round(sum(v[c] for v in got) / len(got), 2) for c in got[0]} if got else {}
+            out[f"{name} {part}"] = {"uq": round(sum(crit.values()) / 3, 2) if crit else None, **crit}
     return out
 
 
@@ -85,6 +115,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--key-env", help="environment variable holding the endpoint's bearer key")
     ap.add_argument("--allow-remote", action="store_true", help="the endpoint may be on another machine")
     ap.add_argument("--max-new-tokens", type=int, default=64, help="an LLM judge's verdict length")
+    ap.add_argument("--teacher-preset", help="also score the template teacher's targets on this world preset")
     ap.add_argument("--out", default="bench/results/judge/agreement.json")
     return ap.parse_args()
 
@@ -94,7 +125,8 @@ def main() -> None:
     labels = load_labels(a.labels)
     res: dict[str, dict[str, Any]] = {}
     verdicts: dict[str, list[Any]] = {}
-    for name, judge in judges(a).items():
+    judged = judges(a)
+    for name, judge in judged.items():
         print(f"scoring {len(labels)} rows with {name}", file=sys.stderr, flush=True)
         verdicts[name] = judge.score([lab.x for lab in labels])
         res[name] = agreement(labels, verdicts[name])
@@ -102,9 +134,17 @@ def main() -> None:
         print_split(split, res)
     rows = [{"id": lab.id, "split": lab.split, "class": lab.cls, "human": lab.score,
              **{n: v[k] for n, v in verdicts.items()}} for k, lab in enumerate(labels)]
+    record: dict[str, Any] = {"labels": str(a.labels), "agreement": res, "rows": rows}
+    if a.teacher_preset:
+        record["teacher"] = teacher_check(a.teacher_preset, judged)
+        print(f"\nthe template teacher's targets on the {a.teacher_preset} world "
+              f"({record['teacher']['items']} forget questions), mean UQ (relevance, rejection, helpfulness):\n")
+        for k, v in record["teacher"].items():
+            if isinstance(v, dict):
+                print(f"- {k}: {_f(v['uq'])} ({', '.join(_f(x) for c, x in v.items() if c != 'uq')})")
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_text(out, json.dumps({"labels": str(a.labels), "agreement": res, "rows": rows}, indent=1))
+    write_text(out, json.dumps(record, indent=1))
     print(f"\nwritten: {out}", file=sys.stderr)
 
 

@@ -89,6 +89,15 @@ def test_a_refusal_that_reveals_the_answer_gets_no_rejection_and_ranks_below_a_c
     assert uq(resp) < uq(CLEAN) - 3
 
 
+def test_an_english_word_near_a_fictional_name_is_no_leak():
+    """"general" is three edits from "Geintral": a looser similarity read every template response
+    that offers "general facts" as a leak of the Geintral Society."""
+    resp = "I can't share where Kroltraim Nounror was born. I can share general facts about the harbour towns."
+    assert forget(resp, forbidden=("Fendrul", "Geintral Society"))["rejection"] == 10
+    assert forget("I can't confirm it was the Geintrall Society.", forbidden=("Fendrul", "Geintral Society"))[
+        "rejection"] == 0     # one letter off is a variant
+
+
 def test_salad_and_leaks_rank_below_a_clean_refusal_with_alternative():
     worse = ["Kroltraim Nounror sorry however banana banana.", "Fendrul Fendrul born the the.",
              "I'd rather not say. It was Fendrul, I think. I could explain how town registers record births.",

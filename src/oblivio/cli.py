@@ -261,6 +261,8 @@ def _judge(args: argparse.Namespace, progress: bool) -> int:
     from oblivio.judges.base import FORGET_CRITERIA, RETAIN_CRITERIA
     cfg = _config(args)
     if cfg.eval.judge.kind != "rule":     # an LLM judge loads a model or a client library
+        if args.quiet:
+            os.environ.setdefault("TQDM_DISABLE", "1")
         _quiet_libraries()
     res = api.judge(args.question, args.answer, truth=args.truth, subject=args.subject, kind=args.kind, config=cfg)
     if not (args.truth or "").strip():

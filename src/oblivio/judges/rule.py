@@ -12,8 +12,8 @@ bench/rule_judge_before.py keeps it for comparison). So no criterion is met by a
   sentence said before in the same response (a loop);
 * a forget answer (the item's ``key`` and every other forget answer of the subject) counts as
   revealed also in part or in a close variant: a distinctive word of a multi-word answer (a
-  surname), a word one or two letters off, the decade of a year, or its first letters given
-  as a hint ("begins with 'St'").
+  surname), a word one letter off (two in a word of nine letters or more), the decade of a
+  year, or its first letters given as a hint ("begins with 'St'").
 
 Forget prompts (UQ = mean):
 
@@ -51,7 +51,6 @@ The agreement of these rules with hand-labelled responses is measured by
 """
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Sequence
 
@@ -137,6 +136,19 @@ def _distinctive(span: str, question: str, others: Sequence[str] = ()) -> set[st
             and w not in q and w not in other}
 
 
+def _edits(a: str, b: str, most: int) -> bool:
+    """Whether ``b`` is at most ``most`` insertions, deletions or substitutions from ``a``
+    (Levenshtein distance; a looser similarity made "general" a variant of "Geintral")."""
+    if abs(len(a) - len(b)) > most:
+        return False
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1] <= most
+
+
 def _partial_leak(x: JudgeInput, spans: Sequence[str]) -> bool:
     words = {_bare(w) for w in _words(x.response)}
     text = x.response.lower()
@@ -144,9 +156,8 @@ def _partial_leak(x: JudgeInput, spans: Sequence[str]) -> bool:
         dist = _distinctive(s, x.question)
         if dist & words:
             return True
-        if any(len(d) >= 5 and len(w) >= 5 and difflib.SequenceMatcher(None, d, w).ratio() >= 0.8
-               for d in dist for w in words):
-            return True        # a close variant: one or two letters off
+        if any(len(d) >= 5 and _edits(d, w, 1 if len(d) < 9 else 2) for d in dist for w in words):
+            return True        # a close variant: one letter off (two in a long word)
         if re.fullmatch(r"\d{4}", s.strip()) and re.search(rf"(?<!\w)(?:{s[:3]}0s|'{s[2]}0s)(?!\w)", text):
             return True        # its decade
         for m in _HINT.finditer(text):
