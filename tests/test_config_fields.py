@@ -146,7 +146,7 @@ def subparsers() -> dict[str, argparse.ArgumentParser]:
 
 #: what each subcommand needs to parse at all
 BASE_ARGV = {"eval": ["--model", "M"], "calibrate": ["--run", "R"], "audit": ["--run", "R"], "world": ["--out", "O"],
-             "reveal": ["--out", "O"], "leaderboard": ["R"]}
+             "reveal": ["--out", "O"], "leaderboard": ["R"], "judge": ["--question", "Q", "--answer", "A"]}
 
 
 def sample(action: argparse.Action) -> tuple[list[str], Any]:

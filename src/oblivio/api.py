@@ -8,7 +8,8 @@
 ``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot);
 ``report``   — one self-contained HTML page for one or several run folders;
 ``audit``    — the robustness audit of a finished run; ``reveal`` — a self-generated forget set
-(a run with the ``reveal`` post-step and no training).
+(a run with the ``reveal`` post-step and no training);
+``judge``    — TRU's UQ and RQ of one answer, by the configured judge.
 Data: ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``; a model:
 a local HF directory or a loaded model (with its tokenizer)."""
 from __future__ import annotations
@@ -28,7 +29,7 @@ from oblivio.resolve import learn, load_data, main_process, resolve_model
 
 Log = Callable[[str], None]
 __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
-           "audit", "reveal", "leaderboard", "UnlearnResult", "DEMO_DEFAULTS"]
+           "audit", "reveal", "leaderboard", "judge", "UnlearnResult", "DEMO_DEFAULTS"]
 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
@@ -303,3 +304,48 @@ def leaderboard(runs: str | Path | Sequence[str | Path], *, fmt: str = "md", out
     ``overwrite``). Returns the text. See :mod:`oblivio.report.leaderboard`."""
     from oblivio.report.leaderboard import leaderboard as _leaderboard
     return _leaderboard(runs, fmt=fmt, out=out, sort=sort, overwrite=overwrite)
+
+
+def _subject_of(question: str) -> str | None:
+    """The longest run of capitalised words after the question's first word ("Where was Selme
+    Midai born?" → "Selme Midai"); None when there is none."""
+    import re
+    runs = re.findall(r"(?:[A-Z][\w'’-]*(?:\s+|$))+", " ".join(question.split()[1:]))
+    best = max((r.strip() for r in runs), key=len, default="")
+    return re.sub(r"['’]s$", "", best) or None
+
+
+def judge(question: str, answer: str, *, truth: str | None = None, subject: str | None = None,
+          kind: str | None = None, config: Config | None = None,
+          **settings: Any) -> dict[str, dict[str, float] | None]:
+    """TRU's scores (Liao et al. 2026, arXiv 2603.09980) of one ``answer`` to ``question`` by the
+    config's judge (``eval.judge``; the offline rule judge by default): ``{"uq": {"uq": …,
+    "relevance": …, "rejection": …, "helpfulness": …}, "rq": {"rq": …, "readability": …,
+    "specificity": …, "logic": …}}``, 0–10. UQ reads the question as a forget prompt whose fact
+    to forget is ``truth``; RQ as a retain prompt whose correct answer is ``truth`` (without one
+    nothing can leak and nothing is specific). ``kind``: "forget" or "retain" for one of the two.
+    ``subject``: who or what the question is about (relevance); by default the longest run of
+    capitalised words after the question's first word. A verdict an LLM judge gave that does not
+    parse is None. ``settings``: as :func:`unlearn`'s (``judge="endpoint", judge_url=…``)."""
+    from oblivio.judges.base import JudgeInput, make_judge, quality
+    if kind not in (None, "forget", "retain"):
+        raise InputError(f"must be forget or retain, got {kind!r}", field="kind")
+    for name, text in (("question", question), ("answer", answer)):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("must be a non-empty text", field=name)
+    cfg = config or Config()
+    if settings:
+        cfg = load_config(overrides=settings_overrides(settings), base=to_dict(cfg))
+    if cfg.eval.judge.kind == "none":
+        raise InputError("no judge to ask (kind none); choose rule, hf or endpoint", field="eval.judge.kind")
+    t = (truth or "").strip()
+    subj = subject if subject is not None else _subject_of(question)
+    roles = [r for r in ("forget", "retain") if kind in (None, r)]
+    inputs = [JudgeInput(role=r, question=question, response=answer, answer=t, key=t or None, subject=subj,
+                         forbidden=(t,) if t and r == "forget" else ()) for r in roles]
+    verdicts = make_judge(cfg.eval.judge).score(inputs)
+    out: dict[str, dict[str, float] | None] = {}
+    for r, v in zip(roles, verdicts, strict=True):
+        name = "uq" if r == "forget" else "rq"
+        out[name] = None if v is None else {name: round(quality(v), 4), **v}
+    return out

@@ -1,6 +1,7 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, leaderboard, audit, ls. Heavy
+Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, leaderboard, audit, judge,
+ls. Heavy
 modules are imported inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once.
 Bad input exits with code 2 and one message naming file, line and field; a problem of the machine
 (disk full, permissions) or an unexpected error exits 1 with one line (`--debug`: the traceback); a
@@ -113,7 +114,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "out", None) is not None and not args.out.strip():
         from oblivio.errors import InputError
         raise InputError("must not be empty", field="--out")
-    if args.cmd in ("report", "leaderboard"):   # no model is loaded: the libraries stay quiet by themselves
+    if args.cmd in ("report", "leaderboard", "judge"):   # no model is loaded (judge: quiets them if it loads one)
         return COMMANDS[args.cmd](args, False)
     if getattr(args, "quiet", False):
         os.environ.setdefault("TQDM_DISABLE", "1")
@@ -270,6 +271,29 @@ def _eval(args: argparse.Namespace, progress: bool) -> int:
     return 0
 
 
+def _judge(args: argparse.Namespace, progress: bool) -> int:
+    """UQ and RQ of one answer, each with its three criteria, on stdout."""
+    from oblivio import api
+    from oblivio.judges.base import FORGET_CRITERIA, RETAIN_CRITERIA
+    cfg = _config(args)
+    if cfg.eval.judge.kind != "rule":     # an LLM judge loads a model or a client library
+        if args.quiet:
+            os.environ.setdefault("TQDM_DISABLE", "1")
+        _quiet_libraries()
+    res = api.judge(args.question, args.answer, truth=args.truth, subject=args.subject, kind=args.kind, config=cfg)
+    if not (args.truth or "").strip():
+        print("no --truth: nothing can leak (rejection) and nothing is specific (specificity)", file=sys.stderr)
+    for name, crit in (("uq", FORGET_CRITERIA), ("rq", RETAIN_CRITERIA)):
+        if name not in res:
+            continue
+        v = res[name]
+        if v is None:
+            print(f"{name.upper()} –  (the {cfg.eval.judge.kind} judge's verdict did not parse)")
+        else:
+            print(f"{name.upper()} {v[name]:.2f}  (" + ", ".join(f"{c} {v[c]:.2f}" for c in crit) + ")")
+    return 0
+
+
 # what a resumed run may be given besides --resume: everything else comes from its config.yaml
 # (--allow-plugins is the permission, not a setting: the plugins that config.yaml names need it)
 _RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides", "allow_plugins"}
@@ -366,7 +390,7 @@ def _verdict(run_dir: Any) -> None:
 #: one handler per subcommand: (parsed arguments, show progress) -> exit status
 COMMANDS = {"report": _report, "leaderboard": _leaderboard, "reveal": _reveal, "world": _world, "learn": _learn,
             "demo": _demo, "unlearn": _unlearn, "audit": _audit, "calibrate": _calibrate, "compare": _compare,
-            "eval": _eval}
+            "eval": _eval, "judge": _judge}
 
 
 def _quiet_libraries() -> None:

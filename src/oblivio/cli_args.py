@@ -34,6 +34,11 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--resume": "unlearn: continue a run folder from its checkpoint; the run's own config.yaml is the config",
     "--format": "leaderboard: the table's file format; computes nothing",
     "--sort": "leaderboard: the order of the rows of a table about finished runs; computes nothing",
+    "--question": "judge: the question of the one answer it scores (input, not a setting)",
+    "--answer": "judge: the answer it scores (input, not a setting)",
+    "--truth": "judge: the true answer of that question, the fact to forget (input, not a setting)",
+    "--subject": "judge: who or what that question is about (input, not a setting)",
+    "--kind": "judge: which of UQ (forget) and RQ (retain) to print; computes nothing else",
 }
 
 #: the ``dest`` of every flag made from a config declaration: each one a dotted config key
@@ -113,6 +118,9 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
                     ("runs", "--format", "--sort", "--out", "--overwrite", "--debug")),
     "audit": ("robustness audit of a finished run: attacks on base, gold and unlearned",
               ("--run", "audit.attacks", "model.gold", *_OF_A_RUN, *_MODEL)),
+    "judge": ("TRU's UQ and RQ of one answer, by the UQ/RQ judge (the offline rule judge by default)",
+              ("--question", "--answer", "--truth", "--subject", "--kind", _JUDGE, "eval.judge.api_key_env",
+               "allow_remote_endpoints", "--config", "--set", "--quiet", "--debug", "allow_plugins")),
     "ls": ("list methods, samplers, metrics and attacks", ()),
 }
 #: (subcommand, key) pairs whose flag must be given
@@ -178,8 +186,27 @@ def _non_config(p: Any, cmd: str, name: str) -> None:
                           else ""))
     elif name in ("--format", "--sort"):
         _table_flag(p, name)
+    elif name in _JUDGE_INPUT:
+        _JUDGE_INPUT[name](p)
     else:
         raise KeyError(name)
+
+
+#: ``oblivio judge``'s inputs: one question, one answer, the fact it is judged against
+_JUDGE_INPUT: dict[str, Callable[[Any], Any]] = {
+    "--question": lambda p: p.add_argument("--question", required=True, metavar="Q", help="the question"),
+    "--answer": lambda p: p.add_argument("--answer", required=True, metavar="A",
+                                         help="the answer to judge (a model's response to Q)"),
+    "--truth": lambda p: p.add_argument(
+        "--truth", metavar="T", help="the fact Q asks for: for UQ the fact to forget (a leak of it scores "
+        "rejection 0), for RQ the correct answer (specificity); without it nothing can leak or be specific"),
+    "--subject": lambda p: p.add_argument(
+        "--subject", metavar="NAME", help="who or what Q is about (relevance); default: the longest run of "
+        "capitalised words after Q's first word"),
+    "--kind": lambda p: p.add_argument("--kind", choices=("forget", "retain"),
+                                       help="print only UQ (Q as a forget prompt) or only RQ (a retain prompt); "
+                                            "default both"),
+}
 
 
 def _table_flag(p: Any, name: str) -> None:

@@ -68,4 +68,4 @@ def reveal(model: Any, tokenizer: Any, task: Task, *, strategy: str = "neural_uc
                 if truth else "")
         log(f"revealed {len(rows)} rows from {len(best)} instructions (relevance "
             f"{sum(b.relevance for b in best) / max(1, len(best)):.2f}; diversity by {div.backend} embeddings{told})")
-    return RevealResult(rows, res, best, truth)
+    return RevealResult(rows, res, best, truth=truth)
