@@ -186,19 +186,24 @@ def test_eos_excluded_from_exact_mem_mink_minkpp(tok) -> None:
 
 # --- 5. checkpoint selection on held-out rows ---------------------------------------------
 
-def test_checkpoint_utility_on_test_rows_with_fallback() -> None:
+def test_checkpoint_utility_on_validation_rows_with_fallback() -> None:
     from oblivio.config import ControlConfig
     from oblivio.engine.checkpoint_eval import CheckpointEval
+    from oblivio.errors import InputError
+    from oblivio.roles import eval_name
 
-    items = [qa(0, "forget", answer="a"), qa(1, "retain", answer="b"), qa(2, "retain_test", answer="c"),
-             qa(3, "holdout", answer="d")]
+    # two forget facts: one in validation, one in test (data/portions.py)
+    items = [qa(0, "forget", answer="a"), qa(4, "forget", answer="e"), qa(1, "retain", answer="b"),
+             qa(2, "retain_test", answer="c"), qa(5, "retain_val", answer="f"), qa(3, "holdout", answer="d")]
     cb = CheckpointEval(None, UnlearningData(items, name="x"), ControlConfig(eval_every=1))
-    assert {it.role for it in cb.data.items} == {"forget", "retain_test"}
-    assert "retain_test" in (cb.utility_roles_note or "")
-    no_test = CheckpointEval(None, UnlearningData(items[:2], name="y"), ControlConfig(eval_every=1))
-    assert {it.role for it in no_test.data.items} == {"forget", "retain"}
-    assert "no *_test rows" in (no_test.utility_roles_note or "")
-    assert no_test.summary()["control"]["utility_roles"] == no_test.utility_roles_note
+    assert {eval_name(it.role, it.portion) for it in cb.data.items} == {"forget_val", "retain_val"}
+    assert "retain_val" in (cb.utility_roles_note or "") and "retain_test" not in (cb.utility_roles_note or "")
+    no_val = CheckpointEval(None, UnlearningData(items[:4], name="y"), ControlConfig(eval_every=1))
+    assert {eval_name(it.role, it.portion) for it in no_val.data.items} == {"forget_val", "retain"}
+    assert "no held-out validation rows" in (no_val.utility_roles_note or "")
+    assert no_val.summary()["control"]["utility_roles"] == no_val.utility_roles_note
+    with pytest.raises(InputError, match="no forget fact"):     # one forget fact: it is test, none to select on
+        CheckpointEval(None, UnlearningData([items[0], *items[2:]], name="z"), ControlConfig(eval_every=1))
 
 
 # --- 6. tokenizer folders for transformers 4.x and 5.x ------------------------------------
@@ -290,7 +295,7 @@ def test_tofu_roles_are_evaluation_only() -> None:
     assert not any(it.role in ("real_authors", "world_facts") for it in d.trained())
     assert not any(it.role in ("real_authors", "world_facts") for it in d.unlearning_retain())
     old = load_tofu("forget01", n_retain_authors=4, general_trained=True)
-    assert len(old.role("general")) + len(old.role("general_test")) == 217
+    assert len(old.role("general")) + len(old.role("general_val")) + len(old.role("general_test")) == 217
 
 
 def test_generation_length_per_set_and_truncation(tok) -> None:

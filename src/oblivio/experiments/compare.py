@@ -239,10 +239,10 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     if ws is not None:
         from oblivio.experiments.worlds import compare_worlds
         return compare_worlds(data, world_seeds=ws, config=config or Config(), run_dir=run_dir, overwrite=overwrite,
-                              progress=progress, log=log, methods=methods, samplers=samplers, model=model,
-                              tokenizer=tokenizer, gold=gold, calibrate=calibrate, calibrate_metric=calibrate_metric,
-                              calibrate_tol=calibrate_tol, budget=budget, epochs=epochs, steps=steps,
-                              method_args=method_args, seeds=seeds)
+                              progress=progress, log=log, grid=(compare, Cell, CompareResult), methods=methods,
+                              samplers=samplers, model=model, tokenizer=tokenizer, gold=gold, calibrate=calibrate,
+                              calibrate_metric=calibrate_metric, calibrate_tol=calibrate_tol, budget=budget,
+                              epochs=epochs, steps=steps, method_args=method_args, seeds=seeds)
     plan = _plan(data, methods, samplers, config, (calibrate, calibrate_metric, calibrate_tol), budget, epochs, steps,
                  method_args, seeds, run_dir, overwrite, progress)
     t_all = time.perf_counter()

@@ -57,12 +57,14 @@ def world_cell(cell_cls: Any, cells: Sequence[Any], worlds: Sequence[int]) -> An
 
 
 def compare_worlds(data: Any, *, world_seeds: Sequence[int], config: Any, run_dir: str | Path | None,
-                   overwrite: bool, progress: bool, log: Log, **args: Any):
+                   overwrite: bool, progress: bool, log: Log, grid: tuple[Callable[..., Any], type, type],
+                   **args: Any):
     """The comparison in every world of ``world_seeds`` and its aggregate (module docstring);
-    ``args``: :func:`oblivio.experiments.compare.compare`'s grid arguments."""
+    ``grid``: compare's (one-world function, Cell, CompareResult), handed in so that this module
+    does not import compare; ``args``: that function's grid arguments."""
     from oblivio.config import load_config, to_dict
-    from oblivio.experiments.compare import Cell, CompareResult, compare
     from oblivio.report.rundir import preflight, run_folder
+    compare, Cell, CompareResult = grid
     from oblivio.resolve import main_process
     check_world_data(data, config, args.get("model"), args.get("gold"))
     if len(world_seeds) < 2:
