@@ -16,7 +16,7 @@ judges' verdicts are cached like an evaluation's ($OBLIVIO_CACHE/texts).
 
 Prints one table per split and writes every number to ``--out`` (JSON).
 
-``--teacher-preset PRESET`` also scores the template teacher's own targets (its response, and
+``--teacher-preset PRESET`` also scores, by the two rule judges, the template teacher's own targets (its response, and
 reasoning + response as a TRU model trained on them would say it) for every forget question of
 the embedded world of that size, built into judge inputs exactly as an evaluation builds them
 (eval/judging.py): the UQ a TRU model would get for reproducing its teacher word for word. The
@@ -136,7 +136,8 @@ def main() -> None:
              **{n: v[k] for n, v in verdicts.items()}} for k, lab in enumerate(labels)]
     record: dict[str, Any] = {"labels": str(a.labels), "agreement": res, "rows": rows}
     if a.teacher_preset:
-        record["teacher"] = teacher_check(a.teacher_preset, judged)
+        # the rule judges only: an LLM judge would generate a verdict for every forget question twice
+        record["teacher"] = teacher_check(a.teacher_preset, {n: j for n, j in judged.items() if n.startswith("rule")})
         print(f"\nthe template teacher's targets on the {a.teacher_preset} world "
               f"({record['teacher']['items']} forget questions), mean UQ (relevance, rejection, helpfulness):\n")
         for k, v in record["teacher"].items():
