@@ -41,17 +41,25 @@ class Verdict:
     evidence: list[tuple[str, str]]   # (label, data-key into results.json) of the numbers shown
 
 
-def _get(rec: dict[str, Any], path: str) -> Any:
-    """The value at a dotted ``path``; a split set named by its role (``sets.forget``,
-    ``sets.holdout``) is read in the portion the run reported (``forget_test``)."""
+def _real(rec: dict[str, Any], path: str) -> str:
+    """``path`` with a split set named by its role (``sets.forget``, ``sets.holdout``) written as
+    the portion the run reported (``sets.forget_test``) when the record has that one instead."""
     node: Any = rec
-    prev = ""
-    for part in path.split("."):
-        if isinstance(node, dict) and part not in node and prev == "sets" and f"{part}_test" in node:
-            part = f"{part}_test"
+    parts = path.split(".")
+    for k, part in enumerate(parts):
+        if isinstance(node, dict) and part not in node and k and parts[k - 1] == "sets" and f"{part}_test" in node:
+            parts[k] = part = f"{part}_test"
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _get(rec: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` (a split set read in its reported portion, :func:`_real`)."""
+    node: Any = rec
+    for part in _real(rec, path).split("."):
         if not isinstance(node, dict) or part not in node:
             return None
-        node, prev = node[part], part
+        node = node[part]
     return node
 
 
@@ -78,7 +86,10 @@ def keep_roles(rec: dict[str, Any]) -> list[str]:
 
 
 def verdicts(rec: dict[str, Any]) -> list[Verdict]:
-    return [_forgotten(rec), _kept(rec), _private(rec), _robust(rec)]
+    out = [_forgotten(rec), _kept(rec), _private(rec), _robust(rec)]
+    for v in out:           # evidence keys as results.json spells them (forget_test, not forget)
+        v.evidence = [(label, _real(rec, key)) for label, key in v.evidence]
+    return out
 
 
 def _key(model: str, role: str, metric: str) -> str:
