@@ -308,3 +308,33 @@ def test_calibration_mutated_to_read_test_fails(tiny_cfg, tiny_world, tmp_path, 
     monkeypatch.setattr(C._Mixer, "evaluate", reads_test)
     with pytest.raises(SelectionReadsTest, match="calibration"):
         _run(tiny_cfg, tiny_world, tmp_path, control={"eval_every": 0})
+
+
+# --- world seeds ---------------------------------------------------------------------------------
+
+def _world_of(argv: list[str]) -> UnlearningData:
+    """The data a command line builds (flags → config → oblivio.resolve.load_data)."""
+    from oblivio.cli_args import build_parser, cli_overrides
+    from oblivio.config import load_config
+    from oblivio.resolve import load_data
+    args = build_parser().parse_args(["learn", "--preset", "tiny", *argv])
+    return load_data(None, load_config(overrides=cli_overrides(args)))
+
+
+def _people_values(d: UnlearningData) -> tuple[set[str], set[tuple[str, str]]]:
+    people = {it.entity for it in d.items if it.relation == "birth_year" and it.entity}
+    values = {(it.relation or "", it.key or "") for it in d.items}
+    return people, values
+
+
+def test_world_seed_makes_the_world_and_the_training_seed_does_not() -> None:
+    w1, w1b, w2 = _world_of(["--world-seed", "1"]), _world_of(["--world-seed", "1"]), _world_of(["--world-seed", "2"])
+    assert [it.to_json() for it in w1.items] == [it.to_json() for it in w1b.items]      # same seed: same world
+    (p1, v1), (p2, v2) = _people_values(w1), _people_values(w2)
+    assert not p1 & p2                                  # other people …
+    assert v1 != v2 and w1.targets != w2.targets        # … other relation values, other targets
+    assert _facts_by_set(w1)["forget_test"] != _facts_by_set(w2)["forget_test"]
+    # --seed is the training seed: the world stays world.seed's (0 by default)
+    default, trained_5 = _world_of([]), _world_of(["--seed", "5"])
+    assert [it.to_json() for it in default.items] == [it.to_json() for it in trained_5.items]
+    assert default.source is not None and default.source["seed"] == 0
