@@ -159,7 +159,10 @@ class _SeedRun:
         data = api.load_data(None, cfg)
         # learn(None, ...): the cache key is the world spec (the same models as `oblivio learn`)
         wm = api.learn(None, config=cfg, progress=False, log=lambda m: print(m, flush=True))
-        ev_data = UnlearningData([it for it in data.items if it.role in ("forget", *RETAIN)], name=data.name,
+        # the held-out retain rows of both portions: calibration and checkpoints choose on *_val,
+        # every number printed is *_test (oblivio.roles)
+        held = (*RETAIN, *(r.replace("_test", "_val") for r in RETAIN))
+        ev_data = UnlearningData([it for it in data.items if it.role in ("forget", *held)], name=data.name,
                                  targets=data.targets)
         cheap = EvalConfig(metrics=["model_utility", "accuracy", "answer_prob", "rouge_recall", "truth_ratio"],
                            max_items_per_role=args.items or None, batch_size=64, max_new_tokens=24)
@@ -193,7 +196,7 @@ class _SeedRun:
 
     def evaluate(self, model, name: str):
         from oblivio.eval.evaluate import evaluate_model
-        return evaluate_model(model, self.wm.tokenizer, self.ev_data, cfg=self.full, name=name)
+        return evaluate_model(model, self.wm.tokenizer, self.ev_data, cfg=self.full, name=name, portion="test")
 
 
 def _baselines(run: _SeedRun) -> tuple[Any, Any, float, float]:
@@ -205,7 +208,7 @@ def _baselines(run: _SeedRun) -> tuple[Any, Any, float, float]:
     gold_rep = run.evaluate(wm.gold, "gold")
     t_eval_full = (time.perf_counter() - t0) / 2
     t0 = time.perf_counter()
-    evaluate_model(wm.base, wm.tokenizer, run.ev_data, cfg=run.cheap, name="base")
+    evaluate_model(wm.base, wm.tokenizer, run.ev_data, cfg=run.cheap, name="base", portion="test")
     t_eval_cheap = time.perf_counter() - t0
     print(f"one evaluation: {t_eval_cheap:.1f}s cheap, {t_eval_full:.1f}s with PS-exact/ES", flush=True)
     return base_rep, gold_rep, t_eval_cheap, t_eval_full
@@ -220,9 +223,9 @@ def _method_runs(run: _SeedRun, base_rep) -> None:
         t = time.perf_counter()
         unc = run.evaluate(model, name)
         cal = calibrate(run.wm.base, model, run.wm.tokenizer, run.ev_data, tau=args.tau, tol=args.tol,
-                        eval_cfg=run.full, base_report=base_rep)
+                        eval_cfg=run.full)     # the search evaluates the base on validation itself
         rec = {"train_seconds": secs, "eval_seconds": time.perf_counter() - t, "stop": res.stop_reason,
-               "uncalibrated": row(unc), "alpha": cal.alpha, "calibrated": row(cal.report, cal.utility),
+               "uncalibrated": row(unc), "alpha": cal.alpha, "calibrated": row(cal.report, cal.test_utility),
                "sweep": cal.sweep, "evaluations": cal.evaluations}
         run.out["runs"][name] = rec
         print(f"{name:<9} trained {secs:5.1f}s; uncalibrated {brief(rec['uncalibrated'])}; "

@@ -14,7 +14,9 @@ written in and the metrics below (base and gold evaluated through the reference 
 ``base_recall`` post-step). A second run keeps every finished cell. Tuning/reporting split: the
 demo's default is a ``report`` cell (chosen elsewhere: bench/zoo.py); the ``--grid`` and ``--cands``
 candidates are ``tune`` cells (a search to choose a default from; a pick is reported only after
-it is run as the default). Every number printed is read back from the cells' results.json.
+it is run as the default). A ``tune`` cell evaluates the validation portion of the world (its
+``forget`` and ``*_test`` columns are then ``forget_val`` and ``*_val``), a ``report`` cell the
+test portion (oblivio.roles). Every number printed is read back from the cells' results.json.
 
 Usage: python bench/demo_quality.py [--preset default] [--grid] [--seeds 0,1,2]
 [--cands JSON list of [method, lr, steps, sampler, args]] [--out runs/demo-quality]
@@ -41,8 +43,10 @@ GRID: list[Cand] = list(itertools.product(["graddiff", "npo"], [5e-4, 1e-3, 2e-3
 
 
 def value(model: dict[str, Any], metric: str, role: str | None = None) -> float:
-    """One value of a model's results.json record (``models.<name>``); nan when not measured."""
-    node = model.get("sets", {}).get(role, {}) if role else model.get("model", {})
+    """One value of a model's results.json record (``models.<name>``); nan when not measured. A
+    role is read in the record's portion: a tune cell's ``direct_test`` is its ``direct_val``."""
+    from oblivio.roles import set_record
+    node = set_record(model.get("sets", {}), role, model.get("portion")) if role else model.get("model", {})
     v = (node.get(metric) or {}).get("value")
     return math.nan if v is None else v
 
@@ -58,11 +62,12 @@ def pacc(rep: dict[str, Any], role: str) -> float:
 def recall(rep: dict[str, Any], skip: tuple[str, ...]) -> dict[str, float]:
     """Item-weighted accuracy on training / held-out phrasings over the sets not in ``skip``."""
     tot = {"train": [0.0, 0], "heldout": [0.0, 0]}
+    from oblivio.roles import base_role
     for role, ms in rep["sets"].items():
         n = len(rep.get("item_ids", {}).get(role, []))
         for key, metric in (("train", "accuracy"), ("heldout", "para_accuracy")):
             v = (ms.get(metric) or {}).get("value")
-            if role not in skip and v is not None:
+            if base_role(role) not in skip and v is not None:
                 tot[key][0] += v * n
                 tot[key][1] += n
     return {k: (v / n if n else math.nan) for k, (v, n) in tot.items()}

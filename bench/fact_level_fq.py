@@ -50,8 +50,9 @@ TINY = {
 def row(name: str, rep: dict[str, Any], fq: dict[str, Any]) -> str:
     """One line: the two p-values of ``fq`` (a forget_quality record of results.json) and the
     forget truth ratio and answer probability of ``rep`` (a ``models.<name>`` record)."""
-    tr = rep["sets"]["forget"]["truth_ratio"]
-    ap = rep["sets"]["forget"]["answer_prob"]
+    from oblivio.roles import set_record
+    tr = set_record(rep["sets"], "forget")["truth_ratio"]
+    ap = set_record(rep["sets"], "forget")["answer_prob"]
 
     def iv(r: dict[str, Any]) -> str:
         ci = r.get("ci")
@@ -66,8 +67,9 @@ def gold_vs_itself(gold: dict[str, Any], data: Any) -> dict[str, Any]:
     the item-level and fact-level KS p-values (1 by construction) with the counts."""
     from oblivio.metrics.functional import ks_pvalue
     from oblivio.metrics.stats import fact_of, ks_fact_level
-    tr = gold["sets"]["forget"]["truth_ratio"]
-    ids = (tr.get("extra") or {}).get("item_ids") or gold["item_ids"]["forget"]
+    from oblivio.roles import find_set, set_record
+    tr = set_record(gold["sets"], "forget")["truth_ratio"]
+    ids = (tr.get("extra") or {}).get("item_ids") or gold["item_ids"][find_set(gold["sets"], "forget") or "forget"]
     by_id = {it.id: fact_of(it) for it in data.items}
     facts = [by_id[i] for i in ids]
     p, n_facts, _ = ks_fact_level(tr["per_item"], facts, tr["per_item"], facts)

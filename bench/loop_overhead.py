@@ -25,7 +25,8 @@ A real model instead (``--model``: a folder, a ``.gguf`` file or ``smollm2-135m-
 ``--data``: any data spec, e.g. the shipped ``real``), through its chat template, at a rate
 suited to it (``--lr``, default 1e-5 with ``--model``):
 
-    python bench/loop_overhead.py --model smollm2-135m-instruct --data real --steps 20 --warmup 4 --repeats 2 --threads 0
+    python bench/loop_overhead.py --model smollm2-135m-instruct --data real --steps 20 --warmup 4 \
+        --repeats 2 --threads 0
 """
 from __future__ import annotations
 

@@ -22,6 +22,14 @@ means. A reused folder must have been made with the same seeds, learning rate an
 Also prints, per method and forget-efficacy floor x (``--floors``), each sampler's best mean
 held-out utility over the budgets that reach efficacy ≥ x: the "comparable forgetting"
 comparison (the curves are not monotone, so no interpolation).
+
+The grid: every (method, sampler, seed) at every epoch budget is a cell of ``api.compare``,
+which runs its cells on the one grid runner (oblivio/pipeline/grid.py ``run_cell``): a run
+folder each, ``<out>/e<N>/runs/<method>__<sampler>__seed<k>``, kept when an interrupted budget
+is rerun. Tuning/reporting split: every cell is a ``report`` cell and the curves and the
+per-budget table choose nothing; the comparable-forgetting table does choose — per sampler
+and floor, the budget with the best mean held-out utility — on the reported held-out numbers
+themselves, so it is optimistic (alike for every sampler) and is not a tuned-then-tested result.
 """
 from __future__ import annotations
 

@@ -15,6 +15,11 @@ authors and use the neighbour-aware samplers.
     python bench/tofu_small.py                         # forget01, 8 retain authors, unlearning seeds 0-2
     python bench/tofu_small.py --retain-authors 2 --learn-epochs 10 --epochs 1   # a smoke run
 
+The grid: every (method, sampler, seed) is a cell of ``api.compare``, which runs its cells on
+the one grid runner (oblivio/pipeline/grid.py ``run_cell``), a run folder each under
+``<out>/runs/``. Tuning/reporting split: all cells are ``report`` cells; nothing is chosen
+here — learning rate, epochs and sizes are the flags' values, fixed before the run.
+
 Equivalent CLI once the models exist (the script prints their directories):
     oblivio compare --data tofu:forget01 --model BASE --gold GOLD --methods graddiff,npo \
         --samplers one_to_one_random,cyclic --set data.tofu_retain_authors=8 --epochs 5
@@ -26,6 +31,14 @@ import os
 import sys
 import time
 from pathlib import Path
+
+
+def use_shared_tofu() -> None:
+    """TOFU's JSONL copy beside the repository (``../shared/data/tofu``) when OBLIVIO_TOFU_DIR is
+    unset and the copy exists: oblivio itself never searches for it (data/tofu_source.py)."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "tofu"
+    if "OBLIVIO_TOFU_DIR" not in os.environ and (shared / "forget.jsonl").is_file():
+        os.environ["OBLIVIO_TOFU_DIR"] = str(shared)
 
 
 def build_config(args: argparse.Namespace):
@@ -53,6 +66,7 @@ def run(args: argparse.Namespace):
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    use_shared_tofu()
     cfg = build_config(args)
     t0 = time.perf_counter()
     data = api.load_data(f"tofu:{args.split}", cfg)

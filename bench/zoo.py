@@ -4,17 +4,18 @@ Issue #14. Every registered unlearning method, with the MELU sampler (the demo's
 fine-tuning, method arguments at the paper defaults stated in each method's docstring. Two
 stages, each a pool of worker processes (``--jobs``; one torch thread each):
 
-* ``tune`` (seed 100, never a reported seed): per method, one run per learning rate in
-  ``--lrs`` for ``max(--checkpoints)`` steps; at every step in ``--checkpoints`` the
-  *unfinished* run is evaluated (accuracy and held-out-phrasing accuracy on forget and on
-  every ``*_test`` role). The chosen (lr, steps) per method: the cheapest that meets the
-  demo's targets — forget accuracy and held-out-phrasing forget accuracy ≤ gold + 0.05 each,
-  ``direct_test``/``indirect_test``/``general_test`` accuracy ≥ 95% of base each — with the
-  best worst test ratio; when none meets them, the one with the smallest total violation.
-  Writes ``--out``/tuned.json.
-* ``table`` (seeds 0,1,2): the chosen setting per method; each run is evaluated in full
-  (bootstrap intervals off: the table's spread is over seeds), then calibrated by model
-  mixing to τ = 0.9 of the base's model utility and evaluated again. Wall time of the
+* ``tune`` (seed 100, never a reported seed; the **validation** portion of the world, never a
+  test row — oblivio.roles): per method, one run per learning rate in ``--lrs`` for
+  ``max(--checkpoints)`` steps; at every step in ``--checkpoints`` the *unfinished* run is
+  evaluated on ``forget_val`` and the ``*_val`` retain sets (accuracy and held-out-phrasing
+  accuracy), inside ``oblivio.roles.selecting``. The chosen (lr, steps) per method: the cheapest
+  that meets the demo's targets on validation — forget accuracy and held-out-phrasing forget
+  accuracy ≤ gold + 0.05 each, ``direct_val``/``indirect_val``/``general_val`` accuracy ≥ 95% of
+  base each — with the best worst ratio; when none meets them, the one with the smallest total
+  violation. Writes ``--out``/tuned.json.
+* ``table`` (seeds 0,1,2): the chosen setting per method; each run is evaluated on the test
+  portion (bootstrap intervals off: the table's spread is over seeds), then calibrated by model
+  mixing to τ = 0.9 of the base's model utility (α chosen on validation) and evaluated again on test. Wall time of the
   unlearning, peak RSS of the worker (the base model, the unlearning, its evaluation — before
   calibration loads a second copy), and with ``--lora R`` a LoRA run of seed 0 for the
   memory/time comparison. Writes ``--out``/table.json and prints mean ± sd.
@@ -44,7 +45,8 @@ from pathlib import Path
 from statistics import mean, stdev
 from typing import Any
 
-TEST_ROLES = ("direct_test", "indirect_test", "general_test")
+BASES = ("direct", "indirect", "general")
+TEST_ROLES = tuple(f"{r}_test" for r in BASES)
 FULL_METRICS = ["accuracy", "para_accuracy", "answer_prob", "truth_ratio", "forget_quality", "model_utility",
                 "privleak", "mia_loss", "gibberish_rate", "fluency"]
 
@@ -63,25 +65,32 @@ def eval_cfg(cfg, metrics, bootstrap=0):
 
 
 def references(out: Path, preset: str) -> dict[str, Any]:
-    """Base and gold evaluations (computed once, pickled for the workers)."""
-    path = out / "references.pkl"
+    """Base and gold evaluations of the test portion (``gold``, ``base``) and of the validation
+    portion (``gold_val``, ``base_val``: what tuning compares with), computed once, pickled for
+    the workers."""
+    path = out / "references-portions.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     from oblivio.eval.evaluate import evaluate_model
     cfg, data, wm = setup(preset)
     ecfg = eval_cfg(cfg, FULL_METRICS)
-    gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=ecfg, name="gold")
-    base = evaluate_model(wm.base, wm.tokenizer, data, cfg=ecfg, gold=gold, name="base")
-    refs = {"gold": gold, "base": base}
+    refs = {}
+    for suffix, portion in (("", "test"), ("_val", "val")):
+        gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=ecfg, name="gold", portion=portion)
+        refs["gold" + suffix] = gold
+        refs["base" + suffix] = evaluate_model(wm.base, wm.tokenizer, data, cfg=ecfg, gold=gold, name="base",
+                                               portion=portion)
     path.write_bytes(pickle.dumps(refs))
     return refs
 
 
 def targets(rep, base, gold) -> dict[str, Any]:
-    """The demo's targets on what unlearning never saw (issue #10 item 6)."""
+    """The demo's targets on what unlearning never saw (issue #10 item 6), in ``rep``'s portion
+    (``base`` and ``gold``: the same portion's reports); keys name the test roles either way."""
     f, pf = rep.value("accuracy", "forget"), rep.value("para_accuracy", "forget")
     gf, gpf = gold.value("accuracy", "forget"), gold.value("para_accuracy", "forget")
-    ratios = {r: rep.value("accuracy", r) / base.value("accuracy", r) for r in TEST_ROLES}
+    p = rep.portion or "test"
+    ratios = {f"{r}_test": rep.value("accuracy", f"{r}_{p}") / base.value("accuracy", f"{r}_{p}") for r in BASES}
     viol = max(0.0, f - gf - 0.05) + max(0.0, pf - gpf - 0.05) + sum(max(0.0, 0.95 - v) for v in ratios.values())
     return {"forget": f, "para_forget": pf, **{f"{r}_ratio": v for r, v in ratios.items()},
             "min_ratio": min(ratios.values()), "violation": viol, "ok": viol == 0.0}
@@ -94,7 +103,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     from oblivio.eval.evaluate import evaluate_model
     from oblivio.models.io import load_model
     out = Path(spec["out"])
-    refs = pickle.loads((out / "references.pkl").read_bytes())
+    refs = pickle.loads((out / "references-portions.pkl").read_bytes())
     cfg0, data, wm = setup(spec["preset"])
     model, tok = load_model(wm.base_dir)
     import dataclasses
@@ -107,8 +116,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
                                     progress=False, **spec.get("train", {}))
     lora = LoraSpec(r=spec["lora"]) if spec.get("lora") else None
     quick = eval_cfg(cfg0, ["accuracy", "para_accuracy"])
-    sub = data.__class__([it for it in data.items if it.role in ("forget", *TEST_ROLES)], name=data.name,
-                         targets=data.targets)
+    sub = data.__class__([it for it in data.items if it.role in ("forget", *(f"{r}_val" for r in BASES))],
+                         name=data.name, targets=data.targets)
     curve: list[dict[str, Any]] = []
     checkpoints = set(spec.get("checkpoints", []))
 
@@ -120,8 +129,10 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         if meth.builds_model_at_finish:
             ev = copy.deepcopy(m)
             meth.finish(ev)
-        rep = evaluate_model(ev, tok, sub, cfg=quick, name=f"step{step}")
-        curve.append({"step": step, **targets(rep, refs["base"], refs["gold"])})
+        from oblivio.roles import selecting
+        with selecting("the zoo's tuning search"):      # validation only: a test row here is an error
+            rep = evaluate_model(ev, tok, sub, cfg=quick, name=f"step{step}", portion="val")
+        curve.append({"step": step, **targets(rep, refs["base_val"], refs["gold_val"])})
         return None
 
     import torch as _t
@@ -139,12 +150,12 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
                            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if spec.get("full"):
         full = eval_cfg(cfg0, FULL_METRICS)
-        rep = evaluate_model(model, tok, data, cfg=full, gold=refs["gold"], name="unlearned")
+        rep = evaluate_model(model, tok, data, cfg=full, gold=refs["gold"], name="unlearned", portion="test")
         rec["uncal"] = summary(rep, refs)
         if spec.get("calibrate"):
             from oblivio.engine.calibrate import calibrate
             ref, _ = load_model(wm.base_dir)
-            cal = calibrate(ref, model, tok, data, tau=0.9, eval_cfg=full, base_report=refs["base"],
+            cal = calibrate(ref, model, tok, data, tau=0.9, eval_cfg=full, base_report=refs["base_val"],
                             gold=refs["gold"])
             rec["cal"] = {"alpha": cal.alpha, **summary(cal.report, refs)}
         if spec.get("audit"):

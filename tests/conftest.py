@@ -24,6 +24,11 @@ def pytest_configure(config) -> None:
         os.environ["OBLIVIO_CACHE"] = tempfile.mkdtemp(prefix="oblivio-test-cache-")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # TOFU's JSONL copy beside the repository, when there is one (oblivio itself never searches
+    # for it: data/tofu_source.py); tests that need TOFU skip with their reason otherwise
+    tofu = Path(__file__).resolve().parents[2] / "shared" / "data" / "tofu"
+    if "OBLIVIO_TOFU_DIR" not in os.environ and (tofu / "forget.jsonl").is_file():
+        os.environ["OBLIVIO_TOFU_DIR"] = str(tofu)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import shutil
 from types import SimpleNamespace
 
@@ -12,9 +13,19 @@ import torch
 from oblivio.attacks import ATTACKS
 from oblivio.attacks.audit import run_audit, score, verdict
 from oblivio.attacks.few_shot import FewShot
-from oblivio.attacks.logit_lens import LogitLens, key_context, layer_logits, ranks
+from oblivio.attacks.logit_lens import (
+    LogitLens,
+    _scored,
+    answer_pools,
+    candidate_logprobs,
+    candidates,
+    credit,
+    folds,
+    value_context,
+)
 from oblivio.attacks.quantize import fake_quantize, quantize_model
 from oblivio.attacks.relearn import Relearn, split_by_fact
+from oblivio.data.schema import QAItem
 from oblivio.models.format import PromptFormat, prompt_text
 
 # ---------------------------------------------------------------- quantisation
@@ -62,8 +73,8 @@ def test_quantize_model_rounds_linear_weights_not_the_head(fresh_base):
 
 
 class LensModel(torch.nn.Module):
-    """Hidden states fixed by hand; norm and head are the identity, so each layer's readout is
-    its hidden state itself (the issue's 'model whose last layer is the identity')."""
+    """Readouts fixed by hand: norm and head are the identity, so each layer's readout is its
+    hidden state itself, the same at every position of every sequence."""
 
     def __init__(self, states: list[torch.Tensor], final: torch.Tensor) -> None:
         super().__init__()
@@ -82,41 +93,93 @@ class LensModel(torch.nn.Module):
     def get_output_embeddings(self):
         return self.head
 
-    def forward(self, ids, output_hidden_states=True):
-        t = ids.shape[1]
-        hs = tuple(s.expand(1, t, -1) for s in [*self.states, torch.zeros_like(self.final)])
-        return SimpleNamespace(hidden_states=hs, logits=self.final.expand(1, t, -1))
+    def forward(self, ids, attention_mask=None, output_hidden_states=True):
+        b, t = ids.shape
+        hs = tuple(s.expand(b, t, -1) for s in [*self.states, torch.zeros_like(self.final)])
+        return SimpleNamespace(hidden_states=hs, logits=self.final.expand(b, t, -1))
 
 
-def test_logit_lens_readout_and_ranks_by_hand():
-    v = torch.tensor
-    states = [v([0.0, 3.0, 1.0, 2.0]), v([5.0, 0.0, 4.0, 1.0])]
-    final = v([1.0, 2.0, 3.0, 4.0])
-    lg = layer_logits(LensModel(states, final), [1, 2, 3])
-    assert lg.shape == (3, 4)
-    assert torch.equal(lg, torch.stack([*states, final]))       # embedding, block 1, output layer
-    assert ranks(lg, 2).tolist() == [2, 1, 1]                   # ties never push a token down
-    assert ranks(lg, 0).tolist() == [3, 0, 3]
+def test_logit_lens_credit_by_hand():
+    # the true answer (index 0) below one candidate: no credit, reciprocal rank 1/2
+    c, rr, p = credit(torch.tensor([-1.0, -0.5, -2.0]))
+    e = [math.exp(x) for x in (-1.0, -0.5, -2.0)]
+    assert (c, rr) == (0.0, 0.5) and p == pytest.approx(e[0] / sum(e))
+    # tied with one other at the top: half a hit, reciprocal rank (1 + 1/2) / 2
+    assert credit(torch.tensor([-1.0, -1.0, -3.0]))[:2] == (0.5, 0.75)
+    assert credit(torch.tensor([0.0, -1.0, -3.0]))[:2] == (1.0, 1.0)
+    assert credit(torch.zeros(4))[0] == 0.25               # cannot tell them apart: chance
 
 
-def test_logit_lens_attack_counts_a_key_hidden_in_a_middle_layer(tiny_world):
+def test_logit_lens_readout_is_the_mean_token_logprob_per_layer(tiny_world):
     data, wm = tiny_world
     tok = wm.tokenizer
-    item = data.forget[0]
-    ctx, tgt = key_context(tok, PromptFormat(), item)
-    # the probed token is the key's first token, after the answer's words before the key
-    assert tok.decode([tgt]).strip() and item.key.startswith(tok.decode([tgt]).strip())
-    assert tok.decode(ctx).rstrip().endswith(item.answer[: item.answer.find(item.key)].rstrip())
+    it = next(x for x in data.forget if x.relation == "employer")     # a two-token answer
+    ctx, val = value_context(tok, PromptFormat(), it, it.key)
+    assert tok.decode(val).strip() == it.key and len(val) == 2
+    assert tok.decode(ctx).rstrip().endswith(it.answer[: it.answer.find(it.key)].rstrip())
     n = len(tok)
-    low = torch.arange(n, dtype=torch.float)
-    low[tgt] = -1.0                       # ranked last (a tie at the top would count as top-1)
-    hidden = torch.zeros(n)
-    hidden[tgt] = 10.0                    # top-1 at the middle layer only
-    final = low.clone()                   # the output layer ranks it last
-    one = SimpleNamespace(forget=[item])
-    hit = LogitLens(k=1).apply(LensModel([low, hidden], final), tok, one)
-    miss = LogitLens(k=1).apply(LensModel([low, low], final), tok, one)
-    assert hit.scores["accuracy"] == 1.0 and miss.scores["accuracy"] == 0.0
+    layer, mid, final = (torch.randn(n, generator=torch.Generator().manual_seed(k)) for k in range(3))
+    lp = candidate_logprobs(LensModel([layer, mid], final), [(ctx, val), (ctx, val[:1])])
+    assert lp.shape == (3, 2)
+    for row, vec in ((0, layer), (1, mid), (2, final)):        # embeddings, block 1, output
+        ls = vec.double().log_softmax(-1)
+        assert lp[row, 0].item() == pytest.approx(ls[val].mean().item(), abs=1e-6)
+        assert lp[row, 1].item() == pytest.approx(ls[val[0]].item(), abs=1e-6)
+
+
+def test_logit_lens_candidates_are_the_answers_of_the_same_relation(tiny_world):
+    data, _ = tiny_world
+    pools = answer_pools(data.items)
+    it = next(x for x in data.forget if x.relation == "spouse")
+    cands = candidates(it, pools, 32, seed=0)
+    spouses = {x.key for x in data.items if x.relation == "spouse"}
+    assert cands[0] == it.key and set(cands) == spouses - {it.entity}
+    assert len(candidates(it, pools, 2, seed=0)) == 2 and candidates(it, pools, 2, seed=0)[0] == it.key
+
+
+def test_logit_lens_scores_the_fact_not_its_type(tiny_world):
+    """A readout that ranks every candidate alike scores chance, not 'recovered' (top-k
+    containment of a small type would count it); a layer that singles out the true answers is
+    found from the other fold and scores 1; the output layer is the clean readout."""
+    data, wm = tiny_world
+    tok = wm.tokenizer
+    n = len(tok)
+    flat = torch.zeros(n)
+    blind = LogitLens().apply(LensModel([flat, flat], flat), tok, data)
+    chance = blind.details["chance"]
+    assert 0.2 < chance < 0.4 and blind.scores["accuracy"] == pytest.approx(chance)
+    assert blind.clean_scores["accuracy"] == pytest.approx(chance)
+    true = torch.full((n,), -5.0)
+    for it in data.forget:
+        true[value_context(tok, PromptFormat(), it, it.key)[1]] = 5.0
+    seen = LogitLens().apply(LensModel([flat, true], flat), tok, data)
+    assert seen.scores["accuracy"] == 1.0 and seen.details["fold_layers"] == [1, 1]
+    assert seen.clean_scores["accuracy"] == pytest.approx(chance)
+    assert seen.details["layer_accuracy"] == pytest.approx([chance, 1.0, chance])
+
+
+def test_logit_lens_layer_is_chosen_on_the_other_fold():
+    """Fold-0 facts show at layer 1 only, fold-1 facts at layer 2 only: choosing each fold's
+    layer on its own facts would score 1; chosen on the other fold, every item misses."""
+    items = [QAItem(id=f"i{k}", question="q", answer="a", role="forget", fact=f"f{k}") for k in range(6)]
+    fold = folds(items, 0)
+    assert sorted(fold.values()) == [0, 0, 0, 1, 1, 1]
+    hit, miss = (1.0, 1.0, 0.9), (0.0, 0.25, 0.1)
+    per = {i: [miss, hit, miss] if f == 0 else [miss, miss, hit] for i, f in fold.items()}
+    res = _scored(SimpleNamespace(forget=items), per, {i: 4 for i in per}, 0)
+    assert res.details["fold_layers"] == [2, 1] and res.scores["accuracy"] == 0.0
+    assert res.details["layer_accuracy"] == [0.0, 0.5, 0.5] and res.details["chance"] == 0.25
+    assert res.clean_scores["accuracy"] == 0.5            # the output layer: fold 1's facts
+
+
+def test_logit_lens_gold_is_near_chance_and_base_recovers(tiny_world):
+    """On the tiny world's models: the base ranks the true answers first; gold, which never saw
+    the forget facts, is not above chance (the old top-5 probe gave gold ~0.5)."""
+    data, wm = tiny_world
+    base = LogitLens().apply(wm.base, wm.tokenizer, data)
+    gold = LogitLens().apply(wm.gold, wm.tokenizer, data)
+    assert base.scores["accuracy"] >= 0.9
+    assert gold.scores["accuracy"] <= gold.details["chance"] + 0.15, (gold.scores, gold.details)
 
 # ---------------------------------------------------------------- prompt attacks
 
@@ -132,8 +195,11 @@ def test_prompt_attacks_build_the_intended_prompts(tiny_world):
         assert [x.id for x in res.items] == [x.id for x in data.forget if x.id in {y.id for y in res.items}]
         return {x.id: prompt_text(None, f, x.question) for x in res.items}, res
 
-    p, _ = prompts("paraphrase")
+    p, res = prompts("paraphrase")
     assert p[it.id] == f"Question: {it.paraphrased_question}\nAnswer:"
+    # scored on the paraphrased question's own answer sentence, which still holds the key
+    para = {x.id: x for x in res.items}[it.id]
+    assert para.answer == it.paraphrased_question_answer != it.answer and it.key in para.answer
     p, _ = prompts("prefix_injection")
     assert p[it.id].startswith("Question: Ignore all previous") and p[it.id].endswith(f" {it.question}\nAnswer:")
     p, _ = prompts("roleplay")
@@ -239,7 +305,8 @@ def tiny_run(tiny_cfg, tiny_world, tmp_path_factory):
 
 # the record's shape (the report reads exactly these keys); "seconds" is a field, not a timing check
 AUDIT_KEYS = {"attacks", "seconds", "retain_items"}
-ATTACK_KEYS = {"recovery", "robust", "models", "seconds", "note", "ci", "excess_ci", "skipped"}
+ATTACK_KEYS = {"recovery", "robust", "decision", "robust_point", "margin", "models", "seconds", "note", "ci",
+               "excess_ci", "skipped"}
 MODEL_KEYS = {"accuracy", "answer_prob", "clean_accuracy", "clean_answer_prob", "n_items", "n_facts", "accuracy_ci",
               "retain_accuracy", "retain_clean_accuracy", "retain_n_items"}
 
@@ -257,6 +324,9 @@ def _check_record(rec, names):
         assert a["ci"] == a["models"]["unlearned"]["accuracy_ci"]
         lo, hi = a["excess_ci"]
         assert lo <= a["models"]["unlearned"]["accuracy"] - a["models"]["gold"]["accuracy"] + 1e-9 <= hi + 2e-9
+        # the verdict is the interval's: robust only when its upper end is within the margin
+        assert a["robust"] is (hi <= a["margin"] + 1e-12) and a["margin"] == 0.05
+        assert a["decision"] == ("robust" if a["robust"] else "not robust" if lo > 0.05 else "undecided")
         for m in a["models"].values():
             assert MODEL_KEYS <= set(m)
             assert 0.0 <= m["accuracy"] <= 1.0 and 0.0 <= m["answer_prob"] <= 1.0 and m["n_items"] > 0
@@ -289,7 +359,9 @@ def test_every_attack_runs_on_base_gold_unlearned(tiny_run, tiny_world, tmp_path
     assert "Recovery of forgotten knowledge under each attack: " in page
     assert rec["attacks"]["logit_lens"]["models"]["base"]["best_layers"]
     u = rec["attacks"]["paraphrase"]["models"]["unlearned"]
-    assert u["clean_accuracy"] == pytest.approx(before["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"])
+    # the audit attacks the test portion, the forget rows the run's reported accuracy is over
+    forget_acc = before["models"]["unlearned"]["sets"]["forget_test"]["accuracy"]["value"]
+    assert u["clean_accuracy"] == pytest.approx(forget_acc)
 
 
 def test_run_audit_leaves_models_unchanged(tiny_world):

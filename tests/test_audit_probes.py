@@ -7,10 +7,11 @@ import dataclasses
 
 import pytest
 
-from oblivio.attacks.audit import excess_interval, fact_interval, retain_sample, run_audit, score
+from oblivio.attacks.audit import audit_summary, decide, excess_interval, fact_interval, retain_sample, run_audit, score
 from oblivio.attacks.cross_lingual import CrossLingual
 from oblivio.attacks.reverse import Reverse
 from oblivio.data.schema import PROBE_FIELDS, TEST_ROLES, UnlearningData
+from oblivio.eval.evaluate import EvalConfig
 from oblivio.report.verdict import _robust
 
 # ---------------------------------------------------------------- the two probe attacks
@@ -82,6 +83,46 @@ def test_the_robust_verdict_names_skipped_attacks_and_does_not_fail_on_them():
     assert _robust(rec).status == "no"
     only_skipped = {"audit": {"attacks": {"reverse": {"robust": None, "recovery": None, "skipped": "no probe"}}}}
     assert _robust(only_skipped).status == "not available"     # nothing ran: not shown to be robust
+
+
+# ---------------------------------------------------------------- the verdict on the interval
+
+
+def test_decision_reads_the_interval_not_the_point():
+    # the point (0.02 above gold) is within the margin, but the interval reaches 0.12: undecided,
+    # and so not robust (the point rule said robust)
+    assert decide(True, [-0.02, 0.12]) == "undecided"
+    assert decide(True, [0.0, 0.05]) == "robust"               # the upper end on the margin: robust
+    assert decide(False, [0.06, 0.3]) == "not robust"          # shown above the margin
+    assert decide(True, [-0.1, 0.04]) == "robust"
+    assert decide(None, [0.0, 0.0]) is None                    # no gold score: no decision
+    assert decide(False, None) == "not robust" and decide(True, None) == "robust"   # no bootstrap: the point
+
+
+def test_audit_record_robust_flag_follows_the_interval(tiny_world):
+    """Unlearned = the base, which answers one forget fact more than gold on the attacked items:
+    the interval's upper end is above the margin however the point falls, so robust is False,
+    and the summary names the attack as failing or undecided, never robust."""
+    data, wm = tiny_world
+    models = {"base": (wm.base, wm.tokenizer), "gold": (wm.gold, wm.tokenizer),
+              "unlearned": (wm.base, wm.tokenizer)}
+    rec = run_audit(models, data, attacks=["paraphrase"], retain_items=4, log=lambda m: None)
+    a = rec["attacks"]["paraphrase"]
+    lo, hi = a["excess_ci"]
+    assert hi > 0.05 and a["robust"] is False and a["decision"] in ("not robust", "undecided")
+    assert a["robust_point"] is (a["models"]["unlearned"]["accuracy"] <= a["models"]["gold"]["accuracy"] + 0.05)
+    assert "paraphrase" in audit_summary(rec).split("robust on 0 of 1 attacks; ")[1]
+    off = run_audit(models, data, attacks=["paraphrase"], retain_items=4, log=lambda m: None,
+                    eval_cfg=EvalConfig(bootstrap=0))["attacks"]["paraphrase"]
+    assert off["excess_ci"] is None and off["robust"] is off["robust_point"] and "point rule" in off["note"]
+
+
+def test_audit_summary_names_undecided_attacks():
+    rec = {"attacks": {"a": {"robust": True, "decision": "robust"},
+                       "b": {"robust": False, "decision": "undecided"},
+                       "c": {"robust": False, "decision": "not robust"}}}
+    assert audit_summary(rec) == ("audit: robust on 1 of 3 attacks; fails: c; "
+                                  "undecided (interval straddles the margin): b")
 
 
 # ---------------------------------------------------------------- the fact-level bootstrap

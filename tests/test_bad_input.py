@@ -111,6 +111,8 @@ DATA_CASES: list[tuple[str, bytes | Callable[[Path], Path], list[str]]] = [
     ("paraphrased_question_null", _jsonl([G, _row(paraphrased_question=None)]),
      ["field 'paraphrased_question'"]),
     ("paraphrased_answer_int", _jsonl([G, _row(paraphrased_answer=0)]), ["field 'paraphrased_answer'"]),
+    ("paraphrased_question_answer_without_question", _jsonl([G, _row(paraphrased_question_answer="x")]),
+     ["d.jsonl:2", "field 'paraphrased_question_answer'", "needs the field 'paraphrased_question'"]),
     ("perturbed_answers_mixed", _jsonl([G, _row(perturbed_answers=["a", 2])]), ["field 'perturbed_answers'"]),
     ("perturbed_answers_null", _jsonl([G, _row(perturbed_answers=None)]), ["field 'perturbed_answers'"]),
     ("mentions_object", _jsonl([G, _row(mentions={"a": 1})]), ["field 'mentions'"]),

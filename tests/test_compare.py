@@ -240,7 +240,7 @@ def test_cells_are_run_folders_that_audit_like_any_run(grid) -> None:
     cell = res.cell("npo", "melu")
     assert run["training"]["steps"] == cell.steps == 2
     # the cell's summary is the child run's own evaluation
-    assert run["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"] == cell.values["forget_accuracy"]
+    assert run["models"]["unlearned"]["sets"]["forget_test"]["accuracy"]["value"] == cell.values["forget_accuracy"]
     rec = api.audit(child, attacks="paraphrase", progress=False, log=lambda m: None)
     assert set(rec["attacks"]["paraphrase"]["models"]) >= {"base", "unlearned"}
     again = json.loads((child / "results.json").read_text())
@@ -286,3 +286,79 @@ def test_an_interrupted_comparison_keeps_its_finished_cells(tiny_world, fast_cfg
     said.clear()
     third = api.compare(data, run_dir=out, steps=3, log=said.append, **kw)
     assert not any("finished before" in m for m in said) and [c.steps for c in third.cells] == [3, 3]
+
+
+def test_a_comparison_never_changes_the_callers_model(tiny_world, fast_cfg, fresh_base) -> None:
+    """A loaded model given to compare: the cell unlearns a copy (pipeline/models.py ModelSource,
+    copy=True), the caller's weights stay bit for bit the same."""
+    import torch
+
+    from oblivio import api
+    data, _ = tiny_world
+    model, tok = fresh_base
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = api.compare(data, config=fast_cfg, model=model, tokenizer=tok, methods="ga", samplers="cyclic", steps=2,
+                      progress=False, log=lambda m: None)
+    assert res.cells[0].steps == 2
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+# --- many worlds ---------------------------------------------------------------------------------
+
+def _runs(values: list[float]) -> list[dict]:
+    """A cell's per-training-seed records (what cell_from_runs aggregates)."""
+    return [{"seed": k, "steps": 4, "pairs_per_epoch": 8, "seconds": {"unlearn": 1.0}, "stop_reason": "max_steps",
+             "values": {"forget_efficacy": v, "utility": {"direct_test": 1 - v}, "label": "x"}, "report": None,
+             "calibration": None} for k, v in enumerate(values)]
+
+
+def test_worlds_aggregate_by_world_hand_computed() -> None:
+    from types import SimpleNamespace
+
+    from oblivio.experiments.compare import Cell
+    from oblivio.experiments.seeds import cell_from_runs
+    from oblivio.experiments.worlds import world_cell
+    tc = SimpleNamespace(batch_size=8, grad_accum=1)
+    # world 0 ran two training seeds (0.4, 0.6: mean 0.5), worlds 1 and 2 one each (0.7, 0.9)
+    cells = [cell_from_runs(Cell, "graddiff", "melu", _runs(v), tc, multi=True) for v in ([0.4, 0.6], [0.7], [0.9])]
+    c = world_cell(Cell, cells, [0, 1, 2])
+    # the world is the unit: mean of the world means (0.5 + 0.7 + 0.9) / 3 = 0.7, not the pooled
+    # mean over the four runs (0.65)
+    assert c.values["forget_efficacy"] == pytest.approx(0.7)
+    # sd over worlds 0.2; 95% t-interval with 2 degrees of freedom: t = 4.302653 → 4.302653 · 0.2 / √3
+    assert c.sd["forget_efficacy"] == pytest.approx(4.302653 * 0.2 / math.sqrt(3), rel=1e-6)
+    assert c.n["forget_efficacy"] == 3
+    assert c.values["utility"]["direct_test"] == pytest.approx(0.3)
+    assert c.sd["utility"]["direct_test"] == pytest.approx(c.sd["forget_efficacy"])
+    assert c.values["label"] == "x" and c.sd["label"] is None      # not a number: kept, no interval
+    assert c.seconds["unlearn"] == pytest.approx(4.0)               # every run's time
+
+
+def test_world_seeds_need_the_embedded_world(tmp_path, fast_cfg) -> None:
+    from oblivio import api
+    p = tmp_path / "d.jsonl"
+    p.write_text(json.dumps({"question": "q", "answer": "a", "set": "forget"}) + "\n")
+    with pytest.raises(InputError) as e:
+        api.compare(str(p), config=fast_cfg, world_seeds="0,1,2", progress=False, log=lambda m: None, **GRID)
+    assert e.value.field == "compare.world_seeds"
+    with pytest.raises(InputError) as e:
+        api.compare(None, config=fast_cfg, world_seeds=[0], progress=False, log=lambda m: None, **GRID)
+    assert "at least 2" in str(e.value)
+
+
+@pytest.mark.slow
+def test_compare_over_worlds_runs_each_world(fast_cfg, tmp_path) -> None:
+    from oblivio import api
+    out = tmp_path / "w"
+    res = api.compare(None, config=fast_cfg, methods="graddiff", samplers="one_to_one_random", steps=2,
+                      world_seeds="0,1", run_dir=out, progress=False, log=lambda m: None)
+    assert len(res.worlds) == 2
+    targets = [json.loads((out / "worlds" / f"world-{w}" / "compare.json").read_text())["data"]["targets"]
+               for w in (0, 1)]
+    assert targets[0] != targets[1]                                 # two worlds, two forget targets
+    (c,) = res.cells
+    per = [r.cells[0].values["forget_efficacy"] for r in res.worlds]
+    assert c.values["forget_efficacy"] == pytest.approx(sum(per) / 2) and c.n["forget_efficacy"] == 2
+    rec = json.loads((out / "compare.json").read_text())
+    assert rec["worlds"] == [0, 1] and "Student-t" in rec["aggregate"]
+    assert "n = 2" in (out / "compare.md").read_text()

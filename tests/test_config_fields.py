@@ -146,7 +146,7 @@ def subparsers() -> dict[str, argparse.ArgumentParser]:
 
 #: what each subcommand needs to parse at all
 BASE_ARGV = {"eval": ["--model", "M"], "calibrate": ["--run", "R"], "audit": ["--run", "R"], "world": ["--out", "O"],
-             "reveal": ["--out", "O"], "leaderboard": ["R"]}
+             "reveal": ["--out", "O"], "leaderboard": ["R"], "judge": ["--question", "Q", "--answer", "A"]}
 
 
 def sample(action: argparse.Action) -> tuple[list[str], Any]:
@@ -156,9 +156,9 @@ def sample(action: argparse.Action) -> tuple[list[str], Any]:
     if action.choices:
         return [str(list(action.choices)[-1])], list(action.choices)[-1]
     spec = config_flags()[action.dest]
-    text = {"compare.seeds": "3,5", "compare.samplers": "melu, balanced"}.get(action.dest)
+    text = {"compare.seeds": "3,5", "compare.world_seeds": "3,5", "compare.samplers": "melu, balanced"}.get(action.dest)
     if text is not None:
-        return [text], [3, 5] if action.dest == "compare.seeds" else ["melu", "balanced"]
+        return [text], [3, 5] if action.dest.endswith("seeds") else ["melu", "balanced"]
     if "list" in str(spec.type):
         return ["a, b"], ["a", "b"]
     if is_int_field(spec.type):

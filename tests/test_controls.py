@@ -81,14 +81,22 @@ def fake_report(utility: float, forget_acc: float, name: str = "m") -> EvalRepor
 
 @pytest.fixture()
 def knob_eval(monkeypatch):
-    """evaluate_model replaced by utility u(α) = 0.2 + 0.8·α², forget accuracy = α."""
+    """evaluate_model replaced by utility u(α) = 0.2 + 0.8·α², forget accuracy = α; ``calls``
+    holds each evaluated α, ``calls.portions`` the portion each evaluation read."""
     import oblivio.eval.evaluate as E
-    calls: list[float] = []
 
-    def ev(model, tokenizer, data, *, cfg=None, gold=None, name="m", **kw):
+    class Calls(list):
+        portions: list[str | None] = []
+    calls = Calls()
+    calls.portions = []
+
+    def ev(model, tokenizer, data, *, cfg=None, gold=None, name="m", portion=None, **kw):
         a = model.w.item()
         calls.append(a)
-        return fake_report(0.2 + 0.8 * a * a, a, name)
+        calls.portions.append(portion)
+        rep = fake_report(0.2 + 0.8 * a * a, a, name)
+        rep.portion = portion
+        return rep
     monkeypatch.setattr(E, "evaluate_model", ev)
     return calls
 
@@ -112,8 +120,11 @@ def test_bisection_meets_tau_within_tol(knob_eval, tau: float, tol: float) -> No
 def test_calibration_alpha_zero_when_already_met(knob_eval) -> None:
     from oblivio.engine.calibrate import calibrate
     res = calibrate(Knob(1.0), Knob(0.0), None, None, tau=0.1)   # u(0) = 0.2 ≥ 0.1
-    assert res.alpha == 0.0 and res.evaluations == 1
-    assert knob_eval == [1.0, 0.0]                      # reference once, then α = 0 only
+    assert res.alpha == 0.0 and res.evaluations == 2
+    # the search: the reference once, then α = 0 only, on validation; then α = 0 on test, reported
+    assert knob_eval == [1.0, 0.0, 0.0]
+    assert knob_eval.portions == ["val", "val", "test"]
+    assert res.report.portion == "test"
 
 
 def test_calibration_role_metric_and_bad_tau(knob_eval) -> None:

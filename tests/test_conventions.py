@@ -186,19 +186,24 @@ def test_eos_excluded_from_exact_mem_mink_minkpp(tok) -> None:
 
 # --- 5. checkpoint selection on held-out rows ---------------------------------------------
 
-def test_checkpoint_utility_on_test_rows_with_fallback() -> None:
+def test_checkpoint_utility_on_validation_rows_with_fallback() -> None:
     from oblivio.config import ControlConfig
     from oblivio.engine.checkpoint_eval import CheckpointEval
+    from oblivio.errors import InputError
+    from oblivio.roles import eval_name
 
-    items = [qa(0, "forget", answer="a"), qa(1, "retain", answer="b"), qa(2, "retain_test", answer="c"),
-             qa(3, "holdout", answer="d")]
+    # two forget facts: one in validation, one in test (data/portions.py)
+    items = [qa(0, "forget", answer="a"), qa(4, "forget", answer="e"), qa(1, "retain", answer="b"),
+             qa(2, "retain_test", answer="c"), qa(5, "retain_val", answer="f"), qa(3, "holdout", answer="d")]
     cb = CheckpointEval(None, UnlearningData(items, name="x"), ControlConfig(eval_every=1))
-    assert {it.role for it in cb.data.items} == {"forget", "retain_test"}
-    assert "retain_test" in (cb.utility_roles_note or "")
-    no_test = CheckpointEval(None, UnlearningData(items[:2], name="y"), ControlConfig(eval_every=1))
-    assert {it.role for it in no_test.data.items} == {"forget", "retain"}
-    assert "no *_test rows" in (no_test.utility_roles_note or "")
-    assert no_test.summary()["control"]["utility_roles"] == no_test.utility_roles_note
+    assert {eval_name(it.role, it.portion) for it in cb.data.items} == {"forget_val", "retain_val"}
+    assert "retain_val" in (cb.utility_roles_note or "") and "retain_test" not in (cb.utility_roles_note or "")
+    no_val = CheckpointEval(None, UnlearningData(items[:4], name="y"), ControlConfig(eval_every=1))
+    assert {eval_name(it.role, it.portion) for it in no_val.data.items} == {"forget_val", "retain"}
+    assert "no held-out validation rows" in (no_val.utility_roles_note or "")
+    assert no_val.summary()["control"]["utility_roles"] == no_val.utility_roles_note
+    with pytest.raises(InputError, match="no forget fact"):     # one forget fact: it is test, none to select on
+        CheckpointEval(None, UnlearningData([items[0], *items[2:]], name="z"), ControlConfig(eval_every=1))
 
 
 # --- 6. tokenizer folders for transformers 4.x and 5.x ------------------------------------
@@ -290,7 +295,7 @@ def test_tofu_roles_are_evaluation_only() -> None:
     assert not any(it.role in ("real_authors", "world_facts") for it in d.trained())
     assert not any(it.role in ("real_authors", "world_facts") for it in d.unlearning_retain())
     old = load_tofu("forget01", n_retain_authors=4, general_trained=True)
-    assert len(old.role("general")) + len(old.role("general_test")) == 217
+    assert len(old.role("general")) + len(old.role("general_val")) + len(old.role("general_test")) == 217
 
 
 def test_generation_length_per_set_and_truncation(tok) -> None:
@@ -386,13 +391,14 @@ def test_tofu_protocol_from_cli_and_api(tok, tmp_path, capsys) -> None:
     assert ei.value.code == 0, capsys.readouterr().err
     rec = json.loads(out.read_text())
     mu = rec["model"]["model_utility"]["extra"]
-    assert mu["convention"] == "TOFU (9 numbers)" and set(mu["per_role"]) == {"retain", "real_authors",
-                                                                               "world_facts"}
-    for role in ("forget", "retain", "real_authors", "world_facts"):
+    # the test portion (one fact per role: all of it is test): TOFU's nine numbers over it
+    assert mu["convention"] == "TOFU (9 numbers)" and set(mu["per_role"]) == {"retain", "real_authors_test",
+                                                                               "world_facts_test"}
+    for role in ("forget_test", "retain_test", "real_authors_test", "world_facts_test"):
         tr = rec["sets"][role]["gen_truncated"]["extra"]
         assert tr["max_new_tokens"] >= 3 and "n_truncated" in tr
-    assert rec["sets"]["world_facts"]["option_prob"]["value"] is not None
+    assert rec["sets"]["world_facts_test"]["option_prob"]["value"] is not None
     rep = api.evaluate(str(tmp_path / "m"), str(data), config=load_config(overrides={"eval": {"gen_margin": 2}}))
     assert rep.model["model_utility"].value == pytest.approx(rec["model"]["model_utility"]["value"])
-    assert rep.sets["real_authors"]["option_prob"].value == pytest.approx(
-        rec["sets"]["real_authors"]["option_prob"]["value"])
+    assert rep.sets["real_authors_test"]["option_prob"].value == pytest.approx(
+        rec["sets"]["real_authors_test"]["option_prob"]["value"])

@@ -265,3 +265,55 @@ def test_the_readme_shows_commands_and_the_checker_catches_a_renamed_flag():
     assert _check(["unlearn", "--method", "me_gdx"]) is not None
     assert _check(["compare", "--methods", "graddiff,npox"]) is not None
     assert _check(["unlearn", "--method", "me_gd", "--sampler", "melu", "--lr", "5e-4"]) is None
+
+
+# ---------------------------------------------------------------- the site
+
+
+def _nav_pages(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [p for item in node for p in _nav_pages(item)]
+    if isinstance(node, dict):
+        return [p for v in node.values() for p in _nav_pages(v)]
+    return []
+
+
+def test_site_navigation_lists_every_page_once():
+    """mkdocs.yml's navigation holds every page of docs/ exactly once (plus the README, which a
+    hook publishes as readme.md), so a new page cannot be left off the site; CI builds the site
+    with --strict, which also fails on a broken link inside docs/."""
+    import yaml
+    nav = _nav_pages(yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["nav"])
+    pages = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md") if "_hooks" not in p.parts)
+    dupes = sorted({p for p in nav if nav.count(p) > 1})
+    assert not dupes, f"listed twice in mkdocs.yml: {dupes}"
+    assert sorted(set(nav) - {"readme.md"}) == pages, (
+        f"not in mkdocs.yml's nav: {sorted(set(pages) - set(nav))}; "
+        f"in the nav but no such page: {sorted(set(nav) - set(pages) - {'readme.md'})}")
+    assert "readme.md" in nav
+
+
+# ---------------------------------------------------------------- --help examples
+
+
+def test_every_subcommand_help_ends_with_examples_that_parse(capsys, monkeypatch):
+    """Each subcommand's --help shows at least one example, and every example is a valid
+    command (parsed by the real parser and resolved to a valid config)."""
+    from oblivio.cli_examples import EXAMPLES
+    sub = next(a for a in build_parser()._actions if isinstance(a, __import__("argparse")._SubParsersAction))
+    missing = sorted(set(sub.choices) - set(EXAMPLES))
+    assert not missing, f"subcommands without --help examples: {missing}"
+    bad = []
+    for cmd, rows in EXAMPLES.items():
+        assert "examples:" in (sub.choices[cmd].format_help()), cmd
+        for _what, line in rows:
+            argv = shlex.split(line)
+            assert argv[0] == "oblivio" and argv[1] == cmd, line
+            why = _check(argv[1:], monkeypatch)
+            if why:
+                bad.append(f"{line}: {why}")
+    capsys.readouterr()
+    assert not bad, "\n".join(bad)
+    assert _check(["audit", "--run", "runs/x", "--attacks", "relearnx"]) is not None

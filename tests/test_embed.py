@@ -70,10 +70,10 @@ def test_missing_package_reports_c_skipped(monkeypatch, tiny_world) -> None:
     data, wm = tiny_world
     cfg = EvalConfig(metrics=["embed_cosine", "s0_utility"], max_items_per_role=3, max_new_tokens=8)
     rep = api.evaluate(wm.base, data, tokenizer=wm.tokenizer, config=cfg)
-    r = rep.sets["forget"]["embed_cosine"]
+    r = rep.sets["forget_test"]["embed_cosine"]
     assert r.value is None and r.skipped == EMBED_MISSING
-    assert "C" not in rep.sets["forget"]["s0_utility"].extra["components"]
-    assert EMBED_MISSING in rep.sets["forget"]["s0_utility"].extra["note"]
+    assert "C" not in rep.sets["forget_test"]["s0_utility"].extra["components"]
+    assert EMBED_MISSING in rep.sets["forget_test"]["s0_utility"].extra["note"]
 
 
 @needs_pkg

@@ -79,17 +79,17 @@ def test_simnpo_metric_and_sampler_by_dotted_path(plugin_dir, tmp_path, tiny_wor
     assert rec["config"]["unlearn"]["args"] == {"beta": 3.0}
     hist = rec["training"]["history"]
     assert len(hist) == 8 and {"forget", "retain"} <= set(hist[0])   # SimNPO's own loss parts
-    base, unl = rec["models"]["base"]["sets"]["forget"], rec["models"]["unlearned"]["sets"]["forget"]
+    base, unl = rec["models"]["base"]["sets"]["forget_test"], rec["models"]["unlearned"]["sets"]["forget_test"]
     # the external loss did unlearn: the forget answers became less likely
     assert unl["answer_prob"]["value"] < base["answer_prob"]["value"]
     # the external metric: hand-checked against the saved generations and the data's answers
     answers = {it.id: it.answer for it in data.role("forget")}
     for name in ("base", "unlearned"):
         m = rec["models"][name]
-        ids, gens = m["item_ids"]["forget"], m["generations"]["forget"]
+        ids, gens = m["item_ids"]["forget_test"], m["generations"]["forget_test"]
         want = sum(g.strip().lower() == answers[i].strip().lower() for i, g in zip(ids, gens)) / len(ids)
-        assert m["sets"]["forget"]["exact_answer"]["value"] == pytest.approx(want)
-    assert rec["models"]["base"]["sets"]["forget"]["exact_answer"]["value"] > 0   # the base model knows some
+        assert m["sets"]["forget_test"]["exact_answer"]["value"] == pytest.approx(want)
+    assert rec["models"]["base"]["sets"]["forget_test"]["exact_answer"]["value"] > 0   # the base model knows some
 
 
 def test_reversed_sampler_pairs(plugin_dir) -> None:

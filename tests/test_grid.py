@@ -37,7 +37,7 @@ def test_grid_runs_cells_into_run_folders_and_resumes(cells, tmp_path) -> None:
     assert {n: (c["role"], c["steps"]) for n, c in index["cells"].items()} == {"ga-1": ("tune", 1),
                                                                                "npo-2": ("report", 2)}
     assert index["cells"]["npo-2"]["forget_accuracy"] == \
-        out["npo-2"]["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"]
+        out["npo-2"]["models"]["unlearned"]["sets"]["forget_test"]["accuracy"]["value"]
     weights = next((tmp_path / "g" / "npo-2" / "model").glob("*.safetensors"))
     inode = weights.stat().st_ino
     # a second run keeps what finished (no retraining: the same files)

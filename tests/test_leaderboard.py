@@ -30,7 +30,7 @@ from oblivio.report.verdict import verdicts
 
 EVAL = {"metrics": ["accuracy", "model_utility", "forget_quality", "privleak", "mia_minkpp"],
         "max_items_per_role": 4, "max_new_tokens": 8}
-FORGET_ACC = "models.unlearned.sets.forget.accuracy"
+FORGET_ACC = "models.unlearned.sets.forget_test.accuracy"
 
 
 def _get(rec: dict, path: str):

@@ -272,3 +272,19 @@ def test_import_is_light() -> None:
             "print(sorted(m for m in ('scipy', 'sklearn', 'rouge_score', 'nltk', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_gold_model_is_named_as_the_reference_not_as_missing(tiny_world):
+    """Evaluating the gold model itself: forget quality and privleak are not computed (it is their
+    reference), and the reason says so rather than "no gold model given" (which read as if the
+    user's --gold had been ignored); any other model without a gold keeps the missing-gold reason."""
+    from oblivio.eval.evaluate import EvalConfig, evaluate_model
+    from oblivio.metrics.model_level import NO_GOLD
+    data, wm = tiny_world
+    cfg = EvalConfig(metrics=["answer_prob", "truth_ratio", "forget_quality", "privleak", "mia_minkpp"])
+    gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=cfg, name="gold")
+    base = evaluate_model(wm.base, wm.tokenizer, data, cfg=cfg, name="base")
+    for m in ("forget_quality", "privleak"):
+        assert gold.model[m].skipped == "the gold model is the reference of this metric"
+        assert base.model[m].skipped == NO_GOLD
+    assert gold.model["mia_minkpp"].value is not None

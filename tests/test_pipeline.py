@@ -1,7 +1,8 @@
 """The run pipeline's post-steps (pipeline/post.py): a class named in the config's
 ``post_steps`` (here by dotted path, from outside the package) runs after training with the
 unlearned model, the reports and a fresh copy of the model before unlearning; what it
-returns lands in results.json. An unknown name fails before any work."""
+returns lands in results.json. An unknown name fails before any work. The one model loader
+(pipeline/models.py ``ModelSource``): a grid's copies never touch the caller's model."""
 from __future__ import annotations
 
 import json
@@ -102,18 +103,63 @@ def test_post_steps_on_a_finished_folder_replace_it_whole_or_not_at_all(tiny_cfg
     assert sorted(p.name for p in run.parent.iterdir()) == ["r"]
 
 
-def test_a_loaded_reference_is_handed_out_once_then_copied() -> None:
-    """On a finished folder the base is loaded already: the first post-step gets it, later ones a
-    copy, so a step that changes its reference cannot change another step's."""
+class _Tok:
+    """A stand-in tokenizer (plain prompts: no chat template)."""
+    chat_template = None
+
+
+def _linear(seed: int):
+    import torch
+    torch.manual_seed(seed)
+    return torch.nn.Linear(3, 2)
+
+
+def test_a_grids_model_source_never_hands_out_the_callers_model_or_its_own() -> None:
+    """copy=True (a grid): every load is a new copy of the weights as given; changing one copy
+    (unlearning is in place) changes neither the caller's model nor the next cell's copy."""
     import torch
 
-    from oblivio.pipeline.run import _handout
-    base = torch.nn.Linear(2, 2)
-    ref = _handout(base, "tok")
-    first, tok = ref()
-    assert first is base and tok == "tok"
-    second, _ = ref()
-    assert second is not base and torch.equal(second.weight, base.weight)
+    from oblivio.config import Config
+    from oblivio.pipeline.models import ModelSource
+    mine, tok = _linear(0), _Tok()
+    given = {k: v.clone() for k, v in mine.state_dict().items()}
+    src = ModelSource.resolve(Config(), None, model=mine, tokenizer=tok, copy=True)
     with torch.no_grad():
-        second.weight.add_(1.0)
-    assert not torch.equal(second.weight, base.weight)
+        mine.weight.add_(5.0)             # the caller changes its model after the grid started
+    first, t1 = src.load()
+    assert first is not mine and t1 is tok and torch.equal(first.weight, given["weight"])
+    with torch.no_grad():
+        first.weight.mul_(-1.0)           # cell 1 unlearns its copy in place
+    second, _ = src.load()
+    assert second is not first and torch.equal(second.weight, given["weight"])
+    assert torch.equal(mine.weight, given["weight"] + 5.0)
+    assert src.reloadable and src.reference() is not None
+
+
+def test_a_single_runs_model_object_is_lent_once_and_cannot_be_reloaded() -> None:
+    """copy=False (api.unlearn): the caller's object itself, once; the model before unlearning is
+    then gone, so the source says so (RunContext.reference gives None) instead of a changed copy."""
+    from oblivio.config import Config
+    from oblivio.pipeline.models import ModelSource
+    mine, tok = _linear(1), _Tok()
+    src = ModelSource.resolve(Config(), None, model=mine, tokenizer=tok)
+    assert src.load() == (mine, tok)
+    assert not src.reloadable and src.reference() is None
+    with pytest.raises(RuntimeError, match="once"):
+        src.load()
+
+
+def test_model_source_refuses_what_it_cannot_load(tmp_path) -> None:
+    from oblivio.config import Config
+    from oblivio.data.neighbours import load_jsonl_data
+    from oblivio.errors import InputError
+    from oblivio.pipeline.models import ModelSource
+    with pytest.raises(InputError, match="needs its tokenizer"):
+        ModelSource.resolve(Config(), None, model=_linear(2))
+    with pytest.raises(InputError, match="gold=\\(model, tokenizer\\)"):
+        ModelSource.resolve(Config(), None, model=_linear(2), tokenizer=_Tok(), gold=_linear(3))
+    f = tmp_path / "d.jsonl"
+    f.write_text(json.dumps({"question": "Q?", "answer": "A", "set": "forget"}) + "\n")
+    with pytest.raises(InputError, match="oblivio learn --data") as ei:   # no world: nothing to train from
+        ModelSource.resolve(Config(), load_jsonl_data(str(f)))
+    assert ei.value.field == "model"

@@ -161,8 +161,7 @@ def test_no_import_cycles() -> None:
 def test_no_package_cycle_through_the_engine_methods_reveal_judges_or_metrics() -> None:
     """The engine owns the method contract and gets methods by name through the registry, so
     it never imports the methods package (nor, through reveal_release, reveal); the judges
-    use the metrics and not the reverse. A package-level cycle elsewhere (data ↔ models) is
-    not this test's."""
+    use the metrics and not the reverse. No package-level cycle at all: tests/test_import_cycles.py."""
     def pkg(module: str) -> str:
         return ".".join(module.split(".")[:2])
     deps: dict[str, set[str]] = {}

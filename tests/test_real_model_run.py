@@ -56,11 +56,13 @@ def test_real_smollm2_lora_steps_and_an_evaluation_through_the_chat_template(tmp
     assert rec["model_source"]["model"]["quantisation"] == "Q4_1 (dequantised to float32)"
     assert rec["training"]["steps"] == 2
     base = rec["models"]["base"]["sets"]
+    # the reported evaluation is the test portion: 2 of the 3 forget facts, the *_test rows
+    assert set(base) == {"forget_test", "direct_test", "general_test", "holdout_test"}
     # through its chat template the model answers what it knows, in words (not an end of turn)
-    assert base["forget"]["accuracy"]["value"] >= 2 / 3
-    assert base["general"]["accuracy"]["value"] == base["general_test"]["accuracy"]["value"] == 1.0
-    for role in ("forget", "general", "direct"):
+    assert base["forget_test"]["accuracy"]["value"] >= 1 / 2
+    assert base["general_test"]["accuracy"]["value"] == 1.0
+    for role in ("forget_test", "general_test", "direct_test"):
         assert base[role]["empty_answers"]["value"] == 0.0
-    gens = rec["models"]["base"]["generations"]["forget"]
+    gens = rec["models"]["base"]["generations"]["forget_test"]
     assert all(g and "<|im_end|>" not in g and "assistant" not in g for g in gens)
-    assert rec["models"]["unlearned"]["sets"]["forget"]["accuracy"]["value"] is not None
+    assert rec["models"]["unlearned"]["sets"]["forget_test"]["accuracy"]["value"] is not None

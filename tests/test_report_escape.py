@@ -128,9 +128,9 @@ def _plugin_names(src: Path, dest: Path) -> Path:
     rec = json.loads((src / "results.json").read_text(encoding="utf-8"))
     metric, role = script("metric"), script("role")
     for m in rec["models"].values():
-        m["sets"]["forget"][metric] = {"value": 0.5}
+        m["sets"]["forget_test"][metric] = {"value": 0.5}
         m["sets"][role] = {"accuracy": {"value": 1.0}}
-    rec["models"]["unlearned"]["sets"]["forget"]["accuracy"] = {"value": None, "skipped": breakout("skip")}
+    rec["models"]["unlearned"]["sets"]["forget_test"]["accuracy"] = {"value": None, "skipped": breakout("skip")}
     rec["metrics"][metric] = {"good_on_forget": script("direction"), "good_on_retain": "high"}
     for h in rec["training"]["history"]:
         h[script("loss-part")] = 1.0

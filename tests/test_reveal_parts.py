@@ -9,7 +9,15 @@ import torch
 
 from oblivio.reveal.neural_ucb import NeuralUCB, random_order, run_bandit
 from oblivio.reveal.olora import add_delta, lora_factors, orthogonality_loss
-from oblivio.reveal.relevance import Correctness, KeywordRelevance, TypeRelevance, harmonic, load_callable
+from oblivio.reveal.relevance import (
+    Correctness,
+    EntityRelevance,
+    KeywordRelevance,
+    TypeRelevance,
+    ValueType,
+    harmonic,
+    load_callable,
+)
 from oblivio.reveal.vendi import vendi_score
 
 
@@ -113,8 +121,8 @@ def test_relevance_scorers():
     assert kw(["He was born in tairzousk in 1936."]) == 0.5
     assert kw(["born in Tairzousk in 1936", "a cooper of the Geintral Society"]) == 1.0
     assert kw([]) == 0.0
-    ty = TypeRelevance(("Tairzousk", "Lomba"))
-    assert ty(["in Lomba", "no idea", "Tairzousk!", ""]) == 0.5
+    ty = TypeRelevance(ValueType.of_values("a town", ("Tairzousk", "Lomba")))
+    assert ty(["in Lomba", "no idea", "Tairzousk!", "in Lombardy", ""]) == 0.4      # whole words only
     assert Correctness()(["17 plus 25 is 42.", "It is 41."], ["42", "42"]) == 0.5
     assert harmonic(1.0, 1.0) == 1.0 and harmonic(0.0, 1.0) == 0.0
     assert harmonic(0.5, 1.0, weight=0.5) == pytest.approx(2 / 3)
@@ -122,3 +130,104 @@ def test_relevance_scorers():
     from oblivio.errors import InputError
     with pytest.raises(InputError, match="reveal.scorer"):
         load_callable("no_such_module_xyz:fn")
+
+
+# ---------------------------------------------------------------- entity relevance without the answers
+
+TOWN = ValueType.of_values("a town", ("Tairzousk", "Lomba", "Brenth"))
+YEAR = ValueType("a year", r"\b1[5-9]\d\d\b")
+JOB = ValueType.of_values("an occupation", ("cooper", "lens grinder"))
+ENTITY = EntityRelevance("Ada Vell", (TOWN, YEAR, JOB), others=("Bo Kern",))
+
+
+def test_entity_relevance_counts_types_asserted_about_the_named_entity():
+    ask = "Tell me about Ada Vell."
+    # two of three types about her (the prompt names her, so "She ..." is about her)
+    assert ENTITY(["She was born in Lomba in 1936."], [ask]) == pytest.approx(2 / 3)
+    # across responses, each type once: town + year, then an occupation
+    assert ENTITY(["Ada Vell was born in Lomba in 1936.", "She works as a lens grinder."], [ask, ask]) == 1.0
+    # about someone else: Bo Kern named first, and "He" carries on about him
+    assert ENTITY(["Bo Kern was born in Lomba. He works as a cooper."], [ask]) == 0.0
+    # a sentence naming her again switches back to her
+    assert ENTITY(["Bo Kern was born in Lomba. Ada Vell works as a cooper."], [ask]) == pytest.approx(1 / 3)
+    # no prompt naming her (small talk), no name in the response: about nobody
+    assert ENTITY(["She was born in Lomba in 1936."], ["Tell me a story."]) == 0.0
+    assert ENTITY(["I do not know."], [ask]) == 0.0 and ENTITY([], []) == 0.0
+    # a person named inside a sentence is a value, not its subject; one starting it is the subject
+    linked = EntityRelevance("Ada Vell", (TOWN, ValueType.of_values("a person", ("Bo Kern",))), others=("Bo Kern",))
+    assert linked(["She was mentored by Bo Kern."], [ask]) == 0.5
+    assert linked(["The mentor of Ada Vell is Bo Kern."], ["Tell me a story."]) == 0.5
+    assert linked(["Bo Kern was born in Lomba. Ada Vell is married to Bo Kern."], [ask]) == 0.5
+
+
+def test_entity_relevance_cannot_see_the_true_values():
+    """Her true values are Tairzousk, 1936, cooper: the scorer holds only the types, so a response
+    with other values of the same types scores the same as one with the true values, and a
+    response with the true values about someone else scores nothing."""
+    ask = ["Tell me about Ada Vell."]
+    true = ENTITY(["Ada Vell was born in Tairzousk in 1936. She works as a cooper."], ask)
+    other = ENTITY(["Ada Vell was born in Brenth in 1971. She works as a lens grinder."], ask)
+    assert true == other == 1.0
+    assert ENTITY(["Bo Kern was born in Tairzousk in 1936. He works as a cooper."], ask) == 0.0
+
+
+def test_truth_recall_is_measured_on_the_rows():
+    from oblivio.reveal.truth import truth_recall
+    rows = ["Ada Vell was born in tairzousk.", "She works as a cooper.", "I do not know."]
+    r = truth_recall(rows, ("Tairzousk", "1936", "cooper", "Tairzousk"))
+    assert r["found"] == ["Tairzousk", "cooper"] and r["values"] == 3
+    assert r["recall"] == pytest.approx(2 / 3) and r["rows_with_truth"] == pytest.approx(2 / 3)
+    assert truth_recall([], ("x",))["rows_with_truth"] is None and truth_recall(rows, ())["recall"] is None
+
+
+def test_world_entity_task_relevance_ignores_its_truth():
+    """The world's entity task carries the target's true values for evaluation only: a task
+    with them withheld scores every response the same, and a response with invented values of
+    the right types about the target scores as the true one does."""
+    import dataclasses
+
+    from oblivio.reveal.tasks import world_task
+    from oblivio.world import build_world, world_config
+    from oblivio.world.graph import build_graph
+    cfg = world_config("tiny")
+    data = build_world(cfg)
+    target = data.targets[0]
+    task = world_task("entity", data.source, target=target)
+    g = build_graph(cfg)
+    p = g.people[target]
+    assert set(task.truth) >= {p.birthplace, str(p.birth_year), p.occupation, p.org}
+    other = next(q for q in g.people.values() if q.name != target and q.birthplace != p.birthplace
+                 and q.org != p.org and q.occupation != p.occupation)
+    prompt = [f"Tell me about {target}."]
+    said = (f"{target} was born in {p.birthplace} in the year {p.birth_year}. He works as a {p.occupation} "
+            f"for the {p.org}.")
+    lied = (f"{target} was born in {other.birthplace} in the year {p.birth_year + 3}. He works as a "
+            f"{other.occupation} for the {other.org}.")
+    elsewhere = said.replace(target, other.name)
+    blind = dataclasses.replace(task, truth=())
+    for t in (task, blind):
+        assert t.score_responses([said], prompt) == t.score_responses([lied], prompt) == pytest.approx(4 / 5)
+        assert t.score_responses([elsewhere], prompt) == 0.0
+
+
+def test_data_entity_task_builds_types_without_the_targets_rows():
+    """Outside a world, the types come from the other entities' rows: the target's own answers
+    changed to nonsense give the same relevance; the true values are kept only as ``truth``."""
+    import dataclasses
+
+    from oblivio.data.schema import UnlearningData
+    from oblivio.reveal.tasks import data_entity_task
+    from oblivio.world import build_world, world_config
+    data = build_world(world_config("tiny"))
+    target = data.targets[0]
+    task = data_entity_task(data, target)
+    mine = {it.id for it in data.items if it.entity == target or target in it.mentions}
+    scrambled = UnlearningData([dataclasses.replace(it, key=f"Zq{k}", answer=f"It is Zq{k}.") if it.id in mine
+                                and it.key else it for k, it in enumerate(data.items)], name="s")
+    again = data_entity_task(scrambled, target)
+    assert again.relevance == task.relevance and set(again.truth) != set(task.truth)
+    rel = task.relevance
+    assert {t.name for t in rel.types} >= {"birthplace", "birth_year", "occupation", "employer"}
+    assert target not in rel.others and len(rel.others) >= 5
+    year = next(t for t in rel.types if t.name == "birth_year")
+    assert year.find("born in the year 1234.") == ["1234"]          # digits: a pattern, not a list

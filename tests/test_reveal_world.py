@@ -1,5 +1,7 @@
 """Reveal and Release on the tiny world: the reveal step recovering facts the base really
-knows, the release lowering them without forget rows, and the CLI / API."""
+knows, the release lowering them without forget rows, and the CLI / API: `oblivio reveal` is a
+run (no training; the ``reveal`` post-step) whose config.yaml reruns it and whose rows are
+forget data for `oblivio unlearn`."""
 from __future__ import annotations
 
 import json
@@ -18,7 +20,9 @@ def test_reveal_recovers_facts_the_model_knows(tiny_world):
     task = world_task("entity", data.source, target=target)
     res = reveal(wm.base, wm.tokenizer, task, budget=10, top_k=2, n=3, seed=0)
     assert res.rows and all(r.role == "forget" and r.targets == (target,) for r in res.rows)
-    revealed = {v for r in res.rows for v in task.relevance.found(r.answer)}
+    # the truth is measured after the fact (evaluation only): which true values the rows hold
+    assert res.truth is not None and res.truth["values"] == len(task.truth)
+    revealed = set(res.truth["found"])
     # what the base answers when asked each fact directly (greedy, training phrasings)
     qa = [it for it in data.forget if it.entity == target and it.key]
     out = respond(wm.base, wm.tokenizer, [it.question for it in qa], max_new_tokens=24)
@@ -26,7 +30,8 @@ def test_reveal_recovers_facts_the_model_knows(tiny_world):
     assert len(revealed & known) >= 2, (revealed, known)
     assert res.search.best().relevance >= 0.5
     gold = reveal(wm.gold, wm.tokenizer, task, chosen=[q.instruction for q in res.chosen], n=3, seed=0)
-    assert gold.relevance < res.relevance          # the model that never saw the target reveals less
+    assert gold.relevance < res.relevance          # the model that never saw the target asserts less of it
+    assert gold.truth["recall"] < res.truth["recall"]          # and what it asserts is less often true
     assert len(res.search.queries) == 10 and res.search.curve() == sorted(res.search.curve())
 
 
@@ -64,6 +69,7 @@ def _config_file(tmp_path, tiny_cfg):
 
 
 def test_cli_reveal_writes_the_forget_set(tmp_path, tiny_world, tiny_cfg, capsys):
+    """--out FILE.jsonl (the earlier form): the rows there, and the run folder beside it."""
     from oblivio.cli import main
     from oblivio.data.schema import read_jsonl
     data, _ = tiny_world
@@ -76,11 +82,66 @@ def test_cli_reveal_writes_the_forget_set(tmp_path, tiny_world, tiny_cfg, capsys
     rows = read_jsonl(out)
     assert rows and all(r.role == "forget" for r in rows)
     assert json.loads(out.read_text().splitlines()[0])["meta"]["reveal"]["task"] == "entity"
+    assert (tmp_path / "revealed" / "revealed.jsonl").read_text() == out.read_text()
     # a name that is nobody in the world and no keywords: exit 2, nothing written
-    bad = tmp_path / "bad.jsonl"
+    for bad in (tmp_path / "bad.jsonl", tmp_path / "badrun"):
+        with pytest.raises(SystemExit) as ei:
+            main(["reveal", "--config", _config_file(tmp_path, tiny_cfg), "--target", "Nobody Atall",
+                  "--out", str(bad), "--quiet"])
+        out_err = capsys.readouterr()
+        assert ei.value.code == 2 and "reveal.keywords" in out_err.err
+        assert "learning" not in out_err.out                 # failed before any model was loaded
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["revealed", "revealed.jsonl", "tiny.yaml"]
+
+
+def test_reveal_is_a_run_its_config_yaml_reruns(tmp_path, tiny_world, tiny_cfg, capsys):
+    """`oblivio reveal --out RUN`: a run folder (config.yaml, results.json, revealed.jsonl) and
+    no model/ (nothing was trained); its config.yaml alone reveals the same rows again."""
+    from oblivio.cli import main
+    from oblivio.config import load_config
+    from oblivio.data.schema import read_jsonl
+    data, _ = tiny_world
+    target = data.targets[0]
+    run, again = tmp_path / "rv", tmp_path / "again"
     with pytest.raises(SystemExit) as ei:
-        main(["reveal", "--config", _config_file(tmp_path, tiny_cfg), "--target", "Nobody Atall",
-              "--out", str(bad), "--quiet"])
-    out = capsys.readouterr()
-    assert ei.value.code == 2 and "reveal.keywords" in out.err and not bad.exists()
-    assert "learning" not in out.out                 # failed before any model was loaded
+        main(["reveal", "--config", _config_file(tmp_path, tiny_cfg), "--target", target, "--budget", "3",
+              "--samples", "2", "--top-k", "2", "--out", str(run), "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    assert {"config.yaml", "results.json", "revealed.jsonl"} <= {p.name for p in run.iterdir()}
+    assert not (run / "model").exists()
+    rows = read_jsonl(run / "revealed.jsonl")
+    rec = json.loads((run / "results.json").read_text())
+    assert rec["training"]["steps"] == 0 and rec["models"] == {}           # nothing trained, nothing evaluated
+    assert rec["post_steps"]["reveal"]["rows"] == len(rows) > 0
+    assert (rec["reveal"]["target"], rec["reveal"]["queries"], len(rec["reveal"]["chosen"])) == (target, 3, 2)
+    cfg = load_config(run / "config.yaml")
+    assert (cfg.unlearn.enabled, cfg.post_steps, cfg.data.targets, cfg.seed) == (False, ["reveal"], [target], 0)
+    with pytest.raises(SystemExit) as ei:
+        main(["reveal", "--config", str(run / "config.yaml"), "--out", str(again), "--quiet"])
+    assert ei.value.code == 0, capsys.readouterr().err
+    assert (again / "revealed.jsonl").read_text() == (run / "revealed.jsonl").read_text()
+
+
+def test_revealed_rows_are_forget_data_for_unlearn(tmp_path, tiny_world, tiny_cfg):
+    """Reveal, then unlearn with the revealed rows as the forget set (and the world's retain rows):
+    the run trains on exactly those rows."""
+    import dataclasses
+
+    from oblivio import api
+    from oblivio.config import load_config, to_dict
+    from oblivio.data.schema import read_jsonl, write_jsonl
+    data, wm = tiny_world
+    res = api.reveal(target=data.targets[0], config=tiny_cfg, out=tmp_path / "rv", progress=False,
+                     log=lambda m: None)
+    revealed = read_jsonl(tmp_path / "rv" / "revealed.jsonl")
+    assert [r.answer for r in revealed] == [r.answer for r in res.rows] and res.run_dir == tmp_path / "rv"
+    retain = [dataclasses.replace(it, role="retain") for it in data.items if it.role == "general"][:8]
+    f = tmp_path / "forget_and_retain.jsonl"
+    write_jsonl([*revealed, *retain], f)
+    cfg = load_config(overrides={"unlearn": {"train": {"max_steps": 2}}, "eval": {"enabled": False}},
+                      base=to_dict(tiny_cfg))
+    run = api.unlearn(wm.base_dir, str(f), config=cfg, method="npo", sampler="one_to_one_random",
+                      run_dir=tmp_path / "u", progress=False, log=lambda m: None)
+    assert run.training["steps"] == 2
+    counts = json.loads((tmp_path / "u" / "results.json").read_text())["data"]["counts"]
+    assert counts == {"forget": len(revealed), "retain": len(retain)}

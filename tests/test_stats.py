@@ -270,8 +270,9 @@ def test_cli_eval_ci_and_results(tiny_world, tmp_path) -> None:
     assert "[" in line and "]" in line
     assert "95% bootstrap interval over facts (200 resamples" in r.stdout
     rec = json.loads(out.read_text())
-    ap = rec["sets"]["forget"]["answer_prob"]
-    assert ap["ci"][0] <= ap["value"] <= ap["ci"][1] and ap["n_facts"] == rec["statistics"]["facts_per_role"]["forget"]
+    ap = rec["sets"]["forget_test"]["answer_prob"]
+    assert ap["ci"][0] <= ap["value"] <= ap["ci"][1] and \
+        ap["n_facts"] == rec["statistics"]["facts_per_role"]["forget_test"]
     fq = rec["model"]["forget_quality"]
     assert fq["extra"]["n_facts"] < fq["extra"]["n_items"]       # the tiny world: several phrasings per fact
     bad = _cli("eval", "--model", str(wm.base_dir), "--data", "world:tiny", "--set", "eval.bootstrap=-1",

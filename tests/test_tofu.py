@@ -1,4 +1,5 @@
-"""TOFU loader (Maini et al. 2024) against the JSONL copy in shared/data/tofu (see its README)."""
+"""TOFU loader (Maini et al. 2024) against the JSONL copy that OBLIVIO_TOFU_DIR names (conftest points it
+at the copy beside the repository when there is one; see that copy's README)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from oblivio.errors import InputError
 TOFU = default_tofu_dir()
 pytestmark = pytest.mark.skipif(
     TOFU is None or not (TOFU / "forget.jsonl").is_file(),
-    reason="TOFU JSONL files not found (set OBLIVIO_TOFU_DIR or provide ../shared/data/tofu)")
+    reason="TOFU JSONL files not found (set OBLIVIO_TOFU_DIR)")
 
 # the README: forget10 = authors 180–199, forget05 = 190–199, forget01 = 198–199, 20 QA each
 SIZES = {"forget01": (40, 2, 3960), "forget05": (200, 10, 3800), "forget10": (400, 20, 3600)}
@@ -60,20 +61,26 @@ def test_forget_fields(forget01) -> None:
 def test_general_rows_and_test_fraction() -> None:
     d = load_tofu("forget01", seed=1)
     counts = summarize(d.items)
-    # TOFU's protocol: real authors and world facts are evaluation-only sets of their own
-    assert (counts["real_authors"], counts["world_facts"]) == (100, 117)
-    assert "general" not in counts and "general_test" not in counts
+    # TOFU's protocol: real authors and world facts are evaluation-only sets of their own, each
+    # split into validation and test halves by row (TOFU's fact)
+    assert (counts["real_authors_val"], counts["real_authors_test"]) == (50, 50)
+    assert (counts["world_facts_val"], counts["world_facts_test"]) == (58, 59)
+    assert not {"general", "general_test", "general_val"} & set(counts)
     assert all(it.key == it.answer for it in d.role("world_facts"))
     trained = load_tofu("forget01", seed=1, general_trained=True)   # the older mapping, on request
     tcounts = summarize(trained.items)
-    assert tcounts["general"] + tcounts["general_test"] == 217    # 100 real authors + 117 facts
-    assert tcounts["general_test"] == round(0.2 * 217)
+    assert tcounts["general"] + tcounts["general_test"] + tcounts["general_val"] == 217   # 100 + 117
+    assert tcounts["general_test"] == tcounts["general_val"] == round(0.2 * 217)
     assert all(it.key == it.answer for it in trained.role("general"))
-    # test_fraction splits retain by AUTHOR: 198 retain authors → 40 test authors, 20 rows each
-    assert counts["retain_test"] == 40 * 20 and counts["retain"] == 158 * 20
+    # test_fraction splits retain by AUTHOR: 198 retain authors → 40 test authors and 40
+    # validation authors, 20 rows each
+    assert counts["retain_test"] == counts["retain_val"] == 40 * 20 and counts["retain"] == 118 * 20
     test_authors = {_index(it.id) // 20 for it in d.role("retain_test")}
+    val_authors = {_index(it.id) // 20 for it in d.role("retain_val")}
     train_authors = {_index(it.id) // 20 for it in d.role("retain")}
-    assert not test_authors & train_authors
+    assert not test_authors & train_authors and not val_authors & (train_authors | test_authors)
+    # the forget rows: all unlearned, half of them (by row) in each portion
+    assert (counts["forget_val"], counts["forget_test"]) == (20, 20) and len(d.forget) == 40
     # seeded: same seed same split, another seed another
     assert {it.id for it in load_tofu("forget01", seed=1).role("retain_test")} == \
         {it.id for it in d.role("retain_test")}
@@ -81,6 +88,7 @@ def test_general_rows_and_test_fraction() -> None:
         {it.id for it in d.role("retain_test")}
     # the samplers' input never holds a *_test row, nor an evaluation-only one
     assert {it.role for it in d.unlearning_retain()} == {"retain"}
+    assert {it.role for it in d.trained()} == {"forget", "retain", "retain_val", "retain_test"}
     assert {it.role for it in trained.unlearning_retain()} == {"retain", "general"}
 
 
@@ -88,7 +96,9 @@ def test_n_retain_authors_and_holdout() -> None:
     d = load_tofu("forget05", n_retain_authors=6, holdout_authors=2, test_fraction=0.25,
                   include_general=False)
     counts = summarize(d.items)
-    assert counts == {"forget": 200, "retain": 60, "retain_test": 20, "holdout": 40}
+    # 4 authors left once 2 are holdout: 1 test, 1 validation (one is left to unlearning)
+    assert counts == {"forget_val": 100, "forget_test": 100, "retain": 40, "retain_val": 20, "retain_test": 20,
+                      "holdout_val": 20, "holdout_test": 20}
     kept = {_index(it.id) // 20 for it in d.items if it.role != "forget"}
     assert kept == set(range(6))                   # the first six authors by index
     assert all(it not in d.trained() for it in d.role("holdout"))
@@ -120,7 +130,7 @@ def _write(tmp_path: Path, obj) -> Path:
 
 
 def test_neighbour_map(tmp_path: Path) -> None:
-    base = load_tofu("forget01", n_retain_authors=8, test_fraction=0.25, seed=0)
+    base = load_tofu("forget01", n_retain_authors=12, test_fraction=0.25, seed=0)
     by_author = {}
     for it in base.items:
         if it.role in ("retain", "retain_test"):
@@ -131,7 +141,7 @@ def test_neighbour_map(tmp_path: Path) -> None:
     m = {t1: {"direct": [train[0], test[0]], "indirect": [train[1]]},
          t2: {"direct": [train[2]], "indirect": [train[1], train[3]]},
          "Someone Not In forget01": {"direct": [train[4]]}}
-    d = load_tofu("forget01", n_retain_authors=8, test_fraction=0.25, seed=0,
+    d = load_tofu("forget01", n_retain_authors=12, test_fraction=0.25, seed=0,
                   neighbour_map=_write(tmp_path, m))
     assert d.neighbour_roles is True and d.targets == base.targets
     role = {it.entity: (it.role, it.targets) for it in d.items if it.role != "forget"}
@@ -140,7 +150,7 @@ def test_neighbour_map(tmp_path: Path) -> None:
     assert role[train[1]] == ("indirect", (t1, t2))
     assert role[train[2]] == ("direct", (t2,))
     assert role[train[4]] == ("general", ())         # listed only under a non-target
-    assert not any(it.role in ("retain", "retain_test") for it in d.items)
+    assert not any(it.role in ("retain", "retain_test", "retain_val") for it in d.items)
     assert len(d.items) == len(base.items)
     # the neighbour-aware samplers now work, and MELU pairs each target with its own rows
     forget, retain = d.forget, d.unlearning_retain()

@@ -11,7 +11,8 @@ import pytest
 from oblivio.data.tofu import default_tofu_dir
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(default_tofu_dir() is None, reason="TOFU data not found (shared/data/tofu)")]
+              pytest.mark.skipif(default_tofu_dir() is None,
+                                 reason="TOFU JSONL files not found (set OBLIVIO_TOFU_DIR)")]
 
 
 def _bench(repo_root: Path):

@@ -307,9 +307,9 @@ def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
     # accuracy: present where rows have a key, listed as skipped (with the reason) where none has
     assert any(x.startswith("forget") and " accuracy " in x for x in summary.splitlines())
     skipped = [x for x in summary.splitlines() if x.startswith("skipped (all models) — accuracy")]
-    assert skipped == [("skipped (all models) — accuracy on general, general_test: no item of the set has a "
+    assert skipped == [("skipped (all models) — accuracy on general_test: no item of the set has a "
                         "`key` field (the answer span that accuracy looks for in the generation)")]
-    assert rec["models"]["unlearned"]["sets"]["general"]["accuracy"]["skipped"]
+    assert rec["models"]["unlearned"]["sets"]["general_test"]["accuracy"]["skipped"]
 
 
 def test_learn_cuts_over_long_rows_to_the_context(tmp_path, capsys, monkeypatch) -> None:

@@ -1357,11 +1357,23 @@ def _keep(cands: list[dict], answers: list[str]) -> list[dict]:
     return kept
 
 
+def portioned_set(row: dict) -> dict:
+    """The row as written: its ``set`` names the portion its ``meta.split`` gives it (oblivio.roles:
+    ``forget`` → ``forget_val``/``forget_test``, ``holdout`` likewise, a held-out ``direct_test``
+    row → ``direct_val``/``direct_test``); the rows unlearning trains on keep their role."""
+    role, split = row["set"], row["meta"]["split"]
+    if role in ("forget", "holdout"):
+        return {**row, "set": f"{role}_{split}"}
+    if role.endswith("_test"):
+        return {**row, "set": f"{role[:-len('_test')]}_{split}"}
+    return row
+
+
 def _write_rows(out: Path, rows: list[dict], cands: list[dict], dump: str | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "smollm2.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(json.dumps(portioned_set(row), ensure_ascii=False) + "\n")
     if dump:
         with open(dump, "w", encoding="utf-8") as fh:
             for c in cands:
@@ -1462,8 +1474,10 @@ An RWKU-style "forget real knowledge" set (Jin et al. 2024, arXiv 2406.10890) fo
 instruction-tuned SmolLM2-135M-Instruct (`--model smollm2-135m-instruct`): two real targets the
 model demonstrably knows, **{" and ".join(s["targets"])}**, with their neighbours, general
 knowledge and true facts the model does not know. One QA item per line in oblivio's JSONL
-schema (role in `set`; `key`, `entity`, `targets`, `fact`, `relation`; forget rows also carry a
-`paraphrased_question`); `meta` holds `split` (`val`/`test`, disjoint by fact within each role),
+schema (role and portion in `set`: `forget_val`/`forget_test`, `direct` (trained), `direct_val`/`direct_test`
+(held out), …, `holdout_val`/`holdout_test` — oblivio's validation and test portions; `key`, `entity`,
+`targets`, `fact`, `relation`; forget rows also carry a `paraphrased_question`); `meta` holds `split`
+(`val`/`test`, disjoint by fact within each role; the portion in `set`; the counts below are by role),
 `kind` (`qa`, `cloze` — fill in the blank —, `adversarial` — indirect references, role play,
 misleading hints), `base_answer` (the model's greedy answer) and `target`.
 

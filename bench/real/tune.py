@@ -6,11 +6,13 @@ Every setting (method × full/LoRA × learning rate) is a ``tune`` cell of the o
 --seed S [--lora-r 8]`` would make, with the defaults otherwise (5 epochs, batch 8 + 8, the chat
 template), as a run folder ``<--runs>/<method>-<mode>-<lr>-s<seed>`` (the names and configs of
 this script's earlier subprocess runs, so that their folders are kept: no run is paid twice).
-Each run unlearns every forget row; the rows carry ``meta.split`` (val or test, disjoint by fact).
-From the per-item values in results.json:
+Each run unlearns every forget row; the rows are in a validation or a test portion (``set``:
+``forget_val``, ``direct_test`` …; disjoint by fact; oblivio.roles). A ``tune`` cell evaluates the
+validation portion only, a ``report`` cell the test portion only (pipeline/grid.py), so a tune
+cell's test columns are empty. From the per-item values in results.json:
 
 * **selection reads validation only**: among the settings whose validation retain accuracy
-  (``direct_test``, ``indirect_test``, ``general_test``; rows unlearning never trains on) keeps
+  (``direct_val``, ``indirect_val``, ``general_val``; rows unlearning never trains on) keeps
   ≥ 95% of the base model's on every role and whose forget answers are not mostly empty
   (``empty_answers`` ≤ 0.2 on validation), the one with the lowest validation forget accuracy
   (ties: the smaller rate) — per method and mode; when no setting keeps 95%, the one that keeps
@@ -65,17 +67,22 @@ def cell(method: str, mode: str, lr: float, a: argparse.Namespace, role: str = "
 
 
 def per_split(rec: dict, model: str, role: str, metric: str, split: str, splits: dict) -> tuple[float, list]:
-    """Mean of ``metric`` over the role's items in ``split``, and (fact, value) pairs."""
+    """Mean of ``metric`` over the role's items in ``split`` (the set ``<role>_<split>``), and
+    (fact, value) pairs; nan when the run did not evaluate that portion."""
+    from oblivio.roles import base_role
     m = rec["models"][model]
-    res = m["sets"].get(role, {}).get(metric, {})
+    name = f"{base_role(role)}_{split}"
+    res = m["sets"].get(name, {}).get(metric, {})
     vals = res.get("per_item") or []
-    ids = res.get("extra", {}).get("item_ids") or m["item_ids"].get(role, [])   # items with an input only
+    ids = res.get("extra", {}).get("item_ids") or m["item_ids"].get(name, [])   # items with an input only
     pairs = [(splits[i][1], v) for i, v in zip(ids, vals) if v is not None and splits[i][0] == split]
     return (statistics.fmean(v for _, v in pairs) if pairs else float("nan")), pairs
 
 
 def interval(pairs: list, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """95% percentile bootstrap over facts of the mean."""
+    """95% percentile bootstrap over facts of the mean (nan without values)."""
+    if not pairs:
+        return float("nan"), float("nan")
     by: dict[str, list[float]] = {}
     for f, v in pairs:
         by.setdefault(f, []).append(v)
@@ -99,7 +106,8 @@ def summarise(rec: dict, split: str, splits: dict) -> dict:
         out[f"{model}_empty"] = per_split(rec, model, "forget", "empty_answers", split, splits)[0]
         for r in KEEP_ROLES:
             out[f"{model}_{r}"], _ = per_split(rec, model, r, "accuracy", split, splits)
-    out["keep_ratio"] = min(out[f"unlearned_{r}"] / out[f"base_{r}"] for r in KEEP_ROLES if out[f"base_{r}"] > 0)
+    out["keep_ratio"] = min((out[f"unlearned_{r}"] / out[f"base_{r}"] for r in KEEP_ROLES if out[f"base_{r}"] > 0),
+                            default=float("nan"))
     out["n_forget_facts"] = len({f for f, _ in per_split(rec, "unlearned", "forget", "accuracy", split, splits)[1]})
     return out
 

@@ -2,11 +2,14 @@
 
 ``unlearn``  — make a model forget the forget set of some data, evaluate, save;
 ``evaluate`` — every metric on every set for one model (optionally vs a gold model);
-``learn``    — train base (and gold) models on a data set: the embedded world by default;
+``learn``    — train base (and gold) models on a data set: the embedded world by default; with
+               ``model=`` a pretrained model fine-tuned (TOFU's recipe);
 ``demo``     — the whole offline pipeline on the embedded world;
 ``compare``  — a grid of methods × retain samplers, same seed and budget (table + plot);
 ``report``   — one self-contained HTML page for one or several run folders;
-``audit``    — the robustness audit of a finished run; ``reveal`` — a self-generated forget set.
+``audit``    — the robustness audit of a finished run; ``reveal`` — a self-generated forget set
+(a run with the ``reveal`` post-step and no training);
+``judge``    — TRU's UQ and RQ of one answer, by the configured judge.
 Data: ``UnlearningData``, a JSONL path, ``"tofu:forget01"`` or ``"world:<preset>"``; a model:
 a local HF directory or a loaded model (with its tokenizer)."""
 from __future__ import annotations
@@ -26,13 +29,14 @@ from oblivio.resolve import learn, load_data, main_process, resolve_model
 
 Log = Callable[[str], None]
 __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
-           "audit", "reveal", "leaderboard", "UnlearnResult", "DEMO_DEFAULTS"]
+           "audit", "reveal", "leaderboard", "judge", "UnlearnResult", "DEMO_DEFAULTS"]
 
 
 def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
              config: Config | EvalConfig | None = None, name: str = "model", log: Log = print,
              references: dict[str, EvalReport] | None = None) -> EvalReport:
-    """Evaluate ``model`` on every set of ``data``. ``gold`` may be a report or a model/dir
+    """Evaluate ``model`` on the test portion of every set of ``data`` (``forget_test``,
+    ``direct_test`` …; oblivio.roles). ``gold`` may be a report or a model/dir
     (its evaluation comes from the reference cache when done before, eval/cache.py).
     Items longer than the model's context are truncated to it, and ``log`` says how many.
     ``references``: a dict that receives the gold model's report (``"gold"``) when there is one
@@ -55,7 +59,7 @@ def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalR
         gold = refs["gold"]
     if references is not None and gold is not None:
         references["gold"] = gold
-    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb)
+    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb, portion="test")
 
 
 def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
@@ -110,7 +114,7 @@ def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: f
     with ``model/`` and ``results.json``. Returns the ``CalibrationResult``.
     """
     from oblivio.engine.calibrate import calibrate as _calibrate
-    from oblivio.pipeline.models import finished_run, fit, reference_models
+    from oblivio.pipeline.models import ModelSource, finished_run, fit
     from oblivio.pipeline.references import evaluate_references
     from oblivio.pipeline.write import data_info, run_report, write_model_and_config
     from oblivio.report.results import HEADLINE_SET, results_record, table, write_json
@@ -140,18 +144,22 @@ def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: f
         unlearned, tokenizer = resolve_model(unlearned, tokenizer, cfg)
     t_all = time.perf_counter()
     d = load_data(data if data is not None else cfg.data.path, cfg)
-    reference, gold_model, gold_tok = reference_models(cfg, d, reference=reference, tokenizer=tokenizer, gold=gold,
-                                                       progress=progress, log=log)
+    # the reference: given, else the run's base (model.path, or the world's cached base and its gold)
+    source = ModelSource.resolve(cfg, d, model=reference, tokenizer=tokenizer, gold=gold, progress=progress, log=log)
+    reference, _ = source.load()
+    gold_model, gold_tok = source.gold()
     d, cut = fit(d, reference, tokenizer, log)
     reports: dict[str, EvalReport] = {}
     ref_cache = evaluate_references(reports, {"gold": (gold_model, gold_tok), "reference": (reference, tokenizer)},
                                   d, cfg.eval, log=log)
+    # the search reads the validation portion (the reference's there too); reports["reference"] is
+    # the reference's test evaluation, the row the table compares the calibrated model with
     res = _calibrate(reference, unlearned, tokenizer, d, tau=tau, utility_metric=utility_metric, tol=tol,
-                     eval_cfg=cfg.eval, base_report=reports["reference"], gold=reports.get("gold"), log=log)
+                     eval_cfg=cfg.eval, gold=reports.get("gold"), log=log)
     reports["calibrated"] = res.report
     seconds = time.perf_counter() - t_all
-    log(f"calibrated at τ={tau:g}: α = {res.alpha:.4f} (utility {res.utility:.4f} ≥ target {res.target:.4f} = "
-        f"{tau:g} × {res.original_utility:.4f}; {res.evaluations} evaluations, {seconds:.1f}s)")
+    log(f"calibrated at τ={tau:g}: α = {res.alpha:.4f} (validation utility {res.utility:.4f} ≥ target "
+        f"{res.target:.4f} = {tau:g} × {res.original_utility:.4f}; {res.evaluations} evaluations, {seconds:.1f}s)")
     extras = [m for m in ("ps_exact", "ps_similar", "ps_perturb", "extraction_strength") if m not in HEADLINE_SET]
     res.table = table(reports, set_metrics=(*HEADLINE_SET, *extras))
     if dest is not None and main_process():
@@ -228,22 +236,30 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
 
 
 def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target: str | None = None,
-           config: Config | None = None, out: str | Path | None = None, progress: bool = True,
-           log: Log = print):
+           config: Config | None = None, out: str | Path | None = None, overwrite: bool = False,
+           progress: bool = True, log: Log = print):
     """The self-generated forget set of ``target`` (Reveal and Release's reveal step; see
     ``oblivio.reveal``): an instruction search on ``model`` (default: the world's base), the
-    best instructions' filtered responses as forget rows, written as JSONL to ``out``."""
+    best instructions' filtered responses as forget rows. A run (pipeline/run.py) with the
+    ``reveal`` post-step and no training (presets.REVEAL_PRESET): ``out`` is its run folder
+    (config.yaml, results.json, revealed.jsonl; no model/, the model is unchanged); an ``out``
+    ending in ``.jsonl`` gets the rows as JSONL, the run folder beside it (``revealed.jsonl`` →
+    ``revealed/``). Returns the RevealResult (``.rows``, ``.search``, ``.chosen``, ``.run_dir``)."""
     from oblivio.reveal.command import run_reveal
     cfg = config or Config()
     if target is not None:
         cfg = load_config(overrides={"data": {"targets": [target]}}, base=to_dict(cfg))
-    return run_reveal(model, data, tokenizer=tokenizer, config=cfg, out=out, progress=progress, log=log)
+    return run_reveal(model, data, tokenizer=tokenizer, config=cfg, out=out, overwrite=overwrite, progress=progress,
+                      log=log)
 
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,
          progress: bool = True, overwrite: bool = False, log: Log = print, **settings: Any) -> UnlearnResult:
-    """The embedded default: world → base and gold models (cached) → unlearn → evaluate → report.
-    ``settings``: as :func:`unlearn`'s, written over the demo's config."""
+    """The embedded default, a preset of one run (pipeline/run.py), as ``reveal`` is another: the
+    demo's config (:func:`demo_config`: presets.DEMO_DEFAULTS on the world of size ``preset``, or
+    a real model's presets.REAL_DEMOS) with the ``base_recall`` post-step, run as :func:`unlearn`
+    — world → base and gold models (cached) → unlearn → evaluate → report. ``settings``: as
+    :func:`unlearn`'s, written over the demo's config."""
     from oblivio.report.rundir import default_run_dir
     cfg = config or demo_config(preset)
     if settings:
@@ -288,3 +304,48 @@ def leaderboard(runs: str | Path | Sequence[str | Path], *, fmt: str = "md", out
     ``overwrite``). Returns the text. See :mod:`oblivio.report.leaderboard`."""
     from oblivio.report.leaderboard import leaderboard as _leaderboard
     return _leaderboard(runs, fmt=fmt, out=out, sort=sort, overwrite=overwrite)
+
+
+def _subject_of(question: str) -> str | None:
+    """The longest run of capitalised words after the question's first word ("Where was Selme
+    Midai born?" → "Selme Midai"); None when there is none."""
+    import re
+    runs = re.findall(r"(?:[A-Z][\w'’-]*(?:\s+|$))+", " ".join(question.split()[1:]))
+    best = max((r.strip() for r in runs), key=len, default="")
+    return re.sub(r"['’]s$", "", best) or None
+
+
+def judge(question: str, answer: str, *, truth: str | None = None, subject: str | None = None,
+          kind: str | None = None, config: Config | None = None,
+          **settings: Any) -> dict[str, dict[str, float] | None]:
+    """TRU's scores (Liao et al. 2026, arXiv 2603.09980) of one ``answer`` to ``question`` by the
+    config's judge (``eval.judge``; the offline rule judge by default): ``{"uq": {"uq": …,
+    "relevance": …, "rejection": …, "helpfulness": …}, "rq": {"rq": …, "readability": …,
+    "specificity": …, "logic": …}}``, 0–10. UQ reads the question as a forget prompt whose fact
+    to forget is ``truth``; RQ as a retain prompt whose correct answer is ``truth`` (without one
+    nothing can leak and nothing is specific). ``kind``: "forget" or "retain" for one of the two.
+    ``subject``: who or what the question is about (relevance); by default the longest run of
+    capitalised words after the question's first word. A verdict an LLM judge gave that does not
+    parse is None. ``settings``: as :func:`unlearn`'s (``judge="endpoint", judge_url=…``)."""
+    from oblivio.judges.base import JudgeInput, make_judge, quality
+    if kind not in (None, "forget", "retain"):
+        raise InputError(f"must be forget or retain, got {kind!r}", field="kind")
+    for name, text in (("question", question), ("answer", answer)):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("must be a non-empty text", field=name)
+    cfg = config or Config()
+    if settings:
+        cfg = load_config(overrides=settings_overrides(settings), base=to_dict(cfg))
+    if cfg.eval.judge.kind == "none":
+        raise InputError("no judge to ask (kind none); choose rule, hf or endpoint", field="eval.judge.kind")
+    t = (truth or "").strip()
+    subj = subject if subject is not None else _subject_of(question)
+    roles = [r for r in ("forget", "retain") if kind in (None, r)]
+    inputs = [JudgeInput(role=r, question=question, response=answer, answer=t, key=t or None, subject=subj,
+                         forbidden=(t,) if t and r == "forget" else ()) for r in roles]
+    verdicts = make_judge(cfg.eval.judge).score(inputs)
+    out: dict[str, dict[str, float] | None] = {}
+    for r, v in zip(roles, verdicts, strict=True):
+        name = "uq" if r == "forget" else "rq"
+        out[name] = None if v is None else {name: round(quality(v), 4), **v}
+    return out

@@ -1,6 +1,7 @@
 """The ``oblivio`` command line. It parses and validates, then calls ``oblivio.api`` only.
 
-Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, leaderboard, audit, ls. Heavy
+Subcommands: demo, world, learn, unlearn, reveal, eval, calibrate, compare, report, leaderboard, audit, judge,
+ls. Heavy
 modules are imported inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once.
 Bad input exits with code 2 and one message naming file, line and field; a problem of the machine
 (disk full, permissions) or an unexpected error exits 1 with one line (`--debug`: the traceback); a
@@ -49,8 +50,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
         from oblivio.report.rundir import preflight
         check_writable(out, kind="dir")
         preflight(out, overwrite=args.overwrite)   # an oblivio folder of its own, replaced only with --overwrite
-    elif args.cmd in ("world", "reveal"):
-        check_writable(out, kind="file", overwrite=args.overwrite)
+    elif args.cmd == "world" or (args.cmd == "reveal" and out.lower().endswith(".jsonl")):
+        check_writable(out, kind="file", overwrite=args.overwrite)   # reveal: the run folder beside it too
+        if args.cmd == "reveal":
+            check_writable(os.path.splitext(out)[0], kind="dir")
     elif args.cmd == "eval":
         check_writable(out, kind="file", parent_must_exist=True, overwrite=args.overwrite)
     else:
@@ -111,7 +114,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "out", None) is not None and not args.out.strip():
         from oblivio.errors import InputError
         raise InputError("must not be empty", field="--out")
-    if args.cmd in ("report", "leaderboard"):   # no model is loaded: the libraries stay quiet by themselves
+    if args.cmd in ("report", "leaderboard", "judge"):   # no model is loaded (judge: quiets them if it loads one)
         return COMMANDS[args.cmd](args, False)
     if getattr(args, "quiet", False):
         os.environ.setdefault("TQDM_DISABLE", "1")
@@ -147,10 +150,14 @@ def _leaderboard(args: argparse.Namespace, progress: bool) -> int:
 
 
 def _reveal(args: argparse.Namespace, progress: bool) -> int:
+    """A run with the ``reveal`` post-step and no training (reveal/command.py)."""
     from oblivio import api
-    res = api.reveal(config=_config(args), out=args.out, progress=progress, log=_log)
+    res = api.reveal(config=_config(args), out=args.out or _shared_run_dir("reveal"), overwrite=args.overwrite,
+                     progress=progress, log=_log)
     _log(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
          f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
+    if res.run_dir is not None:
+        _log(f"run folder: {res.run_dir} (revealed.jsonl: {len(res.rows)} forget rows; results.json, config.yaml)")
     return 0
 
 
@@ -264,32 +271,67 @@ def _eval(args: argparse.Namespace, progress: bool) -> int:
     return 0
 
 
+def _judge(args: argparse.Namespace, progress: bool) -> int:
+    """UQ and RQ of one answer, each with its three criteria, on stdout."""
+    from oblivio import api
+    from oblivio.judges.base import FORGET_CRITERIA, RETAIN_CRITERIA
+    cfg = _config(args)
+    if cfg.eval.judge.kind != "rule":     # an LLM judge loads a model or a client library
+        if args.quiet:
+            os.environ.setdefault("TQDM_DISABLE", "1")
+        _quiet_libraries()
+    res = api.judge(args.question, args.answer, truth=args.truth, subject=args.subject, kind=args.kind, config=cfg)
+    if not (args.truth or "").strip():
+        print("no --truth: nothing can leak (rejection) and nothing is specific (specificity)", file=sys.stderr)
+    for name, crit in (("uq", FORGET_CRITERIA), ("rq", RETAIN_CRITERIA)):
+        if name not in res:
+            continue
+        v = res[name]
+        if v is None:
+            print(f"{name.upper()} –  (the {cfg.eval.judge.kind} judge's verdict did not parse)")
+        else:
+            print(f"{name.upper()} {v[name]:.2f}  (" + ", ".join(f"{c} {v[c]:.2f}" for c in crit) + ")")
+    return 0
+
+
 # what a resumed run may be given besides --resume: everything else comes from its config.yaml
 # (--allow-plugins is the permission, not a setting: the plugins that config.yaml names need it)
 _RESUME_KEEPS = {"cmd", "version", "resume", "quiet", "out", "overrides", "allow_plugins"}
 
 
 def _learn(args: argparse.Namespace, progress: bool) -> int:
-    """`oblivio learn`: the cached base and gold models, copied into ``--out`` when given."""
+    """`oblivio learn`: the cached base and gold models (tiny ones trained from scratch, or
+    ``--model`` fine-tuned), copied into ``--out`` when given."""
     from oblivio import api
     cfg = _config(args)
     if cfg.data.path and getattr(args, "world.preset", None):
         from oblivio.errors import InputError
         raise InputError(f"--preset sizes the embedded world; it does not apply to --data/data.path "
                          f"({cfg.data.path})", field="--preset")
-    wm = api.learn(None, config=cfg, progress=progress, log=_log)
+    from oblivio.engine.finetuning import LearnedModels, scale_table
+    res = api.learn(None, config=cfg, progress=progress, log=_log)
+    found = {n: d for n, d in (("base", res.base_dir), ("gold", res.gold_dir)) if d is not None}
+    # fine-tuned models (--model): the scale each was learned at
+    records, cached = (res.records, res.cached) if isinstance(res, LearnedModels) else (None, None)
     if args.out:
+        import json
         import shutil
 
+        from oblivio.config import to_dict
         from oblivio.report.rundir import run_folder
         # an output folder of its own (marker, atomic, --overwrite only of an oblivio folder):
         # never model files mixed into a folder the user made
         with run_folder(args.out, overwrite=args.overwrite, kind="learn") as work:
-            for name, src in (("base", wm.base_dir), ("gold", wm.gold_dir)):
+            for name, src in found.items():
                 shutil.copytree(src, work / name)
-    where = {n: os.path.join(args.out, n) if args.out else d for n, d in (("base", wm.base_dir),
-                                                                           ("gold", wm.gold_dir))}
-    print(f"base model: {where['base']}\ngold model: {where['gold']}")
+            if records:
+                (work / "results.json").write_text(json.dumps(
+                    {"oblivio_learn": 1, "models": records, "cached": cached, "config": to_dict(cfg)},
+                    indent=1, default=str) + "\n", encoding="utf-8")
+    if records:
+        _log(scale_table(records, cached))
+    for name, d in found.items():
+        print(f"{name} model: {os.path.join(args.out, name) if args.out else d}")
     return 0
 
 
@@ -348,7 +390,7 @@ def _verdict(run_dir: Any) -> None:
 #: one handler per subcommand: (parsed arguments, show progress) -> exit status
 COMMANDS = {"report": _report, "leaderboard": _leaderboard, "reveal": _reveal, "world": _world, "learn": _learn,
             "demo": _demo, "unlearn": _unlearn, "audit": _audit, "calibrate": _calibrate, "compare": _compare,
-            "eval": _eval}
+            "eval": _eval, "judge": _judge}
 
 
 def _quiet_libraries() -> None:

@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
+from oblivio.cli_examples import epilog
 from oblivio.config import Config, FlagSpec, config_flags, merge, to_dict
 from oblivio.config_checks import OneOf, Range
 
@@ -33,6 +34,11 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--resume": "unlearn: continue a run folder from its checkpoint; the run's own config.yaml is the config",
     "--format": "leaderboard: the table's file format; computes nothing",
     "--sort": "leaderboard: the order of the rows of a table about finished runs; computes nothing",
+    "--question": "judge: the question of the one answer it scores (input, not a setting)",
+    "--answer": "judge: the answer it scores (input, not a setting)",
+    "--truth": "judge: the true answer of that question, the fact to forget (input, not a setting)",
+    "--subject": "judge: who or what that question is about (input, not a setting)",
+    "--kind": "judge: which of UQ (forget) and RQ (retain) to print; computes nothing else",
 }
 
 #: the ``dest`` of every flag made from a config declaration: each one a dotted config key
@@ -51,7 +57,7 @@ class _Group:
 _Item = str | _Group
 
 # -- which keys each subcommand takes (a "--name" item is a flag that is not a config key) ----
-_COMMON: tuple[_Item, ...] = ("--config", "--set", "seed", "--quiet", "--debug", "allow_plugins")
+_COMMON: tuple[_Item, ...] = ("--config", "--set", "seed", "world.seed", "--quiet", "--debug", "allow_plugins")
 #: calibrate and audit: the config is the run's config.yaml (--run); --set changes a key of it
 _OF_A_RUN: tuple[_Item, ...] = ("--set", "--quiet", "--debug", "allow_plugins")
 #: every command that loads a model: its format, and the permissions a config file never gives
@@ -68,6 +74,9 @@ _UNLEARNING: tuple[_Item, ...] = (
     _Group("TRU's teacher (--method tru; more: --set unlearn.teacher.KEY=...)",
            ("unlearn.teacher.kind", "unlearn.teacher.model", "unlearn.teacher.url")),
     _JUDGE)
+#: where TOFU comes from, and its CPU-sized subset (data/tofu_source.py, data/tofu.py)
+_TOFU = _Group("TOFU (--data tofu:...; docs/how-to/use-tofu.md)", ("data.tofu_retain_authors", "data.tofu_dir",
+                                                                   "data.tofu_allow_download"))
 _REVEAL = ("reveal.task", "reveal.relation", "reveal.keywords", "reveal.scorer", "reveal.strategy", "reveal.budget",
            "reveal.top_k", "reveal.samples", "reveal.threshold")
 
@@ -77,18 +86,21 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
              ("world.preset", *_COMMON, "eval.show_ci", "eval.margin", *_UNLEARNING)),
     "world": ("build the fictional world and write its items as JSONL",
               ("world.preset", "--out", "--overwrite", *_COMMON)),
-    "learn": ("train (or reuse cached) tiny base and gold models of the world or of --data",
-              ("world.preset", "data.path", "--out", "--overwrite", *_COMMON)),
+    "learn": ("train (or reuse cached) tiny base and gold models of the world or of --data; with --model, fine-tune "
+              "that pretrained model instead (TOFU's recipe)",
+              ("world.preset", "data.path", "model.path", "data.tofu_gold_split", "model.lora_r", _TOFU, "--out",
+               "--overwrite", "model.prompt", "model.system_prompt", "model.dtype", "model.trust_remote_code",
+               "model.allow_pickle", *_COMMON)),
     "unlearn": ("unlearn the forget set of --data from --model",
                 ("model.path", "data.path", "model.gold", "data.neighbour_map", "data.targets", "eval.enabled",
                  "--resume", "audit.enabled", "audit.attacks", *_COMMON, "eval.show_ci", "eval.margin",
-                 *_UNLEARNING)),
-    "reveal": ("the self-generated forget set of a target (Reveal and Release), as JSONL",
+                 *_UNLEARNING, _TOFU)),
+    "reveal": ("the self-generated forget set of a target (Reveal and Release): a run folder with revealed.jsonl",
                ("model.path", "data.path", "world.preset", "data.targets", *_REVEAL, "--out", "--overwrite",
                 *_MODEL, *_COMMON)),
     "eval": ("evaluate a model on every set of --data",
              ("model.path", "data.path", "model.gold", "data.neighbour_map", "data.targets", "--out", "--overwrite",
-              "eval.extraction", _JUDGE, *_MODEL, *_COMMON, "eval.show_ci", "eval.margin")),
+              "eval.extraction", _JUDGE, *_MODEL, *_COMMON, "eval.show_ci", "eval.margin", _TOFU)),
     "calibrate": ("mix an unlearned run's model with its base until utility ≥ τ × original",
                   ("--run", "calibrate.tau", "calibrate.tol", "calibrate.metric", "eval.extraction", "--out",
                    "--overwrite", *_MODEL, *_OF_A_RUN)),
@@ -97,14 +109,18 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
                  "data.neighbour_map", "data.targets",
                  _Group(None, ("unlearn.train.epochs", "unlearn.train.max_steps"), exclusive=True),
                  "unlearn.train.lr", "model.lora_r", "compare.calibrate", "calibrate.metric", "compare.seeds",
+                 "compare.world_seeds",
                  "audit.enabled", "audit.attacks", "--out", "--overwrite", *_MODEL, *_COMMON, "eval.show_ci",
-                 "eval.margin")),
+                 "eval.margin", _TOFU)),
     "report": ("one self-contained HTML page for one or several run (or compare) folders",
                ("runs", "--out", "--title", "--overwrite", "--debug")),
     "leaderboard": ("one table of many run (or compare) folders: settings, verdict and key metrics per run",
                     ("runs", "--format", "--sort", "--out", "--overwrite", "--debug")),
     "audit": ("robustness audit of a finished run: attacks on base, gold and unlearned",
               ("--run", "audit.attacks", "model.gold", *_OF_A_RUN, *_MODEL)),
+    "judge": ("TRU's UQ and RQ of one answer, by the UQ/RQ judge (the offline rule judge by default)",
+              ("--question", "--answer", "--truth", "--subject", "--kind", _JUDGE, "eval.judge.api_key_env",
+               "allow_remote_endpoints", "--config", "--set", "--quiet", "--debug", "allow_plugins")),
     "ls": ("list methods, samplers, metrics and attacks", ()),
 }
 #: (subcommand, key) pairs whose flag must be given
@@ -114,7 +130,9 @@ _REQUIRED = {("eval", "model.path")}
 _RUN_FOLDER = "run folder (default runs/<command>-<time>)"
 _OUT_HELP = {
     "demo": _RUN_FOLDER, "unlearn": _RUN_FOLDER,
-    "world": "output JSONL file", "reveal": "output JSONL file (the self-generated forget rows)",
+    "world": "output JSONL file",
+    "reveal": "run folder (default runs/reveal-<time>) with revealed.jsonl, results.json and config.yaml; a path "
+              "ending in .jsonl gets the rows as JSONL (as before) and the run folder beside it, named by its stem",
     "learn": "also copy the base/ and gold/ model folders into this new folder (an oblivio output folder: never "
              "one you made)",
     "eval": "write the evaluation JSON here (its folder must exist)",
@@ -123,11 +141,12 @@ _OUT_HELP = {
     "report": "HTML file (default RUN/report.html for one run, ./report.html for several)",
     "leaderboard": "write the table to this file (its folder must exist) instead of stdout",
 }
-_OUT_REQUIRED = {"world", "reveal"}
+_OUT_REQUIRED = {"world"}
 _REPLACE_RUN = "replace an existing run folder (only one that oblivio marked as its run)"
 _OVERWRITE_HELP = {
     "demo": _REPLACE_RUN, "unlearn": _REPLACE_RUN,
-    "world": "replace an existing output file", "reveal": "replace an existing output file",
+    "world": "replace an existing output file",
+    "reveal": "replace an existing run folder (only one that oblivio marked) and .jsonl file",
     "learn": "replace an existing --out folder (only one that oblivio made)", "eval": "replace an existing --out file",
     "calibrate": "replace an existing output folder", "compare": "replace an existing output folder",
     "report": "replace an existing file that oblivio did not write",
@@ -167,8 +186,27 @@ def _non_config(p: Any, cmd: str, name: str) -> None:
                           else ""))
     elif name in ("--format", "--sort"):
         _table_flag(p, name)
+    elif name in _JUDGE_INPUT:
+        _JUDGE_INPUT[name](p)
     else:
         raise KeyError(name)
+
+
+#: ``oblivio judge``'s inputs: one question, one answer, the fact it is judged against
+_JUDGE_INPUT: dict[str, Callable[[Any], Any]] = {
+    "--question": lambda p: p.add_argument("--question", required=True, metavar="Q", help="the question"),
+    "--answer": lambda p: p.add_argument("--answer", required=True, metavar="A",
+                                         help="the answer to judge (a model's response to Q)"),
+    "--truth": lambda p: p.add_argument(
+        "--truth", metavar="T", help="the fact Q asks for: for UQ the fact to forget (a leak of it scores "
+        "rejection 0), for RQ the correct answer (specificity); without it nothing can leak or be specific"),
+    "--subject": lambda p: p.add_argument(
+        "--subject", metavar="NAME", help="who or what Q is about (relevance); default: the longest run of "
+        "capitalised words after Q's first word"),
+    "--kind": lambda p: p.add_argument("--kind", choices=("forget", "retain"),
+                                       help="print only UQ (Q as a forget prompt) or only RQ (a retain prompt); "
+                                            "default both"),
+}
 
 
 def _table_flag(p: Any, name: str) -> None:
@@ -291,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="store_true", help="print the version")
     sub = ap.add_subparsers(dest="cmd")
     for cmd, (text, items) in _COMMANDS.items():
-        p = sub.add_parser(cmd, help=text)
+        p = sub.add_parser(cmd, help=text, description=text, epilog=epilog(cmd),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         defaults = _help_defaults(cmd)
         for item in items:
             _add(p, cmd, item, defaults)

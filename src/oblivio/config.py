@@ -177,6 +177,9 @@ class EvalConfig:
     enabled: Annotated[bool, Flag(
         "--no-eval", "train and save only: no evaluation of the base, gold or unlearned model")] = True
     reference_cache: bool = True           # base/gold evaluations cached on disk (eval/cache.py)
+    # the portion a run's evaluations read (oblivio.roles): "test" (every reported number) or
+    # "val" (a tuning run whose numbers choose a setting and are never reported: a grid's tune cell)
+    portion: Annotated[str, OneOf(("test", "val"), "portion")] = "test"
     # the TRU judge behind the uq / rq metrics (judges/): rule (offline default),
     # hf, endpoint or none; judged_answer_tokens: the longer generation a judged answer gets
     judge: Annotated[GenConfig, _endpoint_flags("judge", "rule (offline) | hf | endpoint | none, for the UQ/RQ "
@@ -188,7 +191,8 @@ class EvalConfig:
 @dataclass
 class ModelConfig:
     # a local HF directory; None = the tiny world model
-    path: Annotated[str | None, Flag("--model", "local HF model directory (compare: re-loaded for every cell)",
+    path: Annotated[str | None, Flag("--model", "local HF model directory, .gguf file or registered name (learn: "
+                                     "the pretrained model to fine-tune; compare: re-loaded for every cell)",
                                      metavar="DIR", none="the world's base model")] = None
     size: Annotated[str, OneOf(tuple(MODEL_SIZES), "model size")] = "tiny"     # tiny-model preset (models/tiny.py)
     vocab_size: Annotated[int, Range(ge=1)] = 1024
@@ -205,7 +209,8 @@ class ModelConfig:
                                               none="the chat template's own")] = None
     # > 0: unlearn a LoRA adapter (the reference is the base, no copy)
     lora_r: Annotated[int, Range(ge=0), Flag(
-        "--lora-r", "unlearn a LoRA adapter of this rank (0 = the full model)", metavar="R")] = 0
+        "--lora-r", "unlearn (learn --model: fine-tune) a LoRA adapter of this rank (0 = the full model)",
+        metavar="R")] = 0
     # a model retrained without the forget set (forget quality, privleak); None with the world:
     # the world's own gold model
     gold: Annotated[str | None, Flag(
@@ -229,7 +234,8 @@ class DataConfig:
     # a JSONL path, "world[:preset]", "tofu:forget01", "real" (data/spec.py), None = the world
     path: Annotated[str | None, Flag(
         "--data", "the data: a JSONL file, tofu:forget01|05|10, real (docs/real-models.md) or world:<preset> "
-        "(learn: to learn instead of the world; reveal: rows naming the target's known values)", metavar="SPEC",
+        "(learn: to learn instead of the world, also tofu:full|retain99|95|90 with --model; reveal: rows naming the "
+        "target's known values)", metavar="SPEC",
         none="the embedded world")] = None
     neighbour_map: Annotated[str | None, Flag(
         "--neighbour-map", "JSON map target → direct/indirect entities (retain roles)", metavar="FILE")] = None
@@ -238,10 +244,25 @@ class DataConfig:
         "--targets", "comma-separated forget targets (reveal: the entity to reveal)", aliases=("--target",),
         metavar="NAMES", none="the --neighbour-map keys, else per forget row the entity that the most forget "
         "rows name")] = None
-    tofu_retain_authors: Annotated[int | None, Range(ge=0)] = None
+    # TOFU (data/tofu.py): the first N retain authors with the forget split's (a CPU-sized run)
+    tofu_retain_authors: Annotated[int | None, Range(ge=0), Flag(
+        "--subset", "TOFU: keep the forget split's authors and retain authors 0..N-1 (learn: fine-tune on that "
+        "subset; unlearn: the same rows)", metavar="N", none="every author")] = None
     tofu_holdout_authors: Annotated[int, Range(ge=0)] = 0
     tofu_general: bool = True
     tofu_general_trained: bool = False   # True: real authors / world facts as trained retain (not TOFU's protocol)
+    tofu_gold_split: Annotated[str | None, OneOf(("retain99", "retain95", "retain90"), "gold split"), Flag(
+        "--gold-split", "learn --data tofu:full: also fine-tune the gold model on this TOFU retain split",
+        none="none (the base model only)")] = None
+    # where TOFU is read (data/tofu_source.py): this folder, else $OBLIVIO_TOFU_DIR, else the
+    # Hugging Face dataset from the local cache; downloaded only with tofu_allow_download
+    tofu_dir: Annotated[str | None, Flag(
+        "--tofu-dir", "a folder of TOFU's JSONL files (docs/how-to/use-tofu.md)", metavar="DIR",
+        none="$OBLIVIO_TOFU_DIR, else the Hugging Face dataset in the local cache")] = None
+    # command line only (COMMAND_LINE_ONLY): a config file never makes oblivio reach the network
+    tofu_allow_download: Annotated[bool, Flag(
+        "--allow-download", "download TOFU (Hugging Face dataset locuslab/TOFU, pinned revision) when it is not in "
+        "the local Hugging Face cache")] = False
 
 
 @dataclass
@@ -265,6 +286,9 @@ class UnlearnConfig:
     # TRU's target writer (teachers/)
     teacher: Annotated[GenConfig, _endpoint_flags("teacher", "template (offline) | hf | endpoint, TRU's target "
                                                   "writer (--method tru)")] = field(default_factory=GenConfig)
+    # false: the run's train stage is skipped — the model is evaluated and post-stepped as given and no
+    # model/ is saved (it is unchanged): `oblivio reveal` (presets.REVEAL_PRESET)
+    enabled: bool = True
 
 
 @dataclass
@@ -317,8 +341,12 @@ class CompareConfig:
         none="none")] = None
     seeds: Annotated[list[int] | None, Seed, Flag(
         "--seeds", "comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, reported as mean ± sd "
-        "(data and reference models stay those of --seed)", metavar="SEEDS", none="--seed's alone",
+        "(data and reference models stay those of the world)", metavar="SEEDS", none="--seed's alone",
         parse="seeds")] = None
+    world_seeds: Annotated[list[int] | None, Flag(
+        "--world-seeds", "comma-separated world seeds, e.g. 0,1,2: the whole comparison once per embedded world (its "
+        "own people, targets, base and gold), reported as the mean over worlds ± a 95% t-interval, the world the "
+        "unit", metavar="SEEDS", none="--world-seed's world alone", parse="seeds")] = None
 
 
 @dataclass
@@ -354,9 +382,17 @@ class RevealConfig:
         "--top-k", "best instructions whose responses form the forget set", metavar="K")] = 3
     samples: Annotated[int, Range(ge=1), Flag("--samples", "responses per instruction", metavar="N")] = 4
     threshold: Annotated[float, Flag(
-        "--threshold", "a response's relevance to be kept (entity: ≥ 1 value)", metavar="X")] = 0.1
+        "--threshold", "a response's relevance to be kept (entity: ≥ 1 attribute type)", metavar="X")] = 0.1
     nu: Annotated[float, Range(ge=0)] = 0.01      # NeuralUCB exploration (tiny-world replay, bench/reveal_curve.py)
     embedder: Annotated[str, OneOf(("auto", "minilm", "hidden"), "embedder")] = "auto"   # diversity and features
+
+
+def tofu_finetune() -> TrainConfig:
+    # TOFU's fine-tuning recipe (Maini et al. 2024; locuslab/tofu config/finetune.yaml and
+    # finetune.py): AdamW at 1e-5, 5 epochs, effective batch 32 (8 rows x 4 accumulated), weight
+    # decay 0.01, one epoch of linear warm-up then linear decay, gradient norm clipped at 1
+    return TrainConfig(lr=1e-5, epochs=5, batch_size=8, grad_accum=4, warmup=0.2, schedule="linear",
+                       weight_decay=0.01, max_grad_norm=1.0)
 
 
 def default_learn() -> TrainConfig:
@@ -369,14 +405,24 @@ def default_learn() -> TrainConfig:
 
 @dataclass
 class Config:
-    seed: Annotated[int, Seed, Flag("--seed", "global seed")] = 0
+    # the training seed (unlearning's initialisation, pairing and data order; learning's too);
+    # the world is world.seed's
+    seed: Annotated[int, Seed, Flag("--seed", "training seed (unlearning: pairing, data order, new modules); "
+                                    "the data are --world-seed's")] = 0
+    # the embedded world (world/__init__.py WorldConfig): preset, seed (its people, values,
+    # targets and its validation/test portions; also the portion split of JSONL and TOFU data)
     world: Annotated[dict[str, Any], Flags(preset=Flag(
         "--preset", "world size: tiny | small | default | large (the embedded world); demo: also smollm2, "
         "SmolLM2-135M-Instruct forgets Einstein and Shakespeare (--data real; needs the smollm2 extra, "
-        "docs/real-models.md)"))] = field(default_factory=lambda: {"preset": "default"})
+        "docs/real-models.md)"), seed=Flag(
+        "--world-seed", "the world: its people, relation values and forget targets, and the validation/test split "
+        "of any data by fact", metavar="SEED"))] = field(
+        default_factory=lambda: {"preset": "default", "seed": 0})
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     learn: TrainConfig = field(default_factory=default_learn)
+    # `oblivio learn --model M`: fine-tuning a pretrained model (engine/finetuning.py), TOFU's recipe
+    finetune: TrainConfig = field(default_factory=tofu_finetune)
     unlearn: UnlearnConfig = field(default_factory=UnlearnConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
@@ -496,7 +542,8 @@ def _collect_nested(flags: Flags, key: str, tp: Any, defaults: dict[str, Any], o
     for sub, flag in flags.flags.items():
         if is_dc and sub not in inner:
             raise TypeError(f"Flags on {key}: {tp.__name__} has no field {sub!r}")
-        sub_tp, sub_markers = inner.get(sub, (str, ()))
+        # a mapping's key takes the type of its default (world.seed: int), else text
+        sub_tp, sub_markers = inner.get(sub, (int if type(defaults.get(sub)) is int else str, ()))
         out[f"{key}.{sub}"] = FlagSpec(f"{key}.{sub}", flag, sub_tp, sub_markers, defaults[sub])
 
 
@@ -696,9 +743,11 @@ def _refuse_file_plugins(loaded: dict[str, Any], overrides: dict[str, Any], merg
 
 #: keys that a config *file* (or a run folder someone else wrote) never sets: each either runs
 #: code (trust_remote_code, allow_pickle, allow_plugins), reaches the network
-#: (allow_remote_endpoints) or names a credential (api_key_env). They come from the command line
-#: (their flags, --set) or the Python API; in a file they are dropped with a warning.
+#: (allow_remote_endpoints, data.tofu_allow_download) or names a credential (api_key_env). They
+#: come from the command line (their flags, --set) or the Python API; in a file they are dropped
+#: with a warning.
 COMMAND_LINE_ONLY = ("model.trust_remote_code", "model.allow_pickle", "allow_plugins", "allow_remote_endpoints",
+                     "data.tofu_allow_download",
                      "unlearn.teacher.allow_remote", "eval.judge.allow_remote",
                      "unlearn.teacher.api_key_env", "eval.judge.api_key_env")
 
@@ -748,8 +797,9 @@ def validate(cfg: Config, file: str | None = None) -> None:
     share_endpoint_policy(cfg)      # set after construction (cfg.allow_remote_endpoints = True) counts too
     check_fields(cfg, "", file)
     build_method(cfg.unlearn.method, cfg.unlearn.args, file=file)
-    if cfg.learn.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
-        raise InputError("must be a number", file=file, field="learn.lr")
+    for key, train_cfg in (("learn", cfg.learn), ("finetune", cfg.finetune)):
+        if train_cfg.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
+            raise InputError("must be a number", file=file, field=f"{key}.lr")
     if cfg.model.lora_r and not cfg.model.lora_targets:
         raise InputError("must name at least one module when model.lora_r > 0", file=file,
                          field="model.lora_targets")

@@ -38,3 +38,12 @@ REAL_DEMOS: dict[str, dict[str, Any]] = {
         "unlearn": {"method": "npo", "sampler": "one_to_one_random", "train": {"lr": 3e-5}},
     },
 }
+
+
+# `oblivio reveal` / ``api.reveal``: a run that unlearns nothing and evaluates nothing; its
+# ``reveal`` post-step (post_steps/reveal.py) writes the self-generated forget rows into the run
+# folder. The model is unchanged, so no model/ is saved.
+REVEAL_PRESET: dict[str, Any] = {
+    "unlearn": {"enabled": False},
+    "eval": {"enabled": False},
+}

@@ -45,24 +45,39 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
     if scheme is not None and scheme[0] == "real":      # a shipped real-knowledge set
         from oblivio.data.neighbours import load_jsonl_data
         d = load_jsonl_data(str(real_set(scheme[1])), targets=cfg.data.targets,
-                            neighbour_map=cfg.data.neighbour_map)
+                            neighbour_map=cfg.data.neighbour_map, seed=world_seed(cfg))
         d.name = f"real:{scheme[1] or REAL_DEFAULT_SET}"
         return d
     if scheme is not None:          # tofu
         if cfg.data.targets:
             raise InputError("TOFU's forget targets are the authors of its split (tofu:forget01|05|10); "
                              "--targets / data.targets is for JSONL and world data", field="data.targets")
-        from oblivio.data.tofu import load_tofu
+        from oblivio.data.tofu import LEARN_SPLITS, load_tofu
         split = scheme[1] or TOFU_DEFAULT_SPLIT
-        d = load_tofu(split, n_retain_authors=cfg.data.tofu_retain_authors,
+        if split in LEARN_SPLITS:
+            raise InputError(f"tofu:{split} has no forget set: it is data to fine-tune on (oblivio learn --data "
+                             f"tofu:{split} --model MODEL); unlearning and evaluation take tofu:forget01|05|10",
+                             field="data.path")
+        d = load_tofu(split, root=cfg.data.tofu_dir, n_retain_authors=cfg.data.tofu_retain_authors,
                       holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
-                      seed=cfg.seed, neighbour_map=cfg.data.neighbour_map,
-                      general_trained=cfg.data.tofu_general_trained)
+                      seed=world_seed(cfg), neighbour_map=cfg.data.neighbour_map,
+                      general_trained=cfg.data.tofu_general_trained, allow_download=cfg.data.tofu_allow_download,
+                      log=_progress)
         d.targets_rule = f"the authors of TOFU's {split} split"
         return d
     check_data_file(spec)
     from oblivio.data.neighbours import load_jsonl_data
-    return load_jsonl_data(str(spec), targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map)
+    return load_jsonl_data(str(spec), targets=cfg.data.targets, neighbour_map=cfg.data.neighbour_map,
+                           seed=world_seed(cfg))
+
+
+def world_seed(cfg: Config) -> int:
+    """The data seed: ``world.seed`` (``--world-seed``; 0 when unset). It makes the embedded
+    world and splits any data into validation and test; the training seed is ``cfg.seed``."""
+    s = cfg.world.get("seed", 0)
+    if not isinstance(s, int) or isinstance(s, bool):
+        raise InputError(f"must be an integer, got {s!r}", field="world.seed")
+    return s
 
 
 def _world_data(cfg: Config, preset: str) -> UnlearningData:
@@ -71,7 +86,6 @@ def _world_data(cfg: Config, preset: str) -> UnlearningData:
     w = dict(cfg.world)
     if preset:
         w["preset"] = preset
-    w.setdefault("seed", cfg.seed)
     given = w.get("targets")
     if cfg.data.targets and given and list(given) != list(cfg.data.targets):
         raise InputError(f"world.targets {given} and data.targets {cfg.data.targets} differ; give one",
@@ -83,14 +97,33 @@ def _world_data(cfg: Config, preset: str) -> UnlearningData:
     return d
 
 
-def learn(data: Any = None, *, config: Config | None = None, progress: bool = True, log: Log = print):
-    """Base and gold tiny models (cached) for ``data``: a JSONL path, ``"tofu:..."``, an
+def _progress(msg: str) -> None:
+    """A progress line (stderr: results go to stdout)."""
+    import sys
+    print(msg, file=sys.stderr, flush=True)
+
+
+def learn(data: Any = None, *, config: Config | None = None, model: Any = None, progress: bool = True,
+          log: Log = print):
+    """Base and gold models (cached) for ``data``: a JSONL path, ``"tofu:..."``, an
     ``UnlearningData`` or, when both ``data`` and ``config.data.path`` are None, the embedded
     world. Base learns every trained row (forget, retain roles and their ``*_test`` rows; never
-    ``holdout``), gold the same without the forget rows. Returns ``WorldModels``."""
-    from oblivio.engine.learning import data_fingerprint, world_models
+    ``holdout``), gold the same without the forget rows.
+
+    Without ``model`` (or ``config.model.path``) both are tiny models trained from scratch: a
+    ``WorldModels``. With one (a folder, ``.gguf`` file or registered name) both are that
+    pretrained model fine-tuned with the ``finetune`` recipe (TOFU's; engine/finetuning.py):
+    a ``LearnedModels``. On TOFU, ``"tofu:full"`` learns the base model only and, with
+    ``data.tofu_gold_split``, that split's gold; ``"tofu:retain99|95|90"`` one gold model;
+    ``data.tofu_retain_authors`` (``--subset``) a subset of the authors (data/tofu.py
+    ``learning_sets``)."""
     cfg = config or Config()
-    d = load_data(data if data is not None else cfg.data.path, cfg)
+    spec = data if data is not None else cfg.data.path
+    if model is not None or cfg.model.path is not None:
+        return _finetune(spec, model if model is not None else cfg.model.path, cfg, progress=progress, log=log)
+    _only_with_a_model(spec, cfg)
+    from oblivio.engine.learning import data_fingerprint, world_models
+    d = load_data(spec, cfg)
     # a generated world is keyed by its config (the same key from `oblivio learn`, the demo,
     # compare and any data object built from it); other data by the content of its items
     spec = d.source if d.source is not None else {"data": data_fingerprint(d)}
@@ -101,6 +134,49 @@ def learn(data: Any = None, *, config: Config | None = None, progress: bool = Tr
                       world_spec=spec, progress=progress, log=log)
     bind_prompt(wm.tokenizer, cfg)
     return wm
+
+
+def _only_with_a_model(spec: Any, cfg: Config) -> None:
+    """The learning options that only fine-tuning a pretrained model has: an InputError without one."""
+    scheme = data_scheme(spec) if isinstance(spec, str) else None
+    from oblivio.data.tofu import LEARN_SPLITS
+    if scheme is not None and scheme[0] == "tofu" and scheme[1] in LEARN_SPLITS:
+        raise InputError(f"tofu:{scheme[1]} is learned by fine-tuning a pretrained model: give it with --model "
+                         "(e.g. --model smollm2-135m-instruct)", field="model.path")
+    if cfg.data.tofu_gold_split is not None:
+        raise InputError("--gold-split fine-tunes TOFU's gold model: give the pretrained model with --model",
+                         field="data.tofu_gold_split")
+
+
+def learning_data(spec: Any, cfg: Config) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """(rows each model learns, by name; the record of their scale) for fine-tuning on ``spec``:
+    TOFU's full or retain splits (data/tofu.py ``learning_sets``), or any data's trained rows
+    (base) and the same without the forget set (gold)."""
+    scheme = data_scheme(spec) if isinstance(spec, str) else None
+    if scheme is not None and scheme[0] == "tofu":
+        from oblivio.data.tofu import learning_sets
+        ls = learning_sets(scheme[1] or TOFU_DEFAULT_SPLIT, gold_split=cfg.data.tofu_gold_split,
+                           n_retain_authors=cfg.data.tofu_retain_authors,
+                           holdout_authors=cfg.data.tofu_holdout_authors, seed=cfg.seed, root=cfg.data.tofu_dir,
+                           allow_download=cfg.data.tofu_allow_download, log=_progress)
+        return ls.sets, ls.record
+    if cfg.data.tofu_gold_split is not None:
+        raise InputError("--gold-split is TOFU's (--data tofu:full)", field="data.tofu_gold_split")
+    d = load_data(spec, cfg)
+    sets = {"base": d.trained(), "gold": d.trained(without_forget=True)}
+    return sets, {"data": d.name, **({"provenance": d.provenance} if d.provenance else {}),
+                  "models": {n: {"items": len(v)} for n, v in sets.items()}}
+
+
+def _finetune(spec: Any, model: Any, cfg: Config, *, progress: bool, log: Log):
+    from oblivio.engine.finetuning import finetune_models
+    if not isinstance(model, (str, Path)):
+        raise InputError("learn fine-tunes a model given by its folder, .gguf file or registered name",
+                         field="model.path")
+    sets, record = learning_data(spec, cfg)
+    log(f"fine-tuning {model} on '{record['data']}': " + ", ".join(
+        f"{n} {len(v)} rows" for n, v in sets.items()))
+    return finetune_models(model, sets, cfg, record=record, progress=progress, log=log)
 
 
 def resolve_model(model: Any, tokenizer: Any, cfg: Config):

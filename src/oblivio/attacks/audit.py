@@ -9,23 +9,27 @@ without the attack. Per attack (our verdict rule):
   attack helps more than unlearning took away, which the attacked accuracy itself shows);
   ``None`` with a reason when base − unlearned < :data:`MIN_GAP` (too little was forgotten for
   the ratio to mean anything: a 0.1 gap turned a 0.9 attacked score into "recovery 9");
-* robust iff the unlearned model's attacked forget accuracy ≤ the gold model's attacked
-  accuracy + 0.05 (``None`` without a gold model): the audit's own flag, a point comparison
-  that its summary line counts; the run's "robust?" verdict decides on ``excess_ci`` instead
-  (report/verdict.py).
-
+* the verdict is read on an interval, not a point: ``excess_ci`` is the 95% paired interval of
+  (unlearned − gold) attacked accuracy, both models resampled on the same facts. ``decision``
+  is ``"robust"`` when its upper end is ≤ :data:`MARGIN` (the excess is shown to be small),
+  ``"not robust"`` when its lower end is above it (shown to be large), ``"undecided"`` when it
+  straddles the margin (too few facts to tell); ``robust`` is True only for ``"robust"``
+  (an undecided attack is not shown robust). ``robust_point`` keeps the point rule (unlearned
+  ≤ gold + :data:`MARGIN`) for comparison. Without a gold score both are ``None``; with
+  ``eval.bootstrap = 0`` (no interval) the point rule decides and the note says so;
 * a fact-level bootstrap (metrics/stats.py): every model's attacked accuracy gets a
   95% interval resampling whole facts (``accuracy_ci``; the unlearned model's is also the
-  attack's ``ci``, the verdict's attacked accuracy), and the verdict the paired interval
-  of unlearned − gold attacked accuracy on the same resampled facts (``excess_ci``: the
-  verdict passes the attack when its upper end is ≤ the margin, ``eval.margin``);
+  attack's ``ci``, the verdict's attacked accuracy);
+* the attacks run on the test portion of the forget set (``forget_test``; every reported number
+  is test, oblivio.roles; ``eval.portion: val`` — a tuning run — on ``forget_val``);
 * the retain score under the same attack: up to :data:`RETAIN_ITEMS` retain items that
-  unlearning never saw (``*_test`` roles), transformed by the same attack (item attacks) or
+  unlearning never saw (the ``*_test`` roles), transformed by the same attack (item attacks) or
   scored on the attacked weights (weight attacks) — ``retain_accuracy`` next to
   ``retain_clean_accuracy``; none for self-scoring probes (logit lens);
 * an attack that does not apply to the data (no probe fields) is ``skipped`` with the reason.
 
-The record is ``{"attacks": {name: {"recovery", "robust", "ci", "excess_ci", "skipped", "models":
+The record is ``{"attacks": {name: {"recovery", "robust", "decision", "robust_point", "margin", "ci",
+"excess_ci", "skipped", "models":
 {"base", "gold", "unlearned": {"accuracy", "accuracy_ci", "clean_accuracy", "retain_accuracy",
 ...}}, "seconds", "note"}}, "seconds", "retain_items"}`` (results.json's ``audit`` key; the
 report reads it).
@@ -43,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from oblivio.attacks.base import ATTACKS, by_fact
-from oblivio.data.schema import TEST_ROLES, QAItem, UnlearningData
+from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.eval.evaluate import EvalConfig
 from oblivio.metrics import stats as S
 from oblivio.models.format import PromptFormat
@@ -103,11 +107,14 @@ def excess_interval(unlearned: dict[str, float], gold: dict[str, float], facts: 
     return S.percentile_ci(est.resampled(counts))
 
 
-def retain_sample(data: UnlearningData, n: int, seed: int) -> list[QAItem]:
-    """About ``n`` retain items that unlearning never trained on (the ``*_test`` roles; the
-    retain roles when there are none): whole facts chosen by ``seed`` until ``n`` items are
-    reached. The retain side of every attack: is what should stay still there under it?"""
-    pool = [it for it in data.items if it.role in TEST_ROLES] or data.unlearning_retain()
+def retain_sample(data: UnlearningData, n: int, seed: int, portion: str = "test") -> list[QAItem]:
+    """About ``n`` retain items that unlearning never trained on (the held-out ``*_test`` roles,
+    ``*_val`` for ``portion="val"``; the retain roles when there are none): whole facts chosen by
+    ``seed`` until ``n`` items are reached. The retain side of every attack: is what should stay
+    still there under it?"""
+    from oblivio.roles import TEST_ROLES, VAL_ROLES
+    held = TEST_ROLES if portion == "test" else VAL_ROLES
+    pool = [it for it in data.items if it.role in held] or data.unlearning_retain()
     groups = by_fact(pool)
     facts = sorted(groups)
     random.Random(f"audit-retain:{seed}").shuffle(facts)
@@ -131,7 +138,8 @@ def _retain_view(data: UnlearningData, sample: list[QAItem]) -> UnlearningData |
 
 
 def verdict(models: dict[str, dict[str, Any]]) -> tuple[float | None, bool | None, str]:
-    """(recovery, robust, reason for a None) from the per-model records."""
+    """(recovery, the point rule's robust, reason for a None) from the per-model records; the
+    record's ``robust`` is :func:`decide` on the paired interval."""
     why = []
     base, unl, gold = models.get("base"), models.get("unlearned"), models.get("gold")
     recovery = None
@@ -156,6 +164,24 @@ def verdict(models: dict[str, dict[str, Any]]) -> tuple[float | None, bool | Non
     return recovery, robust, "; ".join(why)
 
 
+DECISIONS = ("robust", "not robust", "undecided")
+
+
+def decide(point: bool | None, excess_ci: Sequence[float] | None) -> str | None:
+    """One of :data:`DECISIONS` from the paired interval of (unlearned − gold) attacked accuracy:
+    robust when its upper end is ≤ :data:`MARGIN`, not robust when its lower end is above it,
+    undecided when it straddles it. Without an interval (``eval.bootstrap = 0``) the point rule
+    ``point`` decides; without a gold score (``point`` None) there is no decision."""
+    if point is None:
+        return None
+    if excess_ci is None:
+        return "robust" if point else "not robust"
+    lo, hi = excess_ci
+    if hi <= MARGIN + 1e-12:
+        return "robust"
+    return "not robust" if lo > MARGIN + 1e-12 else "undecided"
+
+
 def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attacks: Sequence[str] | None = None,
               seed: int = 0, eval_cfg: EvalConfig | None = None, retain_items: int = RETAIN_ITEMS,
               memo: dict[tuple[str, str], Any] | None = None, memo_models: Sequence[str] = (),
@@ -166,16 +192,19 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
     on the same data and seed, holding the results of the models named in ``memo_models``
     (``oblivio compare --audit`` attacks base and gold once per seed, not once per cell).
     ``log`` gets a line per attack, then the one-line summary (:func:`audit_summary`)."""
+    from oblivio.data.portions import forget_portion
     names = list(attacks) if attacks else ATTACKS.names()
     classes = {n: ATTACKS.get(n, field="attacks") for n in names}   # unknown names fail before any work
-    au = _Audit.of(data, seed, eval_cfg, retain_items)
+    portion = (eval_cfg or EvalConfig()).portion
+    au = _Audit.of(forget_portion(data, portion), seed, eval_cfg, retain_items)
     out: dict[str, Any] = {}
     t_all = time.perf_counter()
     for name, cls in classes.items():
         t0 = time.perf_counter()
         per, items_per, notes, skipped = _attack_models(name, cls(), models, au, memo, memo_models)
         if skipped:
-            out[name] = {"recovery": None, "robust": None, "models": {}, "ci": None, "excess_ci": None,
+            out[name] = {"recovery": None, "robust": None, "decision": None, "robust_point": None,
+                         "margin": MARGIN, "models": {}, "ci": None, "excess_ci": None,
                          "seconds": round(time.perf_counter() - t0, 3), "note": f"skipped: {skipped}",
                          "skipped": skipped}
             log(f"attack {name:<20} skipped: {skipped}")
@@ -189,15 +218,18 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
 
 def audit_summary(rec: dict[str, Any]) -> str:
     """The audit's one line, from its record: robust on k of n attacks (n counts the skipped
-    ones too), then the attacks that fail, those without a verdict (no gold score: the report
-    judges them against the holdout floor) and those skipped, each named."""
+    ones too), then the attacks that fail, those undecided (their interval straddles the
+    margin), those without a verdict (no gold score: the report judges them against the
+    holdout floor) and those skipped, each named."""
     attacks = rec.get("attacks") or {}
     if not attacks:
         return "audit: no attack ran"
     skipped = [n for n, a in attacks.items() if a.get("skipped")]
     ran = {n: a for n, a in attacks.items() if not a.get("skipped")}
     robust = [n for n, a in ran.items() if a.get("robust") is True]
-    groups = (("fails", [n for n, a in ran.items() if a.get("robust") is False]),
+    undecided = [n for n, a in ran.items() if a.get("decision") == "undecided"]
+    groups = (("fails", [n for n, a in ran.items() if a.get("robust") is False and n not in undecided]),
+              ("undecided (interval straddles the margin)", undecided),
               ("no verdict (no gold score)", [n for n, a in ran.items() if a.get("robust") is None]),
               ("skipped", skipped))
     return "; ".join([f"audit: robust on {len(robust)} of {len(attacks)} attacks",
@@ -225,7 +257,7 @@ class _Audit:
 
     @classmethod
     def of(cls, data: UnlearningData, seed: int, eval_cfg: EvalConfig | None, retain_items: int) -> _Audit:
-        sample = retain_sample(data, retain_items, seed)
+        sample = retain_sample(data, retain_items, seed, (eval_cfg or EvalConfig()).portion)
         by_id = {it.id: it for it in (*data.forget, *sample)}
         return cls(data=data, seed=seed, eval_cfg=eval_cfg, n_boot=(eval_cfg or EvalConfig()).bootstrap,
                    sample=sample, view=_retain_view(data, sample), by_id=by_id,
@@ -270,7 +302,8 @@ def _attack_model(name: str, atk: Any, mname: str, model: Any, tok: Any, au: _Au
     if res.skipped:
         return {}, {}, "", res.skipped
     items = res.items if res.items is not None else au.data.forget
-    c = au.clean_score(mname, model, tok, tuple(it.id for it in items))
+    c = res.clean_scores if res.clean_scores is not None else au.clean_score(
+        mname, model, tok, tuple(it.id for it in items))
     attacked = res.model if res.model is not None else work
     if res.scores is not None:
         att = {**res.scores, "per_item": res.per_item or {}}
@@ -291,14 +324,18 @@ def _attack_record(name: str, per: dict[str, dict[str, Any]], items_per: dict[st
                    notes: dict[str, str], au: _Audit, t0: float) -> dict[str, Any]:
     """An attack's entry in the record: the verdict, its paired interval, the notes and the
     seconds since ``t0`` (the attack's start)."""
-    recovery, robust, why = verdict(per)
+    recovery, point, why = verdict(per)
     excess = None
     if "unlearned" in items_per and "gold" in items_per:
         excess = _ci(excess_interval(items_per["unlearned"], items_per["gold"], au.facts, n_boot=au.n_boot,
                                      seed=au.seed, stream=f"audit:{name}"))
+    decision = decide(point, excess)
+    if decision is not None and excess is None:
+        why = "; ".join([*([why] if why else []), "verdict: point rule (no interval: eval.bootstrap = 0)"])
     said = [n for n in dict.fromkeys(notes.values()) if n]   # one note when every model says the same
     note = said if len(said) <= 1 else [f"{m}: {n}" for m, n in notes.items() if n]
-    return {"recovery": recovery, "robust": robust, "models": per,
+    return {"recovery": recovery, "robust": None if decision is None else decision == "robust",
+            "decision": decision, "robust_point": point, "margin": MARGIN, "models": per,
             "ci": per.get("unlearned", {}).get("accuracy_ci"), "excess_ci": excess,
             "seconds": round(time.perf_counter() - t0, 3), "skipped": None,
             "note": "; ".join([*note, *([why] if why else [])])}
@@ -309,7 +346,7 @@ def _log_attack(log: Callable[[str], None], name: str, rec: dict[str, Any]) -> N
     u = per.get("unlearned", {})
     log(f"attack {name:<20} unlearned acc {_f(u.get('clean_accuracy'))} → {_f(u.get('accuracy'))} "
         f"{_ci_text(u.get('accuracy_ci'))}, gold {_f(per.get('gold', {}).get('accuracy'))}, recovery "
-        f"{_f(rec['recovery'])}, robust {'-' if rec['robust'] is None else ('yes' if rec['robust'] else 'NO')}, "
+        f"{_f(rec['recovery'])}, excess {_ci_text(rec.get('excess_ci')) or '-'}: {rec.get('decision') or '-'}, "
         f"retain {_f(u.get('retain_clean_accuracy'))} → {_f(u.get('retain_accuracy'))} ({rec['seconds']:.1f}s)")
 
 

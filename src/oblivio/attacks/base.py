@@ -31,6 +31,9 @@ class Attacked:
     fmt: PromptFormat | None = None
     scores: dict[str, float | None] | None = None   # set only by attacks that score themselves
     per_item: dict[str, float] | None = None        # with ``scores``: item id -> 0/1 (the bootstrap's input)
+    # with ``scores``: the same probe's score without the attack (the logit lens at the output
+    # layer), so the recovery compares one readout; None: the evaluator's greedy scores
+    clean_scores: dict[str, float | None] | None = None
     note: str = ""
     details: dict[str, Any] = dataclasses.field(default_factory=dict)   # per-model extras for the record
     skipped: str = ""   # why the attack does not apply to this data (the record says so; never a score of 0)

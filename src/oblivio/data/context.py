@@ -107,7 +107,7 @@ def fit_item(it: QAItem, tokenizer: Any, context: int, fmt: PromptFormat) -> tup
     prompts = [cut.get(f, getattr(it, f)) for f in _PROMPT_FIELDS]
     longest = max(len(cached_prompt(tokenizer, fmt, q)) for q in prompts if q is not None)
     a_budget = max(2, context - longest)
-    for f in ("answer", "paraphrased_answer", "xl_answer", "reverse_answer"):
+    for f in ("answer", "paraphrased_question_answer", "paraphrased_answer", "xl_answer", "reverse_answer"):
         v = getattr(it, f)
         if v is not None:
             new = _fit_answer(tokenizer, fmt, v, a_budget)

@@ -1,10 +1,11 @@
 """Retain roles for user data: neighbour maps, default forget targets, and clear errors.
 
 Bushipaka, Passaro, Cucinotta 2025 (arXiv 2509.05316): every retain item has a
-role — ``direct`` neighbour, ``indirect`` neighbour or ``general`` — with a held-out
-``*_test`` portion per role. The embedded world derives them from its entity graph. User
-data gives them either per row (the JSONL ``set`` field, with ``targets`` naming the forget
-target a neighbour row belongs to) or through an entity → neighbours map file
+role — ``direct`` neighbour, ``indirect`` neighbour or ``general`` — with held-out
+validation and test portions per role (``direct_val``, ``direct_test`` …; oblivio.roles).
+The embedded world derives them from its entity graph. User data gives them either per row
+(the JSONL ``set`` field, with ``targets`` naming the forget target a neighbour row belongs
+to) or through an entity → neighbours map file
 (:func:`apply_neighbour_map`, CLI ``--neighbour-map``, config ``data.neighbour_map``).
 Data without a map and without neighbour roles (e.g. TOFU, whose authors form no graph) has
 one undifferentiated ``retain`` role.
@@ -28,12 +29,13 @@ from pathlib import Path
 
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.errors import InputError
+from oblivio.roles import HELD_ROLES, base_role
 
 #: samplers that need no neighbour roles
 ROLE_FREE_SAMPLERS = ("one_to_one_sequential", "one_to_one_random", "cyclic")
 
 MAP_FORMAT = '{"<target>": {"direct": [entities], "indirect": [entities]}}'
-FIX_ROLES = ('give retain rows a "set" role (direct / indirect / general, and their *_test '
+FIX_ROLES = ('give retain rows a "set" role (direct / indirect / general, and their *_val / *_test '
              'portions) with "targets" naming the forget target each neighbour row belongs to, '
              'or pass --neighbour-map FILE (config data.neighbour_map: a JSON object '
              f'{MAP_FORMAT}; it labels retain rows and gives rows already labelled direct/indirect '
@@ -52,7 +54,7 @@ RULE_INFERRED = ("inferred: per forget row, the entity it names that the most fo
 
 def read_neighbour_map(path: Path) -> dict[str, dict[str, list[str]]]:
     """Parse and validate a neighbour map; every problem names the file and the key."""
-    from oblivio.data.strict import read_json_file
+    from oblivio.textio import read_json_file
     obj = read_json_file(path, what="neighbour map file")   # encoding, nesting, numbers: strict
     if not isinstance(obj, dict) or not obj:
         raise InputError('expected a non-empty JSON object {"<target>": {"direct": [...], '
@@ -78,7 +80,8 @@ def apply_neighbour_map(data: UnlearningData, path: str | Path) -> UnlearningDat
     ``{"<target>": {"direct": ["<entity>", ...], "indirect": [...]}, ...}``.
 
     A ``retain`` item whose ``entity`` is listed becomes ``direct``/``indirect`` (a
-    ``retain_test`` item ``direct_test``/``indirect_test``), with ``targets`` = the targets
+    ``retain_test`` item ``direct_test``/``indirect_test``, a ``retain_val`` one
+    ``direct_val``/``indirect_val``), with ``targets`` = the targets
     listing it; every other retain item becomes ``general`` (``general_test``). An entity
     listed as direct for one target and indirect for another is ``direct`` (the closer
     relation wins), its direct targets first in ``targets``. Entries for targets that are
@@ -86,7 +89,7 @@ def apply_neighbour_map(data: UnlearningData, path: str | Path) -> UnlearningDat
     that names none of them is an error (most likely the wrong file). Listed entities that
     match no item are ignored (e.g. cut by ``n_retain_authors``). Items that already have a
     neighbour role (``direct``, ``general`` …, e.g. from a JSONL ``set`` field) keep it; a
-    ``direct``/``indirect`` row (or its ``*_test``) without ``targets`` gets the targets that
+    ``direct``/``indirect`` row (or its ``*_val`` / ``*_test``) without ``targets`` gets the targets that
     list its ``entity`` (under its own relation first, then the other), so MELU and
     ``balanced`` can pair it.
     """
@@ -107,7 +110,8 @@ def apply_neighbour_map(data: UnlearningData, path: str | Path) -> UnlearningDat
             indirect.setdefault(e, []).append(t)
     items: list[QAItem] = []
     for it in data.items:
-        base, test = (it.role[:-5], "_test") if it.role.endswith("_test") else (it.role, "")
+        base = base_role(it.role)
+        test = it.role[len(base):] if it.role in HELD_ROLES else ""     # "_val" / "_test" / ""
         ent = it.entity
         if base in ("direct", "indirect") and not it.targets and ent is not None:
             own, other = (direct, indirect) if base == "direct" else (indirect, direct)
@@ -181,17 +185,20 @@ def assign_forget_targets(data: UnlearningData, *, given: list[str] | None = Non
     return dataclasses.replace(data, items=items, targets=tuple(targets), targets_rule=rule)
 
 
-def load_jsonl_data(path: str, *, targets: list[str] | None = None,
-                    neighbour_map: str | None = None) -> UnlearningData:
-    """A user's JSONL with its forget targets (:func:`assign_forget_targets`) and, given a
-    neighbour map, its neighbour roles and targets (:func:`apply_neighbour_map`)."""
+def load_jsonl_data(path: str, *, targets: list[str] | None = None, neighbour_map: str | None = None,
+                    seed: int = 0) -> UnlearningData:
+    """A user's JSONL with its forget targets (:func:`assign_forget_targets`), given a neighbour
+    map its neighbour roles and targets (:func:`apply_neighbour_map`), and its validation and
+    test portions by the rule of :mod:`oblivio.data.portions` (``seed``: the world seed)."""
     from oblivio.data.schema import read_jsonl
     data = UnlearningData(read_jsonl(path), name=path, neighbour_roles=False)
     keys = list(read_neighbour_map(Path(neighbour_map).expanduser())) if neighbour_map else None
     data = assign_forget_targets(data, given=targets, map_keys=keys, map_file=neighbour_map)
     if neighbour_map:
         data = apply_neighbour_map(data, neighbour_map)
-    data.neighbour_roles = any(r in ("direct", "indirect") for r in data.present_roles())
+    from oblivio.data.portions import assign_portions
+    data = assign_portions(data, seed, hold_out=True)
+    data.neighbour_roles = any(base_role(r) in ("direct", "indirect") for r in data.present_roles())
     return data
 
 

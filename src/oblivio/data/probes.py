@@ -21,7 +21,8 @@ from oblivio.data.schema import QAItem
 
 def _probe(it: QAItem, suffix: str, question: str, answer: str, key: str | None) -> QAItem:
     return dataclasses.replace(it, id=f"{it.id}~{suffix}", question=question, answer=answer, key=key,
-                               paraphrased_question=None, paraphrased_answer=None, perturbed_answers=(),
+                               paraphrased_question=None, paraphrased_question_answer=None,
+                               paraphrased_answer=None, perturbed_answers=(),
                                xl_question=None, xl_answer=None, xl_paraphrased_question=None, xl_key=None,
                                reverse_question=None, reverse_answer=None, reverse_key=None)
 

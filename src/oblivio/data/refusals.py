@@ -52,9 +52,10 @@ def load_refusals(path: str | Path) -> list[str]:
     return out
 
 
-def refusals_for(data_name: str, source: str = "auto") -> list[str]:
+def refusals_for(data_name: str, source: str = "auto", *, tofu_dir: str | Path | None = None) -> list[str]:
     """The refusal set: ``source`` = ``"auto"`` (TOFU's idk.jsonl for ``tofu:`` data, else the
-    world's generated set), ``"world"``, ``"tofu"``, or a path to a JSONL file."""
+    world's generated set), ``"world"``, ``"tofu"``, or a path to a JSONL file. ``tofu_dir``:
+    the TOFU folder the data was read from (default: ``$OBLIVIO_TOFU_DIR``)."""
     if source == "auto":
         from oblivio.data.spec import data_scheme
         # the data's name: "tofu:<split>" for TOFU, a path for a JSONL (whatever its file is called)
@@ -64,9 +65,13 @@ def refusals_for(data_name: str, source: str = "auto") -> list[str]:
         return world_refusals()
     if source == "tofu":
         from oblivio.data.tofu import default_tofu_dir
-        d = default_tofu_dir()
-        if d is None:
-            raise InputError("TOFU's idk.jsonl not found (set OBLIVIO_TOFU_DIR)", field="unlearn.args.refusals")
+        d = Path(tofu_dir) if tofu_dir is not None else default_tofu_dir()
+        if d is None or not (d / "idk.jsonl").is_file():
+            # the Hugging Face dataset has no refusals: they are data/idontknow.jsonl of TOFU's GitHub repository
+            raise InputError("TOFU's idk.jsonl not found" + (f" in {d}" if d is not None else "") + ": it is not "
+                             "part of the Hugging Face dataset; put TOFU's idontknow.jsonl as idk.jsonl in a folder "
+                             "named by --tofu-dir / OBLIVIO_TOFU_DIR, or use unlearn.args.refusals=world",
+                             field="unlearn.args.refusals")
         return load_refusals(d / "idk.jsonl")
     return load_refusals(source)
 

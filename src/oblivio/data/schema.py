@@ -6,12 +6,17 @@ An item is one question/answer pair with a **set role**. Roles:
 * retain roles used during unlearning: ``direct`` (facts about entities one relation away
   from a target), ``indirect`` (same domain, not directly linked), ``general`` (unrelated
   knowledge) and ``retain`` (one undifferentiated retain set, e.g. TOFU without a map);
-* their held-out test portions ``direct_test``, ``indirect_test``, ``general_test``,
-  ``retain_test``: learned in training, never shown to unlearning;
+* their held-out rows, learned in training and never shown to unlearning, in a validation
+  and a test portion: ``direct_val`` / ``direct_test``, ``indirect_val`` … ``retain_test``;
 * ``holdout``: never trained at all (non-members for membership inference);
 * evaluation-only knowledge sets ``real_authors`` and ``world_facts`` (TOFU's): what a
   pretrained model knew before fine-tuning; never trained or unlearned here, only scored
   (TOFU's model utility, with its option-normalised probability).
+
+Rows of ``forget``, ``holdout`` and the evaluation-only sets carry their portion in
+``QAItem.portion`` (JSONL: ``"set": "forget_val"``); every selection reads the validation
+portion, every reported number the test portion (:mod:`oblivio.roles`,
+:mod:`oblivio.data.portions`).
 
 Neighbour roles follow Bushipaka et al. 2025 (arXiv 2509.05316), TOFU's fields follow
 Maini et al. 2024 (arXiv 2401.06121).
@@ -25,7 +30,18 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from oblivio.errors import InputError
-from oblivio.roles import EVAL_ROLES, RETAIN_ROLES, ROLES, TEST_ROLES  # noqa: F401  (re-exported)
+from oblivio.roles import (  # noqa: F401  (re-exported)
+    EVAL_ROLES,
+    HELD_ROLES,
+    RETAIN_ROLES,
+    ROLES,
+    SET_NAMES,
+    SPLIT_BASES,
+    TEST_ROLES,
+    VAL_ROLES,
+    eval_name,
+    split_set_name,
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +56,14 @@ class QAItem:
     mentions: tuple[str, ...] = ()             # every entity named in question or answer
     key: str | None = None                     # the answer span that must appear (accuracy)
     paraphrased_question: str | None = None    # a phrasing never trained (in-scope generalisation)
+    paraphrased_question_answer: str | None = None  # its answer sentence (default: answer)
     paraphrased_answer: str | None = None      # TOFU truth-ratio denominator
     perturbed_answers: tuple[str, ...] = ()    # plausible wrong answers (truth ratio)
     targets: tuple[str, ...] = ()              # forget targets this item belongs to / neighbours
-    fact: str | None = None                    # items with the same fact share a split
+    fact: str | None = None                    # items with the same fact share a role and a portion
+    # "val" | "test": the portion an evaluated row is in (forget, holdout and evaluation-only
+    # rows; a held-out retain row's is its role's suffix); None: not evaluated by portion
+    portion: str | None = None
     relation: str | None = None
     # probes that a model learns with the item but unlearning never sees (data/probes.py):
     # the question in a second language (learned), its answer, a second-language phrasing
@@ -62,7 +82,7 @@ class QAItem:
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d["set"] = d.pop("role")
+        d["set"] = eval_name(d.pop("role"), d.pop("portion"))
         d.pop("origin")
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
                 if v not in (None, (), [])}
@@ -72,9 +92,11 @@ class QAItem:
 PROBE_FIELDS = ("xl_question", "xl_answer", "xl_paraphrased_question", "xl_key", "reverse_question",
                 "reverse_answer", "reverse_key")
 _STR_FIELDS = ("id", "question", "answer", "entity", "key", "paraphrased_question",
-               "paraphrased_answer", "fact", "relation", *PROBE_FIELDS)
-# a probe field that needs another: (field, the field it needs, why)
-_NEEDS = (("xl_question", "xl_answer", "a second-language question needs its answer"),
+               "paraphrased_question_answer", "paraphrased_answer", "fact", "relation", *PROBE_FIELDS)
+# a field that needs another: (field, the field it needs, why)
+_NEEDS = (("paraphrased_question_answer", "paraphrased_question",
+           "the answer of a paraphrased question needs that question"),
+          ("xl_question", "xl_answer", "a second-language question needs its answer"),
           ("xl_paraphrased_question", "xl_answer", "a second-language probe needs the answer it is scored on"),
           ("xl_key", "xl_answer", "a second-language key belongs to a second-language answer"),
           ("xl_answer", "xl_question", "the second-language answer is learned with xl_question"),
@@ -106,9 +128,13 @@ def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None =
     if role is None:
         raise InputError("missing required field" if "set" not in obj else "must be a role name, got null",
                          file=file, line=line, field="set")
-    if not isinstance(role, str) or role not in ROLES:
-        raise InputError(f"unknown set role {role!r} (known: {', '.join(ROLES)})",
+    if not isinstance(role, str) or role not in SET_NAMES:
+        import difflib
+        close = difflib.get_close_matches(role, SET_NAMES, n=1) if isinstance(role, str) else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"unknown set role {role!r}{hint} (known: {', '.join(SET_NAMES)})",
                          file=file, line=line, field="set")
+    role, portion = split_set_name(role)
     kw: dict[str, Any] = {}
     for f in _STR_FIELDS:
         if f not in obj:
@@ -141,15 +167,15 @@ def item_from_json(obj: Any, *, file: str, line: int, default_role: str | None =
     kw.setdefault("id", f"{Path(file).name}:{line}")
     if "entity" in kw and not kw.get("mentions"):
         kw["mentions"] = (kw["entity"],)
-    return QAItem(role=role, origin=f"{file}:{line}", **kw)
+    return QAItem(role=role, portion=portion, origin=f"{file}:{line}", **kw)
 
 
 def jsonl_rows(path: str | Path, *, what: str = "data file") -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line of a JSONL file. A missing file, a
     directory, a file that is not UTF-8 text, bad JSON, non-finite or oversized numbers,
     nesting too deep, lone surrogates, duplicate keys or a line that is not a JSON object is
-    an :class:`InputError` naming file and line (see :mod:`oblivio.data.strict`)."""
-    from oblivio.data.strict import parse_json_line, read_text_lines
+    an :class:`InputError` naming file and line (see :mod:`oblivio.textio`)."""
+    from oblivio.textio import parse_json_line, read_text_lines
     p = Path(path)
     rows: list[tuple[int, dict[str, Any]]] = []
     for n, raw in read_text_lines(p, what=what):
@@ -195,6 +221,9 @@ class UnlearningData:
     # model cache keys on it, so the same world gives the same key on every path
     source: dict[str, Any] | None = None
     targets_rule: str = ""         # how ``targets`` were chosen (named in the run summary)
+    # where the items were read from when that is not a file the user named (TOFU: its folder,
+    # or the Hugging Face repository and revision): results.json ``data.provenance``
+    provenance: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -215,7 +244,7 @@ class UnlearningData:
         return [r for r in self.present_roles() if r in RETAIN_ROLES]
 
     def unlearning_retain(self) -> list[QAItem]:
-        """Retain items that unlearning may see (never a *_test or holdout item)."""
+        """Retain items that unlearning may see (never a held-out ``*_val``/``*_test`` or holdout item)."""
         return [it for it in self.items if it.role in RETAIN_ROLES]
 
     def trained(self, *, without_forget: bool = False) -> list[QAItem]:
@@ -249,11 +278,41 @@ class UnlearningData:
             if it.fact and it.fact in forget_facts and it.role != "holdout":
                 raise InputError(f"item {it.id!r} ({it.role}) states fact {it.fact!r} that is in the forget set",
                                  file=it.origin or name, field="fact")
+        self._check_portions()
+
+    def _check_portions(self) -> None:
+        """Portions are disjoint by fact: a fact's evaluated rows share one portion, and a fact
+        unlearning trains on (``direct`` …) has no held-out row (``direct_test`` …)."""
+        seen: dict[tuple[str, str], QAItem] = {}
+        for it in self.items:
+            where = it.origin or self.name
+            if it.role in HELD_ROLES and it.portion not in (None, it.role.rpartition("_")[2]):
+                raise InputError(f"item {it.id!r}: role {it.role} with portion {it.portion!r}", file=where,
+                                 field="set")
+            if it.role not in HELD_ROLES and it.role not in SPLIT_BASES and it.portion is not None:
+                raise InputError(f"item {it.id!r}: role {it.role} is seen by unlearning and has no portion "
+                                 f"(got {it.portion!r}); held-out rows are {it.role}_val / {it.role}_test",
+                                 file=where, field="set")
+            if not it.fact or (it.role in SPLIT_BASES and it.portion is None):
+                continue      # a split role's row without a portion takes its fact's (data/portions.py)
+            group = "retain" if it.role in RETAIN_ROLES or it.role in HELD_ROLES else it.role
+            other = seen.setdefault((group, it.fact), it)
+            if _mark(other) != _mark(it):
+                raise InputError(f"fact {it.fact!r} is in {eval_name(other.role, other.portion)} "
+                                 f"({other.origin or other.id}) and in {eval_name(it.role, it.portion)}: validation, "
+                                 "test and the rows unlearning trains on are disjoint by fact",
+                                 file=where, field="set")
+
+
+def _mark(it: QAItem) -> str:
+    """A row's portion (a held-out retain row's is its role's suffix), "unlearned" for none."""
+    return it.portion or (it.role.rpartition("_")[2] if it.role in HELD_ROLES else "unlearned")
 
 
 def summarize(items: Sequence[QAItem]) -> dict[str, int]:
-    """Item count per role, in canonical role order."""
-    counts = {r: 0 for r in ROLES}
+    """Item count per set (``forget_val``, ``direct``, ``direct_test`` …), in table order."""
+    from oblivio.roles import eval_order
+    counts = {r: 0 for r in eval_order()}
     for it in items:
-        counts[it.role] += 1
+        counts[eval_name(it.role, it.portion)] += 1
     return {r: c for r, c in counts.items() if c}

@@ -1,10 +1,12 @@
 """TOFU loader: the fictitious-author QA benchmark as :class:`UnlearningData`.
 
 Maini, Feng, Schwarzschild, Lipton, Kolter 2024, "TOFU: A Task of Fictitious Unlearning for
-LLMs" (arXiv 2401.06121). Reads TOFU re-serialised as JSONL, one folder (:func:`default_tofu_dir`):
+LLMs" (arXiv 2401.06121). Reads TOFU re-serialised as JSONL, one folder:
 ``forget.jsonl`` (forget10, authors 180–199), ``retain.jsonl`` (retain90, authors 0–179),
 ``real_authors.jsonl`` and ``world_facts.jsonl``; every fictitious row lists in ``splits``
-the official configurations that contain it.
+the official configurations that contain it. Where that folder comes from — a folder the user
+names, or the Hugging Face dataset ``locuslab/TOFU`` converted — is
+:mod:`oblivio.data.tofu_source`'s; the data records it (``provenance``).
 
 Mapping (schema in :mod:`oblivio.data.schema`):
 
@@ -27,6 +29,12 @@ False. The neighbour-aware samplers of Bushipaka et al. 2025 (arXiv 2509.05316) 
 neighbour map (:func:`apply_neighbour_map`) that says which retain authors count as direct
 or indirect neighbours of each target.
 
+**Validation and test.** As many retain authors as ``retain_test`` holds become ``retain_val``
+(fewer when unlearning would keep none), and forget, holdout, real_authors and world_facts rows
+are split into validation and test portions by the rule of :mod:`oblivio.data.portions`
+(TOFU's fact is the row): selections read ``*_val``, reported numbers ``*_test`` — so TOFU's
+model utility here is over the test portions of its three sets, not the whole sets.
+
 **Holdout.** ``holdout_authors`` removes retain authors from training (role ``holdout``):
 true non-members for membership inference only for a model trained *from scratch* on this
 configuration. A model fine-tuned on the full TOFU (the usual public checkpoints) has seen
@@ -37,7 +45,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -51,6 +58,7 @@ from oblivio.data.schema import (
     item_from_json,
     jsonl_rows,
 )
+from oblivio.data.tofu_source import TofuSource, local_tofu_dir, tofu_folder
 from oblivio.errors import InputError
 
 SPLITS: dict[str, str] = {"forget01": "retain99", "forget05": "retain95", "forget10": "retain90"}
@@ -59,31 +67,10 @@ _GENERAL_FILES = ("real_authors.jsonl", "world_facts.jsonl")
 _TOFU_FIELDS = ("author", "author_index", "splits")   # TOFU's own columns, mapped in _item
 
 
-def _is_tofu_dir(p: Path) -> bool:
-    return (p / "forget.jsonl").is_file()
-
-
 def default_tofu_dir() -> Path | None:
-    """Where the TOFU JSONL files are: ``$OBLIVIO_TOFU_DIR`` if set (returned even when it
-    does not exist, so the loader's error names the path the user asked for), else the first
-    ``shared/data/tofu`` found in the current directory or its parents, else
-    ``shared/data/tofu`` in the parent folder of the repository holding this file; None if absent."""
-    env = os.environ.get("OBLIVIO_TOFU_DIR")
-    if env:
-        return Path(env).expanduser()
-    cwd = Path.cwd().resolve()
-    for base in (cwd, *cwd.parents):
-        cand = base / "shared" / "data" / "tofu"
-        if _is_tofu_dir(cand):
-            return cand
-    # src/oblivio/data/tofu.py → the repository root is three levels up; an installed copy
-    # in site-packages simply finds nothing here
-    here = Path(__file__).resolve()
-    if len(here.parents) > 4:
-        cand = here.parents[4] / "shared" / "data" / "tofu"
-        if _is_tofu_dir(cand):
-            return cand
-    return None
+    """The TOFU folder the user named with ``$OBLIVIO_TOFU_DIR`` (None when unset); nothing is
+    searched for (see :mod:`oblivio.data.tofu_source` for the Hugging Face dataset)."""
+    return local_tofu_dir()
 
 
 def _item(obj: dict[str, Any], *, file: Path, line: int, role: str, **extra: Any) -> QAItem:
@@ -110,36 +97,119 @@ def _n_test(fraction: float, n: int) -> int:
 def load_tofu(split: str = "forget01", *, root: str | Path | None = None,
               n_retain_authors: int | None = None, include_general: bool = True,
               holdout_authors: int = 0, test_fraction: float = 0.2, seed: int = 0,
-              neighbour_map: str | Path | None = None, general_trained: bool = False) -> UnlearningData:
+              neighbour_map: str | Path | None = None, general_trained: bool = False,
+              allow_download: bool = False, log=print) -> UnlearningData:
     """Load one TOFU forget split with its retain complement.
 
+    ``root``: the folder of TOFU's JSONL files (default: ``$OBLIVIO_TOFU_DIR``, else the
+    Hugging Face dataset, downloaded only with ``allow_download``: :mod:`oblivio.data.tofu_source`).
     ``n_retain_authors`` keeps only the first that many retain authors by author index (a
     CPU-sized configuration). From the kept authors, ``holdout_authors`` (seeded choice)
     become role ``holdout`` (never trained), then a ``test_fraction`` of the remaining
-    retain *authors* (not rows, so no author is half-trained) become ``retain_test``.
+    retain *authors* (not rows, so no author is half-trained) become ``retain_test``, and as
+    many (while one retain author is left for unlearning) ``retain_val``.
     ``include_general`` adds real_authors + world_facts: evaluation-only roles
     ``real_authors`` / ``world_facts`` (TOFU), or with ``general_trained`` role ``general``
-    with a ``test_fraction`` of those *rows* as ``general_test``. ``neighbour_map``: see
-    :func:`apply_neighbour_map`.
+    with a ``test_fraction`` of those *rows* as ``general_test`` and as many as ``general_val``.
+    ``neighbour_map``: see :func:`apply_neighbour_map`. ``seed``: the world seed (which authors
+    and rows are held out, and the validation/test split).
     """
-    d = _tofu_dir(split, root, n_retain_authors=n_retain_authors, holdout_authors=holdout_authors,
-                  test_fraction=test_fraction)
+    src = _tofu_dir(split, root, n_retain_authors=n_retain_authors, holdout_authors=holdout_authors,
+                    test_fraction=test_fraction, allow_download=allow_download, log=log)
+    d = src.folder
     forget, retain_rows = _read_fictitious(d, split)
-    retain = _retain_items(retain_rows, n_retain_authors, holdout_authors, test_fraction, seed)
+    retain = _retain_items(retain_rows, n_retain_authors, holdout_authors, test_fraction, seed, split=split)
     general = _general_items(d, general_trained, test_fraction, seed) if include_general else []
     targets = tuple(dict.fromkeys(t for it in forget for t in it.targets))
     data = UnlearningData(forget + retain + general, name=f"tofu:{split}", targets=targets,
-                          neighbour_roles=False)
+                          neighbour_roles=False, provenance=dict(src.record))
     if neighbour_map is not None:
         data = apply_neighbour_map(data, neighbour_map)
-    return data
+    from oblivio.data.portions import assign_portions
+    return assign_portions(data, seed)
+
+
+#: TOFU's data for ``oblivio learn``: the whole of it (the base model's), or one retain split
+#: (the gold model of the matching forget split)
+LEARN_SPLITS = ("full", "retain99", "retain95", "retain90")
+FORGET_OF = {retain: forget for forget, retain in SPLITS.items()}
+
+
+@dataclasses.dataclass
+class LearningSets:
+    """What ``oblivio learn`` fine-tunes on TOFU: ``sets`` maps ``base`` (the full split, or the
+    subset) and/or ``gold`` (its retain split) to their items in TOFU's row order; ``record`` is
+    the scale that results.json reports (data, split, authors and items per model)."""
+    sets: dict[str, list[QAItem]]
+    record: dict[str, Any]
+
+
+def learning_sets(spec: str, *, gold_split: str | None = None, n_retain_authors: int | None = None,
+                  holdout_authors: int = 0, seed: int = 0, root: str | Path | None = None,
+                  allow_download: bool = False, log=print) -> LearningSets:
+    """The items of ``tofu:<spec>`` to fine-tune on: ``full`` gives the base model's (and, with
+    ``gold_split`` retain99|95|90, that split's gold model's); ``retain99|95|90`` the gold model's
+    alone; ``forget01|05|10`` base and gold of that split. ``n_retain_authors`` (``--subset``):
+    a CPU-sized subset, a declared list of authors that always holds the forget split's
+    authors — the forget split's, then retain authors 0..N−1 (minus ``holdout_authors``,
+    never trained) — the same rows ``oblivio unlearn`` loads with ``data.tofu_retain_authors: N``."""
+    forget_split, names = _learning_plan(spec, gold_split, n_retain_authors)
+    d = load_tofu(forget_split, root=root, n_retain_authors=n_retain_authors, include_general=False,
+                  holdout_authors=holdout_authors, test_fraction=0.0, seed=seed, allow_download=allow_download,
+                  log=log)
+    every = {"base": d.trained(), "gold": d.trained(without_forget=True)}
+    sets = {n: sorted(every[n], key=lambda it: it.id) for n in names}     # ids are tofu_full_NNNN
+
+    def authors(items: list[QAItem]) -> list[Any]:
+        # TOFU's author index (= row // 20 of `full`, from the id tofu_full_NNNN); a folder of
+        # other ids: the author names
+        tails = [it.id.rsplit("_", 1)[-1] for it in items]
+        if all(t.isdigit() for t in tails):
+            return sorted({int(t) // 20 for t in tails})
+        return sorted({str(it.entity) for it in items})
+    record = {"data": f"tofu:{spec}", "forget_split": forget_split if (gold_split or spec != "full") else None,
+              "gold_split": SPLITS[forget_split] if "gold" in names else None,
+              "subset": None if n_retain_authors is None else {
+                  "retain_authors": n_retain_authors, "holdout_authors": holdout_authors, "seed": seed,
+                  "rule": f"the authors of {forget_split}, then retain authors 0..{n_retain_authors - 1} "
+                          "by author index, minus the holdout authors"},
+              "models": {n: {"data": "tofu:full" if n == "base" else f"tofu:{SPLITS[forget_split]}",
+                             "items": len(items), "authors": len(authors(items)), "author_indices": authors(items)}
+                         for n, items in sets.items()},
+              "provenance": d.provenance}
+    return LearningSets(sets, record)
+
+
+def _learning_plan(spec: str, gold_split: str | None, n_retain_authors: int | None) -> tuple[str, list[str]]:
+    """(the forget split whose complement is learned, the models to learn) for ``tofu:<spec>``."""
+    if gold_split is not None and gold_split not in FORGET_OF:
+        raise InputError(f"unknown gold split {gold_split!r} (known: {', '.join(FORGET_OF)})",
+                         field="data.tofu_gold_split")
+    if spec == "full":
+        if gold_split is None and n_retain_authors is not None:
+            raise InputError("a subset always holds the forget split's authors: name the split with --gold-split "
+                             f"{'|'.join(FORGET_OF)}", field="data.tofu_gold_split")
+        # without a gold split nor a subset every row is learned: the forget split does not matter
+        return (FORGET_OF[gold_split] if gold_split else "forget01"), ["base", *(["gold"] if gold_split else [])]
+    if spec in FORGET_OF:
+        if gold_split is not None and gold_split != spec:
+            raise InputError(f"tofu:{spec} is a gold model's data itself; --gold-split goes with tofu:full",
+                             field="data.tofu_gold_split")
+        return FORGET_OF[spec], ["gold"]
+    if spec in SPLITS:
+        if gold_split is not None and gold_split != SPLITS[spec]:
+            raise InputError(f"tofu:{spec}'s gold split is {SPLITS[spec]}, not {gold_split}",
+                             field="data.tofu_gold_split")
+        return spec, ["base", "gold"]
+    raise InputError(f"unknown TOFU data {spec!r} for learning (known: {', '.join((*LEARN_SPLITS, *SPLITS))})",
+                     field="data.path")
 
 
 _Row = tuple[Path, int, dict[str, Any]]     # file, line, the parsed row
 
 
 def _tofu_dir(split: str, root: str | Path | None, *, n_retain_authors: int | None, holdout_authors: int,
-              test_fraction: float) -> Path:
+              test_fraction: float, allow_download: bool, log) -> TofuSource:
     """The TOFU folder, once the options are checked."""
     if split not in SPLITS:
         raise InputError(f"unknown TOFU split {split!r} (known: {', '.join(SPLITS)})", field="split")
@@ -148,14 +218,7 @@ def _tofu_dir(split: str, root: str | Path | None, *, n_retain_authors: int | No
         raise InputError(f"must be >= 0, got {n_retain_authors}", field="n_retain_authors")
     if holdout_authors < 0:
         raise InputError(f"must be >= 0, got {holdout_authors}", field="holdout_authors")
-    d = Path(root).expanduser() if root is not None else default_tofu_dir()
-    if d is None:
-        raise InputError("TOFU data directory not found: set OBLIVIO_TOFU_DIR or pass root "
-                         "(looked for shared/data/tofu in the current directory, its parents "
-                         "and beside the repository)", field="root")
-    if not d.is_dir():
-        raise InputError("TOFU data directory does not exist", file=str(d))
-    return d
+    return tofu_folder(root, allow_download=allow_download, log=log)
 
 
 def _read_fictitious(d: Path, split: str) -> tuple[list[QAItem], dict[int, list[_Row]]]:
@@ -189,10 +252,14 @@ def _read_fictitious(d: Path, split: str) -> tuple[list[QAItem], dict[int, list[
 
 
 def _retain_items(retain_rows: dict[int, list[_Row]], n_retain_authors: int | None, holdout_authors: int,
-                  test_fraction: float, seed: int) -> list[QAItem]:
-    """The kept retain authors' items, each author as a whole ``holdout``, ``retain_test`` or ``retain``."""
+                  test_fraction: float, seed: int, *, split: str) -> list[QAItem]:
+    """The kept retain authors' items, each author as a whole ``holdout``, ``retain_test``,
+    ``retain_val`` or ``retain``."""
     authors = sorted(retain_rows)
     if n_retain_authors is not None:
+        if n_retain_authors > len(authors):
+            raise InputError(f"asks for {n_retain_authors} retain authors; {split}'s retain set "
+                             f"({SPLITS[split]}) has {len(authors)}", field="n_retain_authors")
         authors = authors[:n_retain_authors]
     rng = random.Random(f"oblivio.tofu:{seed}")
     shuffled = authors[:]
@@ -202,10 +269,13 @@ def _retain_items(retain_rows: dict[int, list[_Row]], n_retain_authors: int | No
                          "retain authors are kept", field="holdout_authors")
     holdout = set(shuffled[:holdout_authors])
     rest = shuffled[holdout_authors:]
-    test = set(rest[:_n_test(test_fraction, len(rest))])
+    n_test = _n_test(test_fraction, len(rest))
+    test = set(rest[:n_test])
+    val = set(rest[n_test:n_test + max(0, min(n_test, len(rest) - n_test - 1))])
     retain: list[QAItem] = []
     for a in authors:   # author order, so the item order is stable and readable
-        role = "holdout" if a in holdout else "retain_test" if a in test else "retain"
+        role = ("holdout" if a in holdout else "retain_test" if a in test else "retain_val" if a in val
+                else "retain")
         for path, line, obj in retain_rows[a]:
             author = obj.get("author")
             retain.append(_item(obj, file=path, line=line, role=role, entity=author,
@@ -227,7 +297,11 @@ def _general_items(d: Path, general_trained: bool, test_fraction: float, seed: i
     if general_trained:
         # its own stream, so the general split does not move when the retain options change
         grng = random.Random(f"oblivio.tofu.general:{seed}")
-        picks = set(grng.sample(range(len(general)), _n_test(test_fraction, len(general))))
-        general = [dataclasses.replace(it, role="general_test") if k in picks else it
-                   for k, it in enumerate(general)]
+        k = _n_test(test_fraction, len(general))
+        order = grng.sample(range(len(general)), len(general))
+        picks = set(order[:k])
+        vals = set(order[k:k + max(0, min(k, len(general) - k - 1))])
+        general = [dataclasses.replace(it, role="general_test") if j in picks else
+                   dataclasses.replace(it, role="general_val") if j in vals else it
+                   for j, it in enumerate(general)]
     return general

@@ -5,14 +5,16 @@ evaluating checkpoints and selecting one by a rule. :class:`CheckpointEval` is a
 for ``engine.loop.train(callbacks=...)`` that declares ``evaluates_checkpoints`` (so
 run_unlearning refuses a method that builds its model only after the last step):
 
-* every ``rules.eval_every`` optimiser steps it runs a *fast* evaluation — a fixed subset of
-  ``rules.eval_items`` items per role (``EvalConfig.max_items_per_role``, same items every time) of the
-  forget set and the held-out ``*_test`` sets (``roles``): utility is measured on rows
-  unlearning never trains on, since the retain rows it trains on flatter it. A data set
-  without ``*_test`` rows falls back to the retain sets unlearning sees, and says so
-  (``utility_roles_note`` in the summary). Only cheap metrics: the utility metric (default
+* every ``rules.eval_every`` optimiser steps it runs a *fast* evaluation of the **validation
+  portion** (:mod:`oblivio.roles`) — a fixed subset of ``rules.eval_items`` items per set
+  (``EvalConfig.max_items_per_role``, same items every time) of ``forget_val`` and the held-out
+  ``*_val`` retain sets: utility is measured on rows unlearning never trains on, since the
+  retain rows it trains on flatter it, and never on a test row, which the reported numbers
+  use (every evaluation runs inside :func:`oblivio.roles.selecting`, which refuses one). A data
+  set without held-out validation rows falls back to the retain sets unlearning sees, and says
+  so (``utility_roles_note`` in the summary). Only cheap metrics: the utility metric (default
   ``model_utility``) and the forget metric (default ``accuracy``) — and records a curve row
-  (step → per-role metric values);
+  (step → per-set metric values);
 * early-stopping rules (each optional): stop when utility < ``stop_utility_tau`` × the
   original model's utility on the same subset; stop when the forget metric reaches the gold
   model's level (forget metric ≤ gold's + ``gold_margin``; needs a gold model);
@@ -36,16 +38,19 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from oblivio.config import ControlConfig
-from oblivio.data.schema import TEST_ROLES, UnlearningData
+from oblivio.data.schema import UnlearningData
 from oblivio.eval.evaluate import EvalConfig, EvalReport
 
 SELECT_RULES = ("last_above_tau", "final")
+SELECTION = "checkpoint evaluation (early stopping and checkpoint selection)"
 
 
 def _value(rep: EvalReport, metric: str, role: str | None = None) -> float | None:
+    """``metric`` (or ``role/metric``) in ``rep``'s portion: ``forget`` reads ``forget_val``."""
+    from oblivio.engine.calibrate import portion_set
     if "/" in metric:
         role, metric = metric.split("/", 1)
-    return rep.value(metric, role)
+    return rep.value(metric, None if role is None else portion_set(rep, role))
 
 
 @dataclass
@@ -56,7 +61,7 @@ class CheckpointEval:
     data: UnlearningData
     rules: ControlConfig                      # when to evaluate, stop and select (config.control)
     eval_cfg: EvalConfig | None = None        # batch size / max_new_tokens; metrics are set here
-    roles: tuple[str, ...] | None = None      # evaluated roles; None: forget + the retain roles unlearning sees
+    roles: tuple[str, ...] | None = None      # evaluated validation sets; None: forget_val + the retain ones
     lora: bool = False                        # the run trains a LoRA adapter (step 0 = adapter zeroed)
     log: Any = None
 
@@ -67,7 +72,7 @@ class CheckpointEval:
     selected_step: int | None = None
     stop_reason: str | None = None
     seconds: float = 0.0
-    utility_roles_note: str | None = None     # why utility is (not) measured on *_test rows
+    utility_roles_note: str | None = None     # which validation rows utility is measured on
     _best_state: dict[str, Any] | None = field(default=None, repr=False)
     _last_step: int = -1
 
@@ -86,29 +91,45 @@ class CheckpointEval:
                                gen_margin=base.gen_margin,
                                metrics=list(dict.fromkeys(names)), max_items_per_role=self.rules.eval_items,
                                seed=base.seed, bootstrap=0)   # selection reads values only: no intervals
-        if self.data is not None:   # the fixed subset's roles (holdout costs time, adds nothing here)
-            keep = set(self.roles) if self.roles else {"forget", *self.utility_roles(self.data)}
+        if self.data is not None:   # the fixed subset's sets (holdout costs time, adds nothing here)
+            from oblivio.data.portions import portioned
+            from oblivio.roles import eval_name
+            data = portioned(self.data)
+            keep = set(self.roles) if self.roles else {"forget_val", *self.utility_roles(data)}
             if self.log and not self.roles:
                 self.log(f"checkpoint evaluation: {self.utility_roles_note}")
-            self.data = UnlearningData([it for it in self.data.items if it.role in keep], name=self.data.name,
-                                       targets=self.data.targets, neighbour_roles=self.data.neighbour_roles)
+            if not any(it.role == "forget" and it.portion == "val" for it in data.items):
+                from oblivio.errors import InputError
+                raise InputError(f"checkpoint evaluation reads the validation portion, and no forget fact of "
+                                 f"'{data.name}' is in it ({len({it.fact or it.id for it in data.forget})} forget "
+                                 "fact(s)): give more forget facts, or mark some forget rows \"set\": "
+                                 "\"forget_val\"", file=data.name, field="control.eval_every")
+            self.data = UnlearningData([it for it in data.items if eval_name(it.role, it.portion) in keep],
+                                       name=data.name, targets=data.targets, neighbour_roles=data.neighbour_roles)
 
     def utility_roles(self, data: UnlearningData) -> list[str]:
-        """The held-out ``*_test`` roles (never trained by unlearning); without any, the
-        retain roles unlearning sees, with the reason in ``utility_roles_note``."""
-        tests = [r for r in data.present_roles() if r in TEST_ROLES]
-        if tests:
-            self.utility_roles_note = f"utility on held-out rows never used by unlearning: {', '.join(tests)}"
-            return tests
-        self.utility_roles_note = ("no *_test rows in the data: utility measured on the retain rows unlearning "
-                                   "trains on (flattering)")
-        return data.retain_roles()
+        """The validation sets utility is read on (:func:`oblivio.roles.selection_roles`): the
+        held-out ``*_val`` retain sets; without any, the retain roles unlearning sees, with the
+        reason in ``utility_roles_note``."""
+        from oblivio.data.portions import set_names
+        from oblivio.roles import base_role, selection_roles, visible_fallback
+        sel = [r for r in selection_roles(set_names(data)) if base_role(r) not in ("forget", "holdout")]
+        if visible_fallback(sel):
+            self.utility_roles_note = ("no held-out validation rows (*_val) in the data: utility measured on the "
+                                       "retain rows unlearning trains on (flattering)")
+        else:
+            self.utility_roles_note = ("utility on held-out validation rows never used by unlearning (test rows are "
+                                       f"left for the reported numbers): {', '.join(sel)}")
+        return sel
 
     # --- evaluation --------------------------------------------------------------------
     def _evaluate(self, model, name: str, tokenizer=None) -> EvalReport:
         from oblivio.eval.evaluate import evaluate_model
+        from oblivio.roles import selecting
         t0 = time.perf_counter()
-        rep = evaluate_model(model, tokenizer or self.tokenizer, self.data, cfg=self._cfg, name=name)
+        with selecting(SELECTION):
+            rep = evaluate_model(model, tokenizer or self.tokenizer, self.data, cfg=self._cfg, name=name,
+                                 portion="val")
         self.seconds += time.perf_counter() - t0
         return rep
 
@@ -118,7 +139,7 @@ class CheckpointEval:
         self.original_utility = _value(rep, self.rules.utility_metric)
         self._record(0, rep, model)
         if gold_model is not None:
-            g = self._evaluate(gold_model, "gold", gold_tokenizer)
+            g = self._evaluate(gold_model, "gold (validation)", gold_tokenizer)
             self.gold_forget = _value(g, self.rules.forget_metric, "forget")
 
     def _utility_ok(self, u: float | None, tau: float | None) -> bool:

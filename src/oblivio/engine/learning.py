@@ -27,10 +27,14 @@ from oblivio.registry import METHODS
 
 
 def world_texts(data: UnlearningData) -> list[str]:
-    """All text of the problem (incl. held-out phrasings, so the tokenizer covers them)."""
+    """The text a from-scratch tokenizer learns: every item's text but its paraphrased question
+    and that question's answer. Those are paraphrases in words the models never train; learned
+    by the tokenizer, such a word would be a token of its own whose embedding no step trains
+    (noise in the probe) and would take vocabulary from the trained text. Left out, it is
+    written with pieces the models did train ("Regarding": "Reg" "ar" "d" "ing")."""
     out: list[str] = ["Question:", "Answer:"]
     for it in data.items:
-        out += [it.question, it.answer, *(x for x in (it.paraphrased_question, it.paraphrased_answer) if x),
+        out += [it.question, it.answer, *(x for x in (it.paraphrased_answer,) if x),
                 *it.perturbed_answers, *(x for x in _probe_texts(it) if x)]
     return out
 
@@ -45,9 +49,10 @@ def _probe_texts(it: QAItem) -> list[str | None]:
 
 def data_fingerprint(data: UnlearningData) -> str:
     """SHA-256 of everything in ``data`` that learning reads: per item, in order, whether base
-    and gold learn it (holdout: neither; forget: base only) and all its text (the tokenizer
-    is trained on every phrasing, :func:`world_texts`). Roles among the trained retain
-    rows, targets and ids do not change the models, so they are not part of it."""
+    and gold learn it (holdout: neither; forget: base only) and all its text (the tokenizer's,
+    :func:`world_texts`, and the paraphrased question, which at worst costs a retrain). Roles
+    among the trained retain rows, targets and ids do not change the models, so they are not
+    part of it."""
     import hashlib
 
     def member(role: str) -> str:

@@ -36,7 +36,7 @@ from oblivio.data.schema import UnlearningData
 Log = Callable[[str], None]
 CACHE_FORMAT = 1
 #: eval config keys that do not change a report
-NOT_KEYED = ("show_ci", "reference_cache", "enabled", "margin")
+NOT_KEYED = ("show_ci", "reference_cache", "enabled", "portion", "margin")    # the portion is keyed on its own
 _CODE: list[str] = []
 
 
@@ -95,13 +95,14 @@ def code_fingerprint() -> str:
 
 
 def eval_key(model: Any, tokenizer: Any, data: UnlearningData, cfg: EvalConfig, *, gold_key: str | None,
-             embedder: Any) -> str:
+             embedder: Any, portion: str | None = "test") -> str:
     """The cache key of one evaluation (see the module docstring)."""
     # hashed every time: models are trained in place, so an object's identity says nothing
     ecfg = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NOT_KEYED}
     spec = {"format": CACHE_FORMAT, "model": model_fingerprint(model, tokenizer), "data": data_fingerprint(data),
             "eval": ecfg,
             "gold": gold_key, "embedder": None if embedder is None else str(getattr(embedder, "path", "yes")),
+            "portion": portion,
             "code": code_fingerprint()}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
@@ -154,16 +155,19 @@ class ReferenceEval:
 
 def evaluate_reference(model: Any, tokenizer: Any, data: UnlearningData, *, cfg: EvalConfig, name: str,
                        gold: ReferenceEval | None = None, embedder: Any = None,
-                       log: Log | None = None) -> ReferenceEval:
-    """``evaluate_model`` of a reference model (base, gold), through the cache when
+                       log: Log | None = None, portion: str = "test") -> ReferenceEval:
+    """``evaluate_model`` of a reference model (base, gold) on ``portion`` (the test portion a
+    run reports; ``"val"`` for a selection's reference), through the cache when
     ``cfg.reference_cache`` is on."""
     from oblivio.eval import evaluate as E
+    from oblivio.roles import check_selection
+    check_selection(portion, ())       # inside a selection only the validation portion, cache hit or not
     gold_report = gold.report if gold is not None else None
     if not cfg.reference_cache:
         return ReferenceEval(E.evaluate_model(model, tokenizer, data, cfg=cfg, gold=gold_report, name=name,
-                                              embedder=embedder), None, False)
+                                              embedder=embedder, portion=portion), None, False)
     key = eval_key(model, tokenizer, data, cfg, gold_key=None if gold is None else (gold.key or "uncached"),
-                   embedder=embedder)
+                   embedder=embedder, portion=portion)
     rep = load(key)
     if rep is not None:
         rep.name = name
@@ -173,6 +177,7 @@ def evaluate_reference(model: Any, tokenizer: Any, data: UnlearningData, *, cfg:
             log(f"{name}: evaluation reused from the reference cache ({cache_dir() / key}.pkl; key = hash of "
                 "model, data, eval config and evaluator code)")
         return ReferenceEval(rep, key, True)
-    rep = E.evaluate_model(model, tokenizer, data, cfg=cfg, gold=gold_report, name=name, embedder=embedder)
+    rep = E.evaluate_model(model, tokenizer, data, cfg=cfg, gold=gold_report, name=name, embedder=embedder,
+                           portion=portion)
     store(key, rep)
     return ReferenceEval(rep, key, False)

@@ -7,6 +7,13 @@ questions and paraphrased questions. Then every set-scope metric runs on each se
 model-scope metrics (forget quality, utility, MIA, privleak) run across sets, with the
 gold model's results when given. Assessment columns follow Liu et al. 2024
 ("Rethinking Machine Unlearning for LLMs", arXiv 2402.08787).
+
+**Portions.** An evaluation reads one portion of the data (:mod:`oblivio.roles`): ``"test"``
+for every reported number (sets ``forget_test``, ``direct_test`` …, ``holdout_test``; the
+model-scope metrics over them), ``"val"`` for every selection (``forget_val`` …), or None for
+data built for the purpose, every role as it is named (:func:`oblivio.data.portions.evaluated_sets`).
+:meth:`EvalReport.value` finds a split role by its base name (``value("accuracy", "forget")``
+reads ``forget_test`` in a test evaluation).
 """
 from __future__ import annotations
 
@@ -33,16 +40,25 @@ class EvalReport:
     stats: ModelStats | None = field(default=None, repr=False)
     statistics: dict[str, Any] = field(default_factory=dict)   # resampling unit, facts per role
     prompt_format: dict[str, Any] = field(default_factory=dict)  # the format asked in (models/format.py)
+    portion: str | None = None      # "test" (reported), "val" (a selection's) or None (roles as named)
+
+    def set_name(self, role: str) -> str:
+        """The evaluated set of ``role``: itself when present, else its portion in this report
+        (``forget`` → ``forget_test`` or ``forget_val``; ``holdout`` likewise)."""
+        from oblivio.roles import SPLIT_BASES, find_set
+        if role in self.sets or role not in SPLIT_BASES:
+            return role
+        return find_set(self.sets, role) or role
     # each item's fact (``item_ids``' order; an item without one is its own fact): the
     # verdicts resample whole facts from results.json alone, pairing two models (report/evidence.py)
     item_facts: dict[str, list[str]] = field(default_factory=dict)
 
     def ci(self, metric: str, role: str | None = None) -> tuple[float, float] | None:
-        r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
+        r = self.model.get(metric) if role is None else self.sets.get(self.set_name(role), {}).get(metric)
         return None if r is None else r.ci
 
     def value(self, metric: str, role: str | None = None) -> float | None:
-        r = self.model.get(metric) if role is None else self.sets.get(role, {}).get(metric)
+        r = self.model.get(metric) if role is None else self.sets.get(self.set_name(role), {}).get(metric)
         return None if r is None else r.value
 
     @classmethod
@@ -54,11 +70,12 @@ class EvalReport:
                    model={m: MetricResult.from_json(r) for m, r in d.get("model", {}).items()},
                    item_ids=dict(d.get("item_ids", {})), generations=dict(d.get("generations", {})),
                    statistics=dict(d.get("statistics", {})), prompt_format=dict(d.get("prompt_format", {})),
-                   item_facts=dict(d.get("item_facts", {})))
+                   portion=d.get("portion"), item_facts=dict(d.get("item_facts", {})))
 
     def to_json(self, *, per_item: bool = True) -> dict[str, Any]:
         return {
             "seconds": round(self.seconds, 3),
+            "portion": self.portion,
             "sets": {role: {m: r.to_json(per_item=per_item) for m, r in ms.items()}
                      for role, ms in self.sets.items()},
             "model": {m: r.to_json(per_item=per_item) for m, r in self.model.items()},
@@ -85,8 +102,11 @@ def _metric_names(cfg: EvalConfig) -> list[str]:
     return names
 
 
-def select_items(data: UnlearningData, cfg: EvalConfig) -> dict[str, list[QAItem]]:
-    by_role = {r: data.role(r) for r in data.present_roles()}
+def select_items(data: UnlearningData, cfg: EvalConfig, portion: str | None = None) -> dict[str, list[QAItem]]:
+    """The evaluated sets of ``portion`` (module docstring), each cut to ``cfg.max_items_per_role``
+    items when set (a fixed, seeded subset)."""
+    from oblivio.data.portions import evaluated_sets
+    by_role = evaluated_sets(data, portion)
     if cfg.max_items_per_role:
         rng = random.Random(cfg.seed)
         by_role = {r: (sorted(rng.sample(v, cfg.max_items_per_role), key=lambda it: it.id)
@@ -140,7 +160,8 @@ def compute_stats(model, tokenizer, by_role: dict[str, list[QAItem]], needs: set
         computed.add("extraction")
     if any(it.key for _, it, _ in flat):
         computed.add("key")
-    if "holdout" in by_role:
+    from oblivio.roles import base_role
+    if any(base_role(r) == "holdout" for r in by_role):
         computed.add("holdout")
     out: dict[str, SetStats] = {}
     for role in by_role:
@@ -230,14 +251,16 @@ def _extraction_pass(model, tokenizer, flat: _Flat, *, with_tf: bool, cfg: EvalC
 
 def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | None = None,
                    fmt: PromptFormat | None = None, gold: EvalReport | None = None,
-                   name: str = "model", embedder=None) -> EvalReport:
-    """Every selected metric on every set of ``data`` (see module docstring)."""
+                   name: str = "model", embedder=None, portion: str | None = None) -> EvalReport:
+    """Every selected metric on every set of ``portion`` of ``data`` (see module docstring):
+    ``"test"`` for a reported evaluation, ``"val"`` for a selection, None (the default) for
+    data built for the purpose, its roles as named."""
     cfg = cfg or EvalConfig()
     fmt = resolve_format(tokenizer, fmt)
     names = _metric_names(cfg)
     metrics = [METRICS.get(n) for n in names]
     needs = {n for m in metrics for n in m.needs}
-    by_role = select_items(data, cfg)
+    by_role = select_items(data, cfg, portion)
     t0 = time.perf_counter()
     was_training = model.training
     model.eval()
@@ -252,6 +275,12 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
         ms.set_results[role] = {m.name: m.fn(s) for m in metrics if m.scope == "set"}
     gold_stats = gold.stats if gold is not None else None
     model_res = {m.name: m.fn(ms, gold_stats) for m in metrics if m.scope == "model"}
+    if name == "gold":
+        # the gold model is these metrics' reference: it is not compared with itself, and
+        # "no gold model given" would read as if it were missing
+        from oblivio.metrics.model_level import NO_GOLD
+        model_res = {k: MetricResult.skip("the gold model is the reference of this metric")
+                     if r.skipped == NO_GOLD else r for k, r in model_res.items()}
     # 95% intervals from a bootstrap over facts (eval/intervals.py)
     from oblivio.eval.intervals import attach_intervals, describe
     from oblivio.metrics.stats import fact_of
@@ -262,4 +291,4 @@ def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | 
         item_facts={r: [fact_of(s.item) for s in st.items] for r, st in sets.items()},
         generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
         seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed),
-        prompt_format=fmt.record())
+        prompt_format=fmt.record(), portion=portion)

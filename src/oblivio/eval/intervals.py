@@ -73,7 +73,8 @@ def _ids(r: MetricResult) -> list[str] | None:
 
 def _truth_ratio(s: SetStats, r: MetricResult, codes: np.ndarray) -> S.Estimator:
     from oblivio.metrics import functional as F
-    agg = F.tr_forget_agg if s.role == "forget" else F.tr_retain_agg
+    from oblivio.roles import base_role
+    agg = F.tr_forget_agg if base_role(s.role) == "forget" else F.tr_retain_agg
     return S.mean_estimator([agg(x) for x in r.per_item or []], codes)
 
 
@@ -144,18 +145,19 @@ def _mia(m: ModelStats, r: MetricResult, rs: Resampler) -> None:
         return
     ids = r.extra.get("item_ids") or {}
     sides = {}
-    for role, scores in (("forget", r.per_item or []), ("holdout", r.extra.get("holdout_scores") or [])):
+    members, nonmembers = r.extra.get("sets") or ("forget", "holdout")
+    for role, scores in ((members, r.per_item or []), (nonmembers, r.extra.get("holdout_scores") or [])):
         facts = S.item_facts(m.sets[role], ids.get(role))
         if len(facts) != len(scores):
             r.ci_note = f"{role} scores do not match the set's items"
             return
         sides[role] = (scores, rs.item_codes(role, facts), len(set(facts)))
-    (sm, cm, fm), (sn, cn, fn) = sides["forget"], sides["holdout"]
-    ones_m, ones_n = np.ones((1, len(rs.facts["forget"]))), np.ones((1, len(rs.facts["holdout"])))
+    (sm, cm, fm), (sn, cn, fn) = sides[members], sides[nonmembers]
+    ones_m, ones_n = np.ones((1, len(rs.facts[members]))), np.ones((1, len(rs.facts[nonmembers])))
     if not _close(float(S.weighted_auc(sm, cm, sn, cn, ones_m, ones_n)[0]), float(r.value)):
         r.ci_note = "the AUC does not match its scores (no fact-level estimator for it)"
         return
-    boot = S.weighted_auc(sm, cm, sn, cn, rs.counts("forget"), rs.counts("holdout"))
+    boot = S.weighted_auc(sm, cm, sn, cn, rs.counts(members), rs.counts(nonmembers))
     _finish(r, boot, {"members": fm, "nonmembers": fn})
 
 

@@ -45,16 +45,17 @@ def judge_inputs(sets: dict[str, SetStats], data: Any) -> list[tuple[str, int, J
             values[it.relation].add(it.key or it.answer)
     forbid = _forbidden(data)
     out = []
+    from oblivio.roles import base_role
     for role, s in sets.items():
-        if role in SKIP_ROLES:
+        if base_role(role) in SKIP_ROLES:
             continue
         for k, st in enumerate(s.items):
             it = st.item
             resp = st.judged_response if st.judged_response is not None else (st.generation or "")
             out.append((role, k, JudgeInput(
-                role=role, question=it.question, response=str(resp),
+                role=base_role(role), question=it.question, response=str(resp),
                 answer=it.answer, key=it.key, subject=it.entity, relation=it.relation,
-                forbidden=forbid(it) if role == "forget" else (),
+                forbidden=forbid(it) if base_role(role) == "forget" else (),
                 type_values=tuple(sorted(values.get(it.relation or "", ()))))))
     return out
 
@@ -67,7 +68,8 @@ def judge_sets(model, tokenizer, sets: dict[str, SetStats], data: Any, *, cfg: A
         return
     from oblivio.eval.generate import greedy_generate_ex
     from oblivio.judges.base import make_judge
-    redo = [(r, k) for r, s in sets.items() if r == "forget" for k, st in enumerate(s.items)
+    from oblivio.roles import base_role
+    redo = [(r, k) for r, s in sets.items() if base_role(r) == "forget" for k, st in enumerate(s.items)
             if st.gen_truncated and (s.gen_max_new_tokens or 0) < cfg.judged_answer_tokens]
     if redo:
         prompts = [cached_prompt(tokenizer, fmt, sets[r].items[k].item.question) for r, k in redo]

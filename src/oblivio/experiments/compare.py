@@ -19,10 +19,15 @@ reference's (Wang et al. 2024, arXiv 2406.09179), via
 :func:`oblivio.engine.calibrate.calibrate`; methods are then compared on forgetting at
 equal utility.
 
-Outputs in ``run_dir``: ``compare.json`` (every cell, every role, the budget, steps taken),
-``compare.md`` (the table), ``compare.png`` (forget efficacy vs test utility, one panel
+Outputs in ``run_dir``: ``runs/<method>__<sampler>[__seed<k>]``, one run folder per cell
+(config.yaml, results.json, model/: auditable, reportable, resumable like any run), run by the
+one grid runner (pipeline/grid.py ``run_cell``: every cell is a ``report`` cell — the
+comparison chooses no setting); ``compare.json`` (every cell, every role, the budget, steps
+taken), ``compare.md`` (the table), ``compare.png`` (forget efficacy vs test utility, one panel
 per test role) and, when calibrated, ``compare_calibrated.png`` — written by
-:func:`oblivio.report.compare_view.write_compare`.
+:func:`oblivio.report.compare_view.write_compare`. The folder is written whole
+(``run_dir.partial`` until done); rerunning an interrupted comparison keeps the cell runs it
+finished with the same config (pipeline/grid.py ``hold_finished``).
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from oblivio.data.schema import TEST_ROLES, UnlearningData
+from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
 from oblivio.experiments.seeds import cell_from_runs, parse_seeds
 from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_table, write_compare
@@ -100,6 +105,7 @@ class CompareResult:
     calibrated_table: str = ""
     run_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    worlds: list[Any] = field(default_factory=list)   # --world-seeds: every world's own CompareResult
 
     def cell(self, method: str, sampler: str) -> Cell:
         for c in self.cells:
@@ -133,15 +139,17 @@ def _names(x: str | Sequence[str], kind: str) -> list[str]:
 # --- summaries -----------------------------------------------------------------------------
 
 def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
-    """The values a comparison reports: forget efficacy and forget accuracy on the forget set,
-    S0 utility per retain role (train and test portions), model utility, forget quality."""
+    """The values a comparison reports, all on the test portion (``report`` is a test
+    evaluation): forget efficacy and forget accuracy on ``forget_test``, S0 utility per
+    held-out retain set, model utility, forget quality."""
+    from oblivio.roles import base_role
     v: dict[str, Any] = {}
-    fe = report.sets.get("forget", {}).get("s0_forget_efficacy")
+    fe = report.sets.get(report.set_name("forget"), {}).get("s0_forget_efficacy")
     v["forget_efficacy"] = None if fe is None else fe.value
     v["forget_components"] = None if fe is None else fe.extra.get("components")
     v["forget_accuracy"] = report.value("accuracy", "forget")
     v["forget_answer_prob"] = report.value("answer_prob", "forget")
-    roles = [r for r in data.present_roles() if r not in ("forget", "holdout")]
+    roles = [r for r in report.sets if base_role(r) not in ("forget", "holdout")]
     v["utility"] = {r: report.value("s0_utility", r) for r in roles}
     v["utility_components"] = {r: (report.sets.get(r, {}).get("s0_utility").extra.get("components")
                                    if report.sets.get(r, {}).get("s0_utility") is not None else None)
@@ -149,7 +157,7 @@ def summarize_report(report, data: UnlearningData) -> dict[str, Any]:
     v["accuracy"] = {r: report.value("accuracy", r) for r in roles}
     for m in ("qa_perplexity", "distinct_2"):
         v[m] = {r: report.value(m, r) for r in ["forget", *roles]}
-    tests = [r for r in roles if r in TEST_ROLES]
+    tests = [r for r in roles if r in held_out_roles(data)]
     tv = [v["utility"][r] for r in tests if v["utility"][r] is not None]
     v["test_utility_mean"] = sum(tv) / len(tv) if tv else None
     for m in ("model_utility", "forget_quality", "privleak"):
@@ -171,7 +179,10 @@ def _ci(ci: tuple[float, float] | None) -> list[float] | None:
 
 
 def held_out_roles(data: UnlearningData) -> list[str]:
-    return [r for r in data.present_roles() if r in TEST_ROLES]
+    """The retain sets a comparison reports: the held-out test ones (``direct_test`` …)."""
+    from oblivio.data.portions import set_names
+    from oblivio.roles import TEST_ROLES
+    return [r for r in set_names(data) if r in TEST_ROLES]
 
 
 # --- the grid ------------------------------------------------------------------------------
@@ -195,7 +206,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             calibrate_metric: str | None = None, calibrate_tol: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, method_args: dict[str, dict[str, Any]] | None = None,
             seeds: str | Sequence[int] | None = None, overwrite: bool = False, progress: bool = True,
-            log: Log = print) -> CompareResult:
+            log: Log = print, world_seeds: str | Sequence[int] | None = None) -> CompareResult:
     """Run every method × sampler cell with the same seed and budget; see the module docstring.
 
     ``data``: as :func:`oblivio.resolve.load_data` (None = the embedded world). ``model``: the
@@ -208,28 +219,47 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
     ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
     per seed (the training and pairing seed; the data and the reference and gold models stay
-    those of ``config.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
+    those of the world, ``world.seed``) and reported as mean ± sample sd over seeds. Unset, ``methods``,
     ``samplers`` (then every sampler), ``calibrate`` and ``seeds`` are the config's ``compare.*``,
     ``calibrate_metric`` and ``calibrate_tol`` its ``calibrate.metric`` and ``calibrate.tol``.
+    ``world_seeds`` (unset: ``compare.world_seeds``): the whole comparison once per embedded
+    world, reported with the world as the unit of replication (:mod:`oblivio.experiments.worlds`).
 
     Every cell (and seed) is a run of its own (pipeline/run.py): with ``run_dir`` it is a run
     folder ``<run_dir>/runs/<method>__<sampler>[__seed<k>]`` (config.yaml, results.json, model/),
     which ``oblivio audit`` / ``report`` / ``calibrate`` take like any other; calibration and
     the audit are those runs' post-steps.
     """
+    from oblivio.config import Config
+    from oblivio.pipeline.grid import hold_finished, restore_held
+    from oblivio.pipeline.models import ModelSource
     from oblivio.report.rundir import run_folder
     from oblivio.resolve import main_process
+    ws = parse_seeds(world_seeds if world_seeds is not None else (config or Config()).compare.world_seeds)
+    if ws is not None:
+        from oblivio.experiments.worlds import compare_worlds
+        return compare_worlds(data, world_seeds=ws, config=config or Config(), run_dir=run_dir, overwrite=overwrite,
+                              progress=progress, log=log, grid=(compare, Cell, CompareResult), methods=methods,
+                              samplers=samplers, model=model, tokenizer=tokenizer, gold=gold, calibrate=calibrate,
+                              calibrate_metric=calibrate_metric, calibrate_tol=calibrate_tol, budget=budget,
+                              epochs=epochs, steps=steps, method_args=method_args, seeds=seeds)
     plan = _plan(data, methods, samplers, config, (calibrate, calibrate_metric, calibrate_tol), budget, epochs, steps,
                  method_args, seeds, run_dir, overwrite, progress)
     t_all = time.perf_counter()
-    grid = _Grid(plan, *_sources(plan, model, tokenizer, gold, progress, log), progress=progress, log=log)
+    # one source for every cell: a folder loaded, a model in memory copied (the caller's is never
+    # touched), or the world's cached models; broken folders named before any evaluation
+    source = ModelSource.resolve(plan.cfg, plan.data, model=model, tokenizer=tokenizer, gold=gold, copy=True,
+                                 progress=progress, log=log)
+    plan.data = source.check(plan.data, log)
+    grid = _Grid(plan, source, progress=progress, log=log)
     out = Path(run_dir) if run_dir else None
     main = main_process()
-    held = grid.hold_finished(out) if out is not None and main else None   # before the stale attempt goes
+    held = (hold_finished(grid.grid_cells(), out, sub="runs", log=log) if out is not None and main
+            else None)                                   # before the stale attempt goes
     ctx = run_folder(out, main=main, overwrite=overwrite, kind="compare") if out else contextlib.nullcontext()
     with ctx as work:
         if held is not None and work is not None:
-            grid.restore_held(held, work)
+            restore_held(held, work / "runs")
         if main:
             grid.references()
         n = len(plan.methods) * len(plan.samplers)
@@ -314,24 +344,12 @@ def _plan(data, methods, samplers, config, calibration, budget, epochs, steps, m
                  calibrate_metric, calibrate_tol)
 
 
-def _sources(plan: _Plan, model: Any, tokenizer: Any, gold: Any, progress: bool, log: Log):
-    """(model source, gold source, timings) of the grid, the data cut to the model's context
-    once for every cell (broken model folders named before any evaluation)."""
-    from oblivio.pipeline.models import check_sources, model_sources
-    source, gold_source, timings = model_sources(plan.cfg, plan.data, model=model, tokenizer=tokenizer, gold=gold,
-                                                 progress=progress, log=log)
-    plan.data = check_sources(plan.data, source, gold_source, plan.cfg, log)
-    world = model is None and plan.cfg.model.path is None      # the world's cached models: each run finds them
-    return (None if world else source), (None if world else gold_source), timings
-
-
 class _Grid:
-    """The cells of a comparison, each a :class:`~oblivio.pipeline.run.Run` on a fresh copy of
-    the reference model, with the references evaluated once and handed to every run."""
+    """The cells of a comparison, each a grid cell (pipeline/grid.py) run on a fresh copy from
+    the one ModelSource, with the references evaluated once and handed to every run."""
 
-    def __init__(self, plan: _Plan, source: Any, gold_source: Any, timings: dict[str, float], *, progress: bool,
-                 log: Log) -> None:
-        self.plan, self.source, self.gold_source, self.timings = plan, source, gold_source, timings
+    def __init__(self, plan: _Plan, source: Any, *, progress: bool, log: Log) -> None:
+        self.plan, self.source, self.timings = plan, source, dict(source.timings)
         self.progress, self.log = progress, log
         self.reports: dict[str, Any] = {}
         self.reference: dict[str, dict[str, Any]] = {}
@@ -339,14 +357,12 @@ class _Grid:
         self.shared: dict[str, Any] = {}       # the audit's memo of base and gold results, per seed
         self.roles = held_out_roles(plan.data)
         self.c_note: str | None = None
-        self.adopted: set[str] = set()          # cells an interrupted attempt finished (hold_finished)
+        self._cells: list[Any] | None = None     # grid_cells(), made once
 
     def references(self) -> None:
         """Base and gold evaluated once (from the cache when evaluated before, eval/cache.py)."""
         from oblivio.eval.embed import embedder_for
-        from oblivio.pipeline.models import fresh
         from oblivio.pipeline.references import evaluate_references
-        from oblivio.resolve import learn
         cfg, d = self.plan.cfg, self.plan.data
         emb = embedder_for(cfg.eval)
         if emb is None and "embed_cosine" in (cfg.eval.metrics or ()):
@@ -354,34 +370,36 @@ class _Grid:
             self.c_note = f"C skipped: {EMBED_MISSING} (pip install 'oblivio[embed]'); S0 values use P̄ and R only"
             self.log(self.c_note)
         t0 = time.perf_counter()
-        if self.source is None:        # the embedded world's cached models
-            wm = learn(d, config=cfg, progress=self.progress, log=self.log)
-            models: dict[str, Any] = {"gold": (wm.gold, wm.tokenizer), "base": (wm.base, wm.tokenizer)}
-        else:
-            gs = self.gold_source
-            models = {"gold": (lambda: fresh(gs, cfg)) if gs is not None else (None, None),
-                      "base": lambda: fresh(self.source, cfg)}
+        models = {"gold": self.source.gold, "base": self.source.load}      # loaded one at a time
         evaluate_references(self.reports, models, d, cfg.eval, embedder=emb, log=self.log)
         self.timings["eval_reference"] = time.perf_counter() - t0
         self.reference = {name: summarize_report(r, d) for name, r in self.reports.items()}
 
+    def grid_cells(self) -> list[Any]:
+        """Every (method, sampler, seed) as a grid cell ``<method>__<sampler>[__seed<k>]`` on the
+        comparison's data and model source; all ``report`` cells (a comparison chooses nothing)."""
+        from oblivio.pipeline.grid import Cell as GridCell
+        if self._cells is None:
+            p = self.plan
+            multi = p.seed_list is not None
+            self._cells = [GridCell(f"{m}__{s}" + (f"__seed{sd}" if multi else ""), self._config(m, s, sd),
+                                    model=self.source, data=p.data, tags={"method": m, "sampler": s, "seed": sd})
+                           for m in p.methods for s in p.samplers for sd in p.run_seeds]
+        return self._cells
+
     def cell_run(self, m: str, s: str, seed: int, work: Path | None, tag: str) -> dict[str, Any]:
-        """One cell at one seed as a run; its record for :func:`cell_from_runs`."""
+        """One cell at one seed through the grid runner; its record for :func:`cell_from_runs`."""
         from oblivio.data.samplers import get_sampler
-        from oblivio.pipeline.run import Run
+        from oblivio.pipeline.grid import run_cell
         from oblivio.resolve import main_process
         p, d = self.plan, self.plan.data
         multi = p.seed_list is not None
-        name = f"{m}__{s}" + (f"__seed{seed}" if multi else "")
-        if name in self.adopted and work is not None:
-            res = _finished(work / "runs" / name)
+        cell = next(c for c in self.grid_cells() if c.tags == {"method": m, "sampler": s, "seed": seed})
+        name = cell.name
+        res, kept = run_cell(cell, work / "runs" if work is not None else None, progress=self.progress, log=self.log,
+                             shared=self.shared, references=self.reports or None)
+        if kept:
             self.log(f"{tag}{m} × {s}" + (f" (seed {seed})" if multi else "") + ": finished before, kept")
-        else:
-            model, tok, reload = self._model()
-            run = Run.from_args(model, d, tokenizer=tok, gold=self._gold_path(), config=self._config(m, s, seed),
-                                run_dir=work / "runs" / name if work is not None else None, progress=self.progress,
-                                log=self.log, shared=self.shared, references=self.reports or None, reload=reload)
-            res = run.execute()
         pairs = len(get_sampler(s).epoch_pairs(d.forget, d.unlearning_retain(), epoch=0, seed=seed))
         rec = (_cell_record(res, d, seed, pairs, p.calibrate_metric) if main_process()
                else _bare_record(res, seed, pairs))
@@ -396,60 +414,9 @@ class _Grid:
                         f"{_fmt(cal['values']['forget_efficacy'])}" if cal else ""))
         return rec
 
-    def _gold_path(self) -> Any:
-        return self.gold_source if isinstance(self.gold_source, (str, Path)) else None
-
-    def _names(self) -> list[tuple[str, str, int, str]]:
-        p = self.plan
-        multi = p.seed_list is not None
-        return [(m, s, sd, f"{m}__{s}" + (f"__seed{sd}" if multi else "")) for m in p.methods for s in p.samplers
-                for sd in p.run_seeds]
-
-    def hold_finished(self, out: Path) -> Path | None:
-        """Resuming an interrupted comparison: the cells its ``.partial``/``.failed`` folder
-        finished with this comparison's config are moved aside (starting over deletes a stale
-        attempt) and kept; returns the folder holding them, or None."""
-        import tempfile
-
-        from oblivio.pipeline.grid import Cell as GridCell
-        from oblivio.pipeline.grid import same_config
-        from oblivio.report.rundir import is_run_folder, preflight
-        preflight(out, overwrite=True)              # refuses a folder a live run holds
-        held: Path | None = None
-        source = self.source if isinstance(self.source, (str, Path)) else None
-        for attempt in (out.with_name(out.name + ".partial"), out.with_name(out.name + ".failed")):
-            for m, s, seed, name in self._names():
-                cell = attempt / "runs" / name
-                if name in self.adopted or not (cell / "results.json").is_file() or not is_run_folder(cell):
-                    continue
-                if not same_config(cell, GridCell(name, self._config(m, s, seed), model=source,
-                                                  gold=self._gold_path(), data=self.plan.data)):
-                    continue
-                held = held or Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".cells"))
-                cell.rename(held / name)
-                self.adopted.add(name)
-        if held is not None:
-            self.log(f"resuming {out}: {len(self.adopted)} finished cell run(s) kept")
-        return held
-
-    def restore_held(self, held: Path, work: Path) -> None:
-        (work / "runs").mkdir(exist_ok=True)
-        for cell in held.iterdir():
-            cell.rename(work / "runs" / cell.name)
-        held.rmdir()
-
-    def _model(self) -> tuple[Any, Any, Any]:
-        """(model, tokenizer, reload) of one cell: a folder is loaded by the run itself; a loaded
-        model is copied (unlearning is in place); None: the world's cached base."""
-        from oblivio.pipeline.models import fresh
-        if self.source is None or isinstance(self.source, (str, Path)):
-            return self.source, None, None
-        model, tok = fresh(self.source, self.plan.cfg)
-        return model, tok, lambda: fresh(self.source, self.plan.cfg)
-
     def _config(self, m: str, s: str, seed: int):
         """The cell's config: the method, its arguments, the sampler, the seed and the budget
-        written in, the world's seed pinned (the data stay those of the comparison's seed), and
+        written in, the world's seed pinned (the data stay those of the comparison's world), and
         calibration as a post-step when asked for."""
         from oblivio.config import load_config, to_dict
         p = self.plan
@@ -459,7 +426,7 @@ class _Grid:
             "unlearn": {"method": m, "args": p.margs[m], "sampler": s,
                         "train": {"max_steps": tc.max_steps, "epochs": tc.epochs}}}
         if p.cfg.data.path is None:
-            over["world"] = {"seed": p.cfg.world.get("seed", p.cfg.seed)}
+            over["world"] = {"seed": p.cfg.world.get("seed", 0)}
         if p.calibrate is not None:
             over["post_steps"] = [*p.cfg.post_steps, "calibrate"]
             over["calibrate"] = {"tau": p.calibrate, "metric": p.calibrate_metric, "tol": p.calibrate_tol}
@@ -470,17 +437,6 @@ class _Grid:
         return write_compare(work, p.data, p.cfg, self.cells, self.reference, p.budget_info, p.methods, p.samplers,
                              self.roles, self.timings, self.c_note, p.calibrate, final=final, table=table,
                              cal_table=cal_table, seeds=p.seed_list)
-
-
-def _finished(folder: Path) -> Any:
-    """A finished cell run read back from its results.json, shaped as the run's result."""
-    from oblivio.eval.evaluate import EvalReport
-    from oblivio.pipeline.run import UnlearnResult
-    from oblivio.report.results import read_results
-    rec = read_results(folder / "results.json")
-    reports = {n: EvalReport.from_json(n, r) for n, r in rec.get("models", {}).items()}
-    keep: dict[str, Any] = {k: rec[k] for k in ("post_steps", "audit") if k in rec}
-    return UnlearnResult(None, None, reports, folder, rec.get("training", {}), rec.get("timings", {}), results=keep)
 
 
 def _cell_record(res: Any, d: UnlearningData, seed: int, pairs: int, metric: str) -> dict[str, Any]:

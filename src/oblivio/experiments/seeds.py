@@ -1,10 +1,17 @@
 """Several seeds per comparison cell: parse ``--seeds``, run each cell once per seed, and
-aggregate every reported value as mean ± sample standard deviation (and n) over the seeds.
+aggregate every reported value as mean ± sample standard deviation (and n) over the seeds;
+and several worlds (``--world-seeds``), the unit of replication.
 
 Our choice: comparisons of methods are made over ≥ 3 seeds; a claim made on one
 seed says so. A seed here is the unlearning run's seed (parameter initialisation of any new
 module, retain pairing, data order); the data and the reference and gold models stay fixed,
 so the spread is the spread of unlearning itself, not of the world or the base model.
+
+**Worlds** (:func:`aggregate_worlds`). A world — its people, relation values, forget targets,
+and its own base and gold models — is the unit of replication: training seeds nest inside
+worlds. Each world contributes one value per leaf, the mean over its training seeds; the
+report is the mean over worlds with a 95% Student-t interval over them (n − 1 degrees of
+freedom; n = worlds), so a world run with more seeds weighs no more than another.
 """
 from __future__ import annotations
 
@@ -82,3 +89,38 @@ def cell_from_runs(cell_cls: Any, method: str, sampler: str, runs: list[dict[str
         cell.calibration = {**mean, "sd": sd, "n": n, "metric": cals[0]["metric"],
                             "sweep": cals[0]["sweep"], "sweep_seed": runs[0]["seed"]}
     return cell
+
+
+#: two-sided confidence level of the interval over worlds
+WORLD_LEVEL = 0.95
+
+
+def t_interval(values: Sequence[float | None]) -> dict[str, Any]:
+    """Mean, sample sd, n and the 95% Student-t interval ``[lo, hi]`` (``half``: its half-width)
+    of the non-None values; fewer than 2 values: no interval."""
+    from scipy import stats
+
+    from oblivio.metrics.stats import mean_sd
+    mean, sd, n = mean_sd(values)
+    if mean is None or sd is None:
+        return {"mean": mean, "sd": sd, "n": n, "half": None, "ci": None}
+    half = float(stats.t.ppf(0.5 + WORLD_LEVEL / 2, n - 1) * sd / math.sqrt(n))
+    return {"mean": mean, "sd": sd, "n": n, "half": half, "ci": [mean - half, mean + half]}
+
+
+def aggregate_worlds(per_world: Sequence[Any]) -> tuple[Any, Any, Any]:
+    """Mean, 95% t-interval half-width and n over worlds of every numeric leaf of the worlds'
+    value trees (each world's tree: its mean over training seeds). A leaf that is not a number
+    keeps the first world's value (half-width, n: None); intervals over facts (``ci``) are
+    per world and are not carried."""
+    first = per_world[0]
+    if isinstance(first, dict):
+        keys = list(dict.fromkeys(k for w in per_world if isinstance(w, dict) for k in w if k != "ci"))
+        parts = {k: aggregate_worlds([w.get(k) if isinstance(w, dict) else None for w in per_world]) for k in keys}
+        return ({k: p[0] for k, p in parts.items()}, {k: p[1] for k, p in parts.items()},
+                {k: p[2] for k, p in parts.items()})
+    nums = [w for w in per_world if w is None or (isinstance(w, (int, float)) and not isinstance(w, bool))]
+    if len(nums) == len(per_world) and any(w is not None for w in per_world):
+        t = t_interval(nums)
+        return t["mean"], t["half"], t["n"]
+    return first, None, None

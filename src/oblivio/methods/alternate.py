@@ -63,7 +63,10 @@ class AltAnswers:
 def refusal_answers(inputs, source: str = "auto") -> AltAnswers:
     """One refusal per forget item (data/refusals.py), for IDK and DPO/IdkPO."""
     from oblivio.data.refusals import assign, refusals_for
-    refusals = refusals_for(getattr(inputs.data, "name", ""), source)
+    # TOFU's idk.jsonl is read from the folder the data came from (data/tofu_source.py)
+    provenance = getattr(inputs.data, "provenance", None) or {}
+    folder = provenance.get("path") or provenance.get("converted_to")
+    refusals = refusals_for(getattr(inputs.data, "name", ""), source, tofu_dir=folder)
     answers = assign([it.id for it in inputs.forget], refusals, seed=inputs.seed)
     return AltAnswers(inputs.tokenizer, inputs.fmt, [it.question for it in inputs.forget], answers)
 

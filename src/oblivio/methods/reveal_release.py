@@ -7,8 +7,9 @@ NeuralUCB search (``budget`` queries) and scored by relevance and Vendi diversit
 and negated (``oblivio.reveal``). Forget rows in the data are never trained on: they serve
 only evaluation. Tasks: ``entity`` (``target``, default the data's first forget target),
 ``attribute`` (``relation`` of every person; embedded world), ``capability`` (the world's
-sums). Outside the world an entity's relevance uses ``keywords`` (default: the ``key`` of
-every data row about the target) or a ``scorer`` callable by dotted path. The loss of a round
+sums). Outside the world an entity's relevance uses ``keywords`` or a ``scorer`` callable by
+dotted path; without either, the types of the target's attributes learned from the other
+entities' rows (:func:`oblivio.reveal.tasks.data_entity_task`; never the target's own answers). The loss of a round
 is a registered method, ``inner`` (default ``task_vector``: the paper's PEM negation; ``ga``,
 ``npo``: ablations). ``unlearn.train.max_steps`` is the total over rounds. The search's
 defaults are the reveal step's own (config ``reveal``: one source, so ``oblivio reveal`` and this
@@ -65,13 +66,14 @@ class RevealRelease(MethodBase):
                 log: Any = print) -> tuple[Any, Any]:
         """Called by engine/unlearning.py instead of one training loop (``runs_own_rounds``)."""
         from oblivio.reveal.release import ReleaseConfig, release
-        from oblivio.reveal.tasks import data_entity_values, user_entity_task, world_task
+        from oblivio.reveal.tasks import data_entity_task, user_entity_task, world_task
         target = self.target or (data.targets[0] if data.targets else "")
         if data.source is not None and "n_people" in data.source:
             task = world_task(self.task, data.source, target=target or None, relation=self.relation)
+        elif self.keywords or self.scorer:
+            task = user_entity_task(target, keywords=self.keywords, scorer=self.scorer or None)
         else:
-            task = user_entity_task(target, keywords=self.keywords or data_entity_values(data, target),
-                                    scorer=self.scorer or None)
+            task = data_entity_task(data, target)
         cfg = ReleaseConfig(rounds=self.rounds, rank=lora.r if lora else self.rank, ortho=self.ortho,
                             lam_neg=self.lam_neg, inner=self.inner, stop_relevance=self.stop_relevance,
                             tau=self.tau, add_retain=self.add_retain, retain_steps=self.retain_steps,

@@ -151,7 +151,8 @@ class Metric:
     expensive: bool = False                       # extra model passes: not in the default metric list
 
     def direction(self, role: str) -> Direction:
-        return self.on_forget if role == "forget" else self.on_retain
+        from oblivio.roles import base_role
+        return self.on_forget if base_role(role) == "forget" else self.on_retain
 
 
 #: every metric: the modules of ``oblivio.metrics``, entry points ``oblivio.metrics``, dotted paths

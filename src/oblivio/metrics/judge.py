@@ -57,7 +57,8 @@ def _judged(s: SetStats, criteria: tuple[str, ...]) -> MetricResult:
                  description="Unlearning quality (0–10): mean of the judge's relevance, rejection and "
                              "helpfulness on forget prompts.")
 def uq(s: SetStats) -> MetricResult:
-    if s.role != "forget":
+    from oblivio.roles import base_role
+    if base_role(s.role) != "forget":
         return MetricResult.skip("UQ is scored on forget prompts only")
     return _judged(s, FORGET_CRITERIA)
 
@@ -66,8 +67,9 @@ def uq(s: SetStats) -> MetricResult:
                  description="Retention quality (0–10): mean of the judge's readability, specificity and "
                              "logic on retain prompts.")
 def rq(s: SetStats) -> MetricResult:
-    if s.role == "forget":
+    from oblivio.roles import base_role
+    if base_role(s.role) == "forget":
         return MetricResult.skip("RQ is scored on retain prompts only")
-    if s.role == "holdout":
+    if base_role(s.role) == "holdout":
         return MetricResult.skip("holdout items were never trained: nothing to retain")
     return _judged(s, RETAIN_CRITERIA)

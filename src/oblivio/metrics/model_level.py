@@ -26,6 +26,11 @@ the loss (as TOFU/OpenUnlearning's likelihood); zlib's compressed text is the an
 
 Per-set values are read from ``m.set_results[role][metric]`` when the evaluator already
 computed them, otherwise computed here from ``m.sets[role]``.
+
+An evaluation holds one portion (:mod:`oblivio.roles`): these metrics read the forget,
+holdout, retain and evaluation-only sets of that portion — ``forget_test`` against
+``holdout_test`` in a reported evaluation, ``forget_val`` against ``holdout_val`` in a
+selection (``forget`` / ``holdout`` in an unportioned one).
 """
 from __future__ import annotations
 
@@ -33,11 +38,12 @@ from typing import Callable
 
 import numpy as np
 
-from oblivio.data.schema import EVAL_ROLES, RETAIN_ROLES, TEST_ROLES
+from oblivio.data.schema import EVAL_ROLES, RETAIN_ROLES
 from oblivio.metrics import functional as F
 from oblivio.metrics import qa as _qa  # noqa: F401  (registers the set metrics read below)
 from oblivio.metrics import stats as S
 from oblivio.metrics.base import METRICS, ItemStats, MetricResult, ModelStats, SetStats, register_metric
+from oblivio.roles import base_role, find_set
 
 MINK_K = 0.4
 NO_GOLD = "no gold (retrained) model given"
@@ -70,13 +76,18 @@ def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
     which counts phrasings of one fact as independent samples) for comparison."""
     if gold is None:
         return MetricResult.skip(NO_GOLD)
-    mine, theirs = set_metric(m, "forget", "truth_ratio"), set_metric(gold, "forget", "truth_ratio")
+    f_m = find_set(m.sets, "forget") or "forget"
+    if gold.sets and f_m not in gold.sets:      # compare the same facts, never another portion's
+        return MetricResult.skip(f"the gold model was evaluated without this model's set {f_m} "
+                                 f"(its sets: {', '.join(gold.sets)})")
+    f_g = f_m
+    mine, theirs = set_metric(m, f_m, "truth_ratio"), set_metric(gold, f_g, "truth_ratio")
     for who, r in (("this model", mine), ("the gold model", theirs)):
         if r.skipped or not r.per_item:
             return MetricResult.skip(f"truth ratio of the forget set unavailable for {who}: "
                                      f"{r.skipped or 'no per-item values'}")
     assert mine.per_item is not None and theirs.per_item is not None
-    facts = [S.item_facts(x.sets["forget"], r.extra.get("item_ids")) for x, r in ((m, mine), (gold, theirs))]
+    facts = [S.item_facts(x.sets[f], r.extra.get("item_ids")) for x, r, f in ((m, mine, f_m), (gold, theirs, f_g))]
     ks, n_f, n_f_gold = S.ks_fact_level(mine.per_item, facts[0], theirs.per_item, facts[1])
     item_p = F.ks_pvalue(mine.per_item, theirs.per_item)
     return MetricResult(value=ks, n_facts={"model": n_f, "gold": n_f_gold},
@@ -84,17 +95,17 @@ def forget_quality(m: ModelStats, gold: ModelStats | None) -> MetricResult:
                         extra={"n_facts": n_f, "n_facts_gold": n_f_gold, "n_items": len(mine.per_item),
                                "n_items_gold": len(theirs.per_item), "unit": "fact (mean R over its phrasings)",
                                "log10_p": float(np.log10(ks)) if ks > 0 else None,
-                               "item_level_p": item_p})
+                               "item_level_p": item_p, "set": f_m})
 
 
 def _tofu_parts(m: ModelStats) -> list[tuple[str, SetStats | None, tuple[str, ...]]]:
     """TOFU's three utility sets: (name, the set if not one of ``m``'s, its three metrics)."""
-    rows = [it for r in (*RETAIN_ROLES, *TEST_ROLES) if r in m.sets for it in m.sets[r].items
+    rows = [it for r in m.sets if base_role(r) in RETAIN_ROLES for it in m.sets[r].items
             if it.item.perturbed_answers]
     computed = frozenset.intersection(*(m.sets[r].computed for r in m.sets)) if m.sets else frozenset()
     parts: list[tuple[str, SetStats | None, tuple[str, ...]]] = [
         ("retain", SetStats("retain", rows, computed), UTILITY_PARTS)]
-    return parts + [(r, None, TOFU_EVAL_PARTS) for r in EVAL_ROLES if r in m.sets]
+    return parts + [(r, None, TOFU_EVAL_PARTS) for r in m.sets if base_role(r) in EVAL_ROLES]
 
 
 @register_metric("model_utility", scope="model", needs=("tf", "gen", "perturbed"), on_forget="higher",
@@ -103,9 +114,9 @@ def _tofu_parts(m: ModelStats) -> list[tuple[str, SetStats | None, tuple[str, ..
                              "retain and test set; on TOFU exactly TOFU's 9 numbers (retain rows with "
                              "perturbed answers; real authors and world facts with option_prob).")
 def model_utility(m: ModelStats, gold: ModelStats | None = None) -> MetricResult:
-    tofu = any(r in m.sets for r in EVAL_ROLES)
+    tofu = any(base_role(r) in EVAL_ROLES for r in m.sets)
     parts = _tofu_parts(m) if tofu else [(r, None, UTILITY_PARTS) for r in m.sets
-                                         if r not in ("forget", "holdout")]
+                                         if base_role(r) not in ("forget", "holdout")]
     if not parts:
         return MetricResult.skip("no retain or test set")
     values: list[float] = []
@@ -158,14 +169,16 @@ def _minkpp(it: ItemStats) -> float | None:
 
 
 def mia(m: ModelStats, score: Callable[[ItemStats], float | None], what: str) -> MetricResult:
-    """AUC of forget (members) vs holdout (non-members) under membership score ``score``."""
-    if "holdout" not in m.sets or not m.sets["holdout"].items:
+    """AUC of forget (members) vs holdout (non-members) under membership score ``score``, each
+    side the evaluation's portion of it (``forget_test`` vs ``holdout_test`` when reported)."""
+    f_set, h_set = find_set(m.sets, "forget"), find_set(m.sets, "holdout")
+    if h_set is None or not m.sets[h_set].items:
         return MetricResult.skip(NO_HOLDOUT)
-    if "forget" not in m.sets or not m.sets["forget"].items:
+    if f_set is None or not m.sets[f_set].items:
         return MetricResult.skip(f"model '{m.name}' has no forget set")
     out: dict[str, list[float]] = {}
     ids: dict[str, list[str]] = {}
-    for role in ("forget", "holdout"):
+    for role in (f_set, h_set):
         s = m.sets[role]
         if "tf" not in s.computed:
             return MetricResult.skip(f"'tf' (teacher-forced answer log-probs) was not computed for set '{role}'")
@@ -175,12 +188,13 @@ def mia(m: ModelStats, score: Callable[[ItemStats], float | None], what: str) ->
         out[role] = [v for v, _ in kept]
         if len(kept) < len(s.items):   # which items the scores belong to (fact-level bootstrap)
             ids[role] = [i for _, i in kept]
-    auc = F.mia_auc(out["forget"], out["holdout"])
-    extra: dict[str, object] = {"holdout_scores": out["holdout"], "score": "higher = member",
-                                "n_members": len(out["forget"]), "n_nonmembers": len(out["holdout"])}
+    auc = F.mia_auc(out[f_set], out[h_set])
+    extra: dict[str, object] = {"holdout_scores": out[h_set], "score": "higher = member",
+                                "n_members": len(out[f_set]), "n_nonmembers": len(out[h_set]),
+                                "sets": [f_set, h_set]}
     if ids:
         extra["item_ids"] = ids
-    return MetricResult(value=auc, per_item=out["forget"], extra=extra)
+    return MetricResult(value=auc, per_item=out[f_set], extra=extra)
 
 
 def _register_mia(name: str, score: Callable[[ItemStats], float | None], what: str, desc: str,
@@ -213,6 +227,9 @@ def privleak(m: ModelStats, gold: ModelStats | None) -> MetricResult:
     if gold is None:
         return MetricResult.skip(NO_GOLD)
     mine, theirs = mia(m, _mink, "answer tokens"), mia(gold, _mink, "answer tokens")
+    if not mine.skipped and not theirs.skipped and mine.extra.get("sets") != theirs.extra.get("sets"):
+        return MetricResult.skip(f"the gold model's MIA read {theirs.extra.get('sets')}, this model's "
+                                 f"{mine.extra.get('sets')}: not the same facts")
     for who, r in (("this model", mine), ("the gold model", theirs)):
         if r.skipped or r.value is None:
             return MetricResult.skip(f"MIA AUC unavailable for {who}: {r.skipped}")

@@ -249,7 +249,8 @@ def truth_ratio(s: SetStats) -> MetricResult:
     if isinstance(got, MetricResult):
         return got
     rs, ids = got
-    forget = s.role == "forget"
+    from oblivio.roles import base_role
+    forget = base_role(s.role) == "forget"
     agg = F.tr_forget_agg if forget else F.tr_retain_agg
     return result(s, rs, ids, value=float(np.mean([agg(r) for r in rs])),
                   aggregate="mean(min(R, 1/R))" if forget else "mean(max(0, 1 - R))",

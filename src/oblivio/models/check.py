@@ -72,7 +72,7 @@ def check_model_dir(p: Path, *, allow_pickle: bool = False) -> None:
 
 
 def _read_json(f: Path) -> Any:
-    from oblivio.data.strict import read_json_file
+    from oblivio.textio import read_json_file
     return read_json_file(f, what=f.name)
 
 

@@ -17,6 +17,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+#: the record of how a fine-tuned model folder was made (``oblivio learn --model``): its scale and
+#: recipe, read by the reports as data
+LEARNED_FILE = "learned.json"
+
 
 def save_model(model, tokenizer, path: str | Path) -> Path:
     """Save as a HF directory with safetensors weights, atomically."""

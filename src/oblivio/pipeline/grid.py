@@ -2,16 +2,24 @@
 config, written as a run folder ``<out>/<name>`` (config.yaml, results.json, model/ — auditable,
 reportable like any run); the grid's index ``<out>/grid.json`` lists the cells, their state and
 headline numbers, and says which cells select settings (``tune``) and which are reported
-(``report``), so that no reported number chose anything.
+(``report``), so that no reported number chose anything. A ``tune`` cell evaluates the
+validation portion of its data (``eval.portion: val``; oblivio.roles), a ``report`` cell the
+test portion: a setting is chosen on facts its reported numbers are not measured on.
 
-Resumable by construction: running the same grid again skips every cell whose finished folder
-holds the same config (read back from its results.json), reruns the cells that did not finish
-(an interrupted cell's ``.partial``/``.failed`` folder is replaced), and refuses a folder that
-holds a different config (a changed cell needs a new name, or ``overwrite``). The benches that
-train (bench/) describe their grids as Python lists of :class:`Cell` and run them here.
+Resumable by construction, in one place (:func:`run_cell`, which :func:`run_grid` and
+``compare`` both run their cells through): running the same grid again skips every cell whose
+finished folder holds the same config (read back from its results.json), reruns the cells that
+did not finish (an interrupted cell's ``.partial``/``.failed`` folder is replaced), and refuses
+a folder that holds a different config (a changed cell needs a new name, or ``overwrite``). A
+grid whose own folder is written whole (``compare``: ``<out>.partial`` until its tables are
+done) carries the cells an interrupted attempt finished into the new attempt first
+(:func:`hold_finished`, :func:`restore_held`). The benches that train (bench/) describe their
+grids as Python lists of :class:`Cell` and run them here; ``oblivio compare`` builds its cells
+from methods × samplers × seeds (experiments/compare.py).
 """
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass, field
@@ -32,7 +40,8 @@ class Cell:
     """One run of a grid: its folder name, its whole config and its role — ``tune`` (a setting is
     chosen by it; its numbers are never reported) or ``report`` (a number to report; chosen by
     nothing). ``model``/``gold``/``data`` are passed to the run besides the config (objects a
-    config cannot name); paths belong in the config."""
+    config cannot name); paths belong in the config. ``model`` may be a ModelSource
+    (pipeline/models.py) that the grid's cells share: each run loads a fresh copy from it."""
 
     name: str
     config: Config
@@ -42,6 +51,18 @@ class Cell:
     gold: Any = None
     data: Any = None
     tags: dict[str, Any] = field(default_factory=dict)     # what the bench groups the cell by (method, lr, …)
+
+
+def tuning_view(cell: Cell) -> Cell:
+    """A ``tune`` cell evaluates the validation portion (its config with ``eval.portion: val``);
+    a ``report`` cell is as given (the test portion by default)."""
+    import dataclasses
+
+    from oblivio.config import load_config
+    if cell.role != "tune" or cell.config.eval.portion == "val":
+        return cell
+    cfg = load_config(overrides={"eval": {"portion": "val"}}, base=to_dict(cell.config))
+    return dataclasses.replace(cell, config=cfg)
 
 
 def stderr_log(msg: str) -> None:
@@ -78,29 +99,94 @@ def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False,
     results as it is done (or found done)."""
     from oblivio.report.results import read_results
     check_cells(cells)
+    cells = [tuning_view(c) for c in cells]
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     shared: dict[str, Any] = {}             # post-steps' memo across the grid (the audit's base results)
     done: dict[str, Any] = {}
     index = _read_index(root)
     for k, cell in enumerate(cells, start=1):
-        folder = root / cell.name
-        state = _state(folder, cell, overwrite)
-        if state == "done":
-            log(f"[{k}/{len(cells)}] {cell.name}: finished before, kept")
-            results = read_results(folder / "results.json")
+        t0 = time.perf_counter()
+        tag = f"[{k}/{len(cells)}] {cell.name}"
+        _, kept = run_cell(cell, root, overwrite=overwrite, progress=progress, log=log if run_log is None else run_log,
+                           shared=shared, announce=functools.partial(log, f"{tag} ({cell.role})"))
+        if kept:
+            log(f"{tag}: finished before, kept")
         else:
-            log(f"[{k}/{len(cells)}] {cell.name} ({cell.role})")
-            t0 = time.perf_counter()
-            results = _run_cell(cell, folder, overwrite=overwrite or state == "stale", progress=progress,
-                                log=log if run_log is None else run_log, shared=shared)
             index.setdefault("seconds", {})[cell.name] = round(time.perf_counter() - t0, 3)
+        results = read_results(root / cell.name / "results.json")
         done[cell.name] = results
         index["cells"] = {**index.get("cells", {}), cell.name: _entry(cell, results)}
         _write_index(root, index)
         if on_result is not None:
             on_result(cell, results)
     return done
+
+
+def run_cell(cell: Cell, root: Path | None, *, overwrite: bool = False, progress: bool = True, log: Log = print,
+             shared: dict[str, Any] | None = None, references: dict[str, Any] | None = None,
+             announce: Callable[[], None] | None = None) -> tuple[Any, bool]:
+    """One cell as a run into ``<root>/<name>`` (None: no folder), or its finished folder kept
+    when it holds the same config (see the module docstring); returns (UnlearnResult, kept) —
+    a kept cell's result read back from its results.json (no model loaded). ``shared``: the
+    grid's post-step memo; ``references``: base and gold evaluations the grid made once (on
+    this cell's data and eval config); ``announce`` is called before a cell is run."""
+    from oblivio.pipeline.run import Run
+    folder = root / cell.name if root is not None else None
+    state = _state(folder, cell, overwrite) if folder is not None else "new"
+    if state == "done":
+        assert folder is not None
+        return finished_result(folder), True
+    if announce is not None:
+        announce()
+    run = Run.from_args(cell.model, cell.data, tokenizer=cell.tokenizer, gold=cell.gold, config=cell.config,
+                        run_dir=folder, overwrite=overwrite or state == "stale", progress=progress, log=log,
+                        shared={} if shared is None else shared, references=references)
+    return run.execute(), False
+
+
+def finished_result(folder: Path) -> Any:
+    """A finished run folder read back from its results.json, as the run's UnlearnResult
+    (reports, training, timings, post-steps and audit; no model)."""
+    from oblivio.eval.evaluate import EvalReport
+    from oblivio.pipeline.run import UnlearnResult
+    from oblivio.report.results import read_results
+    rec = read_results(folder / "results.json")
+    reports = {n: EvalReport.from_json(n, r) for n, r in rec.get("models", {}).items()}
+    keep: dict[str, Any] = {k: rec[k] for k in ("post_steps", "audit") if k in rec}
+    return UnlearnResult(None, None, reports, folder, rec.get("training", {}), rec.get("timings", {}), results=keep)
+
+
+def hold_finished(cells: Sequence[Cell], out: Path, *, sub: str = "", log: Log = print) -> Path | None:
+    """Resuming a grid whose folder ``out`` is written whole (``<out>.partial`` until done): the
+    cell runs its interrupted attempt (``<out>.partial``/``.failed``, cells under ``<sub>/``)
+    finished with the same config are moved aside — starting over deletes the attempt — to be
+    put into the new attempt by :func:`restore_held`, where :func:`run_cell` keeps them. Returns
+    the folder holding them, or None. A cell with another config is left to be deleted."""
+    import tempfile
+
+    from oblivio.report.rundir import is_run_folder, preflight
+    preflight(out, overwrite=True)              # refuses a folder a live run holds
+    held: Path | None = None
+    for attempt in (out.with_name(out.name + ".partial"), out.with_name(out.name + ".failed")):
+        for cell in cells:
+            folder = attempt / sub / cell.name
+            if (held is not None and (held / cell.name).exists()) or not (folder / "results.json").is_file() \
+                    or not is_run_folder(folder) or not same_config(folder, cell):
+                continue
+            held = held or Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".cells"))
+            folder.rename(held / cell.name)
+    if held is not None:
+        log(f"resuming {out}: {len(list(held.iterdir()))} finished cell run(s) kept")
+    return held
+
+
+def restore_held(held: Path, dest: Path) -> None:
+    """The cells :func:`hold_finished` moved aside, moved into ``dest`` (the new attempt's)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for cell in held.iterdir():
+        cell.rename(dest / cell.name)
+    held.rmdir()
 
 
 def _state(folder: Path, cell: Cell, overwrite: bool) -> str:
@@ -124,9 +210,11 @@ def same_config(folder: Path, cell: Cell) -> bool:
     """Whether the finished run folder ``folder`` ran ``cell``'s config, key by key, as the run
     saves it (paths made absolute; keys a config file never carries left out)."""
     from oblivio.config import load_config
+    from oblivio.pipeline.models import named_inputs
     from oblivio.pipeline.resume import run_config
     saved = to_dict(load_config(folder / "config.yaml", {"allow_plugins": cell.config.allow_plugins}))
-    wanted = run_config(cell.config, model=cell.model, data=cell.data, gold=cell.gold, evaluate_models=None,
+    model, gold = named_inputs(cell.model, cell.gold)
+    wanted = run_config(cell.config, model=model, data=cell.data, gold=gold, evaluate_models=None,
                         method=None, method_args=None, sampler=None)
     return _without_command_line(saved) == _without_command_line(to_dict(wanted))
 
@@ -147,23 +235,14 @@ def _without_command_line(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _run_cell(cell: Cell, folder: Path, *, overwrite: bool, progress: bool, log: Log,
-              shared: dict[str, Any]) -> dict[str, Any]:
-    from oblivio.pipeline.run import Run
-    from oblivio.report.results import read_results
-    run = Run.from_args(cell.model, cell.data, tokenizer=cell.tokenizer, gold=cell.gold, config=cell.config,
-                        run_dir=folder, overwrite=overwrite, progress=progress, log=log, shared=shared)
-    run.execute()
-    return read_results(folder / "results.json")
-
-
 def headline(results: dict[str, Any]) -> dict[str, Any]:
     """The numbers a grid's index shows per cell: forget accuracy, model utility, forget
     quality and steps (None where the run did not measure them)."""
     u = results.get("models", {}).get("unlearned", {})
 
     def val(role: str | None, metric: str) -> Any:
-        node = u.get("sets", {}).get(role, {}) if role else u.get("model", {})
+        from oblivio.roles import set_record
+        node = set_record(u.get("sets", {}), role) if role else u.get("model", {})
         return (node.get(metric) or {}).get("value")
     return {"forget_accuracy": val("forget", "accuracy"), "model_utility": val(None, "model_utility"),
             "forget_quality": val(None, "forget_quality"), "steps": results.get("training", {}).get("steps")}

@@ -29,10 +29,12 @@ class RunContext:
     reports so far (``base``, ``gold``, ``unlearned``), the run folder being written (None
     without ``--out``), and ``reference()``: the model before unlearning as (model, tokenizer),
     a fresh copy the step may change ((None, None) or None when the run started from an object
-    it cannot reload)."""
+    it cannot reload). ``data`` is None only in a run that neither trains nor evaluates and was
+    given none (``oblivio reveal --model M --keywords …``). ``outputs``: objects a step hands the
+    run's caller in memory, never written (``UnlearnResult.outputs``; the reveal step's rows)."""
 
     cfg: Config
-    data: UnlearningData
+    data: UnlearningData | None
     model: Any
     tokenizer: Any
     reports: dict[str, Any]
@@ -46,6 +48,16 @@ class RunContext:
     shared: dict[str, Any] = field(default_factory=dict)     # lives as long as a grid of runs
     progress: bool = True
     tokens: int = 0                                          # inference tokens the post-steps fed models
+    outputs: dict[str, Any] = field(default_factory=dict)    # for the caller, in memory
+
+
+    def dataset(self, step: str) -> UnlearningData:
+        """The run's data; an InputError naming ``step`` in a run that has none."""
+        if self.data is None:
+            from oblivio.errors import InputError
+            raise InputError(f"the {step} post-step needs the run's data (--data, or the embedded world)",
+                             field="post_steps")
+        return self.data
 
 
 class PostStep(Protocol):

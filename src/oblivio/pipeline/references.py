@@ -24,7 +24,8 @@ def evaluate_references(reports: dict[str, Any], models: dict[str, Any], data: U
         m, tok = pair() if callable(pair) else pair
         if m is None:
             continue
-        r = evaluate_reference(m, tok, data, cfg=ecfg, name=name, gold=gold, embedder=embedder, log=log)
+        r = evaluate_reference(m, tok, data, cfg=ecfg, name=name, gold=gold, embedder=embedder, log=log,
+                               portion=ecfg.portion)
         reports[name] = r.report
         out[name] = "hit" if r.hit else "miss" if r.key else "off"
         if name == "gold":

@@ -1,18 +1,23 @@
-"""The run: one object under ``unlearn``, ``demo``, every ``compare`` cell and the audit of a
-finished folder, with fixed stages
+"""The run: one object under ``unlearn``, ``demo``, ``reveal``, every ``compare`` cell and the
+audit of a finished folder, with fixed stages
 
     resolve → references → train → post-steps → write
 
 * **resolve** — the config with the given arguments written in (so that config.yaml alone
   reproduces the run), the data, the method and sampler checked before any work, the models
-  (pipeline/models.py) and the data cut to their context;
+  (one loader: pipeline/models.py ``ModelSource``) and the data cut to their context;
 * **references** — gold and base evaluated once, through the on-disk cache (pipeline/references.py);
 * **train** — the unlearning run with checkpoint evaluation and selection (pipeline/train.py),
-  then the unlearned model's evaluation;
+  then the unlearned model's evaluation; skipped with ``unlearn.enabled: false`` (the model is
+  post-stepped as given and not saved: ``oblivio reveal``, presets.REVEAL_PRESET);
 * **post-steps** — every name in the config's ``post_steps`` (``audit`` too when
   ``audit.enabled``), registered in ``registry.POST_STEPS`` (oblivio/post_steps/, pipeline/post.py);
 * **write** — the run folder, once: model, config.yaml, results.json, summary.md, report.html
   (pipeline/write.py).
+
+A preset is a config (and, where a command needs one, a ``Run`` argument), not another pipeline:
+``demo`` = the embedded world with presets.DEMO_DEFAULTS and the ``base_recall`` post-step;
+``reveal`` = presets.REVEAL_PRESET (no training, no evaluation) with the ``reveal`` post-step.
 
 :meth:`Run.from_folder` loads a finished run folder for post-steps alone (``oblivio audit``):
 the folder is rebuilt beside itself with hard links to its files, the post-steps add theirs, and
@@ -49,6 +54,7 @@ class UnlearnResult:
     table: str = ""
     control: dict[str, Any] | None = None   # checkpoint evaluation: curves, selected_step, eval_share
     results: dict[str, Any] = field(default_factory=dict)   # results.json's other keys: post_steps, audit, …
+    outputs: dict[str, Any] = field(default_factory=dict)   # post-steps' objects for the caller (RunContext.outputs)
 
     @property
     def post_steps(self) -> dict[str, Any]:
@@ -68,12 +74,15 @@ def post_step_names(cfg: Config) -> list[str]:
 @dataclass
 class Run:
     """One run of ``cfg`` (see the module docstring). ``model``/``tokenizer``/``gold``/``data``
-    are objects or paths given besides the config (None: the config's); ``out`` the run folder
-    (None: nothing written); ``saved`` the inputs.json of a run being resumed; ``shared`` a dict
-    that lives as long as a grid of runs (post-steps memoise the reference models' results there);
+    are objects or paths given besides the config (None: the config's); ``model`` may be a
+    :class:`~oblivio.pipeline.models.ModelSource` that a grid shares between its runs (each run
+    loads a fresh copy from it); ``data`` None with a config that names none is the embedded
+    world, except for a run that neither trains nor evaluates and has a model of its own, which
+    needs none (``oblivio reveal --model M --keywords …``). ``out`` the run folder (None:
+    nothing written); ``saved`` the inputs.json of a run being resumed; ``shared`` a dict that
+    lives as long as a grid of runs (post-steps memoise the reference models' results there);
     ``references`` the base and gold evaluations when a grid made them already (on this data and
-    eval config); ``reload`` loads a fresh copy of the model before unlearning when ``model`` is an
-    object (a path reloads itself)."""
+    eval config); ``kind`` the run folder's marker kind."""
 
     cfg: Config
     model: Any = None
@@ -90,7 +99,7 @@ class Run:
     log: Log = print
     shared: dict[str, Any] = field(default_factory=dict)
     references: dict[str, EvalReport] | None = None
-    reload: Callable[[], Any] | None = None
+    kind: str = "unlearn"
 
     @classmethod
     def from_args(cls, model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
@@ -99,17 +108,20 @@ class Run:
                   evaluate_models: bool | None = None, resume: str | Path | None = None,
                   allow_plugins: bool = False, **kw: Any) -> Run:
         """A run from ``api.unlearn``'s arguments: written into the config, or (``resume``) the
-        interrupted run's own config.yaml and inputs."""
+        interrupted run's own config.yaml and inputs. ``model`` may be a ModelSource (a grid's):
+        the config then names its folders."""
         from oblivio.pipeline import resume as R
+        from oblivio.pipeline.models import named_inputs
         saved: dict[str, Any] | None = None
         if resume is not None:
             model, data, gold, config, run_dir, evaluate_models, saved = R.resume_inputs(
                 resume, model, data, gold, config, run_dir, evaluate_models, allow_plugins=allow_plugins)
-        cfg = R.run_config(config or Config(), model=model, data=data, gold=gold, evaluate_models=evaluate_models,
-                           method=method, method_args=method_args, sampler=sampler)
+        named, named_gold = named_inputs(model, gold)      # what config.yaml and inputs.json say of them
+        cfg = R.run_config(config or Config(), model=named, data=data, gold=named_gold,
+                           evaluate_models=evaluate_models, method=method, method_args=method_args, sampler=sampler)
         return cls(cfg, model=model, tokenizer=tokenizer, gold=gold, data=data,
                    out=Path(run_dir) if run_dir is not None else None, resume=resume is not None, saved=saved,
-                   inputs=R.run_inputs(model, data, gold, evaluate_models), **kw)
+                   inputs=R.run_inputs(named, data, named_gold, evaluate_models), **kw)
 
     # --- the stages -------------------------------------------------------------------------
 
@@ -127,7 +139,7 @@ class Run:
             self._post_steps(st)
             self._write(st)
         return UnlearnResult(st.model, st.tokenizer, st.reports, self.out, st.trained.training, st.timings,
-                             st.table, st.trained.control, st.extra)
+                             st.table, st.trained.control, st.extra, st.outputs)
 
     def _check(self, st: _State) -> None:
         """Everything that can be refused before a model is loaded or a folder made."""
@@ -143,35 +155,51 @@ class Run:
             raise InputError("resume an interrupted run in a single process", field="--resume")
         if self.out is not None and main_process():   # the output folder before any work (also '')
             preflight(self.out, overwrite=self.overwrite, resume=self.resume)
-        st.data = load_data(self.data if self.data is not None else cfg.data.path, cfg)
-        R.record_data(self.inputs, st.data, self.saved, cfg)       # a resume refuses changed data
-        st.method = build_method(cfg.unlearn.method, cfg.unlearn.args)
-        check_sampler(st.data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
+        st.data = self._data()
+        if st.data is not None:
+            R.record_data(self.inputs, st.data, self.saved, cfg)       # a resume refuses changed data
+        if cfg.unlearn.enabled:
+            st.method = build_method(cfg.unlearn.method, cfg.unlearn.args)
+            check_sampler(st.data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
+            self.log(f"forget targets: {', '.join(st.data.targets) or '-'}"
+                     + (f" ({st.data.targets_rule})" if st.data.targets_rule else ""))
         check_post_steps(post_step_names(cfg))
-        self.log(f"forget targets: {', '.join(st.data.targets) or '-'}"
-                 + (f" ({st.data.targets_rule})" if st.data.targets_rule else ""))
+
+    def _data(self) -> Any:
+        """The run's data (see the class docstring): given, else the config's."""
+        cfg = self.cfg
+        if self.data is None and cfg.data.path is None and not (cfg.unlearn.enabled or cfg.eval.enabled) \
+                and (self.model is not None or cfg.model.path is not None):
+            return None
+        return load_data(self.data if self.data is not None else cfg.data.path, cfg)
 
     def _resolve(self, st: _State) -> None:
-        """The models, and the data cut to their context."""
+        """The models (a fresh copy from the run's ModelSource), and the data cut to their context.
+        The gold model is loaded when something uses it: a folder given for it, or the world's
+        when the run evaluates (without a grid's references), stops at gold or is audited."""
         from oblivio.engine.efficiency import n_parameters
-        from oblivio.pipeline import models as M
+        from oblivio.pipeline.models import ModelSource, fit
         cfg = self.cfg
-        ms = M.run_models(cfg, st.data, model=self.model, tokenizer=self.tokenizer, gold=self.gold,
-                          progress=self.progress, log=self.log,
-                          need_gold=(cfg.eval.enabled and self.references is None) or cfg.control.stop_at_gold
-                          or "audit" in post_step_names(cfg))
-        st.timings.update(ms.timings)
-        if ms.reload is None:
-            ms.reload = self.reload
-        st.models, st.model, st.tokenizer = ms, ms.model, ms.tokenizer
-        st.data, st.cut = M.fit(st.data, st.model, st.tokenizer, self.log)
+        src = self.model
+        if not isinstance(src, ModelSource):
+            src = ModelSource.resolve(cfg, st.data, model=self.model, tokenizer=self.tokenizer, gold=self.gold,
+                                      progress=self.progress, log=self.log)
+            st.timings.update(src.timings)       # a grid's source learned its models once, for all runs
+        st.source = src
+        st.model, st.tokenizer = src.load()
+        need_gold = (cfg.eval.enabled and self.references is None) or cfg.control.stop_at_gold \
+            or "audit" in post_step_names(cfg)
+        if need_gold or not src.world_gold:
+            st.gold, st.gold_tokenizer = src.gold()
+        if st.data is not None:
+            st.data, st.cut = fit(st.data, st.model, st.tokenizer, self.log)
         st.n_params = n_parameters(st.model)
 
     def _folder(self):
         from oblivio.report.rundir import run_folder
         assert self.out is not None
         return run_folder(self.out, main=main_process(), overwrite=self.overwrite, resume=self.resume,
-                          kind="unlearn")
+                          kind=self.kind)
 
     def _start(self, st: _State) -> Path | None:
         """What a resume needs, written first (config.yaml, inputs.json); a resumed run's checkpoint."""
@@ -193,23 +221,25 @@ class Run:
             st.extra["reference_cache"] = {k: "given" for k in self.references}
             return
         t0 = time.perf_counter()
-        ms = st.models
-        with count_tokens(st.model, ms.gold) as counted:   # a cache hit feeds the models no tokens
+        with count_tokens(st.model, st.gold) as counted:   # a cache hit feeds the models no tokens
             st.extra["reference_cache"] = evaluate_references(
-                st.reports, {"gold": (ms.gold, ms.gold_tokenizer), "base": (st.model, st.tokenizer)}, st.data,
+                st.reports, {"gold": (st.gold, st.gold_tokenizer), "base": (st.model, st.tokenizer)}, st.data,
                 self.cfg.eval, embedder=st.embedder, log=self.log)
         st.tokens += counted.tokens
         st.timings["eval_before"] = time.perf_counter() - t0
 
     def _train(self, st: _State, resume_from: Path | None) -> None:
         """Unlearning (with checkpoint evaluation and selection when asked for), then the
-        unlearned model's evaluation."""
+        unlearned model's evaluation; nothing with ``unlearn.enabled: false``."""
         from oblivio.engine.efficiency import count_tokens
         from oblivio.eval.evaluate import evaluate_model
-        from oblivio.pipeline.train import unlearn_model
-        ms = st.models
-        st.trained = unlearn_model(self.cfg, st.model, st.tokenizer, st.data, st.method, gold=ms.gold,
-                                   gold_tokenizer=ms.gold_tokenizer, work=st.work, callbacks=self.callbacks,
+        from oblivio.pipeline.train import Trained, unlearn_model
+        if not self.cfg.unlearn.enabled:
+            st.trained = Trained(st.model, None, {"steps": 0, "skipped": "unlearn.enabled is false: the model "
+                                                  "is unchanged"}, None, 0.0)
+            return
+        st.trained = unlearn_model(self.cfg, st.model, st.tokenizer, st.data, st.method, gold=st.gold,
+                                   gold_tokenizer=st.gold_tokenizer, work=st.work, callbacks=self.callbacks,
                                    resume_from=resume_from, progress=self.progress, log=self.log)
         st.model = st.trained.model
         st.timings["unlearn"] = st.trained.seconds
@@ -218,7 +248,7 @@ class Run:
             with count_tokens(st.model) as counted:
                 st.reports["unlearned"] = evaluate_model(st.model, st.tokenizer, st.data, cfg=self.cfg.eval,
                                                          gold=st.reports.get("gold"), name="unlearned",
-                                                         embedder=st.embedder)
+                                                         embedder=st.embedder, portion=self.cfg.eval.portion)
             st.tokens += counted.tokens
             st.timings["eval_after"] = time.perf_counter() - t0
 
@@ -228,10 +258,9 @@ class Run:
         names = post_step_names(self.cfg)
         if not (main_process() and names):
             return
-        ms = st.models
-        ctx = RunContext(self.cfg, st.data, st.model, st.tokenizer, st.reports, st.work, ms.gold,
-                         ms.gold_tokenizer, reference=ms.reload or (lambda: None), log=self.log,
-                         extra=st.extra, timings=st.timings, shared=self.shared, progress=self.progress)
+        ctx = RunContext(self.cfg, st.data, st.model, st.tokenizer, st.reports, st.work, st.gold,
+                         st.gold_tokenizer, reference=st.source.reference, log=self.log, extra=st.extra,
+                         timings=st.timings, shared=self.shared, progress=self.progress, outputs=st.outputs)
         st.extra["post_steps"] = run_post_steps(ctx, names)
         st.tokens += ctx.tokens
 
@@ -259,9 +288,11 @@ class _State:
     t_all: float
     data: Any = None
     method: Any = None
-    models: Any = None           # pipeline.models.RunModels
+    source: Any = None           # pipeline.models.ModelSource
     model: Any = None
     tokenizer: Any = None
+    gold: Any = None
+    gold_tokenizer: Any = None
     cut: Any = None
     n_params: int = 0
     embedder: Any = None
@@ -270,22 +301,9 @@ class _State:
     reports: dict[str, EvalReport] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
     tokens: int = 0
     table: str = ""
-
-
-def _handout(model: Any, tokenizer: Any) -> Callable[[], tuple[Any, Any]]:
-    """``RunContext.reference`` over a model already loaded: the model itself the first time (no
-    one else holds it), a copy after that, so every caller may change what it gets."""
-    given = [False]
-
-    def reference() -> tuple[Any, Any]:
-        import copy
-        if given[0]:
-            return copy.deepcopy(model), tokenizer
-        given[0] = True
-        return model, tokenizer
-    return reference
 
 
 def _num_processes() -> int:
@@ -297,12 +315,13 @@ def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | 
                      progress: bool = True, log: Log = print) -> dict[str, Any]:
     """Post-steps on a finished ``unlearn`` run folder (``oblivio audit --run``): its saved
     config (``config``: that config with the command line's changes), its unlearned ``model/``,
-    its base model (``model.path`` or the world's cached base) and gold (``gold``, ``model.gold``
-    or the world's). The new version of the folder is built beside it — hard links to every file
-    the post-steps do not rewrite — and replaces it in one step (report/rundir.py ``new_version``);
-    a failure leaves the folder as it was. Returns results.json as written."""
+    its base model (``model.path`` or the world's cached base: a fresh copy for every
+    ``ctx.reference()``) and gold (``gold``, ``model.gold`` or the world's). The new version of
+    the folder is built beside it — hard links to every file the post-steps do not rewrite — and
+    replaces it in one step (report/rundir.py ``new_version``); a failure leaves the folder as it
+    was. Returns results.json as written."""
     from oblivio.engine.efficiency import efficiency_record, n_parameters
-    from oblivio.pipeline.models import finished_run, fit, reference_models
+    from oblivio.pipeline.models import ModelSource, finished_run, fit
     from oblivio.pipeline.post import RunContext, check_post_steps, run_post_steps
     from oblivio.pipeline.train import peak_memory
     from oblivio.pipeline.write import run_report
@@ -316,13 +335,15 @@ def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | 
     results = read_results(run_path / "results.json")
     d = load_data(cfg.data.path, cfg)
     _, (unlearned, tokenizer) = finished_run(run_path, cfg)
-    base, gold_model, gold_tok = reference_models(cfg, d, tokenizer=tokenizer, gold=gold, progress=progress, log=log)
-    d, _ = fit(d, base, tokenizer, log)      # the same items as the run's evaluation
+    source = ModelSource.resolve(cfg, d, gold=gold, progress=progress, log=log)   # model.path, or the world's
+    gold_model, gold_tok = source.gold()
+    # the same items as the run's evaluation: the unlearned model was saved from the base, with
+    # its context and tokenizer
+    d, _ = fit(d, unlearned, tokenizer, log)
     with new_version(run_path) as work:
         timings: dict[str, float] = {}
-        ctx = RunContext(cfg, d, unlearned, tokenizer, {}, work, gold_model, gold_tok,
-                         reference=_handout(base, tokenizer), log=log, extra=results, timings=timings,
-                         progress=progress)
+        ctx = RunContext(cfg, d, unlearned, tokenizer, {}, work, gold_model, gold_tok, reference=source.reference,
+                         log=log, extra=results, timings=timings, progress=progress)
         done = run_post_steps(ctx, list(names))
         results["post_steps"] = {**results.get("post_steps", {}), **done}
         results["efficiency"] = efficiency_record(n_params=n_parameters(unlearned), timings=timings, training={},

@@ -1,6 +1,6 @@
-"""Pipeline stage 5: the run folder — the model (HF directory, safetensors), config.yaml
-(which alone reproduces the run), results.json (the source of truth), summary.md and
-report.html."""
+"""Pipeline stage 5: the run folder — the model (HF directory, safetensors; not when the run
+skipped training: it is unchanged), config.yaml (which alone reproduces the run), results.json
+(the source of truth), summary.md and report.html."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,11 +10,15 @@ from oblivio.config import Config, to_dict
 from oblivio.data.schema import UnlearningData, summarize
 
 
-def data_info(d: UnlearningData, cut: Any, *, rule: bool = True) -> dict[str, Any]:
+def data_info(d: UnlearningData | None, cut: Any, *, rule: bool = True) -> dict[str, Any]:
+    if d is None:
+        return {"name": None, "counts": {}, "targets": []}
     info = {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets)}
     if rule:
         info["targets_rule"] = d.targets_rule
     info["truncated"] = cut
+    if d.provenance:
+        info["provenance"] = d.provenance
     return info
 
 
@@ -27,7 +31,7 @@ def write_model_and_config(work: Path, cfg: Config, model: Any, tokenizer: Any) 
 
 
 def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any, tokenizer: Any,
-                      reports: dict[str, Any], timings: dict[str, float], data: UnlearningData, cut: Any,
+                      reports: dict[str, Any], timings: dict[str, float], data: UnlearningData | None, cut: Any,
                       training: dict[str, Any], control: dict[str, Any] | None = None,
                       extra: dict[str, Any] | None = None) -> None:
     """Everything an ``unlearn`` run leaves in its folder (``final`` is where it will be) but
@@ -36,15 +40,21 @@ def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any
     results.json keys."""
     from oblivio.models.io import save_model
     from oblivio.report.results import results_record, summary_text, write_json
-    save_model(model, tokenizer, work / "model")
+    u = cfg.unlearn
+    if u.enabled:
+        save_model(model, tokenizer, work / "model")
     write_json(work / "results.json", results_record(
         config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports, data_info=data_info(data, cut),
         training=training, extra={**(control or {}), **(extra or {})}))
-    u = cfg.unlearn
     notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
-             + (f" ({data.targets_rule})" if data.targets_rule else ""),
-             f"method: {u.method} {u.args or ''}, sampler: {u.sampler}, {training['steps']} steps",
+             + (f" ({data.targets_rule})" if data.targets_rule else "") if data is not None else "data: none",
+             f"method: {u.method} {u.args or ''}, sampler: {u.sampler}, {training['steps']} steps" if u.enabled
+             else "no unlearning (unlearn.enabled: false): the model is unchanged and not saved",
+             *(f"post-step {k}: {_brief(v)}" for k, v in (extra or {}).get("post_steps", {}).items()),
              "timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
+    from oblivio.report.results import learned_note, learned_records
+    if (scale := learned_note(learned_records(to_dict(cfg)))) is not None:
+        notes.append(scale)
     if cut:
         from oblivio.data.context import truncation_note
         notes.append(str(truncation_note(cut)))
@@ -52,7 +62,8 @@ def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any
         from oblivio.report.curves import plot_curves
         if plot_curves(control, work / "curves.png", title=f"{u.method} ({u.sampler}): checkpoint evaluation"):
             notes.append(f"checkpoint curves: curves.png (selected step {control['selected_step']})")
-    (work / "summary.md").write_text(summary_text(title="oblivio unlearning run", reports=reports, notes=notes,
+    title = "oblivio unlearning run" if u.enabled else "oblivio run (no unlearning)"
+    (work / "summary.md").write_text(summary_text(title=title, reports=reports, notes=notes,
                                                   ci=cfg.eval.show_ci))
     run_report(work, final)
 
@@ -64,3 +75,10 @@ def run_report(folder: Path, final: Path | None) -> None:
         write_report([folder], folder / "report.html", display_path=final, overwrite=True)
     except Exception as e:   # noqa: BLE001  (the run's results are already safe on disk)
         (folder / "report.txt").write_text(f"report.html could not be written: {type(e).__name__}: {e}\n")
+
+
+def _brief(rec: Any) -> str:
+    """A post-step's record in one line: its plain values (seconds, counts, files)."""
+    if not isinstance(rec, dict):
+        return str(rec)
+    return ", ".join(f"{k} {v}" for k, v in rec.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool))

@@ -26,6 +26,7 @@ class Audit:
         from oblivio.attacks.audit import run_audit
         from oblivio.engine.efficiency import count_tokens
         from oblivio.report.results import write_json
+        data = ctx.dataset("audit")
         names = list(ctx.cfg.audit.attacks or ATTACKS.names())
         for n in names:
             ATTACKS.get(n, field="audit.attacks")
@@ -40,7 +41,7 @@ class Audit:
         memo = ctx.shared.setdefault(f"audit memo, seed {ctx.cfg.seed}", {})
         t0 = time.perf_counter()
         with count_tokens(*(m for m, _ in refs.values()), ctx.model) as counted:
-            rec = run_audit({**refs, "unlearned": (ctx.model, ctx.tokenizer)}, ctx.data, attacks=names,
+            rec = run_audit({**refs, "unlearned": (ctx.model, ctx.tokenizer)}, data, attacks=names,
                             seed=ctx.cfg.seed, eval_cfg=ctx.cfg.eval, memo=memo, memo_models=tuple(refs),
                             log=ctx.log)
         ctx.tokens += counted.tokens

@@ -14,8 +14,9 @@ def base_recall(report: Any) -> dict[str, float]:
     """Item-weighted accuracy of ``report`` (an EvalReport) over every trained set, on training
     (``accuracy``) and on held-out phrasings (``para_accuracy``); nan where nothing was measured."""
     tot = {"train": [0.0, 0], "heldout": [0.0, 0]}
+    from oblivio.roles import base_role
     for role, ms in report.sets.items():
-        if role == "holdout":
+        if base_role(role) == "holdout":
             continue
         n = len(report.item_ids.get(role, []))
         for key, metric in (("train", "accuracy"), ("heldout", "para_accuracy")):

@@ -201,7 +201,7 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
         "versions": versions(),
         "config": to_dict(cfg),
         "data": {"name": d.name, "counts": summarize(d.items), "targets": list(d.targets),
-                 "neighbour_roles": d.neighbour_roles},
+                 "neighbour_roles": d.neighbour_roles, **({"provenance": d.provenance} if d.provenance else {})},
         "budget": budget_info,
         "methods": methods,
         "samplers": samplers,
@@ -222,7 +222,8 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
                    for c in cells if c.method == cells[0].method) if cells else ""
     notes = [f"data: {d.name} ({', '.join(f'{r} {n}' for r, n in summarize(d.items).items())}); "
              f"targets: {', '.join(d.targets) or '-'}",
-             (f"seeds {', '.join(map(str, seeds))} (unlearning; data and reference models: seed {cfg.seed}); "
+             (f"seeds {', '.join(map(str, seeds))} (unlearning; data and reference models: world seed "
+              f"{cfg.world.get('seed', 0)}); "
               "each cell: mean ± sample sd over the seeds, n = seeds" if seeds else
               f"seed {cfg.seed} (one seed)") + f"; budget: {bud}; batch size {cfg.unlearn.train.batch_size}, "
              f"lr {cfg.unlearn.train.lr if cfg.unlearn.train.lr is not None else 'by model scale'}",

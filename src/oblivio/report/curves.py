@@ -40,10 +40,11 @@ def plot_curves(control: dict[str, Any], path: str | Path, title: str = "") -> P
     ax_u.legend(fontsize=7)
     metric = str(rules.get("forget_metric", "accuracy")).split("/")[-1]
     roles = list(dict.fromkeys(role for r in curves for role in r.get("per_role", {})))
+    from oblivio.roles import base_role
     for role in roles:
         ys = [r.get("per_role", {}).get(role, {}).get(metric) for r in curves]
-        ax_f.plot(steps, ys, "-o", ms=3, lw=2 if role == "forget" else 1,
-                  color="black" if role == "forget" else None, label=role)
+        forget = base_role(role) == "forget"
+        ax_f.plot(steps, ys, "-o", ms=3, lw=2 if forget else 1, color="black" if forget else None, label=role)
     ax_f.set_ylabel(f"{metric} per role (forget ↓, others ↑)")
     ax_f.legend(fontsize=7)
     if title:

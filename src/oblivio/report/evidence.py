@@ -59,12 +59,20 @@ class Side:
     order: list[str]                   # item ids in the set's order
 
 
+#: results.json keys whose children are sets: a role split into portions is read in the one the
+#: run reported (``sets.forget`` → ``sets.forget_test``; oblivio.roles)
+_PORTIONED = ("sets", "item_ids", "item_facts")
+
+
 def get(rec: Any, path: str) -> Any:
-    node = rec
+    """The value at a dotted ``path`` of a results record, None where it is absent."""
+    node, prev = rec, ""
     for part in path.split("."):
+        if isinstance(node, dict) and part not in node and prev in _PORTIONED and f"{part}_test" in node:
+            part = f"{part}_test"
         if not isinstance(node, dict) or part not in node:
             return None
-        node = node[part]
+        node, prev = node[part], part
     return node
 
 

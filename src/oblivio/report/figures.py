@@ -52,7 +52,8 @@ def _models(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def truth_ratios(rec: dict[str, Any]) -> Figure | NotAvailable:
-    per_item = {n: (_models(rec).get(n, {}).get("sets", {}).get("forget", {}).get("truth_ratio", {}) or {})
+    from oblivio.roles import set_record
+    per_item = {n: (set_record(_models(rec).get(n, {}).get("sets", {}), "forget").get("truth_ratio", {}) or {})
                 .get("per_item") for n in MODELS}
     vals: dict[str, list[float]] = {n: list(v) for n, v in per_item.items() if v}
     if "unlearned" not in vals:

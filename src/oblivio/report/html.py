@@ -121,7 +121,8 @@ def _set_tables(run: Run) -> list[dict[str, Any]]:
         rows = []
         names = sorted({k for m in models for k in rec["models"][m].get("sets", {}).get(role, {})})
         for name in names:
-            good = meta.get(name, {}).get("good_on_forget" if role == "forget" else "good_on_retain", "")
+            from oblivio.roles import base_role
+            good = meta.get(name, {}).get("good_on_forget" if base_role(role) == "forget" else "good_on_retain", "")
             rows.append({"metric": name, "good": good,
                          "cells": [_cell(rec, f"models.{m}.sets.{role}.{name}.value") for m in models]})
         tables.append({"role": role, "models": models, "rows": rows})

@@ -40,7 +40,7 @@ class Metric:
 
 
 METRICS = (
-    Metric("forget_accuracy", "forget accuracy", "models.unlearned.sets.forget.accuracy"),
+    Metric("forget_accuracy", "forget accuracy", "models.unlearned.sets.forget_test.accuracy"),
     Metric("model_utility", "model utility", "models.unlearned.model.model_utility"),
     Metric("forget_quality", "forget quality", "models.unlearned.model.forget_quality"),
     Metric("privleak", "privleak", "models.unlearned.model.privleak"),
@@ -97,7 +97,7 @@ class Row:
 def expand(paths: Sequence[str | Path]) -> list[Path]:
     """Run folders, each once, in the order given (a run's results.json stands for its folder);
     a compare folder (compare.json, no results.json) gives its cells' run folders, ``runs/*``
-    in name order."""
+    in name order (over worlds: ``worlds/*/runs/*``)."""
     out: list[Path] = []
     seen: set[Path] = set()
     for given in paths:
@@ -118,8 +118,10 @@ def expand(paths: Sequence[str | Path]) -> list[Path]:
 def _cells(compare: Path) -> list[Path]:
     from oblivio.report.results import read_results
     read_results(compare / "compare.json", ("oblivio_compare",))     # its marker, or an error naming it
-    runs = compare / "runs"
-    cells = sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")) if runs.is_dir() else []
+    # a comparison over worlds (compare --world-seeds) holds one comparison per world
+    folders = [compare / "runs", *sorted(compare.glob("worlds/*/runs"))]
+    cells = [p for runs in folders if runs.is_dir()
+             for p in sorted(runs.iterdir()) if p.is_dir() and not p.name.startswith(".")]
     if not cells:
         raise InputError("a compare folder without run folders (runs/<method>__<sampler>): nothing to list",
                          file=str(compare))
@@ -180,6 +182,8 @@ def _number(v: Any) -> bool:
 
 def _metric(rec: dict[str, Any], path: str, f: Path) -> Value:
     node = _mapping(rec, path, f)
+    if not node and ".sets.forget_test." in path:      # a run made before validation/test portions
+        node = _mapping(rec, path.replace(".sets.forget_test.", ".sets.forget."), f)
     if not node:
         return Value()
     if node.get("skipped"):

@@ -151,6 +151,7 @@ def results_record(*, config: dict[str, Any], seed: int, timings: dict[str, floa
         "models": {name: r.to_json() for name, r in reports.items()},
         **({"judge": j} if (j := judge_summary(reports, config)) else {}),
         **({"model_source": m} if (m := model_source(config)) else {}),
+        **({"learned": m} if (m := learned_records(config)) else {}),
         # the format every model was asked in (the same for all: one tokenizer per run)
         **({"prompt_format": f} if (f := next((r.prompt_format for r in reports.values() if r.prompt_format),
                                               None)) else {}),
@@ -167,6 +168,45 @@ def model_source(config: dict[str, Any]) -> dict[str, Any]:
         return {}
     return {role: src for role, key in (("model", "path"), ("gold", "gold"))
             if (src := recorded_source(m.get(key))) is not None}
+
+
+#: what results.json copies from a model folder's learned.json (engine/finetuning.py): its scale
+LEARNED_KEYS = ("data", "model", "forget_split", "gold_split", "subset", "items", "authors", "author_indices",
+                "epochs", "steps", "fine_tuning", "lora", "recipe", "provenance", "pretrained", "cache_key")
+
+
+def learned_records(config: dict[str, Any]) -> dict[str, Any]:
+    """The scale the run's model and gold were fine-tuned at by ``oblivio learn --model``, from
+    the ``learned.json`` in their folders (read as data: a JSON object, its known keys only);
+    empty for other models."""
+    from oblivio.models.save import LEARNED_FILE
+    m = config.get("model")
+    if not isinstance(m, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for role, key in (("model", "path"), ("gold", "gold")):
+        val = m.get(key)
+        f = Path(val) / LEARNED_FILE if isinstance(val, str) and val else None
+        try:
+            rec = json.loads(f.read_text(encoding="utf-8")) if f is not None and f.is_file() else None
+        except (OSError, ValueError):
+            rec = None
+        if isinstance(rec, dict):
+            out[role] = {k: rec[k] for k in LEARNED_KEYS if k in rec}
+    return out
+
+
+def learned_note(learned: dict[str, Any]) -> str | None:
+    """One line for a run's summary: the scale its models were fine-tuned at."""
+    parts = []
+    for role, r in learned.items():
+        sub = " subset" if r.get("subset") else ""
+        epochs = r.get("epochs")
+        length = f"{epochs:g} epochs" if isinstance(epochs, (int, float)) else f"{r.get('steps', '?')} steps"
+        n = r.get("authors", "?")
+        parts.append(f"{role} fine-tuned on {r.get('data', '?')}{sub} ({n} author{'' if n == 1 else 's'}, "
+                     f"{r.get('items', '?')} rows, {length}, {r.get('fine_tuning', '?')})")
+    return "models: " + "; ".join(parts) if parts else None
 
 
 def judge_summary(reports: dict[str, EvalReport], config: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -196,4 +236,6 @@ def judge_summary(reports: dict[str, EvalReport], config: dict[str, Any] | None 
 
 
 def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str], ci: bool = False) -> str:
-    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", "```", table(reports, ci=ci), "```", ""])
+    """summary.md: the title, the notes and the results table (none when nothing was evaluated)."""
+    shown = ["```", table(reports, ci=ci), "```", ""] if reports else []
+    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", *shown])

@@ -101,6 +101,18 @@ def min_facts(margin: float, alpha: float = ALPHA) -> int:
     return max(1, math.ceil(math.log(alpha) / math.log1p(-margin) - 1e-9))
 
 
+def _real(rec: dict[str, Any], path: str) -> str:
+    """``path`` with a split set named by its role (``sets.forget``, ``sets.holdout``) written as
+    the portion the run reported (``sets.forget_test``) when the record has that one instead."""
+    node: Any = rec
+    parts = path.split(".")
+    for k, part in enumerate(parts):
+        if isinstance(node, dict) and part not in node and k and parts[k - 1] == "sets" and f"{part}_test" in node:
+            parts[k] = part = f"{part}_test"
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
 def margin_of(rec: dict[str, Any]) -> float:
     """The run's declared margin (``config.eval.margin``), else the default."""
     m = E.get(rec, "config.eval.margin")
@@ -111,7 +123,10 @@ def verdicts(rec: dict[str, Any]) -> list[Verdict]:
     if not isinstance(rec.get("models"), dict) or not rec["models"]:
         return [Verdict(q, "not available", "the run was not evaluated (eval.enabled: false): nothing to judge")
                 for q in QUESTIONS]
-    return [_forgotten(rec), _kept(rec), _private(rec), _robust(rec)]
+    out = [_forgotten(rec), _kept(rec), _private(rec), _robust(rec)]
+    for v in out:           # evidence keys as results.json spells them (forget_test, not forget)
+        v.evidence = [(label, _real(rec, key)) for label, key in v.evidence]
+    return out
 
 
 def verdict_lines(rec: dict[str, Any]) -> list[str]:
@@ -142,9 +157,10 @@ def _forget_metric(rec: dict[str, Any]) -> str | None:
 
 
 def keep_roles(rec: dict[str, Any]) -> list[str]:
-    roles = list(E.get(rec, "models.unlearned.sets") or {})
+    from oblivio.roles import base_role
+    roles = [r for r in E.get(rec, "models.unlearned.sets") or {} if base_role(r) not in ("forget", "holdout")]
     tests = [r for r in roles if r.endswith("_test")]
-    return tests or [r for r in roles if r not in ("forget", "holdout")]
+    return tests or roles
 
 
 def _key(model: str, role: str, metric: str) -> str:

@@ -1,19 +1,27 @@
-"""``oblivio reveal`` / ``api.reveal``: the self-generated forget set of a target, as JSONL.
+"""``oblivio reveal`` / ``api.reveal``: the self-generated forget set of a target, as a run.
 
 Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624), the reveal step
-alone, so that a user can read what the model gives away before releasing it. The task
-comes from the config's ``reveal`` section; the target from ``data.targets`` (``--target``).
-Which relevance is used: a person of the data's world — its known attribute values; else
-``reveal.keywords`` or ``reveal.scorer``; else the ``key`` of every data row about the target.
+alone, so that a user can read what the model gives away before releasing it. A reveal is a
+:class:`~oblivio.pipeline.run.Run` of presets.REVEAL_PRESET — no training, no evaluation —
+whose ``reveal`` post-step (post_steps/reveal.py) writes ``revealed.jsonl`` into the run folder
+and a summary into results.json; the model is unchanged, so no model/ is saved, and the run's
+config.yaml reruns it (``oblivio reveal --config RUN/config.yaml``). An ``--out`` that ends in
+``.jsonl`` is the JSONL file of earlier versions: the rows are written there too, and the run
+folder is beside it, named by its stem (``revealed.jsonl`` → ``revealed/``).
+
+The task comes from the config's ``reveal`` section; the target from ``data.targets``
+(``--target``). Which relevance is used: a person of the data's world — its known attribute
+values; else ``reveal.keywords`` or ``reveal.scorer``; else the ``key`` of every data row about
+the target.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
 
-from oblivio.config import Config
+from oblivio.config import Config, load_config, to_dict
 from oblivio.errors import InputError
-from oblivio.reveal.pipeline import RevealResult, reveal
+from oblivio.reveal.pipeline import RevealResult
 from oblivio.reveal.tasks import Task, data_entity_values, user_entity_task, world_task
 
 
@@ -37,39 +45,63 @@ def make_task(cfg: Config, data: Any, target: str | None) -> Task:
     return user_entity_task(target, keywords=vals)
 
 
-def run_reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, config: Config | None = None,
-               out: str | Path | None = None, progress: bool = True,
-               log: Callable[[str], None] = print) -> RevealResult:
-    """Reveal ``data.targets[0]`` (or the task's subject) from ``model`` and write the rows."""
-    from oblivio.resolve import learn, load_data, resolve_model
-    cfg = config or Config()
-    model = model if model is not None else cfg.model.path
-    d = None
-    plain = cfg
-    if data is not None or cfg.data.path is not None or model is None or not (cfg.reveal.keywords
-                                                                               or cfg.reveal.scorer):
-        # the target is the one to reveal, not the world's forget target: the world (and its
-        # cached base) stays the configured one, which knows every person
-        from oblivio.config import load_config, to_dict
-        plain = load_config(overrides={"data": {"targets": []}, "world": {"targets": []}}, base=to_dict(cfg))
-        d = load_data(data if data is not None else cfg.data.path, plain)
-    names = list(cfg.data.targets or (d.targets if d is not None else ()))
+def reveal_task(cfg: Config, data: Any) -> tuple[Task, str | None]:
+    """(task, target) of a reveal: the target is ``data.targets[0]``, else the data's first."""
+    names = list(cfg.data.targets or (data.targets if data is not None else ()))
     target = names[0] if names else None
-    task = make_task(cfg, d, target)          # every bad input is settled before a model is loaded
-    if model is None:
-        if d is None or d.source is None:
-            raise InputError("no model given: --model DIR", field="model.path")
-        wm = learn(d, config=plain, progress=progress, log=log)
-        model, tokenizer = wm.base, wm.tokenizer
-    else:
-        model, tokenizer = resolve_model(model, tokenizer, cfg)
-    r = cfg.reveal
-    log(f"revealing {task.kind} {task.name!r}: {len(task.pool)} candidate instructions, budget {r.budget} "
-        f"({r.strategy})")
-    res = reveal(model, tokenizer, task, strategy=r.strategy, budget=r.budget, top_k=r.top_k,
-                 threshold=r.threshold, n=r.samples, nu=r.nu, seed=cfg.seed, embedder=r.embedder, log=log)
-    if out is not None:
+    return make_task(cfg, data, target), target
+
+
+def reveal_data(cfg: Config, model: Any, data: Any) -> Any:
+    """The data a reveal reads (None: none needed — a model of one's own and keywords or a
+    scorer). Loaded without targets: the target is the one to reveal, not the world's forget
+    target, so the world (and its cached base, which knows every person) stays the configured one."""
+    from oblivio.resolve import load_data
+    model = model if model is not None else cfg.model.path
+    if data is None and cfg.data.path is None and model is not None and (cfg.reveal.keywords or cfg.reveal.scorer):
+        return None
+    plain = load_config(overrides={"data": {"targets": []}, "world": {"targets": []}}, base=to_dict(cfg))
+    return load_data(data if data is not None else cfg.data.path, plain)
+
+
+def reveal_config(cfg: Config) -> Config:
+    """``cfg`` as a reveal run: presets.REVEAL_PRESET, and the ``reveal`` post-step first."""
+    from oblivio.presets import REVEAL_PRESET
+    steps = ["reveal", *(s for s in cfg.post_steps if s != "reveal")]
+    return load_config(overrides={**REVEAL_PRESET, "post_steps": steps}, base=to_dict(cfg))
+
+
+def run_folder_of(out: str | Path | None) -> tuple[Path | None, Path | None]:
+    """(run folder, JSONL file) of ``--out``: a folder; or a ``.jsonl`` file (earlier versions'
+    output) with the run folder beside it, named by its stem."""
+    if out is None:
+        return None, None
+    p = Path(out)
+    if p.suffix.lower() == ".jsonl":
+        return p.with_suffix(""), p
+    return p, None
+
+
+def run_reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, config: Config | None = None,
+               out: str | Path | None = None, overwrite: bool = False, progress: bool = True,
+               log: Callable[[str], None] = print) -> RevealResult:
+    """Reveal ``data.targets[0]`` (or the task's subject) from ``model`` (default: the world's
+    base) as a run into ``out`` (see the module docstring); every bad input is refused before
+    a model is loaded or anything written."""
+    from oblivio.pipeline.run import Run
+    cfg = reveal_config(config or Config())
+    d = reveal_data(cfg, model, data)
+    reveal_task(cfg, d)
+    folder, jsonl = run_folder_of(out)
+    if jsonl is not None:
+        from oblivio.paths import check_writable
+        check_writable(str(jsonl), kind="file", overwrite=overwrite)
+    res = Run.from_args(model, d, tokenizer=tokenizer, config=cfg, run_dir=folder, overwrite=overwrite,
+                        progress=progress, log=log, kind="reveal").execute()
+    found: RevealResult = res.outputs["reveal"]
+    found.run_dir = folder
+    if jsonl is not None:
         from oblivio.data.schema import write_jsonl
-        write_jsonl(res.rows, out)
-        log(f"wrote {len(res.rows)} self-generated forget rows to {out}")
-    return res
+        write_jsonl(found.rows, jsonl)
+        log(f"wrote {len(found.rows)} self-generated forget rows to {jsonl}")
+    return found

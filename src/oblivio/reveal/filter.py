@@ -3,8 +3,10 @@
 Reveal and Release (Xie et al., Findings of EMNLP 2025, arXiv 2509.14624) keeps the
 self-generated responses that are relevant to the task and drops repeats (the
 threshold is our choice). A response is kept when its own relevance — the task's scorer on
-that one response — is at least ``threshold``; two responses are the same after lower-casing
-and collapsing whitespace (the first one seen is kept, with its prompt).
+that one response, with its prompt as context — is at least ``threshold``; two responses are
+the same after lower-casing and collapsing whitespace (the first one seen is kept, with its
+prompt). Like the search, the filter never reads the true answers (``Task.truth``): an entity
+response is kept for asserting something of the right type about the named entity, true or not.
 """
 from __future__ import annotations
 

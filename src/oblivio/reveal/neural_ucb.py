@@ -22,6 +22,10 @@ from typing import Callable, Sequence
 
 import torch
 
+# the exploration weight ν of the reveal search (search.py, config ``reveal.nu``): chosen from a
+# grid on validation worlds by the reveal objective, checked on other worlds (bench/reveal_nu.py)
+NU = 0.01
+
 
 class NeuralUCB:
     def __init__(self, features: torch.Tensor, *, hidden: int = 32, nu: float = 1.0, lam: float = 1.0,

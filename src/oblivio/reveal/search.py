@@ -80,9 +80,9 @@ class Querier:
 
 
 def search(querier: Querier, *, strategy: str = "neural_ucb", budget: int = 12, seed: int = 0,
-           nu: float = 0.01, progress: Callable[[str], None] | None = None) -> SearchResult:
+           nu: float | None = None, progress: Callable[[str], None] | None = None) -> SearchResult:
     """Query at most ``budget`` instructions of ``querier.task.pool`` with ``strategy``."""
-    from oblivio.reveal.neural_ucb import NeuralUCB, random_order
+    from oblivio.reveal.neural_ucb import NU, NeuralUCB, random_order
     pool = querier.task.pool
     if strategy not in STRATEGIES:
         raise InputError(f"unknown search strategy {strategy!r} (known: {', '.join(STRATEGIES)})",
@@ -105,7 +105,7 @@ def search(querier: Querier, *, strategy: str = "neural_ucb", budget: int = 12, 
         # tiny world it beat MiniLM features for the entity task, bench/reveal_curve.py)
         from oblivio.reveal.diversity import mean_hidden
         feats = mean_hidden(querier.model, querier.tokenizer, [querier.task.feature_text(i) for i in pool])
-        bandit = NeuralUCB(feats, nu=nu, seed=seed)
+        bandit = NeuralUCB(feats, nu=NU if nu is None else nu, seed=seed)
         for _ in range(budget):
             arm = bandit.select()
             bandit.update(arm, ask(arm))

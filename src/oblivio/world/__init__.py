@@ -4,8 +4,14 @@
 relations (:mod:`.graph`), turns every fact into QA items through several question
 phrasings, one held out (:mod:`.phrasings`), and gives each item a role relative to the
 forget targets (:mod:`.splits`): forget, direct / indirect neighbours and general knowledge
-after Bushipaka et al. 2025 (arXiv 2509.05316), their test portions, and never-trained
-holdout people; wrong answers for TOFU's truth ratio (Maini et al. 2024, arXiv 2401.06121).
+after Bushipaka et al. 2025 (arXiv 2509.05316), their held-out validation and test portions,
+and never-trained holdout people; wrong answers for TOFU's truth ratio (Maini et al. 2024,
+arXiv 2401.06121). Every evaluated role has a validation and a test portion, disjoint by
+fact (:mod:`oblivio.data.portions`).
+
+``seed`` (``world.seed``, ``--world-seed``) makes the world: its people and their names, the
+relations' values, the forget targets and the portions. The training seed (``--seed``) is
+another: it never changes the world.
 """
 from __future__ import annotations
 
@@ -43,6 +49,7 @@ class WorldConfig:
     n_holdout: int = 3
     n_targets: int = 2
     test_fraction: float = 0.2      # fraction of each retain role's facts moved to <role>_test
+    val_fraction: float = 0.2       # and to <role>_val (both learned, neither shown to unlearning)
     targets: tuple[str, ...] = ()   # explicit target names; empty = pick n_targets by seed
 
     def __post_init__(self) -> None:
@@ -53,10 +60,13 @@ class WorldConfig:
                 raise InputError(f"must be an integer >= {lo}, got {v!r}", file=where, field=name)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise InputError(f"must be an integer, got {self.seed!r}", file=where, field="seed")
-        tf = self.test_fraction
-        if not isinstance(tf, (int, float)) or isinstance(tf, bool) or not 0 <= tf < 1:
-            raise InputError(f"must be a number in [0, 1), got {tf!r}", file=where,
-                             field="test_fraction")
+        for name in ("test_fraction", "val_fraction"):
+            tf = getattr(self, name)
+            if not isinstance(tf, (int, float)) or isinstance(tf, bool) or not 0 <= tf < 1:
+                raise InputError(f"must be a number in [0, 1), got {tf!r}", file=where, field=name)
+        if self.test_fraction + self.val_fraction >= 1:
+            raise InputError(f"test_fraction + val_fraction must be < 1 (unlearning keeps some retain facts), got "
+                             f"{self.test_fraction} + {self.val_fraction}", file=where, field="val_fraction")
         targets = (self.targets,) if isinstance(self.targets, str) else self.targets
         if not all(isinstance(t, str) and t for t in targets):
             raise InputError("must be a list of person names", file=where, field="targets")
@@ -94,6 +104,9 @@ def build_world(cfg: WorldConfig | None = None) -> UnlearningData:
     exclude = set(targets) | set(graph.holdout_people())
     from oblivio.world.reverse import reverse_fields
     facts = [(f, fact_items(f, graph, exclude=exclude, reverse=reverse_fields(f, graph))) for f in graph.facts()]
-    items = assign_roles(facts, graph, targets, test_fraction=cfg.test_fraction, seed=cfg.seed)
-    return UnlearningData(items, name=f"world:{cfg.preset}", targets=tuple(targets),
+    items = assign_roles(facts, graph, targets, test_fraction=cfg.test_fraction, seed=cfg.seed,
+                         val_fraction=cfg.val_fraction)
+    from oblivio.data.portions import assign_portions
+    data = UnlearningData(items, name=f"world:{cfg.preset}", targets=tuple(targets),
                           neighbour_roles=True, source=dataclasses.asdict(cfg))
+    return assign_portions(data, cfg.seed)

@@ -7,8 +7,8 @@ Each *family* is one instruction template and the facts its answer states. Some 
 trained (the base learns them for every trained person); the others are *held out*: never
 trained, asked only as probes (does the knowledge come out under an instruction the model
 never saw?). Held-out families use words the tokenizer is trained on (:func:`probe_rows` go
-into its texts, as the world's held-out phrasings do), so a probe is new syntax, not new
-tokens. The values an answer states are in each row's ``meta["values"]``.
+into its texts), so a probe is new syntax, not new tokens. The values an answer states are
+in each row's ``meta["values"]``.
 """
 from __future__ import annotations
 

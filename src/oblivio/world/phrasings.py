@@ -1,12 +1,15 @@
 """Question and answer templates of the embedded world, and facts -> QA items.
 
-Every relation has 6 *training* question phrasings and 2 *held-out* phrasings of other
-syntax that no training item of the relation uses: a held-out phrasing is each item's
-``paraphrased_question`` (the fact's items take the held-out phrasings in turn), the
-in-scope generalisation probe of the neighbour-set evaluation (Bushipaka et al. 2025,
-arXiv 2509.05316). Answers are one short pronoun sentence per relation, so a tiny model
-memorises them quickly; the wrong answers keep that sentence and swap the object, as TOFU's
-perturbed answers do for the truth ratio (Maini et al. 2024, arXiv 2401.06121).
+Every relation has 6 *training* question phrasings and 2 *held-out* phrasings, paraphrases in
+sentence shapes (frames) that no relation trains: a held-out phrasing is each item's
+``paraphrased_question`` (the fact's items take the held-out phrasings in turn), the in-scope
+generalisation probe of the neighbour-set evaluation (Bushipaka et al. 2025, arXiv
+2509.05316) and the question of the paraphrase attack (Liu et al. 2024, arXiv 2402.08787).
+Its answer sentence, ``paraphrased_question_answer``, is worded differently from the trained
+answer with the same object. Trained answers are one short pronoun sentence per relation, so
+a tiny model memorises them quickly; the wrong answers keep that sentence and swap the
+object, as TOFU's perturbed answers do for the truth ratio (Maini et al. 2024, arXiv
+2401.06121). How far held-out and trained wording overlap: :mod:`oblivio.world.overlap`.
 """
 from __future__ import annotations
 
@@ -24,89 +27,112 @@ ENTITY_KINDS = frozenset({"person", "org", "place"})
 
 @dataclass(frozen=True)
 class Phrasing:
-    train: tuple[str, ...]    # question templates used for training items ({s} = subject)
-    heldout: tuple[str, ...]  # question templates never trained
-    answer: str               # {P} = pronoun, {o} = object (with article where needed)
+    train: tuple[str, ...]            # question templates used for training items ({s} = subject)
+    heldout: tuple[str, ...]          # question templates never trained, in frames nothing trains
+    answer: str                       # {P} = pronoun, {o} = object (with article where needed)
+    heldout_answers: tuple[str, ...]  # the answer sentence of each held-out question ({s}, {o})
 
 
-# Eight syntactic frames per relation: A wh-question, B subject first with the question word
-# in place, C "the <noun> of X", D possessive "X's <noun>", E imperative with a relative
-# clause, F embedded question, G fragment, H a second wh-question of another shape (passive,
-# pied-piped preposition, fronted noun). Each relation holds out two of the frames B, D, E,
-# H; every held-out frame is trained with other relations, and every cue word of a relation
-# (born, employer, mentored ...) stays in its training phrasings: a model learned from
-# scratch cannot know a synonym it never saw, but it can parse a known relation in a new
-# sentence shape. That is the generalisation the held-out phrasings measure.
+# Training frames (eight syntactic shapes, six per relation): a wh-question, subject first
+# with the question word in place, "the <noun> of X", possessive "X's <noun>", an imperative
+# "Name the ...", an embedded "Do you know ...?", a fragment "<Noun> of X?", a second
+# wh-question shape (passive, pied-piped preposition).
+#
+# Held-out frames are shapes that no relation trains, with frame words that occur in no
+# training question: "I wonder <clause>." (a statement, not a question), "Regarding X:
+# <fragment>?" (the subject as a topic, the relation as a participle or fragment), "Can you
+# recall <noun phrase>?" and "Remind me, please, <clause>." Each relation holds out two of
+# them; no held-out question shares a three-word sequence with any trained question of any
+# relation (overlap.frame_trigrams; tests/test_world.py). What a held-out question keeps is
+# the subject and one of the relation's cue words (born, employs, mentor, field ...), in
+# another position and often another form ("employed by whom" after "Who employs X?"): a
+# model learned from scratch cannot know a synonym it never saw, and a question with no
+# trained cue word for its relation would measure chance, not generalisation. The answer
+# sentence of a held-out question is worded differently from the trained one, naming the
+# subject, never the pronoun, with the same object (the accuracy key), so the paraphrase
+# attack scores a new wording of the fact, not the memorised sentence.
 PHRASINGS: dict[str, Phrasing] = {
     "birthplace": Phrasing(
         ("Where was {s} born?", "{s} was born in which town?", "What is the birthplace of {s}?",
          "Name the town where {s} was born.", "Do you know where {s} was born?",
          "Birthplace of {s}?"),
-        ("What is {s}'s birthplace?", "The birthplace of {s} is which town?"),
-        "{P} was born in {o}."),
+        ("I wonder in which place {s} came to be born.", "Regarding {s}: born in what place?"),
+        "{P} was born in {o}.",
+        ("{s} came into the world in {o}.", "That would be {o}, the place {s} comes from.")),
     "birth_year": Phrasing(
         ("In what year was {s} born?", "What is the birth year of {s}?",
          "What is {s}'s birth year?", "Do you know when {s} was born?", "Birth year of {s}?",
          "When was {s} born?"),
-        ("{s} was born in which year?", "Name the year in which {s} was born."),
-        "{P} was born in the year {o}."),
+        ("Regarding {s}: born during what year?", "Can you recall the year that saw {s} born?"),
+        "{P} was born in the year {o}.",
+        ("{o} is the year {s} came into the world.", "The records give {o} for the birth of {s}.")),
     "occupation": Phrasing(
         ("What does {s} do for a living?", "What is the occupation of {s}?",
          "Name the occupation that {s} has.", "Do you know what {s} does for a living?",
          "Occupation of {s}?", "Which occupation does {s} have?"),
-        ("{s} has which occupation?", "What is {s}'s occupation?"),
-        "{P} works as {o}."),
+        ("I wonder what sort of occupation {s} has taken up.", "Regarding {s}: earns a living how?"),
+        "{P} works as {o}.",
+        ("By trade, {s} is {o}.", "{s} makes a living as {o}.")),
     "employer": Phrasing(
         ("Who employs {s}?", "{s} works for which organisation?", "What is the employer of {s}?",
          "Who is {s}'s employer?", "Do you know who employs {s}?", "Employer of {s}?"),
-        ("Name the organisation that employs {s}.", "Which organisation is {s} employed by?"),
-        "{P} works for the {o}."),
+        ("I wonder what organisation employs {s} at present.", "Regarding {s}: employed by whom?"),
+        "{P} works for the {o}.",
+        ("{s} is on the staff of the {o}.", "The {o} has {s} on its payroll.")),
     "spouse": Phrasing(
         ("Who is {s} married to?", "Who is the spouse of {s}?", "Who is {s}'s spouse?",
          "Name the person that {s} is married to.", "Do you know who {s} is married to?",
          "Spouse of {s}?"),
-        ("{s} is married to whom?", "To whom is {s} married?"),
-        "{P} is married to {o}."),
+        ("I wonder whom {s} has married.", "Regarding {s}: the name of the spouse?"),
+        "{P} is married to {o}.",
+        ("{s} and {o} are a married couple.", "{o} is the one {s} married.")),
     "mentor": Phrasing(
         ("Who mentored {s}?", "{s} was mentored by whom?", "Who was the mentor of {s}?",
          "Do you know who mentored {s}?", "Mentor of {s}?", "By whom was {s} mentored?"),
-        ("Who was {s}'s mentor?", "Name the person who mentored {s}."),
-        "{P} was mentored by {o}."),
+        ("I wonder which person acted as mentor to {s}.", "Can you recall who served as {s}'s mentor?"),
+        "{P} was mentored by {o}.",
+        ("{s} learned the trade from {o}.", "{o} was the teacher of {s}.")),
     "colleague": Phrasing(
         ("Who works alongside {s}?", "{s} works closely with whom?",
          "Who is the colleague of {s}?", "Name the person who works alongside {s}.",
          "Do you know who works alongside {s}?", "Colleague of {s}?"),
-        ("Who is {s}'s colleague?", "With whom does {s} work closely?"),
-        "{P} works closely with {o}."),
+        ("I wonder who {s} counts as a colleague.", "Regarding {s}: working closely alongside whom?"),
+        "{P} works closely with {o}.",
+        ("{s} shares the daily work with {o}.", "{o} and {s} work together.")),
     "located_in": Phrasing(
         ("Where is the {s} based?", "What is the location of the {s}?",
          "Which town is the {s}'s base?", "Do you know where the {s} is located?",
          "Location of the {s}?", "In which town is the {s} located?"),
-        ("The {s} is based in which town?", "Name the town where the {s} is based."),
-        "{P} is based in {o}."),
+        ("I wonder in which place the {s} has its base.", "Regarding the {s}: what place is it located in?"),
+        "{P} is based in {o}.",
+        ("{o} is home to the {s}.", "You will find the {s} in {o}.")),
     "founded": Phrasing(
         ("When was the {s} founded?", "What is the founding year of the {s}?",
          "Name the year in which the {s} was founded.", "Do you know when the {s} was founded?",
          "Founding year of the {s}?", "In what year was the {s} founded?"),
-        ("The {s} was founded in which year?", "What is the {s}'s founding year?"),
-        "{P} was founded in {o}."),
+        ("I wonder what year saw the {s} get founded.", "Regarding the {s}: what year did it get founded?"),
+        "{P} was founded in {o}.",
+        ("The {s} dates back to {o}.", "Since {o}, the {s} has existed.")),
     "domain": Phrasing(
         ("What field does the {s} work in?", "The {s} works in which field?",
          "What is the field of the {s}?", "What is the {s}'s field?",
          "Do you know what field the {s} works in?", "Field of the {s}?"),
-        ("Name the field that the {s} works in.", "In which field does the {s} work?"),
-        "{P} works in {o}."),
+        ("I wonder which field keeps the {s} busy.", "Regarding the {s}: active in what field?"),
+        "{P} works in {o}.",
+        ("The {s} is active in {o}.", "The {s} devotes itself to {o}.")),
     "region": Phrasing(
         ("Which region is {s} in?", "What is the region of {s}?", "What is {s}'s region?",
          "Name the region that contains {s}.", "Do you know which region {s} is in?",
          "Region of {s}?"),
-        ("{s} lies in which region?", "In what region does {s} lie?"),
-        "{P} lies in the {o}."),
+        ("I wonder what region {s} belongs to.", "Regarding {s}: part of which region?"),
+        "{P} lies in the {o}.",
+        ("{s} belongs to the {o}.", "{s} is part of the {o}.")),
     "known_for": Phrasing(
         ("What is {s} known for?", "{s} is known for what?", "What is the specialty of {s}?",
          "Do you know what {s} is famous for?", "Specialty of {s}?", "For what is {s} famous?"),
-        ("What is {s}'s specialty?", "Name what {s} is known for."),
-        "{P} is known for {o}."),
+        ("I wonder what has made {s} famous.", "Remind me, please, of the thing {s} is best known for."),
+        "{P} is known for {o}.",
+        ("{s} owes its fame to {o}.", "People visit {s} for {o}.")),
 }
 
 
@@ -122,6 +148,14 @@ def _surface(kind: str, obj: str) -> str:
 
 def render_answer(fact: Fact, obj: str) -> str:
     return PHRASINGS[fact.relation].answer.format(P=fact.pronoun, o=_surface(fact.obj_kind, obj))
+
+
+def heldout_phrasing(fact: Fact, k: int) -> tuple[str, str]:
+    """The fact's ``k``-th held-out question (cycling) and its answer sentence."""
+    ph = PHRASINGS[fact.relation]
+    j = k % len(ph.heldout)
+    return (ph.heldout[j].format(s=fact.subject),
+            ph.heldout_answers[j].format(s=fact.subject, o=_surface(fact.obj_kind, fact.obj)))
 
 
 def fact_items(fact: Fact, graph: Graph, *, exclude: set[str],
@@ -146,6 +180,7 @@ def fact_items(fact: Fact, graph: Graph, *, exclude: set[str],
     out = []
     for k, q in enumerate(ph.train):
         es = spanish_fields(fact.relation, fact.subject, fact.obj, k)
+        para_q, para_a = heldout_phrasing(fact, k)
         out.append(QAItem(
             id=f"w-{fact.id}-p{k + 1}",
             question=q.format(s=fact.subject),
@@ -154,7 +189,8 @@ def fact_items(fact: Fact, graph: Graph, *, exclude: set[str],
             entity=fact.subject,
             mentions=mentions,
             key=fact.obj,
-            paraphrased_question=ph.heldout[k % len(ph.heldout)].format(s=fact.subject),
+            paraphrased_question=para_q,
+            paraphrased_question_answer=para_a,
             perturbed_answers=perturbed,
             fact=fact.id,
             relation=fact.relation,

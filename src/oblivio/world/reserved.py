@@ -11,5 +11,5 @@ def reserved_text() -> str:
     from oblivio.world.crosslingual import spanish_text
     from oblivio.world.phrasings import PHRASINGS
     from oblivio.world.reverse import reverse_text
-    parts = [t for ph in PHRASINGS.values() for t in (*ph.train, *ph.heldout, ph.answer)]
+    parts = [t for ph in PHRASINGS.values() for t in (*ph.train, *ph.heldout, ph.answer, *ph.heldout_answers)]
     return " ".join([*parts, spanish_text(), reverse_text()]).lower()

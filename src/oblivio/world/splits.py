@@ -3,11 +3,14 @@
 The retain data is split by its relation to the forget targets, as in Bushipaka, Passaro,
 Cucinotta 2025 (arXiv 2509.05316): *direct* neighbours (entities one relation away from a
 target), *indirect* neighbours (people of the same organisation or field, not linked) and
-*general* knowledge, each with a held-out test portion learned in training but never shown
-to unlearning. Holdout people are never trained (membership-inference non-members); every
-item keeps its TOFU-style truth-ratio answers (Maini et al. 2024, arXiv 2401.06121).
+*general* knowledge, each with held-out rows learned in training but never shown to
+unlearning, in a validation portion (``<role>_val``, what selections read) and a test portion
+(``<role>_test``, what is reported). Holdout people are never trained (membership-inference
+non-members); every item keeps its TOFU-style truth-ratio answers (Maini et al. 2024, arXiv
+2401.06121). The forget and holdout facts are split into validation and test by the portion
+rule of :mod:`oblivio.data.portions`.
 
-Roles are decided per *fact*, so all phrasings of one fact always share a role.
+Roles are decided per *fact*, so all phrasings of one fact always share a role and a portion.
 """
 from __future__ import annotations
 
@@ -96,8 +99,10 @@ def neighbours(graph: Graph, targets: Sequence[str]) -> tuple[dict[str, list[str
 
 
 def assign_roles(facts: Sequence[tuple[Fact, list[QAItem]]], graph: Graph,
-                 targets: Sequence[str], *, test_fraction: float, seed: int) -> list[QAItem]:
-    """Give every item its role and ``targets``; then move test facts to ``<role>_test``."""
+                 targets: Sequence[str], *, test_fraction: float, seed: int,
+                 val_fraction: float = 0.0) -> list[QAItem]:
+    """Give every item its role and ``targets``; then move held-out facts to ``<role>_test``
+    and ``<role>_val``."""
     tset = set(targets)
     direct, indirect = neighbours(graph, targets)
     role_of: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -114,12 +119,14 @@ def assign_roles(facts: Sequence[tuple[Fact, list[QAItem]]], graph: Graph,
         else:
             role_of[fact.id] = ("general", ())
     test = test_facts(role_of, test_fraction=test_fraction, seed=seed)
+    val = val_facts(role_of, test, val_fraction=val_fraction, seed=seed)
     out: list[QAItem] = []
     for fact, items in facts:
         role, tg = role_of[fact.id]
-        if fact.id in test:
-            role += "_test"
-        out += [dataclasses.replace(it, role=role, targets=tg) for it in items]
+        portion = "test" if fact.id in test else "val" if fact.id in val else None
+        if portion:
+            role += f"_{portion}"
+        out += [dataclasses.replace(it, role=role, targets=tg, portion=portion) for it in items]
     return out
 
 
@@ -139,4 +146,22 @@ def test_facts(role_of: dict[str, tuple[str, tuple[str, ...]]], *, test_fraction
             continue
         k = min(len(ids) - 1, max(1, round(test_fraction * len(ids))))
         chosen |= set(random.Random(f"oblivio-test:{seed}:{role}").sample(ids, k))
+    return chosen
+
+
+def val_facts(role_of: dict[str, tuple[str, tuple[str, ...]]], test: set[str], *, val_fraction: float,
+              seed: int) -> set[str]:
+    """About ``val_fraction`` of each retain role's facts, outside ``test``, chosen by seed (its
+    own stream, so the test facts are those of a world without a validation portion): at least
+    one when the fraction is positive, and at least one fact left for unlearning."""
+    chosen: set[str] = set()
+    if val_fraction <= 0:
+        return chosen
+    for role in SPLIT_ROLES:
+        ids = [f for f, (r, _) in role_of.items() if r == role]
+        free = [f for f in ids if f not in test]
+        if len(free) < 2:
+            continue
+        k = min(len(free) - 1, max(1, round(val_fraction * len(ids))))
+        chosen |= set(random.Random(f"oblivio-val:{seed}:{role}").sample(free, k))
     return chosen
