@@ -364,3 +364,16 @@ def test_an_eval_record_without_gold_says_per_line_what_is_missing():
     assert forgotten.status == "not available" and "no base model (oblivio eval evaluates one)" in forgotten.line
     assert v["kept"].status == "not available" and v["robust"].status == "not available"
     assert "vs chance 0.5 (no gold model)" in v["private"].line and v["private"].n == N
+
+
+def test_below_the_minimum_a_difference_beyond_the_margin_still_decides():
+    """17 facts cannot show closeness within ±0.05, but an unlearned model that answers none of
+    the 7 facts gold answers is shown over-unlearned at any n (its interval lies wholly below
+    −margin); a minimum that also hid this would call a plainly over-unlearned run undecidable."""
+    gold17 = set(range(7))
+    v = _v(_rec(_model({"forget": _facts(17, set())}), _model({"forget": _facts(17, gold17)})))["forgotten"]
+    assert v.interval.hi < -0.05 and "n=17 (needs n ≥ 59)" in v.line
+    assert v.status == "over-unlearned", v.line
+    # the same direction, within the margin's reach of the interval: not decided below the minimum
+    v = _v(_rec(_model({"forget": _facts(17, set(range(6)))}), _model({"forget": _facts(17, gold17)})))["forgotten"]
+    assert v.status == "too few facts", v.line

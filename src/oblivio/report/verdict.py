@@ -36,7 +36,10 @@ exact (Clopper–Pearson) one-sided 95% upper bound on the share of facts on whi
 is 1 − 0.05^(1/n), and it is within the margin only from n ≥ ln 0.05 / ln(1 − margin) — 59
 facts at ±0.05 (:func:`min_facts`). With fewer, no outcome could show a difference smaller
 than the margin, and the bootstrap interval of a small sample is too narrow to be trusted
-(two models that agree on all of 17 facts give the interval [0, 0]). "kept" uses its own
+(two models that agree on all of 17 facts give the interval [0, 0]). The minimum guards the
+claims of closeness ("yes") and the undecided case only: an interval lying wholly beyond the
+margin ("no", "over-unlearned") shows a difference larger than the margin at any n, so it
+stands. "kept" uses its own
 margin, 5% of the base (``1 − KEEP``); an AUC counts the smaller of its member and
 non-member fact sets.
 
@@ -203,7 +206,13 @@ def two_sided(iv: Interval, margin: float) -> str:
 
 
 def _enough(status: str, n: int | None, need: int) -> str:
-    return status if n is not None and n >= need else "too few facts"
+    """``status``, unless n is below the minimum and the status claims closeness: a small sample
+    cannot show a difference smaller than the margin ("yes"), nor make a straddling interval
+    decide, but an interval wholly beyond the margin ("no", "over-unlearned") already shows a
+    difference larger than it, which needs no minimum."""
+    if n is not None and n >= need:
+        return status
+    return status if status in ("no", "over-unlearned") else "too few facts"
 
 
 def _no_interval(rec: dict[str, Any]) -> str:
