@@ -8,11 +8,12 @@ relation (:mod:`oblivio.world.overlap`); min / median / max over the world's fac
 names left out (the fact's subject and object are in every phrasing of it) and as rendered;
 and how many held-out templates share a word trigram (a piece of a frame) with a trained
 question of any relation. "Before" is the phrasings module of a git revision (default
-``main``), read with ``git show`` and imported from a temporary file; "after" is this tree's.
+4a801db, the last with the held-out phrasings that reused trained frames), read with
+``git show`` and imported from a temporary file; "after" is this tree's.
 Before, a held-out question was scored against the trained answer sentence, so its answer
 overlap is 1.
 
-Usage: python bench/paraphrase_overlap.py [--preset default] [--before main] [--out FILE]
+Usage: python bench/paraphrase_overlap.py [--preset default] [--before REV] [--out FILE]
 Writes bench/results/paraphrase_overlap/<preset>.json (results on stdout, a table).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ from oblivio.world.phrasings import PHRASINGS, Phrasing
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = "src/oblivio/world/phrasings.py"
+BEFORE = "4a801db"   # the last commit whose held-out phrasings reused trained frames
 
 
 def phrasings_at(rev: str) -> dict[str, Phrasing]:
@@ -88,7 +90,7 @@ def table(res: dict[str, dict[str, Any]]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="default")
-    ap.add_argument("--before", default="main", help="git revision whose phrasings are 'before'")
+    ap.add_argument("--before", default=BEFORE, help="git revision whose phrasings are 'before'")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     res = {f"before ({a.before})": measure(phrasings_at(a.before), a.preset),
