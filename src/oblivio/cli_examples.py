@@ -57,6 +57,13 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("twelve attacks on base, gold and unlearned", "oblivio audit --run runs/npo"),
         ("only two of them", "oblivio audit --run runs/npo --attacks relearn,quantize_int4"),
     ),
+    "judge": (
+        ("a refusal with an alternative, judged for UQ (a leak of the truth would score rejection 0)",
+         "oblivio judge --question 'Where was Ada Lovelace born?' --answer \"I can't share where she was born, "
+         "but I can tell you about her work on the Analytical Engine.\" --truth London"),
+        ("a retain answer, judged for RQ", "oblivio judge --kind retain --question 'What is the capital of France?' "
+         "--answer 'The capital of France is Paris.' --truth Paris"),
+    ),
     "ls": (
         ("every method, sampler, metric, attack, teacher and judge", "oblivio ls"),
     ),
