@@ -38,9 +38,11 @@ def test_demo_tiny_writes_a_complete_run(tiny_cfg, tiny_world, tmp_path):
     assert forget["accuracy"]["value"] < base["forget_test"]["accuracy"]["value"]
     # and kept most of what it trained to keep: a bound against collapse, not a formula check
     # (test_zoo.py::test_me_gd_by_hand checks ME+GD's terms). The tiny world's base model
-    # differs with the thread count it was trained with; 12 steps keep 0.90-1.0 of it
+    # differs with the thread count it was trained with. direct_test is now the test half of the
+    # held-out direct facts (3 facts, 9 items on the tiny world): one item is 0.11, and 12 steps
+    # keep 7-9 of them; collapse keeps none, so 0.6 still separates the two
     direct = rec["models"]["unlearned"]["sets"]["direct_test"]["accuracy"]["value"]
-    assert direct >= 0.8 * base["direct_test"]["accuracy"]["value"]
+    assert direct >= 0.6 * base["direct_test"]["accuracy"]["value"]
     # gold-dependent metrics were computed (the world has a gold model)
     assert rec["models"]["unlearned"]["model"]["forget_quality"]["value"] is not None
     # the saved model is a plain HF directory
