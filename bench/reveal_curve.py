@@ -20,7 +20,7 @@ import torch
 from oblivio.config import load_config
 from oblivio.resolve import learn, load_data
 from oblivio.reveal.diversity import Diversity, mean_hidden
-from oblivio.reveal.neural_ucb import NeuralUCB, random_order
+from oblivio.reveal.neural_ucb import NU, NeuralUCB, random_order
 from oblivio.reveal.search import Querier
 from oblivio.reveal.tasks import world_task
 
@@ -56,7 +56,7 @@ def main() -> None:
         feats = mean_hidden(wm.base, wm.tokenizer, [task.feature_text(i) for i in task.pool])
         ucb, rnd = [], []
         for r in range(a.reps):
-            b = NeuralUCB(feats, seed=r, nu=0.01)
+            b = NeuralUCB(feats, seed=r, nu=NU)
             order = []
             for _ in range(a.budget):
                 arm = b.select()

@@ -77,7 +77,8 @@ def ucb_order(feats: torch.Tensor, scores: list[float], nu: float, budget: int, 
 
 def objective(tables: dict[int, dict[str, dict[str, Any]]], nu: float | None, budget: int,
               reps: int) -> dict[str, float]:
-    """Mean found-best ratio per task and overall over worlds and replays (``nu`` None: random)."""
+    """Mean found-best ratio per task and overall over worlds and replays (``nu`` None: random),
+    with the overall mean's standard error (``se``: over the world × replay means of the tasks)."""
     per: dict[str, list[float]] = {k: [] for k in TASKS}
     for tab in tables.values():
         for kind, t in tab.items():
@@ -87,7 +88,9 @@ def objective(tables: dict[int, dict[str, dict[str, Any]]], nu: float | None, bu
                          else ucb_order(t["features"], t["scores"], nu, min(budget, n), r))
                 per[kind].append(found(order, t["scores"]))
     out = {k: round(statistics.mean(v), 4) for k, v in per.items()}
-    out["mean"] = round(statistics.mean(out[k] for k in TASKS), 4)
+    cells = [statistics.mean(v[i] for v in per.values()) for i in range(len(per[TASKS[0]]))]
+    out["mean"] = round(statistics.mean(cells), 4)
+    out["se"] = round(statistics.stdev(cells) / len(cells) ** 0.5, 4) if len(cells) > 1 else 0.0
     return out
 
 
@@ -107,16 +110,16 @@ def main() -> None:
     test = {int(w): world_tables(a.preset, int(w)) for w in a.test_worlds.split(",")}
     rows: dict[str, Any] = {"val": {}, "test": {}}
     for name, tabs in (("val", val), ("test", test)):
-        for nu in grid:
-            rows[name][str(nu)] = objective(tabs, nu, a.budget, a.reps)
-        rows[name]["random"] = objective(tabs, None, a.budget, a.reps)
+        for nu in [*grid, None]:
+            rows[name][str(nu) if nu is not None else "random"] = objective(tabs, nu, a.budget, a.reps)
+            print(f"{name} ν={nu}: done", file=sys.stderr, flush=True)
     chosen = max(grid, key=lambda nu: (rows["val"][str(nu)]["mean"], -nu))
     report = {"preset": a.preset, "budget": a.budget, "reps": a.reps, "val_worlds": sorted(val),
               "test_worlds": sorted(test), "chosen_nu": chosen, "objective": "best found / best of pool",
               **rows}
     for name in ("val", "test"):
         for k, v in rows[name].items():
-            print(f"{name} ν={k:<7} " + "  ".join(f"{t} {v[t]:.3f}" for t in (*TASKS, "mean")))
+            print(f"{name} ν={k:<7} " + "  ".join(f"{t} {v[t]:.3f}" for t in (*TASKS, "mean")) + f" ± {v['se']:.3f}")
     print(f"chosen ν = {chosen} (validation worlds {sorted(val)}); on test worlds {sorted(test)}: "
           f"{rows['test'][str(chosen)]['mean']:.3f}, random {rows['test']['random']['mean']:.3f}")
     if a.out:

@@ -231,3 +231,10 @@ def test_data_entity_task_builds_types_without_the_targets_rows():
     assert target not in rel.others and len(rel.others) >= 5
     year = next(t for t in rel.types if t.name == "birth_year")
     assert year.find("born in the year 1234.") == ["1234"]          # digits: a pattern, not a list
+
+
+def test_the_search_default_nu_is_the_one_chosen_on_validation_worlds():
+    from oblivio.config import RevealConfig
+    from oblivio.methods.reveal_release import RevealRelease
+    from oblivio.reveal.neural_ucb import NU
+    assert RevealConfig().nu == NU == RevealRelease().nu == 0.1     # bench/reveal_nu.py's choice

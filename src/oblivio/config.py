@@ -383,7 +383,7 @@ class RevealConfig:
     samples: Annotated[int, Range(ge=1), Flag("--samples", "responses per instruction", metavar="N")] = 4
     threshold: Annotated[float, Flag(
         "--threshold", "a response's relevance to be kept (entity: ≥ 1 attribute type)", metavar="X")] = 0.1
-    nu: Annotated[float, Range(ge=0)] = 0.01      # NeuralUCB exploration (tiny-world replay, bench/reveal_curve.py)
+    nu: Annotated[float, Range(ge=0)] = 0.1       # NeuralUCB exploration ν = reveal.neural_ucb.NU (bench/reveal_nu.py)
     embedder: Annotated[str, OneOf(("auto", "minilm", "hidden"), "embedder")] = "auto"   # diversity and features
 
 

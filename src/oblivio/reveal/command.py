@@ -10,9 +10,10 @@ config.yaml reruns it (``oblivio reveal --config RUN/config.yaml``). An ``--out`
 folder is beside it, named by its stem (``revealed.jsonl`` → ``revealed/``).
 
 The task comes from the config's ``reveal`` section; the target from ``data.targets``
-(``--target``). Which relevance is used: a person of the data's world — its known attribute
-values; else ``reveal.keywords`` or ``reveal.scorer``; else the ``key`` of every data row about
-the target.
+(``--target``). Which relevance is used: a person of the data's world — the types of its
+attributes (the world's value pools, never the person's own values); else ``reveal.keywords`` or
+``reveal.scorer``; else the types of the target's relations, learned from the other entities'
+rows of the data (reveal/tasks.py ``data_entity_task``).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Any, Callable
 from oblivio.config import Config, load_config, to_dict
 from oblivio.errors import InputError
 from oblivio.reveal.pipeline import RevealResult
-from oblivio.reveal.tasks import Task, data_entity_values, user_entity_task, world_task
+from oblivio.reveal.tasks import Task, data_entity_task, user_entity_task, world_task
 
 
 def make_task(cfg: Config, data: Any, target: str | None) -> Task:
@@ -41,8 +42,11 @@ def make_task(cfg: Config, data: Any, target: str | None) -> Task:
         from oblivio.world.graph import build_graph
         if target in build_graph(WorldConfig(**data.source)).people:
             return world_task("entity", data.source, target=target)
-    vals = data_entity_values(data, target) if data is not None else ()
-    return user_entity_task(target, keywords=vals)
+    if data is None:
+        return user_entity_task(target)
+    # relevance from the types of the target's attributes, learned from other entities' rows:
+    # the target's own answers are what the method promises not to need (evaluation only)
+    return data_entity_task(data, target)
 
 
 def reveal_task(cfg: Config, data: Any) -> tuple[Task, str | None]:
