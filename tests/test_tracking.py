@@ -36,7 +36,7 @@ def test_tensorboard_logs_loss_parts_lr_and_checkpoint_metrics(tiny_world, tiny_
     for part in ("loss", "forget", "retain", "lr"):
         assert [v for _, v in sc[part]] == pytest.approx([h[part] for h in hist], rel=1e-6)
     assert [s for s, _ in sc["checkpoint/utility"]] == [2, 4]
-    assert any(t.startswith("checkpoint/forget/") for t in sc)
+    assert any(t.startswith("checkpoint/forget_val/") for t in sc)
 
 
 def test_unknown_tracker_is_an_input_error(tiny_world, tmp_path):

@@ -120,7 +120,7 @@ def test_cli_tru_run_records_the_teacher_and_the_judge(tiny_cfg, tiny_world, tmp
     assert rec["config"]["eval"]["judge"]["kind"] == "rule"
     j = rec["judge"]
     assert j["judge"] == {"kind": "rule"} and set(j["models"]) == {"base", "gold", "unlearned"}
-    assert 0 <= j["models"]["unlearned"]["uq"]["forget"]["value"] <= 10
+    assert 0 <= j["models"]["unlearned"]["uq"]["forget_test"]["value"] <= 10
     assert "direct_test" in j["models"]["base"]["rq"]
     uq = rec["models"]["unlearned"]["sets"]["forget_test"]["uq"]["value"]
-    assert uq == j["models"]["unlearned"]["uq"]["forget"]["value"]
+    assert uq == j["models"]["unlearned"]["uq"]["forget_test"]["value"]
