@@ -363,3 +363,7 @@ def test_compare_over_worlds_runs_each_world(fast_cfg, tmp_path) -> None:
     rec = json.loads((out / "compare.json").read_text())
     assert rec["worlds"] == [0, 1] and "Student-t" in rec["aggregate"]
     assert "n = 2" in (out / "compare.md").read_text()
+    lines = res.verdicts[c.label]                                   # the four verdicts over the worlds
+    assert [ln.split(":")[0] for ln in lines] == ["forgotten", "kept", "private", "robust"]
+    assert rec["verdicts"][c.label] == lines and "2 worlds" in lines[0]
+    assert "## Verdicts over worlds" in (out / "compare.md").read_text()

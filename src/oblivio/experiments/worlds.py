@@ -9,7 +9,9 @@ averaged first, so the spread is that of worlds, the unit a claim about a method
 over (docs/explanation/protocol.md). Each world's comparison is a folder of its own,
 ``<out>/worlds/world-<seed>/`` (compare.json, compare.md, runs/), which ``oblivio report``,
 ``leaderboard`` and ``audit`` take like any other; ``<out>/compare.json`` holds the
-aggregate, ``compare.md`` its table.
+aggregate, ``compare.md`` its table, and, per cell, the four verdicts decided over the worlds
+(forgotten, kept, private, robust: each world's seeds averaged, a Student-t interval over the
+worlds, the single run's rules; oblivio.report.world_verdict).
 """
 from __future__ import annotations
 
@@ -86,17 +88,38 @@ def compare_worlds(data: Any, *, world_seeds: Sequence[int], config: Any, run_di
                                    progress=progress, log=log, **args))
         n_cells = len(results[0].cells)
         cells = [world_cell(Cell, [r.cells[i] for r in results], world_seeds) for i in range(n_cells)]
+        verdicts = cell_verdicts(work, cells, world_seeds) if work is not None and main else {}
         roles = list(dict.fromkeys(r for res in results for r in _roles(res)))
         reference = {name: aggregate_worlds([res.reference.get(name, {}) for res in results])[0]
                      for name in results[0].reference}
         table, cal_table, files = _write(work if main else None, config, cells, reference, roles, world_seeds,
-                                         results, time.perf_counter() - t0)
+                                         results, time.perf_counter() - t0, verdicts)
     if out is not None:
         files = {k: out / p.name for k, p in files.items()}
     res = CompareResult(cells=cells, reference=reference, budget=results[0].budget, table=table,
                         calibrated_table=cal_table, run_dir=out, files=files)
     res.worlds = results
+    res.verdicts = verdicts
     return res
+
+
+def cell_verdicts(work: Path, cells: Sequence[Any], world_seeds: Sequence[int]) -> dict[str, list[str]]:
+    """Per cell, the four verdicts over the worlds (report/world_verdict.py) from its run
+    folders' results.json: each world's training seeds averaged, a Student-t interval over the
+    worlds."""
+    import json
+
+    from oblivio.report.world_verdict import world_verdict_lines
+    out: dict[str, list[str]] = {}
+    for cell in cells:
+        runs = []
+        for rel in cell.runs:           # worlds/world-<seed>/runs/<name>
+            f = work / rel / "results.json"
+            if f.is_file():
+                runs.append((int(Path(rel).parts[1].removeprefix("world-")), json.loads(f.read_text("utf-8"))))
+        if runs:
+            out[cell.label] = world_verdict_lines(runs)
+    return out
 
 
 def _roles(res: Any) -> list[str]:
@@ -116,7 +139,8 @@ def notes(config: Any, world_seeds: Sequence[int], seeds: Sequence[int] | None) 
 
 
 def _write(work: Path | None, config: Any, cells: list[Any], reference: dict[str, Any], roles: list[str],
-           world_seeds: Sequence[int], results: list[Any], seconds: float) -> tuple[str, str, dict[str, Path]]:
+           world_seeds: Sequence[int], results: list[Any], seconds: float,
+           verdicts: dict[str, list[str]]) -> tuple[str, str, dict[str, Path]]:
     from oblivio.report.compare_view import calibrated_markdown, markdown_table, plot_grid
     from oblivio.report.results import versions, write_json
     table = markdown_table(cells, reference, roles)
@@ -133,9 +157,14 @@ def _write(work: Path | None, config: Any, cells: list[Any], reference: dict[str
                      f"{WORLD_LEVEL:.0%} Student-t interval over worlds; n: worlds with a value",
         "versions": versions(), "config": {"world_seeds": list(world_seeds), "preset": config.world.get("preset")},
         "budget": results[0].budget, "test_roles": roles, "notes": lines, "seconds": round(seconds, 3),
-        "reference": reference, "cells": [c.to_json() for c in cells],
+        "reference": reference, "cells": [c.to_json() for c in cells], "verdicts": verdicts,
         "per_world": {str(w): str(Path("worlds") / f"world-{w}" / "compare.json") for w in world_seeds}})
     md = ["# oblivio compare over worlds", "", *[f"- {x}" for x in lines], "", table, ""]
+    if verdicts:
+        md += ["## Verdicts over worlds", "", "Each world's training seeds averaged, then a Student-t interval over "
+               "the worlds; n = forget facts summed over the worlds.", ""]
+        for label, lines in verdicts.items():
+            md += [f"**{label}**", "", *[f"- {ln}" for ln in lines], ""]
     if cal_table:
         md += [f"## Calibrated to equal utility (τ = {tau:g}, model mixing)", "", cal_table, ""]
     (work / "compare.md").write_text("\n".join(md), encoding="utf-8")

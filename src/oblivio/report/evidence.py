@@ -60,7 +60,8 @@ class Side:
 
 
 #: results.json keys whose children are sets: a role split into portions is read in the one the
-#: run reported (``sets.forget`` → ``sets.forget_test``; oblivio.roles)
+#: run evaluated (``sets.forget`` → ``sets.forget_test``, or ``forget_val`` for a tuning run;
+#: oblivio.roles)
 _PORTIONED = ("sets", "item_ids", "item_facts")
 
 
@@ -68,8 +69,9 @@ def get(rec: Any, path: str) -> Any:
     """The value at a dotted ``path`` of a results record, None where it is absent."""
     node, prev = rec, ""
     for part in path.split("."):
-        if isinstance(node, dict) and part not in node and prev in _PORTIONED and f"{part}_test" in node:
-            part = f"{part}_test"
+        if isinstance(node, dict) and part not in node and prev in _PORTIONED:
+            # a run evaluates one portion: the test one, or the validation one (a tuning run)
+            part = next((f"{part}_{p}" for p in ("test", "val") if f"{part}_{p}" in node), part)
         if not isinstance(node, dict) or part not in node:
             return None
         node, prev = node[part], part

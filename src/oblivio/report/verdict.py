@@ -110,8 +110,9 @@ def _real(rec: dict[str, Any], path: str) -> str:
     node: Any = rec
     parts = path.split(".")
     for k, part in enumerate(parts):
-        if isinstance(node, dict) and part not in node and k and parts[k - 1] == "sets" and f"{part}_test" in node:
-            parts[k] = part = f"{part}_test"
+        if isinstance(node, dict) and part not in node and k and parts[k - 1] == "sets":
+            part = next((f"{part}_{p}" for p in ("test", "val") if f"{part}_{p}" in node), part)
+            parts[k] = part
         node = node.get(part) if isinstance(node, dict) else None
     return ".".join(parts)
 
@@ -162,8 +163,8 @@ def _forget_metric(rec: dict[str, Any]) -> str | None:
 def keep_roles(rec: dict[str, Any]) -> list[str]:
     from oblivio.roles import base_role
     roles = [r for r in E.get(rec, "models.unlearned.sets") or {} if base_role(r) not in ("forget", "holdout")]
-    tests = [r for r in roles if r.endswith("_test")]
-    return tests or roles
+    held = [r for r in roles if r.endswith("_test")] or [r for r in roles if r.endswith("_val")]
+    return held or roles
 
 
 def _key(model: str, role: str, metric: str) -> str:

@@ -1,0 +1,181 @@
+"""The demo's default recipe under the protocol: chosen on validation worlds, reported on unseen test worlds.
+
+Issue #24 item 7. Two stages, each a grid of run folders on the one grid runner
+(oblivio/pipeline/grid.py; a second invocation keeps the finished cells), every cell an
+unlearning run of the default world preset with the robustness audit (all attacks):
+
+* ``tune`` — every candidate on the **validation worlds** (``--val-worlds``, default 101,102,103;
+  world seeds no reported number uses) with training seed 0, as ``tune`` cells: each evaluates
+  and audits the validation portion of its world (``eval.portion: val``). Per candidate, the four
+  verdict quantities are averaged per world and over worlds (oblivio.report.world_verdict) and
+  summed into one **violation** — how far the world means are from what the verdicts ask:
+  ``max(0, |forget acc − gold| − m) + max(0, |MIA AUC − gold| − m) + Σ_roles max(0, 0.95 −
+  retain ratio) + Σ_attacks max(0, attack excess − m)`` with m the margin. The chosen recipe has
+  the smallest violation (ties: fewer steps). Points, not intervals: three validation worlds
+  hold ~25 validation forget facts, below the verdicts' minimum, so the choice is a ranking and
+  the decision is left to the test stage. Writes ``<out>/tuned.json``.
+* ``report`` — the chosen recipe (and with ``--frontier K`` the next K candidates by validation
+  violation, reported but not chosen) on the **test worlds** (``--test-worlds``, default 1–7;
+  world 0, on which earlier defaults were tuned, is left out) × training seeds (``--seeds``,
+  default 0,1,2), as ``report`` cells on the test portion. Prints each recipe's four verdicts
+  over the worlds (Student-t over worlds, n = forget facts summed over worlds) and the world
+  means; writes ``<out>/report.json`` and ``<out>/report.md``.
+
+Candidates: ``--cands`` JSON list of objects ``{"label", "method", "lr", "steps", "args",
+"sampler", "batch_size"}`` (defaults: the demo's), else :data:`CANDIDATES`.
+
+Usage:
+  python bench/default_protocol.py tune   [--val-worlds 101,102,103] [--cands JSON] [--out runs/default-protocol]
+  python bench/default_protocol.py report [--test-worlds 1,2,3,4,5,6,7] [--seeds 0,1,2] [--frontier 2]
+  (check run: --preset tiny --val-worlds 101,102 --test-worlds 1,2 --seeds 0 --cands '[{"label": "npo2",
+   "method": "npo", "steps": 2}]')
+Results: bench/results/default_protocol/ (tuned.json, report.json, report.md).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+from oblivio import api
+from oblivio.config import load_config, to_dict
+from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
+from oblivio.report import verdict as V
+from oblivio.report import world_verdict as W
+
+#: the frontier searched when no --cands is given: the demo's recipe before the protocol, NPO at
+#: the strengths the earlier search liked, and the mixtures/variants issue #24 names
+CANDIDATES: list[dict[str, Any]] = [
+    {"label": "me_gd-160", "method": "me_gd", "lr": 5e-4, "steps": 160},
+    {"label": "me_gd-80", "method": "me_gd", "lr": 5e-4, "steps": 80},
+    {"label": "npo-a3-120", "method": "npo", "lr": 5e-4, "steps": 120, "args": {"alpha": 3.0}},
+    {"label": "npo-a5-160", "method": "npo", "lr": 5e-4, "steps": 160, "args": {"alpha": 5.0}},
+    {"label": "simnpo-a3-120", "method": "simnpo", "lr": 5e-4, "steps": 120, "args": {"alpha": 3.0}},
+    {"label": "graddiff-120", "method": "graddiff", "lr": 1e-4, "steps": 120},
+]
+
+
+def cand_cells(preset: str, cands: list[dict[str, Any]], worlds: list[int], seeds: list[int], role: str) -> list[Cell]:
+    base = to_dict(api.demo_config(preset))
+    cells = []
+    for c in cands:
+        for w in worlds:
+            for s in seeds:
+                train: dict[str, Any] = {"lr": c.get("lr", 5e-4), "max_steps": c["steps"]}
+                if "batch_size" in c:
+                    train["batch_size"] = c["batch_size"]
+                over = {"seed": s, "world": {"seed": w},
+                        "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train},
+                        "audit": {"enabled": True}}
+                # the method's own arguments replace the demo's (a merge would keep ME+GD's alpha)
+                cfg_base = {**base, "unlearn": {**base["unlearn"], "args": dict(c.get("args", {}))}}
+                cells.append(Cell(f"{c['label']}-w{w}-s{s}", load_config(overrides=over, base=cfg_base), role=role,
+                                  tags={"label": c["label"], "world": w, "seed": s}))
+    return cells
+
+
+def run(cells: list[Cell], out: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """Run the grid; per candidate label, its (world, results.json) pairs."""
+    got: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+
+    def done(cell: Cell, results: dict[str, Any]) -> None:
+        got.setdefault(cell.tags["label"], []).append((cell.tags["world"], results))
+        print(f"  done {cell.name}: " + " | ".join(ln.split("  ")[0] for ln in V.verdict_lines(results)),
+              file=sys.stderr, flush=True)
+    run_grid(cells, out, progress=False, log=stderr_log, run_log=quiet_log, on_result=done)
+    return got
+
+
+def means(runs: list[tuple[int, dict[str, Any]]], margin: float) -> dict[str, Any]:
+    """The world means of every verdict quantity (W.spread) and the summed violation."""
+    facts = W._facts("forget")
+    fg = W.spread(runs, W._diff("unlearned", "forget", "accuracy"), V.LEVEL, facts)
+    au = W.spread(runs, W._auc_diff, V.LEVEL, facts)
+    roles = list(dict.fromkeys(r for _, rec in runs for r in V.keep_roles(rec)))
+    ratios = {r: W.spread(runs, W._ratio(r, "accuracy"), V.LEVEL, facts) for r in roles}
+    names = list(dict.fromkeys(n for _, rec in runs for n in ((rec.get("audit") or {}).get("attacks") or {})))
+    excess = {n: W.spread(runs, W._attack_excess(n), V.LEVEL, facts) for n in names}
+
+    def avg(s: W.Spread) -> float:
+        return mean(s.per_world.values()) if s.per_world else math.nan
+    v = (max(0.0, abs(avg(fg)) - margin) + max(0.0, abs(avg(au)) - margin)
+         + sum(max(0.0, V.KEEP - avg(s)) for s in ratios.values())
+         + sum(max(0.0, avg(s) - margin) for s in excess.values() if s.per_world))
+    return {"forget_minus_gold": avg(fg), "auc_minus_gold": avg(au),
+            "retain_ratio": {r: avg(s) for r, s in ratios.items()},
+            "attack_excess": {n: avg(s) for n, s in excess.items() if s.per_world},
+            "violation": v, "worlds": sorted(fg.per_world)}
+
+
+def cands_of(args: argparse.Namespace) -> list[dict[str, Any]]:
+    return json.loads(args.cands) if args.cands else CANDIDATES
+
+
+def tune(args: argparse.Namespace) -> None:
+    cands = cands_of(args)
+    worlds = [int(x) for x in args.val_worlds.split(",")]
+    got = run(cand_cells(args.preset, cands, worlds, [0], "tune"), Path(args.out) / "tune")
+    margin = V.MARGIN
+    scored = []
+    for c in cands:
+        m = means(got.get(c["label"], []), margin)
+        scored.append({**c, **m})
+        print(f"{c['label']:<16} violation {m['violation']:.3f}  forget−gold {m['forget_minus_gold']:+.3f}  "
+              f"AUC−gold {m['auc_minus_gold']:+.3f}  min retain ratio "
+              f"{min(m['retain_ratio'].values(), default=math.nan):.3f}  max attack excess "
+              f"{max(m['attack_excess'].values(), default=math.nan):+.3f}")
+    scored.sort(key=lambda s: (s["violation"], s["steps"]))
+    out = {"val_worlds": worlds, "seed": 0, "margin": margin, "rule": __doc__.split("* ``report``")[0].strip(),
+           "chosen": scored[0]["label"], "ranked": scored}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "tuned.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    print(f"chosen on validation worlds {worlds}: {scored[0]['label']}")
+
+
+def report(args: argparse.Namespace) -> None:
+    tuned = json.loads((Path(args.out) / "tuned.json").read_text(encoding="utf-8"))
+    ranked = tuned["ranked"]
+    picks = ranked[: 1 + args.frontier]
+    worlds = [int(x) for x in args.test_worlds.split(",")]
+    seeds = [int(x) for x in args.seeds.split(",")]
+    got = run(cand_cells(args.preset, picks, worlds, seeds, "report"), Path(args.out) / "report")
+    rows, md = [], ["# The default recipe on unseen test worlds", "",
+                    f"Chosen on validation worlds {tuned['val_worlds']} (bench/default_protocol.py tune): "
+                    f"**{tuned['chosen']}**. Reported on test worlds {worlds} × seeds {seeds}, test portions; "
+                    "verdicts over worlds (Student-t, the world the unit).", ""]
+    for c in picks:
+        runs = got.get(c["label"], [])
+        lines = W.world_verdict_lines(runs)
+        m = means(runs, V.MARGIN)
+        rows.append({"label": c["label"], "chosen": c["label"] == tuned["chosen"], "recipe": c,
+                     "verdicts": lines, "means": m, "runs": len(runs)})
+        head = f"## {c['label']}" + (" (chosen)" if c["label"] == tuned["chosen"] else " (frontier, not chosen)")
+        print(head[3:])
+        for ln in lines:
+            print("  " + ln)
+        md += [head, "", *[f"- {ln}" for ln in lines], ""]
+    (Path(args.out) / "report.json").write_text(json.dumps({"test_worlds": worlds, "seeds": seeds, "rows": rows},
+                                                           indent=1) + "\n", encoding="utf-8")
+    (Path(args.out) / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("stage", choices=["tune", "report"])
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--cands", help="JSON list of candidate recipes (module docstring)")
+    ap.add_argument("--val-worlds", default="101,102,103")
+    ap.add_argument("--test-worlds", default="1,2,3,4,5,6,7")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--frontier", type=int, default=0, help="also report the next K candidates by validation")
+    ap.add_argument("--out", default="runs/default-protocol")
+    args = ap.parse_args()
+    tune(args) if args.stage == "tune" else report(args)
+
+
+if __name__ == "__main__":
+    main()
