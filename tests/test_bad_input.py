@@ -232,6 +232,9 @@ CONFIG_CASES: list[tuple[str, list[str], list[str]]] = [
     ("simnpo_beta_negative", ["--method", "simnpo", "--set", "unlearn.args.beta=-2"], ["unlearn.args.beta"]),
     ("graddiff_alpha_nan", ["--set", "unlearn.args.alpha=.nan"], ["unlearn.args.alpha", "finite"]),
     ("npo_beta_inf", ["--method", "npo", "--set", "unlearn.args.beta=.inf"], ["unlearn.args.beta", "finite"]),
+    # a range bounded on both sides (npo_me's mix ∈ [0, 1]): the side that failed, and the range
+    ("npo_me_mix_above_one", ["--method", "npo_me", "--set", "unlearn.args.mix=1.5"],
+     ["unlearn.args.mix", "≤ 1", "[0, 1]"]),
 ]
 
 

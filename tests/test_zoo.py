@@ -189,7 +189,7 @@ def _seq_logprob(model, rows):
     return sum(F.log_softmax(z, -1)[y] for seq in _positions(model, rows) for z, y in seq).item()
 
 
-ZOO = ["simnpo", "me_gd", "undial", "wga", "satimp", "ceu", "pdu"]
+ZOO = ["simnpo", "me_gd", "npo_me", "undial", "wga", "satimp", "ceu", "pdu"]
 
 
 @pytest.fixture()

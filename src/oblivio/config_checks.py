@@ -190,7 +190,8 @@ def _problem(value: Any, constraints: list[Constraint]) -> str | None:
 
 def check_method_args(method: Any, file: str | None = None) -> None:
     """Every numeric argument of a method is finite, and within the method's declared
-    ``arg_ranges`` (``{"beta": (0, False)}``: > 0; ``(0, True)``: ≥ 0) when it has them."""
+    ``arg_ranges`` (``{"beta": (0, False)}``: > 0; ``(0, True)``: ≥ 0; a :class:`Range` where
+    there is an upper bound too, ``Range(ge=0, le=1)``) when it has them."""
     ranges = getattr(method, "arg_ranges", {}) or {}
     for f in dataclasses.fields(method):
         v = getattr(method, f.name)
@@ -199,8 +200,13 @@ def check_method_args(method: Any, file: str | None = None) -> None:
         key = f"unlearn.args.{f.name}"
         if not math.isfinite(v):
             raise InputError(f"must be a finite number, got {v}", file=file, field=key)
-        if f.name in ranges:
-            lo, inclusive = ranges[f.name]
+        spec = ranges.get(f.name)
+        if isinstance(spec, Range):
+            problem = spec.check(v)
+            if problem is not None:
+                raise InputError(problem, file=file, field=key)
+        elif spec is not None:
+            lo, inclusive = spec
             if not (v >= lo if inclusive else v > lo):
                 raise InputError(f"must be {'≥' if inclusive else '>'} {lo}, got {v}", file=file, field=key)
 

@@ -9,7 +9,6 @@ Default α = 1 (the paper's GD weight).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,9 +27,7 @@ class MEGD(MethodBase):
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch.nn.functional as F
 
-        from oblivio.methods.ops import answer_logits, masked_mean, plus_retain_nll
+        from oblivio.methods.ops import answer_logits, kl_uniform, plus_retain_nll
         logits, _, mask = answer_logits(ctx.model, batch["forget"])
-        logp = F.log_softmax(logits, -1)
-        kl_uniform = -math.log(logits.size(-1)) - logp.mean(-1)
-        forget = masked_mean(kl_uniform, mask)
+        forget = kl_uniform(F.log_softmax(logits, -1), mask)
         return plus_retain_nll(ctx.model, batch, forget, self.alpha)

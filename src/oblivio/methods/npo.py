@@ -25,17 +25,7 @@ class NPO(MethodBase):
     uses: ClassVar[frozenset[str]] = frozenset({"forget", "retain", "reference"})
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
-        import torch.nn.functional as F
-
-        from oblivio.methods.ops import mean_nll, seq_logprob
+        from oblivio.methods.ops import npo_forget, plus_retain_nll, seq_logprob
         f = batch["forget"]
-        logp = seq_logprob(ctx.model, f)
-        ref = ctx.reference.seq_logprob(f)
-        forget = -(2.0 / self.beta) * F.logsigmoid(-self.beta * (logp - ref)).mean()
-        parts = {"forget": forget}
-        total = forget
-        if self.alpha and batch.get("retain") is not None:
-            retain = mean_nll(ctx.model, batch["retain"])
-            parts["retain"] = retain
-            total = forget + self.alpha * retain
-        return LossParts(total, parts)
+        forget = npo_forget(seq_logprob(ctx.model, f), ctx.reference.seq_logprob(f), self.beta)
+        return plus_retain_nll(ctx.model, batch, forget, self.alpha)

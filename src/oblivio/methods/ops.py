@@ -2,8 +2,13 @@
 
 Notation: NLL = mean answer-token negative log-likelihood; ℓ = summed answer
 NLL; log π(y|x) = −ℓ. Labels are -100 on prompt and padding.
+
+Also the forget terms that more than one method uses: NPO's (:func:`npo_forget`: ``npo``,
+``sam_npo``, ``npo_me``) and maximum entropy's (:func:`kl_uniform`: ``me_gd``, ``npo_me``).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +26,31 @@ def seq_logprob(model, sub: dict[str, torch.Tensor]) -> torch.Tensor:
     """log π(y|x) summed over answer tokens, per sequence [B]."""
     lp, _ = forward_logprobs(model, sub)
     return lp.sum(-1)
+
+
+def logits_and_logprobs(model, sub: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One forward pass for a loss that needs both the full next-token distributions and the
+    answer tokens' log-probabilities: (logits [B, T-1, V] in float as :func:`answer_logits`,
+    log-probabilities [B, T-1] as :func:`forward_logprobs`, answer mask)."""
+    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"])
+    # converted once: token_logprobs' own .float() is then a no-op, not a second copy
+    logits = out.logits.float()
+    lp, mask = token_logprobs(logits, sub["labels"])
+    return logits[:, :-1], lp, mask
+
+
+def npo_forget(logp: torch.Tensor, ref: torch.Tensor, beta: float) -> torch.Tensor:
+    """NPO's forget loss (Zhang et al. 2024, arXiv 2404.05868) from the model's and the
+    reference's summed answer log-likelihoods per sequence [B]:
+    −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x)))."""
+    return -(2.0 / beta) * F.logsigmoid(-beta * (logp - ref)).mean()
+
+
+def kl_uniform(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Maximum entropy's forget term (Yuan et al. 2024, arXiv 2410.08109): mean over answer
+    positions of KL(U ‖ p_θ) = −log|V| − (1/|V|)·Σ_v log p_v, from the log-softmax ``logp``
+    [B, T-1, V]; zero exactly where the model is uniform over the vocabulary."""
+    return masked_mean(-math.log(logp.size(-1)) - logp.mean(-1), mask)
 
 
 def mean_nll(model, sub: dict[str, torch.Tensor]) -> torch.Tensor:

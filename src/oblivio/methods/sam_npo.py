@@ -66,10 +66,10 @@ class SAMNPO(MethodBase):
         import torch
         from torch.func import functional_call
 
-        from oblivio.methods.ops import mean_nll, seq_logprob
+        from oblivio.methods.ops import mean_nll, npo_forget, seq_logprob
         f = batch["forget"]
         ref = ctx.reference.seq_logprob(f)
-        at_theta = self._npo(seq_logprob(ctx.model, f), ref)
+        at_theta = npo_forget(seq_logprob(ctx.model, f), ref, self.beta)
         named = [(n, p) for n, p in ctx.model.named_parameters() if p.requires_grad]
         grads = torch.autograd.grad(at_theta, [p for _, p in named], allow_unused=True)
         # a parameter the forget loss does not reach has gradient 0, not None
@@ -82,7 +82,7 @@ class SAMNPO(MethodBase):
 
         def perturbed(**kw):
             return functional_call(ctx.model, moved, args=(), kwargs=kw)
-        forget = self._npo(seq_logprob(perturbed, f), ref)
+        forget = npo_forget(seq_logprob(perturbed, f), ref, self.beta)
         parts = {"forget": forget, "forget_at_theta": at_theta.detach(), "grad_norm": norm.detach()}
         total = forget
         if self.alpha and batch.get("retain") is not None:
@@ -90,7 +90,3 @@ class SAMNPO(MethodBase):
             parts["retain"] = retain
             total = forget + self.alpha * retain
         return LossParts(total, parts)
-
-    def _npo(self, logp, ref):
-        import torch.nn.functional as F
-        return -(2.0 / self.beta) * F.logsigmoid(-self.beta * (logp - ref)).mean()

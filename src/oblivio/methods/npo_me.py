@@ -1,0 +1,77 @@
+"""NPO + maximum entropy: a weighted mixture of two forget terms, oblivio's own combination
+(not a published method) of NPO (Zhang, Lin, Bai, Mei 2024, "Negative Preference
+Optimization", arXiv 2404.05868) and ME+GD (Yuan, Pang, Xu, Lin, Zhu, Du, Zhang 2024, "A
+Closer Look at Machine Unlearning for Large Language Models", arXiv 2410.08109):
+
+    L = w·L_NPO + (1 − w)·L_ME + α·NLL_r
+
+with L_NPO = −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x))) over forget sequences
+(``npo``) and L_ME = mean over forget answer positions of KL(U ‖ p_θ(·|x, y_<t)), U uniform
+over the vocabulary (``me_gd``); both from ``methods/ops.py``, the functions those two
+methods use.
+
+What the mixture is for. NPO's push is bounded and anchored to the reference: its gradient
+weight σ(β·(log π_θ − log π_ref)) fades once the answer's likelihood is well below the
+reference's, so it stops rather than running away, but it only lowers the one answer and can
+leave the model confidently wrong. ME moves every forget position toward the uniform
+distribution, toward uncertainty rather than toward some other answer; but its target, 1/|V|
+for every token, is below what a model that never saw the answer gives it (such a model still
+knows the answer's type), so alone it drives the answers below that level. The mix
+w ∈ [0, 1] trades the two: w = 1 is ``npo``, w = 0 is ``me_gd`` (same α), both exactly.
+
+The two terms share one forward pass of the forget batch (``ops.logits_and_logprobs``): NPO
+reads the answer tokens' summed log-probability, ME the full distribution at each answer
+position, from the same logits. The reference log-likelihoods are cached per forget item, as
+in ``npo``. A term whose weight is 0 is not computed (w = 0 needs no reference at all).
+
+Logged parts: ``forget`` (the mixture), ``forget_npo`` and ``forget_me`` (each term
+unweighted, comparable with an ``npo`` or ``me_gd`` run; only when its weight is not 0), and
+``retain``. Defaults: β = 0.1 and α = 1, both papers' values; w = 0.5 is ours.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from oblivio.config_checks import Range
+from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
+
+
+@METHODS.register("npo_me")
+@dataclass
+class NPOME(MethodBase):
+    """w·NPO + (1 − w)·maximum entropy on forget, from one forward pass; GD on retain."""
+
+    beta: float = 0.1
+    mix: float = 0.5
+    alpha: float = 1.0
+
+    # β divides the loss; a negative retain weight would push the model away from the retain set;
+    # a mix outside [0, 1] gives one forget term a negative weight, which pulls the answers back
+    # (NPO) or makes the model more certain (ME)
+    arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
+        "beta": (0, False), "alpha": (0, True), "mix": Range(ge=0, le=1)}
+
+    @property
+    def uses(self) -> frozenset[str]:
+        """The reference only when the NPO term is on (mix > 0)."""
+        return frozenset({"forget", "retain"} | ({"reference"} if self.mix > 0 else set()))
+
+    def loss(self, ctx: StepContext, batch) -> LossParts:
+        import torch
+        import torch.nn.functional as F
+
+        from oblivio.methods.ops import kl_uniform, logits_and_logprobs, npo_forget, plus_retain_nll
+        f = batch["forget"]
+        logits, lp, mask = logits_and_logprobs(ctx.model, f)
+        terms: dict[str, torch.Tensor] = {}
+        mixed: list[torch.Tensor] = []
+        if self.mix > 0:
+            terms["forget_npo"] = npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta)
+            mixed.append(self.mix * terms["forget_npo"])
+        if self.mix < 1:
+            terms["forget_me"] = kl_uniform(F.log_softmax(logits, -1), mask)
+            mixed.append((1.0 - self.mix) * terms["forget_me"])
+        out = plus_retain_nll(ctx.model, batch, mixed[0] if len(mixed) == 1 else mixed[0] + mixed[1], self.alpha)
+        out.parts.update(terms)
+        return out
