@@ -10,8 +10,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from clirun import run_cli
 from oblivio.attacks import ATTACKS
-from oblivio.attacks.audit import run_audit, score, verdict
+from oblivio.attacks.audit import audit_summary, run_audit, score, verdict
 from oblivio.attacks.few_shot import FewShot
 from oblivio.attacks.logit_lens import (
     LogitLens,
@@ -373,15 +374,23 @@ def test_run_audit_leaves_models_unchanged(tiny_world):
 
 
 def test_cli_audit_writes_audit_json_and_results_key(tiny_run, tmp_path, capsys):
-    from oblivio.cli import main
+    """Written: audit.json and results.json's key. Said: progress on stderr (what is attacked, a
+    line per attack), results on stdout ending with the audit's one line; with --quiet nothing
+    on stderr and the results as they were."""
     run = shutil.copytree(tiny_run, tmp_path / "run")
-    with pytest.raises(SystemExit) as ei:
-        main(["audit", "--run", str(run), "--attacks", "paraphrase,quantize_int8", "--quiet"])
-    assert ei.value.code == 0, capsys.readouterr().err
+    code, out, err = run_cli(["audit", "--run", str(run), "--attacks", "paraphrase,quantize_int8"], capsys)
+    assert code == 0, err
     rec = json.loads((run / "audit.json").read_text())
     _check_record(rec, ["paraphrase", "quantize_int8"])
     assert json.loads((run / "results.json").read_text())["audit"] == rec
-    assert "attack paraphrase" in capsys.readouterr().out
+    assert "audit: 2 attacks on base, gold, unlearned (" in err
+    assert "attack paraphrase " in err and "attack quantize_int8 " in err and "post-step audit: done in" in err
+    assert "attack paraphrase" not in out and "…" not in out and "done in" not in out
+    assert out.splitlines()[-1] == audit_summary(rec) and "audit.json" in out
+    quiet = shutil.copytree(tiny_run, tmp_path / "quiet")
+    code, out_q, err_q = run_cli(["audit", "--run", str(quiet), "--attacks", "quantize_int8", "--quiet"], capsys)
+    assert code == 0 and err_q == ""
+    assert out_q.splitlines()[-1] == audit_summary(json.loads((quiet / "audit.json").read_text()))
 
 
 @pytest.mark.parametrize("args, expect", [(["--attacks", "quantise_int8"], "did you mean 'quantize_int8'"),

@@ -589,7 +589,8 @@ def test_long_question_and_huge_answer_are_truncated_and_stated(tmp_path, capsys
               "--set", "eval.max_new_tokens=4"])
     out = capsys.readouterr()
     assert ei.value.code == 0, out.err
-    assert "2 item(s) longer than the model's context were truncated to it (64 tokens" in out.out
+    # a warning (it changes what is evaluated): on stderr, and shown under --quiet too
+    assert "oblivio: warning: 2 item(s) longer than the model's context were truncated to it (64 tokens" in out.err
 
 
 def test_compare_names_a_broken_model_before_any_evaluation(tmp_path, capsys, monkeypatch, models):

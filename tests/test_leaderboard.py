@@ -262,7 +262,7 @@ def test_audit_summary_counts_and_names_every_outcome():
                        "logit_lens": {"robust": None}, "paraphrase": {"robust": True},
                        "quantize_int4": {"robust": False}}}
     assert audit_summary(rec) == ("audit: robust on 2 of 6 attacks; fails: relearn, quantize_int4; "
-                                  "no verdict (no gold score): logit_lens; skipped: cross_lingual")
+                                  "no verdict (no gold score): logit_lens; skipped: cross_lingual (no translations)")
     assert audit_summary({"attacks": {"reverse": {"robust": True}}}) == "audit: robust on 1 of 1 attacks"
     assert audit_summary({"attacks": {}}) == "audit: no attack ran"
 

@@ -78,9 +78,12 @@ def test_cli_reveal_writes_the_forget_set(tmp_path, tiny_world, tiny_cfg, capsys
     out = tmp_path / "revealed.jsonl"
     with pytest.raises(SystemExit) as ei:
         main(["reveal", "--config", _config_file(tmp_path, tiny_cfg), "--target", data.targets[0], "--budget", "3",
-              "--samples", "2", "--top-k", "1", "--out", str(out), "--quiet"])
-    text = capsys.readouterr().out
-    assert ei.value.code == 0 and "query 3/3" in text and "relevance" in text
+              "--samples", "2", "--top-k", "1", "--out", str(out)])
+    said = capsys.readouterr()
+    # progress (the search and each query) on stderr; the result (the best instruction) on stdout
+    assert ei.value.code == 0 and "query 3/3" in said.err and "relevance" in said.err
+    assert "reveal: instruction search: done in " in said.err and "query" not in said.out
+    assert said.out.startswith("best instruction: ")
     rows = read_jsonl(out)
     assert rows and all(r.role == "forget" for r in rows)
     assert json.loads(out.read_text().splitlines()[0])["meta"]["reveal"]["task"] == "entity"
@@ -89,10 +92,10 @@ def test_cli_reveal_writes_the_forget_set(tmp_path, tiny_world, tiny_cfg, capsys
     for bad in (tmp_path / "bad.jsonl", tmp_path / "badrun"):
         with pytest.raises(SystemExit) as ei:
             main(["reveal", "--config", _config_file(tmp_path, tiny_cfg), "--target", "Nobody Atall",
-                  "--out", str(bad), "--quiet"])
+                  "--out", str(bad)])
         out_err = capsys.readouterr()
         assert ei.value.code == 2 and "reveal.keywords" in out_err.err
-        assert "learning" not in out_err.out                 # failed before any model was loaded
+        assert "learning" not in out_err.err                 # failed before any model was loaded
     assert sorted(p.name for p in tmp_path.iterdir()) == ["revealed", "revealed.jsonl", "tiny.yaml"]
 
 

@@ -269,19 +269,19 @@ def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
     m.write_text(json.dumps(NEIGHBOURS))
     models = tmp_path / "models"
     with pytest.raises(SystemExit) as e:
-        main(["learn", "--data", str(f), "--out", str(models), *LEARN_FAST, "--quiet"])
-    out = capsys.readouterr().out
+        main(["learn", "--data", str(f), "--out", str(models), *LEARN_FAST])
+    err = capsys.readouterr().err         # progress: stderr (without --quiet)
     assert e.value.code == 0
     # base: forget + retain roles + *_test rows (20 of 22); gold: the same without the 8 forget rows
-    assert "trained base model on 20 items" in out and "trained gold model on 12 items" in out
+    assert "trained base model on 20 items" in err and "trained gold model on 12 items" in err
     for name in ("base", "gold"):
         assert (models / name / "config.json").is_file() and (models / name / "tokenizer.json").is_file()
     # the same content through the config key, in a fresh process: a cache hit, said so
-    r = subprocess.run([sys.executable, "-m", "oblivio", "learn", "--set", f"data.path={f}", *LEARN_FAST,
-                        "--quiet"], check=False, capture_output=True, text=True, timeout=300,
+    r = subprocess.run([sys.executable, "-m", "oblivio", "learn", "--set", f"data.path={f}", *LEARN_FAST],
+                       check=False, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "OBLIVIO_CACHE": str(tmp_path / "cache")})
     assert r.returncode == 0, r.stderr
-    assert "reusing cached base and gold models" in r.stdout and "trained base" not in r.stdout
+    assert "reusing cached base and gold models" in r.stderr and "trained base" not in r.stderr
     from oblivio import api  # the API: the same models, from the cache
     from oblivio.config import load_config, parse_overrides
     wm = api.learn(str(f), config=load_config(overrides=parse_overrides(LEARN_FAST[1::2])), progress=False,
@@ -292,11 +292,10 @@ def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
     run = tmp_path / "run"
     with pytest.raises(SystemExit) as e:
         main(["unlearn", "--model", str(models / "base"), "--gold", str(models / "gold"), "--data", str(f),
-              "--sampler", "melu", "--neighbour-map", str(m), "--steps", "3", "--out", str(run), *EVAL_FAST,
-              "--quiet"])
-    out = capsys.readouterr().out
-    assert e.value.code == 0, out
-    assert "unlearned with graddiff (melu): 3 steps" in out
+              "--sampler", "melu", "--neighbour-map", str(m), "--steps", "3", "--out", str(run), *EVAL_FAST])
+    err = capsys.readouterr().err
+    assert e.value.code == 0, err
+    assert "unlearned with graddiff (melu): 3 steps" in err
     summary = (run / "summary.md").read_text()
     line = next(x for x in summary.splitlines() if x.startswith("- data:"))
     assert line.split("targets: ", 1)[1].split(" (")[0] == f"{MIRA}, {OSKAR}"
@@ -321,6 +320,7 @@ def test_learn_cuts_over_long_rows_to_the_context(tmp_path, capsys, monkeypatch)
     f = write_rows(tmp_path / "long.jsonl", rows)
     with pytest.raises(SystemExit) as e:
         main(["learn", "--data", str(f), "--out", str(tmp_path / "m"), *LEARN_FAST, "--quiet"])
-    out = capsys.readouterr().out
-    assert e.value.code == 0, out
-    assert "1 over-long items cut to the tiny model's context of 128 tokens" in out
+    err = capsys.readouterr().err
+    assert e.value.code == 0, err
+    # a warning, not progress: on stderr under --quiet too
+    assert "oblivio: warning: 1 over-long items cut to the tiny model's context of 128 tokens" in err

@@ -267,8 +267,12 @@ def test_four_lines_in_one_format_whatever_the_record():
 # ---------------------------------------------------------------- the commands print them
 
 
-def _tail(out: str) -> list[str]:
+def _tail(out: str, audited: bool = False) -> list[str]:
+    """The four verdict lines, last on stdout — before the audit's one line when ``audited``."""
     lines = [ln for ln in out.splitlines() if ln.strip()]
+    if audited:
+        assert lines[-1].startswith("audit: robust on "), out[-2000:]
+        lines = lines[:-1]
     verdict = [ln for ln in lines if LINE.match(ln)]
     assert len(verdict) == 4 and lines[-4:] == verdict, out[-2000:]     # exactly four, and last
     assert [ln.split(":")[0] for ln in verdict] == ["forgotten", "kept", "private", "robust"]
@@ -319,10 +323,10 @@ def test_unlearn_and_audit_end_with_the_four_verdict_lines(tiny_world, tiny_yaml
     facts = E.facts_of(rec, "forget")
     boot = S.percentile_ci(E._resampled_mean([side.items[i] for i in side.order], [facts[i] for i in side.order],
                                              E.boot_settings(rec), "forget"))
-    assert list(boot) == pytest.approx(rec["models"]["unlearned"]["sets"]["forget"]["accuracy"]["ci"])
+    assert list(boot) == pytest.approx(rec["models"]["unlearned"]["sets"]["forget_test"]["accuracy"]["ci"])
     code, out, err = run_cli(["audit", "--run", str(out_dir), "--attacks", "paraphrase", "--quiet"], capsys)
     assert code == 0, err
-    robust = _tail(out)[3]
+    robust = _tail(out, audited=True)[3]
     assert "paraphrase" in robust and "excess" in robust and "n=" in robust
 
 

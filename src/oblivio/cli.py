@@ -5,7 +5,9 @@ ls. Heavy
 modules are imported inside the subcommands, so ``oblivio --help`` and ``oblivio ls`` answer at once.
 Bad input exits with code 2 and one message naming file, line and field; a problem of the machine
 (disk full, permissions) or an unexpected error exits 1 with one line (`--debug`: the traceback); a
-diverged training run exits 3.
+diverged training run exits 3. Results (tables, verdict lines, the paths written, the audit's one
+line) go to stdout; progress (each phase with its time, bars) to stderr, and ``--quiet`` silences
+it (oblivio/progress.py).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sys
 from typing import Any, Sequence
 
 from oblivio.cli_args import CONFIG_DESTS, NON_CONFIG_FLAGS, build_parser, cli_overrides  # noqa: F401 (re-exported)
+from oblivio.progress import say  # progress: the log every command hands the API (stderr)
 
 
 def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
@@ -60,7 +63,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_writable(out, kind="dir")
 
 
-def _log(msg: str) -> None:
+def _out(msg: str) -> None:
+    """A result (a table, a verdict line, a path written) on stdout, from the main process.
+    Progress goes to stderr instead (oblivio/progress.py ``say``), so ``oblivio eval > t.txt``
+    keeps only results, and ``--quiet`` leaves them alone."""
     from oblivio.engine.dist import state
     if state().is_main_process:
         print(msg, flush=True)
@@ -114,16 +120,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "out", None) is not None and not args.out.strip():
         from oblivio.errors import InputError
         raise InputError("must not be empty", field="--out")
-    if args.cmd in ("report", "leaderboard", "judge"):   # no model is loaded (judge: quiets them if it loads one)
-        return COMMANDS[args.cmd](args, False)
-    if getattr(args, "quiet", False):
-        os.environ.setdefault("TQDM_DISABLE", "1")
-    _quiet_libraries()
-    _check_outputs(args)
-    handler = COMMANDS.get(args.cmd)
-    if handler is None:
-        ap.error(f"unknown command {args.cmd}")   # exits (status 2)
-    return handler(args, not getattr(args, "quiet", False))
+    from oblivio.progress import silenced
+    quiet = bool(getattr(args, "quiet", False))
+    with silenced(quiet):       # --quiet: no progress line or bar of ours (results still on stdout)
+        if args.cmd in ("report", "leaderboard", "judge"):   # no model is loaded (judge: quiets them if it loads one)
+            return COMMANDS[args.cmd](args, False)
+        if quiet:               # other libraries' bars (read when tqdm is first imported)
+            os.environ.setdefault("TQDM_DISABLE", "1")
+        _quiet_libraries()
+        _check_outputs(args)
+        handler = COMMANDS.get(args.cmd)
+        if handler is None:
+            ap.error(f"unknown command {args.cmd}")   # exits (status 2)
+        return handler(args, not quiet)
 
 
 def _report(args: argparse.Namespace, progress: bool) -> int:
@@ -153,11 +162,11 @@ def _reveal(args: argparse.Namespace, progress: bool) -> int:
     """A run with the ``reveal`` post-step and no training (reveal/command.py)."""
     from oblivio import api
     res = api.reveal(config=_config(args), out=args.out or _shared_run_dir("reveal"), overwrite=args.overwrite,
-                     progress=progress, log=_log)
-    _log(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
+                     progress=progress, log=say)
+    _out(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
          f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
     if res.run_dir is not None:
-        _log(f"run folder: {res.run_dir} (revealed.jsonl: {len(res.rows)} forget rows; results.json, config.yaml)")
+        _out(f"run folder: {res.run_dir} (revealed.jsonl: {len(res.rows)} forget rows; results.json, config.yaml)")
     return 0
 
 
@@ -173,7 +182,7 @@ def _world(args: argparse.Namespace, progress: bool) -> int:
 
 def _demo(args: argparse.Namespace, progress: bool) -> int:
     from oblivio import api
-    res = api.demo(config=_config(args), run_dir=args.out, progress=progress, overwrite=args.overwrite, log=_log)
+    res = api.demo(config=_config(args), run_dir=args.out, progress=progress, overwrite=args.overwrite, log=say)
     _finish(res)
     return 0
 
@@ -187,7 +196,7 @@ def _unlearn(args: argparse.Namespace, progress: bool) -> int:
     cfg = _config(args)
     out = args.out or _shared_run_dir("unlearn")
     res = api.unlearn(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, run_dir=out,
-                      overwrite=args.overwrite, progress=progress, log=_log)
+                      overwrite=args.overwrite, progress=progress, log=say)
     _finish(res)
     return 0
 
@@ -208,9 +217,9 @@ def _audit(args: argparse.Namespace, progress: bool) -> int:
     from pathlib import Path
 
     from oblivio import api
-    api.audit(args.run, config=_saved_config(args), progress=progress, log=_log)
-    _log(f"audit: {Path(args.run) / 'audit.json'} (and results.json's 'audit' key, report.html)")
-    _verdict(args.run)
+    api.audit(args.run, config=_saved_config(args), progress=progress, log=say)
+    _out(f"audit: {Path(args.run) / 'audit.json'} (and results.json's 'audit' key, report.html)")
+    _verdict(args.run)        # ends with the audit's one-line summary
     return 0
 
 
@@ -218,11 +227,11 @@ def _calibrate(args: argparse.Namespace, progress: bool) -> int:
     from oblivio import api
     cfg = _saved_config(args)
     res = api.calibrate(args.run, config=cfg, out=args.out, overwrite=args.overwrite, progress=progress,
-                        log=_log)   # τ, tolerance and metric: cfg.calibrate
-    _log(res.table)
-    _log("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
+                        log=say)   # τ, tolerance and metric: cfg.calibrate
+    _out(res.table)
+    _out("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
     if res.run_dir is not None:
-        _log(f"calibrated model: {res.run_dir} (model/, results.json)")
+        _out(f"calibrated model: {res.run_dir} (model/, results.json)")
     return 0
 
 
@@ -237,13 +246,13 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
     # the budget is the config's: max_steps set = equal steps, else equal epochs
     res = api.compare(spec, config=cfg, model=cfg.model.path, gold=cfg.model.gold, run_dir=out,
                       budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
-                      overwrite=args.overwrite, progress=progress, log=_log)   # the grid: cfg.compare
-    _log(res.table)
+                      overwrite=args.overwrite, progress=progress, log=say)   # the grid: cfg.compare
+    _out(res.table)
     for label, lines in res.verdicts.items():       # --world-seeds: verdicts over the worlds
-        _log(f"{label}, verdicts over worlds:\n" + "\n".join("  " + ln for ln in lines))
+        _out(f"{label}, verdicts over worlds:\n" + "\n".join("  " + ln for ln in lines))
     if res.calibrated_table:
-        _log(f"calibrated (τ = {cfg.compare.calibrate:g}):\n" + res.calibrated_table)
-    _log(f"compare folder: {res.run_dir} (" + ", ".join(p.name for p in res.files.values())
+        _out(f"calibrated (τ = {cfg.compare.calibrate:g}):\n" + res.calibrated_table)
+    _out(f"compare folder: {res.run_dir} (" + ", ".join(p.name for p in res.files.values())
          + ", runs/: one run folder per cell)")
     return 0
 
@@ -258,7 +267,7 @@ def _eval(args: argparse.Namespace, progress: bool) -> int:
     cfg = _config(args)
     refs: dict[str, Any] = {}
     rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model",
-                       references=refs)
+                       references=refs, log=say)
     print(table({"model": rep}, ci=cfg.eval.show_ci))
     if args.out:
         src = model_source(to_dict(cfg))     # the GGUF file a converted model came from
@@ -311,7 +320,7 @@ def _learn(args: argparse.Namespace, progress: bool) -> int:
         raise InputError(f"--preset sizes the embedded world; it does not apply to --data/data.path "
                          f"({cfg.data.path})", field="--preset")
     from oblivio.engine.finetuning import LearnedModels, scale_table
-    res = api.learn(None, config=cfg, progress=progress, log=_log)
+    res = api.learn(None, config=cfg, progress=progress, log=say)
     found = {n: d for n, d in (("base", res.base_dir), ("gold", res.gold_dir)) if d is not None}
     # fine-tuned models (--model): the scale each was learned at
     records, cached = (res.records, res.cached) if isinstance(res, LearnedModels) else (None, None)
@@ -331,7 +340,7 @@ def _learn(args: argparse.Namespace, progress: bool) -> int:
                     {"oblivio_learn": 1, "models": records, "cached": cached, "config": to_dict(cfg)},
                     indent=1, default=str) + "\n", encoding="utf-8")
     if records:
-        _log(scale_table(records, cached))
+        _out(scale_table(records, cached))
     for name, d in found.items():
         print(f"{name} model: {os.path.join(args.out, name) if args.out else d}")
     return 0
@@ -347,7 +356,7 @@ def _resume(args: argparse.Namespace, progress: bool) -> int:
         flags = ", ".join(flag.get(k, k) for k in given + (["overrides"] if args.overrides else []))
         raise InputError(f"--resume continues a run with its saved config.yaml and inputs; drop {flags}",
                          field="--resume")
-    res = api.unlearn(resume=args.resume, run_dir=args.out, progress=progress, log=_log,
+    res = api.unlearn(resume=args.resume, run_dir=args.out, progress=progress, log=say,
                       allow_plugins=bool(getattr(args, "allow_plugins", None)))
     _finish(res)
     return 0
@@ -368,25 +377,31 @@ def _shared_run_dir(kind: str) -> str:
 
 def _finish(res) -> None:
     if res.table:
-        _log(res.table)
+        _out(res.table)
     if res.run_dir is not None:
-        _log(f"run folder: {res.run_dir} (results.json, summary.md, config.yaml, model/)")
+        _out(f"run folder: {res.run_dir} (results.json, summary.md, config.yaml, model/)")
         if (res.run_dir / "report.html").is_file():
-            _log(f"report: {res.run_dir / 'report.html'}")
+            _out(f"report: {res.run_dir / 'report.html'}")
         _verdict(res.run_dir)
 
 
 def _verdict(run_dir: Any) -> None:
     """A command that changed a run's evidence ends with the run's four verdict lines
-    (report/verdict.py; rules: docs/reference/report.md), read back from its results.json."""
+    (report/verdict.py; rules: docs/reference/report.md), read back from its results.json, and
+    an audited run with the audit's one line ("audit: robust on K of N attacks; fails: …",
+    attacks/audit.py ``audit_summary``)."""
     from pathlib import Path
 
+    from oblivio.attacks.audit import audit_summary
     from oblivio.report.html import checked_verdicts
     from oblivio.report.results import read_results
     f = Path(run_dir) / "results.json"
     if f.is_file():
-        for v in checked_verdicts(read_results(f), f):
-            _log(v.line)
+        rec = read_results(f)
+        for v in checked_verdicts(rec, f):
+            _out(v.line)
+        if isinstance(rec.get("audit"), dict):
+            _out(audit_summary(rec["audit"]))
 
 
 #: one handler per subcommand: (parsed arguments, show progress) -> exit status

@@ -25,7 +25,7 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--version": "prints the version; runs nothing",
     "--config": "the config file itself",
     "--set": "overrides config keys by name (KEY=VALUE)",
-    "--quiet": "display only (progress bars); never changes a result",
+    "--quiet": "display only (progress lines and bars on stderr); never changes a result",
     "--debug": "display only (a traceback on an unexpected error); never changes a result",
     "--out": "where to write, not what to compute: a rerun from a saved config must not target the same folder",
     "--overwrite": "permission to replace an output folder; a saved config must never carry it",
@@ -168,7 +168,8 @@ def _non_config(p: Any, cmd: str, name: str) -> None:
                        help="override a key of the run's config, e.g. --set eval.batch_size=32" if of_run else
                        "override a config key, e.g. --set unlearn.train.lr=1e-4 (repeatable)")
     elif name == "--quiet":
-        p.add_argument("--quiet", action="store_true", help="no progress bars")
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress lines or bars on stderr (results still go to stdout; warnings stay)")
     elif name == "--debug":
         p.add_argument("--debug", action="store_true",
                        help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")

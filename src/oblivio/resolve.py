@@ -15,6 +15,7 @@ from oblivio.config import Config
 from oblivio.data.schema import UnlearningData
 from oblivio.data.spec import REAL_DEFAULT_SET, TOFU_DEFAULT_SPLIT, check_data_file, data_scheme, real_set
 from oblivio.errors import InputError
+from oblivio.progress import say
 
 __all__ = ["bind_prompt", "data_scheme", "load_data", "learn", "prompt_format", "resolve_model", "main_process"]
 
@@ -62,7 +63,7 @@ def load_data(spec: str | Path | UnlearningData | None, cfg: Config | None = Non
                       holdout_authors=cfg.data.tofu_holdout_authors, include_general=cfg.data.tofu_general,
                       seed=world_seed(cfg), neighbour_map=cfg.data.neighbour_map,
                       general_trained=cfg.data.tofu_general_trained, allow_download=cfg.data.tofu_allow_download,
-                      log=_progress)
+                      log=say)
         d.targets_rule = f"the authors of TOFU's {split} split"
         return d
     check_data_file(spec)
@@ -97,14 +98,8 @@ def _world_data(cfg: Config, preset: str) -> UnlearningData:
     return d
 
 
-def _progress(msg: str) -> None:
-    """A progress line (stderr: results go to stdout)."""
-    import sys
-    print(msg, file=sys.stderr, flush=True)
-
-
 def learn(data: Any = None, *, config: Config | None = None, model: Any = None, progress: bool = True,
-          log: Log = print):
+          log: Log = say):
     """Base and gold models (cached) for ``data``: a JSONL path, ``"tofu:..."``, an
     ``UnlearningData`` or, when both ``data`` and ``config.data.path`` are None, the embedded
     world. Base learns every trained row (forget, retain roles and their ``*_test`` rows; never
@@ -158,7 +153,7 @@ def learning_data(spec: Any, cfg: Config) -> tuple[dict[str, list[Any]], dict[st
         ls = learning_sets(scheme[1] or TOFU_DEFAULT_SPLIT, gold_split=cfg.data.tofu_gold_split,
                            n_retain_authors=cfg.data.tofu_retain_authors,
                            holdout_authors=cfg.data.tofu_holdout_authors, seed=cfg.seed, root=cfg.data.tofu_dir,
-                           allow_download=cfg.data.tofu_allow_download, log=_progress)
+                           allow_download=cfg.data.tofu_allow_download, log=say)
         return ls.sets, ls.record
     if cfg.data.tofu_gold_split is not None:
         raise InputError("--gold-split is TOFU's (--data tofu:full)", field="data.tofu_gold_split")

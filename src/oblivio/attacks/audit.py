@@ -51,6 +51,7 @@ from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.eval.evaluate import EvalConfig
 from oblivio.metrics import stats as S
 from oblivio.models.format import PromptFormat
+from oblivio.progress import bar, say
 
 MARGIN = 0.05
 MIN_GAP = 0.1        # the smallest base − unlearned accuracy gap recovery is a ratio of
@@ -185,34 +186,49 @@ def decide(point: bool | None, excess_ci: Sequence[float] | None) -> str | None:
 def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attacks: Sequence[str] | None = None,
               seed: int = 0, eval_cfg: EvalConfig | None = None, retain_items: int = RETAIN_ITEMS,
               memo: dict[tuple[str, str], Any] | None = None, memo_models: Sequence[str] = (),
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+              log: Callable[[str], None] = say) -> dict[str, Any]:
     """Every attack in ``attacks`` (default: all registered) on every ``name → (model,
     tokenizer)``; returns the ``audit`` record (module docstring). Models are never changed:
     an attack that changes weights gets a copy. ``memo``: a dict the caller keeps between calls
     on the same data and seed, holding the results of the models named in ``memo_models``
     (``oblivio compare --audit`` attacks base and gold once per seed, not once per cell).
-    ``log`` gets a line per attack, then the one-line summary (:func:`audit_summary`)."""
+    ``log`` gets the audit's first line (what is attacked), a line per attack with its seconds,
+    then the one-line summary (:func:`audit_summary`); a bar (oblivio/progress.py) counts the
+    attacks while one runs."""
     from oblivio.data.portions import forget_portion
     names = list(attacks) if attacks else ATTACKS.names()
     classes = {n: ATTACKS.get(n, field="attacks") for n in names}   # unknown names fail before any work
     portion = (eval_cfg or EvalConfig()).portion
     au = _Audit.of(forget_portion(data, portion), seed, eval_cfg, retain_items)
+    log(f"audit: {len(classes)} attacks on {', '.join(models)} ({len(au.data.forget)} forget items, "
+        f"{len(au.sample)} retain items) …")
     out: dict[str, Any] = {}
     t_all = time.perf_counter()
-    for name, cls in classes.items():
-        t0 = time.perf_counter()
-        per, items_per, notes, skipped = _attack_models(name, cls(), models, au, memo, memo_models)
-        if skipped:
-            out[name] = {"recovery": None, "robust": None, "decision": None, "robust_point": None,
-                         "margin": MARGIN, "models": {}, "ci": None, "excess_ci": None,
-                         "seconds": round(time.perf_counter() - t0, 3), "note": f"skipped: {skipped}",
-                         "skipped": skipped}
-            log(f"attack {name:<20} skipped: {skipped}")
-            continue
-        out[name] = _attack_record(name, per, items_per, notes, au, t0)
-        _log_attack(log, name, out[name])
+    # drawn at once (every attack takes seconds): the name of the one running is its postfix
+    with bar(total=len(classes), desc="audit", unit="attack", delay=0) as counter:
+        for name, cls in classes.items():
+            counter.set_postfix_str(name)
+            out[name] = _attack(name, cls, models, au, memo, memo_models, log)
+            counter.update()
     rec = {"attacks": out, "seconds": round(time.perf_counter() - t_all, 3), "retain_items": len(au.sample)}
     log(audit_summary(rec))
+    return rec
+
+
+def _attack(name: str, cls: Any, models: dict[str, tuple[Any, Any]], au: _Audit,
+            memo: dict[tuple[str, str], Any] | None, memo_models: Sequence[str],
+            log: Callable[[str], None]) -> dict[str, Any]:
+    """One attack on every model: its record, and its line to ``log``."""
+    t0 = time.perf_counter()
+    per, items_per, notes, skipped = _attack_models(name, cls(), models, au, memo, memo_models)
+    if skipped:
+        log(f"attack {name:<20} skipped: {skipped}")
+        return {"recovery": None, "robust": None, "decision": None, "robust_point": None,
+                "margin": MARGIN, "models": {}, "ci": None, "excess_ci": None,
+                "seconds": round(time.perf_counter() - t0, 3), "note": f"skipped: {skipped}",
+                "skipped": skipped}
+    rec = _attack_record(name, per, items_per, notes, au, t0)
+    _log_attack(log, name, rec)
     return rec
 
 
@@ -220,11 +236,16 @@ def audit_summary(rec: dict[str, Any]) -> str:
     """The audit's one line, from its record: robust on k of n attacks (n counts the skipped
     ones too), then the attacks that fail, those undecided (their interval straddles the
     margin), those without a verdict (no gold score: the report judges them against the
-    holdout floor) and those skipped, each named."""
+    holdout floor) and those skipped, each named — the skipped ones with why, once for the
+    attacks skipped for the same reason ("skipped: a, b (no probe fields)")."""
     attacks = rec.get("attacks") or {}
     if not attacks:
         return "audit: no attack ran"
-    skipped = [n for n, a in attacks.items() if a.get("skipped")]
+    why: dict[str, list[str]] = {}
+    for n, a in attacks.items():
+        if a.get("skipped"):
+            why.setdefault(str(a["skipped"]), []).append(n)
+    skipped = [f"{', '.join(names)} ({reason})" for reason, names in why.items()]
     ran = {n: a for n, a in attacks.items() if not a.get("skipped")}
     robust = [n for n, a in ran.items() if a.get("robust") is True]
     undecided = [n for n, a in ran.items() if a.get("decision") == "undecided"]

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from oblivio.errors import InputError
+from oblivio.progress import say
 
 Log = Callable[[str], None]
 
@@ -75,7 +76,7 @@ def local_tofu_dir(option: str | Path | None = None) -> Path | None:
 
 
 def tofu_folder(option: str | Path | None = None, *, allow_download: bool = False, cache_dir: Path | None = None,
-                log: Log = print) -> TofuSource:
+                log: Log = say) -> TofuSource:
     """The TOFU folder to read, in the order of the module docstring. ``cache_dir``: the
     Hugging Face cache to look in (default: ``huggingface_hub``'s)."""
     local = local_tofu_dir(option)
@@ -132,7 +133,7 @@ def _online() -> Iterator[None]:
         constants.HF_HUB_OFFLINE = was
 
 
-def converted(files: dict[str, Path], *, log: Log = print) -> TofuSource:
+def converted(files: dict[str, Path], *, log: Log = say) -> TofuSource:
     """The Hub files converted to oblivio's layout, once, in ``<cache>/tofu-hub/<revision>``."""
     from oblivio.atomic import exclusive_lock, replace_dir
     from oblivio.models.cache import cache_root

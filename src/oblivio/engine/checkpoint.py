@@ -157,8 +157,9 @@ def latest_usable(folder: Path, log: Any = None) -> Path:
     """The newest checkpoint of ``folder`` that :func:`checkpoint_problem` accepts; each damaged
     newer one is named (with why) as it is skipped. An InputError when none can be used."""
     from oblivio.errors import InputError
+    from oblivio.progress import warn
     from oblivio.report.rundir import checkpoints_in
-    say = log or (lambda m: print(f"oblivio: warning: {m}", file=__import__("sys").stderr))
+    say = log or warn
     found = checkpoints_in(folder)
     for ck in reversed(found):
         why = checkpoint_problem(ck)

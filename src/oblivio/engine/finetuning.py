@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from oblivio.data.schema import QAItem
 from oblivio.models.save import LEARNED_FILE
+from oblivio.progress import say
 
 Log = Callable[[str], None]
 #: files of a model folder that do not change what it computes (conversion.json holds timings)
@@ -75,7 +76,7 @@ def planned_steps(n_items: int, cfg: Any) -> int:
 
 
 def finetune_models(model_spec: str | Path, sets: dict[str, list[QAItem]], cfg: Any, *, record: dict[str, Any],
-                    progress: bool = True, log: Log = print) -> LearnedModels:
+                    progress: bool = True, log: Log = say) -> LearnedModels:
     """Each set of ``sets`` learned by a fresh copy of ``model_spec`` (cached; module docstring).
     ``record``: what the data says of its scale (data/tofu.py ``learning_sets``)."""
     from oblivio.models.resolve import recorded_source, resolve_model_path

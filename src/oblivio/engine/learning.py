@@ -196,8 +196,9 @@ def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn
     from oblivio.models.tiny import tiny_llama_config
     context = tiny_llama_config(len(tok), model_size).max_position_embeddings
     data, cut = fit_to_context(data, tok, context)
-    if cut:
-        log(f"{cut['items']} over-long items cut to the tiny model's context of {context} tokens for learning "
+    if cut:     # a warning, not progress: shown under --quiet too (it changes what is learned)
+        from oblivio.progress import warn
+        warn(f"{cut['items']} over-long items cut to the tiny model's context of {context} tokens for learning "
             f"(fields: {', '.join(f'{k} {v}' for k, v in cut['fields'].items())})")
     cfg = dataclasses.replace(learn, progress=progress)
     more_b, more_g = (list(extras.base), list(extras.gold)) if extras else ([], [])

@@ -98,15 +98,15 @@ def train(model, method, source: PairSource, collate_fn, cfg: TrainConfig, *, re
     ``resume_from``: a checkpoint folder of this run (``run_dir/checkpoints/step-K``); the
     loop continues exactly where it was written (same data order, RNG and optimizer state).
     """
-    from tqdm.auto import tqdm
+    from oblivio.progress import bar as progress_bar
 
     run = _setup(model, method, source, collate_fn, cfg, reference=reference, run_dir=run_dir,
                  callbacks=callbacks, accelerator=accelerator, tokenizer=tokenizer)
     res = LoopResult(steps=0, seconds=0.0)
     at = _Position() if resume_from is None else _resume(run, Path(resume_from), res)
     ctx = StepContext(model=run.model, reference=reference, step=at.step, max_steps=run.n_steps)
-    bar = tqdm(total=run.n_steps, initial=at.step, desc=desc,
-               disable=not (cfg.progress and run.acc.is_main_process), dynamic_ncols=True, leave=False)
+    bar = progress_bar(total=run.n_steps, initial=at.step, desc=desc, unit="step", delay=0,
+                       enabled=cfg.progress and run.acc.is_main_process)
     t0 = time.perf_counter()
     tokens, stop = _run_epochs(run, source, ctx, at, res, bar)
     bar.close()

@@ -165,7 +165,7 @@ def evaluate_reference(model: Any, tokenizer: Any, data: UnlearningData, *, cfg:
     gold_report = gold.report if gold is not None else None
     if not cfg.reference_cache:
         return ReferenceEval(E.evaluate_model(model, tokenizer, data, cfg=cfg, gold=gold_report, name=name,
-                                              embedder=embedder, portion=portion), None, False)
+                                              embedder=embedder, portion=portion, log=log), None, False)
     key = eval_key(model, tokenizer, data, cfg, gold_key=None if gold is None else (gold.key or "uncached"),
                    embedder=embedder, portion=portion)
     rep = load(key)
@@ -178,6 +178,6 @@ def evaluate_reference(model: Any, tokenizer: Any, data: UnlearningData, *, cfg:
                 "model, data, eval config and evaluator code)")
         return ReferenceEval(rep, key, True)
     rep = E.evaluate_model(model, tokenizer, data, cfg=cfg, gold=gold_report, name=name, embedder=embedder,
-                           portion=portion)
+                           portion=portion, log=log)
     store(key, rep)
     return ReferenceEval(rep, key, False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from oblivio.config import EvalConfig
 from oblivio.data.collate import Encoded, encode_items, encode_pair
@@ -251,16 +251,34 @@ def _extraction_pass(model, tokenizer, flat: _Flat, *, with_tf: bool, cfg: EvalC
 
 def evaluate_model(model, tokenizer, data: UnlearningData, *, cfg: EvalConfig | None = None,
                    fmt: PromptFormat | None = None, gold: EvalReport | None = None,
-                   name: str = "model", embedder=None, portion: str | None = None) -> EvalReport:
+                   name: str = "model", embedder=None, portion: str | None = None,
+                   log: Callable[[str], None] | None = None) -> EvalReport:
     """Every selected metric on every set of ``portion`` of ``data`` (see module docstring):
     ``"test"`` for a reported evaluation, ``"val"`` for a selection, None (the default) for
-    data built for the purpose, its roles as named."""
+    data built for the purpose, its roles as named. ``log``: where the evaluation says it starts
+    and how long it took (oblivio/progress.py ``phase``); None for an evaluation inside other
+    work (an attack's scoring, a checkpoint's), which says nothing."""
     cfg = cfg or EvalConfig()
     fmt = resolve_format(tokenizer, fmt)
     names = _metric_names(cfg)
     metrics = [METRICS.get(n) for n in names]
-    needs = {n for m in metrics for n in m.needs}
     by_role = select_items(data, cfg, portion)
+    if log is None:
+        return _evaluate(model, tokenizer, data, by_role, metrics, cfg=cfg, fmt=fmt, gold=gold, name=name,
+                         embedder=embedder, portion=portion)
+    from oblivio.progress import phase
+    n_items = sum(len(v) for v in by_role.values())
+    with phase(f"evaluating {name}", f"{len(by_role)} sets, {n_items} items"
+               + (f" ({portion} portion)" if portion else ""), log=log):
+        return _evaluate(model, tokenizer, data, by_role, metrics, cfg=cfg, fmt=fmt, gold=gold, name=name,
+                         embedder=embedder, portion=portion)
+
+
+def _evaluate(model, tokenizer, data: UnlearningData, by_role: dict[str, list[QAItem]], metrics: list[Any], *,
+              cfg: EvalConfig, fmt: PromptFormat, gold: EvalReport | None, name: str, embedder: Any,
+              portion: str | None) -> EvalReport:
+    """:func:`evaluate_model` on the selected items ``by_role``."""
+    needs = {n for m in metrics for n in m.needs}
     t0 = time.perf_counter()
     was_training = model.training
     model.eval()

@@ -66,6 +66,8 @@ def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
     tokenizer's bound format) says what ends an answer."""
     from transformers import GenerationConfig
 
+    from oblivio.progress import bar
+
     limits = [int(max_new_tokens)] * len(prompts) if isinstance(max_new_tokens, int) else \
         [int(x) for x in max_new_tokens]
     if len(limits) != len(prompts):
@@ -86,7 +88,7 @@ def greedy_generate_ex(model, tokenizer, prompts: Sequence[list[int]], *,
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     out: list[Generation] = [Generation("")] * len(prompts)
     cut = [False] * len(prompts)
-    for s in range(0, len(order), batch_size):
+    for s in bar(range(0, len(order), batch_size), desc="greedy answers", unit="batch"):
         idx = order[s:s + batch_size]
         gcfg = GenerationConfig(max_new_tokens=max(limits[i] for i in idx), do_sample=False, use_cache=True,
                                 eos_token_id=stops, pad_token_id=pad)

@@ -78,7 +78,13 @@ def judge_sets(model, tokenizer, sets: dict[str, SetStats], data: Any, *, cfg: A
         for (r, k), g in zip(redo, gens):
             sets[r].items[k].judged_response = str(g)
     todo = judge_inputs(sets, data)
-    verdicts = make_judge(jcfg).score([x for _, _, x in todo])
+    judge = make_judge(jcfg)
+    if jcfg.kind == "rule":     # offline and quick: no line of its own
+        verdicts = judge.score([x for _, _, x in todo])
+    else:                       # a model or an endpoint per answer: said, with its time (and a bar)
+        from oblivio.progress import phase
+        with phase(f"judging ({jcfg.kind} judge)", f"{len(todo)} answers"):
+            verdicts = judge.score([x for _, _, x in todo])
     for (role, k, _), v in zip(todo, verdicts, strict=True):
         st = sets[role].items[k]
         st.judged, st.judge_scores = True, v

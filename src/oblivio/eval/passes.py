@@ -40,9 +40,10 @@ def _batches(encs: Sequence[Encoded], batch_size: int):
 def teacher_forced(model, encs: Sequence[Encoded], pad_id: int, *, batch_size: int = 64,
                    full: bool = True) -> list[TFOut]:
     """Per-sequence answer-token statistics; ``full=False`` computes log-probs only."""
+    from oblivio.progress import bar
     dev = _device(model)
     out: list[TFOut | None] = [None] * len(encs)
-    for idx in _batches(encs, batch_size):
+    for idx in bar(list(_batches(encs, batch_size)), desc="teacher-forced pass", unit="batch"):
         b = collate([encs[i] for i in idx], pad_id)
         ids, mask, labels = (b[k].to(dev) for k in ("input_ids", "attention_mask", "labels"))
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()

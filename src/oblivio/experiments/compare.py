@@ -42,6 +42,7 @@ from typing import Any, Callable, Sequence
 from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
 from oblivio.experiments.seeds import cell_from_runs, parse_seeds
+from oblivio.progress import say
 from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_table, write_compare
 
 Log = Callable[[str], None]
@@ -208,7 +209,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             calibrate_metric: str | None = None, calibrate_tol: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, method_args: dict[str, dict[str, Any]] | None = None,
             seeds: str | Sequence[int] | None = None, overwrite: bool = False, progress: bool = True,
-            log: Log = print, world_seeds: str | Sequence[int] | None = None) -> CompareResult:
+            log: Log = say, world_seeds: str | Sequence[int] | None = None) -> CompareResult:
     """Run every method × sampler cell with the same seed and budget; see the module docstring.
 
     ``data``: as :func:`oblivio.resolve.load_data` (None = the embedded world). ``model``: the

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from oblivio.config import RevealConfig
 from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
+from oblivio.progress import say
 
 _SEARCH = RevealConfig()      # the reveal step's defaults
 
@@ -63,7 +64,7 @@ class RevealRelease(MethodBase):
         return {"release": self.rounds_log} if self.rounds_log else {}      # one record per round
 
     def release(self, model: Any, tokenizer: Any, data: Any, *, train_cfg: Any, lora: Any = None,
-                log: Any = print) -> tuple[Any, Any]:
+                log: Any = say) -> tuple[Any, Any]:
         """Called by engine/unlearning.py instead of one training loop (``runs_own_rounds``)."""
         from oblivio.reveal.release import ReleaseConfig, release
         from oblivio.reveal.tasks import data_entity_task, user_entity_task, world_task

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from oblivio.errors import InputError
+from oblivio.progress import say
 
 Log = Callable[[str], None]
 
@@ -59,7 +60,7 @@ class ResolvedModel:
     source: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_model_path(spec: str | Path, *, log: Log = print) -> ResolvedModel:
+def resolve_model_path(spec: str | Path, *, log: Log = say) -> ResolvedModel:
     """The local folder ``spec`` names (see module docstring); a GGUF is converted at most
     once per file content, also when several processes ask at the same time."""
     s = str(spec)
@@ -129,7 +130,7 @@ def gguf_cache_dir(sha256: str) -> Path:
     return cache_root() / "gguf" / sha256[:16]
 
 
-def converted_folder(gguf_file: Path, *, log: Log = print) -> tuple[Path, dict[str, Any]]:
+def converted_folder(gguf_file: Path, *, log: Log = say) -> tuple[Path, dict[str, Any]]:
     """(cached HF folder, source record) of a GGUF file, converting it on first use."""
     from oblivio.atomic import exclusive_lock, replace_dir
     _require_gguf()

@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 from oblivio.config import Config, to_dict
 from oblivio.errors import InputError
+from oblivio.progress import drop, say
 
 Log = Callable[[str], None]
 ROLES = ("tune", "report")
@@ -65,14 +66,8 @@ def tuning_view(cell: Cell) -> Cell:
     return dataclasses.replace(cell, config=cfg)
 
 
-def stderr_log(msg: str) -> None:
-    """A log on stderr (a bench's progress; its results go to stdout)."""
-    import sys
-    print(msg, file=sys.stderr, flush=True)
-
-
-def quiet_log(msg: str) -> None:
-    """A log that drops every message (``run_grid(run_log=quiet_log)``: the grid's lines only)."""
+#: the logs a bench hands :func:`run_grid`: progress on stderr (results go to stdout), or none
+stderr_log, quiet_log = say, drop
 
 
 def check_cells(cells: Sequence[Cell]) -> None:
@@ -91,7 +86,7 @@ def check_cells(cells: Sequence[Cell]) -> None:
 
 
 def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False, progress: bool = True,
-             log: Log = print, run_log: Log | None = None,
+             log: Log = say, run_log: Log | None = None,
              on_result: Callable[[Cell, dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Every cell as a run into ``<out>/<name>`` (see the module docstring); returns
     ``{name: results.json}``. ``log`` gets the grid's line per cell, ``run_log`` the runs' own
@@ -123,7 +118,7 @@ def run_grid(cells: Sequence[Cell], out: str | Path, *, overwrite: bool = False,
     return done
 
 
-def run_cell(cell: Cell, root: Path | None, *, overwrite: bool = False, progress: bool = True, log: Log = print,
+def run_cell(cell: Cell, root: Path | None, *, overwrite: bool = False, progress: bool = True, log: Log = say,
              shared: dict[str, Any] | None = None, references: dict[str, Any] | None = None,
              announce: Callable[[], None] | None = None) -> tuple[Any, bool]:
     """One cell as a run into ``<root>/<name>`` (None: no folder), or its finished folder kept
@@ -157,7 +152,7 @@ def finished_result(folder: Path) -> Any:
     return UnlearnResult(None, None, reports, folder, rec.get("training", {}), rec.get("timings", {}), results=keep)
 
 
-def hold_finished(cells: Sequence[Cell], out: Path, *, sub: str = "", log: Log = print) -> Path | None:
+def hold_finished(cells: Sequence[Cell], out: Path, *, sub: str = "", log: Log = say) -> Path | None:
     """Resuming a grid whose folder ``out`` is written whole (``<out>.partial`` until done): the
     cell runs its interrupted attempt (``<out>.partial``/``.failed``, cells under ``<sub>/``)
     finished with the same config are moved aside — starting over deletes the attempt — to be

@@ -25,6 +25,7 @@ from typing import Any, Callable
 from oblivio.config import Config, load_config
 from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
+from oblivio.progress import say
 from oblivio.resolve import learn, main_process, resolve_model
 
 Log = Callable[[str], None]
@@ -52,7 +53,7 @@ class ModelSource:
 
     @classmethod
     def resolve(cls, cfg: Config, data: UnlearningData | None, *, model: Any = None, tokenizer: Any = None,
-                gold: Any = None, copy: bool = False, progress: bool = True, log: Log = print) -> ModelSource:
+                gold: Any = None, copy: bool = False, progress: bool = True, log: Log = say) -> ModelSource:
         """The source of ``model`` (a folder, ``.gguf`` file, registered name or a loaded model with
         ``tokenizer``), else ``cfg.model.path``, else the world's cached base (``data`` must be
         a generated world); its gold: ``gold`` (a folder or a (model, tokenizer) pair), else
@@ -87,7 +88,7 @@ class ModelSource:
         return src
 
     @classmethod
-    def folder(cls, path: str | Path, cfg: Config, log: Log = print) -> ModelSource:
+    def folder(cls, path: str | Path, cfg: Config, log: Log = say) -> ModelSource:
         """The source of one model folder (a finished run's ``model/``)."""
         return cls(cfg, _folder(path, log))
 
@@ -175,10 +176,12 @@ def _fresh(base: Path | Pair, cfg: Config) -> Pair:
     return resolve_model(_copy.deepcopy(model), tok, cfg)
 
 
-def fit(data: UnlearningData, model: Any, tokenizer: Any, log: Log):
-    """Over-long items cut to the model's context, and logged (data/context.py)."""
+def fit(data: UnlearningData, model: Any, tokenizer: Any):
+    """Over-long items cut to the model's context (data/context.py), said in a warning: it
+    changes what is evaluated, so it is shown under ``--quiet`` too (oblivio/progress.py)."""
     from oblivio.data.context import fit_for_model
-    return fit_for_model(data, model, tokenizer, log=log if main_process() else None)
+    from oblivio.progress import warn
+    return fit_for_model(data, model, tokenizer, log=warn if main_process() else None)
 
 
 def finished_run(run_path: Path, config: Config | None, *, load_unlearned: bool = True):

@@ -19,6 +19,7 @@ from typing import Any, Callable, Protocol
 
 from oblivio.config import Config
 from oblivio.data.schema import UnlearningData
+from oblivio.progress import say
 
 Log = Callable[[str], None]
 
@@ -42,7 +43,7 @@ class RunContext:
     gold: Any = None
     gold_tokenizer: Any = None
     reference: Callable[[], Any] = field(default=lambda: None)
-    log: Log = print
+    log: Log = say
     extra: dict[str, Any] = field(default_factory=dict)      # top-level results.json keys
     timings: dict[str, float] = field(default_factory=dict)  # the run's phases (efficiency record)
     shared: dict[str, Any] = field(default_factory=dict)     # lives as long as a grid of runs
@@ -84,5 +85,5 @@ def run_post_steps(ctx: RunContext, names: list[str]) -> dict[str, Any]:
         step: PostStep = POST_STEPS.get(name, field="post_steps")()
         res = step.run(ctx)
         out[name] = {**(res or {}), "seconds": round(time.perf_counter() - t0, 3)}
-        ctx.log(f"post-step {name}: done in {out[name]['seconds']:.1f}s")
+        ctx.log(f"post-step {name}: done in {out[name]['seconds']:.1f} s")
     return out

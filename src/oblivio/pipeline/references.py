@@ -6,12 +6,13 @@ from typing import Any, Callable
 
 from oblivio.config import EvalConfig
 from oblivio.data.schema import UnlearningData
+from oblivio.progress import say
 
 Log = Callable[[str], None]
 
 
 def evaluate_references(reports: dict[str, Any], models: dict[str, Any], data: UnlearningData,
-                        ecfg: EvalConfig, *, embedder: Any = None, log: Log = print) -> dict[str, str]:
+                        ecfg: EvalConfig, *, embedder: Any = None, log: Log = say) -> dict[str, str]:
     """Evaluate the reference models into ``reports``: ``"gold"`` first (the others are
     measured against it); a model is a (model, tokenizer) pair or a function that loads one
     just before its evaluation (one model in memory at a time); a None model is skipped.

@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence
 from oblivio.config import Config, build_method
 from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalReport
+from oblivio.progress import say
 from oblivio.resolve import load_data, main_process
 
 Log = Callable[[str], None]
@@ -96,7 +97,7 @@ class Run:
     inputs: dict[str, Any] = field(default_factory=dict)
     callbacks: Sequence[Any] = ()
     progress: bool = True
-    log: Log = print
+    log: Log = say
     shared: dict[str, Any] = field(default_factory=dict)
     references: dict[str, EvalReport] | None = None
     kind: str = "unlearn"
@@ -127,7 +128,12 @@ class Run:
 
     def execute(self) -> UnlearnResult:
         """Every stage in order; the run folder appears complete at the end or not at all."""
+        from oblivio.progress import silenced
         st = _State(t_all=time.perf_counter())
+        with silenced(not self.progress):
+            return self._execute(st)
+
+    def _execute(self, st: _State) -> UnlearnResult:
         self._check(st)
         self._resolve(st)
         ctx = (self._folder() if self.out is not None else contextlib.nullcontext())
@@ -192,7 +198,7 @@ class Run:
         if need_gold or not src.world_gold:
             st.gold, st.gold_tokenizer = src.gold()
         if st.data is not None:
-            st.data, st.cut = fit(st.data, st.model, st.tokenizer, self.log)
+            st.data, st.cut = fit(st.data, st.model, st.tokenizer)
         st.n_params = n_parameters(st.model)
 
     def _folder(self):
@@ -248,7 +254,8 @@ class Run:
             with count_tokens(st.model) as counted:
                 st.reports["unlearned"] = evaluate_model(st.model, st.tokenizer, st.data, cfg=self.cfg.eval,
                                                          gold=st.reports.get("gold"), name="unlearned",
-                                                         embedder=st.embedder, portion=self.cfg.eval.portion)
+                                                         embedder=st.embedder, portion=self.cfg.eval.portion,
+                                                         log=self.log)
             st.tokens += counted.tokens
             st.timings["eval_after"] = time.perf_counter() - t0
 
@@ -312,14 +319,21 @@ def _num_processes() -> int:
 
 
 def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | None = None, gold: Any = None,
-                     progress: bool = True, log: Log = print) -> dict[str, Any]:
+                     progress: bool = True, log: Log = say) -> dict[str, Any]:
     """Post-steps on a finished ``unlearn`` run folder (``oblivio audit --run``): its saved
     config (``config``: that config with the command line's changes), its unlearned ``model/``,
     its base model (``model.path`` or the world's cached base: a fresh copy for every
     ``ctx.reference()``) and gold (``gold``, ``model.gold`` or the world's). The new version of
     the folder is built beside it — hard links to every file the post-steps do not rewrite — and
     replaces it in one step (report/rundir.py ``new_version``); a failure leaves the folder as it
-    was. Returns results.json as written."""
+    was. Returns results.json as written. ``progress=False``: no progress line or bar."""
+    from oblivio.progress import silenced
+    with silenced(not progress):
+        return _apply_post_steps(Path(run), names, config=config, gold=gold, progress=progress, log=log)
+
+
+def _apply_post_steps(run_path: Path, names: Sequence[str], *, config: Config | None, gold: Any, progress: bool,
+                      log: Log) -> dict[str, Any]:
     from oblivio.engine.efficiency import efficiency_record, n_parameters
     from oblivio.pipeline.models import ModelSource, finished_run, fit
     from oblivio.pipeline.post import RunContext, check_post_steps, run_post_steps
@@ -327,7 +341,6 @@ def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | 
     from oblivio.pipeline.write import run_report
     from oblivio.report.results import read_results, write_json
     from oblivio.report.rundir import is_run_folder, new_version
-    run_path = Path(run)
     cfg, _ = finished_run(run_path, config, load_unlearned=False)
     check_post_steps(list(names))            # a typo fails before any model is loaded
     if not (run_path / "results.json").is_file() or not is_run_folder(run_path):
@@ -339,7 +352,7 @@ def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | 
     gold_model, gold_tok = source.gold()
     # the same items as the run's evaluation: the unlearned model was saved from the base, with
     # its context and tokenizer
-    d, _ = fit(d, unlearned, tokenizer, log)
+    d, _ = fit(d, unlearned, tokenizer)
     with new_version(run_path) as work:
         timings: dict[str, float] = {}
         ctx = RunContext(cfg, d, unlearned, tokenizer, {}, work, gold_model, gold_tok, reference=source.reference,

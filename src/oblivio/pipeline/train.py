@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 
 from oblivio.config import Config
 from oblivio.data.schema import UnlearningData
+from oblivio.progress import say
 
 Log = Callable[[str], None]
 
@@ -34,7 +35,7 @@ def lora_spec(cfg: Config):
 def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData, method: Any, *,
                   gold: Any = None, gold_tokenizer: Any = None, work: Path | None = None,
                   callbacks: Sequence[Any] = (), resume_from: Path | None = None, progress: bool = True,
-                  log: Log = print) -> Trained:
+                  log: Log = say) -> Trained:
     """Unlearn ``model`` in place with ``method`` and ``cfg.unlearn`` (sampler, training)."""
     from oblivio.engine.unlearning import run_unlearning
     lora = lora_spec(cfg)

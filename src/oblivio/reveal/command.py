@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from oblivio.config import Config, load_config, to_dict
 from oblivio.errors import InputError
+from oblivio.progress import say
 from oblivio.reveal.pipeline import RevealResult
 from oblivio.reveal.tasks import Task, data_entity_task, user_entity_task, world_task
 
@@ -88,7 +89,7 @@ def run_folder_of(out: str | Path | None) -> tuple[Path | None, Path | None]:
 
 def run_reveal(model: Any = None, data: Any = None, *, tokenizer: Any = None, config: Config | None = None,
                out: str | Path | None = None, overwrite: bool = False, progress: bool = True,
-               log: Callable[[str], None] = print) -> RevealResult:
+               log: Callable[[str], None] = say) -> RevealResult:
     """Reveal ``data.targets[0]`` (or the task's subject) from ``model`` (default: the world's
     base) as a run into ``out`` (see the module docstring); every bad input is refused before
     a model is loaded or anything written."""

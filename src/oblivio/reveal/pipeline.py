@@ -55,7 +55,11 @@ def reveal(model: Any, tokenizer: Any, task: Task, *, strategy: str = "neural_uc
     div = Diversity(model, tokenizer, backend=embedder)
     q = Querier(model, tokenizer, task, div, n=n, temperature=temperature, weight=weight, seed=seed)
     if chosen is None:
-        res = search(q, strategy=strategy, budget=budget, seed=seed, nu=nu, progress=log)
+        from oblivio.progress import drop, phase
+        n = len(task.pool) if strategy == "best_of_pool" else min(budget, len(task.pool))
+        with phase("reveal: instruction search", f"{n} of {len(task.pool)} instructions ({strategy})",
+                   log=log or drop):
+            res = search(q, strategy=strategy, budget=budget, seed=seed, nu=nu, progress=log)
         best = sorted(res.queries, key=lambda x: -x.score)[:top_k]
     else:
         res = SearchResult("given", diversity_backend=div.backend)

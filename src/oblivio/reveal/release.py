@@ -27,6 +27,7 @@ import torch
 
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.engine.loop import LoopResult, TrainConfig
+from oblivio.progress import say
 from oblivio.reveal.tasks import Task
 
 
@@ -64,7 +65,7 @@ def _split(total: int | None, rounds: int) -> list[int | None]:
 
 
 def release(model: Any, tokenizer: Any, task: Task, retain: Sequence[QAItem], *, cfg: ReleaseConfig,
-            train_cfg: TrainConfig, reveal_kw: dict[str, Any], log: Callable[[str], None] = print,
+            train_cfg: TrainConfig, reveal_kw: dict[str, Any], log: Callable[[str], None] = say,
             given: Sequence[QAItem] | None = None) -> tuple[Any, LoopResult, list[dict[str, Any]]]:
     """Run the release; returns (model, loop result over all rounds, one record per round).
     ``given``: forget rows to release instead of revealed ones (the true forget data: the

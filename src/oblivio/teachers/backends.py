@@ -18,7 +18,8 @@ stored: not in the backend's identity, the cache or an error message.
 
 :func:`complete` answers from the cache first: one JSON file per (backend identity,
 messages, token limit) under ``$OBLIVIO_CACHE/texts``. Only successful completions are
-cached; a failed one is ``None`` and is asked again next time.
+cached; a failed one is ``None`` and is asked again next time. Generation that lasts shows a
+bar on stderr (oblivio/progress.py).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from typing import Any, Protocol, Sequence
 from oblivio.atomic import write_text
 from oblivio.endpoints import REMOTE_FLAG, check_endpoint_url, is_loopback  # noqa: F401 (re-exported)
 from oblivio.errors import InputError
+from oblivio.progress import bar
 
 Messages = list[dict[str, str]]
 
@@ -128,7 +130,8 @@ class HFBackend:
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         out: list[str | None] = []
         model.eval()
-        for s in range(0, len(batch), self.batch_size):
+        for s in bar(range(0, len(batch), self.batch_size), desc=f"{Path(self.path).name}: completions",
+                     unit="batch"):
             texts = [self.render(m) for m in batch[s:s + self.batch_size]]
             enc = [tok(t, add_special_tokens=not getattr(tok, "chat_template", None))["input_ids"] for t in texts]
             width = max(len(e) for e in enc)
@@ -219,7 +222,8 @@ class EndpointBackend:
         with httpx.Client(timeout=self.timeout, headers=headers, follow_redirects=False,
                           trust_env=self.trust_env) as client, \
                 ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            out = list(pool.map(lambda m: self._one(client, m), batch))
+            out = list(bar(pool.map(lambda m: self._one(client, m), batch), total=len(batch),
+                           desc=f"{self.model}: completions", unit="request"))
         if headers:     # a server may echo what it got: its answers never carry the key into a message
             key = headers["Authorization"].removeprefix("Bearer ")
             self.errors[n_err:] = [e.replace(key, "***") for e in self.errors[n_err:]]
