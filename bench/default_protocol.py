@@ -53,9 +53,9 @@ CANDIDATES: list[dict[str, Any]] = [
     {"label": "me_gd-160", "method": "me_gd", "lr": 5e-4, "steps": 160},
     {"label": "me_gd-80", "method": "me_gd", "lr": 5e-4, "steps": 80},
     {"label": "npo-a3-120", "method": "npo", "lr": 5e-4, "steps": 120, "args": {"alpha": 3.0}},
-    {"label": "npo-a5-160", "method": "npo", "lr": 5e-4, "steps": 160, "args": {"alpha": 5.0}},
     {"label": "simnpo-a3-120", "method": "simnpo", "lr": 5e-4, "steps": 120, "args": {"alpha": 3.0}},
-    {"label": "graddiff-120", "method": "graddiff", "lr": 1e-4, "steps": 120},
+    {"label": "npo_me-120", "method": "npo_me", "lr": 5e-4, "steps": 120, "args": {"mix": 0.5, "alpha": 1.0}},
+    {"label": "sam_npo-a3-120", "method": "sam_npo", "lr": 5e-4, "steps": 120, "args": {"alpha": 3.0}},
 ]
 
 

@@ -120,3 +120,11 @@ def test_compare_reads_each_cells_run_folders_by_world(tmp_path):
     (forgotten, *_rest) = cell_verdicts(tmp_path, [cell], [1, 2, 3])["npo/random"]
     m, lo, hi = _hand_t([0.01, -0.01, 0.01], T90_2)      # world 1: the mean of its two seeds
     assert f"[{lo:+.3f}".replace("-", "−") in forgotten and "3 worlds" in forgotten
+
+
+def test_a_difference_of_shares_is_cut_to_minus_one_one():
+    runs = [(1, rec(0.95, 0.05)), (2, rec(0.30, 0.30)), (3, rec(0.90, 0.10))]
+    iv = W.forgotten(runs, 0.05).interval
+    assert iv is not None and iv.hi == 1.0 and iv.lo > -1.0
+    m, lo, hi = _hand_t([0.9, 0.0, 0.8], T90_2)
+    assert hi > 1.0 and iv.lo == pytest.approx(lo)          # only the side beyond the bound is cut

@@ -40,6 +40,7 @@ from oblivio.report.evidence import Interval
 
 HOW = "Student-t over worlds"
 Run = tuple[int, dict[str, Any]]            # (world seed, results.json record)
+SHARE_DIFF = (-1.0, 1.0)                    # accuracies and AUCs lie in [0, 1]: so do their differences
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,10 @@ class Spread:
     interval: Interval | None               # None with fewer than 2 worlds
 
 
-def t_interval(values: Sequence[float], level: float, n_facts: int | None) -> Interval | None:
-    """The mean of ``values`` with its two-sided Student-t interval at ``level``; None for fewer
-    than two values."""
+def t_interval(values: Sequence[float], level: float, n_facts: int | None,
+               bounds: tuple[float, float] | None = None) -> Interval | None:
+    """The mean of ``values`` with its two-sided Student-t interval at ``level``, cut to
+    ``bounds`` (a difference of two shares lies in [−1, 1]); None for fewer than two values."""
     from scipy.stats import t
     k = len(values)
     if k < 2:
@@ -59,11 +61,14 @@ def t_interval(values: Sequence[float], level: float, n_facts: int | None) -> In
     mean = math.fsum(values) / k
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (k - 1))
     half = float(t.ppf(0.5 + level / 2, k - 1)) * sd / math.sqrt(k)
-    return Interval(mean, mean - half, mean + half, level, HOW, n_facts)
+    lo, hi = mean - half, mean + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return Interval(mean, lo, hi, level, HOW, n_facts)
 
 
 def spread(runs: Sequence[Run], one: Callable[[dict[str, Any]], float | None], level: float,
-           facts: Callable[[dict[str, Any]], int | None]) -> Spread:
+           facts: Callable[[dict[str, Any]], int | None], bounds: tuple[float, float] | None = None) -> Spread:
     """``one(record)`` averaged per world, then its t-interval over the worlds where every run
     had a value (a world with a run lacking it is left out rather than half-counted)."""
     vals: dict[int, list[float | None]] = defaultdict(list)
@@ -75,7 +80,7 @@ def spread(runs: Sequence[Run], one: Callable[[dict[str, Any]], float | None], l
            if v and all(x is not None and math.isfinite(x) for x in v)}
     ns = [n_of[w] for w in per]
     n = sum(x for x in ns if x is not None) if ns and all(x is not None for x in ns) else None
-    return Spread(per, t_interval(list(per.values()), level, n))
+    return Spread(per, t_interval(list(per.values()), level, n, bounds))
 
 
 def _diff(model: str, role: str, metric: str, ref: str = "gold") -> Callable[[dict[str, Any]], float | None]:
@@ -151,12 +156,12 @@ def forgotten(runs: Sequence[Run], margin: float) -> V.Verdict:
     m = next((V._forget_metric(rec) for _, rec in runs if V._forget_metric(rec)), None)
     if m is None:
         return V.Verdict("forgotten", "not available", "no forget-set answer metric was computed")
-    s = spread(runs, _diff("unlearned", "forget", m), V.LEVEL, _facts("forget"))
+    s = spread(runs, _diff("unlearned", "forget", m), V.LEVEL, _facts("forget"), SHARE_DIFF)
     return _two_sided("forgotten", f"forget {m} minus gold's", s, margin)
 
 
 def private(runs: Sequence[Run], margin: float) -> V.Verdict:
-    s = spread(runs, _auc_diff, V.LEVEL, _auc_facts)
+    s = spread(runs, _auc_diff, V.LEVEL, _auc_facts, SHARE_DIFF)
     return _two_sided("private", "MIA AUC (Min-K%++, forget vs holdout) minus gold's", s, margin)
 
 
@@ -192,7 +197,7 @@ def robust(runs: Sequence[Run], margin: float) -> V.Verdict:
     level = 1 - V.ALPHA       # the single run's attack interval is 95% too (attacks/audit.py excess_ci)
     judged: list[tuple[str, str, Interval]] = []
     for name in names:
-        iv = spread(runs, _attack_excess(name), level, _attack_facts(name)).interval
+        iv = spread(runs, _attack_excess(name), level, _attack_facts(name), SHARE_DIFF).interval
         if iv is None:
             continue
         st = "yes" if iv.hi <= margin + V._EPS else "no" if iv.lo > margin + V._EPS else "undecided"
