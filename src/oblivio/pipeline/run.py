@@ -325,7 +325,7 @@ def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | 
     from oblivio.pipeline.post import RunContext, check_post_steps, run_post_steps
     from oblivio.pipeline.train import peak_memory
     from oblivio.pipeline.write import run_report
-    from oblivio.report.results import read_results, write_json
+    from oblivio.report.results import read_results, refresh_summary, write_json
     from oblivio.report.rundir import is_run_folder, new_version
     run_path = Path(run)
     cfg, _ = finished_run(run_path, config, load_unlearned=False)
@@ -350,5 +350,6 @@ def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | 
                                                   inference_tokens=ctx.tokens, memory=peak_memory(),
                                                   previous=results.get("efficiency"))
         write_json(work / "results.json", results)
+        refresh_summary(work, results)
         run_report(work, run_path)
     return results
