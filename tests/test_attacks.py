@@ -357,7 +357,7 @@ def test_every_attack_runs_on_base_gold_unlearned(tiny_run, tiny_world, tmp_path
     assert eff["flops"]["training"] == 6 * eff["parameters"] * eff["tokens"]["training"]
     assert eff["flops"]["inference"] == 2 * eff["parameters"] * eff["tokens"]["inference"]
     page = (run / "report.html").read_text()            # the report is redrawn with the audit
-    assert "Recovery of forgotten knowledge under each attack: " in page
+    assert "Forget accuracy under each attack, unlearned vs gold and base: " in page
     assert rec["attacks"]["logit_lens"]["models"]["base"]["best_layers"]
     u = rec["attacks"]["paraphrase"]["models"]["unlearned"]
     # the audit attacks the test portion, the forget rows the run's reported accuracy is over

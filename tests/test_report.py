@@ -192,3 +192,319 @@ def test_empty_answers_metric_counts_empty_generations():
              for i, g in enumerate(["", "  ", "Paris", "no idea"])]
     r = empty_answers(SetStats(role="forget", items=items, computed=frozenset({"gen"})))
     assert r.value == 0.5 and r.per_item == [1.0, 1.0, 0.0, 0.0] and r.extra["n_empty"] == 2
+
+
+# -- a page people read (issue 25 item 5) ----------------------------------------------------------
+VOID = {"meta", "br", "img", "link", "input", "hr", "source", "wbr"}
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Node | None = None) -> None:
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Node | str] = []
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def all(self, tag: str | None = None, **attrs: str) -> list[Node]:
+        """Descendants with ``tag`` whose attributes hold ``attrs`` (class_ matches one class)."""
+        out = []
+        for c in self.children:
+            if isinstance(c, Node):
+                ok = tag in (None, c.tag) and all(
+                    (v in (c.attrs.get("class") or "").split()) if k == "class_"
+                    else c.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
+                out += [c] * ok + c.all(tag, **attrs)
+        return out
+
+    def inside(self, tag: str) -> bool:
+        p = self.parent
+        while p is not None and p.tag != tag:
+            p = p.parent
+        return p is not None
+
+
+class Tree(HTMLParser):
+    """The page as a tree of nodes (enough of a DOM to ask what is inside what)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Node("#root", {})
+        self.cur = self.root
+
+    def handle_starttag(self, tag, attrs):
+        n = Node(tag, dict(attrs), self.cur)
+        self.cur.children.append(n)
+        if tag not in VOID:
+            self.cur = n
+
+    def handle_endtag(self, tag):
+        p = self.cur
+        while p is not None and p.tag != tag:
+            p = p.parent
+        if p is not None and p.parent is not None:
+            self.cur = p.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+def tree(html: str) -> Node:
+    t = Tree()
+    t.feed(html)
+    return t.root
+
+
+def cells(tr: Node) -> list[str]:
+    return [c.text().strip() for c in tr.children if isinstance(c, Node) and c.tag in ("td", "th")]
+
+
+@pytest.fixture(scope="module")
+def audited(two_runs, tmp_path_factory):
+    """The with-gold run audited by two cheap attacks: one shown to fail (reverse: the tiny
+    model answers reversed questions), one whose attacked accuracy is 0 (few_shot)."""
+    from oblivio import api
+    run = tmp_path_factory.mktemp("audited") / "run"
+    shutil.copytree(two_runs[0], run)
+    api.audit(run, "reverse,few_shot", progress=False, log=lambda m: None)
+    return run
+
+
+def test_verdict_block_shows_n_interval_and_margin_on_the_page(audited):
+    """Each of the four lines shows its n, interval and margin as text, not only in a title."""
+    rec = json.loads((audited / "results.json").read_text())
+    page = tree((audited / "report.html").read_text())
+    lines = {li.attrs["data-question"]: li for li in page.all("section", id="verdict")[0].all("li")}
+    assert list(lines) == ["forgotten", "kept", "private", "robust"]
+    for v in verdicts(rec):
+        li = lines[v.question]
+        assert li.attrs["data-status"] == v.status
+        n = li.all("span", class_="n")[0].text()
+        assert n.startswith(f"n = {v.n}") and ("needs ≥ 59" in n) == (v.n < 59)
+        iv = li.all("span", class_="interval")[0].text()
+        ends = (f"[{v.interval.lo:.3f}, {v.interval.hi:.3f}]" if v.question == "kept" else
+                f"[{v.interval.lo:+.3f}, {v.interval.hi:+.3f}]".replace("-", "−"))
+        assert ends in iv and f"{v.interval.level:.0%} interval" in iv
+        margin = li.all("span", class_="margin")[0].text()
+        assert margin == ("kept from ratio ≥ 0.95" if v.question == "kept" else
+                          "margin +0.05" if v.question == "robust" else "margin ±0.05")
+    # the robust line is decided on the worst attack's 95% interval (reverse: +1.000 here)
+    rob = {v.question: v for v in verdicts(rec)}["robust"]
+    assert rob.interval.level == 0.95 and rob.interval.lo > 0.05 and rob.status == "no"
+
+
+def test_key_metrics_first_with_counts_the_rest_folded_in_column_order(two_runs):
+    from oblivio.report.results import HEADLINE_MODEL, HEADLINE_SET
+    run, _ = two_runs
+    rec = json.loads((run / "results.json").read_text())
+    page = tree((run / "report.html").read_text())
+    keys = {t.attrs["data-role"]: t for t in page.all("table", class_="key")}
+    folded = {d.attrs["data-role"]: d for d in page.all("details") if "data-role" in d.attrs}
+    u = rec["models"]["unlearned"]
+    assert list(keys) == [*u["sets"], "(model level)"]              # forget first, then retain, holdout
+    for role, table in keys.items():
+        have = u["sets"][role] if role in u["sets"] else u["model"]
+        want = [m for m in (HEADLINE_MODEL if role == "(model level)" else HEADLINE_SET) if m in have]
+        rows = [tr for tr in table.all("tr") if "data-metric" in tr.attrs]
+        assert [tr.attrs["data-metric"] for tr in rows] == want       # the key metrics, in the terminal's order
+        assert cells(table.all("thead")[0].all("tr")[0])[2:5] == ["base", "gold", "unlearned"]
+        others = [tr.attrs["data-metric"] for tr in folded[role].all("tr") if "data-metric" in tr.attrs]
+        assert sorted(others + want) == sorted(have)                   # no metric is lost, none shown twice
+        for tr in rows:
+            name, row = tr.attrs["data-metric"], cells(tr)
+            r = have[name]
+            if isinstance(r.get("n_facts"), int) and r.get("per_item"):
+                assert row[-1] == f"{len(r['per_item'])} / {r['n_facts']}"   # items / facts of the unlearned model
+            arrow = row[1]
+            if role.startswith("holdout"):
+                assert arrow == "—"      # facts no model was taught: no better direction (was ↑)
+            elif role.startswith("forget") and name == "accuracy":
+                assert arrow == "↓"
+            elif role.startswith("direct") and name == "accuracy":
+                assert arrow == "↑"
+    # the forget accuracy's interval is on the page next to its value
+    ci = u["sets"]["forget_test"]["accuracy"]["ci"]
+    assert f"[{fmt(ci[0])}, {fmt(ci[1])}]" in keys["forget_test"].text()
+
+
+def test_terminal_table_and_summary_use_the_same_columns_and_carry_the_verdict(two_runs):
+    """summary.md: the four verdict lines first, then the table with base, gold, unlearned (the
+    reference evaluation puts gold first; the table must not follow that order)."""
+    from oblivio.report.verdict import verdict_lines
+    run, _ = two_runs
+    rec = json.loads((run / "results.json").read_text())
+    text = (run / "summary.md").read_text()
+    assert "## Verdict" in text
+    for line in verdict_lines(rec):
+        assert f"- {line}" in text
+    assert text.index("## Verdict") < text.index("```")
+    head = next(ln for ln in text.splitlines() if ln.startswith("set "))
+    assert head.split()[3:] == ["base", "gold", "unlearned"]
+
+
+def test_audit_refreshes_the_summary_verdict(audited):
+    from oblivio.report.verdict import verdict_lines
+    rec = json.loads((audited / "results.json").read_text())
+    text = (audited / "summary.md").read_text()
+    robust = verdict_lines(rec)[3]
+    assert robust.startswith("robust: no") and f"- {robust}" in text
+    assert "robust: not available" not in text and text.count("## Verdict") == 1
+
+
+def test_glossary_is_the_registrys_for_every_metric_on_the_page(two_runs, tmp_path):
+    """Every metric named on the page has a glossary entry and a hover text, both the metric
+    registry's description (a hand-written list would go stale); a metric this installation does
+    not know shows the description its run saved."""
+    from oblivio.metrics.base import METRICS
+    run, _ = two_runs
+    rec = json.loads((run / "results.json").read_text())
+    rec["models"]["unlearned"]["sets"]["forget_test"]["plugin_metric"] = {"value": 0.5}
+    rec["metrics"]["plugin_metric"] = {"description": "A plugin's own words.", "good_on_forget": "lower"}
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "results.json").write_text(json.dumps(rec))
+    page = tree(render([tmp_path / "r"]))
+    shown = {tr.attrs["data-metric"] for tr in page.all("tr") if "data-metric" in tr.attrs}
+    entries = {dd.attrs["data-metric"]: dd.all("span", class_="desc")[0].text()
+               for dd in page.all("section", id="glossary")[0].all("dd")}
+    assert {"accuracy", "truth_ratio", "mia_minkpp", "uq", "rq", "plugin_metric"} <= shown
+    assert shown <= set(entries)
+    for name in shown - {"plugin_metric"}:
+        assert entries[name] == METRICS.get(name).description, name
+    assert entries["plugin_metric"] == "A plugin's own words."
+    links = page.all("a", class_="m")                              # the hover on each metric name
+    assert len(links) > 50
+    for a in links:
+        name = a.attrs["href"].removeprefix("#g-")
+        assert a.text().lower() == name and a.attrs["title"] == entries[name]
+
+
+def test_judge_is_a_table_with_n(two_runs):
+    run, _ = two_runs
+    rec = json.loads((run / "results.json").read_text())
+    page = tree((run / "report.html").read_text())
+    sec = page.all("section", id="judge")[0]
+    assert sec.all("pre") == []                                  # no raw JSON dump
+    rows = [cells(tr) for tr in sec.all("tbody")[0].all("tr")]
+    j = rec["judge"]["models"]
+    want = [("UQ", r) for r in j["unlearned"]["uq"]] + [("RQ", r) for r in j["unlearned"]["rq"]]
+    assert [(r[0], r[1]) for r in rows] == want
+    for (metric, role), row in zip(want, rows):
+        for col, m in zip(row[2:5], ("base", "gold", "unlearned")):
+            assert col.split()[0] == fmt(j[m][metric.lower()][role]["value"])
+        u = j["unlearned"][metric.lower()][role]
+        assert row[5] == f"{u['judged']} / {u['n_facts']}"
+
+
+def _svgs(html: str) -> list[str]:
+    import base64
+    import re
+    return [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+
+
+def test_audit_chart_names_every_attack_skipped_ones_with_reason_and_shows_gold(audited, tmp_path):
+    import re
+    rec = json.loads((audited / "results.json").read_text())
+    why = "the data has no translated questions (cross-lingual probes)"
+    rec["audit"]["attacks"]["cross_lingual"] = {"skipped": why, "recovery": None, "robust": None}
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "results.json").write_text(json.dumps(rec))
+    html = render([tmp_path / "r"])
+    chart = next(s for s in _svgs(html) if "under the attack" in s)
+    attacks = rec["audit"]["attacks"]
+    for name in attacks:
+        assert f">{name}</text>" in chart                       # the whole name, never cut
+    assert f"skipped: {why}" in chart
+    ran = [n for n, a in attacks.items() if not a.get("skipped")]
+    # gold's attacked accuracy as a diamond on every attack that ran (and one in the legend)
+    assert chart.count('fill="#000"/>') == len(ran) + 1
+    # an attacked accuracy of 0 (few_shot) still draws a visible bar
+    assert attacks["few_shot"]["models"]["unlearned"]["accuracy"] == 0.0
+    assert all(float(w) >= 2 for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="12"', chart))
+    # every label fits the drawing: ~6.5 px per character at 11 px
+    width = float(re.search(r'<svg[^>]* width="(\d+)"', chart).group(1))
+    for x, anchor, text in re.findall(r'<text x="([\d.]+)" y="[\d.]+"(?: text-anchor="(\w+)")?[^>]*>([^<]*)</text>',
+                                      chart):
+        w = 6.5 * len(html_unescape(text))
+        lo = float(x) - {"end": w, "middle": w / 2}.get(anchor, 0)
+        assert lo >= 0 and lo + w <= width + 1, text
+    # the table below names the skipped attack with its reason, and each decision
+    page = tree(html)
+    rows = {tr.attrs["data-attack"]: cells(tr) for tr in page.all("tr") if "data-attack" in tr.attrs}
+    assert rows["cross_lingual"][1] == "skipped" and rows["cross_lingual"][-1] == why
+    assert rows["reverse"][1] == "not robust" and rows["few_shot"][1] == attacks["few_shot"]["decision"]
+
+
+def html_unescape(s: str) -> str:
+    import html
+    return html.unescape(s)
+
+
+def test_training_chart_has_round_ticks():
+    from oblivio.report.svgplot import line_chart, nice_ticks
+    assert nice_ticks(0.1, 13.5) == [2.5, 5.0, 7.5, 10.0, 12.5]    # was: the two ends only
+    assert nice_ticks(0, 1) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(1, 60) == [10, 20, 30, 40, 50, 60]
+    svg = line_chart({"loss": [(1, 13.5), (2, 0.1), (3, 6.0)]}, xlabel="step", ylabel="loss")
+    for label in ("2.5", "5", "7.5", "10", "12.5"):
+        assert f'text-anchor="end">{label}</text>' in svg
+
+
+def _compare_folder(root, runs, **extra):
+    """A comparison folder holding copies of ``runs`` as its cells' run folders."""
+    cells = []
+    for name, src in runs.items():
+        shutil.copytree(src, root / "runs" / name)
+        method, sampler = name.split("__")
+        cells.append({"method": method, "sampler": sampler, "steps": 6, "values": {"forget_efficacy": 0.5},
+                      "runs": [f"runs/{name}"]})
+    (root / "compare.json").write_text(json.dumps({"oblivio_compare": 1, "config": {}, "cells": cells, **extra}))
+    return root
+
+
+def test_compare_and_several_runs_lead_with_runs_by_verdicts(two_runs, tmp_path):
+    from oblivio.cli import run as cli_run
+    a, b = two_runs
+    recs = [json.loads((p / "results.json").read_text()) for p in (a, b)]
+    cmp = _compare_folder(tmp_path / "cmp", {"npo__one_to_one_random": a, "graddiff__one_to_one_random": b})
+    for html in (render([cmp]), render([a, b])):
+        assert "has no single verdict" not in html
+        page = tree(html)
+        rows = page.all("section", id="overview")[0].all("tbody")[0].all("tr")
+        assert len(rows) == 2                                    # one row per run, verdicts side by side
+        for tr, rec in zip(rows, recs):
+            label = tr.attrs["data-run"]
+            assert label.startswith(rec["config"]["unlearn"]["method"] + " · ")    # named by method, not folder
+            assert f"lr {rec['config']['unlearn']['train']['lr']:g}" in label and "seed 0" in label
+            st = {td.attrs["data-question"]: td.attrs["data-status"] for td in tr.all("td")
+                  if "data-question" in td.attrs}
+            assert st == {v.question: v.status for v in verdicts(rec)}
+    # `report A B`: each run's column is headed by its method and settings
+    out = tmp_path / "ab.html"
+    assert cli_run(["report", str(a), str(b), "--out", str(out)]) == 0
+    heads = [h.text() for h in tree(out.read_text()).all("section", id="tables")[0].all("h3")]
+    assert heads[0].startswith("npo · ") and heads[1].startswith("graddiff · ")
+
+
+def test_compare_over_worlds_shows_its_verdict_lines(tmp_path):
+    lines = ["forgotten: yes  forget accuracy minus gold's: mean difference +0.010, 90% interval [−0.020, +0.040] "
+             "(Student-t over worlds), 3 worlds, margin ±0.05, n=90",
+             "kept: not decided (interval too wide)  worst retain role direct_test: accuracy unlearned/base mean ratio "
+             "0.960, 90% interval [0.900, 1.020] (Student-t over worlds), kept from ≥ 0.95, n=90",
+             "private: over-unlearned  MIA AUC (Min-K%++, forget vs holdout) minus gold's: mean difference −0.200, 90% "
+             "interval [−0.300, −0.100] (Student-t over worlds), 3 worlds, margin ±0.05, n=90",
+             "robust: not available  no run of these worlds was audited (or no attack applied)"]
+    rec = {"oblivio_compare": 1, "config": {"world_seeds": [0, 1, 2]}, "worlds": [0, 1, 2], "seed": 0,
+           "cells": [{"method": "npo", "sampler": "one_to_one_random", "steps": 6, "values": {"fe": 0.5}}],
+           "verdicts": {"npo/1:1 rand": lines}}
+    (tmp_path / "compare.json").write_text(json.dumps(rec))
+    page = tree(render([tmp_path]))
+    tr = page.all("section", id="overview")[0].all("tbody")[0].all("tr")
+    assert len(tr) == 1 and "over 3 worlds" in cells(tr[0])
+    st = {td.attrs["data-question"]: (td.attrs["data-status"], td.text()) for td in tr[0].all("td")
+          if "data-question" in td.attrs}
+    assert {q: s for q, (s, _) in st.items()} == {"forgotten": "yes", "kept": "undecided",
+                                                   "private": "over-unlearned", "robust": "not available"}
+    assert "n = 90" in st["forgotten"][1] and "[−0.020, +0.040]" in st["forgotten"][1]
+    shown = page.all("section", id="verdict")[0].all("li")
+    assert [li.all("span")[0].text() for li in shown] == [ln.split("  ")[0] for ln in lines]
+    assert all(ln.split("  ", 1)[1] in li.text() for li, ln in zip(shown, lines))

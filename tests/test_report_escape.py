@@ -169,20 +169,22 @@ def test_several_runs_escape_title_plugin_names_and_compare_cells(several):
              "metric": script("metric"), "role": script("role"), "direction": script("direction"),
              "skip reason": breakout("skip"), "attack": breakout("attack"), "convention": script("convention"),
              "method / sampler": f"{script('method')} / {img('sampler')}", "value key": script("value-key"),
-             "compare config": script("compare-config"), "plot file": breakout("plot-name")}
+             "compare config": script("compare-config"), "plot file": breakout("plot-name"),
+             "judge model": script("judge")}
     assert_escaped(html, shown)
     assert html.count(f"<title>{escape(TITLE)}</title>") == 1 and f"<h1>{escape(TITLE)}</h1>" in html
-    # the judge record is JSON inside <pre>: tojson escapes < > & ' as \\u00XX
-    assert "\\u003cscript\\u003edocument" in html
 
 
-def test_training_figure_escapes_loss_part_names(several):
-    """The training loss is an SVG built by hand (report/svgplot.py), inside a data URI: the
-    page's escaping does not reach it, so the SVG must escape the names itself."""
+def test_svg_figures_escape_loss_part_and_attack_names(several):
+    """The training loss and the audit chart are SVG built by hand (report/svgplot.py), inside a
+    data URI: the page's escaping does not reach them, so the SVG must escape the names itself."""
     html = several.read_text(encoding="utf-8")
     svgs = [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
-    assert len(svgs) == 2                         # the real run and its plugin-names copy
-    assert "<script>" not in svgs[1] and html_lib.escape(script("loss-part")) in svgs[1]
+    # the real run's training curve; its plugin-names copy's training curve and audit chart
+    assert len(svgs) == 3
+    assert all("<script>" not in s and "<img" not in s for s in svgs)
+    assert html_lib.escape(script("loss-part")) in svgs[1]
+    assert html_lib.escape(breakout("attack")) in svgs[2] and "no attacked accuracy in the record" in svgs[2]
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

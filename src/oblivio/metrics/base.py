@@ -151,8 +151,12 @@ class Metric:
     expensive: bool = False                       # extra model passes: not in the default metric list
 
     def direction(self, role: str) -> Direction:
+        """What is good on the set ``role``: the forget direction on forget sets, the retain one
+        on retain and evaluation sets, none ("info") on the holdout: no model was taught those
+        facts, so their value is a floor to read the others against, not a score to raise."""
         from oblivio.roles import base_role
-        return self.on_forget if base_role(role) == "forget" else self.on_retain
+        b = base_role(role)
+        return self.on_forget if b == "forget" else "info" if b == "holdout" else self.on_retain
 
 
 #: every metric: the modules of ``oblivio.metrics``, entry points ``oblivio.metrics``, dotted paths

@@ -339,7 +339,7 @@ def _apply_post_steps(run_path: Path, names: Sequence[str], *, config: Config | 
     from oblivio.pipeline.post import RunContext, check_post_steps, run_post_steps
     from oblivio.pipeline.train import peak_memory
     from oblivio.pipeline.write import run_report
-    from oblivio.report.results import read_results, write_json
+    from oblivio.report.results import read_results, refresh_summary, write_json
     from oblivio.report.rundir import is_run_folder, new_version
     cfg, _ = finished_run(run_path, config, load_unlearned=False)
     check_post_steps(list(names))            # a typo fails before any model is loaded
@@ -363,5 +363,6 @@ def _apply_post_steps(run_path: Path, names: Sequence[str], *, config: Config | 
                                                   inference_tokens=ctx.tokens, memory=peak_memory(),
                                                   previous=results.get("efficiency"))
         write_json(work / "results.json", results)
+        refresh_summary(work, results)
         run_report(work, run_path)
     return results

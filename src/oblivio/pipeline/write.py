@@ -43,9 +43,9 @@ def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any
     u = cfg.unlearn
     if u.enabled:
         save_model(model, tokenizer, work / "model")
-    write_json(work / "results.json", results_record(
-        config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports, data_info=data_info(data, cut),
-        training=training, extra={**(control or {}), **(extra or {})}))
+    rec = results_record(config=to_dict(cfg), seed=cfg.seed, timings=timings, reports=reports,
+                         data_info=data_info(data, cut), training=training, extra={**(control or {}), **(extra or {})})
+    write_json(work / "results.json", rec)
     notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
              + (f" ({data.targets_rule})" if data.targets_rule else "") if data is not None else "data: none",
              f"method: {u.method} {u.args or ''}, sampler: {u.sampler}, {training['steps']} steps" if u.enabled
@@ -63,8 +63,10 @@ def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any
         if plot_curves(control, work / "curves.png", title=f"{u.method} ({u.sampler}): checkpoint evaluation"):
             notes.append(f"checkpoint curves: curves.png (selected step {control['selected_step']})")
     title = "oblivio unlearning run" if u.enabled else "oblivio run (no unlearning)"
-    (work / "summary.md").write_text(summary_text(title=title, reports=reports, notes=notes,
-                                                  ci=cfg.eval.show_ci))
+    from oblivio.report.verdict import verdict_lines
+    # the verdict heads summary.md as it heads the report and the terminal's last lines
+    (work / "summary.md").write_text(summary_text(title=title, reports=reports, notes=notes, ci=cfg.eval.show_ci,
+                                                  verdicts=verdict_lines(rec) if reports else ()))
     run_report(work, final)
 
 

@@ -6,7 +6,7 @@ instead of an empty box. Figures: truth-ratio distributions of the forget set (t
 TOFU's forget-quality KS test, Maini et al. 2024, arXiv 2401.06121), MIA ROC curves
 (Min-K%++, Zhang et al. 2024, arXiv 2404.02936; members = forget, non-members = holdout),
 training loss parts, checkpoint curves (Wang et al. 2024, arXiv 2406.09179), the calibration
-sweep, and attack recovery when audited.
+sweep, and the audit: each attack's forget accuracy against gold's (SVG, report/svgplot.py).
 """
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def training(rec: dict[str, Any]) -> Figure | NotAvailable:
     series = {k: [(h["step"], h.get(k)) for h in hist] for k in keys}
     sel = (rec.get("training") or {}).get("selected_step")
     try:
-        svg = line_chart(series, xlabel="step", ylabel="loss parts", bold="loss",
+        svg = line_chart(series, xlabel="step", ylabel="loss parts", bold="loss", width=560, height=300,
                          vline=(sel, f"selected step {sel}") if sel is not None else None)
     except ValueError:
         return NotAvailable("no finite loss was logged")
@@ -159,18 +159,49 @@ def calibration(cal: dict[str, Any] | None) -> Figure | NotAvailable:
     return _encode(fig, f"Calibration sweep: utility against mixing weight α; chosen α {c.get('alpha')}")
 
 
+def attack_chart_rows(rec: dict[str, Any]) -> list[Any]:
+    """One :class:`~oblivio.report.svgplot.AttackRow` per attack of the audit, in its order:
+    skipped ones too, with their reason."""
+    from oblivio.report.svgplot import DECISION_COLOURS, AttackRow
+    out = []
+    for name, a in ((rec.get("audit") or {}).get("attacks") or {}).items():
+        if not isinstance(a, dict):
+            continue
+        ms = a.get("models") or {}
+        u, g, b = (ms.get(k) or {} for k in ("unlearned", "gold", "base"))
+        acc = u.get("accuracy")
+        if a.get("skipped") or not isinstance(acc, (int, float)):
+            out.append(AttackRow(str(name), skipped=f"skipped: {a['skipped']}" if a.get("skipped")
+                                 else "no attacked accuracy in the record"))
+            continue
+        decision = {"undecided": "not decided"}.get(str(a.get("decision")), str(a.get("decision")))
+        if decision not in DECISION_COLOURS:
+            decision = "robust" if a.get("robust") else "not decided" if a.get("robust") is None else "not robust"
+        ci = u.get("accuracy_ci")
+        lo, hi = (float(ci[0]), float(ci[1])) if isinstance(ci, list) and len(ci) == 2 else (None, None)
+        rec_v = a.get("recovery")
+        note = (f"recovery {rec_v:.2f}" if isinstance(rec_v, (int, float)) else "recovery n/a") + f" · {decision}"
+        out.append(AttackRow(str(name), float(acc), lo, hi,
+                             g.get("accuracy") if isinstance(g.get("accuracy"), (int, float)) else None,
+                             b.get("accuracy") if isinstance(b.get("accuracy"), (int, float)) else None,
+                             DECISION_COLOURS[decision], note))
+    return out
+
+
 def attacks(rec: dict[str, Any]) -> Figure | NotAvailable:
-    audit = rec.get("audit") or {}
-    att = {n: a for n, a in (audit.get("attacks") or {}).items() if a.get("recovery") is not None}
-    if not att:
+    """The audit, one row per attack (report/svgplot.py ``attack_rows``): the attacked forget
+    accuracy of the unlearned model against gold's and base's under the same attack; skipped
+    attacks named with their reason."""
+    from oblivio.report.svgplot import attack_rows
+    rows = attack_chart_rows(rec)
+    if not rows:
         return NotAvailable("this run was not audited (no attack results in results.json)")
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3))
-    names = list(att)
-    ax.bar(names, [att[n]["recovery"] for n in names],
-           color=["tab:green" if att[n].get("robust") else "tab:red" for n in names])
-    ax.set_ylabel("recovery (0 = none, 1 = back to base)")
-    ax.tick_params(axis="x", rotation=30, labelsize=7)
-    fig.tight_layout()
-    return _encode(fig, "Recovery of forgotten knowledge under each attack: " +
-                   ", ".join(f"{n} {att[n]['recovery']:.2f}" for n in names))
+    svg = attack_rows(rows, xlabel="forget accuracy under the attack: lower is better; the verdict compares it "
+                                   "with gold's (◆)")
+    ran = [r for r in rows if r.skipped is None]
+    skipped = [r for r in rows if r.skipped is not None]
+    alt = ("Forget accuracy under each attack, unlearned vs gold and base: "
+           + "; ".join(f"{r.name} {r.value:.2f}" + (f" (gold {r.gold:.2f})" if r.gold is not None else "")
+                       for r in ran if r.value is not None)
+           + ("; " + ", ".join(f"{r.name} {r.skipped}" for r in skipped) if skipped else ""))
+    return Figure("data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"), alt)

@@ -1,13 +1,18 @@
 """One self-contained HTML page per run, per set of runs, or per comparison folder.
 
 Everything on the page comes from the runs' ``results.json`` (and a calibration's, when the
-run folder holds ``calibrated-<τ>/``): the verdict (report/verdict.py), per-set tables with
-their direction and, when present, bootstrap intervals, the figures (report/figures.py,
-embedded PNG — no network, no CDN), efficiency, and the config with the command that
-reproduces the run. Every number carries ``data-key``, its path in results.json, so a test
-can check the page against the record. Jinja2 renders ``templates/report.html.j2`` with
-autoescaping on: run folder names, forget targets, config values, metric, role and attack names
-and ``--title`` are the user's text and reach the page only as text, never as markup.
+run folder holds ``calibrated-<τ>/``), in the order a reader needs it: the verdict — each line
+with its status, n, interval and margin in sight (report/overview.py) — and, for several runs or
+a comparison, one table of runs × verdicts named by method and settings; then per evaluated set
+the few key metrics with their counts and 95% intervals, the rest folded away
+(report/tables.py); the figures (report/figures.py: embedded PNG and SVG — no network, no CDN);
+the judge's UQ/RQ and the audit's attacks as tables; efficiency; the config with the command
+that reproduces the run; and a glossary of every metric the page names, in the metric
+registry's own words (each metric name also carries it as its hover text). Every number
+carries ``data-key``, its path in results.json, so a test can check the page against the
+record. Jinja2 renders ``templates/report.html.j2`` with autoescaping on: run folder names,
+forget targets, config values, metric, role and attack names and ``--title`` are the user's
+text and reach the page only as text, never as markup.
 """
 from __future__ import annotations
 
@@ -19,31 +24,12 @@ from typing import Any
 
 from oblivio.errors import InputError
 from oblivio.report import figures as figs
+from oblivio.report import overview as ov
+from oblivio.report import tables as T
+from oblivio.report.tables import Cell, fmt
 from oblivio.report.verdict import WORDS, Verdict, verdicts
 
-MODELS = ("base", "gold", "unlearned")
-
-
-def fmt(v: Any) -> str:
-    """The page's number format (3 decimals; 3 significant digits for very large/small)."""
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, int):
-        return str(v)
-    if abs(v) >= 100 or (v != 0 and abs(v) < 1e-3):
-        return f"{v:.3g}"
-    return f"{v:.3f}"
-
-
-@dataclass
-class Cell:
-    text: str
-    key: str | None = None        # path in results.json of the number shown
-    ci: str | None = None
-    note: str | None = None       # a skip reason
-
+__all__ = ["Cell", "fmt", "GENERATOR", "Run", "load_run", "render", "write_report", "checked_verdicts"]
 
 @dataclass
 class Run:
@@ -52,6 +38,7 @@ class Run:
     rec: dict[str, Any]
     calibration: dict[str, Any] | None = None
     verdicts: list[Verdict] = field(default_factory=list)
+    source: Path | None = None    # the file read (``path`` is the name shown: a run being written is a .partial)
 
 
 def load_run(path: str | Path, display: Path | None = None) -> Run:
@@ -69,7 +56,7 @@ def load_run(path: str | Path, display: Path | None = None) -> Run:
     for c in sorted(folder.glob("calibrated-*/results.json")):
         cal = read_results(c)
     shown = display or folder      # a run being written lives in <run>.partial: show its final name
-    run = Run(shown.name, shown, rec, cal)
+    run = Run(shown.name, shown, rec, cal, source=f)
     run.verdicts = checked_verdicts(rec, f)
     return run
 
@@ -94,44 +81,6 @@ def _lookup(rec: dict[str, Any], key: str) -> Any:
         else:
             return None
     return node
-
-
-def _cell(rec: dict[str, Any], key: str) -> Cell:
-    node: Any = rec
-    for part in key.split(".")[:-1]:
-        node = node.get(part, {}) if isinstance(node, dict) else {}
-    if not isinstance(node, dict) or not node:
-        return Cell("—")
-    if node.get("skipped"):
-        return Cell("skipped", note=str(node["skipped"]))
-    ci = node.get("ci")
-    ci_txt = f"[{fmt(ci[0])}, {fmt(ci[1])}]" if isinstance(ci, (list, tuple)) and len(ci) == 2 else None
-    return Cell(fmt(node.get("value")), key, ci_txt)
-
-
-def _set_tables(run: Run) -> list[dict[str, Any]]:
-    rec = run.rec
-    meta = rec.get("metrics", {})
-    models = [m for m in MODELS if m in rec.get("models", {})]
-    roles: list[str] = []
-    for m in models:
-        roles += [r for r in rec["models"][m].get("sets", {}) if r not in roles]
-    tables = []
-    for role in roles:
-        rows = []
-        names = sorted({k for m in models for k in rec["models"][m].get("sets", {}).get(role, {})})
-        for name in names:
-            from oblivio.roles import base_role
-            good = meta.get(name, {}).get("good_on_forget" if base_role(role) == "forget" else "good_on_retain", "")
-            rows.append({"metric": name, "good": good,
-                         "cells": [_cell(rec, f"models.{m}.sets.{role}.{name}.value") for m in models]})
-        tables.append({"role": role, "models": models, "rows": rows})
-    rows = []
-    for name in sorted({k for m in models for k in rec["models"][m].get("model", {})}):
-        rows.append({"metric": name, "good": meta.get(name, {}).get("good_on_forget", ""),
-                     "cells": [_cell(rec, f"models.{m}.model.{name}.value") for m in models]})
-    tables.append({"role": "(model level)", "models": models, "rows": rows})
-    return tables
 
 
 def _efficiency(run: Run) -> list[tuple[str, Cell]]:
@@ -165,22 +114,26 @@ def _command(run: Run) -> str:
 
 
 def _sections(run: Run) -> dict[str, Any]:
-    judge = run.rec.get("judge")
+    rec = run.rec
+    judge_models, judge_rows = T.judge_table(rec)
     return {
-        "tables": _set_tables(run) if "models" in run.rec else [],
-        "truth": figs.truth_ratios(run.rec),
-        "roc": figs.mia_roc(run.rec),
-        "training": figs.training(run.rec),
-        "checkpoints": figs.checkpoints(run.rec),
-        "attacks": figs.attacks(run.rec),
+        "verdicts": [ov.shown(v, rec) for v in run.verdicts],
+        "tables": T.metric_tables(rec) if "models" in rec else [],
+        "truth": figs.truth_ratios(rec),
+        "roc": figs.mia_roc(rec),
+        "training": figs.training(rec),
+        "checkpoints": figs.checkpoints(rec),
+        "attacks": figs.attacks(rec),
+        "attack_table": T.attack_table(rec),
         "calibration": figs.calibration(run.calibration),
-        "judge": judge or figs.NotAvailable("no judge ran (UQ/RQ come with the TRU judge)"),
+        "judge": {"kind": (rec.get("judge") or {}).get("judge") or {}, "models": judge_models, "rows": judge_rows}
+        if judge_rows else figs.NotAvailable("no judge ran (UQ/RQ come with the TRU judge)"),
         "efficiency": _efficiency(run),
         "command": _command(run),
-        "config": json.dumps(run.rec.get("config", {}), indent=1),
-        "versions": run.rec.get("versions", {}),
-        "seed": run.rec.get("seed"),
-        "data": run.rec.get("data", {}),
+        "config": json.dumps(rec.get("config", {}), indent=1),
+        "versions": rec.get("versions", {}),
+        "seed": rec.get("seed"),
+        "data": rec.get("data", {}),
     }
 
 
@@ -198,7 +151,43 @@ def _compare_sections(run: Run) -> dict[str, Any]:
     for png in sorted(run.path.glob("*.png")):
         plots.append(figs.Figure("data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii"),
                                  f"comparison plot {png.name}"))
-    return {"keys": keys, "rows": rows, "plots": plots, "config": json.dumps(rec.get("config", {}), indent=1)}
+    over = rec.get("verdicts")
+    return {"keys": keys, "rows": rows, "plots": plots, "config": json.dumps(rec.get("config", {}), indent=1),
+            "world_verdicts": {str(k): [ov.parse_line(str(x)) for x in v] for k, v in over.items()
+                               if isinstance(v, list)} if isinstance(over, dict) else {},
+            "notes": [str(n) for n in rec.get("notes") or [] if n]}
+
+
+def _overview(loaded: Sequence[Run]) -> list[ov.OverviewRow]:
+    """The runs × verdicts rows: one per run, a comparison's per cell (report/overview.py)."""
+    rows: list[ov.OverviewRow] = []
+    for r in loaded:
+        f = r.source or r.path
+        if "oblivio_compare" in r.rec:
+            rows += ov.compare_rows(r.rec, f.parent if f.is_file() else f)
+        else:
+            rows.append(ov.run_row(r.rec, r.verdicts, r.path, f))
+    return rows
+
+
+def _glossary(runs_ctx: list[dict[str, Any]]) -> list[T.Entry]:
+    """The registry's entry of every metric named on the page (tables and judge), once; a
+    metric the registry lacks is described by the first run that saved it."""
+    named: dict[str, dict[str, Any]] = {}          # metric → the record that names it first
+    for r in runs_ctx:
+        if r["compare"]:
+            continue
+        judge = r["s"]["judge"]
+        for name in [row.metric for t in r["s"]["tables"] for row in (*t.key, *t.other)] + \
+                [jr.metric.lower() for jr in (judge["rows"] if isinstance(judge, dict) else [])]:
+            named.setdefault(name, r["run"].rec)
+    return [e for name, rec in sorted(named.items()) for e in T.glossary(rec, [name])]
+
+
+def _label(r: Run) -> str:
+    if "oblivio_compare" in r.rec:
+        return f"comparison {r.name}"
+    return ov.run_row(r.rec, r.verdicts, r.path, r.source or r.path).label
 
 
 def render(runs: Sequence[str | Path | Run], *, title: str | None = None) -> str:
@@ -217,10 +206,14 @@ def render(runs: Sequence[str | Path | Run], *, title: str | None = None) -> str
     runs_ctx = []
     for r in loaded:
         compare = "oblivio_compare" in r.rec
-        runs_ctx.append({"run": r, "compare": compare,
+        runs_ctx.append({"run": r, "compare": compare, "label": _label(r),
                          "s": _compare_sections(r) if compare else _sections(r)})
     name = title or ("oblivio report: " + ", ".join(r.name for r in loaded))
-    return env.get_template("report.html.j2").render(title=name, runs=runs_ctx, n=len(loaded))
+    single = len(loaded) == 1 and not runs_ctx[0]["compare"]
+    return env.get_template("report.html.j2").render(
+        title=name, runs=runs_ctx, n=len(loaded), overview=[] if single else _overview(loaded),
+        any_run=any(not r["compare"] for r in runs_ctx), glossary=_glossary(runs_ctx),
+        questions=("forgotten", "kept", "private", "robust"), named_by=ov.NAMED_BY)
 
 
 GENERATOR = '<meta name="generator" content="oblivio report">'

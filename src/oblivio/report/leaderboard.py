@@ -141,7 +141,7 @@ def read_row(path: Path) -> Row:
     rec = read_results(f)
     # the fields read here first, so that a damaged one is named; then the verdicts as the
     # report computes them
-    settings, metrics = _settings(rec, f), {m.key: _metric(rec, m.path, f) for m in METRICS}
+    settings, metrics = settings_of(rec, f), {m.key: _metric(rec, m.path, f) for m in METRICS}
     verdicts = {v.question: v.status for v in checked_verdicts(rec, f)}
     return Row(run=str(path), settings=settings, verdicts={q: verdicts.get(q, "not available") for q in VERDICTS},
                metrics=metrics)
@@ -158,7 +158,7 @@ def _mapping(rec: dict[str, Any], path: str, f: Path) -> dict[str, Any]:
     return node
 
 
-def _settings(rec: dict[str, Any], f: Path) -> dict[str, Any]:
+def settings_of(rec: dict[str, Any], f: Path) -> dict[str, Any]:
     """What names the run, from its config; a rule's choice (lr None, an epoch budget) from
     what the run used (``training``)."""
     if not isinstance(rec.get("config"), dict):

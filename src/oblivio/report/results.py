@@ -6,14 +6,24 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from oblivio.eval.evaluate import EvalReport
+if TYPE_CHECKING:       # annotations only: reading a run's record must not import torch
+    from oblivio.eval.evaluate import EvalReport
 
 HEADLINE_SET = ("accuracy", "para_accuracy", "answer_prob", "rouge_recall", "truth_ratio")
 HEADLINE_MODEL = ("forget_quality", "model_utility", "mia_minkpp", "privleak")
 ARROW = {"higher": "↑", "lower": "↓", "closer_to_gold": "≈gold", "info": ""}
+#: where a model's column goes: the model the run starts from, the retrained target, then the
+#: model(s) judged — the same order in the terminal table, summary.md and the HTML report
+_COLUMN_RANK = {"base": 0, "reference": 0, "gold": 1}
+
+
+def column_order(names: Iterable[str]) -> list[str]:
+    """``names`` as columns: base (or calibrate's reference), gold, then the rest in their order."""
+    return sorted(names, key=lambda n: _COLUMN_RANK.get(n, 2))
 
 
 def versions() -> dict[str, str]:
@@ -86,7 +96,7 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
     import oblivio.metrics  # noqa: F401
     from oblivio.metrics.base import METRICS
 
-    names = list(reports)
+    names = column_order(reports)
     roles: list[str] = []
     for r in reports.values():
         roles += [x for x in r.sets if x not in roles]
@@ -235,7 +245,38 @@ def judge_summary(reports: dict[str, EvalReport], config: dict[str, Any] | None 
             "models": out}
 
 
-def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str], ci: bool = False) -> str:
-    """summary.md: the title, the notes and the results table (none when nothing was evaluated)."""
+VERDICT_HEADING = "## Verdict"
+
+
+def verdict_block(lines: Sequence[str]) -> list[str]:
+    """summary.md's verdict section: a heading and the four verdict lines (report/verdict.py)."""
+    return [VERDICT_HEADING, "", *[f"- {ln}" for ln in lines], ""] if lines else []
+
+
+def summary_text(*, title: str, reports: dict[str, EvalReport], notes: list[str], ci: bool = False,
+                 verdicts: Sequence[str] = ()) -> str:
+    """summary.md: the title, the four verdict lines, the notes and the results table (none
+    when nothing was evaluated)."""
     shown = ["```", table(reports, ci=ci), "```", ""] if reports else []
-    return "\n".join([f"# {title}", "", *[f"- {n}" for n in notes], "", *shown])
+    return "\n".join([f"# {title}", "", *verdict_block(verdicts), *[f"- {n}" for n in notes], "", *shown])
+
+
+def refresh_summary(folder: Path, rec: dict[str, Any]) -> None:
+    """Rewrite the verdict section of ``folder``'s summary.md from results.json record ``rec``
+    (after ``oblivio audit`` added evidence); a folder without summary.md is left alone."""
+    from oblivio.atomic import write_text
+    from oblivio.report.verdict import verdict_lines
+    f = folder / "summary.md"
+    if not f.is_file() or "models" not in rec:
+        return
+    lines = f.read_text(encoding="utf-8").split("\n")
+    block = verdict_block(verdict_lines(rec))
+    if VERDICT_HEADING in lines:
+        start = lines.index(VERDICT_HEADING)
+        end = start + 2
+        while end < len(lines) and lines[end].startswith("- "):
+            end += 1
+        lines[start:end + 1] = block
+    else:               # a summary written before verdicts were in it: after its title
+        lines[2:2] = block
+    write_text(f, "\n".join(lines))

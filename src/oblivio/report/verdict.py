@@ -354,6 +354,7 @@ class _Attack:
     text: str
     hi: float                # the interval's upper end (the attack shown is the one that recovers most)
     n: int | None = None
+    iv: Interval | None = None   # the excess over gold (or the floor) with its 95% interval
 
 
 def _robust(rec: dict[str, Any]) -> Verdict:
@@ -378,7 +379,7 @@ def _robust(rec: dict[str, Any]) -> Verdict:
     passed = sum(j.status == "yes" for j in judged)
     text = (f"{'worst attack' if status != 'yes' else 'highest excess'} {shown.text}; {passed} of {len(judged)} "
             "attacks pass" + (f" ({counts})" if counts else "") + also)
-    return Verdict("robust", status, text, ev, shown.n, None)
+    return Verdict("robust", status, text, ev, shown.n, shown.iv)
 
 
 def _attack(name: str, a: dict[str, Any], floor: float | None, margin: float, need: int) -> _Attack:
@@ -411,7 +412,7 @@ def _attack(name: str, a: dict[str, Any], floor: float | None, margin: float, ne
     st = "yes" if hi <= margin + _EPS else "no" if lo > margin + _EPS else "undecided"
     text = (f"{name}: attacked forget accuracy {fmt(ua)} vs {ref}, excess {_signed(value)}, 95% interval "
             f"[{_signed(lo)}, {_signed(hi)}] ({how}), margin +{margin:g}, {_n_text(n, need)}")
-    return _Attack(name, _enough(st, n, need), text, hi, n)
+    return _Attack(name, _enough(st, n, need), text, hi, n, Interval(value, lo, hi, 1 - ALPHA, how, n))
 
 
 def _from_two(ua: Any, ga: Any, value: float) -> list[float] | None:
