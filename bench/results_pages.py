@@ -225,6 +225,47 @@ def zoo_lora(results: Path) -> str:
                    "LoRA worst test ratio"], rows)
 
 
+# ---------------------------------------------------------------- TRU (bench/tru_bench.py --audit)
+
+TRU_FILE = "default-n150-one_to_one_random-rule-audit-table.json"
+TRU_NAMES = {"tru": "TRU", "tru_no_target": "TRU without L_target", "tru_no_reasoning": "TRU without reasoning",
+             "graddiff": "GradDiff", "npo": "NPO", "idk": "IDK", "idkpo": "IdkPO"}
+ROLES = ("direct_test", "indirect_test", "general_test")
+
+
+def _tru_robust(runs: list[dict[str, Any]]) -> str:
+    """Robust (seed, attack) pairs of all; the attacks that failed on some seed, when at most 3."""
+    verdicts = [(a, v["robust"]) for r in runs for a, v in (r.get("audit") or {}).get("attacks", {}).items()
+                if v.get("robust") is not None]
+    if not verdicts:
+        return "–"
+    failed = sorted({ATTACKS.get(a, a) for a, ok in verdicts if not ok})
+    tail = f" ({', '.join(failed)})" if 0 < len(failed) <= 3 else ""
+    return f"{sum(ok for _, ok in verdicts)}/{len(verdicts)}{tail}"
+
+
+def tru_table(results: Path) -> str:
+    """bench/results/tru/<TRU_FILE>: the base and gold (seed 0), then each method over its
+    seeds; UQ and RQ from the judge the file names, RQ and test accuracy per held-out role."""
+    d = _json(results / "tru" / TRU_FILE)
+
+    def roles(rs: list[dict[str, Any]], key: str, fmt: str) -> str:
+        return " / ".join(f"{mean(r[f'{key} {role}'] for r in rs):{fmt}}" for role in ROLES)
+    rows = []
+    for ref in ("base", "gold"):
+        r = d["reference"][ref]
+        rows.append([f"{ref} (seed 0)", f"{r['UQ']:.2f}", f"{r['forget_acc']:.2f}", f"{r['forget_para_acc']:.2f}",
+                     f"{r['gibberish_forget']:.2f}", roles([r], "RQ", ".1f"), roles([r], "acc%", ".0f"), ""])
+    for method, rs in d["runs"].items():
+        rows.append([TRU_NAMES.get(method, f"`{method}`"), mean_sd([r["UQ"] for r in rs], ".2f"),
+                     *(mean_sd([r[k] for r in rs], ".2f")
+                       for k in ("forget_acc", "forget_para_acc", "gibberish_forget")),
+                     roles(rs, "RQ", ".1f"), roles(rs, "acc%", ".0f"), _tru_robust(rs)])
+    return _table(["method", "UQ (forget), old rules", "forget acc", "held-out phr.", "gibberish",
+                   "RQ `direct_test` / `indirect_test` / `general_test`, old rules",
+                   "test acc % of base, direct / indirect / general", "robust (seeds × attacks)"], rows)
+
+
 # ---------------------------------------------------------------- controls (bench/controls.py)
 
 CONTROL_COLS = ["utility", "forget_acc", "ps_exact_forget", "es_forget", "ps_exact_retain", "es_retain"]
@@ -263,7 +304,7 @@ def controls(results: Path) -> str:
 
 TABLES: dict[str, Callable[[Path], str]] = {
     "power": power, "judge-agreement": judge_agreement, "paraphrase-overlap": paraphrase_overlap,
-    "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-lora": zoo_lora, "controls": controls}
+    "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-lora": zoo_lora, "controls": controls, "tru-table": tru_table}
 
 
 # ---------------------------------------------------------------- the pages

@@ -135,3 +135,19 @@ def test_two_settings_of_one_method_are_two_rows(tmp_path):
         _write(tmp_path / "zoo" / f"table-{i}.json", r)
     names = [ln.split(" | ")[:3] for ln in rp.zoo_table(tmp_path).splitlines()[2:]]
     assert names == [["| `npo`", "5e-4", "80"], ["| `npo`, lr 1e-3, 40 steps", "1e-3", "40"]]
+
+
+def test_tru_rows_roles_in_order_and_robust_pairs_counted(tmp_path):
+    ref = {"UQ": 1.0, "forget_acc": 1.0, "forget_para_acc": 0.75, "gibberish_forget": 0.0,
+           **{f"{k} {r}": v for r, v in zip(rp.ROLES, (1, 2, 3)) for k in ("RQ", "acc%")}}
+
+    def run(seed, uq, rob):
+        return {**ref, "seed": seed, "UQ": uq, "audit": {"attacks": {
+            "reverse": {"robust": rob}, "relearn": {"robust": True}, "paraphrase": {"robust": None}}}}
+    _write(tmp_path / "tru" / rp.TRU_FILE, {"reference": {"base": ref, "gold": ref},
+                                            "runs": {"tru": [run(0, 9.0, True), run(1, 8.0, False)]}})
+    rows = [ln.split(" | ") for ln in rp.tru_table(tmp_path).splitlines()[2:]]
+    assert rows[0][:2] == ["| base (seed 0)", "1.00"]
+    # UQ 8.5 ± 0.71; RQ direct/indirect/general in that order; 3 of 4 verdicts robust (None: skipped)
+    assert rows[2][:2] == ["| TRU", "8.50 ± 0.71"]
+    assert rows[2][5:] == ["1.0 / 2.0 / 3.0", "1 / 2 / 3", "3/4 (reverse) |"]
