@@ -27,6 +27,8 @@ Candidates: ``--cands`` JSON list of objects ``{"label", "method", "lr", "steps"
 Usage:
   python bench/default_protocol.py tune   [--val-worlds 101,102,103] [--cands JSON] [--out runs/default-protocol]
   python bench/default_protocol.py report [--test-worlds 1,2,3,4,5,6,7] [--seeds 0,1,2] [--frontier 2]
+  python bench/default_protocol.py report --cands JSON   (recipes reported as given, none chosen:
+      report-given.json / report-given.md; e.g. the demo's default before the protocol)
   (check run: --preset tiny --val-worlds 101,102 --test-worlds 1,2 --seeds 0 --cands '[{"label": "npo2",
    "method": "npo", "steps": 2}]')
 Results: bench/results/default_protocol/ (tuned.json, report.json, report.md).
@@ -137,15 +139,19 @@ def tune(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace) -> None:
-    tuned = json.loads((Path(args.out) / "tuned.json").read_text(encoding="utf-8"))
+    if args.cands:      # recipes reported as given (e.g. the default before the protocol): none chosen here
+        tuned = {"val_worlds": [], "chosen": None, "ranked": cands_of(args)}
+    else:
+        tuned = json.loads((Path(args.out) / "tuned.json").read_text(encoding="utf-8"))
     ranked = tuned["ranked"]
-    picks = ranked[: 1 + args.frontier]
+    picks = ranked if args.cands else ranked[: 1 + args.frontier]
     worlds = [int(x) for x in args.test_worlds.split(",")]
     seeds = [int(x) for x in args.seeds.split(",")]
     got = run(cand_cells(args.preset, picks, worlds, seeds, "report"), Path(args.out) / "report")
+    how = (f"Chosen on validation worlds {tuned['val_worlds']} (bench/default_protocol.py tune): "
+           f"**{tuned['chosen']}**." if tuned["chosen"] else "Recipes given with --cands, none chosen here.")
     rows, md = [], ["# The default recipe on unseen test worlds", "",
-                    f"Chosen on validation worlds {tuned['val_worlds']} (bench/default_protocol.py tune): "
-                    f"**{tuned['chosen']}**. Reported on test worlds {worlds} × seeds {seeds}, test portions; "
+                    f"{how} Reported on test worlds {worlds} × seeds {seeds}, test portions; "
                     "verdicts over worlds (Student-t, the world the unit).", ""]
     for c in picks:
         runs = got.get(c["label"], [])
@@ -153,14 +159,16 @@ def report(args: argparse.Namespace) -> None:
         m = means(runs, V.MARGIN)
         rows.append({"label": c["label"], "chosen": c["label"] == tuned["chosen"], "recipe": c,
                      "verdicts": lines, "means": m, "runs": len(runs)})
-        head = f"## {c['label']}" + (" (chosen)" if c["label"] == tuned["chosen"] else " (frontier, not chosen)")
+        head = f"## {c['label']}" + (" (chosen)" if c["label"] == tuned["chosen"] else
+                                     " (given)" if tuned["chosen"] is None else " (frontier, not chosen)")
         print(head[3:])
         for ln in lines:
             print("  " + ln)
         md += [head, "", *[f"- {ln}" for ln in lines], ""]
-    (Path(args.out) / "report.json").write_text(json.dumps({"test_worlds": worlds, "seeds": seeds, "rows": rows},
-                                                           indent=1) + "\n", encoding="utf-8")
-    (Path(args.out) / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    name = "report-given" if args.cands else "report"
+    (Path(args.out) / f"{name}.json").write_text(json.dumps({"test_worlds": worlds, "seeds": seeds, "rows": rows},
+                                                            indent=1) + "\n", encoding="utf-8")
+    (Path(args.out) / f"{name}.md").write_text("\n".join(md) + "\n", encoding="utf-8")
 
 
 def main() -> None:
