@@ -111,3 +111,15 @@ def test_s0_hand_numbers_with_c() -> None:
     # per item: efficacy 1 − mean(.375, .5, .8) and 1 − mean(1, 1, 0); utility HM with a 0 is 0
     assert fe.per_item == pytest.approx([1 - 1.675 / 3, 1 - 2 / 3])
     assert ut.per_item[1] == 0.0
+
+
+def test_evaluate_without_a_model_is_the_worlds_base_with_its_gold(tiny_world, tiny_cfg):
+    """``api.evaluate()`` with no model loads through the one model loader (pipeline/models.py):
+    the embedded world's cached base, and its gold model as the gold."""
+    from oblivio import api
+    data, wm = tiny_world
+    refs: dict = {}
+    rep = api.evaluate(None, None, config=tiny_cfg, references=refs)
+    given = api.evaluate(wm.base_dir, data, config=tiny_cfg)
+    assert rep.value("accuracy", "forget") == given.value("accuracy", "forget")
+    assert "gold" in refs and refs["gold"].value("accuracy", "forget") < rep.value("accuracy", "forget")
