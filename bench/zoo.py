@@ -1,441 +1,491 @@
-"""The method zoo on the default world: a stated tuning search, then one table over 3 seeds.
+"""The method zoo on the default world: a stated tuning search, then one table over seeds (and worlds).
 
 Issue #14. Every registered unlearning method, with the MELU sampler (the demo's), full
-fine-tuning, method arguments at the paper defaults stated in each method's docstring. Two
-stages, each a pool of worker processes (``--jobs``; one torch thread each):
+fine-tuning, method arguments at the paper defaults stated in each method's docstring. Three
+stages, each a grid of run folders on the one grid runner (oblivio/pipeline/grid.py): a cell
+is a run folder ``<out>/<preset>/<stage>/<cell>`` (config.yaml, results.json, model/ —
+``oblivio audit --run`` and ``oblivio report`` take it), a second invocation keeps the cells
+that finished, and every number printed is read back from the cells' results.json.
 
-* ``tune`` (seed 100, never a reported seed; the **validation** portion of the world, never a
-  test row — oblivio.roles): per method, one run per learning rate in ``--lrs`` for
-  ``max(--checkpoints)`` steps; at every step in ``--checkpoints`` the *unfinished* run is
-  evaluated on ``forget_val`` and the ``*_val`` retain sets (accuracy and held-out-phrasing
-  accuracy), inside ``oblivio.roles.selecting``. The chosen (lr, steps) per method: the cheapest
-  that meets the demo's targets on validation — forget accuracy and held-out-phrasing forget
-  accuracy ≤ gold + 0.05 each, ``direct_val``/``indirect_val``/``general_val`` accuracy ≥ 95% of
-  base each — with the best worst ratio; when none meets them, the one with the smallest total
-  violation. Writes ``--out``/tuned.json.
-* ``table`` (seeds 0,1,2): the chosen setting per method; each run is evaluated on the test
-  portion (bootstrap intervals off: the table's spread is over seeds), then calibrated by model
-  mixing to τ = 0.9 of the base's model utility (α chosen on validation) and evaluated again on test. Wall time of the
-  unlearning, peak RSS of the worker (the base model, the unlearning, its evaluation — before
-  calibration loads a second copy), and with ``--lora R`` a LoRA run of seed 0 for the
-  memory/time comparison. Writes ``--out``/table.json and prints mean ± sd.
+Tuning/reporting split:
 
-Base and gold models come from the world's cache (trained on first use); their evaluations
-are computed once and shared with the workers. Usage:
-  python bench/zoo.py tune  [--jobs 2] [--methods a,b] [--lrs 5e-5,1e-4,2e-4,5e-4,1e-3,2e-3]
-                            [--checkpoints 10,20,40,60,80,120,160]
+* ``tune`` — ``tune`` cells (seed 100, never a reported seed; the **validation** portion of the
+  world, ``eval.portion: val``, never a test row — oblivio.roles): per method (× ``--args``
+  setting), one run per learning rate in ``--lrs`` for ``max(--checkpoints)`` steps, evaluated
+  at every step of ``--checkpoints`` inside training (``control.eval_steps``: every item of
+  ``forget_val`` and the ``*_val`` retain sets, accuracy and held-out-phrasing accuracy, inside
+  ``oblivio.roles.selecting``), read back from the run's results.json ``curves``. A method that
+  builds its model only after its last step (``builds_model_at_finish``: task_vector) cannot be
+  evaluated inside training: it gets one cell per (lr, checkpoint), trained that many steps. A
+  method that trains in rounds of its own (``runs_own_rounds``: reveal_release) has no
+  checkpoints: it is not tuned, and not in the table. The chosen (lr, steps) per method, over
+  every tune cell of the grid folder (a second search adds learning rates, it does not replace):
+  the cheapest that meets the demo's targets on validation — forget accuracy and
+  held-out-phrasing forget accuracy ≤ gold + 0.05 each, ``direct_val``/``indirect_val``/
+  ``general_val`` accuracy ≥ 95% of base each — with the best worst ratio; when none meets them,
+  the one with the smallest total violation. Writes ``tuned.json``.
+* ``table`` — ``report`` cells (the test portion; they choose nothing): the chosen setting per
+  method and the demo's default, on seeds ``--seeds`` (0,1,2) × worlds ``--world-seeds`` (default:
+  the preset's world alone). Each run is evaluated on test (bootstrap intervals off with one
+  world: the spread is over seeds; on with several, whose verdicts count facts from them), then
+  the ``calibrate`` post-step mixes it toward the base to τ = 0.9 of the base's model utility (α
+  chosen on validation) and evaluates the mixture on test;
+  ``--audit`` adds the audit post-step, ``--lora R`` a LoRA run of the first seed. One world:
+  mean ± sd over seeds. Several worlds: the mean over worlds ± the 95% Student-t half-width of
+  the world means (each world's mean over its seeds; experiments/seeds.aggregate_worlds), and
+  every row's four verdicts over the worlds (report/world_verdict). Writes ``table.json`` and
+  ``table.md``. The tuning read the preset's world (its validation portion): other worlds of
+  the table were not tuned on.
+* ``cands`` — ``report`` cells of given candidate settings (``--cands``), each run like a table
+  row: their test numbers side by side. Choosing a default from them on test would choose on
+  reported facts; bench/default_protocol.py chooses on validation worlds. Writes ``cands.json``,
+  ``cands.md``.
+
+Cells run one after another in one process (the grid runner is sequential; the former pool of
+worker processes, ``--jobs``, is gone). Times are the unlearning's wall time (results.json
+``training.seconds``); peak memory is not per cell in a shared process, so the table has no
+memory column (one ``oblivio unlearn`` per setting measures it: ``training.peak_rss_mb``).
+
+Usage:
+  python bench/zoo.py tune  [--methods a,b] [--lrs 5e-5,1e-4,2e-4,5e-4,1e-3,2e-3]
+                            [--checkpoints 10,20,40,60,80,120,160] [--args '{"alpha": 1};{"alpha": 100}']
+  python bench/zoo.py table [--seeds 0,1,2] [--world-seeds 1,2,3] [--lora 8 [--lora-methods a,b]]
+                            [--audit a,b,demo] [--tuned bench/results/zoo/tuned.json]
   python bench/zoo.py cands --cands '[{"label": "a5", "method": "npo", "args": {"alpha": 5}, "lr": 5e-4, "steps": 9}]'
       (a candidate may also give "train": {"batch_size": 16, ...} and "sampler": "cyclic"; the label
       names the run, so a changed candidate needs a new label)
-  python bench/zoo.py table [--jobs 2] [--seeds 0,1,2] [--lora 8 [--lora-methods a,b]] [--audit a,b,demo]
+  (check runs: --preset tiny --methods npo,graddiff --lrs 5e-4 --checkpoints 2,4 --out /tmp/zoo-check;
+   table --preset tiny --seeds 0,1 --out /tmp/zoo-check)
+Results kept: bench/results/zoo/ (tuned.json, table.json, table.md, cands.md; the per-run JSON
+files there are from the worker-pool version of this script).
 """
 from __future__ import annotations
 
 import argparse
-import copy
 import json
-import os
-import pickle
-import resource
-import subprocess
+import math
+import re
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import mean, stdev
-from typing import Any
+from typing import Any, Callable
+
+from oblivio import api
+from oblivio.config import Config, load_config, merge, to_dict
+from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
 
 BASES = ("direct", "indirect", "general")
-TEST_ROLES = tuple(f"{r}_test" for r in BASES)
 FULL_METRICS = ["accuracy", "para_accuracy", "answer_prob", "truth_ratio", "forget_quality", "model_utility",
-                "privleak", "mia_loss", "gibberish_rate", "fluency"]
+                "privleak", "mia_loss", "mia_minkpp", "gibberish_rate", "fluency"]
+TUNE_SEED = 100
+Rec = dict[str, Any]
 
 
-def setup(preset: str):
-    from oblivio import api
-    cfg = api.demo_config(preset)
-    data = api.load_data(None, cfg)
-    wm = api.learn(data, config=cfg, progress=False, log=lambda m: None)
-    return cfg, data, wm
+# --- configs and cells ----------------------------------------------------------------------------
+def cell_config(base: Rec, method: str, args: Rec, lr: float, steps: int, over: Rec) -> Config:
+    """The demo's config with this method, its own arguments (replacing the demo's: a merge would
+    keep ME+GD's), lr and steps, and ``over``."""
+    cfg = {**base, "unlearn": {**base["unlearn"], "args": dict(args)}}
+    run = {"unlearn": {"method": method, "train": {"lr": lr, "max_steps": steps}}}
+    return load_config(overrides=merge(run, over), base=cfg)
 
 
-def eval_cfg(cfg, metrics, bootstrap=0):
-    from oblivio.config import load_config, to_dict
-    return load_config(overrides={"eval": {"metrics": metrics, "bootstrap": bootstrap}}, base=to_dict(cfg)).eval
+def cell_name(*parts: Any) -> str:
+    """A plain folder name (grid.check_cells) from the parts that make the cell what it is."""
+    text = "-".join(str(p) for p in parts if p not in ("", None))
+    return re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
 
 
-def references(out: Path, preset: str) -> dict[str, Any]:
-    """Base and gold evaluations of the test portion (``gold``, ``base``) and of the validation
-    portion (``gold_val``, ``base_val``: what tuning compares with), computed once, pickled for
-    the workers."""
-    path = out / "references-portions.pkl"
-    if path.exists():
-        return pickle.loads(path.read_bytes())
-    from oblivio.eval.evaluate import evaluate_model
-    cfg, data, wm = setup(preset)
-    ecfg = eval_cfg(cfg, FULL_METRICS)
-    refs = {}
-    for suffix, portion in (("", "test"), ("_val", "val")):
-        gold = evaluate_model(wm.gold, wm.tokenizer, data, cfg=ecfg, name="gold", portion=portion)
-        refs["gold" + suffix] = gold
-        refs["base" + suffix] = evaluate_model(wm.base, wm.tokenizer, data, cfg=ecfg, gold=gold, name="base",
-                                               portion=portion)
-    path.write_bytes(pickle.dumps(refs))
-    return refs
+def args_text(args: Rec) -> str:
+    return "+".join(f"{k}={v}" for k, v in sorted(args.items()))
 
 
-def targets(rep, base, gold) -> dict[str, Any]:
-    """The demo's targets on what unlearning never saw (issue #10 item 6), in ``rep``'s portion
-    (``base`` and ``gold``: the same portion's reports); keys name the test roles either way."""
-    f, pf = rep.value("accuracy", "forget"), rep.value("para_accuracy", "forget")
-    gf, gpf = gold.value("accuracy", "forget"), gold.value("para_accuracy", "forget")
-    p = rep.portion or "test"
-    ratios = {f"{r}_test": rep.value("accuracy", f"{r}_{p}") / base.value("accuracy", f"{r}_{p}") for r in BASES}
-    viol = max(0.0, f - gf - 0.05) + max(0.0, pf - gpf - 0.05) + sum(max(0.0, 0.95 - v) for v in ratios.values())
+def tune_over(checkpoints: list[int] | None) -> Rec:
+    """A tune cell: seed 100, accuracy and held-out-phrasing accuracy on validation, and, for a
+    method evaluated inside training, every item at each checkpoint (the utility column of the
+    curve, direct_val accuracy, is only recorded: no stopping, the last weights kept)."""
+    over: Rec = {"seed": TUNE_SEED, "eval": {"metrics": ["accuracy", "para_accuracy"], "bootstrap": 0}}
+    if checkpoints:
+        over["control"] = {"eval_steps": checkpoints, "eval_items": None, "metrics": ["para_accuracy"],
+                           "utility_metric": "direct/accuracy", "select": "final"}
+    return over
+
+
+def tune_cells(base: Rec, names: list[str], lrs: list[float], cps: list[int], grid: list[Rec]) -> list[Cell]:
+    """Every method × learning rate × argument setting: one run evaluated at the checkpoints, or,
+    for a method that builds its model at the end, one run per checkpoint."""
+    from oblivio.config import build_method
+    cells = []
+    for m in names:
+        for g in grid:
+            meth = build_method(m, g)
+            if meth.runs_own_rounds:
+                print(f"{m:<12} trains in rounds of its own (no checkpoints): not tuned, not in the table")
+                break
+            for lr in lrs:
+                tags = {"method": m, "lr": lr, "args": g}
+                if meth.builds_model_at_finish:
+                    cells += [Cell(cell_name(m, args_text(g), f"lr{lr:g}", f"n{c}"),
+                                   cell_config(base, m, g, lr, c, tune_over(None)), role="tune",
+                                   tags={**tags, "checkpoints": [c]}) for c in cps]
+                else:
+                    cells.append(Cell(cell_name(m, args_text(g), f"lr{lr:g}", "c" + "_".join(map(str, cps))),
+                                      cell_config(base, m, g, lr, max(cps), tune_over(cps)), role="tune",
+                                      tags={**tags, "checkpoints": cps}))
+    return cells
+
+
+def report_over(seed: int, world: int, *, calibrate: bool, audit: bool, intervals: bool,
+                extra: Rec | None = None) -> Rec:
+    """A report cell: the table's metrics on test, calibrated, audited. Without ``intervals`` no
+    bootstrap (one world: the spread is over seeds); with them the config's (verdicts over
+    worlds count each run's facts from them)."""
+    ev: Rec = {"metrics": FULL_METRICS, **({} if intervals else {"bootstrap": 0})}
+    over: Rec = {"seed": seed, "world": {"seed": world}, "eval": ev,
+                 "post_steps": ["calibrate"] if calibrate else [], "calibrate": {"tau": 0.9},
+                 "audit": {"enabled": audit}}
+    return merge(over, extra or {})
+
+
+def report_cells(base: Rec, rows: list[Rec], seeds: list[int], worlds: list[int], audited: set[str],
+                 lora: int = 0) -> list[Cell]:
+    """Every row (label, method, args, lr, steps; optional train, sampler) × world × seed, calibrated;
+    audited on every seed when its label is in ``audited``, on the first seed when any is; with
+    ``lora``, one LoRA run per row (first seed, first world), uncalibrated."""
+    cells = []
+    for r in rows:
+        extra = {"unlearn": {k: v for k, v in (("train", r.get("train")), ("sampler", r.get("sampler"))) if v}}
+        label_part = r["label"] if r["label"].startswith(r["method"]) else f"{r['label']}-{r['method']}"
+        what = (label_part, args_text(r["args"]), f"lr{r['lr']:g}", f"n{r['steps']}")
+        plan = [(w, s, False) for w in worlds for s in seeds] + ([(worlds[0], seeds[0], True)] if lora else [])
+        for w, s, is_lora in plan:
+            aud = not is_lora and (r["label"] in audited or (bool(audited) and s == seeds[0]))
+            over = report_over(s, w, calibrate=not is_lora, audit=aud, intervals=len(worlds) > 1,
+                               extra=merge(extra, {"model": {"lora_r": lora}} if is_lora else {}))
+            cells.append(Cell(cell_name(*what, f"lora{lora}" if is_lora else "", f"w{w}", f"s{s}",
+                                        "audit" if aud else "", "ci" if len(worlds) > 1 else ""),
+                              cell_config(base, r["method"], r["args"], r["lr"], r["steps"], over), role="report",
+                              tags={"label": r["label"], "method": r["method"], "lr": r["lr"], "steps": r["steps"],
+                                    "args": r["args"], "seed": s, "world": w, "lora": lora if is_lora else 0}))
+    return cells
+
+
+# --- what a run's results.json says ---------------------------------------------------------------
+def set_value(model: Rec, metric: str, set_name: str | None = None) -> float | None:
+    node = model.get("sets", {}).get(set_name, {}) if set_name else model.get("model", {})
+    v = (node.get(metric) or {}).get("value")
+    return None if v is None else float(v)
+
+
+def _ratio(u: float | None, b: float | None) -> float:
+    if u is None or b is None:
+        return math.nan
+    return u / b if b else (1.0 if u == 0 else math.inf)      # nothing known before: nothing lost
+
+
+Get = Callable[[str, str], "float | None"]
+
+
+def targets(u: Get, base: Get, gold: Get, portion: str) -> Rec:
+    """The demo's targets on what unlearning never saw (issue #10 item 6) in ``portion``: ``u``,
+    ``base`` and ``gold`` give (metric, set) values; the keys name the test roles either way."""
+    fs = f"forget_{portion}"
+    f, pf = u("accuracy", fs), u("para_accuracy", fs)
+    gf, gpf = gold("accuracy", fs), gold("para_accuracy", fs)
+    ratios = {f"{r}_test": _ratio(u("accuracy", f"{r}_{portion}"), base("accuracy", f"{r}_{portion}"))
+              for r in BASES}
+    viol = (max(0.0, (f or 0.0) - (gf or 0.0) - 0.05) + max(0.0, (pf or 0.0) - (gpf or 0.0) - 0.05)
+            + sum(max(0.0, 0.95 - v) for v in ratios.values() if not math.isnan(v)))
     return {"forget": f, "para_forget": pf, **{f"{r}_ratio": v for r, v in ratios.items()},
             "min_ratio": min(ratios.values()), "violation": viol, "ok": viol == 0.0}
 
 
-# --- one run (a worker process) ---------------------------------------------------------------
-def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    import torch
-    torch.set_num_threads(1)
-    from oblivio.eval.evaluate import evaluate_model
-    from oblivio.models.io import load_model
-    out = Path(spec["out"])
-    refs = pickle.loads((out / "references-portions.pkl").read_bytes())
-    cfg0, data, wm = setup(spec["preset"])
-    model, tok = load_model(wm.base_dir)
-    import dataclasses
-
-    from oblivio.config import build_method
-    from oblivio.engine.unlearning import LoraSpec, run_unlearning
-    meth = build_method(spec["method"], spec.get("args", {}))
-    # a candidate may change the batch, warm-up, schedule… ("train") and the pairing ("sampler")
-    train_cfg = dataclasses.replace(cfg0.unlearn.train, seed=spec["seed"], lr=spec["lr"], max_steps=spec["steps"],
-                                    progress=False, **spec.get("train", {}))
-    lora = LoraSpec(r=spec["lora"]) if spec.get("lora") else None
-    quick = eval_cfg(cfg0, ["accuracy", "para_accuracy"])
-    sub = data.__class__([it for it in data.items if it.role in ("forget", *(f"{r}_val" for r in BASES))],
-                         name=data.name, targets=data.targets)
-    curve: list[dict[str, Any]] = []
-    checkpoints = set(spec.get("checkpoints", []))
-
-    def at_checkpoint(step: int, m) -> None:
-        """The unfinished run at a tuning checkpoint (a finishing method: on a finished copy)."""
-        if step not in checkpoints:
-            return None
-        ev = m
-        if meth.builds_model_at_finish:
-            ev = copy.deepcopy(m)
-            meth.finish(ev)
-        from oblivio.roles import selecting
-        with selecting("the zoo's tuning search"):      # validation only: a test row here is an error
-            rep = evaluate_model(ev, tok, sub, cfg=quick, name=f"step{step}", portion="val")
-        curve.append({"step": step, **targets(rep, refs["base_val"], refs["gold_val"])})
-        return None
-
-    import torch as _t
-    _t.manual_seed(spec["seed"])
-    rss_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0, c0 = time.perf_counter(), time.process_time()
-    model, res = run_unlearning(model, tok, data, meth, sampler=spec.get("sampler", "melu"), train_cfg=train_cfg,
-                                lora=lora,
-                                callbacks=[at_checkpoint] if checkpoints else [])
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    rec: dict[str, Any] = {**{k: v for k, v in spec.items() if k != "out"}, "wall_s": wall,
-                           # one torch thread: CPU time is the idle machine's wall time, whatever the load
-                           "cpu_s": cpu, "steps_done": res.steps, "curve": curve, "rss_load_mb": rss_load,
-                           # peak RSS is monotonic: read right after training, before any evaluation
-                           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    if spec.get("full"):
-        full = eval_cfg(cfg0, FULL_METRICS)
-        rep = evaluate_model(model, tok, data, cfg=full, gold=refs["gold"], name="unlearned", portion="test")
-        rec["uncal"] = summary(rep, refs)
-        if spec.get("calibrate"):
-            from oblivio.engine.calibrate import calibrate
-            ref, _ = load_model(wm.base_dir)
-            cal = calibrate(ref, model, tok, data, tau=0.9, eval_cfg=full, base_report=refs["base_val"],
-                            gold=refs["gold"])
-            rec["cal"] = {"alpha": cal.alpha, **summary(cal.report, refs)}
-        if spec.get("audit"):
-            rec["audit"] = audit(model, tok, data, wm, spec["seed"], full)
-    return rec
+def getter(model: Rec) -> Get:
+    return lambda metric, set_name: set_value(model, metric, set_name)
 
 
-def audit(model, tok, data, wm, seed: int, ecfg) -> dict[str, Any]:
-    """Every registered attack on base, gold and this unlearned model (attacks/audit.py)."""
-    from oblivio.attacks.audit import run_audit
-    from oblivio.models.io import load_model
-    base, _ = load_model(wm.base_dir)
-    gold, _ = load_model(wm.gold_dir)
-    t0 = time.process_time()
-    rec = run_audit({"base": (base, tok), "gold": (gold, tok), "unlearned": (model, tok)}, data, seed=seed,
-                    eval_cfg=ecfg, log=lambda m: None)
-    out = {name: {"robust": a["robust"], "recovery": a["recovery"], "note": a.get("note", ""),
-                  **{f"{m}_acc": a["models"].get(m, {}).get("accuracy") for m in ("base", "gold", "unlearned")},
-                  "unlearned_clean": a["models"].get("unlearned", {}).get("clean_accuracy"),
-                  **({"ci": a["ci"]} if "ci" in a else {}),
-                  # the audit's paired interval, the retain side under the same attack, a skip reason
-                  "excess_ci": a.get("excess_ci"), "skipped": a.get("skipped"),
-                  **{f"{m}_retain": a["models"].get(m, {}).get("retain_accuracy")
-                     for m in ("base", "gold", "unlearned")}}
-           for name, a in rec["attacks"].items()}
-    return {"attacks": out, "cpu_s": time.process_time() - t0}
-
-
-def summary(rep, refs) -> dict[str, Any]:
-    s = targets(rep, refs["base"], refs["gold"])
-    for m in ("forget_quality", "model_utility", "privleak", "mia_loss"):
-        s[m] = rep.value(m)
-    s["gibberish_forget"] = rep.value("gibberish_rate", "forget")
-    s["gibberish_test"] = mean(rep.value("gibberish_rate", r) for r in TEST_ROLES)
-    return s
-
-
-# --- the pool -------------------------------------------------------------------------------------
-def run_key(spec: dict[str, Any]) -> str:
-    """A run's file name from what it is (not its position in the list): a finished run is
-    reused when the search or the method list changes, and redone when its setting does."""
-    name = spec.get("label", spec["method"])
-    if not name.startswith(spec["method"]):
-        # a label that does not say the method ("demo") gets it, so a changed default reruns
-        name += f"-{spec['method']}"
-    key = f"{name}-lr{spec['lr']:g}-n{spec['steps']}-s{spec['seed']}"
-    if spec.get("args") and "label" not in spec:
-        key += "-" + "_".join(f"{k}{v}" for k, v in sorted(spec["args"].items()))
-    if spec.get("checkpoints"):
-        key += "-c" + "_".join(map(str, spec["checkpoints"]))
-    if spec.get("lora"):
-        key += f"-lora{spec['lora']}"
-    if spec.get("audit"):
-        key += "-audit"
-    return key
-
-
-def run_pool(specs: list[dict[str, Any]], jobs: int, out: Path, tag: str) -> list[dict[str, Any]]:
-    done: list[dict[str, Any]] = []
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-    def one(i_spec):
-        _, spec = i_spec
-        f = out / f"{tag}-{run_key(spec)}.json"
-        if f.exists():                      # resume: a finished run is not redone
-            return json.loads(f.read_text())
-        spec_f = out / f"{tag}-{run_key(spec)}.spec.json"
-        spec_f.write_text(json.dumps({**spec, "out": str(out)}))
-        r = subprocess.run([sys.executable, __file__, "worker", str(spec_f), str(f)], env=env,
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            print(f"FAILED {spec}: {r.stderr[-2000:]}", flush=True)
-            return None
-        rec = json.loads(f.read_text())
-        print(f"  done {tag} {spec['method']} lr={spec['lr']} seed={spec['seed']} ({rec['wall_s']:.0f}s)", flush=True)
-        return rec
-    order = list(enumerate(specs))
-    if os.environ.get("ZOO_REVERSE"):     # a second process on the same --out works from the end
-        order.reverse()
-    with ThreadPoolExecutor(jobs) as ex:
-        for rec in ex.map(one, order):
-            if rec is not None:
-                done.append(rec)
-    return done
-
-
-def methods_list(arg: str | None) -> list[str]:
-    import oblivio.methods  # noqa: F401
-    from oblivio.registry import METHODS
-    names = [n for n in METHODS.names() if n != "finetune"]
-    return arg.split(",") if arg else names
-
-
-def choose(curve_runs: list[dict[str, Any]]) -> dict[str, Any]:
-    pts = [((r["lr"], r.get("args") or {}), p) for r in curve_runs for p in r["curve"]]
-    ok = [(s, p) for s, p in pts if p["ok"]]
-    if ok:
-        (lr, args), p = max(ok, key=lambda x: (x[1]["min_ratio"], -x[1]["step"]))
+def tune_points(tags: Rec, results: Rec) -> list[Rec]:
+    """Every checkpoint of a tune cell with its targets against the cell's base and gold
+    (validation): from the run's ``curves``, or the finished run of a one-checkpoint cell."""
+    models = results["models"]
+    base, gold = getter(models["base"]), getter(models["gold"])
+    if results.get("curves"):
+        rows = [(r["step"], r["per_role"]) for r in results["curves"] if r["step"] in tags["checkpoints"]]
     else:
-        (lr, args), p = min(pts, key=lambda x: (x[1]["violation"], x[1]["step"]))
+        sets = models["unlearned"]["sets"]
+        rows = [(results["training"]["steps"],
+                 {s: {m: v.get("value") for m, v in ms.items()} for s, ms in sets.items()})]
+    return [{"step": step, **targets(lambda m, s, v=vals: (v.get(s) or {}).get(m), base, gold, "val")}
+            for step, vals in rows]
+
+
+def choose(points: list[tuple[float, Rec, Rec]]) -> Rec:
+    """(lr, args, point) → the cheapest point meeting the targets with the best worst ratio; else
+    the smallest violation (then the fewest steps)."""
+    ok = [p for p in points if p[2]["ok"]]
+    if ok:
+        lr, args, p = max(ok, key=lambda x: (x[2]["min_ratio"], -x[2]["step"]))
+    else:
+        lr, args, p = min(points, key=lambda x: (x[2]["violation"], x[2]["step"]))
     return {"lr": lr, "steps": p["step"], **({"args": args} if args else {}), "tuning_point": p}
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "worker":
-        spec = json.loads(Path(sys.argv[2]).read_text())
-        Path(sys.argv[3]).write_text(json.dumps(worker(spec)))
-        return
-    a = _parser().parse_args()
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    refs = references(out, a.preset)
-    gold, base = refs["gold"], refs["base"]
-    print(f"gold forget accuracy {gold.value('accuracy', 'forget'):.3f} (held-out phrasings "
-          f"{gold.value('para_accuracy', 'forget'):.3f}); base test accuracy "
-          + ", ".join(f"{r} {base.value('accuracy', r):.3f}" for r in TEST_ROLES), flush=True)
+def summary(model: Rec, base: Rec, gold: Rec) -> Rec:
+    p = model.get("portion") or "test"
+    s = targets(getter(model), getter(base), getter(gold), p)
+    for m in ("forget_quality", "model_utility", "privleak", "mia_loss"):
+        s[m] = set_value(model, m)
+    s["gibberish_forget"] = set_value(model, "gibberish_rate", f"forget_{p}")
+    gib = [set_value(model, "gibberish_rate", f"{r}_{p}") for r in BASES]
+    s["gibberish_test"] = mean(g for g in gib if g is not None) if any(g is not None for g in gib) else None
+    return s
+
+
+def audit_summary(rec: Rec, seconds: float | None) -> Rec:
+    """Per attack: robust, recovery, each model's attacked forget (and retain) accuracy."""
+    out = {}
+    for name, a in rec["attacks"].items():
+        ms = a.get("models", {})
+        out[name] = {"robust": a.get("robust"), "recovery": a.get("recovery"), "note": a.get("note", ""),
+                     **{f"{m}_acc": ms.get(m, {}).get("accuracy") for m in ("base", "gold", "unlearned")},
+                     "unlearned_clean": ms.get("unlearned", {}).get("clean_accuracy"),
+                     "excess_ci": a.get("excess_ci"), "skipped": a.get("skipped"),
+                     **{f"{m}_retain": ms.get(m, {}).get("retain_accuracy") for m in ("base", "gold", "unlearned")}}
+    return {"attacks": out, "seconds": seconds}
+
+
+def table_row(cell: Cell, results: Rec) -> Rec:
+    """A report cell as one row of table.json."""
+    ms = results["models"]
+    row = {**cell.tags, "run": cell.name, "train_s": results["training"].get("seconds"),
+           "steps_done": results["training"].get("steps"), "uncal": summary(ms["unlearned"], ms["base"], ms["gold"])}
+    if "calibrated" in ms:
+        row["cal"] = {"alpha": results["post_steps"]["calibrate"]["alpha"],
+                      **summary(ms["calibrated"], ms["base"], ms["gold"])}
+    if results.get("audit"):
+        row["audit"] = audit_summary(results["audit"], results.get("timings", {}).get("audit"))
+    return row
+
+
+# --- the stages -----------------------------------------------------------------------------------
+def methods_list(arg: str | None) -> list[str]:
+    import oblivio.methods  # noqa: F401
+    from oblivio.registry import METHODS
+    return arg.split(",") if arg else [n for n in METHODS.names() if n != "finetune"]
+
+
+def header(results: Rec) -> None:
+    ms = results["models"]
+    p = ms["gold"].get("portion") or "test"
+    print(f"gold forget accuracy {set_value(ms['gold'], 'accuracy', f'forget_{p}'):.3f} (held-out phrasings "
+          f"{set_value(ms['gold'], 'para_accuracy', f'forget_{p}'):.3f}); base accuracy "
+          + ", ".join(f"{r}_{p} {set_value(ms['base'], 'accuracy', f'{r}_{p}'):.3f}" for r in BASES), flush=True)
+
+
+def run_stage(cells: list[Cell], folder: Path) -> dict[str, Rec]:
+    """The grid, its reference line printed once; ``{cell name: results.json}``."""
+    seen: list[str] = []
+
+    def done(cell: Cell, results: Rec) -> None:
+        if not seen:
+            header(results)
+        seen.append(cell.name)
+    return run_grid(cells, folder, progress=False, log=stderr_log, run_log=quiet_log, on_result=done)
+
+
+def tune(a: argparse.Namespace, root: Path, names: list[str]) -> None:
+    """The tuning search; the choice over every tune cell in the folder; writes tuned.json."""
+    cps = sorted({int(x) for x in a.checkpoints.split(",")})
+    grid = [json.loads(g) for g in a.args.split(";")] if a.args else [{}]
+    base = to_dict(api.demo_config(a.preset))
+    folder = root / "tune"
+    run_stage(tune_cells(base, names, [float(x) for x in a.lrs.split(",")], cps, grid), folder)
+    index = json.loads((folder / "grid.json").read_text()) if (folder / "grid.json").is_file() else {"cells": {}}
+    points: dict[str, list[tuple[float, Rec, Rec]]] = {}
+    for name, entry in index["cells"].items():
+        res_file = folder / name / "results.json"
+        if entry["role"] == "tune" and entry["tags"]["method"] in names and res_file.is_file():
+            t = entry["tags"]
+            points.setdefault(t["method"], []).extend(
+                (t["lr"], t["args"], p) for p in tune_points(t, json.loads(res_file.read_text())))
+    tuned = {m: choose(points[m]) for m in names if points.get(m)}
+    prev = json.loads(Path(a.tuned).read_text()) if Path(a.tuned).is_file() else {}
+    Path(a.tuned).write_text(json.dumps({**prev, **tuned}, indent=1) + "\n")
+    for m, t in tuned.items():
+        p = t["tuning_point"]
+        verdict = "meets targets" if p["ok"] else f"violation {p['violation']:.3f}"
+        print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} "
+              f"para {p['para_forget']:.3f} min val ratio {p['min_ratio']:.3f}  {verdict}")
+    print(f"wrote {a.tuned}")
+
+
+def table(a: argparse.Namespace, root: Path, names: list[str], stage: str) -> None:
+    """``table``: every tuned method and the demo's default; ``cands``: the given candidates."""
+    base = to_dict(api.demo_config(a.preset))
+    seeds = [int(s) for s in a.seeds.split(",")]
+    worlds = [int(s) for s in a.world_seeds.split(",")] if a.world_seeds else [base["world"]["seed"]]
+    audited = set(a.audit.split(",")) if a.audit else set()
+    if stage == "cands":
+        rows = [{"args": {}, **c} for c in json.loads(a.cands)]
+        lora = 0
+    else:
+        tuned = json.loads(Path(a.tuned).read_text())
+        rows = [{"label": m, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
+                 "args": tuned[m].get("args", {})} for m in names if m in tuned]
+        d = base["unlearn"]     # the demo's default (presets.DEMO_DEFAULTS) as its own row
+        rows.append({"label": "demo", "method": d["method"], "args": d["args"], "lr": d["train"]["lr"],
+                     "steps": d["train"]["max_steps"]})
+        lora = a.lora
+    cells = report_cells(base, rows, seeds, worlds, audited, lora)
+    if lora and a.lora_methods:
+        keep = set(a.lora_methods.split(","))
+        cells = [c for c in cells if not c.tags["lora"] or c.tags["label"] in keep]
+    results = run_stage(cells, root / stage)
+    table_rows = [table_row(c, results[c.name]) for c in cells]
+    labels = [r["label"] for r in rows]
+    lines = render(table_rows, labels) + verdicts(cells, results, labels, worlds)
+    print("\n".join(lines))
+    (root / f"{stage}.json").write_text(json.dumps(table_rows, indent=1) + "\n")
+    (root / f"{stage}.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {root / (stage + '.json')}, {root / (stage + '.md')}")
+
+
+def verdicts(cells: list[Cell], results: dict[str, Rec], labels: list[str], worlds: list[int]) -> list[str]:
+    """Each row's four verdicts over the worlds (several worlds only: one world has no spread)."""
+    if len(worlds) < 2:
+        return []
+    from oblivio.report.world_verdict import world_verdict_lines
+    out = ["", "## Verdicts over worlds " + ",".join(map(str, worlds)) + " (Student-t over worlds, uncalibrated)"]
+    for lab in labels:
+        runs = [(c.tags["world"], results[c.name]) for c in cells if c.tags["label"] == lab and not c.tags["lora"]]
+        if runs:
+            out += [f"### {lab}", *(f"- {ln}" for ln in world_verdict_lines(runs))]
+    return out
+
+
+# --- the printed tables -----------------------------------------------------------------------------
+def spread(rs: list[Rec], get: Callable[[Rec], Any], fmt: str = ".3f") -> str:
+    """Mean ± sd over seeds (one world), or the mean over worlds ± the 95% t half-width of the
+    world means (each the mean over that world's seeds)."""
+    from oblivio.experiments.seeds import aggregate_worlds
+    by_world: dict[int, list[float]] = {}
+    for r in rs:
+        v = get(r)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            by_world.setdefault(r["world"], []).append(float(v))
+    if not by_world:
+        return "–"
+    if len(by_world) == 1:
+        xs = next(iter(by_world.values()))
+        return f"{mean(xs):{fmt}} ± {stdev(xs):{fmt}}" if len(xs) > 1 else f"{xs[0]:{fmt}} (1 seed)"
+    m, half, _ = aggregate_worlds([mean(xs) for xs in by_world.values()])
+    return f"{m:{fmt}} ± {half:{fmt}}"
+
+
+COLS = [("forget", "forget"), ("para_forget", "para"), ("direct_test_ratio", "d_test%"),
+        ("indirect_test_ratio", "i_test%"), ("general_test_ratio", "g_test%"), ("forget_quality", "FQ"),
+        ("privleak", "privleak"), ("gibberish_forget", "gib_f")]
+
+
+def render(rows: list[Rec], labels: list[str]) -> list[str]:
+    worlds = sorted({r["world"] for r in rows})
+    how = "mean ± sd over seeds" if len(worlds) == 1 else f"mean over {len(worlds)} worlds ± 95% t half-width"
+    out: list[str] = []
+    for key in ("uncal", "cal"):
+        out += ["", f"## {'uncalibrated' if key == 'uncal' else 'calibrated to τ = 0.9 (model mixing)'} ({how})",
+                "| method | lr | steps | " + " | ".join(c for _, c in COLS) + " | meets | "
+                + ("α |" if key == "cal" else "train s |"), "|" + "---|" * (len(COLS) + 5)]
+        for lab in labels:
+            rs = [r for r in rows if r["label"] == lab and not r["lora"] and key in r]
+            if not rs:
+                continue
+            cells = [spread(rs, lambda r, k=k, key=key: r[key][k], ".2g" if k == "forget_quality" else
+                            ".1f" if k == "privleak" else ".3f") for k, _ in COLS]
+            tail = spread(rs, lambda r: r["cal"]["alpha"], ".2f") if key == "cal" else \
+                spread(rs, lambda r: r["train_s"], ".1f")
+            out.append(f"| {lab} | {rs[0]['lr']:.0e} | {rs[0]['steps']} | " + " | ".join(cells)
+                       + f" | {sum(r[key]['ok'] for r in rs)}/{len(rs)} | {tail} |")
+    return out + render_audit(rows, labels) + render_lora(rows)
+
+
+def render_lora(rows: list[Rec]) -> list[str]:
+    lora = [r for r in rows if r["lora"]]
+    if not lora:
+        return []
+    out = ["", "## LoRA vs full (first seed and world): unlearning wall time",
+           "| method | full s | LoRA s | LoRA forget | LoRA min test ratio |", "|---|---|---|---|---|"]
+    for r in lora:
+        f = next((x for x in rows if x["label"] == r["label"] and not x["lora"] and x["seed"] == r["seed"]
+                  and x["world"] == r["world"]), None)
+        if f:
+            out.append(f"| {r['label']} | {f['train_s']:.1f} | {r['train_s']:.1f} | {r['uncal']['forget']:.3f} | "
+                       f"{r['uncal']['min_ratio']:.3f} |")
+    return out
+
+
+def render_audit(rows: list[Rec], labels: list[str]) -> list[str]:
+    """Per attack: attacked forget accuracy of the unlearned model over the audited runs, base's
+    and gold's, and how many runs were robust."""
+    aud = [r for r in rows if r.get("audit") and not r["lora"]]
+    if not aud:
+        return []
+    attacks = list(dict.fromkeys(k for r in aud for k in r["audit"]["attacks"]))
+    out = ["", "## Robustness audit: attacked forget accuracy, unlearned [robust runs]",
+           "| model | " + " | ".join(attacks) + " | audit s |", "|" + "---|" * (len(attacks) + 2)]
+    for ref in ("base", "gold"):
+        cells = [spread([r for r in aud if k in r["audit"]["attacks"]],
+                        lambda r, k=k, ref=ref: r["audit"]["attacks"][k][f"{ref}_acc"], ".2f") for k in attacks]
+        out.append(f"| {ref} (all audited runs) | " + " | ".join(cells) + " | |")
+    for lab in labels:
+        rs = [r for r in aud if r["label"] == lab]
+        if not rs:
+            continue
+        cells = []
+        for k in attacks:
+            have = [r for r in rs if k in r["audit"]["attacks"]]
+            rob = [r["audit"]["attacks"][k]["robust"] for r in have if r["audit"]["attacks"][k]["robust"] is not None]
+            cells.append(f"{spread(have, lambda r, k=k: r['audit']['attacks'][k]['unlearned_acc'], '.2f')} "
+                         f"[{sum(rob)}/{len(rob)}]")
+        out.append(f"| {lab} | " + " | ".join(cells) + f" | {spread(rs, lambda r: r['audit']['seconds'], '.0f')} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    a = _parser().parse_args(argv)
+    root = Path(a.out) / a.preset
+    root.mkdir(parents=True, exist_ok=True)
+    a.tuned = a.tuned or str(root / "tuned.json")
     names = methods_list(a.methods)
     if a.stage == "tune":
-        _tune(a, out, names)
-        return
-    seeds = [int(s) for s in a.seeds.split(",")]
-    if a.stage == "cands":
-        _cands(a, out, seeds)
-        return
-    _table(a, out, names, seeds)
+        tune(a, root, names)
+    else:
+        if a.stage == "cands" and not a.cands:
+            sys.exit("cands: give --cands")
+        table(a, root, names, a.stage)
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stage", choices=["tune", "table", "cands"])
-    ap.add_argument("--cands", default="", help="cands: JSON list of {label, method, args, lr, steps}; "
-                    "each is run on --seeds like a table row (the demo default's candidates)")
+    ap.add_argument("--cands", default="", help="cands: JSON list of {label, method, args, lr, steps[, train, "
+                    "sampler]}; each is run on --seeds × --world-seeds like a table row")
     ap.add_argument("--preset", default="default")
-    ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--methods")
     ap.add_argument("--lrs", default="5e-5,1e-4,2e-4,5e-4,1e-3,2e-3")
     ap.add_argument("--checkpoints", default="10,20,40,60,80,120,160")
     ap.add_argument("--args", default="", help="tune: method-argument settings searched too, JSON objects "
                     "separated by ';' (e.g. RMU's '{\"alpha\": 1};{\"alpha\": 100}')")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--lora", type=int, default=0, help="table: also a LoRA run of rank R (seed 0)")
+    ap.add_argument("--world-seeds", default="", help="table/cands: world seeds (default: the preset's world); "
+                    "several: values over worlds and the four verdicts over worlds")
+    ap.add_argument("--lora", type=int, default=0, help="table: also a LoRA run of rank R (first seed)")
     ap.add_argument("--lora-methods", default="", help="table: the methods of the LoRA runs (default all)")
-    ap.add_argument("--audit", default="", help="methods audited on every seed (comma list; 'demo' = the "
-                    "demo default); with any, every other method is audited on the first seed")
-    ap.add_argument("--out", default="bench/results/zoo")
+    ap.add_argument("--audit", default="", help="labels audited on every seed (comma list; 'demo' = the "
+                    "demo default); with any, every other row is audited on the first seed")
+    ap.add_argument("--tuned", default="", help="the tuning's choice (default <out>/<preset>/tuned.json)")
+    ap.add_argument("--out", default="runs/zoo", help="the grids' folder: <out>/<preset>/{tune,table,cands}/<cell> "
+                    "run folders (finished cells are kept: resumable) and the stage's JSON and Markdown")
     return ap
-
-
-def _tune(a: argparse.Namespace, out: Path, names: list[str]) -> None:
-    """The tuning search: every method x learning rate (x argument setting); writes tuned.json."""
-    cps = [int(x) for x in a.checkpoints.split(",")]
-    grid = [json.loads(g) for g in a.args.split(";")] if a.args else [{}]
-    specs = [{"preset": a.preset, "method": m, "lr": float(lr), "steps": max(cps), "seed": 100,
-              "checkpoints": cps, **({"args": g} if g else {})}
-             for m in names for lr in a.lrs.split(",") for g in grid]
-    run_pool(specs, a.jobs, out, "tune")
-    # the choice is over every learning rate searched so far for the method (earlier
-    # invocations' runs included: a second search adds learning rates, it does not replace)
-    runs = [json.loads(f.read_text()) for f in sorted(out.glob("tune-*.json")) if not f.name.endswith(".spec.json")]
-    # a method whose training loop fires no step callback (reveal_release: its rounds train
-    # their own LoRAs) has no tuning curve; it is said, not chosen
-    tuned = {m: choose([r for r in runs if r["method"] == m]) for m in names
-             if any(r["method"] == m and r["curve"] for r in runs)}
-    for m in names:
-        if m not in tuned:
-            print(f"{m:<12} no tuning curve (no checkpoint evaluations ran): not in the table")
-    prev = json.loads((out / "tuned.json").read_text()) if (out / "tuned.json").exists() else {}
-    (out / "tuned.json").write_text(json.dumps({**prev, **tuned}, indent=1))
-    for m, t in tuned.items():
-        p = t["tuning_point"]
-        verdict = "meets targets" if p["ok"] else f"violation {p['violation']:.3f}"
-        print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} "
-              f"para {p['para_forget']:.3f} min test ratio {p['min_ratio']:.3f}  {verdict}")
-
-
-def _cands(a: argparse.Namespace, out: Path, seeds: list[int]) -> None:
-    """Candidate settings (``--cands``), each run like a table row on every seed."""
-    cands = json.loads(a.cands)
-    audited = set(a.audit.split(",")) if a.audit else set()
-    specs = [{"preset": a.preset, "label": c["label"], "method": c["method"], "args": c.get("args", {}),
-              "lr": c["lr"], "steps": c["steps"], "seed": s, "full": True, "calibrate": True,
-              **{k: c[k] for k in ("train", "sampler") if k in c},
-              "audit": c["label"] in audited} for c in cands for s in seeds]
-    runs = run_pool(specs, a.jobs, out, "cand")
-    print_table(runs, [c["label"] for c in cands])
-
-
-def _table(a: argparse.Namespace, out: Path, names: list[str], seeds: list[int]) -> None:
-    """Every tuned method and the demo default on every seed (and the LoRA runs); writes table.json."""
-    tuned = json.loads((out / "tuned.json").read_text())
-    audited = set(a.audit.split(",")) if a.audit else set()
-    specs = [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"], "seed": s,
-              **({"args": tuned[m]["args"]} if tuned[m].get("args") else {}),
-              "full": True, "calibrate": True, "audit": m in audited or (bool(audited) and s == seeds[0])}
-             for m in names if m in tuned for s in seeds]
-    # the demo's default (api.DEMO_DEFAULTS: method, arguments, lr, steps; MELU) as its own row
-    from oblivio.api import DEMO_DEFAULTS
-    d = DEMO_DEFAULTS["unlearn"]
-    specs += [{"preset": a.preset, "label": "demo", "method": d["method"], "args": d["args"], "lr": d["train"]["lr"],
-               "steps": d["train"]["max_steps"], "seed": s, "full": True, "calibrate": True,
-               "audit": bool(audited)} for s in seeds]
-    names = [*names, "demo"]
-    if a.lora:
-        lora_names = a.lora_methods.split(",") if a.lora_methods else names
-        specs += [{"preset": a.preset, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
-                   **({"args": tuned[m]["args"]} if tuned[m].get("args") else {}),
-                   "seed": seeds[0], "full": True, "lora": a.lora} for m in lora_names if m in tuned]
-    runs = run_pool(specs, a.jobs, out, "table")
-    (out / "table.json").write_text(json.dumps(runs, indent=1))
-    print_table(runs, names)
-
-
-def _ms(xs: list[float], fmt: str = ".3f") -> str:
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return "–"
-    return f"{mean(xs):{fmt}} ± {stdev(xs):{fmt}}" if len(xs) > 1 else f"{xs[0]:{fmt}} (1 seed)"
-
-
-def print_table(runs: list[dict[str, Any]], names: list[str]) -> None:
-    cols = [("forget", "forget"), ("para_forget", "para"), ("direct_test_ratio", "d_test%"),
-            ("indirect_test_ratio", "i_test%"), ("general_test_ratio", "g_test%"),
-            ("forget_quality", "FQ"), ("privleak", "privleak"), ("gibberish_forget", "gib_f")]
-    for key in ("uncal", "cal"):
-        print(f"\n## {'uncalibrated' if key == 'uncal' else 'calibrated to τ = 0.9 (model mixing)'}")
-        print("| method | lr | steps | " + " | ".join(c for _, c in cols) + " | meets | " +
-              ("α |" if key == "cal" else "train CPU s | ΔRSS MB |"))
-        print("|" + "---|" * (len(cols) + 5 + (0 if key == "cal" else 1)))
-        for m in names:
-            rs = [r for r in runs if r.get("label", r["method"]) == m and not r.get("lora") and key in r]
-            if not rs:
-                continue
-            cells = [_ms([r[key][k] for r in rs], ".2g" if k in ("forget_quality",) else
-                         ".1f" if k == "privleak" else ".3f") for k, _ in cols]
-            meets = f"{sum(r[key]['ok'] for r in rs)}/{len(rs)}"
-            tail = (_ms([r["cal"]["alpha"] for r in rs], ".2f") if key == "cal" else
-                    f"{_ms([r['cpu_s'] for r in rs], '.0f')} | "
-                    f"{_ms([r['peak_rss_mb'] - r['rss_load_mb'] for r in rs], '.0f')}")
-            print(f"| {m} | {rs[0]['lr']:.0e} | {rs[0]['steps']} | " + " | ".join(cells) + f" | {meets} | {tail} |")
-    print_audit(runs, names)
-    lora = [r for r in runs if r.get("lora")]
-    if lora:
-        print("\n## LoRA vs full (seed 0): unlearning wall time and peak RSS")
-        print("| method | full CPU s | LoRA CPU s | full ΔRSS MB | LoRA ΔRSS MB | LoRA forget | LoRA min test ratio |")
-        print("|---|---|---|---|---|---|---|")
-        for r in lora:
-            f = next((x for x in runs if x.get("label", x["method"]) == r["method"] and not x.get("lora")
-                      and x["seed"] == r["seed"]),
-                     None)
-            if f:
-                # the training's addition to the process's peak RSS (after loading the base model)
-                print(f"| {r['method']} | {f['cpu_s']:.0f} | {r['cpu_s']:.0f} | "
-                      f"{f['peak_rss_mb'] - f['rss_load_mb']:.0f} | {r['peak_rss_mb'] - r['rss_load_mb']:.0f} | "
-                      f"{r['uncal']['forget']:.3f} | {r['uncal']['min_ratio']:.3f} |")
-
-
-def print_audit(runs: list[dict[str, Any]], names: list[str]) -> None:
-    """Per attack: attacked forget accuracy of the unlearned model (mean ± sd over the audited
-    seeds), the gold model's, and how many seeds were robust."""
-    aud = [r for r in runs if isinstance(r.get("audit"), dict) and not r.get("lora")]
-    if not aud:
-        return
-    attacks = list(dict.fromkeys(k for r in aud for k in r["audit"]["attacks"]))
-    print("\n## Robustness audit: attacked forget accuracy, unlearned (gold) [robust seeds]")
-    print("| model | " + " | ".join(attacks) + " | audit CPU s |")
-    print("|" + "---|" * (len(attacks) + 2))
-    for ref in ("base", "gold"):
-        cells = [_ms([r["audit"]["attacks"][k][f"{ref}_acc"] for r in aud if k in r["audit"]["attacks"]], ".2f")
-                 for k in attacks]
-        print(f"| {ref} (all audited runs) | " + " | ".join(cells) + " | |")
-    for m in names:
-        rs = [r for r in aud if r.get("label", r["method"]) == m]
-        if not rs:
-            continue
-        cells = []
-        for k in attacks:
-            xs = [r["audit"]["attacks"][k] for r in rs if k in r["audit"]["attacks"]]
-            rob = [x["robust"] for x in xs if x["robust"] is not None]
-            cells.append(f"{_ms([x['unlearned_acc'] for x in xs], '.2f')} [{sum(rob)}/{len(rob)}]")
-        print(f"| {m} | " + " | ".join(cells) + f" | {_ms([r['audit']['cpu_s'] for r in rs], '.0f')} |")
 
 
 if __name__ == "__main__":

@@ -295,16 +295,22 @@ class UnlearnConfig:
 class ControlConfig:
     """Checkpoint evaluation / early stopping / selection during unlearning (engine/checkpoint_eval.py).
 
-    Off unless ``eval_every`` > 0. Every ``eval_every`` steps: a fast evaluation on
-    ``eval_items`` items per role (cheap metrics only). Stops when utility < ``stop_utility_tau``
-    × original (if set) or when forget ``forget_metric`` ≤ the gold model's + ``gold_margin``
-    (``stop_at_gold``). ``select``: ``last_above_tau`` (the last checkpoint with utility ≥
-    ``select_tau`` × original; its weights are restored) or ``final``.
+    Off unless ``eval_every`` > 0 or ``eval_steps`` names steps. Every ``eval_every`` steps, and
+    at each step of ``eval_steps``: a fast evaluation of the validation portion on ``eval_items``
+    items per set (None: every item) with the utility and forget metrics and ``metrics`` (cheap
+    ones: the values of each checkpoint are the run's ``curves`` in results.json). Stops when
+    utility < ``stop_utility_tau`` × original (if set) or when forget ``forget_metric`` ≤ the gold
+    model's + ``gold_margin`` (``stop_at_gold``). ``select``: ``last_above_tau`` (the last
+    checkpoint with utility ≥ ``select_tau`` × original; its weights are restored) or ``final``.
     """
     eval_every: Annotated[int, Range(ge=0), Flag(
         "--eval-every", "evaluate a fixed subset every K steps (0 = never)", metavar="K")] = 0
-    eval_items: Annotated[int, Range(ge=1), Flag(
-        "--eval-items", "items per role in that subset", metavar="N")] = 16
+    eval_items: Annotated[int | None, Range(ge=1), Flag(
+        "--eval-items", "items per role in that subset", metavar="N", none="every item")] = 16
+    # steps evaluated besides every eval_every-th (a tuning search's uneven checkpoints: 10,20,40,…)
+    eval_steps: Annotated[list[int] | None, Range(ge=1)] = None
+    # metrics each checkpoint records besides the utility and forget metrics (curves[].per_role)
+    metrics: Annotated[list[str], Registered(METRICS)] = field(default_factory=list)
     stop_utility_tau: Annotated[float | None, Range(gt=0, le=1), Flag(
         "--stop-utility", "early stop when utility < TAU × original; keep the last checkpoint above it",
         metavar="TAU", none="none")] = None
@@ -315,6 +321,14 @@ class ControlConfig:
     select_tau: Annotated[float | None, Range(gt=0, le=1)] = None          # None: stop_utility_tau, else 0.9
     utility_metric: Annotated[str, MetricName()] = "model_utility"
     forget_metric: Annotated[str, MetricName()] = "accuracy"
+
+    def evaluates(self) -> bool:
+        """Whether checkpoint evaluation is on (``eval_every`` > 0 or any ``eval_steps``)."""
+        return self.eval_every > 0 or bool(self.eval_steps)
+
+    def is_checkpoint(self, step: int) -> bool:
+        """Whether optimiser step ``step`` is evaluated."""
+        return (self.eval_every > 0 and step % self.eval_every == 0) or step in (self.eval_steps or ())
 
 
 @dataclass

@@ -5,16 +5,21 @@ evaluating checkpoints and selecting one by a rule. :class:`CheckpointEval` is a
 for ``engine.loop.train(callbacks=...)`` that declares ``evaluates_checkpoints`` (so
 run_unlearning refuses a method that builds its model only after the last step):
 
-* every ``rules.eval_every`` optimiser steps it runs a *fast* evaluation of the **validation
-  portion** (:mod:`oblivio.roles`) — a fixed subset of ``rules.eval_items`` items per set
-  (``EvalConfig.max_items_per_role``, same items every time) of ``forget_val`` and the held-out
+* every ``rules.eval_every`` optimiser steps, and at each step of ``rules.eval_steps``, it runs
+  a *fast* evaluation of the **validation portion** (:mod:`oblivio.roles`) — a fixed subset of
+  ``rules.eval_items`` items per set (``EvalConfig.max_items_per_role``, same items every time;
+  None: every item) of ``forget_val`` and the held-out
   ``*_val`` retain sets: utility is measured on rows unlearning never trains on, since the
   retain rows it trains on flatter it, and never on a test row, which the reported numbers
   use (every evaluation runs inside :func:`oblivio.roles.selecting`, which refuses one). A data
   set without held-out validation rows falls back to the retain sets unlearning sees, and says
   so (``utility_roles_note`` in the summary). Only cheap metrics: the utility metric (default
-  ``model_utility``) and the forget metric (default ``accuracy``) — and records a curve row
-  (step → per-set metric values);
+  ``model_utility``), the forget metric (default ``accuracy``) and ``rules.metrics`` (what a
+  tuning search reads, e.g. ``para_accuracy``) — and records a curve row: the step (the
+  weights after that many optimiser steps; 0 = the original), the utility, the forget metric,
+  ``per_role`` (set → metric → value) and ``model`` (model-level metric → value). The rows are
+  the run's ``curves`` in results.json, so a grid cell's checkpoints can be read back
+  (bench/zoo.py's tuning search);
 * early-stopping rules (each optional): stop when utility < ``stop_utility_tau`` × the
   original model's utility on the same subset; stop when the forget metric reaches the gold
   model's level (forget metric ≤ gold's + ``gold_margin``; needs a gold model);
@@ -78,15 +83,16 @@ class CheckpointEval:
 
     def __post_init__(self) -> None:
         r = self.rules
-        if r.eval_every < 1:
-            raise ValueError("eval_every must be ≥ 1")
+        if not r.evaluates():
+            raise ValueError("eval_every must be ≥ 1, or eval_steps name a step")
         if r.select not in SELECT_RULES:
             raise ValueError(f"select must be one of {SELECT_RULES}, got {r.select!r}")
         # the rule's default is resolved here, not written back into the user's config
         self.select_tau = r.select_tau if r.select_tau is not None else (
             r.stop_utility_tau if r.stop_utility_tau is not None else 0.9)
         base = self.eval_cfg or EvalConfig()
-        names = [self.rules.utility_metric.split("/", 1)[-1], self.rules.forget_metric.split("/", 1)[-1]]
+        names = [self.rules.utility_metric.split("/", 1)[-1], self.rules.forget_metric.split("/", 1)[-1],
+                 *self.rules.metrics]
         self._cfg = EvalConfig(batch_size=base.batch_size, max_new_tokens=base.max_new_tokens,
                                gen_margin=base.gen_margin,
                                metrics=list(dict.fromkeys(names)), max_items_per_role=self.rules.eval_items,
@@ -152,7 +158,8 @@ class CheckpointEval:
         f = _value(rep, self.rules.forget_metric, "forget")
         row: dict[str, Any] = {"step": step, "utility": u, "forget_" + self.rules.forget_metric.split("/")[-1]: f,
                                "per_role": {role: {m: r.value for m, r in ms.items()}
-                                            for role, ms in rep.sets.items()}}
+                                            for role, ms in rep.sets.items()},
+                               "model": {m: r.value for m, r in rep.model.items()}}
         self.curves.append(row)
         self._last_step = step
         if self.rules.select == "last_above_tau" and self._utility_ok(u, self.select_tau):
@@ -167,7 +174,7 @@ class CheckpointEval:
         return row
 
     def __call__(self, step: int, model) -> str | None:
-        if step % self.rules.eval_every:
+        if not self.rules.is_checkpoint(step):
             return None
         rep = self._evaluate(model, f"step-{step}")
         row = self._record(step, rep, model)

@@ -64,7 +64,8 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
         # the weights are not the unlearned model until finish() (a task vector negates at the
         # end): checkpoints would evaluate, and selection restore, an unfinished model
         raise InputError(f"method {type(method).__name__} builds its model after the last step; checkpoint "
-                         "evaluation and selection do not apply to it (set control.eval_every=0)",
+                         "evaluation and selection do not apply to it (set control.eval_every=0, no "
+                         "control.eval_steps)",
                          field="control.eval_every")
     if method.runs_own_rounds:          # reveal_release: rounds of its own, no forget rows trained
         model, res = method.release(model, tokenizer, data, train_cfg=train_cfg, lora=lora)

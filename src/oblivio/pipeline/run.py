@@ -154,7 +154,7 @@ class Run:
         from oblivio.pipeline.post import check_post_steps
         from oblivio.report.rundir import preflight
         cfg = self.cfg
-        if self.resume and cfg.control.eval_every:
+        if self.resume and cfg.control.evaluates():
             raise InputError("a run with checkpoint evaluation (control.eval_every) cannot be resumed: its "
                              "curves and kept weights are not in the checkpoints", field="--resume")
         if self.resume and _num_processes() > 1:

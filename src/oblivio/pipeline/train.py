@@ -80,7 +80,7 @@ def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData,
 def control_callback(cfg: Config, tokenizer: Any, data: UnlearningData, *, lora: bool, log: Log):
     """The checkpoint-evaluation callback of ``cfg.control`` (None when ``eval_every`` is 0)."""
     c = cfg.control
-    if not c.eval_every:
+    if not c.evaluates():
         return None
     from oblivio.engine.checkpoint_eval import CheckpointEval
     return CheckpointEval(tokenizer, data, c, eval_cfg=cfg.eval, lora=lora, log=log)

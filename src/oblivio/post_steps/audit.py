@@ -5,7 +5,8 @@ unlearned model (attacks/audit.py).
 Writes ``audit.json`` into the run folder and the record into results.json under ``audit`` (what
 the verdict and report.html read); its seconds and the tokens its models read join the run's
 efficiency record. In a grid (``oblivio compare --audit``) the base and gold models' results are
-kept in the grid's shared memo, so they are attacked once per seed, not once per cell.
+kept in the grid's shared memo, so they are attacked once per seed, not once per cell — once per
+seed *and world* (:func:`memo_key`): another world has other base and gold models and other facts.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Audit:
         refs = {"base": base, **({"gold": (ctx.gold, ctx.gold_tokenizer)} if ctx.gold is not None else {})}
         if ctx.gold is None:
             ctx.log("no gold model for this run (--gold DIR): verdicts use the holdout floor where there is one")
-        memo = ctx.shared.setdefault(f"audit memo, seed {ctx.cfg.seed}", {})
+        memo = ctx.shared.setdefault(memo_key(ctx.cfg), {})
         t0 = time.perf_counter()
         with count_tokens(*(m for m, _ in refs.values()), ctx.model) as counted:
             rec = run_audit({**refs, "unlearned": (ctx.model, ctx.tokenizer)}, data, attacks=names,
@@ -50,3 +51,16 @@ class Audit:
         if ctx.work is not None:
             write_json(ctx.work / "audit.json", rec)
         return {"attacks": names, "file": "audit.json" if ctx.work is not None else None}
+
+
+def memo_key(cfg: Any) -> str:
+    """The grid memo's key for the base and gold models' attack results: what those results
+    depend on — the seed, the world or data, the models before unlearning and the evaluation
+    (its portion included) — and nothing of the unlearning (cells of other methods share it)."""
+    import json
+
+    from oblivio.config import to_dict
+    d = to_dict(cfg)
+    same = {k: d[k] for k in ("seed", "world", "data", "eval")}
+    same["models"] = [d["model"]["path"], d["model"]["gold"], d["model"]["size"], d["model"]["prompt"]]
+    return "audit memo " + json.dumps(same, sort_keys=True, default=str)

@@ -126,7 +126,7 @@ def training(rec: dict[str, Any]) -> Figure | NotAvailable:
 
 def checkpoints(rec: dict[str, Any]) -> Figure | NotAvailable:
     if not rec.get("curves"):
-        return NotAvailable("checkpoint evaluation was off (control.eval_every = 0)")
+        return NotAvailable("checkpoint evaluation was off (control.eval_every = 0, no control.eval_steps)")
     from oblivio.report.curves import plot_curves
     with tempfile.TemporaryDirectory() as tmp:
         out = plot_curves(rec, Path(tmp) / "curves.png")
