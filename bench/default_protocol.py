@@ -155,10 +155,15 @@ def report(args: argparse.Namespace) -> None:
                     "verdicts over worlds (Student-t, the world the unit).", ""]
     for c in picks:
         runs = got.get(c["label"], [])
-        lines = W.world_verdict_lines(runs)
+        vs = W.world_verdicts(runs)
+        lines = [v.line for v in vs]
         m = means(runs, V.MARGIN)
+        detail = {v.question: {"status": v.status, "n": v.n, **({"value": v.interval.value, "lo": v.interval.lo,
+                                                                   "hi": v.interval.hi, "level": v.interval.level}
+                                                                  if v.interval else {})} for v in vs}
         rows.append({"label": c["label"], "chosen": c["label"] == tuned["chosen"], "recipe": c,
-                     "verdicts": lines, "means": m, "runs": len(runs)})
+                     "verdicts": lines, "verdict_detail": detail, "means": m, "runs": len(runs),
+                     "worlds": sorted({w for w, _ in runs})})
         head = f"## {c['label']}" + (" (chosen)" if c["label"] == tuned["chosen"] else
                                      " (given)" if tuned["chosen"] is None else " (frontier, not chosen)")
         print(head[3:])

@@ -302,7 +302,53 @@ def controls(results: Path) -> str:
                    "ES held-out"], rows)
 
 
+def _signed(x: float) -> str:
+    return f"{x:+.3f}"
+
+
+def protocol_tune(results: Path) -> str:
+    """bench/results/default_protocol/tuned.json: every candidate on the validation worlds, world
+    means of the verdict quantities and the summed violation; the chosen one in bold."""
+    d = _json(results / "default_protocol" / "tuned.json")
+    rows = []
+    for c in d["ranked"]:
+        name = f"**{c['label']}** (chosen)" if c["label"] == d["chosen"] else c["label"]
+        ratios, excess = c["retain_ratio"].values(), c["attack_excess"].values()
+        rows.append([name, c["method"], _lr(c.get("lr", 5e-4)), str(c["steps"]), _signed(c["forget_minus_gold"]),
+                     _signed(c["auc_minus_gold"]), f"{min(ratios):.3f}" if ratios else "–",
+                     _signed(max(excess)) if excess else "–", f"{c['violation']:.3f}"])
+    return _table(["candidate", "method", "lr", "steps", "forget acc − gold", "MIA AUC − gold", "worst retain ratio",
+                   "worst attack excess", "violation"], rows)
+
+
+def _verdict_cell(v: dict[str, Any]) -> str:
+    words = {"yes": "yes", "no": "no", "over-unlearned": "over-unlearned", "undecided": "not decided",
+             "too few facts": "too few facts", "not available": "not available"}
+    if "lo" not in v:
+        return words[v["status"]]
+    return f"{words[v['status']]} [{_signed(v['lo'])}, {_signed(v['hi'])}] n={v['n']}"
+
+
+def protocol_report(results: Path) -> str:
+    """bench/results/default_protocol/report*.json: each recipe's four verdicts over the test
+    worlds (status, interval of the mean over worlds, facts summed over worlds)."""
+    rows = []
+    for name in ("report.json", "report-given.json"):
+        f = results / "default_protocol" / name
+        if not f.exists():
+            continue
+        d = _json(f)
+        for r in d["rows"]:
+            role = "chosen" if r["chosen"] else "given" if name == "report-given.json" else "frontier"
+            vd = r["verdict_detail"]
+            rows.append([f"{r['label']} ({role})", f"{len(r['worlds'])} × {len(d['seeds'])}",
+                         *(_verdict_cell(vd[q]) for q in ("forgotten", "kept", "private", "robust"))])
+    return _table(["recipe", "worlds × seeds", "forgotten (90%)", "kept: worst ratio (90%)", "private (90%)",
+                   "robust: worst attack (95%)"], rows)
+
+
 TABLES: dict[str, Callable[[Path], str]] = {
+    "protocol-tune": protocol_tune, "protocol-report": protocol_report,
     "power": power, "judge-agreement": judge_agreement, "paraphrase-overlap": paraphrase_overlap,
     "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-lora": zoo_lora, "controls": controls, "tru-table": tru_table}
 

@@ -151,3 +151,27 @@ def test_tru_rows_roles_in_order_and_robust_pairs_counted(tmp_path):
     # UQ 8.5 ± 0.71; RQ direct/indirect/general in that order; 3 of 4 verdicts robust (None: skipped)
     assert rows[2][:2] == ["| TRU", "8.50 ± 0.71"]
     assert rows[2][5:] == ["1.0 / 2.0 / 3.0", "1 / 2 / 3", "3/4 (reverse) |"]
+
+
+def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_path):
+    d = tmp_path / "default_protocol"
+    d.mkdir()
+    cand = {"method": "npo", "lr": 5e-4, "steps": 40, "forget_minus_gold": -0.25, "auc_minus_gold": 0.125,
+            "retain_ratio": {"direct_val": 0.9, "general_val": 0.8}, "attack_excess": {"a": 0.05, "b": 0.3},
+            "violation": 0.5}
+    (d / "tuned.json").write_text(json.dumps({"chosen": "y", "ranked": [{**cand, "label": "y"},
+                                                                        {**cand, "label": "z", "violation": 0.75}]}))
+    tune = rp.protocol_tune(tmp_path).splitlines()
+    assert tune[2].startswith("| **y** (chosen) | npo | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 | 0.500 |")
+    assert tune[3].startswith("| z |") and "0.750" in tune[3]
+    detail = {"forgotten": {"status": "over-unlearned", "n": 63, "lo": -0.4, "hi": -0.1, "value": -0.25},
+              "kept": {"status": "yes", "n": 70, "lo": 0.96, "hi": 1.0, "value": 0.98},
+              "private": {"status": "too few facts", "n": 42, "lo": -0.02, "hi": 0.03, "value": 0.0},
+              "robust": {"status": "not available", "n": None}}
+    row = {"label": "y", "chosen": True, "verdict_detail": detail, "worlds": [1, 2, 3]}
+    (d / "report.json").write_text(json.dumps({"seeds": [0, 1], "rows": [row]}))
+    (d / "report-given.json").write_text(json.dumps({"seeds": [0], "rows": [{**row, "label": "g", "chosen": False}]}))
+    rep = rp.protocol_report(tmp_path).splitlines()
+    assert rep[2] == ("| y (chosen) | 3 × 2 | over-unlearned [-0.400, -0.100] n=63 | yes [+0.960, +1.000] n=70 | "
+                      "too few facts [-0.020, +0.030] n=42 | not available |")
+    assert rep[3].startswith("| g (given) | 3 × 1 |")
