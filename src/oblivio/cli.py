@@ -35,12 +35,12 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
         real = over.get("world", {}).get("preset")
         if real in REAL_DEMOS:       # a real model's demo: its own model, data and recipe
             over["world"].pop("preset")
-            return load_config(args.config, over, base=REAL_DEMOS[real])
+            return _checked(load_config(args.config, over, base=REAL_DEMOS[real]))
         if over.get("unlearn", {}).get("method") not in (None, base["unlearn"]["method"]):
             # the default's method arguments (its retain weight) belong to its method
             base = copy.deepcopy(base)
             base["unlearn"].pop("args", None)
-    return load_config(args.config, over, base=base)
+    return _checked(load_config(args.config, over, base=base))
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -161,12 +161,14 @@ def _leaderboard(args: argparse.Namespace, progress: bool) -> int:
 def _reveal(args: argparse.Namespace, progress: bool) -> int:
     """A run with the ``reveal`` post-step and no training (reveal/command.py)."""
     from oblivio import api
-    res = api.reveal(config=_config(args), out=args.out or _shared_run_dir("reveal"), overwrite=args.overwrite,
+    cfg = _config(args)
+    res = api.reveal(config=cfg, out=args.out or _shared_run_dir("reveal"), overwrite=args.overwrite,
                      progress=progress, log=say)
     _out(f"best instruction: {res.search.best().instruction.text!r} (score {res.search.best().score:.3f}); "
          f"{len(res.search.queries)} queries; diversity by {res.search.diversity_backend} embeddings")
     if res.run_dir is not None:
         _out(f"run folder: {res.run_dir} (revealed.jsonl: {len(res.rows)} forget rows; results.json, config.yaml)")
+        _track(cfg, res.run_dir, "reveal")
     return 0
 
 
@@ -207,18 +209,30 @@ def _saved_config(args: argparse.Namespace):
 
     from oblivio.config import load_config, merge, parse_overrides
     from oblivio.errors import InputError
+    if args.run is None:
+        raise InputError(f"name the run folder: oblivio {args.cmd} RUN", field="RUN")
     cfg_file = Path(args.run) / "config.yaml"
     if not cfg_file.is_file():
         raise InputError("not a finished unlearn run folder (no config.yaml)", file=args.run)
-    return load_config(cfg_file, merge(cli_overrides(args), parse_overrides(args.overrides)))
+    return _checked(load_config(cfg_file, merge(cli_overrides(args), parse_overrides(args.overrides))))
+
+
+def _checked(cfg: Any) -> Any:
+    """``cfg``, its trackers (``--log-with``) checked before any work: a typo fails at once."""
+    if cfg.unlearn.train.log_with:
+        from oblivio.engine.tracking import check_trackers
+        check_trackers(cfg.unlearn.train.log_with)
+    return cfg
 
 
 def _audit(args: argparse.Namespace, progress: bool) -> int:
     from pathlib import Path
 
     from oblivio import api
-    api.audit(args.run, config=_saved_config(args), progress=progress, log=say)
+    cfg = _saved_config(args)
+    api.audit(args.run, config=cfg, progress=progress, log=say)
     _out(f"audit: {Path(args.run) / 'audit.json'} (and results.json's 'audit' key, report.html)")
+    _track(cfg, Path(args.run), "audit")
     _verdict(args.run)        # ends with the audit's one-line summary
     return 0
 
@@ -232,6 +246,7 @@ def _calibrate(args: argparse.Namespace, progress: bool) -> int:
     _out("α sweep: " + ", ".join(f"α={r['alpha']:.3f} utility {r['utility']:.3f}" for r in res.sweep))
     if res.run_dir is not None:
         _out(f"calibrated model: {res.run_dir} (model/, results.json)")
+        _track(cfg, res.run_dir, "calibrate")
     return 0
 
 
@@ -265,6 +280,10 @@ def _eval(args: argparse.Namespace, progress: bool) -> int:
     from oblivio.report.results import model_source, table, write_json
     from oblivio.report.verdict import eval_record, verdict_lines
     cfg = _config(args)
+    if cfg.unlearn.train.log_with and not args.out:
+        from oblivio.errors import InputError
+        raise InputError("--log-with writes beside the evaluation: give --out FILE (the trackers go to its "
+                         "folder's tracking/)", field="--log-with")
     refs: dict[str, Any] = {}
     rep = api.evaluate(cfg.model.path, cfg.data.path, gold=cfg.model.gold, config=cfg, name="model",
                        references=refs, log=say)
@@ -273,6 +292,7 @@ def _eval(args: argparse.Namespace, progress: bool) -> int:
         src = model_source(to_dict(cfg))     # the GGUF file a converted model came from
         write_json(Path(args.out), {**rep.to_json(), **({"model_source": src} if src else {})})
         print(f"wrote {args.out}")
+        _track(cfg, Path(args.out).resolve().parent, Path(args.out).stem, rep.to_json(per_item=False))
     # the verdicts of what was evaluated: the model in the unlearned model's place, against the
     # gold model when one was given (no base: "kept" says why it is not available)
     gold = refs.get("gold")
@@ -383,6 +403,23 @@ def _finish(res) -> None:
         if (res.run_dir / "report.html").is_file():
             _out(f"report: {res.run_dir / 'report.html'}")
         _verdict(res.run_dir)
+
+
+def _track(cfg: Any, folder: Any, name: str, record: dict[str, Any] | None = None) -> None:
+    """``--log-with``: a command that trains nothing logs its results (``record``, else the
+    folder's results.json) once to the trackers, under ``folder/tracking/<name>`` (engine/tracking.py)."""
+    from pathlib import Path
+
+    from oblivio.engine.dist import state
+    log_with = cfg.unlearn.train.log_with
+    if not log_with or not state().is_main_process:
+        return
+    from oblivio.config import to_dict
+    from oblivio.engine.tracking import log_results
+    from oblivio.report.results import read_results
+    rec = record if record is not None else read_results(Path(folder) / "results.json")
+    where = log_results(log_with, Path(folder), rec, name=name, config=to_dict(cfg))
+    say(f"tracking: {', '.join(log_with)} under {where / name}")
 
 
 def _verdict(run_dir: Any) -> None:

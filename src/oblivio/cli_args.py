@@ -29,7 +29,8 @@ NON_CONFIG_FLAGS: dict[str, str] = {
     "--debug": "display only (a traceback on an unexpected error); never changes a result",
     "--out": "where to write, not what to compute: a rerun from a saved config must not target the same folder",
     "--overwrite": "permission to replace an output folder; a saved config must never carry it",
-    "--run": "calibrate, audit: the run folder whose config.yaml is the config",
+    "--run": "calibrate, audit: the run folder whose config.yaml is the config (a positional RUN, as report's; "
+             "--run RUN is its older spelling, hidden)",
     "--title": "report: the title of an HTML page about finished runs; computes nothing",
     "--resume": "unlearn: continue a run folder from its checkpoint; the run's own config.yaml is the config",
     "--format": "leaderboard: the table's file format; computes nothing",
@@ -58,7 +59,7 @@ _Item = str | _Group
 
 # -- which keys each subcommand takes (a "--name" item is a flag that is not a config key) ----
 _COMMON: tuple[_Item, ...] = ("--config", "--set", "seed", "world.seed", "--quiet", "--debug", "allow_plugins")
-#: calibrate and audit: the config is the run's config.yaml (--run); --set changes a key of it
+#: calibrate and audit: the config is the run's config.yaml (RUN); --set changes a key of it
 _OF_A_RUN: tuple[_Item, ...] = ("--set", "--quiet", "--debug", "allow_plugins")
 #: every command that loads a model: its format, and the permissions a config file never gives
 _MODEL: tuple[_Item, ...] = ("model.prompt", "model.system_prompt", "model.dtype", "model.trust_remote_code",
@@ -68,7 +69,7 @@ _JUDGE = _Group("the UQ/RQ judge (more: --set eval.judge.KEY=...)", ("eval.judge
                                                                       "eval.judge.url"))
 _UNLEARNING: tuple[_Item, ...] = (
     "unlearn.method", "unlearn.sampler", "unlearn.train.max_steps", "unlearn.train.lr", "model.lora_r",
-    "unlearn.train.log_with", "--out", "--overwrite", *_MODEL, "eval.extraction",
+    "unlearn.train.log_with", "eval.limit", "--out", "--overwrite", *_MODEL, "eval.extraction",
     _Group("controlling unlearning (capping: --set unlearn.args.cap_delta=2)",
            ("control.eval_every", "control.eval_items", "control.stop_utility_tau", "control.stop_at_gold")),
     _Group("TRU's teacher (--method tru; more: --set unlearn.teacher.KEY=...)",
@@ -88,7 +89,8 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
               ("world.preset", "--out", "--overwrite", *_COMMON)),
     "learn": ("train (or reuse cached) tiny base and gold models of the world or of --data; with --model, fine-tune "
               "that pretrained model instead (TOFU's recipe)",
-              ("world.preset", "data.path", "model.path", "data.tofu_gold_split", "model.lora_r", _TOFU, "--out",
+              ("world.preset", "data.path", "data.neighbour_map", "data.targets", "model.path",
+               "data.tofu_gold_split", "model.lora_r", _TOFU, "--out",
                "--overwrite", "model.prompt", "model.system_prompt", "model.dtype", "model.trust_remote_code",
                "model.allow_pickle", *_COMMON)),
     "unlearn": ("unlearn the forget set of --data from --model",
@@ -96,28 +98,31 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
                  "--resume", "audit.enabled", "audit.attacks", *_COMMON, "eval.show_ci", "eval.margin",
                  *_UNLEARNING, _TOFU)),
     "reveal": ("the self-generated forget set of a target (Reveal and Release): a run folder with revealed.jsonl",
-               ("model.path", "data.path", "world.preset", "data.targets", *_REVEAL, "--out", "--overwrite",
-                *_MODEL, *_COMMON)),
+               ("model.path", "data.path", "world.preset", "data.neighbour_map", "data.targets", *_REVEAL,
+                "unlearn.train.log_with", "--out", "--overwrite", *_MODEL, *_COMMON)),
     "eval": ("evaluate a model on every set of --data",
-             ("model.path", "data.path", "model.gold", "data.neighbour_map", "data.targets", "--out", "--overwrite",
-              "eval.extraction", _JUDGE, *_MODEL, *_COMMON, "eval.show_ci", "eval.margin", _TOFU)),
+             ("model.path", "data.path", "model.gold", "data.neighbour_map", "data.targets", "eval.limit",
+              "unlearn.train.log_with", "--out", "--overwrite", "eval.extraction", _JUDGE, *_MODEL, *_COMMON,
+              "eval.show_ci", "eval.margin", _TOFU)),
     "calibrate": ("mix an unlearned run's model with its base until utility ≥ τ × original",
-                  ("--run", "calibrate.tau", "calibrate.tol", "calibrate.metric", "eval.extraction", "--out",
-                   "--overwrite", *_MODEL, *_OF_A_RUN)),
+                  ("run", "calibrate.tau", "calibrate.tol", "calibrate.metric", "eval.extraction",
+                   "unlearn.train.log_with", "--out", "--overwrite", *_MODEL, *_OF_A_RUN)),
     "compare": ("methods × retain samplers, same seed and budget: table and plot",
                 ("compare.methods", "compare.samplers", "data.path", "world.preset", "model.path", "model.gold",
                  "data.neighbour_map", "data.targets",
                  _Group(None, ("unlearn.train.epochs", "unlearn.train.max_steps"), exclusive=True),
                  "unlearn.train.lr", "model.lora_r", "compare.calibrate", "calibrate.metric", "compare.seeds",
                  "compare.world_seeds",
-                 "audit.enabled", "audit.attacks", "--out", "--overwrite", *_MODEL, *_COMMON, "eval.show_ci",
+                 "audit.enabled", "audit.attacks", "eval.limit", "unlearn.train.log_with", "--out", "--overwrite",
+                 *_MODEL, *_COMMON, "eval.show_ci",
                  "eval.margin", _TOFU)),
     "report": ("one self-contained HTML page for one or several run (or compare) folders",
                ("runs", "--out", "--title", "--overwrite", "--debug")),
     "leaderboard": ("one table of many run (or compare) folders: settings, verdict and key metrics per run",
                     ("runs", "--format", "--sort", "--out", "--overwrite", "--debug")),
     "audit": ("robustness audit of a finished run: attacks on base, gold and unlearned",
-              ("--run", "audit.attacks", "model.gold", *_OF_A_RUN, *_MODEL)),
+              ("run", "audit.attacks", "model.gold", "eval.limit", "unlearn.train.log_with", *_OF_A_RUN,
+               *_MODEL)),
     "judge": ("TRU's UQ and RQ of one answer, by the UQ/RQ judge (the offline rule judge by default)",
               ("--question", "--answer", "--truth", "--subject", "--kind", _JUDGE, "eval.judge.api_key_env",
                "allow_remote_endpoints", "--config", "--set", "--quiet", "--debug", "allow_plugins")),
@@ -173,8 +178,14 @@ def _non_config(p: Any, cmd: str, name: str) -> None:
     elif name == "--debug":
         p.add_argument("--debug", action="store_true",
                        help="show the Python traceback of an unexpected error (also: OBLIVIO_DEBUG=1)")
-    elif name == "--run":
-        p.add_argument("--run", required=True, help="a finished `oblivio unlearn` run folder")
+    elif name == "run":
+        # positional like report's and leaderboard's run folders; SUPPRESS: an absent positional
+        # must not overwrite the value of the hidden --run (the spelling before). None when neither
+        # is given: set first, as set_defaults would also replace the actions' own defaults
+        p.set_defaults(run=None)
+        p.add_argument("run", nargs="?", default=argparse.SUPPRESS, metavar="RUN",
+                       help="a finished `oblivio unlearn` run folder")
+        p.add_argument("--run", dest="run", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     elif name == "--resume":
         p.add_argument("--resume", metavar="RUN",
                        help="continue an interrupted run (its .partial/.failed folder or its name) from its last "
@@ -289,7 +300,10 @@ def _add_config_flag(p: Any, key: str, *, default: Any, required: bool = False) 
             kw["metavar"] = spec.flag.metavar or key.rpartition(".")[2].upper()
         kw["required"] = required
     CONFIG_DESTS.add(key)
-    return p.add_argument(spec.flag.name, *spec.flag.aliases, **kw)
+    action = p.add_argument(spec.flag.name, **kw)
+    for alias in spec.flag.aliases:     # an older spelling: it works, --help shows only the one name
+        p.add_argument(alias, **{**kw, "help": argparse.SUPPRESS, **({"required": False} if "required" in kw else {})})
+    return action
 
 
 def _help_defaults(cmd: str) -> dict[str, Any] | None:
@@ -317,7 +331,7 @@ def _add(p: Any, cmd: str, item: _Item, defaults: dict[str, Any] | None) -> None
         g = p.add_mutually_exclusive_group() if item.exclusive else p.add_argument_group(item.title)
         for key in item.keys:
             _add(g, cmd, key, defaults)
-    elif item.startswith("--") or item == "runs":
+    elif item.startswith("--") or item in ("runs", "run"):
         _non_config(p, cmd, item)
     else:
         default = "the run's" if defaults is None else _at(defaults, item)

@@ -32,19 +32,21 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "reveal": (
         ("what the world's base model gives away about one person (runs/reveal-kn/revealed.jsonl)",
-         "oblivio reveal --preset tiny --target 'Kroltraim Nounror' --out runs/reveal-kn"),
+         "oblivio reveal --preset tiny --targets 'Kroltraim Nounror' --out runs/reveal-kn"),
     ),
     "eval": (
         ("every set of your data, with the gold model's column",
          "oblivio eval --model mymodels/base --gold mymodels/gold --data my.jsonl --out eval.json"),
+        ("a quick check on 5 facts per set, its numbers also in TensorBoard (tracking/quick/ beside the file)",
+         "oblivio eval --model runs/npo/model --limit 5 --log-with tensorboard --out quick.json"),
     ),
     "calibrate": (
         ("mix the unlearned model back towards its base until utility is 95% of the base's",
-         "oblivio calibrate --run runs/npo --tau 0.95"),
+         "oblivio calibrate runs/npo --tau 0.95"),
     ),
     "compare": (
         ("two methods × every retain sampler on three seeds",
-         "oblivio compare --methods graddiff,npo --samplers all --seeds 0,1,2 --out runs/grid"),
+         "oblivio compare --method graddiff,npo --sampler all --seeds 0,1,2 --out runs/grid"),
     ),
     "report": (
         ("one page for one run", "oblivio report runs/npo"),
@@ -54,8 +56,9 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("every run folder in one sortable table", "oblivio leaderboard runs/npo runs/gd --format md"),
     ),
     "audit": (
-        ("twelve attacks on base, gold and unlearned", "oblivio audit --run runs/npo"),
-        ("only two of them", "oblivio audit --run runs/npo --attacks relearn,quantize_int4"),
+        ("twelve attacks on base, gold and unlearned", "oblivio audit runs/npo"),
+        ("only two of them, scored on 10 facts per set", "oblivio audit runs/npo --attacks relearn,quantize_int4 "
+         "--limit 10"),
     ),
     "judge": (
         ("a refusal with an alternative, judged for UQ (a leak of the truth would score rejection 0)",

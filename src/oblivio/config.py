@@ -64,15 +64,20 @@ __all__ = ["Config", "TrainConfig", "EvalConfig", "ModelConfig", "DataConfig", "
 @dataclass(frozen=True)
 class Flag:
     """The command-line flag that sets this field (cli_args makes it; its ``dest`` is the
-    dotted key). ``aliases``: further names that keep working; ``none``: what a None default
-    means, shown as the default in ``--help``; ``parse``: the name of cli_args' parser for the
-    text when the field's type does not say it (``seeds``, ``all_or_names``)."""
+    dotted key). ``aliases``: older names that keep working, hidden from ``--help`` (one
+    visible name per concept); ``none``: what a None default means, shown as the default in
+    ``--help``; ``parse``: the name of cli_args' parser for the text when the field's type does
+    not say it (``seeds``, ``all_or_names``). ``shared``: this key holds, at another place, the
+    concept another key's flag already names (compare's list of methods is ``--method`` as
+    unlearn's one method is), so it takes that flag's name; no subcommand takes both keys, and
+    in the Python API's settings the name stays the other key's (its aliases reach this one)."""
     name: str
     help: str
     aliases: tuple[str, ...] = ()
     metavar: str | None = None
     none: str | None = None
     parse: str | None = None
+    shared: bool = False
 
 
 class Flags:
@@ -138,9 +143,9 @@ def _endpoint_flags(role: str, kinds: str) -> Flags:
     for both: the same GenConfig at two places)."""
     return Flags(
         kind=Flag(f"--{role}", f"the {role}: {kinds}", metavar="KIND"),
-        model=Flag(f"--{role}-model", f"{role} hf: a local model directory", metavar="DIR"),
+        model=Flag(f"--{role}-model", f"{role} hf: a local model directory", metavar="DIR", none="none"),
         url=Flag(f"--{role}-url", f"{role} endpoint: an OpenAI-compatible base URL (localhost unless "
-                 f"--allow-remote-endpoints; key: --{role}-key-env)", metavar="URL"),
+                 f"--allow-remote-endpoints; key: --{role}-key-env)", metavar="URL", none="none"),
         api_key_env=Flag(f"--{role}-key-env", f"send the value of environment variable VAR as the {role} endpoint's "
                          "bearer key", metavar="VAR", none="none"))
 
@@ -160,6 +165,11 @@ class EvalConfig:
     # None = every registered metric that is not ``expensive``
     metrics: Annotated[list[str] | None, Registered(METRICS)] = None
     max_items_per_role: Annotated[int | None, Range(ge=1)] = None  # a fixed subset, e.g. for checkpoint evaluation
+    # lm-evaluation-harness's --limit: a quick check on at most N facts of every evaluated set, the
+    # first N in the portion rule's fact order (data/portions.py ``first_facts``); None = every fact
+    limit: Annotated[int | None, Range(ge=1), Flag(
+        "--limit", "a quick check: evaluate at most N facts of every set (the first N in the portion's fact "
+        "order; every phrasing of each); the verdicts' n counts them", metavar="N", none="every fact")] = None
     seed: Annotated[int, Seed] = 0
     extraction: Annotated[bool, Flag(
         "--extraction", "also the PS series and extraction strength (extra generation passes; calibrate: at the "
@@ -238,7 +248,8 @@ class DataConfig:
         "target's known values)", metavar="SPEC",
         none="the embedded world")] = None
     neighbour_map: Annotated[str | None, Flag(
-        "--neighbour-map", "JSON map target → direct/indirect entities (retain roles)", metavar="FILE")] = None
+        "--neighbour-map", "JSON map target → direct/indirect entities (retain roles)", metavar="FILE",
+        none="none: the retain roles the rows name")] = None
     # forget targets of a JSONL (else the map's keys, else inferred)
     targets: Annotated[list[str] | None, Flag(
         "--targets", "comma-separated forget targets (reveal: the entity to reveal)", aliases=("--target",),
@@ -280,8 +291,9 @@ class UnlearnConfig:
                        metavar="N", none="by the epochs"),
         epochs=Flag("--epochs", "unlearning epochs (compare: the budget of every cell; beats a config's "
                     "max_steps)", metavar="E"),
-        log_with=Flag("--log-with", "experiment trackers through Accelerate, e.g. tensorboard or wandb (offline): "
-                      "loss parts, lr and checkpoint metrics per step, under RUN/tracking", metavar="TRACKERS"),
+        log_with=Flag("--log-with", "experiment trackers through Accelerate, e.g. tensorboard or wandb (offline), "
+                      "under FOLDER/tracking: a training run's loss parts, lr and checkpoint metrics per step; "
+                      "eval, audit, calibrate and reveal: their results once", metavar="TRACKERS", none="none"),
     )] = field(default_factory=lambda: TrainConfig(lr=None, epochs=5, batch_size=8))
     # TRU's target writer (teachers/)
     teacher: Annotated[GenConfig, _endpoint_flags("teacher", "template (offline) | hf | endpoint, TRU's target "
@@ -313,7 +325,7 @@ class ControlConfig:
     metrics: Annotated[list[str], Registered(METRICS)] = field(default_factory=list)
     stop_utility_tau: Annotated[float | None, Range(gt=0, le=1), Flag(
         "--stop-utility", "early stop when utility < TAU × original; keep the last checkpoint above it",
-        metavar="TAU", none="none")] = None
+        metavar="TAU", none="none (no early stop)")] = None
     stop_at_gold: Annotated[bool, Flag(
         "--stop-at-gold", "early stop when forget accuracy reaches the gold model's level")] = False
     gold_margin: Annotated[float, Range(ge=0)] = 0.0
@@ -333,26 +345,28 @@ class ControlConfig:
 
 @dataclass
 class CalibrateConfig:
-    """Model mixing to equal utility (engine/calibrate.py; `oblivio calibrate`, `compare --calibrate`)."""
+    """Model mixing to equal utility (engine/calibrate.py; `oblivio calibrate`, `compare --tau`)."""
     tau: Annotated[float, Range(gt=0, le=1), Flag(
-        "--tau", "utility target as a fraction of the original's")] = 0.9
+        "--tau", "the calibration target: mix until utility ≥ TAU × original", metavar="TAU")] = 0.9
     tol: Annotated[float, Range(gt=0, lt=1), Flag("--tol", "bisection tolerance on the mixing weight α")] = 0.01
     metric: Annotated[str, MetricName(), Flag(
-        "--utility", "utility metric of calibration (and compare --calibrate): a model metric or role/metric",
+        "--utility", "utility metric of calibration (and compare --tau): a model metric or role/metric",
         aliases=("--calibrate-metric",), metavar="METRIC")] = "model_utility"
 
 
 @dataclass
 class CompareConfig:
     """The grid of `oblivio compare` (experiments/compare.py)."""
-    methods: Annotated[list[str], Flag("--methods", "comma-separated methods", metavar="NAMES")] = field(
+    methods: Annotated[list[str], Flag("--method", "comma-separated methods (see `oblivio ls`)", aliases=("--methods",),
+                                       metavar="NAMES", shared=True)] = field(
         default_factory=lambda: ["graddiff", "npo"])
     samplers: Annotated[list[str] | None, Flag(
-        "--samplers", "comma-separated samplers, or all", metavar="NAMES", none="all",
-        parse="all_or_names")] = None     # None: every registered sampler
+        "--sampler", "comma-separated samplers (see `oblivio ls`), or all", aliases=("--samplers",), metavar="NAMES",
+        none="all", parse="all_or_names", shared=True)] = None     # None: every registered sampler
     calibrate: Annotated[float | None, Range(gt=0, le=1), Flag(
-        "--calibrate", "also calibrate every cell to utility ≥ TAU × original by model mixing", metavar="TAU",
-        none="none")] = None
+        "--tau", "the calibration target: also calibrate every cell to utility ≥ TAU × original by model mixing "
+        "(as `oblivio calibrate --tau`)", aliases=("--calibrate",), metavar="TAU", none="none (no calibration)",
+        shared=True)] = None
     seeds: Annotated[list[int] | None, Seed, Flag(
         "--seeds", "comma-separated unlearning seeds, e.g. 0,1,2: every cell once per seed, reported as mean ± sd "
         "(data and reference models stay those of the world)", metavar="SEEDS", none="--seed's alone",
@@ -377,7 +391,7 @@ class AuditConfig:
 @dataclass
 class RevealConfig:
     """The reveal step (reveal/; `oblivio reveal`): what to reveal and how to search. The target
-    is ``data.targets`` (``--target``). ``reveal_release`` takes the same settings as its
+    is ``data.targets`` (``--targets``). ``reveal_release`` takes the same settings as its
     ``unlearn.args``."""
     task: Annotated[str, OneOf(("entity", "attribute", "capability"), "reveal task"), Flag(
         "--task", "what to reveal: an entity, an attribute of every person, or a capability")] = "entity"
@@ -488,20 +502,32 @@ def config_flags() -> dict[str, FlagSpec]:
     an error here (argparse would only see it where two land on one subcommand)."""
     out: dict[str, FlagSpec] = {}
     _collect_flags(Config, "", to_dict(Config()), out)
-    names = [n for s in out.values() for n in (s.flag.name, *s.flag.aliases)]
+    _check_names(out)
+    return out
+
+
+def _check_names(specs: dict[str, FlagSpec]) -> None:
+    """Each flag name belongs to one key; a ``shared`` flag borrows the name of one that is
+    not shared (its owner). An alias is never shared: an old spelling means one key."""
+    owners = [s.flag.name for s in specs.values() if not s.flag.shared]
+    names = owners + [a for s in specs.values() for a in s.flag.aliases]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise TypeError(f"flags declared twice on the config: {', '.join(twice)}")
-    return out
+    orphans = sorted(s.key for s in specs.values() if s.flag.shared and s.flag.name not in owners)
+    if orphans:
+        raise TypeError(f"shared flags without an owner key: {', '.join(orphans)}")
 
 
 def setting_keys() -> dict[str, str]:
     """The Python API's keyword settings, generated from the config's flags: each flag's name
     as an identifier (``--neighbour-map`` → ``neighbour_map``, ``--lr`` → ``lr``) → its dotted key.
-    Flags that negate (``--no-eval``) are left out: the API names the positive key."""
+    Flags that negate (``--no-eval``) are left out: the API names the positive key. A shared
+    name is its owner's (``method`` → unlearn.method); the sharing key keeps its aliases
+    (``methods`` → compare.methods)."""
     out: dict[str, str] = {}
     for key, spec in config_flags().items():
-        for name in (spec.flag.name, *spec.flag.aliases):
+        for name in (*(() if spec.flag.shared else (spec.flag.name,)), *spec.flag.aliases):
             if not name.startswith("--no-"):
                 out[name[2:].replace("-", "_")] = key
     return out

@@ -74,7 +74,9 @@ def score(model: Any, tokenizer: Any, items: Sequence[QAItem], *, fmt: PromptFor
     acc = rep.sets.get("forget", {}).get("accuracy")
     ids = (acc.extra.get("item_ids") if acc is not None else None) or rep.item_ids.get("forget", [])
     per = dict(zip(ids, acc.per_item or [])) if acc is not None and acc.value is not None else {}
-    return {**{m: rep.value(m, "forget") for m in SCORED}, "n_items": len(items), "per_item": per}
+    # the items scored: fewer than given under eval.limit (--limit), which the evaluator applies
+    return {**{m: rep.value(m, "forget") for m in SCORED}, "n_items": len(rep.item_ids.get("forget", [])),
+            "per_item": per}
 
 
 def _fact_matrix(ids: Sequence[str], facts: dict[str, str], n_boot: int, seed: int,
@@ -200,8 +202,10 @@ def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attac
     classes = {n: ATTACKS.get(n, field="attacks") for n in names}   # unknown names fail before any work
     portion = (eval_cfg or EvalConfig()).portion
     au = _Audit.of(forget_portion(data, portion), seed, eval_cfg, retain_items)
+    limit = (eval_cfg or EvalConfig()).limit
     log(f"audit: {len(classes)} attacks on {', '.join(models)} ({len(au.data.forget)} forget items, "
-        f"{len(au.sample)} retain items) …")
+        f"{len(au.sample)} retain items" + (f"; --limit {limit}: at most {limit} facts of each scored" if limit
+                                            else "") + ") …")
     out: dict[str, Any] = {}
     t_all = time.perf_counter()
     # drawn at once (every attack takes seconds): the name of the one running is its postfix
@@ -332,7 +336,7 @@ def _attack_model(name: str, atk: Any, mname: str, model: Any, tok: Any, au: _Au
         att = score(attacked, tok, items, fmt=res.fmt, eval_cfg=au.eval_cfg)
     per = {"accuracy": att.get("accuracy"), "answer_prob": att.get("answer_prob"),
            "clean_accuracy": c["accuracy"], "clean_answer_prob": c["answer_prob"],
-           "n_items": len(items), "n_facts": len({au.facts.get(i, i) for i in att["per_item"]}),
+           "n_items": att.get("n_items", len(items)), "n_facts": len({au.facts.get(i, i) for i in att["per_item"]}),
            "accuracy_ci": _ci(fact_interval(att["per_item"], au.facts, n_boot=au.n_boot, seed=au.seed,
                                             stream=f"audit:{name}")),
            **_retain(atk, res, attacked, model, tok, au.sample, au.view, au.seed, au.eval_cfg, au.clean_score,
@@ -411,7 +415,7 @@ def _retain(atk: Any, res: Any, attacked: Any, model: Any, tok: Any, sample: lis
     att = score(attacked, tok, items, fmt=fmt, eval_cfg=eval_cfg)
     c = clean_score(mname, model, tok, tuple(it.id for it in items))
     return {"retain_accuracy": att["accuracy"], "retain_clean_accuracy": c["accuracy"],
-            "retain_n_items": len(items)}
+            "retain_n_items": att["n_items"]}
 
 
 def _ci(ci: tuple[float, float] | None) -> list[float] | None:

@@ -142,6 +142,16 @@ def set_names(data: UnlearningData) -> list[str]:
     return [n for n in eval_order() if n in have]
 
 
+def first_facts(items: Sequence[QAItem], n: int, *, role: str, seed: int) -> list[QAItem]:
+    """The rows of the first ``n`` facts of ``items`` (one evaluated set) in the rule's fact order
+    for ``role`` (its base role: ``forget_test`` → ``forget``) and ``seed``, in their own order:
+    with ``seed`` the world seed, a prefix of the facts the rule put in the portion
+    (``eval.limit``, ``--limit``)."""
+    from oblivio.roles import base_role
+    keep = set(_order(base_role(role), [fact_key(it) for it in items], seed)[:n])
+    return [it for it in items if fact_key(it) in keep]
+
+
 def evaluated_sets(data: UnlearningData, portion: str | None) -> dict[str, list[QAItem]]:
     """The sets an evaluation of ``portion`` reads, by name, in table order: ``"test"`` (every
     reported number), ``"val"`` (every selection), or None: every role as the data names it,

@@ -103,10 +103,14 @@ def _metric_names(cfg: EvalConfig) -> list[str]:
 
 
 def select_items(data: UnlearningData, cfg: EvalConfig, portion: str | None = None) -> dict[str, list[QAItem]]:
-    """The evaluated sets of ``portion`` (module docstring), each cut to ``cfg.max_items_per_role``
-    items when set (a fixed, seeded subset)."""
-    from oblivio.data.portions import evaluated_sets
+    """The evaluated sets of ``portion`` (module docstring), each cut to its first ``cfg.limit``
+    facts when set (``--limit``: the portion rule's fact order, seed ``cfg.seed``), then to
+    ``cfg.max_items_per_role`` items when set (a fixed, seeded subset). Every evaluation builds
+    its sets here: a limit reaches the reference models, checkpoints and attacks alike."""
+    from oblivio.data.portions import evaluated_sets, first_facts
     by_role = evaluated_sets(data, portion)
+    if cfg.limit:
+        by_role = {r: first_facts(v, cfg.limit, role=r, seed=cfg.seed) for r, v in by_role.items()}
     if cfg.max_items_per_role:
         rng = random.Random(cfg.seed)
         by_role = {r: (sorted(rng.sample(v, cfg.max_items_per_role), key=lambda it: it.id)
@@ -308,5 +312,5 @@ def _evaluate(model, tokenizer, data: UnlearningData, by_role: dict[str, list[QA
         item_ids={r: [s.item.id for s in st.items] for r, st in sets.items()},
         item_facts={r: [fact_of(s.item) for s in st.items] for r, st in sets.items()},
         generations={r: [s.generation or "" for s in st.items] for r, st in sets.items()} if "gen" in needs else {},
-        seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed),
+        seconds=time.perf_counter() - t0, stats=ms, statistics=describe(sets, cfg.bootstrap, cfg.seed, limit=cfg.limit),
         prompt_format=fmt.record(), portion=portion)

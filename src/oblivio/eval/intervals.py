@@ -253,13 +253,14 @@ def attach_intervals(ms: ModelStats, model_results: dict[str, MetricResult], *, 
             r.ci_note = "no fact-level estimator for this model-level value"
 
 
-def describe(sets: dict[str, SetStats], n_boot: int, seed: int) -> dict[str, Any]:
-    """The statistics block of ``results.json``: the resampling unit, facts per role, and how
-    many items had no fact id (each counted as its own fact)."""
+def describe(sets: dict[str, SetStats], n_boot: int, seed: int, *, limit: int | None = None) -> dict[str, Any]:
+    """The statistics block of ``results.json``: the resampling unit, facts per role, how
+    many items had no fact id (each counted as its own fact), and ``limit``: the most facts
+    evaluated per set (``eval.limit``; None: every fact)."""
     without = sum(1 for s in sets.values() for it in s.items if it.item.fact is None)
     return {"unit": "fact", "bootstrap": n_boot, "seed": seed, "level": S.LEVEL,
             "interval": "percentile, resampling facts with replacement (all items of each drawn fact); "
                         "MIA: members and non-members resampled separately",
             "facts_per_role": {r: len({S.fact_of(it.item) for it in s.items}) for r, s in sets.items()},
-            "items_without_fact": without,
+            "items_without_fact": without, "limit": limit,
             **({"note": f"{without} items have no fact id: each is its own fact"} if without else {})}

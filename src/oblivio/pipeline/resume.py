@@ -18,7 +18,7 @@ RESUME_INPUTS = "inputs.json"
 def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models: bool | None,
                method: str | None, method_args: dict[str, Any] | None, sampler: str | None) -> Config:
     """``cfg`` with the arguments given to ``unlearn`` written in, so that the saved config.yaml
-    alone reproduces the run (and `oblivio calibrate --run` finds model and data)."""
+    alone reproduces the run (and `oblivio calibrate RUN` finds model and data)."""
     over: dict[str, Any] = {}
     if method is not None:
         over["method"] = method
@@ -31,10 +31,13 @@ def run_config(cfg: Config, *, model: Any, data: Any, gold: Any, evaluate_models
     gold = gold if isinstance(gold, (str, Path)) else cfg.model.gold
     data = data if isinstance(data, (str, Path)) else cfg.data.path
     # every path absolute, so that the saved config.yaml reproduces the run from any folder
-    for section, key, value in (("model", "path", model), ("model", "gold", gold), ("data", "path", data),
-                                ("data", "neighbour_map", cfg.data.neighbour_map)):
+    for section, key, value in (("model", "path", model), ("model", "gold", gold), ("data", "path", data)):
         if value is not None:
             top.setdefault(section, {})[key] = _absolute(value)
+    # always files or folders (a map named "world" or a folder named "tofu" is no data scheme)
+    for key, value in (("neighbour_map", cfg.data.neighbour_map), ("tofu_dir", cfg.data.tofu_dir)):
+        if value is not None:
+            top.setdefault("data", {})[key] = str(Path(value).expanduser().resolve())
     if evaluate_models is not None:
         top["eval"] = {"enabled": bool(evaluate_models)}
     return load_config(overrides=top, base=to_dict(cfg)) if top else cfg

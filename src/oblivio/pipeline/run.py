@@ -320,7 +320,7 @@ def _num_processes() -> int:
 
 def apply_post_steps(run: str | Path, names: Sequence[str], *, config: Config | None = None, gold: Any = None,
                      progress: bool = True, log: Log = say) -> dict[str, Any]:
-    """Post-steps on a finished ``unlearn`` run folder (``oblivio audit --run``): its saved
+    """Post-steps on a finished ``unlearn`` run folder (``oblivio audit RUN``): its saved
     config (``config``: that config with the command line's changes), its unlearned ``model/``,
     its base model (``model.path`` or the world's cached base: a fresh copy for every
     ``ctx.reference()``) and gold (``gold``, ``model.gold`` or the world's). The new version of

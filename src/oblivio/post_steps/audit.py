@@ -34,7 +34,7 @@ class Audit:
         base = ctx.reference()
         if base is None or base[0] is None:
             raise InputError("the audit needs the model before unlearning: give the model as a folder or "
-                             "registered name (not a loaded object), or run `oblivio audit --run` on the folder",
+                             "registered name (not a loaded object), or run `oblivio audit RUN` on the folder",
                              field="audit")
         refs = {"base": base, **({"gold": (ctx.gold, ctx.gold_tokenizer)} if ctx.gold is not None else {})}
         if ctx.gold is None:

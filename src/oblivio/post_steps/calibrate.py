@@ -2,13 +2,13 @@
 unlearning, θ = α·θ_ref + (1−α)·θ_unl, with the smallest α whose utility reaches
 ``calibrate.tau`` × the reference's (Wang et al. 2024, "Towards Effective Evaluations and
 Comparisons for LLM Unlearning Methods", arXiv 2406.09179; engine/calibrate.py), so that runs
-are compared on forgetting at equal utility (``oblivio compare --calibrate``).
+are compared on forgetting at equal utility (``oblivio compare --tau``).
 
 The search reads the validation portion (the reference's validation utility comes from the
 reference cache when evaluated before); the chosen model's evaluation of the test portion joins
 the run's reports as ``calibrated`` (results.json
 ``models.calibrated``, a row of the table); α, the target and the sweep go to
-``post_steps.calibrate``. The mixed model itself is not saved (``oblivio calibrate --run`` saves one).
+``post_steps.calibrate``. The mixed model itself is not saved (``oblivio calibrate RUN`` saves one).
 """
 from __future__ import annotations
 

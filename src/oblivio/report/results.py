@@ -131,6 +131,9 @@ def table(reports: dict[str, EvalReport], *, set_metrics=HEADLINE_SET, model_met
         lines.append(f"skipped ({', '.join(skipped[reason])}) — {reason}")
     for (m, why), rs in gone.items():
         lines.append(f"skipped (all models) — {m} on {'every set' if rs == roles else ', '.join(rs)}: {why}")
+    limit = next((r.statistics.get("limit") for r in reports.values() if r.statistics.get("limit")), None)
+    if limit:     # a quick check must not read as the full evaluation
+        lines.append(f"--limit {limit}: at most {limit} facts per set (eval.limit); a quick check, not a result")
     if ci:
         stat = next((r.statistics for r in reports.values() if r.statistics), {})
         if stat.get("bootstrap"):

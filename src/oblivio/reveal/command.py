@@ -10,7 +10,7 @@ config.yaml reruns it (``oblivio reveal --config RUN/config.yaml``). An ``--out`
 folder is beside it, named by its stem (``revealed.jsonl`` → ``revealed/``).
 
 The task comes from the config's ``reveal`` section; the target from ``data.targets``
-(``--target``). Which relevance is used: a person of the data's world — the types of its
+(``--targets``). Which relevance is used: a person of the data's world — the types of its
 attributes (the world's value pools, never the person's own values); else ``reveal.keywords`` or
 ``reveal.scorer``; else the types of the target's relations, learned from the other entities'
 rows of the data (reveal/tasks.py ``data_entity_task``).
@@ -35,7 +35,7 @@ def make_task(cfg: Config, data: Any, target: str | None) -> Task:
             raise InputError(f"the {r.task} task needs the embedded world's data (--data world)", field="reveal.task")
         return world_task(r.task, data.source, relation=r.relation)
     if not target:
-        raise InputError("name the entity to reveal: --target 'Name' (data.targets)", field="data.targets")
+        raise InputError("name the entity to reveal: --targets 'Name' (data.targets)", field="data.targets")
     if r.keywords or r.scorer:
         return user_entity_task(target, keywords=r.keywords, scorer=r.scorer)
     if world:
