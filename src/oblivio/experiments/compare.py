@@ -43,15 +43,13 @@ from oblivio.data.schema import UnlearningData
 from oblivio.errors import InputError
 from oblivio.experiments.seeds import cell_from_runs, parse_seeds
 from oblivio.progress import say
-from oblivio.report.compare_view import _fmt, calibrated_markdown, markdown_table, write_compare
+from oblivio.report.compare_view import SHORT, _fmt, calibrated_markdown, markdown_table, write_compare
 
 Log = Callable[[str], None]
 
 # S0's order; other registered samplers follow, sorted
 SAMPLER_ORDER = ("one_to_one_sequential", "one_to_one_random", "cyclic", "direct_only",
                  "indirect_only", "balanced", "melu")
-SHORT = {"one_to_one_sequential": "1:1 seq", "one_to_one_random": "1:1 rand", "cyclic": "cyclic",
-         "direct_only": "direct", "indirect_only": "indirect", "balanced": "balanced", "melu": "MELU"}
 #: the metrics a comparison needs (``eval.metrics`` unset = these; set = the user's choice)
 COMPARE_METRICS = ("mean_token_prob", "rouge_recall", "embed_cosine", "s0_forget_efficacy", "s0_utility",
                    "accuracy", "answer_prob", "truth_ratio", "qa_perplexity", "distinct_2",

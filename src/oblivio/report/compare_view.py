@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from oblivio.data.schema import UnlearningData, summarize
 
+#: the samplers' short names in tables and cell labels (``npo/MELU``)
+SHORT = {"one_to_one_sequential": "1:1 seq", "one_to_one_random": "1:1 rand", "cyclic": "cyclic",
+         "direct_only": "direct", "indirect_only": "indirect", "balanced": "balanced", "melu": "MELU"}
+
 if TYPE_CHECKING:  # only for annotations: the runner imports this module
     from oblivio.experiments.compare import Cell
 

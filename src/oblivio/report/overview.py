@@ -139,7 +139,7 @@ def compare_rows(rec: dict[str, Any], folder: Path) -> list[OverviewRow]:
 
 
 def _label(c: dict[str, Any]) -> str:
-    from oblivio.experiments.compare import SHORT
+    from oblivio.report.compare_view import SHORT
     return f"{c.get('method')}/{SHORT.get(str(c.get('sampler')), c.get('sampler'))}"
 
 
