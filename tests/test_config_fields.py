@@ -225,7 +225,7 @@ def test_help_shows_the_demos_recipe_and_the_runs_config() -> None:
     subs = subparsers()
     helps = {cmd: {o: a.help for a in p._actions for o in a.option_strings} for cmd, p in subs.items()}
     assert f"default: {DEMO_DEFAULTS['unlearn']['method']}]" in helps["demo"]["--method"]
-    assert "default: 160]" in helps["demo"]["--steps"]
+    assert f"default: {DEMO_DEFAULTS['unlearn']['train']['max_steps']}]" in helps["demo"]["--steps"]
     assert "default: graddiff]" in helps["unlearn"]["--method"]
     assert "default: by the model's scale" in helps["unlearn"]["--lr"]
     assert "default: the run's]" in helps["calibrate"]["--tau"]
@@ -311,3 +311,18 @@ def test_reveal_release_searches_with_the_reveal_steps_defaults() -> None:
     cfg = RevealConfig()
     for name in shared - {"scorer"}:       # scorer: None in the config, "" (the task's) as a method argument
         assert getattr(method, name) == getattr(cfg, name), name
+
+
+def test_a_layer_naming_another_method_drops_the_earlier_methods_arguments(tmp_path) -> None:
+    """The demo's recipe carries npo_me's ``mix``; a file or flag that names another method
+    must not inherit it (it is not that method's argument), while arguments given for the
+    same method still merge."""
+    from oblivio.config import load_config
+    from oblivio.presets import DEMO_DEFAULTS
+    f = tmp_path / "c.yaml"
+    f.write_text("unlearn:\n  method: npo\n  args:\n    beta: 0.2\n")
+    cfg = load_config(f, base=DEMO_DEFAULTS)
+    assert (cfg.unlearn.method, cfg.unlearn.args) == ("npo", {"beta": 0.2})
+    same = load_config(overrides={"unlearn": {"method": DEMO_DEFAULTS["unlearn"]["method"], "args": {"alpha": 2.0}}},
+                       base=DEMO_DEFAULTS)
+    assert same.unlearn.args == {**DEMO_DEFAULTS["unlearn"]["args"], "alpha": 2.0}

@@ -683,6 +683,17 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
+def _layer(d: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """``layer`` merged over ``d``. A layer that names another unlearning method drops the
+    earlier layers' method arguments first: they belong to that method (the demo's ``mix`` is
+    not an argument of a ``method: npo`` given in a file)."""
+    unl = layer.get("unlearn")
+    method = unl.get("method") if isinstance(unl, dict) else None
+    if method is not None and method != (d.get("unlearn") or {}).get("method"):
+        d = {**d, "unlearn": {**d["unlearn"], "args": {}}}
+    return merge(d, layer)
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
     """Defaults ← ``base`` ← YAML file ← overrides; validated.
@@ -692,18 +703,18 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     again is an InputError unless ``allow_plugins`` is true in the result, raised before
     validation looks any name up (which would import it)."""
     d: dict[str, Any] = to_dict(Config())
-    d = merge(d, base or {})
+    d = _layer(d, base or {})
     file = None
     loaded: dict[str, Any] = {}
     if path is not None:
         file = str(Path(path))
         loaded = _drop_retired(_read_config_file(Path(path)), file)
         _reject_unknown(loaded, d, "", file)
-        d = merge(d, loaded)
+        d = _layer(d, loaded)
     if overrides:
         overrides = _drop_retired(overrides, "overrides")
         _reject_unknown(overrides, d, "", None)
-        d = merge(d, overrides)
+        d = _layer(d, overrides)
     if loaded and d.get("allow_plugins") is not True:
         _refuse_file_plugins(loaded, overrides or {}, d, file)
     cfg = from_dict(Config, d, file=file)
