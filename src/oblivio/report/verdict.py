@@ -46,9 +46,9 @@ non-member fact sets.
 **The margin** is ``eval.margin`` (``--margin``; default 0.05, the tolerance of the earlier
 point rules and of the audit): 5 points of answer accuracy, 0.05 of AUC. It is a declared
 claim — "the same as gold within ±margin" — not a knob to make a small set decide: on the
-default world's 17 forget facts one fact is 0.059, finer than the margin, and the verdict says
-too few facts; a run that needs a decision there declares a wider margin (±0.17 decides from
-17 facts) and says so.
+default world's 9 ``forget_test`` facts one fact is 0.111, finer than the margin, and the verdict
+says too few facts; a run that needs a decision there declares a wider margin (±0.29 decides
+from 9 facts) and says so, or is judged over several worlds (report/world_verdict.py).
 
 Without a gold model (a real model has none), "forgotten" compares with a measured floor —
 the base model's metric on the holdout facts, facts it was never taught (unpaired: different
