@@ -430,8 +430,8 @@ def _verdict(run_dir: Any) -> None:
     from pathlib import Path
 
     from oblivio.attacks.audit import audit_summary
-    from oblivio.report.html import checked_verdicts
     from oblivio.report.results import read_results
+    from oblivio.report.verdict import checked_verdicts
     f = Path(run_dir) / "results.json"
     if f.is_file():
         rec = read_results(f)

@@ -27,7 +27,7 @@ from oblivio.report import figures as figs
 from oblivio.report import overview as ov
 from oblivio.report import tables as T
 from oblivio.report.tables import Cell, fmt
-from oblivio.report.verdict import WORDS, Verdict, verdicts
+from oblivio.report.verdict import WORDS, Verdict, checked_verdicts
 
 __all__ = ["Cell", "fmt", "GENERATOR", "Run", "load_run", "render", "write_report", "checked_verdicts"]
 
@@ -59,16 +59,6 @@ def load_run(path: str | Path, display: Path | None = None) -> Run:
     run = Run(shown.name, shown, rec, cal, source=f)
     run.verdicts = checked_verdicts(rec, f)
     return run
-
-
-def checked_verdicts(rec: dict[str, Any], f: Path) -> list[Verdict]:
-    """The verdicts of results.json ``f`` (none without models); a record of a shape they cannot
-    read is an InputError naming the file."""
-    try:
-        return verdicts(rec) if "models" in rec else []
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
-        raise InputError(f"results of an unexpected shape ({type(e).__name__}: {e}); the file was changed or "
-                         "damaged: run it again", file=str(f)) from None
 
 
 def _lookup(rec: dict[str, Any], key: str) -> Any:

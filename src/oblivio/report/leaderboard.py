@@ -4,7 +4,7 @@ It owns gathering run folders (a compare folder stands for its cells, ``<compare
 reading each row from the run's ``results.json`` alone — the settings that name it (from its
 ``config``; where the config left a choice to a rule, ``lr`` or an epoch budget, what the run
 used, from ``training``), the four verdicts exactly as the report computes them
-(report/verdict.py, through :func:`oblivio.report.html.load_run`) and the key metrics with their
+(report/verdict.py, read with :func:`oblivio.report.verdict.checked_verdicts`) and the key metrics with their
 95% intervals — sorting the rows, and writing them as Markdown, CSV or one self-contained HTML page.
 
 Run folders may come from someone else: every field read is checked for its type (else an
@@ -64,7 +64,7 @@ class Value:
     skipped: str | None = None
 
     def text(self) -> str:
-        from oblivio.report.html import fmt
+        from oblivio.report.tables import fmt
         if self.skipped:
             return "skipped"
         if self.value is None:
@@ -130,9 +130,9 @@ def _cells(compare: Path) -> list[Path]:
 
 def read_row(path: Path) -> Row:
     """One finished run folder as a row (anything else: an InputError naming the folder)."""
-    from oblivio.report.html import checked_verdicts
     from oblivio.report.results import read_results
     from oblivio.report.rundir import SUFFIXES
+    from oblivio.report.verdict import checked_verdicts
     f = path / "results.json" if path.is_dir() else path
     if not f.is_file() or f.name != "results.json":
         hint = ("; an interrupted run: finish it with oblivio unlearn --resume" if path.name.endswith(SUFFIXES)

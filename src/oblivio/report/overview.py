@@ -146,8 +146,8 @@ def _label(c: dict[str, Any]) -> str:
 def _cell_runs(c: dict[str, Any], folder: Path) -> list[OverviewRow]:
     """One row per run folder of cell ``c`` (a folder outside the comparison, or gone: a row
     that says so)."""
-    from oblivio.report.html import checked_verdicts
     from oblivio.report.results import read_results
+    from oblivio.report.verdict import checked_verdicts
     out = []
     for rel in c.get("runs") or []:
         p = (folder / str(rel)).resolve()

@@ -61,8 +61,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
+from oblivio.errors import InputError
 from oblivio.report import evidence as E
 from oblivio.report.evidence import Interval
 
@@ -422,3 +424,13 @@ def _from_two(ua: Any, ga: Any, value: float) -> list[float] | None:
         return None
     half = math.hypot((ua[1] - ua[0]) / 2, (ga[1] - ga[0]) / 2)
     return [value - half, value + half]
+
+
+def checked_verdicts(rec: dict[str, Any], f: Path) -> list[Verdict]:
+    """The verdicts of results.json ``f`` (none without models); a record of a shape they cannot
+    read is an InputError naming the file."""
+    try:
+        return verdicts(rec) if "models" in rec else []
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
+        raise InputError(f"results of an unexpected shape ({type(e).__name__}: {e}); the file was changed or "
+                         "damaged: run it again", file=str(f)) from None
