@@ -143,6 +143,20 @@ def _iv_text(iv: Interval, ratio: bool = False) -> str:
     return V._interval_text(iv).replace("difference", "mean difference", 1)
 
 
+Part = tuple[str, str, Interval]            # (role or attack, status, interval)
+
+
+def _deciding(parts: list[Part], worst: Callable[[Part], float]) -> tuple[str, Part]:
+    """As the single run's :func:`oblivio.report.verdict.deciding`: "no" if a part fails, else
+    "too few facts", else "not decided", else "yes"; shown: the part with the highest ``worst``
+    among those of that status."""
+    for status in ("no", "too few facts", "undecided", "yes"):
+        group = [p for p in parts if p[1] == status]
+        if group:
+            return status, max(group, key=worst)
+    raise ValueError("no part to decide on")
+
+
 def _two_sided(question: str, what: str, s: Spread, margin: float) -> V.Verdict:
     iv = s.interval
     if iv is None:
@@ -171,7 +185,7 @@ def kept(runs: Sequence[Run]) -> V.Verdict:
     if m is None or not roles:
         return V.Verdict("kept", "not available", "no retain role with an answer metric")
     need = V.min_facts(1 - V.KEEP)
-    judged: list[tuple[str, str, Interval]] = []
+    judged: list[Part] = []
     for r in roles:
         iv = spread(runs, _ratio(r, m), V.LEVEL, _facts(r)).interval
         if iv is not None:
@@ -179,9 +193,7 @@ def kept(runs: Sequence[Run]) -> V.Verdict:
             judged.append((r, V._enough(st, iv.n, need), iv))
     if not judged:
         return V.Verdict("kept", "not available", "no retain role has a base value in 2 or more worlds")
-    order = ("no", "too few facts", "undecided", "yes")
-    status = next(st for st in order if any(j[1] == st for j in judged))
-    role, _, iv = min((j for j in judged if j[1] == status), key=lambda j: j[2].lo)
+    status, (role, _, iv) = _deciding(judged, lambda j: -j[2].lo)
     text = (f"{'worst ' if len(judged) > 1 else ''}retain role {role}: {m} unlearned/base {_iv_text(iv, True)}, "
             f"kept from ≥ {V.KEEP:g}, {V._n_text(iv.n, need)}; roles: "
             + ", ".join(f"{r} {V.WORDS[st]}" for r, st, _ in judged))
@@ -195,7 +207,7 @@ def robust(runs: Sequence[Run], margin: float) -> V.Verdict:
         return V.Verdict("robust", "not available", "no run of these worlds was audited (or no attack applied)")
     need = V.min_facts(margin)
     level = 1 - V.ALPHA       # the single run's attack interval is 95% too (attacks/audit.py excess_ci)
-    judged: list[tuple[str, str, Interval]] = []
+    judged: list[Part] = []
     for name in names:
         iv = spread(runs, _attack_excess(name), level, _attack_facts(name), SHARE_DIFF).interval
         if iv is None:
@@ -204,9 +216,7 @@ def robust(runs: Sequence[Run], margin: float) -> V.Verdict:
         judged.append((name, V._enough(st, iv.n, need), iv))
     if not judged:
         return V.Verdict("robust", "not available", "no attack has a gold score in 2 or more worlds")
-    order = ("no", "too few facts", "undecided", "yes")
-    status = next(st for st in order if any(j[1] == st for j in judged))
-    name, _, iv = max((j for j in judged if j[1] == status), key=lambda j: j[2].hi)
+    status, (name, _, iv) = _deciding(judged, lambda j: j[2].hi)
     passed = sum(st == "yes" for _, st, _ in judged)
     fails = [n for n, st, _ in judged if st != "yes"]
     text = (f"{'worst attack' if status != 'yes' else 'highest excess'} {name}: attacked forget accuracy minus gold's "
