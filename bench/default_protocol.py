@@ -44,6 +44,7 @@ from statistics import mean
 from typing import Any
 
 from oblivio import api
+from oblivio.atomic import write_text
 from oblivio.config import load_config, to_dict
 from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
 from oblivio.report import verdict as V
@@ -134,7 +135,7 @@ def tune(args: argparse.Namespace) -> None:
     out = {"val_worlds": worlds, "seed": 0, "margin": margin, "rule": __doc__.split("* ``report``")[0].strip(),
            "chosen": scored[0]["label"], "ranked": scored}
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "tuned.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    write_text(Path(args.out) / "tuned.json", json.dumps(out, indent=1) + "\n")
     print(f"chosen on validation worlds {worlds}: {scored[0]['label']}")
 
 
@@ -171,9 +172,9 @@ def report(args: argparse.Namespace) -> None:
             print("  " + ln)
         md += [head, "", *[f"- {ln}" for ln in lines], ""]
     name = "report-given" if args.cands else "report"
-    (Path(args.out) / f"{name}.json").write_text(json.dumps({"test_worlds": worlds, "seeds": seeds, "rows": rows},
-                                                            indent=1) + "\n", encoding="utf-8")
-    (Path(args.out) / f"{name}.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    write_text(Path(args.out) / f"{name}.json",
+               json.dumps({"test_worlds": worlds, "seeds": seeds, "rows": rows}, indent=1) + "\n")
+    write_text(Path(args.out) / f"{name}.md", "\n".join(md) + "\n")
 
 
 def main() -> None:

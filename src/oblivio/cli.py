@@ -27,8 +27,6 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
     over = merge(over, parse_overrides(args.overrides))
     base = None
     if args.cmd == "demo":
-        import copy
-
         from oblivio.api import DEMO_DEFAULTS
         from oblivio.presets import REAL_DEMOS
         base = DEMO_DEFAULTS
@@ -36,10 +34,7 @@ def _config(args: argparse.Namespace, extra: dict[str, Any] | None = None):
         if real in REAL_DEMOS:       # a real model's demo: its own model, data and recipe
             over["world"].pop("preset")
             return _checked(load_config(args.config, over, base=REAL_DEMOS[real]))
-        if over.get("unlearn", {}).get("method") not in (None, base["unlearn"]["method"]):
-            # the default's method arguments (its retain weight) belong to its method
-            base = copy.deepcopy(base)
-            base["unlearn"].pop("args", None)
+        # another --method drops the default's method arguments in load_config (config._layer)
     return _checked(load_config(args.config, over, base=base))
 
 
