@@ -9,21 +9,23 @@ that finished, and every number printed is read back from the cells' results.jso
 
 Tuning/reporting split:
 
-* ``tune`` — ``tune`` cells (seed 100, never a reported seed; the **validation** portion of the
-  world, ``eval.portion: val``, never a test row — oblivio.roles): per method (× ``--args``
-  setting), one run per learning rate in ``--lrs`` for ``max(--checkpoints)`` steps, evaluated
-  at every step of ``--checkpoints`` inside training (``control.eval_steps``: every item of
+* ``tune`` — ``tune`` cells (seed 100, never a reported seed) on the **validation worlds**
+  ``--val-worlds`` (default 101, 102: never a table world) and their **validation** portions
+  (``eval.portion: val``, never a test row — oblivio.roles): per method (× ``--args`` setting),
+  one run per learning rate in ``--lrs`` and world for ``max(--checkpoints)`` steps, evaluated at
+  every step of ``--checkpoints`` inside training (``control.eval_steps``: every item of
   ``forget_val`` and the ``*_val`` retain sets, accuracy and held-out-phrasing accuracy, inside
   ``oblivio.roles.selecting``), read back from the run's results.json ``curves``. A method that
   builds its model only after its last step (``builds_model_at_finish``: task_vector) cannot be
   evaluated inside training: it gets one cell per (lr, checkpoint), trained that many steps. A
   method that trains in rounds of its own (``runs_own_rounds``: reveal_release) has no
-  checkpoints: it is not tuned, and not in the table. The chosen (lr, steps) per method, over
-  every tune cell of the grid folder (a second search adds learning rates, it does not replace):
-  the cheapest that meets the demo's targets on validation — forget accuracy and
-  held-out-phrasing forget accuracy ≤ gold + 0.05 each, ``direct_val``/``indirect_val``/
-  ``general_val`` accuracy ≥ 95% of base each — with the best worst ratio; when none meets them,
-  the one with the smallest total violation. Writes ``tuned.json``.
+  checkpoints: it is not tuned, and not in the table. Each (lr, setting, step) is scored on its
+  means over the validation worlds (only settings measured on all of them), against the
+  verdicts' targets, two-sided as the "forgotten" verdict: forget accuracy and
+  held-out-phrasing forget accuracy within gold ± the verdict margin (0.05) — forgetting more
+  than gold misses too, as over-unlearning — and ``direct_val``/``indirect_val``/``general_val``
+  accuracy ≥ 95% of base each. Chosen: the one meeting them with the best worst ratio; when
+  none does, the smallest summed violation (then fewer steps). Writes ``tuned.json``.
 * ``table`` — ``report`` cells (the test portion; they choose nothing): the chosen setting per
   method and the demo's default, on seeds ``--seeds`` (0,1,2) × worlds ``--world-seeds`` (default:
   the preset's world alone). Each run is evaluated on test (bootstrap intervals off with one
@@ -34,8 +36,7 @@ Tuning/reporting split:
   mean ± sd over seeds. Several worlds: the mean over worlds ± the 95% Student-t half-width of
   the world means (each world's mean over its seeds; experiments/seeds.aggregate_worlds), and
   every row's four verdicts over the worlds (report/world_verdict). Writes ``table.json`` and
-  ``table.md``. The tuning read the preset's world (its validation portion): other worlds of
-  the table were not tuned on.
+  ``table.md``. A table world that the tuning read is refused.
 * ``cands`` — ``report`` cells of given candidate settings (``--cands``), each run like a table
   row: their test numbers side by side. Choosing a default from them on test would choose on
   reported facts; bench/default_protocol.py chooses on validation worlds. Writes ``cands.json``,
@@ -73,6 +74,7 @@ from typing import Any, Callable
 from oblivio import api
 from oblivio.config import Config, load_config, merge, to_dict
 from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
+from oblivio.report.verdict import MARGIN
 
 BASES = ("direct", "indirect", "general")
 FULL_METRICS = ["accuracy", "para_accuracy", "answer_prob", "truth_ratio", "forget_quality", "model_utility",
@@ -100,20 +102,23 @@ def args_text(args: Rec) -> str:
     return "+".join(f"{k}={v}" for k, v in sorted(args.items()))
 
 
-def tune_over(checkpoints: list[int] | None) -> Rec:
-    """A tune cell: seed 100, accuracy and held-out-phrasing accuracy on validation, and, for a
-    method evaluated inside training, every item at each checkpoint (the utility column of the
-    curve, direct_val accuracy, is only recorded: no stopping, the last weights kept)."""
-    over: Rec = {"seed": TUNE_SEED, "eval": {"metrics": ["accuracy", "para_accuracy"], "bootstrap": 0}}
+def tune_over(checkpoints: list[int] | None, world: int) -> Rec:
+    """A tune cell: seed 100 on validation world ``world``, accuracy and held-out-phrasing
+    accuracy on validation, and, for a method evaluated inside training, every item at each
+    checkpoint (the utility column of the curve, direct_val accuracy, is only recorded: no
+    stopping, the last weights kept)."""
+    over: Rec = {"seed": TUNE_SEED, "world": {"seed": world},
+                 "eval": {"metrics": ["accuracy", "para_accuracy"], "bootstrap": 0}}
     if checkpoints:
         over["control"] = {"eval_steps": checkpoints, "eval_items": None, "metrics": ["para_accuracy"],
                            "utility_metric": "direct/accuracy", "select": "final"}
     return over
 
 
-def tune_cells(base: Rec, names: list[str], lrs: list[float], cps: list[int], grid: list[Rec]) -> list[Cell]:
-    """Every method × learning rate × argument setting: one run evaluated at the checkpoints, or,
-    for a method that builds its model at the end, one run per checkpoint."""
+def tune_cells(base: Rec, names: list[str], lrs: list[float], cps: list[int], grid: list[Rec],
+               worlds: list[int]) -> list[Cell]:
+    """Every method × learning rate × argument setting × validation world: one run evaluated at
+    the checkpoints, or, for a method that builds its model at the end, one run per checkpoint."""
     from oblivio.config import build_method
     cells = []
     for m in names:
@@ -123,15 +128,17 @@ def tune_cells(base: Rec, names: list[str], lrs: list[float], cps: list[int], gr
                 print(f"{m:<12} trains in rounds of its own (no checkpoints): not tuned, not in the table")
                 break
             for lr in lrs:
-                tags = {"method": m, "lr": lr, "args": g}
-                if meth.builds_model_at_finish:
-                    cells += [Cell(cell_name(m, args_text(g), f"lr{lr:g}", f"n{c}"),
-                                   cell_config(base, m, g, lr, c, tune_over(None)), role="tune",
-                                   tags={**tags, "checkpoints": [c]}) for c in cps]
-                else:
-                    cells.append(Cell(cell_name(m, args_text(g), f"lr{lr:g}", "c" + "_".join(map(str, cps))),
-                                      cell_config(base, m, g, lr, max(cps), tune_over(cps)), role="tune",
-                                      tags={**tags, "checkpoints": cps}))
+                for w in worlds:
+                    tags = {"method": m, "lr": lr, "args": g, "world": w}
+                    if meth.builds_model_at_finish:
+                        cells += [Cell(cell_name(m, args_text(g), f"lr{lr:g}", f"n{c}", f"w{w}"),
+                                       cell_config(base, m, g, lr, c, tune_over(None, w)), role="tune",
+                                       tags={**tags, "checkpoints": [c]}) for c in cps]
+                    else:
+                        cells.append(Cell(cell_name(m, args_text(g), f"lr{lr:g}", "c" + "_".join(map(str, cps)),
+                                                    f"w{w}"),
+                                          cell_config(base, m, g, lr, max(cps), tune_over(cps, w)), role="tune",
+                                          tags={**tags, "checkpoints": cps}))
     return cells
 
 
@@ -186,18 +193,30 @@ def _ratio(u: float | None, b: float | None) -> float:
 Get = Callable[[str, str], "float | None"]
 
 
-def targets(u: Get, base: Get, gold: Get, portion: str) -> Rec:
-    """The demo's targets on what unlearning never saw (issue #10 item 6) in ``portion``: ``u``,
-    ``base`` and ``gold`` give (metric, set) values; the keys name the test roles either way."""
+def measures(u: Get, base: Get, gold: Get, portion: str) -> Rec:
+    """What the targets read in ``portion``: ``u``, ``base`` and ``gold`` give (metric, set)
+    values; the ratio keys name the test roles either way."""
     fs = f"forget_{portion}"
-    f, pf = u("accuracy", fs), u("para_accuracy", fs)
-    gf, gpf = gold("accuracy", fs), gold("para_accuracy", fs)
-    ratios = {f"{r}_test": _ratio(u("accuracy", f"{r}_{portion}"), base("accuracy", f"{r}_{portion}"))
-              for r in BASES}
-    viol = (max(0.0, (f or 0.0) - (gf or 0.0) - 0.05) + max(0.0, (pf or 0.0) - (gpf or 0.0) - 0.05)
-            + sum(max(0.0, 0.95 - v) for v in ratios.values() if not math.isnan(v)))
-    return {"forget": f, "para_forget": pf, **{f"{r}_ratio": v for r, v in ratios.items()},
-            "min_ratio": min(ratios.values()), "violation": viol, "ok": viol == 0.0}
+    return {"forget": u("accuracy", fs), "para_forget": u("para_accuracy", fs),
+            "gold_forget": gold("accuracy", fs), "gold_para_forget": gold("para_accuracy", fs),
+            **{f"{r}_test_ratio": _ratio(u("accuracy", f"{r}_{portion}"), base("accuracy", f"{r}_{portion}"))
+               for r in BASES}}
+
+
+def scored(m: Rec) -> Rec:
+    """The targets on measures (one world's, or their means over worlds), two-sided as the
+    "forgotten" verdict: forget and held-out-phrasing forget accuracy within gold ± MARGIN
+    (forgetting more than gold is over-unlearning, and misses too), every retain role's ratio
+    ≥ 95% of base. ``violation`` sums how far each is outside; 0 meets them all."""
+    dist = [abs((m[k] or 0.0) - (m[f"gold_{k}"] or 0.0)) for k in ("forget", "para_forget")]
+    ratios = [m[f"{r}_test_ratio"] for r in BASES]
+    viol = sum(max(0.0, d - MARGIN) for d in dist) + sum(max(0.0, 0.95 - v) for v in ratios if not math.isnan(v))
+    return {**m, "min_ratio": min(ratios), "violation": viol, "ok": viol == 0.0}
+
+
+def targets(u: Get, base: Get, gold: Get, portion: str) -> Rec:
+    """:func:`scored` on one model's :func:`measures`."""
+    return scored(measures(u, base, gold, portion))
 
 
 def getter(model: Rec) -> Get:
@@ -205,7 +224,7 @@ def getter(model: Rec) -> Get:
 
 
 def tune_points(tags: Rec, results: Rec) -> list[Rec]:
-    """Every checkpoint of a tune cell with its targets against the cell's base and gold
+    """Every checkpoint of a tune cell with its measures against the cell's base and gold
     (validation): from the run's ``curves``, or the finished run of a one-checkpoint cell."""
     models = results["models"]
     base, gold = getter(models["base"]), getter(models["gold"])
@@ -215,8 +234,26 @@ def tune_points(tags: Rec, results: Rec) -> list[Rec]:
         sets = models["unlearned"]["sets"]
         rows = [(results["training"]["steps"],
                  {s: {m: v.get("value") for m, v in ms.items()} for s, ms in sets.items()})]
-    return [{"step": step, **targets(lambda m, s, v=vals: (v.get(s) or {}).get(m), base, gold, "val")}
+    return [{"step": step, **measures(lambda m, s, v=vals: (v.get(s) or {}).get(m), base, gold, "val")}
             for step, vals in rows]
+
+
+def over_worlds(points: list[tuple[int, float, Rec, Rec]]) -> list[tuple[float, Rec, Rec]]:
+    """(world, lr, args, measures) → (lr, args, scored world means) per (lr, args, step); only
+    settings measured on every world (a world's missing cell would bias the mean)."""
+    worlds = {w for w, *_ in points}
+    groups: dict[str, list[tuple[int, float, Rec, Rec]]] = {}
+    for w, lr, args, p in points:
+        groups.setdefault(json.dumps([lr, args, p["step"]], sort_keys=True), []).append((w, lr, args, p))
+    out = []
+    for g in groups.values():
+        if {w for w, *_ in g} != worlds:
+            continue
+        _, lr, args, first = g[0]
+        avg = {k: (mean(p[k] for *_, p in g) if all(p[k] is not None for *_, p in g) else None)
+               for k in first if k != "step"}
+        out.append((lr, args, {"step": first["step"], **scored(avg), "worlds": sorted(worlds)}))
+    return out
 
 
 def choose(points: list[tuple[float, Rec, Rec]]) -> Rec:
@@ -294,27 +331,30 @@ def run_stage(cells: list[Cell], folder: Path) -> dict[str, Rec]:
 
 
 def tune(a: argparse.Namespace, root: Path, names: list[str]) -> None:
-    """The tuning search; the choice over every tune cell in the folder; writes tuned.json."""
+    """The tuning search on the validation worlds; the choice over every tune cell of the folder
+    on those worlds (a second search adds learning rates, it does not replace); writes tuned.json."""
     cps = sorted({int(x) for x in a.checkpoints.split(",")})
     grid = [json.loads(g) for g in a.args.split(";")] if a.args else [{}]
+    worlds = [int(w) for w in a.val_worlds.split(",")]
     base = to_dict(api.demo_config(a.preset))
     folder = root / "tune"
-    run_stage(tune_cells(base, names, [float(x) for x in a.lrs.split(",")], cps, grid), folder)
+    run_stage(tune_cells(base, names, [float(x) for x in a.lrs.split(",")], cps, grid, worlds), folder)
     index = json.loads((folder / "grid.json").read_text()) if (folder / "grid.json").is_file() else {"cells": {}}
-    points: dict[str, list[tuple[float, Rec, Rec]]] = {}
+    points: dict[str, list[tuple[int, float, Rec, Rec]]] = {}
     for name, entry in index["cells"].items():
         res_file = folder / name / "results.json"
-        if entry["role"] == "tune" and entry["tags"]["method"] in names and res_file.is_file():
-            t = entry["tags"]
+        t = entry["tags"]
+        if entry["role"] == "tune" and t["method"] in names and t.get("world") in worlds and res_file.is_file():
             points.setdefault(t["method"], []).extend(
-                (t["lr"], t["args"], p) for p in tune_points(t, json.loads(res_file.read_text())))
-    tuned = {m: choose(points[m]) for m in names if points.get(m)}
+                (t["world"], t["lr"], t["args"], p) for p in tune_points(t, json.loads(res_file.read_text())))
+    settled = {m: over_worlds(points.get(m, [])) for m in names}
+    tuned = {m: {**choose(ps), "val_worlds": worlds} for m, ps in settled.items() if ps}
     prev = json.loads(Path(a.tuned).read_text()) if Path(a.tuned).is_file() else {}
     Path(a.tuned).write_text(json.dumps({**prev, **tuned}, indent=1) + "\n")
     for m, t in tuned.items():
         p = t["tuning_point"]
         verdict = "meets targets" if p["ok"] else f"violation {p['violation']:.3f}"
-        print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} "
+        print(f"{m:<12} lr {t['lr']:.0e} steps {t['steps']:>4}  forget {p['forget']:.3f} (gold {p['gold_forget']:.3f}) "
               f"para {p['para_forget']:.3f} min val ratio {p['min_ratio']:.3f}  {verdict}")
     print(f"wrote {a.tuned}")
 
@@ -330,6 +370,9 @@ def table(a: argparse.Namespace, root: Path, names: list[str], stage: str) -> No
         lora = 0
     else:
         tuned = json.loads(Path(a.tuned).read_text())
+        read = {w for t in tuned.values() for w in t.get("val_worlds", [])} & set(worlds)
+        if read:
+            sys.exit(f"table: world(s) {sorted(read)} were read by the tuning: report on others (--world-seeds)")
         rows = [{"label": m, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
                  "args": tuned[m].get("args", {})} for m in names if m in tuned]
         d = base["unlearn"]     # the demo's default (presets.DEMO_DEFAULTS) as its own row
@@ -475,6 +518,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--checkpoints", default="10,20,40,60,80,120,160")
     ap.add_argument("--args", default="", help="tune: method-argument settings searched too, JSON objects "
                     "separated by ';' (e.g. RMU's '{\"alpha\": 1};{\"alpha\": 100}')")
+    ap.add_argument("--val-worlds", default="101,102", help="tune: the validation worlds (never a table "
+                    "world); the choice reads the means over them")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--world-seeds", default="", help="table/cands: world seeds (default: the preset's world); "
                     "several: values over worlds and the four verdicts over worlds")
