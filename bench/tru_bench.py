@@ -53,7 +53,7 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
 LR = {"tru": 3e-3, "tru_no_target": 3e-3, "tru_no_reasoning": 3e-3, "graddiff": 5e-4, "npo": 5e-4,
       "idk": 3e-3, "idkpo": 3e-3}
 TEST_ROLES = ("direct_test", "indirect_test", "general_test")
-NOT_COLUMNS = ("name", "seed", "seconds", "teacher", "reference", "audit", "run")
+NOT_COLUMNS = ("name", "seed", "world", "seconds", "teacher", "reference", "audit", "run")
 
 
 def value(model: dict[str, Any], metric: str, role: str | None = None) -> float | None:
@@ -64,10 +64,10 @@ def value(model: dict[str, Any], metric: str, role: str | None = None) -> float 
 
 def measure(base: dict[str, Any], unl: dict[str, Any]) -> dict[str, float | None]:
     out: dict[str, float | None] = {
-        "UQ": value(unl, "uq", "forget"),
-        "forget_acc": value(unl, "accuracy", "forget"),
-        "forget_para_acc": value(unl, "para_accuracy", "forget"),
-        "gibberish_forget": value(unl, "gibberish_rate", "forget"),
+        "UQ": value(unl, "uq", "forget_test"),
+        "forget_acc": value(unl, "accuracy", "forget_test"),
+        "forget_para_acc": value(unl, "para_accuracy", "forget_test"),
+        "gibberish_forget": value(unl, "gibberish_rate", "forget_test"),
     }
     for role in TEST_ROLES:
         if role in unl.get("sets", {}):
@@ -90,14 +90,15 @@ def tag_of(a: argparse.Namespace) -> str:
     """The file-name tag of one setting; batch size and item cap only when not the defaults, so
     that the default command keeps the file names of bench/results/tru."""
     return (f"{a.preset}-n{a.steps}-{a.sampler}-{a.judge}" + ("-audit" if a.audit else "")
+            + (f"-w{a.world_seeds.replace(',', '_')}" if a.world_seeds else "")
             + (f"-b{a.batch_size}" if a.batch_size != 8 else "")
             + (f"-m{a.max_items}" if a.max_items is not None else ""))
 
 
-def cell_config(name: str, seed: int, a: argparse.Namespace) -> Config:
+def cell_config(name: str, seed: int, a: argparse.Namespace, world: int | None = None) -> Config:
     method, args = METHODS[name]
     return load_config(overrides={
-        "seed": seed, "world": {"preset": a.preset},
+        "seed": seed, "world": {"preset": a.preset, **({"seed": world} if world is not None else {})},
         "unlearn": {"method": method, "args": args, "sampler": a.sampler,
                     "train": {"max_steps": a.steps, "batch_size": a.batch_size, "lr": LR[name],
                               "progress": False}},
@@ -106,10 +107,13 @@ def cell_config(name: str, seed: int, a: argparse.Namespace) -> Config:
         "audit": {"enabled": bool(a.audit)}})
 
 
-def grid_cells(names: list[str], seeds: list[int], a: argparse.Namespace) -> list[Cell]:
-    """One ``report`` cell per (method, seed): nothing in this bench chooses a setting."""
-    return [Cell(f"{name}-s{seed}", cell_config(name, seed, a), role="report", tags={"method": name, "seed": seed})
-            for name in names for seed in seeds]
+def grid_cells(names: list[str], seeds: list[int], a: argparse.Namespace,
+               worlds: list[int | None] | None = None) -> list[Cell]:
+    """One ``report`` cell per (method, world, seed): nothing in this bench chooses a setting.
+    ``None`` as the world: the preset's own (the cell keeps its earlier name)."""
+    return [Cell(f"{name}{'' if w is None else f'-w{w}'}-s{seed}", cell_config(name, seed, a, w), role="report",
+                 tags={"method": name, "seed": seed, "world": w})
+            for name in names for w in (worlds or [None]) for seed in seeds]
 
 
 def audit_record(results: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +135,8 @@ def run_record(cell: Cell, results: dict[str, Any], folder: Path) -> dict[str, A
     vals["seconds"] = t.get("total", 0.0) - t.get("audit", 0.0)     # the run without its audit
     vals["teacher"] = results.get("training", {}).get("method_report")
     ref = {m: measure(models[m], models[m]) for m in ("base", "gold") if m in models}
-    out: dict[str, Any] = {"name": cell.tags["method"], "seed": cell.tags["seed"], **vals, "reference": ref,
+    out: dict[str, Any] = {"name": cell.tags["method"], "seed": cell.tags["seed"], "world": cell.tags.get("world"),
+                           **vals, "reference": ref,
                            "run": str(folder / cell.name)}
     if "audit" in results:
         out["audit"] = audit_record(results)
@@ -141,7 +146,8 @@ def run_record(cell: Cell, results: dict[str, Any], folder: Path) -> dict[str, A
 def print_table(rows: dict[str, list[dict[str, Any]]], a: argparse.Namespace) -> None:
     first = next(iter(rows.values()))[0]
     cols = [k for k in first if k not in NOT_COLUMNS]
-    print(f"\n{a.preset} world, seeds {a.seeds}, {a.steps} steps, sampler {a.sampler}, judge {a.judge}\n")
+    where = f"worlds {a.world_seeds}" if a.world_seeds else f"{a.preset} world"
+    print(f"\n{where}, seeds {a.seeds}, {a.steps} steps, sampler {a.sampler}, judge {a.judge}\n")
     print("| method | " + " | ".join(cols) + " |")
     print("|---|" + "---|" * len(cols))
     for m, vals in first["reference"].items():
@@ -171,6 +177,8 @@ def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="default")
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--world-seeds", default="", help="world seeds (default: the preset's world); several: "
+                    "every (world, seed), the table's ± the sd over all runs")
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--sampler", default="one_to_one_random")
@@ -206,7 +214,8 @@ def main() -> None:
                                                            if isinstance(v, float)), flush=True)
         rows.setdefault(r["name"], []).append(r)
 
-    run_grid(grid_cells(names, seeds, a), grid, progress=False, log=stderr_log, run_log=quiet_log,
+    worlds: list[int | None] = [int(w) for w in a.world_seeds.split(",")] if a.world_seeds else [None]
+    run_grid(grid_cells(names, seeds, a, worlds), grid, progress=False, log=stderr_log, run_log=quiet_log,
              on_result=done)
     print_table(rows, a)
     if a.audit:
