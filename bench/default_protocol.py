@@ -159,9 +159,7 @@ def report(args: argparse.Namespace) -> None:
         vs = W.world_verdicts(runs)
         lines = [v.line for v in vs]
         m = means(runs, V.MARGIN)
-        detail = {v.question: {"status": v.status, "n": v.n, **({"value": v.interval.value, "lo": v.interval.lo,
-                                                                   "hi": v.interval.hi, "level": v.interval.level}
-                                                                  if v.interval else {})} for v in vs}
+        detail = {v.question: v.detail for v in vs}
         rows.append({"label": c["label"], "chosen": c["label"] == tuned["chosen"], "recipe": c,
                      "verdicts": lines, "verdict_detail": detail, "means": m, "runs": len(runs),
                      "worlds": sorted({w for w, _ in runs})})

@@ -386,24 +386,33 @@ def table(a: argparse.Namespace, root: Path, names: list[str], stage: str) -> No
     results = run_stage(cells, root / stage)
     table_rows = [table_row(c, results[c.name]) for c in cells]
     labels = [r["label"] for r in rows]
-    lines = render(table_rows, labels) + verdicts(cells, results, labels, worlds)
+    vlines, detail = verdicts(cells, results, labels, worlds)
+    lines = render(table_rows, labels) + vlines
     print("\n".join(lines))
     (root / f"{stage}.json").write_text(json.dumps(table_rows, indent=1) + "\n")
+    if detail:
+        (root / f"{stage}-verdicts.json").write_text(json.dumps({"worlds": worlds, "seeds": seeds,
+                                                                 "verdicts": detail}, indent=1) + "\n")
     (root / f"{stage}.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {root / (stage + '.json')}, {root / (stage + '.md')}")
 
 
-def verdicts(cells: list[Cell], results: dict[str, Rec], labels: list[str], worlds: list[int]) -> list[str]:
-    """Each row's four verdicts over the worlds (several worlds only: one world has no spread)."""
+def verdicts(cells: list[Cell], results: dict[str, Rec], labels: list[str],
+             worlds: list[int]) -> tuple[list[str], dict[str, Rec]]:
+    """Each row's four verdicts over the worlds (several worlds only: one world has no spread),
+    as lines and as ``{label: {question: Verdict.detail}}``."""
     if len(worlds) < 2:
-        return []
-    from oblivio.report.world_verdict import world_verdict_lines
+        return [], {}
+    from oblivio.report.world_verdict import world_verdicts
     out = ["", "## Verdicts over worlds " + ",".join(map(str, worlds)) + " (Student-t over worlds, uncalibrated)"]
+    detail: dict[str, Rec] = {}
     for lab in labels:
         runs = [(c.tags["world"], results[c.name]) for c in cells if c.tags["label"] == lab and not c.tags["lora"]]
         if runs:
-            out += [f"### {lab}", *(f"- {ln}" for ln in world_verdict_lines(runs))]
-    return out
+            vs = world_verdicts(runs)
+            out += [f"### {lab}", *(f"- {v.line}" for v in vs)]
+            detail[lab] = {v.question: v.detail for v in vs}
+    return out, detail
 
 
 # --- the printed tables -----------------------------------------------------------------------------

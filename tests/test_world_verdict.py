@@ -128,3 +128,15 @@ def test_a_difference_of_shares_is_cut_to_minus_one_one():
     assert iv is not None and iv.hi == 1.0 and iv.lo > -1.0
     m, lo, hi = _hand_t([0.9, 0.0, 0.8], T90_2)
     assert hi > 1.0 and iv.lo == pytest.approx(lo)          # only the side beyond the bound is cut
+
+
+def test_a_verdicts_detail_is_its_status_n_and_interval():
+    runs = [(1, rec(0.32, 0.30)), (1, rec(0.34, 0.30)), (2, rec(0.30, 0.31)), (3, rec(0.25, 0.25))]
+    v = W.forgotten(runs, 0.05)
+    m, lo, hi = _hand_t([0.03, -0.01, 0.0], T90_2)
+    d = v.detail
+    assert d["status"] == "yes" and d["n"] == 90
+    assert (d["value"], d["lo"], d["hi"]) == pytest.approx((m, lo, hi), abs=1e-9)
+    assert d["level"] == pytest.approx(0.90)
+    few = W.forgotten([(1, rec(0.3, 0.3))], 0.05).detail      # one world: no interval, no bounds
+    assert "lo" not in few and few["status"] != "yes"

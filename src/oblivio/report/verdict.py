@@ -97,6 +97,13 @@ class Verdict:
         """The verdict's one line: ``<question>: <yes|no|over-unlearned|…>  <evidence>``."""
         return f"{self.question}: {WORDS[self.status]}  {self.sentence}".rstrip()
 
+    @property
+    def detail(self) -> dict[str, Any]:
+        """The verdict as JSON data: status, n and, when decided on one, its interval."""
+        iv = self.interval
+        return {"status": self.status, "n": self.n,
+                **({"value": iv.value, "lo": iv.lo, "hi": iv.hi, "level": iv.level} if iv else {})}
+
 
 def min_facts(margin: float, alpha: float = ALPHA) -> int:
     """The fewest facts that could ever show a difference within ``margin`` (module docstring):
