@@ -225,9 +225,60 @@ def zoo_lora(results: Path) -> str:
                    "LoRA worst test ratio"], rows)
 
 
+# ---------------------------------------------------------------- the zoo under the protocol (bench/zoo.py, worlds)
+
+ZOO_PROTOCOL = "zoo-protocol"        # bench/results/zoo-protocol/: tuned.json, table.json, table-verdicts.json
+
+
+def _over_worlds(rows: list[dict[str, Any]], get: Callable[[dict[str, Any]], Any], fmt: str) -> str:
+    """The mean over worlds ± the 95% Student-t half-width of the world means (each world's mean
+    over its seeds), as bench/zoo.py prints it."""
+    from oblivio.experiments.seeds import t_interval
+    by_world: dict[int, list[float]] = {}
+    for r in rows:
+        v = get(r)
+        if isinstance(v, (int, float)):
+            by_world.setdefault(r["world"], []).append(float(v))
+    t = t_interval([mean(xs) for xs in by_world.values()])
+    if t["mean"] is None:
+        return "–"
+    return f"{t['mean']:{fmt}}" + (f" ± {t['half']:{fmt}}" if t["half"] is not None else "")
+
+
+def zoo_protocol(results: Path) -> str:
+    """bench/results/zoo-protocol: each method at the setting chosen on the validation worlds,
+    on the test worlds × seeds (uncalibrated): values over worlds and the four verdicts over
+    worlds; rows by verdicts met, then the distance of forget accuracy from gold's."""
+    folder = results / ZOO_PROTOCOL
+    tuned, rows = _json(folder / "tuned.json"), [r for r in _json(folder / "table.json") if not r.get("lora")]
+    verdicts = _json(folder / "table-verdicts.json")["verdicts"]
+    qs = ("forgotten", "kept", "private", "robust")
+
+    def order(label: str) -> tuple[int, float]:
+        u = [r["uncal"] for r in rows if r["label"] == label]
+        return (-sum(verdicts[label][q]["status"] == "yes" for q in qs),
+                abs(mean(x["forget"] - x["gold_forget"] for x in u)))
+    out = []
+    for label in sorted(verdicts, key=order):
+        rs = [r for r in rows if r["label"] == label]
+        args = ", ".join(f"{ARG_NAMES.get(k, k)} = {v:g}" for k, v in (rs[0].get("args") or {}).items())
+        name = ("demo default" if label == "demo" else f"`{rs[0]['method']}`") + (f" ({args})" if args else "")
+        chosen = tuned.get(label, {}).get("tuning_point", {})
+        out.append([name, _lr(rs[0]["lr"]), str(rs[0]["steps"]),
+                    f"{chosen['violation']:.2f}" if chosen else "given",
+                    _over_worlds(rs, lambda r: r["uncal"]["forget"], ".2f"),
+                    _over_worlds(rs, lambda r: r["uncal"]["gold_forget"], ".2f"),
+                    _over_worlds(rs, lambda r: r["uncal"]["min_ratio"], ".2f"),
+                    *(_verdict_cell(verdicts[label][q]) for q in qs)])
+    return _table(["method", "lr", "steps", "val. violation", "forget acc", "gold's", "worst test ratio",
+                   "forgotten (90%)", "kept: worst ratio (90%)", "private (90%)", "robust: worst attack (95%)"],
+                  out)
+
+
 # ---------------------------------------------------------------- TRU (bench/tru_bench.py --audit)
 
 TRU_FILE = "default-n150-one_to_one_random-rule-audit-table.json"
+TRU_WORLDS_FILE = "default-n150-one_to_one_random-rule-w1_2_3-table.json"
 TRU_NAMES = {"tru": "TRU", "tru_no_target": "TRU without L_target", "tru_no_reasoning": "TRU without reasoning",
              "graddiff": "GradDiff", "npo": "NPO", "idk": "IDK", "idkpo": "IdkPO"}
 ROLES = ("direct_test", "indirect_test", "general_test")
@@ -244,26 +295,41 @@ def _tru_robust(runs: list[dict[str, Any]]) -> str:
     return f"{sum(ok for _, ok in verdicts)}/{len(verdicts)}{tail}"
 
 
-def tru_table(results: Path) -> str:
-    """bench/results/tru/<TRU_FILE>: the base and gold (seed 0), then each method over its
-    seeds; UQ and RQ from the judge the file names, RQ and test accuracy per held-out role."""
-    d = _json(results / "tru" / TRU_FILE)
+def _tru(path: Path, rules: str) -> str:
+    """A tru_bench table file: the base and gold (the first run's world and seed), then each
+    method over its runs; UQ and RQ from the judge the file names (``rules`` in the header), RQ
+    and test accuracy per held-out role; the robust column when the runs were audited."""
+    d = _json(path)
 
     def roles(rs: list[dict[str, Any]], key: str, fmt: str) -> str:
         return " / ".join(f"{mean(r[f'{key} {role}'] for r in rs):{fmt}}" for role in ROLES)
+    audited = any(r.get("audit") for rs in d["runs"].values() for r in rs)
+    first = "seed 0" if not d["args"].get("world_seeds") else f"world {d['args']['world_seeds'].split(',')[0]}"
     rows = []
     for ref in ("base", "gold"):
         r = d["reference"][ref]
-        rows.append([f"{ref} (seed 0)", f"{r['UQ']:.2f}", f"{r['forget_acc']:.2f}", f"{r['forget_para_acc']:.2f}",
-                     f"{r['gibberish_forget']:.2f}", roles([r], "RQ", ".1f"), roles([r], "acc%", ".0f"), ""])
+        rows.append([f"{ref} ({first})", f"{r['UQ']:.2f}", f"{r['forget_acc']:.2f}", f"{r['forget_para_acc']:.2f}",
+                     f"{r['gibberish_forget']:.2f}", roles([r], "RQ", ".1f"), roles([r], "acc%", ".0f"),
+                     *([""] if audited else [])])
     for method, rs in d["runs"].items():
         rows.append([TRU_NAMES.get(method, f"`{method}`"), mean_sd([r["UQ"] for r in rs], ".2f"),
                      *(mean_sd([r[k] for r in rs], ".2f")
                        for k in ("forget_acc", "forget_para_acc", "gibberish_forget")),
-                     roles(rs, "RQ", ".1f"), roles(rs, "acc%", ".0f"), _tru_robust(rs)])
-    return _table(["method", "UQ (forget), old rules", "forget acc", "held-out phr.", "gibberish",
-                   "RQ `direct_test` / `indirect_test` / `general_test`, old rules",
-                   "test acc % of base, direct / indirect / general", "robust (seeds × attacks)"], rows)
+                     roles(rs, "RQ", ".1f"), roles(rs, "acc%", ".0f"), *([_tru_robust(rs)] if audited else [])])
+    return _table(["method", f"UQ (forget){rules}", "forget acc", "held-out phr.", "gibberish",
+                   f"RQ `direct_test` / `indirect_test` / `general_test`{rules}",
+                   "test acc % of base, direct / indirect / general",
+                   *(["robust (seeds × attacks)"] if audited else [])], rows)
+
+
+def tru_table(results: Path) -> str:
+    """bench/results/tru/<TRU_FILE>: the table before the rule judge's rewrite."""
+    return _tru(results / "tru" / TRU_FILE, ", old rules")
+
+
+def tru_worlds(results: Path) -> str:
+    """bench/results/tru/<TRU_WORLDS_FILE>: test worlds 1–3, seed 0, the rule judge as it is now."""
+    return _tru(results / "tru" / TRU_WORLDS_FILE, "")
 
 
 # ---------------------------------------------------------------- controls (bench/controls.py)
@@ -350,7 +416,9 @@ def protocol_report(results: Path) -> str:
 TABLES: dict[str, Callable[[Path], str]] = {
     "protocol-tune": protocol_tune, "protocol-report": protocol_report,
     "power": power, "judge-agreement": judge_agreement, "paraphrase-overlap": paraphrase_overlap,
-    "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-lora": zoo_lora, "controls": controls, "tru-table": tru_table}
+    "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-protocol": zoo_protocol,
+    "zoo-lora": zoo_lora, "controls": controls, "tru-table": tru_table,
+    "tru-worlds": tru_worlds}
 
 
 # ---------------------------------------------------------------- the pages
