@@ -103,7 +103,7 @@ def load_labels(path: str | Path) -> list[Label]:
 def _rho(a: Sequence[float], b: Sequence[float]) -> float | None:
     if len(a) < 3 or len(set(a)) < 2 or len(set(b)) < 2:
         return None       # undefined on a constant side
-    from scipy.stats import spearmanr   # lazy: the registry imports this module for `oblivio ls`
+    from scipy.stats import spearmanr  # lazy: the registry imports this module for `oblivio ls`
     r = float(spearmanr(a, b).statistic)
     return None if math.isnan(r) else round(r, 4)
 
