@@ -413,12 +413,62 @@ def protocol_report(results: Path) -> str:
                    "robust: worst attack (95%)"], rows)
 
 
+# ---------------------------------------------------------------- a newcomer (bench/newcomer.py)
+
+NEWCOMER = (("readme.json", "100 (the README)"), ("epochs20.json", "20 (the default)"))
+_VERDICT_LINE = re.compile(r"^(\w+): (.*?)  (.*)$")
+
+
+def _newcomer_runs(results: Path) -> list[tuple[str, dict[str, Any]]]:
+    return [(label, _json(results / "newcomer" / name)) for name, label in NEWCOMER
+            if (results / "newcomer" / name).exists()]
+
+
+def newcomer_commands(results: Path) -> str:
+    """bench/results/newcomer/*.json: each README command, its wall time and exit status, per
+    learn.epochs setting; the command that wrote the first report marked."""
+    rows = []
+    for label, d in _newcomer_runs(results):
+        first = (d.get("first_report") or {}).get("commands")
+        for k, c in enumerate(d["commands"], 1):
+            rows.append([label, str(k), f"`{c['line']}`", f"{c['wall_s']:.1f}", str(c["rc"]),
+                         "first report" if k == first else ""])
+    return _table(["learn epochs", "#", "command", "wall (s)", "exit", ""], rows)
+
+
+def _verdict_word(line: str) -> str:
+    """``too few facts to decide (n=8)`` from a verdict line."""
+    m = _VERDICT_LINE.match(line)
+    if not m:
+        return "–"
+    n = re.search(r"\bn=(\d+)", m.group(3))
+    return m.group(2) + (f" (n={n.group(1)})" if n else "")
+
+
+def newcomer_verdicts(results: Path) -> str:
+    """bench/results/newcomer/*.json: per learn.epochs setting, the base model's accuracy on the
+    forget and held-out retain facts, the four verdicts after the audit, and the times."""
+    rows = []
+    for label, d in _newcomer_runs(results):
+        base = d["base_accuracy"]
+        retain = [v for s, v in base.items() if s.endswith("_test") and s not in ("forget_test", "holdout_test")]
+        words = {ln.split(":", 1)[0]: _verdict_word(ln) for ln in d["verdicts"]}
+        fr = d.get("first_report") or {}
+        rows.append([label, f"{base.get('forget_test', float('nan')):.3f}",
+                     f"{min(retain):.3f}" if retain else "–",
+                     *(words.get(q, "–") for q in ("forgotten", "kept", "private", "robust")),
+                     f"{fr.get('commands', '–')} commands, {fr.get('wall_s', '–')} s",
+                     f"{d['total_wall_s']} s", f"{d['loadavg_start'][0]:g} / {d['loadavg_end'][0]:g}"])
+    return _table(["learn epochs", "base acc forget_test", "base acc worst *_test", "forgotten", "kept", "private",
+                   "robust", "to the first report", "all commands", "load avg start / end"], rows)
+
+
 TABLES: dict[str, Callable[[Path], str]] = {
     "protocol-tune": protocol_tune, "protocol-report": protocol_report,
     "power": power, "judge-agreement": judge_agreement, "paraphrase-overlap": paraphrase_overlap,
     "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-protocol": zoo_protocol,
     "zoo-lora": zoo_lora, "controls": controls, "tru-table": tru_table,
-    "tru-worlds": tru_worlds}
+    "tru-worlds": tru_worlds, "newcomer-commands": newcomer_commands, "newcomer-verdicts": newcomer_verdicts}
 
 
 # ---------------------------------------------------------------- the pages

@@ -125,6 +125,26 @@ def test_audit_summary_names_undecided_attacks():
                                   "undecided (interval straddles the margin): b")
 
 
+def test_audit_summary_agrees_with_the_robust_verdict_below_the_minimum_n():
+    """On 8 facts an interval [0, 0] is not "robust": the run's verdict line says too few facts
+    to decide (59 at margin 0.05), and the summary printed under it must not count it robust
+    (a newcomer's audit printed "robust on 10 of 12" under "0 of 10 attacks pass"). An interval
+    wholly above the margin fails at any n; 59 facts decide."""
+    def att(decision: str, n: int, margin: float = 0.05) -> dict:
+        return {"robust": decision == "robust", "decision": decision, "margin": margin,
+                "models": {"unlearned": {"n_facts": n}, "gold": {}}}
+    rec = {"attacks": {"a": att("robust", 8), "b": att("undecided", 5), "c": att("not robust", 8),
+                       "d": att("robust", 59), "e": att("undecided", 60)}}
+    assert audit_summary(rec) == ("audit: robust on 1 of 5 attacks; fails: c; "
+                                  "undecided (interval straddles the margin): e; "
+                                  "too few facts to decide (n=5–8, needs n ≥ 59): a, b")
+    # a wider declared margin needs fewer facts: 17 at 0.17
+    assert audit_summary({"attacks": {"a": att("robust", 17, 0.17)}}) == "audit: robust on 1 of 1 attacks"
+    from oblivio.attacks.audit import _decision_text
+    assert _decision_text(att("robust", 8)) == "robust but too few facts to decide (n=8, needs n ≥ 59)"
+    assert _decision_text(att("not robust", 8)) == "not robust" and _decision_text(att("robust", 59)) == "robust"
+
+
 # ---------------------------------------------------------------- the fact-level bootstrap
 
 

@@ -340,6 +340,10 @@ def test_terminal_table_and_summary_use_the_same_columns_and_carry_the_verdict(t
     assert text.index("## Verdict") < text.index("```")
     head = next(ln for ln in text.splitlines() if ln.startswith("set "))
     assert head.split()[3:] == ["base", "gold", "unlearned"]
+    # the method's note: its arguments when it has any, and no stray " ," when it has none
+    method = next(ln for ln in text.splitlines() if ln.startswith("- method: "))
+    args = rec["config"]["unlearn"]["args"]
+    assert method.startswith("- method: npo, sampler: " if not args else f"- method: npo {args}, sampler: "), method
 
 
 def test_audit_refreshes_the_summary_verdict(audited):

@@ -381,3 +381,38 @@ def test_below_the_minimum_a_difference_beyond_the_margin_still_decides():
     # the same direction, within the margin's reach of the interval: not decided below the minimum
     v = _v(_rec(_model({"forget": _facts(17, set(range(6)))}), _model({"forget": _facts(17, gold17)})))["forgotten"]
     assert v.status == "too few facts", v.line
+
+
+def test_a_base_that_scores_zero_is_a_base_not_a_missing_one():
+    # a base trained too briefly knows none of the retain facts: the verdict names that, not
+    # "no base model in this record" (it read a base value of 0.0 as no base)
+    zero = _model({"forget": _facts(N, set()), "direct_test": _facts(N, set())})
+    u = _model({"forget": _facts(N, set()), "direct_test": _facts(N, set())})
+    v = _v(_rec(u, base=zero))["kept"]
+    assert v.status == "not available"
+    assert "no base model" not in v.line and "is 0 on every retain role: it never learned them" in v.line
+    # one role the base knows: that role decides, the zero role has no ratio
+    some = _model({"forget": _facts(N, set()), "direct_test": _facts(N, set()),
+                   "general_test": _facts(N, set(range(N)))})
+    u2 = _model({"forget": _facts(N, set()), "direct_test": _facts(N, set()),
+                 "general_test": _facts(N, set(range(N)))})
+    v2 = _v(_rec(u2, base=some))["kept"]
+    assert v2.status == "yes" and "general_test" in v2.line and "direct_test" not in v2.line
+    # and without a base at all the message is still the missing-base one
+    assert "no base model in this record" in _v(_rec(u))["kept"].line
+
+
+@pytest.mark.parametrize("base_right, noted", [(set(), True), (set(range(3)), True), (set(range(N)), False),
+                                               (set(range(8)), True), (set(range(9)), False)])
+def test_forgotten_notes_a_base_that_never_knew_the_facts(base_right, noted):
+    # unlearned and gold know nothing of the forget facts; a base that knows nothing either, or
+    # no more than the margin (0.1) above gold — 3 facts of 80, 8 facts (0.1, on the margin) —
+    # makes "as forgotten as gold" say nothing about unlearning; 9 facts (0.1125) is above it
+    empty = _model({"forget": _facts(N, set())})
+    rec = _rec(_model({"forget": _facts(N, set())}), empty, _model({"forget": _facts(N, base_right)}))
+    rec["config"] = {"eval": {"margin": 0.1}}
+    v = _v(rec)["forgotten"]
+    assert v.status == "yes"            # the rule is unchanged: the line adds a warning
+    assert ("it never knew these facts, so there was nothing to forget" in v.line) is noted, v.line
+    if noted:
+        assert f"base model's forget accuracy {len(base_right) / N:.3f} is within the margin of gold's 0.000" in v.line

@@ -239,9 +239,11 @@ def _attack(name: str, cls: Any, models: dict[str, tuple[Any, Any]], au: _Audit,
 def audit_summary(rec: dict[str, Any]) -> str:
     """The audit's one line, from its record: robust on k of n attacks (n counts the skipped
     ones too), then the attacks that fail, those undecided (their interval straddles the
-    margin), those without a verdict (no gold score: the report judges them against the
-    holdout floor) and those skipped, each named — the skipped ones with why, once for the
-    attacks skipped for the same reason ("skipped: a, b (no probe fields)")."""
+    margin), those with too few facts to decide (an interval inside or straddling the margin
+    on fewer facts than could show it: the "robust" verdict's minimum), those without a
+    verdict (no gold score: the report judges them against the holdout floor) and those
+    skipped, each named — the skipped ones with why, once for the attacks skipped for the same
+    reason ("skipped: a, b (no probe fields)")."""
     attacks = rec.get("attacks") or {}
     if not attacks:
         return "audit: no attack ran"
@@ -251,14 +253,43 @@ def audit_summary(rec: dict[str, Any]) -> str:
             why.setdefault(str(a["skipped"]), []).append(n)
     skipped = [f"{', '.join(names)} ({reason})" for reason, names in why.items()]
     ran = {n: a for n, a in attacks.items() if not a.get("skipped")}
-    robust = [n for n, a in ran.items() if a.get("robust") is True]
-    undecided = [n for n, a in ran.items() if a.get("decision") == "undecided"]
-    groups = (("fails", [n for n, a in ran.items() if a.get("robust") is False and n not in undecided]),
+    # as the run's "robust" verdict line (report/verdict.py) reads them: below the minimum n an
+    # interval inside the margin (or straddling it) shows nothing; one wholly above it still fails
+    few = [n for n, a in ran.items() if _too_few(a) and (a.get("robust") is True or a.get("decision") == "undecided")]
+    robust = [n for n, a in ran.items() if a.get("robust") is True and n not in few]
+    undecided = [n for n, a in ran.items() if a.get("decision") == "undecided" and n not in few]
+    groups = (("fails", [n for n, a in ran.items() if a.get("robust") is False and a.get("decision") != "undecided"]),
               ("undecided (interval straddles the margin)", undecided),
+              (f"too few facts to decide ({_facts_text(ran)})", few),
               ("no verdict (no gold score)", [n for n, a in ran.items() if a.get("robust") is None]),
               ("skipped", skipped))
     return "; ".join([f"audit: robust on {len(robust)} of {len(attacks)} attacks",
                       *(f"{label}: {', '.join(names)}" for label, names in groups if names)])
+
+
+def _n_need(a: dict[str, Any]) -> tuple[int | None, int]:
+    """The facts one attack scored on the unlearned model, and the fewest that could show its
+    excess within its margin (report/verdict.py ``min_facts``: 59 at 0.05)."""
+    from oblivio.report.verdict import min_facts
+    n = ((a.get("models") or {}).get("unlearned") or {}).get("n_facts")
+    margin = a.get("margin")
+    return (n if isinstance(n, int) else None,
+            min_facts(float(margin) if isinstance(margin, (int, float)) and 0 < margin < 1 else MARGIN))
+
+
+def _too_few(a: dict[str, Any]) -> bool:
+    n, need = _n_need(a)
+    return n is not None and n < need
+
+
+def _facts_text(ran: dict[str, dict[str, Any]]) -> str:
+    """``n=5–8, needs n ≥ 59``: the range of n of the attacks below their minimum, and the
+    largest minimum (the attacks of one audit share one margin, so one minimum)."""
+    pairs = [_n_need(a) for a in ran.values() if _too_few(a)]
+    ns = sorted({n for n, _ in pairs if n is not None})
+    if not ns:
+        return ""
+    return f"n={ns[0]}" + (f"–{ns[-1]}" if len(ns) > 1 else "") + f", needs n ≥ {max(need for _, need in pairs)}"
 
 
 # what one attack gives on one model: its record, per-item attacked accuracies, note, and the
@@ -371,8 +402,18 @@ def _log_attack(log: Callable[[str], None], name: str, rec: dict[str, Any]) -> N
     u = per.get("unlearned", {})
     log(f"attack {name:<20} unlearned acc {_f(u.get('clean_accuracy'))} → {_f(u.get('accuracy'))} "
         f"{_ci_text(u.get('accuracy_ci'))}, gold {_f(per.get('gold', {}).get('accuracy'))}, recovery "
-        f"{_f(rec['recovery'])}, excess {_ci_text(rec.get('excess_ci')) or '-'}: {rec.get('decision') or '-'}, "
+        f"{_f(rec['recovery'])}, excess {_ci_text(rec.get('excess_ci')) or '-'}: {_decision_text(rec)}, "
         f"retain {_f(u.get('retain_clean_accuracy'))} → {_f(u.get('retain_accuracy'))} ({rec['seconds']:.1f}s)")
+
+
+def _decision_text(rec: dict[str, Any]) -> str:
+    """The attack's decision for its log line, with "too few facts" where the verdict would say
+    so (:func:`audit_summary`)."""
+    d = rec.get("decision") or "-"
+    if d in ("robust", "undecided") and _too_few(rec):
+        n, need = _n_need(rec)
+        return f"{d} but too few facts to decide (n={n}, needs n ≥ {need})"
+    return d
 
 
 def audit_values(rec: dict[str, Any]) -> dict[str, dict[str, float | None]]:

@@ -48,7 +48,8 @@ def write_unlearn_run(work: Path, final: Path | None, *, cfg: Config, model: Any
     write_json(work / "results.json", rec)
     notes = [f"data: {data.name}, targets: {', '.join(data.targets) or '-'}"
              + (f" ({data.targets_rule})" if data.targets_rule else "") if data is not None else "data: none",
-             f"method: {u.method} {u.args or ''}, sampler: {u.sampler}, {training['steps']} steps" if u.enabled
+             f"method: {u.method}{f' {u.args}' if u.args else ''}, sampler: {u.sampler}, {training['steps']} steps"
+             if u.enabled
              else "no unlearning (unlearn.enabled: false): the model is unchanged and not saved",
              *(f"post-step {k}: {_brief(v)}" for k, v in (extra or {}).get("post_steps", {}).items()),
              "timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]

@@ -259,7 +259,8 @@ def _forgotten(rec: dict[str, Any]) -> Verdict:
     node = f"models.{{}}.sets.{{}}.{m}.ci"
     text = (f"forget {m} {_shown(a.value, E.get(rec, node.format('unlearned', 'forget')))} vs {ref_label} "
             f"{_shown(b.value, E.get(rec, node.format(ref_model, ref_role)))}; {_interval_text(iv)}, "
-            f"margin ±{margin:g}, {_n_text(iv.n, need)}" + _empty_note(rec, ev))
+            f"margin ±{margin:g}, {_n_text(iv.n, need)}" + _empty_note(rec, ev)
+            + _unknown_note(set_value(rec, "base", "forget", m), b.value, m, ref_label, margin))
     return Verdict("forgotten", _enough(two_sided(iv, margin), iv.n, need), text, ev, iv.n, iv)
 
 
@@ -276,6 +277,18 @@ def _empty_note(rec: dict[str, Any], ev: list[tuple[str, str]]) -> str:
             + ": saying nothing is not evidence of forgetting")
 
 
+def _unknown_note(base: float | None, ref: float, m: str, ref_label: str, margin: float) -> str:
+    """A note when the base model scores within the margin of the reference on the forget set:
+    it never knew these facts (a base trained too briefly on a small file), so the unlearned
+    model's closeness to gold shows nothing was forgotten, not that unlearning worked; empty
+    otherwise."""
+    if base is None or base - ref > margin + _EPS:
+        return ""
+    whose = "gold's" if ref_label == "gold" else "the floor's"
+    return (f"; but the base model's forget {m} {fmt(base)} is within the margin of {whose} {fmt(ref)}: it never "
+            "knew these facts, so there was nothing to forget (train the base longer: docs/how-to/own-data.md)")
+
+
 @dataclass
 class _Role:
     role: str
@@ -290,7 +303,9 @@ def _kept(rec: dict[str, Any]) -> Verdict:
     roles = keep_roles(rec)
     if m is None or not roles:
         return Verdict("kept", "not available", "no retain role with an answer metric")
-    if not any(set_value(rec, "base", r, m) for r in roles):
+    # `is None`, not falsiness: a base that scores 0.0 (it never learned the data) is a base
+    # model, and the line after the loop says so, not "no base model"
+    if all(set_value(rec, "base", r, m) is None for r in roles):
         return Verdict("kept", "not available",
                        "no base model in this record (oblivio eval evaluates one model; oblivio unlearn evaluates "
                        "base, gold and unlearned), so nothing to keep is known")
@@ -306,7 +321,9 @@ def _kept(rec: dict[str, Any]) -> Verdict:
         st = "yes" if iv.lo >= KEEP - _EPS else "no" if iv.hi < KEEP - _EPS else "undecided"
         judged.append(_Role(r, _enough(st, iv.n, need), iv, a, b))
     if not judged:
-        return Verdict("kept", "not available", f"the base model's {m} is 0 on every retain role: no ratio")
+        return Verdict("kept", "not available",
+                       f"the base model's {m} is 0 on every retain role: it never learned them, so there is "
+                       "nothing to keep (a base trained too briefly: docs/how-to/own-data.md)")
     status, shown = deciding(judged, lambda j: (-j.iv.lo, -j.iv.hi))
     ev = [(f"unlearned ({shown.role})", _key("unlearned", shown.role, m)),
           (f"base ({shown.role})", _key("base", shown.role, m))]
