@@ -304,7 +304,7 @@ def _tru(path: Path, rules: str) -> str:
     def roles(rs: list[dict[str, Any]], key: str, fmt: str) -> str:
         return " / ".join(f"{mean(r[f'{key} {role}'] for r in rs):{fmt}}" for role in ROLES)
     audited = any(r.get("audit") for rs in d["runs"].values() for r in rs)
-    first = "seed 0" if not d["args"].get("world_seeds") else f"world {d['args']['world_seeds'].split(',')[0]}"
+    first = "seed 0" if not d.get("args", {}).get("world_seeds") else f"world {d['args']['world_seeds'].split(',')[0]}"
     rows = []
     for ref in ("base", "gold"):
         r = d["reference"][ref]
