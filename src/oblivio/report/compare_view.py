@@ -161,7 +161,7 @@ def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles
             if x is None or y is None:
                 continue
             ax.scatter(x, y, marker=markers[methods.index(c.method) % len(markers)],
-                       color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3)
+                       color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3, clip_on=False)
             if c.sd is not None:   # several seeds: mean ± sd
                 ax.errorbar(x, y, xerr=_get(c.sd, ("forget_efficacy",)) or 0,
                             yerr=_get(c.sd, ("utility", role)) or 0, fmt="none", lw=0.8,
@@ -175,7 +175,9 @@ def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles
             if x is not None and name == "gold":     # gold's forgetting: where the cells should be
                 ax.axvline(x, ls=":", lw=0.9, color=colour, zorder=1)
             if x is not None and y is not None:
-                ax.scatter(x, y, marker="*" if name == "base" else "X", color=colour, s=110, zorder=4)
+                # a share of 0 or 1 sits on the frame: drawn whole, not cut by it
+                ax.scatter(x, y, marker="*" if name == "base" else "X", color=colour, s=110, zorder=4,
+                           clip_on=False)
                 ax.annotate(name, (x, y), fontsize=7, xytext=(3, -9), textcoords="offset points")
         (x0, x1), (y0, y1) = panel_limits(cells, reference, role)
         ax.set_xlim(x0, x1)
