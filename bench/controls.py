@@ -68,7 +68,8 @@ def settings(args: argparse.Namespace) -> list[tuple[str, str, Rec, Rec]]:
 def cells(args: argparse.Namespace, seeds: list[int]) -> list[Cell]:
     from oblivio.config import merge
     base = {"world": {"preset": args.preset},
-            "unlearn": {"train": {"max_steps": args.steps, "lr": args.lr}},
+            # 1:1 random pairing named (docs/results/controls.md), not the sampler left to the data
+            "unlearn": {"sampler": "one_to_one_random", "train": {"max_steps": args.steps, "lr": args.lr}},
             "eval": {"metrics": METRICS, "max_items_per_role": args.items or None, "batch_size": 64,
                      "max_new_tokens": 24, "bootstrap": 0}}
     out = []

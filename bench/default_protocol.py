@@ -1,4 +1,4 @@
-"""The demo's default recipe under the protocol: chosen on validation worlds, reported on unseen test worlds.
+"""The default recipe (presets.DEFAULT_RECIPE) under the protocol: chosen on validation worlds, reported on test worlds.
 
 Issue #24 item 7. Two stages, each a grid of run folders on the one grid runner
 (oblivio/pipeline/grid.py; a second invocation keeps the finished cells), every cell an

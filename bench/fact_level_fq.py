@@ -10,7 +10,7 @@ the forget truth ratio and of the forget answer probability.
 Config: the tests' tiny world of the time (tests/conftest.py TINY_OVERRIDES then: tiny preset, 30
 learning epochs; the tests now learn 15; GradDiff 6 steps, lr 1e-3, batch 8, 1:1 random pairing). One unlearning seed by
 default (``--seeds 0,1,2`` for more). ``--demo``: the demo instead — the default world, its
-cached base and gold models and the demo's unlearning recipe (``api.DEMO_DEFAULTS``).
+cached base and gold models and the default unlearning recipe (``presets.DEFAULT_RECIPE``).
 
 How it runs: one ``report`` cell per seed on the one grid runner (oblivio/pipeline/grid.py), a
 full run folder ``<--out>/<tiny|demo>/<name>-s<seed>`` (base and gold evaluated in each run, from

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 PRESET = "tiny"
+SAMPLER = "one_to_one_random"
 
 
 def bare(spec_file: str) -> None:
@@ -89,7 +90,7 @@ def make_spec(steps: int, out: Path) -> tuple[dict, str]:
     fmt, tok, bs = PromptFormat(), wm.tokenizer, cfg.unlearn.train.batch_size
     coll = make_collate(encode_items(tok, fmt, forget), encode_items(tok, fmt, retain), tok.pad_token_id,
                         use_forget=True, use_retain=True)
-    smp = get_sampler(cfg.unlearn.sampler)
+    smp = get_sampler(SAMPLER)
     batches, epoch = [], 0
     while len(batches) < steps:
         pairs = smp.epoch_pairs(forget, retain, epoch=epoch, seed=cfg.seed)
@@ -138,7 +139,9 @@ def main() -> None:
         tmp_p = Path(tmp)
         spec, base_dir = make_spec(a.steps, tmp_p)      # also makes sure the models are cached
         (tmp_p / "spec.json").write_text(json.dumps(spec))
-        ours_cmd = [cli, "unlearn", "--set", f"world.preset={PRESET}", "--steps", str(a.steps), "--quiet",
+        # GradDiff with 1:1 random pairing named: the bare script computes that loss inline
+        ours_cmd = [cli, "unlearn", "--set", f"world.preset={PRESET}", "--method", "graddiff", "--sampler",
+                    SAMPLER, "--steps", str(a.steps), "--quiet",
                     "--no-eval", "--out", str(tmp_p / "run"), "--overwrite"]
         bare_cmd = [sys.executable, __file__, "--bare", str(tmp_p / "spec.json")]
         t: dict[str, list[float]] = {"ours": [], "bare": [], "help": [], "ls": []}

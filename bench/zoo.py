@@ -74,6 +74,7 @@ from typing import Any, Callable
 from oblivio import api
 from oblivio.config import Config, load_config, merge, to_dict
 from oblivio.pipeline.grid import Cell, quiet_log, run_grid, stderr_log
+from oblivio.presets import DEFAULT_RECIPE
 from oblivio.report.verdict import MARGIN
 
 BASES = ("direct", "indirect", "general")
@@ -375,9 +376,9 @@ def table(a: argparse.Namespace, root: Path, names: list[str], stage: str) -> No
             sys.exit(f"table: world(s) {sorted(read)} were read by the tuning: report on others (--world-seeds)")
         rows = [{"label": m, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
                  "args": tuned[m].get("args", {})} for m in names if m in tuned]
-        d = base["unlearn"]     # the demo's default (presets.DEMO_DEFAULTS) as its own row
+        d = DEFAULT_RECIPE     # the default recipe (the demo's) as its own row
         rows.append({"label": "demo", "method": d["method"], "args": d["args"], "lr": d["train"]["lr"],
-                     "steps": d["train"]["max_steps"]})
+                     "steps": d["train"]["max_steps"], "sampler": d["sampler"]})
         lora = a.lora
     cells = report_cells(base, rows, seeds, worlds, audited, lora)
     if lora and a.lora_methods:

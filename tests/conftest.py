@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 
+# unlearn: the tests' fast recipe, GradDiff with 1:1 random pairing, named (the expectations of
+# the tests that use tiny_cfg were computed with it); the default recipe (npo_me, MELU) is
+# tested in test_default_recipe.py, test_e2e.py and test_userdata.py
 TINY_OVERRIDES = {
     "world": {"preset": "tiny"},
     "learn": {"epochs": 15, "batch_size": 16, "lr": 3e-3, "warmup": 0.05, "schedule": "cosine", "progress": False},
-    "unlearn": {"train": {"max_steps": 6, "batch_size": 8, "lr": 1e-3, "progress": False}},
+    "unlearn": {"method": "graddiff", "sampler": "one_to_one_random",
+                "train": {"max_steps": 6, "batch_size": 8, "lr": 1e-3, "progress": False}},
     "eval": {"batch_size": 64, "max_new_tokens": 16},
 }
 

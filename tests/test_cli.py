@@ -100,11 +100,11 @@ def test_real_exit_code_from_process(tmp_path):
 
 
 def test_demo_method_override_drops_the_default_methods_arguments() -> None:
-    # the demo default's arguments (its retain weight alpha) must not leak into another method
-    from oblivio.api import DEMO_DEFAULTS
+    # the default recipe's arguments (its retain weight alpha) must not leak into another method
+    from oblivio.api import DEFAULT_RECIPE
     from oblivio.cli import _config, build_parser
-    d = DEMO_DEFAULTS["unlearn"]
+    d = DEFAULT_RECIPE
     c = _config(build_parser().parse_args(["demo"]))
-    assert (c.unlearn.method, c.unlearn.args, c.unlearn.sampler) == (d["method"], d["args"], d["sampler"])
+    assert (c.unlearn.method, c.unlearn.args) == (d["method"], d["args"])
     c = _config(build_parser().parse_args(["demo", "--method", "ga", "--steps", "7"]))
     assert c.unlearn.method == "ga" and c.unlearn.args == {} and c.unlearn.train.max_steps == 7

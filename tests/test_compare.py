@@ -368,3 +368,69 @@ def test_compare_over_worlds_runs_each_world(fast_cfg, tmp_path) -> None:
     assert [ln.split(":")[0] for ln in lines] == ["forgotten", "kept", "private", "robust"]
     assert rec["verdicts"][c.label] == lines and "2 worlds" in lines[0]
     assert "## Verdicts over worlds" in (out / "compare.md").read_text()
+
+
+# --- the scatter's axes ---------------------------------------------------------------------
+
+def test_share_axes_span_at_least_a_fifth_within_zero_and_one() -> None:
+    from oblivio.report.compare_view import MIN_SPAN, share_limits
+    assert MIN_SPAN == 0.2
+    # narrow data (0.964–0.974: a one-point gap): padded to 0.9635–0.9745, widened to 0.2 about
+    # 0.969 (0.869–1.069), shifted below 1: 0.80–1.00, not the data's own 0.964–0.974
+    assert share_limits([0.964, 0.974, 0.970]) == pytest.approx((0.8, 1.0))
+    # near the top it is shifted down, not cut: 0.95–0.99 padded to 0.948–0.992, widened to
+    # 0.87–1.07, shifted to 0.80–1.00
+    assert share_limits([0.95, 0.99]) == pytest.approx((0.8, 1.0))
+    # near the bottom shifted up: 0.01–0.03 → widened −0.08–0.12 → 0.00–0.20
+    assert share_limits([0.01, 0.03]) == pytest.approx((0.0, 0.2))
+    # mid-range: widened about the middle, 0.40–0.44 → 0.32–0.52
+    assert share_limits([0.40, 0.44]) == pytest.approx((0.32, 0.52))
+    # wide data: 5% of the span each side (0.2–0.8 → 0.17–0.83), clipped at 0 and 1
+    assert share_limits([0.2, 0.8]) == pytest.approx((0.17, 0.83))
+    assert share_limits([0.0, 1.0]) == pytest.approx((0.0, 1.0))
+    assert share_limits([]) == (0.0, 1.0) and share_limits([float("nan")]) == (0.0, 1.0)
+
+
+def test_panel_limits_take_cells_their_sd_and_the_reference() -> None:
+    from oblivio.experiments.compare import Cell
+    from oblivio.report.compare_view import panel_limits
+    cells = [Cell("npo_me", "melu", 120, 8, 1, {}, "max_steps",
+                  values={"forget_efficacy": 0.70, "utility": {"direct_test": 0.964}}),
+             Cell("npo", "melu", 120, 8, 1, {}, "max_steps",
+                  values={"forget_efficacy": 0.72, "utility": {"direct_test": 0.974}},
+                  sd={"forget_efficacy": 0.01, "utility": {"direct_test": 0.002}})]
+    ref = {"base": {"forget_efficacy": 0.30, "utility": {"direct_test": 0.98}},
+           "gold": {"forget_efficacy": 0.66, "utility": {"direct_test": 0.95}}}
+    (x0, x1), (y0, y1) = panel_limits(cells, ref, "direct_test")
+    # y: 0.95 (gold) … 0.98 (base) → padded 0.9485–0.9815, widened to 0.2 about 0.965, shifted to 0.8–1.0
+    assert (y0, y1) == pytest.approx((0.8, 1.0))
+    # x: 0.30 (base) … 0.73 (npo + its sd) → 5% of 0.43 each side
+    assert (x0, x1) == pytest.approx((0.30 - 0.0215, 0.73 + 0.0215))
+    (x0, x1), (y0, y1) = panel_limits(cells, {}, "direct_test")
+    assert y1 - y0 == pytest.approx(0.2) and y0 <= 0.964 and y1 >= 0.976      # 0.974 + its sd
+
+
+def test_the_compare_plot_uses_the_panel_limits(tmp_path, monkeypatch) -> None:
+    """plot_grid sets each panel's axes to panel_limits (read back from the figure matplotlib drew)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from oblivio.experiments.compare import Cell
+    from oblivio.report.compare_view import plot_grid
+    cells = [Cell("npo_me", "melu", 120, 8, 1, {}, "max_steps",
+                  values={"forget_efficacy": 0.70, "utility": {"direct_test": 0.964}}),
+             Cell("npo", "cyclic", 120, 8, 1, {}, "max_steps",
+                  values={"forget_efficacy": 0.72, "utility": {"direct_test": 0.974}})]
+    seen = []
+    monkeypatch.setattr(plt, "close", lambda fig: seen.append(fig))      # keep the figure to read it
+    plot_grid(cells, {"gold": {"forget_efficacy": 0.66, "utility": {"direct_test": 0.95}}}, ["direct_test"],
+              tmp_path / "c.png")
+    ax = seen[0].axes[0]
+    lo, hi = ax.get_ylim()
+    assert (lo, hi) == pytest.approx((0.8, 1.0))
+    assert len([t for t in ax.get_yticks() if lo <= t <= hi]) >= 4        # enough ticks to read the scale
+    assert any(abs(ln.get_ydata()[0] - 0.95) < 1e-9 for ln in ax.get_lines())     # gold's utility line
+    assert (tmp_path / "c.png").stat().st_size > 0
+    monkeypatch.undo()
+    plt.close(seen[0])

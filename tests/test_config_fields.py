@@ -220,14 +220,17 @@ def test_the_default_in_help_is_the_configs() -> None:
     assert checked > 60
 
 
-def test_help_shows_the_demos_recipe_and_the_runs_config() -> None:
-    from oblivio.presets import DEMO_DEFAULTS
+def test_help_shows_the_default_recipe_and_the_runs_config() -> None:
+    """demo and unlearn show one default recipe: its method, and the rules that give a tiny model
+    its rate and steps and the data its sampler."""
     subs = subparsers()
     helps = {cmd: {o: a.help for a in p._actions for o in a.option_strings} for cmd, p in subs.items()}
-    assert f"default: {DEMO_DEFAULTS['unlearn']['method']}]" in helps["demo"]["--method"]
-    assert f"default: {DEMO_DEFAULTS['unlearn']['train']['max_steps']}]" in helps["demo"]["--steps"]
-    assert "default: graddiff]" in helps["unlearn"]["--method"]
-    assert "default: by the model's scale" in helps["unlearn"]["--lr"]
+    for cmd in ("demo", "unlearn"):
+        assert "default: npo_me]" in helps[cmd]["--method"]
+        assert "default: by the model's scale: 0.0005 under 10 M parameters, 1e-05 pretrained" in helps[cmd]["--lr"]
+        assert "120 steps under 10 M parameters, 5 epochs pretrained" in helps[cmd]["--steps"]
+        assert "default: melu where the data have direct/indirect neighbour rows" in helps[cmd]["--sampler"]
+    assert "default: npo_me,graddiff,npo]" in helps["compare"]["--method"]
     assert "default: the run's]" in helps["calibrate"]["--tau"]
     assert "calibrate.tau in (0, 1]" in helps["calibrate"]["--tau"]
 
@@ -314,15 +317,14 @@ def test_reveal_release_searches_with_the_reveal_steps_defaults() -> None:
 
 
 def test_a_layer_naming_another_method_drops_the_earlier_methods_arguments(tmp_path) -> None:
-    """The demo's recipe carries npo_me's ``mix``; a file or flag that names another method
+    """The default recipe carries npo_me's ``mix``; a file or flag that names another method
     must not inherit it (it is not that method's argument), while arguments given for the
     same method still merge."""
     from oblivio.config import load_config
-    from oblivio.presets import DEMO_DEFAULTS
+    from oblivio.presets import DEFAULT_RECIPE
     f = tmp_path / "c.yaml"
     f.write_text("unlearn:\n  method: npo\n  args:\n    beta: 0.2\n")
-    cfg = load_config(f, base=DEMO_DEFAULTS)
+    cfg = load_config(f)
     assert (cfg.unlearn.method, cfg.unlearn.args) == ("npo", {"beta": 0.2})
-    same = load_config(overrides={"unlearn": {"method": DEMO_DEFAULTS["unlearn"]["method"], "args": {"alpha": 2.0}}},
-                       base=DEMO_DEFAULTS)
-    assert same.unlearn.args == {**DEMO_DEFAULTS["unlearn"]["args"], "alpha": 2.0}
+    same = load_config(overrides={"unlearn": {"method": DEFAULT_RECIPE["method"], "args": {"alpha": 2.0}}})
+    assert same.unlearn.args == {"mix": 0.5, "alpha": 2.0}

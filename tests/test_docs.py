@@ -81,36 +81,44 @@ def test_readme_main_job_installs_as_the_test_command_does():
 
 
 def test_readme_jsonl_example_is_valid_and_runs_the_recipe_sampler(tmp_path):
-    """The README's example rows pass the strict reader, and the recipe it shows (MELU) accepts
-    them: a renamed field or a role the sampler cannot use fails here."""
-    from oblivio.data.neighbours import check_sampler, load_jsonl_data
+    """The README's example rows pass the strict reader, and the recipe its own-data command
+    runs pairs them with MELU (not the fallback for rows without neighbours): a renamed field
+    or a role the sampler cannot use fails here."""
+    from oblivio.data.neighbours import check_sampler, choose_sampler, load_jsonl_data
+    from oblivio.presets import DEFAULT_RECIPE
     blocks = _code_blocks(_text(README), ("jsonl",))
     assert len(blocks) == 1, "README should show one ```jsonl example"
     f = tmp_path / "my.jsonl"
     f.write_text(blocks[0], encoding="utf-8")
     data = load_jsonl_data(str(f))
     assert {"forget", "holdout"} <= set(data.present_roles())
-    sampler = _readme_recipe()["unlearn.sampler"]
+    sampler, _ = choose_sampler(data, _readme_own_data()["unlearn.sampler"])
+    assert sampler == DEFAULT_RECIPE["sampler"] == "melu"
     check_sampler(data, sampler)
 
 
-def _readme_recipe() -> dict:
-    """The flags of the README's own-data `oblivio unlearn` that sets a --method."""
+def _readme_own_data_argv() -> list[str]:
+    """The README's own-data `oblivio unlearn` (the first with --data and --gold)."""
     for argv in _commands(README):
-        if argv[:1] == ["unlearn"] and "--method" in argv and "--data" in argv:
-            return vars(build_parser().parse_args(argv))
-    raise AssertionError("README has no `oblivio unlearn --data ... --method ...` command")
+        if argv[:1] == ["unlearn"] and "--gold" in argv and "--data" in argv:
+            return argv
+    raise AssertionError("README has no `oblivio unlearn --gold ... --data ...` command")
 
 
-def test_readme_recipe_is_the_demo_default():
-    """"Your own data" gives the demo's recipe as flags: method, sampler, lr and steps equal
-    presets.DEMO_DEFAULTS, so changing the default without the README fails here."""
-    from oblivio.presets import DEMO_DEFAULTS
-    u = DEMO_DEFAULTS["unlearn"]
-    expected = {"unlearn.method": u["method"], "unlearn.sampler": u["sampler"],
-                "unlearn.train.lr": u["train"]["lr"], "unlearn.train.max_steps": u["train"]["max_steps"]}
-    got = {k: v for k, v in _readme_recipe().items() if k in expected}
-    assert got == expected, "README's own-data recipe differs from presets.DEMO_DEFAULTS"
+def _readme_own_data() -> dict:
+    return vars(build_parser().parse_args(_readme_own_data_argv()))
+
+
+def test_readme_own_data_runs_the_default_recipe():
+    """"Your own data" sets no recipe flag, so it runs the config's defaults, the default recipe
+    (presets.DEFAULT_RECIPE): a README that spells out another method, sampler, rate or budget
+    fails here."""
+    args = _readme_own_data()
+    recipe_keys = ("unlearn.method", "unlearn.sampler", "unlearn.train.lr", "unlearn.train.max_steps")
+    assert {k: args[k] for k in recipe_keys} == dict.fromkeys(recipe_keys)
+    from oblivio.config import load_config, to_dict
+    cfg = cli._config(build_parser().parse_args(_readme_own_data_argv()))
+    assert to_dict(cfg.unlearn) == to_dict(load_config().unlearn)
 
 
 # ---------------------------------------------------------------- links and references

@@ -7,13 +7,13 @@ import pytest
 
 
 def test_demo_tiny_writes_a_complete_run(tiny_cfg, tiny_world, tmp_path):
-    """The demo's own recipe (api.DEMO_DEFAULTS["unlearn"]: method, its arguments, sampler,
-    lr, batch size) on the tiny world, with 12 steps instead of the demo's full budget."""
+    """The default recipe (api.DEFAULT_RECIPE: method, its arguments, sampler, lr, batch size),
+    the demo's, on the tiny world, with 12 steps instead of the recipe's full budget."""
     import copy
 
     from oblivio import api
     from oblivio.config import load_config, to_dict
-    recipe = copy.deepcopy(api.DEMO_DEFAULTS["unlearn"])
+    recipe = copy.deepcopy(api.DEFAULT_RECIPE)
     recipe.setdefault("train", {})["max_steps"] = 12
     cfg = load_config(overrides={"unlearn": recipe}, base=to_dict(tiny_cfg))
     res = api.demo(config=cfg, run_dir=tmp_path / "run", progress=False, log=lambda m: None)

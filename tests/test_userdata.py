@@ -258,8 +258,9 @@ EVAL_FAST = ["--set", "eval.max_new_tokens=8", "--set", "eval.batch_size=32"]
 
 def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
     """The issue's closing check: a JSONL about two people with rows labelled direct/indirect
-    and a neighbour map; `oblivio learn --data`, then `oblivio unlearn --sampler melu
-    --neighbour-map`, no hand edits; the summary names the two targets."""
+    and a neighbour map; `oblivio learn --data`, then `oblivio unlearn --neighbour-map` with the
+    default recipe (NPO+ME; MELU, since the map gives the rows their neighbours), no hand edits;
+    the summary names the two targets."""
     import os
     import subprocess
     import sys
@@ -292,10 +293,11 @@ def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
     run = tmp_path / "run"
     with pytest.raises(SystemExit) as e:
         main(["unlearn", "--model", str(models / "base"), "--gold", str(models / "gold"), "--data", str(f),
-              "--sampler", "melu", "--neighbour-map", str(m), "--steps", "3", "--out", str(run), *EVAL_FAST])
+              "--neighbour-map", str(m), "--steps", "3", "--out", str(run), *EVAL_FAST])
     err = capsys.readouterr().err
     assert e.value.code == 0, err
-    assert "unlearned with graddiff (melu): 3 steps" in err
+    assert "sampler: melu (the data have direct/indirect neighbour rows)" in err
+    assert "unlearned with npo_me (melu): 3 steps" in err
     summary = (run / "summary.md").read_text()
     line = next(x for x in summary.splitlines() if x.startswith("- data:"))
     assert line.split("targets: ", 1)[1].split(" (")[0] == f"{MIRA}, {OSKAR}"

@@ -2,10 +2,11 @@
 set and reported on its test portion (SmolLM2-135M-Instruct, ``--data real``).
 
 Every setting (method × full/LoRA × learning rate) is a ``tune`` cell of the one grid runner
-(oblivio/pipeline/grid.py): the run ``oblivio unlearn --model M --data D --method X --lr LR
---seed S [--lora-r 8]`` would make, with the defaults otherwise (5 epochs, batch 8 + 8, the chat
-template), as a run folder ``<--runs>/<method>-<mode>-<lr>-s<seed>`` (the names and configs of
-this script's earlier subprocess runs, so that their folders are kept: no run is paid twice).
+(oblivio/pipeline/grid.py): the run ``oblivio unlearn --model M --data D --method X --sampler
+one_to_one_random --lr LR --seed S [--lora-r 8]`` would make, with the defaults otherwise (5
+epochs, the pretrained model's budget by scale; batch 8 + 8, the chat template), as a run folder
+``<--runs>/<method>-<mode>-<lr>-s<seed>`` (the names and configs of this script's earlier
+subprocess runs, so that their folders are kept: no run is paid twice).
 Each run unlearns every forget row; the rows are in a validation or a test portion (``set``:
 ``forget_val``, ``direct_test`` …; disjoint by fact; oblivio.roles). A ``tune`` cell evaluates the
 validation portion only, a ``report`` cell the test portion only (pipeline/grid.py), so a tune
@@ -60,7 +61,9 @@ def cell(method: str, mode: str, lr: float, a: argparse.Namespace, role: str = "
     from oblivio.config import load_config
     from oblivio.pipeline.grid import Cell
     cfg = load_config(overrides={"seed": a.seed, "model": {"path": a.model, "lora_r": 8 if mode == "lora" else 0},
-                                 "data": {"path": a.data}, "unlearn": {"method": method, "train": {"lr": lr}}})
+                                 "data": {"path": a.data},
+                                 # 1:1 random pairing, as the tuning ran (the default leaves it to the data)
+                                 "unlearn": {"method": method, "sampler": "one_to_one_random", "train": {"lr": lr}}})
     name = f"{method}-{mode}-{lr:g}-s{a.seed}"
     return Cell(name if role == "tune" else f"report-{name}", cfg, role=role,
                 tags={"method": method, "mode": mode, "lr": lr, "seed": a.seed})

@@ -24,13 +24,13 @@ from oblivio.data.spec import data_scheme
 from oblivio.errors import InputError
 from oblivio.eval.evaluate import EvalConfig, EvalReport
 from oblivio.pipeline.run import UnlearnResult
-from oblivio.presets import DEMO_DEFAULTS
+from oblivio.presets import DEFAULT_RECIPE, DEMO_DEFAULTS
 from oblivio.progress import say
 from oblivio.resolve import learn, load_data, main_process
 
 Log = Callable[[str], None]
 __all__ = ["unlearn", "evaluate", "learn", "load_data", "calibrate", "compare", "demo", "demo_config", "report",
-           "audit", "reveal", "leaderboard", "judge", "UnlearnResult", "DEMO_DEFAULTS"]
+           "audit", "reveal", "leaderboard", "judge", "UnlearnResult", "DEMO_DEFAULTS", "DEFAULT_RECIPE"]
 
 
 def evaluate(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold: EvalReport | Any | None = None,
@@ -77,7 +77,11 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     :class:`~oblivio.pipeline.run.Run` (resolve → references → train → post-steps → write).
 
     ``model=None`` with world data uses the cached base model of the embedded world (and
-    its gold model). ``model``, ``data``, ``gold`` and ``evaluate_models`` default to the
+    its gold model). ``method``, ``method_args`` and ``sampler`` default to the config's, by
+    default the default recipe (presets.DEFAULT_RECIPE: ``npo_me`` with mix 0.5 and α 1, MELU
+    where the data have neighbour rows, the rate and budget by the model's scale — on a tiny
+    model 5e-4 and 120 steps); another ``method`` runs with its own default arguments, not the
+    recipe's. ``model``, ``data``, ``gold`` and ``evaluate_models`` default to the
     config's ``model.path``, ``data.path``, ``model.gold`` and ``eval.enabled``; given here,
     they are written into the saved config. Writes ``results.json``, ``summary.md``,
     ``config.yaml`` (which alone reproduces the run) and the unlearned model (HF directory,
@@ -226,9 +230,12 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             run_dir: str | Path | None = None, calibrate: float | None = None, budget: str | None = None,
             epochs: float | None = None, steps: int | None = None, seeds: str | list[int] | None = None,
             overwrite: bool = False, progress: bool = True, log: Log = say, **kw: Any):
-    """Methods × retain samplers with the same seed and budget (equal epochs by default);
-    writes compare.json / compare.md / compare.png. ``seeds`` (e.g. ``[0, 1, 2]``): every cell
-    is unlearned once per seed and reported as mean ± sd over the seeds.
+    """Methods × retain samplers with the same seed and budget (by default the config's: the
+    model's scale rule, 120 steps per cell on a tiny model, 5 epochs on a pretrained one; the
+    cells by default are the default recipe's npo_me with its arguments, graddiff and npo with
+    theirs, each on every sampler); writes compare.json / compare.md / compare.png. ``seeds``
+    (e.g. ``[0, 1, 2]``): every cell is unlearned once per seed and reported as mean ± sd over
+    the seeds.
     See :func:`oblivio.experiments.compare`."""
     from oblivio.experiments.compare import compare as _compare
     from oblivio.pipeline.write import run_report

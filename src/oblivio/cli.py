@@ -253,9 +253,9 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
     if data_scheme(spec) == ("world", ""):     # bare world: the config's world, as no data
         spec = None
     out = args.out or _shared_run_dir("compare")
-    # the budget is the config's: max_steps set = equal steps, else equal epochs
+    # the budget is the config's: max_steps set = equal steps, epochs set = equal epochs, neither =
+    # by the model's scale (experiments/compare.py)
     res = api.compare(spec, config=cfg, model=cfg.model.path, gold=cfg.model.gold, run_dir=out,
-                      budget="steps" if cfg.unlearn.train.max_steps is not None else "epochs",
                       overwrite=args.overwrite, progress=progress, log=say)   # the grid: cfg.compare
     _out(res.table)
     for label, lines in res.verdicts.items():       # --world-seeds: verdicts over the worlds

@@ -307,9 +307,9 @@ def _add_config_flag(p: Any, key: str, *, default: Any, required: bool = False) 
 
 
 def _help_defaults(cmd: str) -> dict[str, Any] | None:
-    """The config a subcommand starts from, whose values --help shows: the demo's recipe for
-    ``demo`` (presets.DEMO_DEFAULTS), the config's defaults elsewhere; None for calibrate and
-    audit, whose config is the run's config.yaml."""
+    """The config a subcommand starts from, whose values --help shows: the config's defaults
+    (the default recipe, presets.DEFAULT_RECIPE) with, for ``demo``, its world
+    (presets.DEMO_DEFAULTS); None for calibrate and audit, whose config is the run's config.yaml."""
     if cmd in ("calibrate", "audit"):
         return None
     d = to_dict(Config())

@@ -52,7 +52,7 @@ from oblivio.config_checks import (
     declared_fields,
 )
 from oblivio.errors import InputError
-from oblivio.presets import MODEL_SIZES
+from oblivio.presets import BUDGET_BY_SCALE, DEFAULT_RECIPE, LR_BY_SCALE, MODEL_SIZES
 from oblivio.registry import METHODS, METRICS, SAMPLERS, uses_of
 
 __all__ = ["Config", "TrainConfig", "EvalConfig", "ModelConfig", "DataConfig", "UnlearnConfig", "ControlConfig",
@@ -90,8 +90,6 @@ class Flags:
 
 
 Seed = Range(ge=0, le=SEED_MAX)
-#: the unlearning rate when ``unlearn.train.lr`` is None (engine/defaults.py)
-_LR_BY_SCALE = "by the model's scale: 1e-3 under 10 M parameters, 1e-5 pretrained, 3e-5 through LoRA"
 
 
 @dataclass
@@ -100,7 +98,8 @@ class TrainConfig:
 
     lr: Annotated[float | None, Range(gt=0)] = 1e-4   # None (unlearning only): by the model's scale
     max_steps: Annotated[int | None, Range(ge=1)] = None   # if set, overrides epochs
-    epochs: Annotated[float, Range(gt=0)] = 1.0
+    # None (unlearning only, with max_steps None too): the budget by the model's scale
+    epochs: Annotated[float | None, Range(gt=0)] = 1.0
     batch_size: Annotated[int, Range(ge=1)] = 8      # per side (forget and retain) and per process
     grad_accum: Annotated[int, Range(ge=1)] = 1
     warmup: Annotated[float, Range(ge=0)] = 0.0      # < 1: fraction of steps; ≥ 1: number of steps
@@ -276,25 +275,39 @@ class DataConfig:
         "the local Hugging Face cache")] = False
 
 
+def _default_train() -> TrainConfig:
+    # the default recipe's batch; its rate and step count are the tiny scale's values of the
+    # rules that lr None and max_steps/epochs None leave to the model (engine/defaults.py)
+    return TrainConfig(lr=None, max_steps=None, epochs=None, batch_size=DEFAULT_RECIPE["train"]["batch_size"])
+
+
 @dataclass
 class UnlearnConfig:
+    """What unlearning runs. The defaults are the default recipe (presets.DEFAULT_RECIPE: NPO+ME
+    with MELU pairing, 120 steps at 5e-4 on a tiny model), with three choices left to rules when
+    the run starts: the rate and the budget to the model's scale (a pretrained model keeps 1e-5
+    and 5 epochs; engine/defaults.py), the sampler to the data (MELU where there are neighbour
+    rows to pair, else one_to_one_random; data/neighbours.py ``choose_sampler``). A layer that
+    names another method drops these arguments (:func:`_layer`): ``--method graddiff`` runs
+    GradDiff with its own."""
     method: Annotated[str, Registered(METHODS), Flag(
-        "--method", "unlearning method (see `oblivio ls`), or a dotted path module:Class")] = "graddiff"
-    args: dict[str, Any] = field(default_factory=dict)       # the method's (its dataclass checks them)
-    sampler: Annotated[str, Registered(SAMPLERS), Flag(
-        "--sampler", "retain sampler (see `oblivio ls`), or module:Class")] = "one_to_one_random"
-    # lr None: chosen by the model's scale when the run starts (engine/defaults.py: 1e-3 for a
-    # model under 10 M parameters, 1e-5 for a pretrained one, 1e-4 through a LoRA adapter)
+        "--method", "unlearning method (see `oblivio ls`), or a dotted path module:Class")] = DEFAULT_RECIPE["method"]
+    # the method's (its dataclass checks them)
+    args: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_RECIPE["args"]))
+    sampler: Annotated[str | None, Registered(SAMPLERS), Flag(
+        "--sampler", "retain sampler (see `oblivio ls`), or module:Class",
+        none=f"{DEFAULT_RECIPE['sampler']} where the data have direct/indirect neighbour rows, else "
+             "one_to_one_random")] = None
     train: Annotated[TrainConfig, Flags(
-        lr=Flag("--lr", "unlearning learning rate", none=_LR_BY_SCALE),
+        lr=Flag("--lr", "unlearning learning rate", none=LR_BY_SCALE),
         max_steps=Flag("--steps", "unlearning steps, instead of epochs (compare: the budget of every cell)",
-                       metavar="N", none="by the epochs"),
+                       metavar="N", none=f"the epochs if set, else {BUDGET_BY_SCALE}"),
         epochs=Flag("--epochs", "unlearning epochs (compare: the budget of every cell; beats a config's "
-                    "max_steps)", metavar="E"),
+                    "max_steps)", metavar="E", none=BUDGET_BY_SCALE),
         log_with=Flag("--log-with", "experiment trackers through Accelerate, e.g. tensorboard or wandb (offline), "
                       "under FOLDER/tracking: a training run's loss parts, lr and checkpoint metrics per step; "
                       "eval, audit, calibrate and reveal: their results once", metavar="TRACKERS", none="none"),
-    )] = field(default_factory=lambda: TrainConfig(lr=None, epochs=5, batch_size=8))
+    )] = field(default_factory=_default_train)
     # TRU's target writer (teachers/)
     teacher: Annotated[GenConfig, _endpoint_flags("teacher", "template (offline) | hf | endpoint, TRU's target "
                                                   "writer (--method tru)")] = field(default_factory=GenConfig)
@@ -357,9 +370,11 @@ class CalibrateConfig:
 @dataclass
 class CompareConfig:
     """The grid of `oblivio compare` (experiments/compare.py)."""
+    # the default recipe's method (with unlearn.args, its arguments) and the two classic baselines,
+    # each with its own paper defaults
     methods: Annotated[list[str], Flag("--method", "comma-separated methods (see `oblivio ls`)", aliases=("--methods",),
                                        metavar="NAMES", shared=True)] = field(
-        default_factory=lambda: ["graddiff", "npo"])
+        default_factory=lambda: [DEFAULT_RECIPE["method"], "graddiff", "npo"])
     samplers: Annotated[list[str] | None, Flag(
         "--sampler", "comma-separated samplers (see `oblivio ls`), or all", aliases=("--samplers",), metavar="NAMES",
         none="all", parse="all_or_names", shared=True)] = None     # None: every registered sampler
@@ -849,8 +864,11 @@ def validate(cfg: Config, file: str | None = None) -> None:
     check_fields(cfg, "", file)
     build_method(cfg.unlearn.method, cfg.unlearn.args, file=file)
     for key, train_cfg in (("learn", cfg.learn), ("finetune", cfg.finetune)):
-        if train_cfg.lr is None:     # only unlearning has a rule for a missing rate (engine/defaults.py)
+        # only unlearning has rules for a missing rate and budget (engine/defaults.py)
+        if train_cfg.lr is None:
             raise InputError("must be a number", file=file, field=f"{key}.lr")
+        if train_cfg.epochs is None and train_cfg.max_steps is None:
+            raise InputError("must be a number (or set max_steps)", file=file, field=f"{key}.epochs")
     if cfg.model.lora_r and not cfg.model.lora_targets:
         raise InputError("must name at least one module when model.lora_r > 0", file=file,
                          field="model.lora_targets")

@@ -20,6 +20,16 @@ target, and two people with different row counts are both targets.
 :func:`check_sampler` runs a sampler against the data before any training and, when the
 roles or targets it needs are missing, raises one :class:`InputError` that says what is
 missing and how to provide it.
+
+The sampler left to the data (``unlearn.sampler: null``, the default; :func:`choose_sampler`):
+the default recipe's MELU (presets.DEFAULT_RECIPE) when the retain rows unlearning sees include
+``direct``/``indirect`` neighbour rows, else :data:`FALLBACK_SAMPLER`, and the run says so on
+stderr. MELU pairs each forget row with its own target's neighbours; with no neighbour row at
+all (a JSONL without ``set`` roles or ``--neighbour-map``, TOFU) it has nothing of its own to
+pair, and a forget row without neighbours is paired at random (MELU's own rule), which is what
+one_to_one_random does for every row. Data with neighbour rows that MELU still cannot pair (a
+neighbour row without ``targets``) keep MELU and its error, which says how to fix the file; a
+sampler that is named (``--sampler melu``) is never replaced.
 """
 from __future__ import annotations
 
@@ -29,10 +39,13 @@ from pathlib import Path
 
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.errors import InputError
+from oblivio.presets import DEFAULT_RECIPE
 from oblivio.roles import HELD_ROLES, base_role
 
 #: samplers that need no neighbour roles
 ROLE_FREE_SAMPLERS = ("one_to_one_sequential", "one_to_one_random", "cyclic")
+#: the sampler left to the data when they have no neighbour rows (:func:`choose_sampler`)
+FALLBACK_SAMPLER = "one_to_one_random"
 
 MAP_FORMAT = '{"<target>": {"direct": [entities], "indirect": [entities]}}'
 FIX_ROLES = ('give retain rows a "set" role (direct / indirect / general, and their *_val / *_test '
@@ -200,6 +213,20 @@ def load_jsonl_data(path: str, *, targets: list[str] | None = None, neighbour_ma
     data = assign_portions(data, seed, hold_out=True)
     data.neighbour_roles = any(base_role(r) in ("direct", "indirect") for r in data.present_roles())
     return data
+
+
+def choose_sampler(data: UnlearningData, sampler: str | None) -> tuple[str, str]:
+    """(the sampler a run uses, the rule in words): ``sampler`` when it is named ("given"), else
+    by the data (module docstring): the default recipe's sampler where unlearning's retain rows
+    include direct/indirect neighbour rows, else :data:`FALLBACK_SAMPLER`."""
+    if sampler is not None:
+        return sampler, "given"
+    recipe = DEFAULT_RECIPE["sampler"]
+    if any(base_role(it.role) in ("direct", "indirect") for it in data.unlearning_retain()):
+        return recipe, "the data have direct/indirect neighbour rows"
+    return FALLBACK_SAMPLER, (
+        f"the data have no direct/indirect neighbour rows, which {recipe} pairs forget rows with: "
+        f"{FALLBACK_SAMPLER} instead (give rows a \"set\" role or pass --neighbour-map FILE for {recipe})")
 
 
 def check_sampler(data: UnlearningData, sampler: str, *, seed: int = 0) -> None:

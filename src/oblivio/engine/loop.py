@@ -79,11 +79,14 @@ class LoopResult:
     processes: int = 1                 # Accelerate processes; each saw its own shard of every epoch
     lr: float | None = None            # the learning rate used (engine/defaults.py when the config had none)
     lr_rule: str = ""                  # how it was chosen: "given", or the scale rule in words
+    budget_rule: str = ""              # how the budget was chosen: "given", or the scale rule in words
 
 
 def total_steps(cfg: TrainConfig, batches_per_epoch: int) -> int:
     if cfg.max_steps is not None:
         return int(cfg.max_steps)
+    if cfg.epochs is None:      # None only before run_unlearning sets it by model scale (engine/defaults.py)
+        raise ValueError("the training loop needs a budget (TrainConfig.max_steps and epochs are None)")
     return max(1, math.ceil(cfg.epochs * batches_per_epoch / cfg.grad_accum))
 
 

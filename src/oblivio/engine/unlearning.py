@@ -19,7 +19,7 @@ from oblivio.data.collate import encode_items, make_collate
 from oblivio.data.samplers import get_sampler
 from oblivio.data.schema import UnlearningData
 from oblivio.engine.contract import RunInputs, as_method
-from oblivio.engine.defaults import with_lr
+from oblivio.engine.defaults import with_budget, with_lr
 from oblivio.engine.loop import LoopResult, PairSource, StepCallback, TrainConfig, evaluates_checkpoints, train
 from oblivio.engine.reference import Reference
 from oblivio.errors import InputError
@@ -60,6 +60,7 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
     method = as_method(method)
     fmt = resolve_format(tokenizer, fmt)
     train_cfg, lr_rule = with_lr(train_cfg, model, lora is not None)
+    train_cfg, budget_rule = with_budget(train_cfg, model)
     if method.builds_model_at_finish and any(evaluates_checkpoints(c) for c in callbacks):
         # the weights are not the unlearned model until finish() (a task vector negates at the
         # end): checkpoints would evaluate, and selection restore, an unfinished model
@@ -69,7 +70,7 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
                          field="control.eval_every")
     if method.runs_own_rounds:          # reveal_release: rounds of its own, no forget rows trained
         model, res = method.release(model, tokenizer, data, train_cfg=train_cfg, lora=lora)
-        res.lr, res.lr_rule = train_cfg.lr, lr_rule
+        res.lr, res.lr_rule, res.budget_rule = train_cfg.lr, lr_rule, budget_rule
         return model, res
     forget_items = data.forget
     retain_items = data.unlearning_retain()
@@ -106,7 +107,7 @@ def run_unlearning(model, tokenizer, data: UnlearningData, method, *, sampler: s
                 callbacks=callbacks, desc=f"unlearn {type(method).__name__}", tokenizer=tokenizer,
                 resume_from=resume_from)
     model = res.model
-    res.lr, res.lr_rule = train_cfg.lr, lr_rule
+    res.lr, res.lr_rule, res.budget_rule = train_cfg.lr, lr_rule, budget_rule
     method.finish(model)                # e.g. the task vector's negation θ₀ − λ·(θ − θ₀)
     if use_lora and merge_lora:
         model = model.merge_and_unload()

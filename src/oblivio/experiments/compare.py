@@ -8,10 +8,13 @@ summarised by S0's forget efficacy 1 − mean(P̄, R, C) on the forget set and S
 HM(P̄, R, C) on every retain role, reported separately per role (direct / indirect /
 general / retain, train and held-out test portions).
 
-Budget. The paper compares regimes at equal *epochs* (``budget="epochs"``, the default):
-the samplers' epochs differ in length (1:1 = |D_f| pairs, cyclic = max(|D_f|, |D_r|) …),
-so the number of optimiser steps differs and is recorded per cell. ``budget="steps"``
-gives every cell the same number of steps instead.
+Budget. The paper compares regimes at equal *epochs* (``budget="epochs"``): the samplers'
+epochs differ in length (1:1 = |D_f| pairs, cyclic = max(|D_f|, |D_r|) …), so the number of
+optimiser steps differs and is recorded per cell. ``budget="steps"`` gives every cell the same
+number of steps instead. With no budget given anywhere (the config's default leaves it to the
+model), ``budget="scale"``: every cell takes the rule of engine/defaults.py on the one
+reference model — the default recipe's 120 steps each on a tiny model (equal steps), 5 epochs
+each on a pretrained one (equal epochs).
 
 Calibration (optional, ``calibrate=τ``): each unlearned model is mixed with the reference,
 θ = α·θ_ref + (1−α)·θ_unlearned, with the smallest α whose utility is ≥ τ × the
@@ -188,8 +191,21 @@ def held_out_roles(data: UnlearningData) -> list[str]:
 
 # --- the grid ------------------------------------------------------------------------------
 
+def _budget(budget: str | None, epochs: float | None, steps: int | None, tc: Any) -> str:
+    """The budget's kind: the one given, else that of the number given here, else of the
+    config's (``max_steps`` beats ``epochs``), else "scale" (the module docstring)."""
+    if budget:
+        return budget
+    if steps is not None or (epochs is None and tc.max_steps is not None):
+        return "steps"
+    return "epochs" if epochs is not None or tc.epochs is not None else "scale"
+
+
 def _train_cfg(cfg, budget: str, epochs: float | None, steps: int | None, progress: bool):
+    from oblivio.presets import BUDGET_BY_SCALE
     tc = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
+    if budget == "scale":
+        return dataclasses.replace(tc, max_steps=None, epochs=None), {"kind": "scale", "rule": BUDGET_BY_SCALE}
     if budget == "steps":
         n = steps if steps is not None else tc.max_steps
         if n is None or n < 1:
@@ -214,9 +230,10 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
     reference model — a local HF directory (re-loaded for every cell) or a loaded model with
     ``tokenizer`` (deep-copied for every cell); None with world data = the world's cached
     base model (its gold model then gives forget quality). ``gold``: a retrained model
-    (directory or (model, tokenizer)). ``budget``: "epochs" (default; ``epochs`` or the
-    config's ``unlearn.train.epochs``) or "steps" (``steps`` or ``unlearn.train.max_steps``);
-    when unset it is "steps" if ``steps`` is given, else "epochs". ``method_args``: per-method
+    (directory or (model, tokenizer)). ``budget``: "epochs" (``epochs`` or the config's
+    ``unlearn.train.epochs``), "steps" (``steps`` or ``unlearn.train.max_steps``) or "scale" (the
+    module docstring); unset, that of ``steps`` or ``epochs`` given, else the config's
+    (:func:`_budget`). ``method_args``: per-method
     arguments, e.g. ``{"npo": {"beta": 0.1}}``; the config's ``unlearn.args`` apply to
     ``unlearn.method`` only. ``seeds`` (``"0,1,2"`` or a list): every cell is unlearned once
     per seed (the training and pairing seed; the data and the reference and gold models stay
@@ -321,9 +338,9 @@ def _plan(data, methods, samplers, config, calibration, budget, epochs, steps, m
         cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, metrics=list(COMPARE_METRICS)))
     if steps is not None and epochs is not None:
         raise InputError("give either epochs or steps as the budget, not both", field="budget")
-    budget = budget or ("steps" if steps is not None else "epochs")
-    if budget not in ("epochs", "steps"):
-        raise InputError(f"unknown budget {budget!r} (known: epochs, steps)", field="budget")
+    budget = _budget(budget, epochs, steps, cfg.unlearn.train)
+    if budget not in ("epochs", "steps", "scale"):
+        raise InputError(f"unknown budget {budget!r} (known: epochs, steps, scale)", field="budget")
     if calibrate is not None and not 0 < calibrate <= 1:
         raise InputError(f"calibration τ must be in (0, 1], got {calibrate}", field="calibrate")
     methods, samplers = _names(methods, "method"), _names(samplers, "sampler")

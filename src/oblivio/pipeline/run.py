@@ -149,7 +149,7 @@ class Run:
 
     def _check(self, st: _State) -> None:
         """Everything that can be refused before a model is loaded or a folder made."""
-        from oblivio.data.neighbours import check_sampler
+        from oblivio.data.neighbours import check_sampler, choose_sampler
         from oblivio.pipeline import resume as R
         from oblivio.pipeline.post import check_post_steps
         from oblivio.report.rundir import preflight
@@ -166,7 +166,10 @@ class Run:
             R.record_data(self.inputs, st.data, self.saved, cfg)       # a resume refuses changed data
         if cfg.unlearn.enabled:
             st.method = build_method(cfg.unlearn.method, cfg.unlearn.args)
-            check_sampler(st.data, cfg.unlearn.sampler, seed=cfg.seed)   # missing roles fail before any work
+            sampler, rule = choose_sampler(st.data, cfg.unlearn.sampler)
+            if cfg.unlearn.sampler is None:     # left to the data: which one, and why
+                self.log(f"sampler: {sampler} ({rule})")
+            check_sampler(st.data, sampler, seed=cfg.seed)   # missing roles fail before any work
             self.log(f"forget targets: {', '.join(st.data.targets) or '-'}"
                      + (f" ({st.data.targets_rule})" if st.data.targets_rule else ""))
         check_post_steps(post_step_names(cfg))

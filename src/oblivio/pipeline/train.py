@@ -37,14 +37,16 @@ def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData,
                   callbacks: Sequence[Any] = (), resume_from: Path | None = None, progress: bool = True,
                   log: Log = say) -> Trained:
     """Unlearn ``model`` in place with ``method`` and ``cfg.unlearn`` (sampler, training)."""
+    from oblivio.data.neighbours import choose_sampler
     from oblivio.engine.unlearning import run_unlearning
     lora = lora_spec(cfg)
+    sampler, sampler_rule = choose_sampler(data, cfg.unlearn.sampler)   # run.py's check said which
     train_cfg = dataclasses.replace(cfg.unlearn.train, seed=cfg.seed, progress=progress)
     t0 = time.perf_counter()
     ctl = control_callback(cfg, tokenizer, data, lora=lora is not None, log=log)
     if ctl is not None:   # checkpoint evaluation (config `control`); step 0 = the original
         ctl.baseline(model, gold if cfg.control.stop_at_gold else None, gold_tokenizer)
-    model, res = run_unlearning(model, tokenizer, data, method, sampler=cfg.unlearn.sampler, train_cfg=train_cfg,
+    model, res = run_unlearning(model, tokenizer, data, method, sampler=sampler, train_cfg=train_cfg,
                                 lora=lora, run_dir=work, callbacks=[*callbacks, *([ctl] if ctl else [])],
                                 merge_lora=ctl is None, resume_from=resume_from,
                                 options={"teacher": cfg.unlearn.teacher})
@@ -61,11 +63,13 @@ def unlearn_model(cfg: Config, model: Any, tokenizer: Any, data: UnlearningData,
             f"unlearning wall time; selected step {ctl.selected_step} ({cfg.control.select}"
             + (", weights restored)" if restored else ")"))
     seconds = time.perf_counter() - t0
-    log(f"unlearned with {cfg.unlearn.method} ({cfg.unlearn.sampler}): {res.steps} steps in "
-        f"{res.seconds:.1f}s, stop: {res.stop_reason}; lr {res.lr:g}"
+    log(f"unlearned with {cfg.unlearn.method} ({sampler}): {res.steps} steps in "
+        f"{res.seconds:.1f}s, stop: {res.stop_reason}"
+        + ("" if res.budget_rule in ("given", "") else f" (budget: {res.budget_rule})") + f"; lr {res.lr:g}"
         + ("" if res.lr_rule == "given" else f" ({res.lr_rule})"))
     training = {"steps": res.steps, "seconds": res.seconds, "stop_reason": res.stop_reason,
-                "lr": res.lr, "lr_rule": res.lr_rule,
+                "lr": res.lr, "lr_rule": res.lr_rule, "budget_rule": res.budget_rule,
+                "sampler": sampler, "sampler_rule": sampler_rule,
                 "processes": res.processes, "examples_per_process": res.examples,
                 "tokens_per_process": res.tokens, **peak_memory(),
                 "history": res.history, "checkpoints": res.checkpoints,

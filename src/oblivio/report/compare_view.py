@@ -5,6 +5,11 @@ after model-mixing calibration), the forget-efficacy vs test-utility scatter (on
 held-out role) and the calibration sweeps. Split from the grid runner so that the runner
 stays about running; :func:`write_compare` writes the comparison's files (``compare.json``,
 ``compare.md``, the plots). matplotlib is imported only when a plot is drawn.
+
+Both axes of the scatter are shares in [0, 1], and an axis fitted to the data alone makes a
+one-point gap between cells (0.964 against 0.974) fill the panel: each axis spans at least
+:data:`MIN_SPAN` within [0, 1] (:func:`share_limits`), and the base and gold models' values are
+drawn as reference lines, so a gap reads against the scale of the whole range.
 """
 from __future__ import annotations
 
@@ -91,12 +96,58 @@ def calibrated_markdown(cells: Sequence[Cell], roles: Sequence[str], tau: float)
 
 # --- plots ---------------------------------------------------------------------------------
 
+#: the least span of a share axis (forget efficacy, utility) in the comparison's scatter
+MIN_SPAN = 0.2
+
+
+def share_limits(values: Sequence[float], *, min_span: float = MIN_SPAN, pad: float = 0.05) -> tuple[float, float]:
+    """Axis limits for shares: the values' range widened by ``pad`` of its span on each side,
+    then to at least ``min_span`` about its middle, shifted (not shrunk) to stay within [0, 1];
+    (0, 1) without finite values."""
+    vals = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return 0.0, 1.0
+    lo, hi = min(vals), max(vals)
+    lo, hi = lo - pad * (hi - lo), hi + pad * (hi - lo)
+    if hi - lo < min_span:
+        mid = (lo + hi) / 2
+        lo, hi = mid - min_span / 2, mid + min_span / 2
+    if lo < 0:
+        lo, hi = 0.0, min(1.0, hi - lo)
+    if hi > 1:
+        lo, hi = max(0.0, lo - (hi - 1)), 1.0
+    return lo, hi
+
+
+def panel_limits(cells: Sequence[Cell], reference: dict[str, dict[str, Any]],
+                 role: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(x limits, y limits) of one role's panel: every cell's forget efficacy and utility (± its
+    sd over seeds) and the reference models' values, by :func:`share_limits`."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for c in cells:
+        x, y = c.values.get("forget_efficacy"), c.values.get("utility", {}).get(role)
+        if x is None or y is None:
+            continue
+        dx = (_get(c.sd, ("forget_efficacy",)) or 0) if c.sd is not None else 0
+        dy = (_get(c.sd, ("utility", role)) or 0) if c.sd is not None else 0
+        xs += [x - dx, x + dx]
+        ys += [y - dy, y + dy]
+    for v in reference.values():
+        if v.get("forget_efficacy") is not None:
+            xs.append(v["forget_efficacy"])
+        if v.get("utility", {}).get(role) is not None:
+            ys.append(v["utility"][role])
+    return share_limits(xs), share_limits(ys)
+
 def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles: Sequence[str],
               path: Path, title: str = "") -> Path:
-    """Forget efficacy (x) vs S0 test utility (y), one panel per test role."""
+    """Forget efficacy (x) vs S0 test utility (y), one panel per test role; axes by
+    :func:`panel_limits`, the base's and gold's utility (and gold's forget efficacy) as dotted lines."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     roles = list(roles) or ["(no test role)"]
     fig, axes = plt.subplots(1, len(roles), figsize=(4.6 * len(roles), 4.2), squeeze=False)
@@ -110,7 +161,7 @@ def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles
             if x is None or y is None:
                 continue
             ax.scatter(x, y, marker=markers[methods.index(c.method) % len(markers)],
-                       color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3)
+                       color=cmap(samplers.index(c.sampler) % 10), s=46, zorder=3, clip_on=False)
             if c.sd is not None:   # several seeds: mean ± sd
                 ax.errorbar(x, y, xerr=_get(c.sd, ("forget_efficacy",)) or 0,
                             yerr=_get(c.sd, ("utility", role)) or 0, fmt="none", lw=0.8,
@@ -118,10 +169,21 @@ def plot_grid(cells: Sequence[Cell], reference: dict[str, dict[str, Any]], roles
             ax.annotate(c.label, (x, y), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
         for name, v in reference.items():
             x, y = v.get("forget_efficacy"), v.get("utility", {}).get(role)
+            colour = "black" if name == "base" else "grey"
+            if y is not None:        # the reference's utility across the panel: a gap reads against it
+                ax.axhline(y, ls=":", lw=0.9, color=colour, zorder=1)
+            if x is not None and name == "gold":     # gold's forgetting: where the cells should be
+                ax.axvline(x, ls=":", lw=0.9, color=colour, zorder=1)
             if x is not None and y is not None:
-                ax.scatter(x, y, marker="*" if name == "base" else "X", color="black" if name == "base" else "grey",
-                           s=110, zorder=4)
+                # a share of 0 or 1 sits on the frame: drawn whole, not cut by it
+                ax.scatter(x, y, marker="*" if name == "base" else "X", color=colour, s=110, zorder=4,
+                           clip_on=False)
                 ax.annotate(name, (x, y), fontsize=7, xytext=(3, -9), textcoords="offset points")
+        (x0, x1), (y0, y1) = panel_limits(cells, reference, role)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
         ax.set_xlabel("forget efficacy 1 − mean(P̄, R, C) ↑")
         ax.set_ylabel(f"S0 utility on {role} ↑")
         ax.set_title(role)
@@ -220,8 +282,10 @@ def write_compare(work: Path, d: UnlearningData, cfg, cells: Sequence[Cell], ref
     write_json(files["json"], rec)
     if not final:
         return files
-    bud = (f"{budget_info['epochs']:g} epochs per cell (steps differ by sampler)" if budget_info["kind"] == "epochs"
-           else f"{budget_info['steps']} steps per cell")
+    kind = budget_info["kind"]
+    bud = (f"{budget_info['epochs']:g} epochs per cell (steps differ by sampler)" if kind == "epochs"
+           else f"{budget_info['steps']} steps per cell" if kind == "steps"
+           else f"{budget_info['rule']}, the same rule for every cell; the steps taken are in the table")
     ms = "; ".join(f"{c.method}/{c.sampler}: {c.pairs_per_epoch} pairs = {c.steps_per_epoch} steps per epoch"
                    for c in cells if c.method == cells[0].method) if cells else ""
     notes = [f"data: {d.name} ({', '.join(f'{r} {n}' for r, n in summarize(d.items).items())}); "

@@ -2,8 +2,8 @@
 
 It owns gathering run folders (a compare folder stands for its cells, ``<compare>/runs/*``),
 reading each row from the run's ``results.json`` alone — the settings that name it (from its
-``config``; where the config left a choice to a rule, ``lr`` or an epoch budget, what the run
-used, from ``training``), the four verdicts exactly as the report computes them
+``config``; where the config left a choice to a rule, ``lr``, the budget or the sampler, what
+the run used, from ``training``), the four verdicts exactly as the report computes them
 (report/verdict.py, read with :func:`oblivio.report.verdict.checked_verdicts`) and the key metrics with their
 95% intervals — sorting the rows, and writing them as Markdown, CSV or one self-contained HTML page.
 
@@ -159,8 +159,8 @@ def _mapping(rec: dict[str, Any], path: str, f: Path) -> dict[str, Any]:
 
 
 def settings_of(rec: dict[str, Any], f: Path) -> dict[str, Any]:
-    """What names the run, from its config; a rule's choice (lr None, an epoch budget) from
-    what the run used (``training``)."""
+    """What names the run, from its config; a rule's choice (lr None, an epoch budget, the
+    sampler left to the data) from what the run used (``training``)."""
     if not isinstance(rec.get("config"), dict):
         raise InputError("missing or not a mapping: the run's config names its row", file=str(f), field="config")
     un, tr = _mapping(rec, "config.unlearn", f), _mapping(rec, "config.unlearn.train", f)
@@ -169,7 +169,7 @@ def settings_of(rec: dict[str, Any], f: Path) -> dict[str, Any]:
     return {"method": un.get("method"),
             "args": ", ".join(f"{k}={_setting_text(v)}" for k, v in args.items()) if isinstance(args, dict)
             else args,
-            "sampler": un.get("sampler"),
+            "sampler": un.get("sampler") if un.get("sampler") is not None else used.get("sampler"),
             "lr": tr.get("lr") if tr.get("lr") is not None else used.get("lr"),
             "steps": tr.get("max_steps") if tr.get("max_steps") is not None else used.get("steps"),
             "seed": rec["config"].get("seed", rec.get("seed")),
