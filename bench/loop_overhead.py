@@ -135,7 +135,10 @@ def child(variant: str, steps: int, warmup: int, batch: int, threads: int, model
         torch.set_num_threads(threads)
     model, pairs, collate_fn = setup(steps, batch, model_spec, data_spec)
     batches = [collate_fn(pairs[i:i + batch]) for i in range(0, steps * batch, batch)]
-    out: dict = {"variant": variant}
+    # what bench/cost_model.py needs: non-padding tokens a step (forget + retain) and parameters
+    out: dict = {"variant": variant, "parameters": sum(p.numel() for p in model.parameters()),
+                 "tokens_per_step": statistics.mean(float(sum(b[k]["attention_mask"].sum() for k in b))
+                                                    for b in batches[warmup:])}
     if variant == "bare":
         t, dts = time.perf_counter(), []
         for loss in bare_steps(model, batches):  # noqa: B007  (the last loss is reported)
@@ -229,6 +232,8 @@ def main() -> None:
     m_ours, m_bare = med(runs["ours"], "peak_rss_mb"), med(runs["bare"], "peak_rss_mb")
     print(f"peak RSS, each variant alone in its own process (median over repeats):\n"
           f"  ours {m_ours:7.1f} MB   bare {m_bare:7.1f} MB   ratio {m_ours / m_bare:.3f}")
+    print(f"model: {pr[0]['parameters']} parameters; {pr[0]['tokens_per_step']:.1f} non-padding tokens a step "
+          "(forget + retain, mean over the timed steps)")
     same = all(abs(x["ours_loss"] - x["bare_loss"]) <= 1e-4 * max(1.0, abs(x["bare_loss"])) for x in pr)
     print(f"same training: final loss ours {pr[0]['ours_loss']:.6f}, bare {pr[0]['bare_loss']:.6f} -> "
           f"{'identical' if same else 'DIFFERENT'}")
