@@ -377,8 +377,9 @@ def table(a: argparse.Namespace, root: Path, names: list[str], stage: str) -> No
         rows = [{"label": m, "method": m, "lr": tuned[m]["lr"], "steps": tuned[m]["steps"],
                  "args": tuned[m].get("args", {})} for m in names if m in tuned]
         d = DEFAULT_RECIPE     # the default recipe (the demo's) as its own row
-        rows.append({"label": "demo", "method": d["method"], "args": d["args"], "lr": d["train"]["lr"],
-                     "steps": d["train"]["max_steps"], "sampler": d["sampler"]})
+        if not a.no_demo:
+            rows.append({"label": "demo", "method": d["method"], "args": d["args"], "lr": d["train"]["lr"],
+                         "steps": d["train"]["max_steps"], "sampler": d["sampler"]})
         lora = a.lora
     cells = report_cells(base, rows, seeds, worlds, audited, lora)
     if lora and a.lora_methods:
@@ -533,6 +534,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--world-seeds", default="", help="table/cands: world seeds (default: the preset's world); "
                     "several: values over worlds and the four verdicts over worlds")
+    ap.add_argument("--no-demo", action="store_true", help="table: without the demo default's row (e.g. a "
+                    "second process on other methods sharing --out)")
     ap.add_argument("--lora", type=int, default=0, help="table: also a LoRA run of rank R (first seed)")
     ap.add_argument("--lora-methods", default="", help="table: the methods of the LoRA runs (default all)")
     ap.add_argument("--audit", default="", help="labels audited on every seed (comma list; 'demo' = the "
