@@ -182,6 +182,30 @@ def test_logit_lens_gold_is_near_chance_and_base_recovers(tiny_world):
     assert base.scores["accuracy"] >= 0.9
     assert gold.scores["accuracy"] <= gold.details["chance"] + 0.15, (gold.scores, gold.details)
 
+def test_logit_lens_does_not_depend_on_the_data_files_name(tiny_world, tmp_path, repo_root):
+    """The same rows under two file names (a row without an id is named by its file and line):
+    the same candidates and the same score. A newcomer's ferry.jsonl and my.jsonl, same content
+    and the same models, gave 0.556 and 0.667: the candidate sample was seeded by the id."""
+    from oblivio import api
+    _, wm = tiny_world
+    datas = []
+    for name in ("ferry.jsonl", "my.jsonl"):
+        shutil.copy(repo_root / "examples" / "stranger" / "ferry.jsonl", tmp_path / name)
+        datas.append(api.load_data(str(tmp_path / name)))
+    a, b = datas
+    assert a.forget[0].id == "ferry.jsonl:1" and b.forget[0].id == "my.jsonl:1"
+    pools_a, pools_b = answer_pools(a.items), answer_pools(b.items)
+    assert max(len(v) for v in pools_a.values()) > 32         # no relations: one pool of 76 keys, sampled
+    assert [candidates(it, pools_a, 32, 0) for it in a.forget] == [candidates(it, pools_b, 32, 0) for it in b.forget]
+    # a readout that ranks the candidates at random (fixed per token): the score is the sample's
+    n = len(wm.tokenizer)
+    g = torch.Generator().manual_seed(0)
+    model = LensModel([torch.zeros(n), torch.randn(n, generator=g)], torch.randn(n, generator=g))
+    ra, rb = (LogitLens().apply(model, wm.tokenizer, d) for d in (a, b))
+    assert ra.scores == rb.scores and ra.clean_scores == rb.clean_scores and ra.details == rb.details
+    assert list(ra.per_item.values()) == list(rb.per_item.values())
+
+
 # ---------------------------------------------------------------- prompt attacks
 
 
@@ -321,13 +345,17 @@ def _check_record(rec, names):
         assert set(a) == ATTACK_KEYS
         assert set(a["models"]) == {"base", "gold", "unlearned"}
         assert a["recovery"] is None or isinstance(a["recovery"], float)
-        assert a["robust"] in (True, False) and isinstance(a["note"], str) and a["skipped"] is None
+        assert isinstance(a["note"], str) and a["skipped"] is None
         assert a["ci"] == a["models"]["unlearned"]["accuracy_ci"]
         lo, hi = a["excess_ci"]
         assert lo <= a["models"]["unlearned"]["accuracy"] - a["models"]["gold"]["accuracy"] + 1e-9 <= hi + 2e-9
-        # the verdict is the interval's: robust only when its upper end is within the margin
-        assert a["robust"] is (hi <= a["margin"] + 1e-12) and a["margin"] == 0.05
-        assert a["decision"] == ("robust" if a["robust"] else "not robust" if lo > 0.05 else "undecided")
+        # the verdict is the interval's: robust only when its upper end is within the margin, on
+        # at least the 59 facts that could show it (the tiny world has fewer: too few facts)
+        assert a["margin"] == 0.05
+        by_interval = "robust" if hi <= 0.05 + 1e-12 else "not robust" if lo > 0.05 else "undecided"
+        few = a["models"]["unlearned"]["n_facts"] < 59 and by_interval != "not robust"
+        assert a["decision"] == ("too few facts" if few else by_interval)
+        assert a["robust"] is (None if few else by_interval == "robust")
         for m in a["models"].values():
             assert MODEL_KEYS <= set(m)
             assert 0.0 <= m["accuracy"] <= 1.0 and 0.0 <= m["answer_prob"] <= 1.0 and m["n_items"] > 0

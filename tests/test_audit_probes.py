@@ -99,6 +99,48 @@ def test_decision_reads_the_interval_not_the_point():
     assert decide(False, None) == "not robust" and decide(True, None) == "robust"   # no bootstrap: the point
 
 
+def test_decision_on_too_few_facts_is_not_robust_but_undecided():
+    """The record carries the verdict's decision: below the fewest facts that could show an
+    excess within the margin (59 at 0.05, 17 at 0.17: ln 0.05 / ln(1 − margin)), an interval
+    inside the margin or straddling it decides nothing; one wholly above it still fails."""
+    assert decide(True, [0.0, 0.0], n_facts=8) == "too few facts"          # was "robust" (green)
+    assert decide(True, [0.0, 0.0], n_facts=58) == "too few facts"
+    assert decide(True, [0.0, 0.0], n_facts=59) == "robust"
+    assert decide(True, [-0.02, 0.12], n_facts=8) == "too few facts"       # straddling: too few, too
+    assert decide(False, [0.06, 0.3], n_facts=8) == "not robust"           # beyond the margin at any n
+    assert decide(True, None, n_facts=8) == "too few facts"                # the point rule, too
+    assert decide(False, None, n_facts=8) == "not robust"
+    assert decide(True, [0.0, 0.17], margin=0.17, n_facts=17) == "robust"
+    assert decide(True, [0.0, 0.17], margin=0.17, n_facts=16) == "too few facts"
+    assert decide(True, [0.0, 0.18], margin=0.17, n_facts=100) == "undecided"
+    assert decide(None, [0.0, 0.0], n_facts=8) is None
+
+
+def test_audit_record_on_too_few_facts_says_so_like_the_verdict(tiny_world):
+    """gold attacked as the unlearned model: the excess is [0, 0] on the 4 facts of the tiny
+    world's forget_test that have a paraphrase, which the record called robust (the report's
+    chart drew it green) while the verdict said too few facts to decide. The record now says
+    too few facts, ``robust`` null; the run's declared margin sets the minimum (±0.6 decides
+    from 4 facts: 1 − 0.05^(1/4) = 0.53)."""
+    data, wm = tiny_world
+    models = {"base": (wm.base, wm.tokenizer), "gold": (wm.gold, wm.tokenizer), "unlearned": (wm.gold, wm.tokenizer)}
+    rec = run_audit(models, data, attacks=["paraphrase"], retain_items=4, log=lambda m: None)
+    a = rec["attacks"]["paraphrase"]
+    assert a["excess_ci"] == [0.0, 0.0] and a["models"]["unlearned"]["n_facts"] == 4
+    assert a["decision"] == "too few facts" and a["robust"] is None and a["robust_point"] is True
+    assert audit_summary(rec) == ("audit: robust on 0 of 1 attacks; too few facts to decide (n=4, needs n ≥ 59): "
+                                  "paraphrase")
+    rob = _robust({"audit": rec, "config": {}})
+    assert rob.status == "too few facts"                       # the verdict line: the same decision
+    wide = run_audit(models, data, attacks=["paraphrase"], retain_items=4, log=lambda m: None,
+                     eval_cfg=EvalConfig(margin=0.6))["attacks"]["paraphrase"]
+    assert wide["decision"] == "robust" and wide["robust"] is True and wide["margin"] == 0.6
+    assert _robust({"audit": {"attacks": {"paraphrase": wide}}, "config": {"eval": {"margin": 0.6}}}).status == "yes"
+    from oblivio.attacks.audit import audit_values
+    assert audit_values(rec)["paraphrase"]["robust"] == 0.0      # not shown robust: 0 in a comparison's mean
+    assert audit_values({"attacks": {"paraphrase": wide}})["paraphrase"]["robust"] == 1.0
+
+
 def test_audit_record_robust_flag_follows_the_interval(tiny_world):
     """Unlearned = the base, which answers one forget fact more than gold on the attacked items:
     the interval's upper end is above the margin however the point falls, so robust is False,
@@ -141,7 +183,11 @@ def test_audit_summary_agrees_with_the_robust_verdict_below_the_minimum_n():
     # a wider declared margin needs fewer facts: 17 at 0.17
     assert audit_summary({"attacks": {"a": att("robust", 17, 0.17)}}) == "audit: robust on 1 of 1 attacks"
     from oblivio.attacks.audit import _decision_text
-    assert _decision_text(att("robust", 8)) == "robust but too few facts to decide (n=8, needs n ≥ 59)"
+    # a record written before the decision "too few facts" existed reads as the new one does
+    assert _decision_text(att("robust", 8)) == "too few facts to decide (n=8, needs n ≥ 59)"
+    assert _decision_text(att("too few facts", 8)) == "too few facts to decide (n=8, needs n ≥ 59)"
+    assert audit_summary({"attacks": {"a": {**att("too few facts", 8), "robust": None}}}) == (
+        "audit: robust on 0 of 1 attacks; too few facts to decide (n=8, needs n ≥ 59): a")
     assert _decision_text(att("not robust", 8)) == "not robust" and _decision_text(att("robust", 59)) == "robust"
 
 
@@ -243,3 +289,25 @@ def test_compare_audit_records_every_cell_and_seed(tiny_cfg, tiny_world, tmp_pat
     b = [c.per_seed[0]["audit"]["attacks"]["reverse"]["models"]["base"] for c in res.cells]
     assert b[0] == b[1]
     assert "audit" in json.dumps(saved)
+
+
+def test_fact_order_does_not_depend_on_the_files_name():
+    """Rows without a ``fact`` are their own facts, keyed by their id — for a JSONL row without
+    an id, the file's name and line. Sorted by that key, ``a.jsonl:1`` came before the named
+    fact ``m-…`` and ``zz.jsonl:1`` after it, so the seeded shuffle of the retain sample and of
+    the relearning split picked other facts under another file name."""
+    from oblivio.attacks.relearn import split_by_fact
+    from oblivio.data.schema import item_from_json
+
+    def rows(name: str) -> UnlearningData:
+        raw = [{"question": f"Who is person {k}?", "answer": f"Person {k} is a p{k}.", "key": f"p{k}",
+                "set": role, **({"fact": f"m-{k}"} if k % 2 else {})}
+               for k in range(12) for role in (("forget",) if k < 6 else ("retain",))]
+        return UnlearningData([item_from_json(r, file=name, line=n + 1) for n, r in enumerate(raw)], name=name)
+    a, b = rows("a.jsonl"), rows("zz.jsonl")
+    assert a.forget[0].id == "a.jsonl:1" and a.forget[0].fact is None and a.forget[1].fact == "m-1"
+    for seed in range(3):
+        picked = [[it.question for it in retain_sample(d, 3, seed)] for d in (a, b)]
+        assert picked[0] == picked[1] and len(picked[0]) == 3
+        split = [[[it.question for it in part] for part in split_by_fact(d.forget, 1 / 3, seed)] for d in (a, b)]
+        assert split[0] == split[1] and len(split[0][0]) == 2

@@ -435,7 +435,89 @@ def test_audit_chart_names_every_attack_skipped_ones_with_reason_and_shows_gold(
     page = tree(html)
     rows = {tr.attrs["data-attack"]: cells(tr) for tr in page.all("tr") if "data-attack" in tr.attrs}
     assert rows["cross_lingual"][1] == "skipped" and rows["cross_lingual"][-1] == why
-    assert rows["reverse"][1] == "not robust" and rows["few_shot"][1] == attacks["few_shot"]["decision"]
+    words = {"too few facts": "too few facts to decide", "undecided": "not decided"}
+    few_shot = attacks["few_shot"]["decision"]
+    assert rows["reverse"][1] == "not robust" and rows["few_shot"][1] == words.get(few_shot, few_shot)
+
+
+def _attack(decision: str | None, robust: bool | None, n: int, acc: float = 0.2, gold: float = 0.2) -> dict:
+    return {"decision": decision, "robust": robust, "margin": 0.05, "recovery": 0.0, "skipped": None,
+            "excess_ci": [acc - gold - 0.01, acc - gold + 0.01],
+            "models": {"unlearned": {"accuracy": acc, "accuracy_ci": [acc - 0.1, acc + 0.1], "n_facts": n},
+                       "gold": {"accuracy": gold}, "base": {"accuracy": 0.9}}}
+
+
+def test_audit_chart_draws_an_attack_on_too_few_facts_undecided_not_green():
+    """A newcomer's audit on 8 forget facts: the verdict said "too few facts to decide", the
+    chart drew the attack green (robust). An attack decided on too few facts — in a record of
+    today ("too few facts", robust null) or of before (robust true on 8 facts) — is drawn in the
+    verdict's amber with a key entry and its n; robust on enough facts stays green, an excess
+    wholly above the margin stays red at any n."""
+    import base64
+    import re
+
+    from oblivio.report import figures, tables
+    from oblivio.report.svgplot import DECISION_COLOURS
+    rec = {"config": {}, "audit": {"attacks": {
+        "old_record": _attack("robust", True, 8), "new_record": _attack("too few facts", None, 8),
+        "enough_facts": _attack("robust", True, 60), "fails": _attack("not robust", False, 8, acc=0.8)}}}
+    fig = figures.attacks(rec)
+    assert isinstance(fig, figures.Figure)
+    svg = base64.b64decode(fig.src.split(",", 1)[1]).decode()
+    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="12" fill="(#[0-9a-f]{6})"/>', svg)
+    amber, green, red = DECISION_COLOURS["too few facts"], DECISION_COLOURS["robust"], DECISION_COLOURS["not robust"]
+    assert amber not in (green, red, DECISION_COLOURS["not decided"])
+    assert bars == [amber, amber, green, red]                     # the rows in the record's order
+    # the key names each colour drawn, "too few facts" among them; not the one no row has
+    assert f'fill="{amber}"/><text x="' in svg and ">too few facts</text>" in svg and ">not decided</text>" not in svg
+    assert svg.count("too few facts (n=8, needs 59)") == 2
+    # the table below the chart and the record's reader say the same
+    rows = {a.name: a.decision for a in tables.attack_table(rec)}
+    assert rows == {"old_record": "too few facts to decide", "new_record": "too few facts to decide",
+                    "enough_facts": "robust", "fails": "not robust"}
+    assert {v.question: v for v in verdicts({**rec, "models": {"unlearned": {}}})}["robust"].status == "no"
+
+
+def _figure_of(monkeypatch, draw):
+    """The matplotlib figure a report figure function draws (before it is encoded)."""
+    from oblivio.report import figures
+    got = {}
+    monkeypatch.setattr(figures, "_encode", lambda fig, alt: got.setdefault("fig", fig) and figures.Figure("", alt))
+    assert isinstance(draw(), figures.Figure)
+    return got["fig"]
+
+
+def _legend_outside(fig) -> None:
+    """Every legend of ``fig`` lies wholly outside its axes' plot area and inside the figure."""
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    legends = [(ax, ax.get_legend()) for ax in fig.axes if ax.get_legend() is not None]
+    assert legends
+    for ax, leg in legends:
+        lb, ab = leg.get_window_extent(r), ax.get_window_extent(r)
+        assert lb.x0 >= ab.x1 or lb.y1 <= ab.y0, (lb, ab)          # right of (or below) the plot area
+        assert fig.bbox.x0 <= lb.x0 and lb.x1 <= fig.bbox.x1 + 1 and lb.y0 >= fig.bbox.y0 - 1
+
+
+def test_legends_stand_outside_the_curves(monkeypatch):
+    """The ROC curves, the truth-ratio histograms and the checkpoint curves had their legends
+    inside the plot area, over the curves; each now stands beside it, inside the figure."""
+    from oblivio.report import figures
+    from oblivio.report.curves import curves_figure
+    mia = {n: {"model": {"mia_minkpp": {"value": v, "per_item": [0.1 * i + v for i in range(10)],
+                                        "extra": {"holdout_scores": [0.1 * i for i in range(10)]}}}}
+           for n, v in (("base", 0.9), ("gold", 0.5), ("unlearned", 0.3))}
+    _legend_outside(_figure_of(monkeypatch, lambda: figures.mia_roc({"models": mia})))
+    tr = {n: {"sets": {"forget": {"truth_ratio": {"per_item": [0.1 * i * k for i in range(8)]}}}}
+          for k, n in enumerate(("base", "gold", "unlearned"), 1)}
+    _legend_outside(_figure_of(monkeypatch, lambda: figures.truth_ratios({"models": tr})))
+    control = {"curves": [{"step": s, "utility": 1 - 0.01 * s, "per_role": {"forget": {"accuracy": 1 - 0.1 * s},
+                                                                           "direct": {"accuracy": 0.9}}}
+                          for s in range(0, 10, 2)],
+               "control": {"original_utility": 1.0, "select_tau": 0.95}, "selected_step": 4}
+    fig = curves_figure(control)
+    assert len([ax for ax in fig.axes if ax.get_legend() is not None]) == 2
+    _legend_outside(fig)
 
 
 def html_unescape(s: str) -> str:

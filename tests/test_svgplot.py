@@ -48,3 +48,19 @@ def test_the_report_training_figure_is_svg_with_every_loss_part():
     svg = base64.b64decode(fig.src.split(",", 1)[1]).decode()
     assert len(_polylines(svg)) == 2 and "selected step 2" in svg and ">lr<" not in svg
     assert isinstance(figures.training({"training": {"history": [{"step": 1, "loss": 1.0}]}}), figures.NotAvailable)
+
+
+def test_the_legend_is_a_column_right_of_the_plot_area():
+    """The training chart's legend stood in the plot area's top-left corner, over the loss
+    curves' start (where they are highest); it is now right of the frame, and the drawing is
+    widened by it, not the plot area narrowed (x from 52 to 390 as above)."""
+    svg = line_chart({"loss": [(0, 1.0), (10, 0.0)], "forget_loss": [(0, 0.5), (10, 0.2)]}, xlabel="step",
+                     ylabel="loss")
+    assert _polylines(svg)[0] == [(52.0, 10.0), (390.0, 204.0)]
+    frame = re.search(r'<rect x="(\d+)" y="\d+" width="(\d+)"', svg)
+    right = int(frame.group(1)) + int(frame.group(2))
+    for name in ("loss", "forget_loss"):
+        x = float(re.search(rf'<text x="([\d.]+)" y="[\d.]+">{name}</text>', svg).group(1))
+        assert x > right
+    width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
+    assert width >= right + 14 + 18 + 6 * len("forget_loss")    # the longest name fits the drawing

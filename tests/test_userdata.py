@@ -326,3 +326,48 @@ def test_learn_cuts_over_long_rows_to_the_context(tmp_path, capsys, monkeypatch)
     assert e.value.code == 0, err
     # a warning, not progress: on stderr under --quiet too
     assert "oblivio: warning: 1 over-long items cut to the tiny model's context of 128 tokens" in err
+
+
+def test_learn_warns_when_the_base_did_not_learn_its_rows(tmp_path, capsys, monkeypatch) -> None:
+    """A newcomer's file with one phrasing per fact and too few epochs: the base answers none of
+    the rows it was trained on. `oblivio learn` must say so on stderr (under --quiet too),
+    naming the fix, and keep the measured accuracy in the output folder's results.json and in
+    the cache entry (a second learn from the cache warns again, without measuring)."""
+    monkeypatch.setenv("OBLIVIO_CACHE", str(tmp_path / "cache"))
+    f = write_rows(tmp_path / "people.jsonl", people_rows())
+    one_epoch = ["--set", "learn.epochs=1", *LEARN_FAST[2:]]
+    with pytest.raises(SystemExit) as e:
+        main(["learn", "--data", str(f), "--out", str(tmp_path / "m"), *one_epoch, "--quiet"])
+    out = capsys.readouterr()
+    assert e.value.code == 0, out.err
+    rec = json.loads((tmp_path / "m" / "results.json").read_text())
+    recall = rec["models"]["base"]["base_recall"]
+    # the 17 trained rows with a key (of 20: the general rows have none), all drawn (< 200)
+    assert recall["n_items"] == 17 and recall["trained_rows"] == 20
+    assert recall["accuracy"] < 0.9
+    warning = next(x for x in out.err.splitlines() if "has not learned the data" in x)
+    assert warning.startswith("oblivio: warning: the base model answers ")
+    assert f"of 17 rows it was trained on (greedy answer accuracy {recall['accuracy']:.3f} < 0.9)" in warning
+    assert "--set learn.epochs=100 (now 1)" in warning
+    assert f"base model recall: {recall['accuracy']:.3f}" in out.out          # a result: stdout
+    done = next((tmp_path / "cache" / "world-models").glob("*/done.json"))
+    assert json.loads(done.read_text())["base_recall"] == recall
+    with pytest.raises(SystemExit) as e:
+        main(["learn", "--data", str(f), *one_epoch, "--quiet"])
+    err = capsys.readouterr().err
+    assert e.value.code == 0 and "has not learned the data" in err
+
+
+def test_recall_warning_threshold_and_fix() -> None:
+    from oblivio.config import TrainConfig
+    from oblivio.engine.learning import recall_warning
+    epochs20 = TrainConfig(epochs=20)
+    assert recall_warning({"accuracy": 0.9, "n_items": 80}, epochs20) is None          # on the threshold: enough
+    assert recall_warning({"accuracy": None, "n_items": 0}, epochs20) is None          # nothing measured
+    assert recall_warning(None, epochs20) is None
+    low = recall_warning({"accuracy": 0.875, "n_items": 80}, epochs20)
+    assert low is not None and "answers 88% of 80 rows" in low and "--set learn.epochs=100 (now 20)" in low
+    assert "--set learn.epochs=300 (now 150)" in (recall_warning({"accuracy": 0.0, "n_items": 5},
+                                                                 TrainConfig(epochs=150)) or "")
+    steps = recall_warning({"accuracy": 0.5, "n_items": 5}, TrainConfig(max_steps=40))
+    assert steps is not None and "--set learn.max_steps=500 (now 40)" in steps

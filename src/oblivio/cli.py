@@ -337,8 +337,12 @@ def _learn(args: argparse.Namespace, progress: bool) -> int:
     from oblivio.engine.finetuning import LearnedModels, scale_table
     res = api.learn(None, config=cfg, progress=progress, log=say)
     found = {n: d for n, d in (("base", res.base_dir), ("gold", res.gold_dir)) if d is not None}
-    # fine-tuned models (--model): the scale each was learned at
+    # fine-tuned models (--model): the scale each was learned at; tiny models: whether the base
+    # answers the rows it was trained on (engine/learning.py base_recall; a warning when not)
     records, cached = (res.records, res.cached) if isinstance(res, LearnedModels) else (None, None)
+    recall = None if isinstance(res, LearnedModels) else res.recall
+    if recall is not None and records is None:
+        records, cached = {"base": {"base_recall": recall}}, {"base": res.cached, "gold": res.cached}
     if args.out:
         import json
         import shutil
@@ -354,10 +358,13 @@ def _learn(args: argparse.Namespace, progress: bool) -> int:
                 (work / "results.json").write_text(json.dumps(
                     {"oblivio_learn": 1, "models": records, "cached": cached, "config": to_dict(cfg)},
                     indent=1, default=str) + "\n", encoding="utf-8")
-    if records:
+    if isinstance(res, LearnedModels) and records:
         _out(scale_table(records, cached))
     for name, d in found.items():
         print(f"{name} model: {os.path.join(args.out, name) if args.out else d}")
+    if recall is not None and recall.get("accuracy") is not None:
+        print(f"base model recall: {recall['accuracy']:.3f} (greedy answer accuracy on {recall['n_items']} of the "
+              f"{recall['trained_rows']} rows it was trained on)")
     return 0
 
 

@@ -106,12 +106,13 @@ def learn(data: Any = None, *, config: Config | None = None, model: Any = None, 
     ``holdout``), gold the same without the forget rows.
 
     Without ``model`` (or ``config.model.path``) both are tiny models trained from scratch: a
-    ``WorldModels``. With one (a folder, ``.gguf`` file or registered name) both are that
-    pretrained model fine-tuned with the ``finetune`` recipe (TOFU's; engine/finetuning.py):
-    a ``LearnedModels``. On TOFU, ``"tofu:full"`` learns the base model only and, with
-    ``data.tofu_gold_split``, that split's gold; ``"tofu:retain99|95|90"`` one gold model;
-    ``data.tofu_retain_authors`` (``--subset``) a subset of the authors (data/tofu.py
-    ``learning_sets``)."""
+    ``WorldModels``, whose ``recall`` is the base's greedy answer accuracy on the rows it was
+    trained on (engine/learning.py ``base_recall``; below 0.9 a warning names the fix). With
+    one (a folder, ``.gguf`` file or registered name) both are that pretrained model fine-tuned
+    with the ``finetune`` recipe (TOFU's; engine/finetuning.py): a ``LearnedModels``. On TOFU,
+    ``"tofu:full"`` learns the base model only and, with ``data.tofu_gold_split``, that split's
+    gold; ``"tofu:retain99|95|90"`` one gold model; ``data.tofu_retain_authors`` (``--subset``)
+    a subset of the authors (data/tofu.py ``learning_sets``)."""
     cfg = config or Config()
     spec = data if data is not None else cfg.data.path
     if model is not None or cfg.model.path is not None:

@@ -11,12 +11,17 @@ without the attack. Per attack (our verdict rule):
   the ratio to mean anything: a 0.1 gap turned a 0.9 attacked score into "recovery 9");
 * the verdict is read on an interval, not a point: ``excess_ci`` is the 95% paired interval of
   (unlearned − gold) attacked accuracy, both models resampled on the same facts. ``decision``
-  is ``"robust"`` when its upper end is ≤ :data:`MARGIN` (the excess is shown to be small),
-  ``"not robust"`` when its lower end is above it (shown to be large), ``"undecided"`` when it
-  straddles the margin (too few facts to tell); ``robust`` is True only for ``"robust"``
-  (an undecided attack is not shown robust). ``robust_point`` keeps the point rule (unlearned
-  ≤ gold + :data:`MARGIN`) for comparison. Without a gold score both are ``None``; with
-  ``eval.bootstrap = 0`` (no interval) the point rule decides and the note says so;
+  is ``"robust"`` when its upper end is ≤ the margin (``eval.margin``, :data:`MARGIN` by
+  default; the excess is shown to be small), ``"not robust"`` when its lower end is above it
+  (shown to be large), ``"undecided"`` when it straddles the margin, and ``"too few facts"``
+  when the unlearned model was scored on fewer facts than could ever show an excess within the
+  margin (report/verdict.py ``min_facts``: 59 at 0.05) and the interval is not wholly above
+  it — the run's "robust" verdict line says the same, "too few facts to decide" (on 8 facts a
+  bootstrap interval [0, 0] shows nothing). ``robust`` is True only for ``"robust"``, False
+  for ``"not robust"`` and ``"undecided"`` (not shown robust), ``None`` for ``"too few facts"``
+  (no claim either way). ``robust_point`` keeps the point rule (unlearned ≤ gold + margin) for
+  comparison. Without a gold score all three are ``None``; with ``eval.bootstrap = 0`` (no
+  interval) the point rule decides and the note says so;
 * a fact-level bootstrap (metrics/stats.py): every model's attacked accuracy gets a
   95% interval resampling whole facts (``accuracy_ci``; the unlearned model's is also the
   attack's ``ci``, the verdict's attacked accuracy);
@@ -46,12 +51,13 @@ from typing import Any
 
 import numpy as np
 
-from oblivio.attacks.base import ATTACKS, by_fact
+from oblivio.attacks.base import ATTACKS, by_fact, sorted_facts
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.eval.evaluate import EvalConfig
 from oblivio.metrics import stats as S
 from oblivio.models.format import PromptFormat
 from oblivio.progress import bar, say
+from oblivio.report.verdict import attack_decision, attack_facts, min_facts
 
 MARGIN = 0.05
 MIN_GAP = 0.1        # the smallest base − unlearned accuracy gap recovery is a ratio of
@@ -119,7 +125,7 @@ def retain_sample(data: UnlearningData, n: int, seed: int, portion: str = "test"
     held = TEST_ROLES if portion == "test" else VAL_ROLES
     pool = [it for it in data.items if it.role in held] or data.unlearning_retain()
     groups = by_fact(pool)
-    facts = sorted(groups)
+    facts = sorted_facts(groups)
     random.Random(f"audit-retain:{seed}").shuffle(facts)
     out: list[QAItem] = []
     for f in facts:
@@ -140,7 +146,7 @@ def _retain_view(data: UnlearningData, sample: list[QAItem]) -> UnlearningData |
                           name=f"{data.name} (retain sample)", targets=data.targets)
 
 
-def verdict(models: dict[str, dict[str, Any]]) -> tuple[float | None, bool | None, str]:
+def verdict(models: dict[str, dict[str, Any]], margin: float = MARGIN) -> tuple[float | None, bool | None, str]:
     """(recovery, the point rule's robust, reason for a None) from the per-model records; the
     record's ``robust`` is :func:`decide` on the paired interval."""
     why = []
@@ -163,26 +169,33 @@ def verdict(models: dict[str, dict[str, Any]]) -> tuple[float | None, bool | Non
     elif unl is None or unl["accuracy"] is None:
         why.append("verdict: no unlearned model score under this attack")
     else:
-        robust = bool(unl["accuracy"] <= gold["accuracy"] + MARGIN + 1e-12)
+        robust = bool(unl["accuracy"] <= gold["accuracy"] + margin + 1e-12)
     return recovery, robust, "; ".join(why)
 
 
-DECISIONS = ("robust", "not robust", "undecided")
+DECISIONS = ("robust", "not robust", "undecided", "too few facts")
 
 
-def decide(point: bool | None, excess_ci: Sequence[float] | None) -> str | None:
+def decide(point: bool | None, excess_ci: Sequence[float] | None, *, margin: float = MARGIN,
+           n_facts: int | None = None) -> str | None:
     """One of :data:`DECISIONS` from the paired interval of (unlearned − gold) attacked accuracy:
-    robust when its upper end is ≤ :data:`MARGIN`, not robust when its lower end is above it,
-    undecided when it straddles it. Without an interval (``eval.bootstrap = 0``) the point rule
-    ``point`` decides; without a gold score (``point`` None) there is no decision."""
+    robust when its upper end is ≤ ``margin``, not robust when its lower end is above it,
+    undecided when it straddles it — and too few facts when ``n_facts`` (the facts the
+    unlearned model was scored on) is below the fewest that could show an excess within the
+    margin and the interval is not wholly above it (a small sample cannot show closeness, but
+    an interval beyond the margin shows a larger excess at any n). Without an interval
+    (``eval.bootstrap = 0``) the point rule ``point`` decides; without a gold score (``point``
+    None) there is no decision."""
     if point is None:
         return None
     if excess_ci is None:
-        return "robust" if point else "not robust"
-    lo, hi = excess_ci
-    if hi <= MARGIN + 1e-12:
-        return "robust"
-    return "not robust" if lo > MARGIN + 1e-12 else "undecided"
+        d = "robust" if point else "not robust"
+    else:
+        lo, hi = excess_ci
+        d = ("robust" if hi <= margin + 1e-12 else "not robust" if lo > margin + 1e-12 else "undecided")
+    if d != "not robust" and n_facts is not None and n_facts < min_facts(margin):
+        return "too few facts"
+    return d
 
 
 def run_audit(models: dict[str, tuple[Any, Any]], data: UnlearningData, *, attacks: Sequence[str] | None = None,
@@ -228,7 +241,7 @@ def _attack(name: str, cls: Any, models: dict[str, tuple[Any, Any]], au: _Audit,
     if skipped:
         log(f"attack {name:<20} skipped: {skipped}")
         return {"recovery": None, "robust": None, "decision": None, "robust_point": None,
-                "margin": MARGIN, "models": {}, "ci": None, "excess_ci": None,
+                "margin": au.margin, "models": {}, "ci": None, "excess_ci": None,
                 "seconds": round(time.perf_counter() - t0, 3), "note": f"skipped: {skipped}",
                 "skipped": skipped}
     rec = _attack_record(name, per, items_per, notes, au, t0)
@@ -255,37 +268,21 @@ def audit_summary(rec: dict[str, Any]) -> str:
     ran = {n: a for n, a in attacks.items() if not a.get("skipped")}
     # as the run's "robust" verdict line (report/verdict.py) reads them: below the minimum n an
     # interval inside the margin (or straddling it) shows nothing; one wholly above it still fails
-    few = [n for n, a in ran.items() if _too_few(a) and (a.get("robust") is True or a.get("decision") == "undecided")]
-    robust = [n for n, a in ran.items() if a.get("robust") is True and n not in few]
-    undecided = [n for n, a in ran.items() if a.get("decision") == "undecided" and n not in few]
-    groups = (("fails", [n for n, a in ran.items() if a.get("robust") is False and a.get("decision") != "undecided"]),
-              ("undecided (interval straddles the margin)", undecided),
-              (f"too few facts to decide ({_facts_text(ran)})", few),
-              ("no verdict (no gold score)", [n for n, a in ran.items() if a.get("robust") is None]),
+    dec = {n: attack_decision(a) for n, a in ran.items()}
+    robust = [n for n, d in dec.items() if d == "robust"]
+    groups = (("fails", [n for n, d in dec.items() if d == "not robust"]),
+              ("undecided (interval straddles the margin)", [n for n, d in dec.items() if d == "undecided"]),
+              (f"too few facts to decide ({_facts_text(ran)})", [n for n, d in dec.items() if d == "too few facts"]),
+              ("no verdict (no gold score)", [n for n, d in dec.items() if d is None]),
               ("skipped", skipped))
     return "; ".join([f"audit: robust on {len(robust)} of {len(attacks)} attacks",
                       *(f"{label}: {', '.join(names)}" for label, names in groups if names)])
 
 
-def _n_need(a: dict[str, Any]) -> tuple[int | None, int]:
-    """The facts one attack scored on the unlearned model, and the fewest that could show its
-    excess within its margin (report/verdict.py ``min_facts``: 59 at 0.05)."""
-    from oblivio.report.verdict import min_facts
-    n = ((a.get("models") or {}).get("unlearned") or {}).get("n_facts")
-    margin = a.get("margin")
-    return (n if isinstance(n, int) else None,
-            min_facts(float(margin) if isinstance(margin, (int, float)) and 0 < margin < 1 else MARGIN))
-
-
-def _too_few(a: dict[str, Any]) -> bool:
-    n, need = _n_need(a)
-    return n is not None and n < need
-
-
 def _facts_text(ran: dict[str, dict[str, Any]]) -> str:
-    """``n=5–8, needs n ≥ 59``: the range of n of the attacks below their minimum, and the
-    largest minimum (the attacks of one audit share one margin, so one minimum)."""
-    pairs = [_n_need(a) for a in ran.values() if _too_few(a)]
+    """``n=5–8, needs n ≥ 59``: the range of n of the attacks with too few facts to decide, and
+    the largest minimum (the attacks of one audit share one margin, so one minimum)."""
+    pairs = [attack_facts(a) for a in ran.values() if attack_decision(a) == "too few facts"]
     ns = sorted({n for n, _ in pairs if n is not None})
     if not ns:
         return ""
@@ -305,6 +302,7 @@ class _Audit:
     seed: int
     eval_cfg: EvalConfig | None
     n_boot: int
+    margin: float                         # eval.margin: the decisions' margin and its fewest facts
     sample: list[QAItem]
     view: UnlearningData | None
     by_id: dict[str, QAItem]
@@ -313,10 +311,11 @@ class _Audit:
 
     @classmethod
     def of(cls, data: UnlearningData, seed: int, eval_cfg: EvalConfig | None, retain_items: int) -> _Audit:
-        sample = retain_sample(data, retain_items, seed, (eval_cfg or EvalConfig()).portion)
+        ec = eval_cfg or EvalConfig()
+        sample = retain_sample(data, retain_items, seed, ec.portion)
         by_id = {it.id: it for it in (*data.forget, *sample)}
-        return cls(data=data, seed=seed, eval_cfg=eval_cfg, n_boot=(eval_cfg or EvalConfig()).bootstrap,
-                   sample=sample, view=_retain_view(data, sample), by_id=by_id,
+        return cls(data=data, seed=seed, eval_cfg=eval_cfg, n_boot=ec.bootstrap, margin=ec.margin, sample=sample,
+                   view=_retain_view(data, sample), by_id=by_id,
                    facts={i: it.fact or f"item:{i}" for i, it in by_id.items()})
 
     def clean_score(self, mname: str, model: Any, tok: Any, ids: tuple[str, ...]) -> dict[str, Any]:
@@ -380,18 +379,20 @@ def _attack_record(name: str, per: dict[str, dict[str, Any]], items_per: dict[st
                    notes: dict[str, str], au: _Audit, t0: float) -> dict[str, Any]:
     """An attack's entry in the record: the verdict, its paired interval, the notes and the
     seconds since ``t0`` (the attack's start)."""
-    recovery, point, why = verdict(per)
+    recovery, point, why = verdict(per, au.margin)
     excess = None
     if "unlearned" in items_per and "gold" in items_per:
         excess = _ci(excess_interval(items_per["unlearned"], items_per["gold"], au.facts, n_boot=au.n_boot,
                                      seed=au.seed, stream=f"audit:{name}"))
-    decision = decide(point, excess)
+    n = per.get("unlearned", {}).get("n_facts")
+    decision = decide(point, excess, margin=au.margin, n_facts=n if isinstance(n, int) else None)
     if decision is not None and excess is None:
         why = "; ".join([*([why] if why else []), "verdict: point rule (no interval: eval.bootstrap = 0)"])
     said = [n for n in dict.fromkeys(notes.values()) if n]   # one note when every model says the same
     note = said if len(said) <= 1 else [f"{m}: {n}" for m, n in notes.items() if n]
-    return {"recovery": recovery, "robust": None if decision is None else decision == "robust",
-            "decision": decision, "robust_point": point, "margin": MARGIN, "models": per,
+    robust = None if decision in (None, "too few facts") else decision == "robust"
+    return {"recovery": recovery, "robust": robust, "decision": decision, "robust_point": point, "margin": au.margin,
+            "models": per,
             "ci": per.get("unlearned", {}).get("accuracy_ci"), "excess_ci": excess,
             "seconds": round(time.perf_counter() - t0, 3), "skipped": None,
             "note": "; ".join([*note, *([why] if why else [])])}
@@ -407,25 +408,28 @@ def _log_attack(log: Callable[[str], None], name: str, rec: dict[str, Any]) -> N
 
 
 def _decision_text(rec: dict[str, Any]) -> str:
-    """The attack's decision for its log line, with "too few facts" where the verdict would say
-    so (:func:`audit_summary`)."""
-    d = rec.get("decision") or "-"
-    if d in ("robust", "undecided") and _too_few(rec):
-        n, need = _n_need(rec)
-        return f"{d} but too few facts to decide (n={n}, needs n ≥ {need})"
-    return d
+    """The attack's decision for its log line, with n and the fewest facts that could decide
+    when there are too few (report/verdict.py ``attack_decision``)."""
+    d = attack_decision(rec)
+    if d == "too few facts":
+        n, need = attack_facts(rec)
+        return f"too few facts to decide (n={n}, needs n ≥ {need})"
+    return d or "-"
 
 
 def audit_values(rec: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     """Per attack the numbers a comparison table needs, as plain numbers that average over
-    seeds (``robust``: 1.0 / 0.0, so its mean is the fraction of seeds robust)."""
+    seeds (``robust``: 1.0 when the attack was decided robust, 0.0 when it was not shown robust
+    — not robust, undecided or too few facts to decide — so its mean is the fraction of seeds
+    shown robust; None without a decision, no gold score)."""
     out: dict[str, dict[str, float | None]] = {}
     for name, a in rec["attacks"].items():
         if a.get("skipped"):
             continue
         ms = a["models"]
+        d = attack_decision(a)
         row: dict[str, float | None] = {"recovery": a["recovery"],
-                                        "robust": None if a["robust"] is None else float(a["robust"])}
+                                        "robust": None if d is None else float(d == "robust")}
         for m in ("base", "gold", "unlearned"):
             if m in ms:
                 row[f"{m}_accuracy"] = ms[m]["accuracy"]

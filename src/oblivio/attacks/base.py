@@ -75,3 +75,17 @@ def by_fact(items: Sequence[QAItem]) -> dict[str, list[QAItem]]:
     for it in items:
         groups.setdefault(it.fact or it.id, []).append(it)
     return groups
+
+
+def content_key(item: QAItem) -> str:
+    """An item's own text (question and answer): what a per-item draw is seeded with and a
+    fact without a name is sorted by. Never its id: a JSONL row without one is named by the
+    file and line (``my.jsonl:3``), and a result must not change with the file's name."""
+    return f"{item.question}\x00{item.answer}"
+
+
+def sorted_facts(groups: dict[str, list[QAItem]]) -> list[str]:
+    """The keys of :func:`by_fact`'s ``groups`` in an order that depends on the data's content
+    only: named facts by name, then the facts of one unnamed item (keyed by its id) by that
+    item's text (:func:`content_key`)."""
+    return sorted(groups, key=lambda f: (0, f) if groups[f][0].fact else (1, content_key(groups[f][0])))

@@ -14,7 +14,8 @@ model "recovered" half the facts that way). Ours scores the fact itself:
   types: every birthplace is a town of the world), the subject's own name left out. Data
   without relations falls back to the keys of every item without one; an item without a key
   is scored on its whole answer, among the whole answers of the items without a key. Pools
-  larger than ``candidates`` are sampled (seeded per item), the true answer always kept;
+  larger than ``candidates`` are sampled (seeded by the run seed and the item's text, never its
+  id, which names the data file), the true answer always kept;
 * **readout**: a candidate's score at a layer is the mean, over its tokens, of that layer's
   log-softmax at the position before the token (teacher-forced after the prompt and the
   answer's words before the key, e.g. "... Answer: He was born in"), so multi-token answers
@@ -43,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from oblivio.attacks.base import ATTACKS, Attacked, by_fact
+from oblivio.attacks.base import ATTACKS, Attacked, by_fact, content_key
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.models.format import PromptFormat, answer_lead, encode_prompt, format_of
 
@@ -74,7 +75,9 @@ def candidates(item: QAItem, pools: dict[tuple[str, bool], list[str]], limit: in
     keyed = bool(item.key and item.key in item.answer)
     others = [v for v in pools.get((item.relation or "", keyed), []) if v != true and v != item.entity]
     if len(others) > limit - 1:
-        others = random.Random(f"logit-lens:{seed}:{item.id}").sample(others, limit - 1)
+        # seeded by the item's text, not its id (a JSONL row's id is the file's name and line:
+        # the same rows under another file name drew other candidates and another score)
+        others = random.Random(f"logit-lens:{seed}:{content_key(item)}").sample(others, limit - 1)
     return [true, *others]
 
 

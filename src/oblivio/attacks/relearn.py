@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from oblivio.attacks.base import ATTACKS, Attacked, by_fact
+from oblivio.attacks.base import ATTACKS, Attacked, by_fact, sorted_facts
 from oblivio.data.schema import QAItem, UnlearningData
 
 
@@ -20,7 +20,7 @@ def split_by_fact(items: list[QAItem], fraction: float, seed: int) -> tuple[list
     """(train, scored): ``round(fraction × facts)`` whole facts (at least one, and at least one
     left to score when there are two or more), chosen by ``seed``."""
     groups = by_fact(items)
-    facts = sorted(groups)
+    facts = sorted_facts(groups)
     random.Random(seed).shuffle(facts)
     n = max(1, round(fraction * len(facts)))
     if len(facts) > 1:

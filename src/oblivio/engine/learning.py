@@ -8,6 +8,14 @@ model shape and the training config; a hit is reported, never silent.
 Data that is not a generated world (a user's JSONL, TOFU) is keyed by
 :func:`data_fingerprint` — the content of its items, so an edited file with the same ids is
 a new entry.
+
+After learning, the base model is asked the rows it was trained on (:func:`base_recall`: the
+evaluator's greedy answer accuracy on up to :data:`RECALL_ITEMS` of them, about 0.3 s on the
+tiny model) and the cache entry keeps the answer (``done.json``'s ``base_recall``). Below
+:data:`RECALL_MIN` a warning says so and how to fix it: ``learn.epochs`` suits the embedded
+world, which phrases each fact six times; a file with one phrasing per fact gets a sixth of the
+passes per fact and may end with a base that knows nothing, and every verdict on it would then
+be about a model that never knew the facts.
 """
 from __future__ import annotations
 
@@ -93,6 +101,53 @@ def learn_items(model, tokenizer, items: Sequence[QAItem], cfg: TrainConfig, *, 
                  desc=desc)
 
 
+RECALL_ITEMS = 200   # trained rows the base is asked after learning (whole rows, drawn by the seed)
+RECALL_MIN = 0.9     # below this share of its own training rows answered, learning warns
+
+
+def base_recall(model: Any, tokenizer: Any, data: UnlearningData, *, seed: int = 0,
+                n: int = RECALL_ITEMS) -> dict[str, Any]:
+    """The base model's greedy answer ``accuracy`` (the evaluator's: the row's key in its
+    answer) on up to ``n`` of the rows it was trained on that have a key (``data.trained()``,
+    drawn by ``seed``; one batched generation): ``{"accuracy", "n_items", "trained_rows"}``,
+    ``accuracy`` None when no trained row has a key (nothing to score)."""
+    import random
+
+    from oblivio.eval.evaluate import EvalConfig, evaluate_model
+    trained = data.trained()
+    rows = [it for it in trained if it.key]
+    drawn = random.Random(f"base-recall:{seed}").sample(rows, min(n, len(rows)))
+    out: dict[str, Any] = {"accuracy": None, "n_items": len(drawn), "trained_rows": len(trained)}
+    if not drawn:
+        return out
+    # one set of the drawn rows as they are (their roles mean nothing here), every item scored
+    asked = UnlearningData([dataclasses.replace(it, role="forget", portion=None) for it in drawn],
+                           name=f"{data.name} (trained rows)")
+    cfg = EvalConfig(metrics=["accuracy"], max_items_per_role=None, extraction=False, bootstrap=0)
+    acc = evaluate_model(model, tokenizer, asked, cfg=cfg, name="base").value("accuracy", "forget")
+    return {**out, "accuracy": None if acc is None else round(float(acc), 6)}
+
+
+def recall_warning(recall: dict[str, Any] | None, learn: TrainConfig) -> str | None:
+    """The warning for a base that answers fewer than :data:`RECALL_MIN` of its training rows,
+    naming the fix (more epochs, or more steps when ``max_steps`` sets the length); None when
+    it answers enough or nothing was measured."""
+    r = recall or {}
+    acc = r.get("accuracy")
+    if not isinstance(acc, (int, float)) or acc >= RECALL_MIN:
+        return None
+    if learn.max_steps is not None:
+        fix = f"--set learn.max_steps={max(5 * learn.max_steps, 500)} (now {learn.max_steps})"
+    else:
+        now = learn.epochs or 1
+        fix = f"--set learn.epochs={max(100, round(2 * now))} (now {now:g})"
+    return (f"the base model answers {acc:.0%} of {r.get('n_items')} rows it was trained on (greedy answer "
+            f"accuracy {acc:.3f} < {RECALL_MIN}): it has not learned the data, and every verdict on it would be "
+            f"about a model that never knew the facts. Train longer: {fix}. The default epochs suit the "
+            "embedded world, which phrases each fact six times; a file with one phrasing per fact needs about "
+            "100 (docs/how-to/own-data.md)")
+
+
 @dataclass
 class WorldModels:
     base: Any
@@ -103,6 +158,7 @@ class WorldModels:
     seconds: dict[str, float]
     key: str
     _gold: Any = None
+    recall: dict[str, Any] | None = None   # :func:`base_recall` of the base (None: not measured)
 
     @property
     def gold(self) -> Any:
@@ -141,23 +197,47 @@ def world_models(data: UnlearningData, *, model_size: str, vocab_size: int, lear
             # another process may have trained this entry while we waited for the lock
             cached = (root / "done.json").is_file()
             if not cached:
-                secs = _train_pair(data, model_size=model_size, vocab_size=vocab_size, learn=learn,
-                                   progress=progress, base_dir=base_dir, gold_dir=gold_dir, log=log,
-                                   extras=extras)
+                secs, measured = _train_pair(data, model_size=model_size, vocab_size=vocab_size, learn=learn,
+                                             progress=progress, base_dir=base_dir, gold_dir=gold_dir, log=log,
+                                             extras=extras)
                 import torch
 
                 # float reductions differ with the thread count, so the same spec trained with
                 # another number of CPU threads gives slightly different weights: say which
                 from oblivio.atomic import write_text
                 write_text(root / "done.json", json.dumps({"spec": spec, "seconds": secs,
-                                                           "torch_threads": torch.get_num_threads()},
-                                                          indent=1, default=str))
+                                                           "torch_threads": torch.get_num_threads(),
+                                                           "base_recall": measured}, indent=1, default=str))
     state.wait_for_everyone()
     if cached:
         log(f"reusing cached base and gold models ({root}; key {key} = hash of world, tokenizer, "
             "model size and training config)")
     base, tok = load_model(base_dir)
-    return WorldModels(base, tok, base_dir, gold_dir, cached, secs, key)
+    recall = _entry_recall(root / "done.json", base, tok, data, learn.seed, main=state.is_main_process)
+    if (msg := recall_warning(recall, learn)) is not None:
+        from oblivio.progress import warn
+        warn(msg)
+    return WorldModels(base, tok, base_dir, gold_dir, cached, secs, key, recall=recall)
+
+
+def _entry_recall(done: Path, base: Any, tok: Any, data: UnlearningData, seed: int, *,
+                  main: bool) -> dict[str, Any] | None:
+    """The base's recall kept in the cache entry's ``done.json``; an entry written before it was
+    kept gets it now (the main process measures it and adds it to the file, atomically)."""
+    try:
+        rec = json.loads(done.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(rec, dict) and "base_recall" in rec:
+        return rec["base_recall"] if isinstance(rec["base_recall"], dict) else None
+    if not main or not isinstance(rec, dict):
+        return None
+    from oblivio.atomic import write_text
+    from oblivio.data.context import fit_for_model
+    # the rows as learning cut them to the tiny model's context (:func:`_train_pair`)
+    rec["base_recall"] = base_recall(base, tok, fit_for_model(data, base, tok)[0], seed=seed)
+    write_text(done, json.dumps(rec, indent=1, default=str))
+    return rec["base_recall"]
 
 
 def _items_digest(data: UnlearningData) -> str:
@@ -179,9 +259,10 @@ def _entry_lock(path: Path, log) -> contextlib.AbstractContextManager[None]:
 
 
 def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn: TrainConfig, progress: bool,
-                base_dir: Path, gold_dir: Path, log, extras: Any = None) -> dict[str, float]:
+                base_dir: Path, gold_dir: Path, log, extras: Any = None) -> tuple[dict[str, float], dict[str, Any]]:
     """Train the tokenizer, then base (all trained items) and gold (without the forget set);
-    ``extras`` (world/extras.py): rows base and gold learn beyond ``data``'s items."""
+    ``extras`` (world/extras.py): rows base and gold learn beyond ``data``'s items. Returns the
+    seconds of each, and the base's :func:`base_recall` of ``data``'s trained rows."""
     from oblivio.data.probes import probe_training_items
     from oblivio.models.io import save_model
     from oblivio.models.tiny import tiny_llama
@@ -202,6 +283,7 @@ def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn
             f"(fields: {', '.join(f'{k} {v}' for k, v in cut['fields'].items())})")
     cfg = dataclasses.replace(learn, progress=progress)
     more_b, more_g = (list(extras.base), list(extras.gold)) if extras else ([], [])
+    recall: dict[str, Any] = {}
     for name, items, path, more in (("base", data.trained(), base_dir, more_b),
                                     ("gold", data.trained(without_forget=True), gold_dir, more_g)):
         # each model also learns the second-language and reverse questions of what it learns
@@ -215,6 +297,15 @@ def _train_pair(data: UnlearningData, *, model_size: str, vocab_size: int, learn
         secs[name] = time.perf_counter() - t0
         log(f"trained {name} model on {len(items)} items: {res.steps} steps, {secs[name]:.1f}s, "
             f"final loss {res.history[-1]['loss']:.4f}")
+        if name == "base":       # does it know what it was taught? (the module docstring)
+            recall = base_recall(model, tok, data, seed=learn.seed)
+            log(f"base model recall: {_recall_text(recall)}")
         path.parent.mkdir(parents=True, exist_ok=True)
         save_model(model, tok, path)
-    return secs
+    return secs, recall
+
+
+def _recall_text(recall: dict[str, Any]) -> str:
+    acc = recall.get("accuracy")
+    return ("not measured (no trained row has a key)" if acc is None else
+            f"greedy answer accuracy {acc:.3f} on {recall['n_items']} of its {recall['trained_rows']} trained rows")

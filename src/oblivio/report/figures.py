@@ -7,6 +7,7 @@ TOFU's forget-quality KS test, Maini et al. 2024, arXiv 2401.06121), MIA ROC cur
 (Min-K%++, Zhang et al. 2024, arXiv 2404.02936; members = forget, non-members = holdout),
 training loss parts, checkpoint curves (Wang et al. 2024, arXiv 2406.09179), the calibration
 sweep, and the audit: each attack's forget accuracy against gold's (SVG, report/svgplot.py).
+Every legend stands outside its plot area (report/legend.py), never over a curve.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from oblivio.report.legend import legend_outside
 
 MODELS = ("base", "gold", "unlearned")
 COLOURS = {"base": "tab:grey", "gold": "tab:green", "unlearned": "tab:red"}
@@ -71,7 +74,7 @@ def truth_ratios(rec: dict[str, Any]) -> Figure | NotAvailable:
     ax.set_ylabel("items")
     ax.set_title(f"forget quality (KS p-value vs gold) = {fq:.3g}" if fq is not None else "forget quality: n/a",
                  fontsize=9)
-    ax.legend(fontsize=7)
+    legend_outside(ax)
     fig.tight_layout()
     return _encode(fig, "Histograms of forget-set truth ratios for " + ", ".join(vals) +
                    (f"; forget quality {fq:.3g}" if fq is not None else ""))
@@ -93,14 +96,14 @@ def mia_roc(rec: dict[str, Any], metric: str = "mia_minkpp") -> Figure | NotAvai
         why = _models(rec).get("unlearned", {}).get("model", {}).get(metric, {}).get("skipped")
         return NotAvailable(f"no membership scores: {why or 'MIA not computed'}")
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))      # wider: the legend stands right of the curves
     for n, (fpr, tpr, auc) in curves.items():
         ax.plot(fpr, tpr, color=COLOURS[n], label=f"{n} (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], ls=":", color="black", lw=0.8)
     ax.set_xlabel("false positive rate (holdout)")
     ax.set_ylabel("true positive rate (forget)")
     ax.set_title(f"{metric}: forget vs holdout", fontsize=9)
-    ax.legend(fontsize=7)
+    legend_outside(ax)
     fig.tight_layout()
     return _encode(fig, f"ROC curves of the {metric} membership inference attack for " + ", ".join(curves))
 
@@ -154,15 +157,22 @@ def calibration(cal: dict[str, Any] | None) -> Figure | NotAvailable:
         ax.axvline(c["alpha"], ls=":", color="tab:red", lw=1, label=f"chosen α = {c['alpha']:.3f}")
     ax.set_xlabel("α (weight of the reference model)")
     ax.set_ylabel("utility")
-    ax.legend(fontsize=7)
+    legend_outside(ax)
     fig.tight_layout()
     return _encode(fig, f"Calibration sweep: utility against mixing weight α; chosen α {c.get('alpha')}")
+
+
+#: the chart's words for each audit decision (report/verdict.py ``attack_decision``): the keys of
+#: report/svgplot.py ``DECISION_COLOURS``
+CHART_DECISIONS = {"robust": "robust", "not robust": "not robust", "undecided": "not decided",
+                   "too few facts": "too few facts"}
 
 
 def attack_chart_rows(rec: dict[str, Any]) -> list[Any]:
     """One :class:`~oblivio.report.svgplot.AttackRow` per attack of the audit, in its order:
     skipped ones too, with their reason."""
     from oblivio.report.svgplot import DECISION_COLOURS, AttackRow
+    from oblivio.report.verdict import attack_decision, attack_facts
     out = []
     for name, a in ((rec.get("audit") or {}).get("attacks") or {}).items():
         if not isinstance(a, dict):
@@ -174,13 +184,14 @@ def attack_chart_rows(rec: dict[str, Any]) -> list[Any]:
             out.append(AttackRow(str(name), skipped=f"skipped: {a['skipped']}" if a.get("skipped")
                                  else "no attacked accuracy in the record"))
             continue
-        decision = {"undecided": "not decided"}.get(str(a.get("decision")), str(a.get("decision")))
-        if decision not in DECISION_COLOURS:
-            decision = "robust" if a.get("robust") else "not decided" if a.get("robust") is None else "not robust"
+        # the decision the run's "robust" verdict reads (an old record's robust on too few facts
+        # included): never green below the fewest facts that could show robustness
+        decision = CHART_DECISIONS.get(attack_decision(a) or "", "not decided")
         ci = u.get("accuracy_ci")
         lo, hi = (float(ci[0]), float(ci[1])) if isinstance(ci, list) and len(ci) == 2 else (None, None)
         rec_v = a.get("recovery")
-        note = (f"recovery {rec_v:.2f}" if isinstance(rec_v, (int, float)) else "recovery n/a") + f" · {decision}"
+        said = decision if decision != "too few facts" else "too few facts (n={}, needs {})".format(*attack_facts(a))
+        note = (f"recovery {rec_v:.2f}" if isinstance(rec_v, (int, float)) else "recovery n/a") + f" · {said}"
         out.append(AttackRow(str(name), float(acc), lo, hi,
                              g.get("accuracy") if isinstance(g.get("accuracy"), (int, float)) else None,
                              b.get("accuracy") if isinstance(b.get("accuracy"), (int, float)) else None,

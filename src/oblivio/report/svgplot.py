@@ -46,12 +46,17 @@ def nice_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
     return out
 
 
+LEGEND_GAP = 14   # px between a line chart's plot area and its legend column
+
+
 def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, xlabel: str, ylabel: str,
                vline: tuple[float, str] | None = None, width: int = 400, height: int = 240,
                bold: str | None = None) -> str:
     """An SVG line chart of ``series`` (name → (x, y) points; None or non-finite y are gaps).
 
     ``vline``: (x, label) drawn dotted in red; ``bold``: the name of the series drawn thicker.
+    ``width`` × ``height`` is the chart with its axes; the legend is a column to the right of
+    it, outside the plot area (the drawing is that much wider), so it never hides a curve.
     Raises ValueError when no series has a finite point."""
     pts = [(x, y) for s in series.values() for x, y in s if y is not None and math.isfinite(y)]
     if not pts:
@@ -72,8 +77,10 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, xl
     def py(y: float) -> float:
         return top + (y1 - y) / (y1 - y0) * ph
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
+    # the legend's column: a 14-pixel line, a gap and the longest name at ~6 px a character
+    full = width + round(LEGEND_GAP + 30 + 6 * max(len(str(n)) for n in series))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{full}" height="{height}" '
+           f'viewBox="0 0 {full} {height}" font-family="sans-serif" font-size="10">',
            f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>']
     for y in nice_ticks(y0, y1):          # a light grid line and a label at every round value
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(y):.1f}" y2="{py(y):.1f}" '
@@ -97,9 +104,10 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, xl
         for r in runs:
             if r:
                 out.append(f'<polyline points="{" ".join(r)}" fill="none" stroke="{colour}" stroke-width="{w}"/>')
-        out.append(f'<line x1="{left + 8}" x2="{left + 22}" y1="{top + 10 + 12 * i}" y2="{top + 10 + 12 * i}" '
+        lx = left + pw + LEGEND_GAP          # right of the plot area's frame
+        out.append(f'<line x1="{lx}" x2="{lx + 14}" y1="{top + 6 + 12 * i}" y2="{top + 6 + 12 * i}" '
                    f'stroke="{colour}" stroke-width="{w}"/>'
-                   f'<text x="{left + 26}" y="{top + 13 + 12 * i}">{escape(name)}</text>')
+                   f'<text x="{lx + 18}" y="{top + 9 + 12 * i}">{escape(name)}</text>')
     if vline is not None:
         x = px(vline[0])
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" stroke="#d62728" '
@@ -125,25 +133,30 @@ class AttackRow:
     skipped: str | None = None
 
 
-#: the bar colour of each audit decision (attacks/audit.py ``decision``)
-DECISION_COLOURS = {"robust": "#2ca02c", "not robust": "#d62728", "not decided": "#9e9e9e"}
+#: the bar colour of each audit decision (report/figures.py ``CHART_DECISIONS``): "too few facts"
+#: (an interval on fewer facts than could show robustness, the verdict's "too few facts to
+#: decide") in the verdict's amber, never robust's green
+DECISION_COLOURS = {"robust": "#2ca02c", "not robust": "#d62728", "not decided": "#9e9e9e",
+                    "too few facts": "#e0a040"}
+_CHAR = 7.0      # px per character at font-size 11, generous: the columns are sized with it
 
 
-def _legend(x: float, colours: Mapping[str, str]) -> list[str]:
-    """The chart's key on one line: the bar colours, the whisker, gold's diamond, base's mark."""
+def _legend(x: float, colours: Mapping[str, str]) -> tuple[list[str], float]:
+    """The chart's key on one line — the bar colours, the whisker, gold's diamond, base's mark —
+    and the x where it ends."""
     out = []
     for text, colour in colours.items():
         out.append(f'<rect x="{x:.0f}" y="6" width="11" height="9" fill="{colour}"/>'
                    f'<text x="{x + 14:.0f}" y="14">{escape(text)}</text>')
-        x += 24 + 6.3 * len(text)
+        x += 24 + _CHAR * len(text)
     out.append(f'<line x1="{x:.0f}" x2="{x + 16:.0f}" y1="10.5" y2="10.5" stroke="#222"/>'
                f'<text x="{x + 20:.0f}" y="14">95% interval</text>')
-    x += 100
+    x += 110
     out.append(f'<path d="M{x:.0f} 5.5 l5 5 l-5 5 l-5 -5 z" fill="#000"/><text x="{x + 9:.0f}" y="14">gold</text>')
     x += 46
     out.append(f'<line x1="{x:.0f}" x2="{x:.0f}" y1="4" y2="17" stroke="#7f7f7f" stroke-width="3"/>'
                f'<text x="{x + 6:.0f}" y="14">base (same attack)</text>')
-    return out
+    return out, x + 6 + _CHAR * len("base (same attack)")
 
 
 def _clip(v: float) -> float:
@@ -158,9 +171,15 @@ def attack_rows(rows: Sequence[AttackRow], *, xlabel: str, width: int = 720) -> 
     attack is a row that says so in words (``AttackRow.skipped``)."""
     row_h, top, bottom = 22, 30, 40
     label_w = 12 + 7 * max([len(r.name) for r in rows] + [6])
-    note_w = min(300, 12 + 6 * max([len(r.note) for r in rows] + [10]))
-    pw = max(160, width - label_w - note_w - 10)
-    width = label_w + pw + note_w + 10
+    note_w = min(340, 12 + _CHAR * max([len(r.note) for r in rows] + [10]))
+    # the key names the decisions the rows have (each colour once), in DECISION_COLOURS' order
+    shown = {t: c for t, c in DECISION_COLOURS.items() if any(r.skipped is None and r.colour == c for r in rows)}
+    legend, legend_end = _legend(label_w, shown)
+    # wide enough for the key and for the axis label (under the axis where it fits)
+    half = _CHAR * len(xlabel) / 2
+    pw = max(160, width - label_w - note_w - 10, legend_end - label_w - note_w, 2 * half - label_w - note_w)
+    width = round(label_w + pw + note_w + 10)
+    label_x = min(max(label_w + pw / 2, half), width - half)
     height = top + row_h * len(rows) + bottom
 
     def px(v: float) -> float:
@@ -168,7 +187,7 @@ def attack_rows(rows: Sequence[AttackRow], *, xlabel: str, width: int = 720) -> 
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-           *_legend(label_w, DECISION_COLOURS)]
+           *legend]
     for t in nice_ticks(0.0, 1.0):
         out.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top - 4}" y2="{top + row_h * len(rows)}" '
                    f'stroke="#e4e4e4"/><text x="{px(t):.1f}" y="{top + row_h * len(rows) + 13}" '
@@ -193,6 +212,6 @@ def attack_rows(rows: Sequence[AttackRow], *, xlabel: str, width: int = 720) -> 
         if r.gold is not None:
             out.append(f'<path d="M{px(r.gold):.1f} {mid - 5:.1f} l5 5 l-5 5 l-5 -5 z" fill="#000"/>')
         out.append(f'<text x="{label_w + pw + 10}" y="{mid + 4:.1f}">{escape(r.note)}</text>')
-    out.append(f'<text x="{label_w + pw / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(xlabel)}</text>')
+    out.append(f'<text x="{label_x:.1f}" y="{height - 6}" text-anchor="middle">{escape(xlabel)}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -232,7 +232,9 @@ def attack_table(rec: dict[str, Any]) -> list[AttackLine]:
         excess = u - g if isinstance(u, (int, float)) and isinstance(g, (int, float)) else None
         cells.append(Cell(fmt(excess) if excess is not None else "n/a", None, ci_text(a.get("excess_ci"))))
         cells.append(Cell(fmt(a.get("recovery")), _key((*p, "recovery")) if a.get("recovery") is not None else None))
-        decision = {"undecided": "not decided"}.get(str(a.get("decision")), str(a.get("decision") or "—"))
+        from oblivio.report.verdict import attack_decision
+        d = attack_decision(a)
+        decision = {"undecided": "not decided", "too few facts": "too few facts to decide"}.get(str(d), str(d or "—"))
         facts = _node(rec, (*p, "models", "unlearned", "n_facts"))
         out.append(AttackLine(str(name), decision, cells, str(facts or "—"),
                               str(a.get("note") or "")))

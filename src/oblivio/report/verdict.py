@@ -441,6 +441,32 @@ def _attack(name: str, a: dict[str, Any], floor: float | None, margin: float, ne
     return _Attack(name, _enough(st, n, need), text, hi, n, Interval(value, lo, hi, 1 - ALPHA, how, n))
 
 
+def attack_facts(a: dict[str, Any]) -> tuple[int | None, int]:
+    """The facts one attack of the audit record (attacks/audit.py) scored on the unlearned
+    model, and the fewest that could show its excess within the record's margin
+    (:func:`min_facts`: 59 at 0.05)."""
+    n = ((a.get("models") or {}).get("unlearned") or {}).get("n_facts")
+    m = a.get("margin")
+    return (n if isinstance(n, int) else None,
+            min_facts(float(m) if isinstance(m, (int, float)) and not isinstance(m, bool) and 0 < m < 1 else MARGIN))
+
+
+def attack_decision(a: dict[str, Any]) -> str | None:
+    """The decision of one attack's audit record as the "robust" line reads it: its
+    ``decision`` (from ``robust`` in a record without one), and ``"too few facts"`` for a record
+    written before that decision existed whose robust or undecided interval rests on fewer
+    facts than its margin needs (reports redraw old run folders too). The chart, the attack
+    table and the audit's summary line all read it, so none calls green what this line cannot
+    decide."""
+    d = a.get("decision")
+    if d is None and isinstance(a.get("robust"), bool):
+        d = "robust" if a["robust"] else "not robust"
+    n, need = attack_facts(a)
+    if d in ("robust", "undecided") and n is not None and n < need:
+        return "too few facts"
+    return d if isinstance(d, str) else None
+
+
 def _from_two(ua: Any, ga: Any, value: float) -> list[float] | None:
     """A 95% interval of a difference from the two sides' 95% intervals, as if independent."""
     ok = [isinstance(x, list) and len(x) == 2 for x in (ua, ga)]
