@@ -227,7 +227,7 @@ def zoo_lora(results: Path) -> str:
 
 # ---------------------------------------------------------------- the zoo under the protocol (bench/zoo.py, worlds)
 
-ZOO_PROTOCOL = "zoo-protocol"        # bench/results/zoo-protocol/: tuned.json, table.json, table-verdicts.json
+ZOO_PROTOCOL = "zoo-protocol"   # bench/results/zoo-protocol/: tuned.json; <design>/table.json, table-verdicts.json
 
 
 def _over_worlds(rows: list[dict[str, Any]], get: Callable[[dict[str, Any]], Any], fmt: str) -> str:
@@ -245,13 +245,29 @@ def _over_worlds(rows: list[dict[str, Any]], get: Callable[[dict[str, Any]], Any
     return f"{t['mean']:{fmt}}" + (f" ± {t['half']:{fmt}}" if t["half"] is not None else "")
 
 
-def zoo_protocol(results: Path) -> str:
-    """bench/results/zoo-protocol: each method at the setting chosen on the validation worlds,
-    on the test worlds × seeds (uncalibrated): values over worlds and the four verdicts over
-    worlds; rows by verdicts met, then the distance of forget accuracy from gold's."""
+def zoo_protocol_tune(results: Path) -> str:
+    """bench/results/zoo-protocol/tuned.json: each method's chosen setting and its point on the
+    validation worlds (means over them), best first."""
+    tuned = _json(results / ZOO_PROTOCOL / "tuned.json")
+    rows = []
+    for m, t in sorted(tuned.items(), key=lambda kv: kv[1]["tuning_point"]["violation"]):
+        p = t["tuning_point"]
+        args = ", ".join(f"{ARG_NAMES.get(k, k)} = {v:g}" for k, v in (t.get("args") or {}).items())
+        rows.append([f"`{m}`" + (f" ({args})" if args else ""), _lr(t["lr"]), str(t["steps"]),
+                     f"{p['forget']:.2f} / {p['gold_forget']:.2f}",
+                     f"{p['para_forget']:.2f} / {p['gold_para_forget']:.2f}",
+                     f"{p['min_ratio']:.2f}", "**meets**" if p["ok"] else f"{p['violation']:.2f}"])
+    return _table(["method", "lr", "steps", "forget acc / gold's", "held-out phr. / gold's", "worst retain ratio",
+                   "violation"], rows)
+
+
+def zoo_protocol(results: Path, design: str) -> str:
+    """bench/results/zoo-protocol/<design>: each method at the setting chosen on the validation
+    worlds, on the test worlds × seeds (uncalibrated): values over worlds and the four verdicts
+    over worlds; rows by verdicts met, then the distance of forget accuracy from gold's."""
     folder = results / ZOO_PROTOCOL
-    tuned, rows = _json(folder / "tuned.json"), [r for r in _json(folder / "table.json") if not r.get("lora")]
-    verdicts = _json(folder / "table-verdicts.json")["verdicts"]
+    tuned, rows = _json(folder / "tuned.json"), [r for r in _json(folder / design / "table.json") if not r.get("lora")]
+    verdicts = _json(folder / design / "table-verdicts.json")["verdicts"]
     qs = ("forgotten", "kept", "private", "robust")
 
     def order(label: str) -> tuple[int, float]:
@@ -269,7 +285,7 @@ def zoo_protocol(results: Path) -> str:
                     _over_worlds(rs, lambda r: r["uncal"]["forget"], ".2f"),
                     _over_worlds(rs, lambda r: r["uncal"]["gold_forget"], ".2f"),
                     _over_worlds(rs, lambda r: r["uncal"]["min_ratio"], ".2f"),
-                    *(_verdict_cell(verdicts[label][q]) for q in qs)])
+                    *(_verdict_cell(verdicts[label][q], q) for q in qs)])
     return _table(["method", "lr", "steps", "val. violation", "forget acc", "gold's", "worst test ratio",
                    "forgotten (90%)", "kept: worst ratio (90%)", "private (90%)", "robust: worst attack (95%)"],
                   out)
@@ -387,12 +403,15 @@ def protocol_tune(results: Path) -> str:
                    "worst attack excess", "violation"], rows)
 
 
-def _verdict_cell(v: dict[str, Any]) -> str:
+def _verdict_cell(v: dict[str, Any], question: str = "") -> str:
+    """A verdict's word, and its interval and n when it has one: a difference signed, kept's
+    ratio plain."""
     words = {"yes": "yes", "no": "no", "over-unlearned": "over-unlearned", "undecided": "not decided",
              "too few facts": "too few facts", "not available": "not available"}
     if "lo" not in v:
         return words[v["status"]]
-    return f"{words[v['status']]} [{_signed(v['lo'])}, {_signed(v['hi'])}] n={v['n']}"
+    num = (lambda x: f"{x:.3f}") if question == "kept" else _signed
+    return f"{words[v['status']]} [{num(v['lo'])}, {num(v['hi'])}] n={v['n']}"
 
 
 def protocol_report(results: Path) -> str:
@@ -408,7 +427,7 @@ def protocol_report(results: Path) -> str:
             role = "chosen" if r["chosen"] else "given" if name == "report-given.json" else "frontier"
             vd = r["verdict_detail"]
             rows.append([f"{r['label']} ({role})", f"{len(r['worlds'])} × {len(d['seeds'])}",
-                         *(_verdict_cell(vd[q]) for q in ("forgotten", "kept", "private", "robust"))])
+                         *(_verdict_cell(vd[q], q) for q in ("forgotten", "kept", "private", "robust"))])
     return _table(["recipe", "worlds × seeds", "forgotten (90%)", "kept: worst ratio (90%)", "private (90%)",
                    "robust: worst attack (95%)"], rows)
 
@@ -466,7 +485,8 @@ def newcomer_verdicts(results: Path) -> str:
 TABLES: dict[str, Callable[[Path], str]] = {
     "protocol-tune": protocol_tune, "protocol-report": protocol_report,
     "power": power, "judge-agreement": judge_agreement, "paraphrase-overlap": paraphrase_overlap,
-    "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-protocol": zoo_protocol,
+    "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-protocol-worlds": lambda r: zoo_protocol(r, "worlds-1-7"),
+    "zoo-protocol-seeds": lambda r: zoo_protocol(r, "worlds-1-3-seeds-0-2"), "zoo-protocol-tune": zoo_protocol_tune,
     "zoo-lora": zoo_lora, "controls": controls, "tru-table": tru_table,
     "tru-worlds": tru_worlds, "newcomer-commands": newcomer_commands, "newcomer-verdicts": newcomer_verdicts}
 

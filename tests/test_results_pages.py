@@ -172,6 +172,6 @@ def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_p
     (d / "report.json").write_text(json.dumps({"seeds": [0, 1], "rows": [row]}))
     (d / "report-given.json").write_text(json.dumps({"seeds": [0], "rows": [{**row, "label": "g", "chosen": False}]}))
     rep = rp.protocol_report(tmp_path).splitlines()
-    assert rep[2] == ("| y (chosen) | 3 × 2 | over-unlearned [-0.400, -0.100] n=63 | yes [+0.960, +1.000] n=70 | "
+    assert rep[2] == ("| y (chosen) | 3 × 2 | over-unlearned [-0.400, -0.100] n=63 | yes [0.960, 1.000] n=70 | "
                       "too few facts [-0.020, +0.030] n=42 | not available |")
     assert rep[3].startswith("| g (given) | 3 × 1 |")
