@@ -175,3 +175,35 @@ def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_p
     assert rep[2] == ("| y (chosen) | 3 × 2 | over-unlearned [-0.400, -0.100] n=63 | yes [0.960, 1.000] n=70 | "
                       "too few facts [-0.020, +0.030] n=42 | not available |")
     assert rep[3].startswith("| g (given) | 3 × 1 |")
+
+
+def _zoo_row(label: str, world: int, forget: float, gold: float, ratio: float, method: str | None = None) -> dict:
+    return {"label": label, "method": method or label, "lr": 2e-4, "steps": 80, "args": {}, "seed": 0,
+            "world": world, "lora": 0, "uncal": {"forget": forget, "gold_forget": gold, "min_ratio": ratio}}
+
+
+def test_zoo_protocol_world_means_t_half_width_and_verdict_order(tmp_path):
+    """Two worlds: forget 0.2 and 0.4 → mean 0.30 ± t(0.975, 1)·sd/√2 = 12.706·0.1414/1.414 = 1.27;
+    rows by verdicts met ("yes" count), then |forget − gold|; a row not in tuned.json is "given";
+    kept's ratio interval unsigned, a difference signed."""
+    d = tmp_path / "zoo-protocol"
+    (d / "w").mkdir(parents=True)
+    (d / "tuned.json").write_text(json.dumps({"a": {"lr": 2e-4, "steps": 80, "tuning_point": {"violation": 0.25}},
+                                              "b": {"lr": 2e-4, "steps": 80, "tuning_point": {"violation": 0.5}}}))
+    rows = [_zoo_row("a", 1, 0.2, 0.3, 0.9), _zoo_row("a", 2, 0.4, 0.3, 0.9),
+            _zoo_row("b", 1, 0.9, 0.3, 1.0), _zoo_row("b", 2, 0.9, 0.3, 1.0),
+            _zoo_row("demo", 1, 0.1, 0.3, 0.95, "npo_me"), _zoo_row("demo", 2, 0.1, 0.3, 0.95, "npo_me")]
+    (d / "w" / "table.json").write_text(json.dumps(rows))
+    iv = {"status": "undecided", "n": 60, "lo": -0.1, "hi": 0.1}
+    ver = {"a": {"forgotten": iv, "kept": {"status": "no", "n": 60, "lo": 0.8, "hi": 0.9},
+                 "private": {"status": "too few facts", "n": 40}, "robust": iv},
+           "b": {"forgotten": {"status": "no", "n": 60, "lo": 0.5, "hi": 0.7},
+                 "kept": {"status": "yes", "n": 60, "lo": 0.97, "hi": 1.0}, "private": iv, "robust": iv},
+           "demo": {q: {"status": "not available", "n": None} for q in ("forgotten", "kept", "private", "robust")}}
+    (d / "w" / "table-verdicts.json").write_text(json.dumps({"worlds": [1, 2], "seeds": [0], "verdicts": ver}))
+    lines = rp.zoo_protocol(tmp_path, "w").splitlines()
+    assert [ln.split(" | ")[0] for ln in lines[2:]] == ["| `b`", "| `a`", "| demo default"]
+    a = lines[3].split(" | ")
+    assert a[3] == "0.25" and a[4] == "0.30 ± 1.27" and a[5] == "0.30 ± 0.00"
+    assert a[7] == "not decided [-0.100, +0.100] n=60" and a[8] == "no [0.800, 0.900] n=60"
+    assert lines[4].split(" | ")[3] == "given"
