@@ -238,3 +238,12 @@ def test_the_search_default_nu_is_the_one_chosen_on_validation_worlds():
     from oblivio.methods.reveal_release import RevealRelease
     from oblivio.reveal.neural_ucb import NU
     assert RevealConfig().nu == NU == RevealRelease().nu == 0.1     # bench/reveal_nu.py's choice
+
+
+def test_the_release_default_lam_neg_is_the_one_chosen_on_validation_worlds():
+    # λ_neg = 1 (the paper's) left the embedded world's forget accuracy at 1.0; 5 was chosen on
+    # validation worlds 101/102 (docs/results/reveal-release.md, "A re-measurement")
+    from oblivio.config import build_method
+    from oblivio.methods.reveal_release import RevealRelease
+    assert RevealRelease().lam_neg == 5.0
+    assert build_method("reveal_release", {}).lam_neg == 5.0
