@@ -78,6 +78,8 @@ def test_log_with_and_limit_where_they_make_sense(measured) -> None:
     (["reveal", "--target", "Kroltraim Nounror"], "data.targets", ["Kroltraim Nounror"]),
     (["eval", "--model", "M", "--limit", "2"], "eval.limit", 2),
     (["audit", "R", "--limit", "3", "--log-with", "tensorboard"], "eval.limit", 3),
+    (["learn", "--epochs", "100"], "learn.epochs", 100),          # learn's epochs, not unlearning's
+    (["compare", "--epochs", "2"], "unlearn.train.epochs", 2),
 ])
 def test_old_and_new_spellings_land_on_the_same_key(argv, key, value) -> None:
     from oblivio.cli_args import build_parser

@@ -348,7 +348,7 @@ def test_learn_warns_when_the_base_did_not_learn_its_rows(tmp_path, capsys, monk
     warning = next(x for x in out.err.splitlines() if "has not learned the data" in x)
     assert warning.startswith("oblivio: warning: the base model answers ")
     assert f"of 17 rows it was trained on (greedy answer accuracy {recall['accuracy']:.3f} < 0.9)" in warning
-    assert "--set learn.epochs=100 (now 1)" in warning
+    assert "--epochs 100 (now 1)" in warning
     assert f"base model recall: {recall['accuracy']:.3f}" in out.out          # a result: stdout
     done = next((tmp_path / "cache" / "world-models").glob("*/done.json"))
     assert json.loads(done.read_text())["base_recall"] == recall
@@ -366,8 +366,8 @@ def test_recall_warning_threshold_and_fix() -> None:
     assert recall_warning({"accuracy": None, "n_items": 0}, epochs20) is None          # nothing measured
     assert recall_warning(None, epochs20) is None
     low = recall_warning({"accuracy": 0.875, "n_items": 80}, epochs20)
-    assert low is not None and "answers 88% of 80 rows" in low and "--set learn.epochs=100 (now 20)" in low
-    assert "--set learn.epochs=300 (now 150)" in (recall_warning({"accuracy": 0.0, "n_items": 5},
+    assert low is not None and "answers 88% of 80 rows" in low and "--epochs 100 (now 20)" in low
+    assert "--epochs 300 (now 150)" in (recall_warning({"accuracy": 0.0, "n_items": 5},
                                                                  TrainConfig(epochs=150)) or "")
     steps = recall_warning({"accuracy": 0.5, "n_items": 5}, TrainConfig(max_steps=40))
     assert steps is not None and "--set learn.max_steps=500 (now 40)" in steps

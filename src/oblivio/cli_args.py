@@ -90,7 +90,7 @@ _COMMANDS: dict[str, tuple[str, tuple[_Item, ...]]] = {
     "learn": ("train (or reuse cached) tiny base and gold models of the world or of --data; with --model, fine-tune "
               "that pretrained model instead (TOFU's recipe)",
               ("world.preset", "data.path", "data.neighbour_map", "data.targets", "model.path",
-               "data.tofu_gold_split", "model.lora_r", _TOFU, "--out",
+               "data.tofu_gold_split", "model.lora_r", "learn.epochs", _TOFU, "--out",
                "--overwrite", "model.prompt", "model.system_prompt", "model.dtype", "model.trust_remote_code",
                "model.allow_pickle", *_COMMON)),
     "unlearn": ("unlearn the forget set of --data from --model",

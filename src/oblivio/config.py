@@ -463,7 +463,10 @@ class Config:
         default_factory=lambda: {"preset": "default", "seed": 0})
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    learn: TrainConfig = field(default_factory=default_learn)
+    learn: Annotated[TrainConfig, Flags(epochs=Flag(
+        "--epochs", "learning epochs of the tiny base and gold: 20 suit the embedded world, which phrases each "
+        "fact six times; a file with one phrasing per fact needs about 100", metavar="E", shared=True))] = field(
+        default_factory=default_learn)
     # `oblivio learn --model M`: fine-tuning a pretrained model (engine/finetuning.py), TOFU's recipe
     finetune: TrainConfig = field(default_factory=tofu_finetune)
     unlearn: UnlearnConfig = field(default_factory=UnlearnConfig)

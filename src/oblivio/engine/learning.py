@@ -140,7 +140,7 @@ def recall_warning(recall: dict[str, Any] | None, learn: TrainConfig) -> str | N
         fix = f"--set learn.max_steps={max(5 * learn.max_steps, 500)} (now {learn.max_steps})"
     else:
         now = learn.epochs or 1
-        fix = f"--set learn.epochs={max(100, round(2 * now))} (now {now:g})"
+        fix = f"--epochs {max(100, round(2 * now))} (now {now:g})"
     return (f"the base model answers {acc:.0%} of {r.get('n_items')} rows it was trained on (greedy answer "
             f"accuracy {acc:.3f} < {RECALL_MIN}): it has not learned the data, and every verdict on it would be "
             f"about a model that never knew the facts. Train longer: {fix}. The default epochs suit the "
