@@ -4,13 +4,13 @@ a run's config.yaml paths absolute (issue #25 item 3)."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import random
 from pathlib import Path
 
 import pytest
 
+from benchmod import load_bench
 from clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,10 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("cli_flags", ROOT / "bench" / "cli_flags.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("cli_flags")
 
 
 @pytest.fixture(scope="module")

@@ -4,22 +4,17 @@
 default run's steps and tokens, and the reading of the committed measurements."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from benchmod import load_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("cost_model", ROOT / "bench" / "cost_model.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["cost_model"] = mod          # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("cost_model")
 
 
 cm = _load()

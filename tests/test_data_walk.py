@@ -3,22 +3,18 @@ walks, and the profile hook on a small hand-written package (caller found past l
 generator counted once, only the followed objects). No oblivio command is run."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
 
+from benchmod import load_bench
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("data_walk", ROOT / "bench" / "data_walk.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["data_walk"] = mod          # its dataclass looks its module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("data_walk")
 
 
 def test_layer_order_top_to_bottom() -> None:

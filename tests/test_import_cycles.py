@@ -4,18 +4,15 @@ checks that the graph sees what it must: a lazy import inside a function, a rela
 and not an import kept for type checking."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from benchmod import load_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("import_cycles", ROOT / "bench" / "import_cycles.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("import_cycles")
 
 
 def test_no_package_level_cycle() -> None:

@@ -6,7 +6,6 @@ override — and that the example file still loads as the docs promise (two targ
 neighbour map giving the rows' own roles). The slow one runs the bench."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from collections import Counter
@@ -14,16 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmod import load_bench
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "stranger"
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("newcomer", ROOT / "bench" / "newcomer.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("newcomer")
 
 
 nc = _load()

@@ -3,22 +3,19 @@ hand edit of a number, or a result rerun without regenerating, fails here), and 
 reads the fields it says it reads (hand-built results with distinct values per field)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from benchmod import load_bench
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("results_pages", ROOT / "bench" / "results_pages.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("results_pages")
 
 
 rp = _load()

@@ -2,12 +2,12 @@
 GradDiff and NPO, evaluated (bench/tofu_small.py). Slow: run with ``pytest -m slow``."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from benchmod import load_bench
 from oblivio.data.tofu import default_tofu_dir
 
 pytestmark = [pytest.mark.slow,
@@ -16,10 +16,7 @@ pytestmark = [pytest.mark.slow,
 
 
 def _bench(repo_root: Path):
-    spec = importlib.util.spec_from_file_location("tofu_small", repo_root / "bench" / "tofu_small.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)   # type: ignore[union-attr]
-    return mod
+    return load_bench("tofu_small", repo_root / "bench")
 
 
 def test_tofu_small_run(repo_root: Path, tmp_path: Path, capsys) -> None:

@@ -2,23 +2,20 @@
 worlds, and a table that refuses a world the tuning read."""
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from benchmod import load_bench
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def zoo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("zoo_bench", ROOT / "bench" / "zoo.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("zoo")
 
 
 def point(step: int, forget: float, gold: float = 0.25, ratio: float = 1.0) -> dict:
