@@ -10,8 +10,6 @@ import pytest
 
 from benchmod import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def zoo() -> ModuleType:
