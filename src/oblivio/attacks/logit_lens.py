@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from oblivio.attacks.base import ATTACKS, Attacked, by_fact, content_key
 from oblivio.data.schema import QAItem, UnlearningData
 from oblivio.models.format import PromptFormat, answer_lead, encode_prompt, format_of
+from oblivio.models.lens import lens_logits
 
 if TYPE_CHECKING:
     import torch
@@ -115,8 +116,7 @@ def candidate_logprobs(model: Any, seqs: Sequence[tuple[list[int], list[int]]]) 
     r, p, tk = (torch.tensor(x, dtype=torch.long) for x in (rows, pos, toks))
     with torch.no_grad():
         out = model(ids.to(model.device), attention_mask=mask.to(model.device), output_hidden_states=True)
-        norm, head = model.base_model.norm, model.get_output_embeddings()
-        layers = [head(norm(h[r, p])) for h in out.hidden_states[:-1]] + [out.logits[r, p]]
+        layers = [lens_logits(model, h[r, p]) for h in out.hidden_states[:-1]] + [out.logits[r, p]]
         res = torch.zeros(len(layers), len(seqs), dtype=torch.float64)
         for i, lg in enumerate(layers):
             lp = lg.float().log_softmax(-1).gather(-1, tk.to(lg.device)[:, None]).squeeze(-1)

@@ -3,7 +3,7 @@
 Optimization", arXiv 2404.05868) and ME+GD (Yuan, Pang, Xu, Lin, Zhu, Du, Zhang 2024, "A
 Closer Look at Machine Unlearning for Large Language Models", arXiv 2410.08109):
 
-    L = w·L_NPO + (1 − w)·L_ME + α·NLL_r
+    L = w·L_NPO + (1 − w)·L_ME + λ·L_lens + α·NLL_r
 
 with L_NPO = −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x))) over forget sequences
 (``npo``) and L_ME = mean over forget answer positions of KL(U ‖ p_θ(·|x, y_<t)), U uniform
@@ -19,14 +19,24 @@ for every token, is below what a model that never saw the answer gives it (such 
 knows the answer's type), so alone it drives the answers below that level. The mix
 w ∈ [0, 1] trades the two: w = 1 is ``npo``, w = 0 is ``me_gd`` (same α), both exactly.
 
-The two terms share one forward pass of the forget batch (``ops.logits_and_logprobs``): NPO
+The lens term (``lens`` = λ, 0 by default: off). L_ME acts on the output distribution only;
+an intermediate layer, read through the final norm and the head (the logit lens), can still
+single the forgotten answer out among the answers of its type — our logit-lens attack
+(attacks/logit_lens.py) does exactly that. L_lens is the Max-Entropy defence of Patil, Hase,
+Bansal 2024 ("Can sensitive information be deleted from LLMs?", ICLR 2024, arXiv
+2309.17410): the same KL(U ‖ ·) at the same forget answer positions, on the logit lens of
+every intermediate layer, averaged over those layers (``ops.lens_kl_uniform``). It reads the
+hidden states of the one forward pass the other terms use.
+
+The terms share one forward pass of the forget batch (``ops.logits_and_logprobs``): NPO
 reads the answer tokens' summed log-probability, ME the full distribution at each answer
 position, from the same logits. The reference log-likelihoods are cached per forget item, as
 in ``npo``. A term whose weight is 0 is not computed (w = 0 needs no reference at all).
 
 Logged parts: ``forget`` (the mixture), ``forget_npo`` and ``forget_me`` (each term
 unweighted, comparable with an ``npo`` or ``me_gd`` run; only when its weight is not 0), and
-``retain``. Defaults: β = 0.1 and α = 1, both papers' values; w = 0.5 is ours.
+``forget_lens`` (when λ > 0) and ``retain``. Defaults: β = 0.1 and α = 1, both papers'
+values; w = 0.5 is ours; λ = 0 keeps the method what it was before the term existed.
 """
 from __future__ import annotations
 
@@ -45,12 +55,13 @@ class NPOME(MethodBase):
     beta: float = 0.1
     mix: float = 0.5
     alpha: float = 1.0
+    lens: float = 0.0
 
     # β divides the loss; a negative retain weight would push the model away from the retain set;
     # a mix outside [0, 1] gives one forget term a negative weight, which pulls the answers back
     # (NPO) or makes the model more certain (ME)
     arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
-        "beta": (0, False), "alpha": (0, True), "mix": Range(ge=0, le=1)}
+        "beta": (0, False), "alpha": (0, True), "mix": Range(ge=0, le=1), "lens": (0, True)}
 
     @property
     def uses(self) -> frozenset[str]:
@@ -61,17 +72,29 @@ class NPOME(MethodBase):
         import torch
         import torch.nn.functional as F
 
-        from oblivio.methods.ops import kl_uniform, logits_and_logprobs, npo_forget, plus_retain_nll
+        from oblivio.methods.ops import (
+            kl_uniform,
+            lens_kl_uniform,
+            logits_and_logprobs,
+            logits_logprobs_hidden,
+            npo_forget,
+            plus_retain_nll,
+        )
         f = batch["forget"]
-        logits, lp, mask = logits_and_logprobs(ctx.model, f)
         terms: dict[str, torch.Tensor] = {}
         mixed: list[torch.Tensor] = []
+        if self.lens > 0:
+            logits, lp, mask, hidden = logits_logprobs_hidden(ctx.model, f)
+            terms["forget_lens"] = lens_kl_uniform(ctx.model, hidden, mask)
+            mixed.append(self.lens * terms["forget_lens"])
+        else:
+            logits, lp, mask = logits_and_logprobs(ctx.model, f)
         if self.mix > 0:
             terms["forget_npo"] = npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta)
             mixed.append(self.mix * terms["forget_npo"])
         if self.mix < 1:
             terms["forget_me"] = kl_uniform(F.log_softmax(logits, -1), mask)
             mixed.append((1.0 - self.mix) * terms["forget_me"])
-        out = plus_retain_nll(ctx.model, batch, mixed[0] if len(mixed) == 1 else mixed[0] + mixed[1], self.alpha)
+        out = plus_retain_nll(ctx.model, batch, torch.stack(mixed).sum(), self.alpha)
         out.parts.update(terms)
         return out

@@ -39,6 +39,35 @@ def logits_and_logprobs(model, sub: dict[str, torch.Tensor]) -> tuple[torch.Tens
     return logits[:, :-1], lp, mask
 
 
+def logits_logprobs_hidden(model, sub: dict[str, torch.Tensor]
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
+    """:func:`logits_and_logprobs` from a forward pass that also returns the hidden states
+    (embeddings, then every layer's output: ``output_hidden_states``) for a loss that reads
+    intermediate layers, with no second pass."""
+    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"], output_hidden_states=True)
+    logits = out.logits.float()
+    lp, mask = token_logprobs(logits, sub["labels"])
+    return logits[:, :-1], lp, mask, tuple(out.hidden_states)
+
+
+def lens_kl_uniform(model, hidden: tuple[torch.Tensor, ...], mask: torch.Tensor) -> torch.Tensor:
+    """The Max-Entropy defence of Patil, Hase, Bansal 2024 (arXiv 2309.17410, ICLR 2024) in
+    :func:`kl_uniform`'s form: KL(U ‖ p_ℓ) at every forget answer position, with p_ℓ the logit
+    lens of layer ℓ (models/lens.py: the layer's output through the final norm and the head),
+    averaged over the intermediate layers ℓ = 1 … L−1 (``hidden[1:-1]``: not the embeddings,
+    not the last layer, whose distribution is the output's own). Only answer positions are
+    decoded ([N, V], not [B, T, V]): on a 49k vocabulary and 30 layers that is what keeps the
+    term affordable. Zero when the model has a single layer (no intermediate one)."""
+    from oblivio.models.lens import lens_logits
+    layers = hidden[1:-1]
+    if not layers:
+        return mask.new_zeros((), dtype=torch.float32)
+    at = mask.bool()
+    per_layer = [kl_uniform(F.log_softmax(lens_logits(model, h[:, :-1][at]).float(), -1), mask[at])
+                 for h in layers]
+    return torch.stack(per_layer).mean()
+
+
 def npo_forget(logp: torch.Tensor, ref: torch.Tensor, beta: float) -> torch.Tensor:
     """NPO's forget loss (Zhang et al. 2024, arXiv 2404.05868) from the model's and the
     reference's summed answer log-likelihoods per sequence [B]:
