@@ -13,7 +13,13 @@ unlearning run of the default world preset with the robustness audit (all attack
   retain ratio) + Σ_attacks max(0, attack excess − m)`` with m the margin. The chosen recipe has
   the smallest violation (ties: fewer steps). Points, not intervals: three validation worlds
   hold ~25 validation forget facts, below the verdicts' minimum, so the choice is a ranking and
-  the decision is left to the test stage. Writes ``<out>/tuned.json``.
+  the decision is left to the test stage. With ``--val-files`` (JSONL files of users' own data,
+  e.g. ``examples/stranger/ferry.jsonl``), each file is one more validation source: base and gold
+  are learned on it as the README's own-data path does (``oblivio learn --data FILE`` with
+  ``learn.epochs`` = ``--learn-epochs``, once, under ``<out>/models/``), each candidate is run on
+  its validation portion, and the file's violation (the same sum, from that one run) is added to
+  the worlds'. The ranking is then by the **sum of the sources' violations**, the world set one
+  source, each file one. Writes ``<out>/tuned.json``.
 * ``report`` — the chosen recipe (and with ``--frontier K`` the next K candidates by validation
   violation, reported but not chosen) on the **test worlds** (``--test-worlds``, default 1–7;
   world 0, on which earlier defaults were tuned, is left out) × training seeds (``--seeds``,
@@ -25,7 +31,8 @@ Candidates: ``--cands`` JSON list of objects ``{"label", "method", "lr", "steps"
 "sampler", "batch_size"}`` (defaults: the demo's), else :data:`CANDIDATES`.
 
 Usage:
-  python bench/default_protocol.py tune   [--val-worlds 101,102,103] [--cands JSON] [--out runs/default-protocol]
+  python bench/default_protocol.py tune   [--val-worlds 101,102,103] [--val-files F1,F2] [--cands JSON]
+                                          [--out runs/default-protocol]
   python bench/default_protocol.py report [--test-worlds 1,2,3,4,5,6,7] [--seeds 0,1,2] [--frontier 2]
   python bench/default_protocol.py report --cands JSON   (recipes reported as given, none chosen:
       report-given.json / report-given.md; e.g. the demo's default before the protocol)
@@ -38,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import sys
 from pathlib import Path
 from statistics import mean
@@ -81,6 +89,33 @@ def cand_cells(preset: str, cands: list[dict[str, Any]], worlds: list[int], seed
     return cells
 
 
+def learned(file: Path, out: Path, epochs: int) -> tuple[Path, Path]:
+    """Base and gold learned on ``file`` as the README's own-data path does (once: kept in ``out``)."""
+    dest = out / "models" / file.stem
+    if not (dest / "gold").is_dir():
+        subprocess.run([sys.executable, "-m", "oblivio", "learn", "--data", str(file), "--out", str(dest),
+                        "--set", f"learn.epochs={epochs}", "--quiet"], check=True)
+    return dest / "base", dest / "gold"
+
+
+def file_cells(cands: list[dict[str, Any]], files: list[Path], out: Path, epochs: int) -> list[Cell]:
+    """Every candidate on the validation portion of each own-data file (its source index: 1000 + i)."""
+    cells = []
+    for i, f in enumerate(files):
+        base, gold = learned(f, out, epochs)
+        for c in cands:
+            train: dict[str, Any] = {"lr": c.get("lr", 5e-4), "max_steps": c["steps"]}
+            if "batch_size" in c:
+                train["batch_size"] = c["batch_size"]
+            over = {"seed": 0, "model": {"path": str(base), "gold": str(gold)}, "data": {"path": str(f)},
+                    "eval": {"portion": "val"}, "audit": {"enabled": True},
+                    "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train,
+                                "args": dict(c.get("args", {}))}}
+            cells.append(Cell(f"{c['label']}-{f.stem}", load_config(overrides=over), role="tune",
+                              tags={"label": c["label"], "world": 1000 + i, "seed": 0}))
+    return cells
+
+
 def run(cells: list[Cell], out: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     """Run the grid; per candidate label, its (world, results.json) pairs."""
     got: dict[str, list[tuple[int, dict[str, Any]]]] = {}
@@ -121,19 +156,26 @@ def cands_of(args: argparse.Namespace) -> list[dict[str, Any]]:
 def tune(args: argparse.Namespace) -> None:
     cands = cands_of(args)
     worlds = [int(x) for x in args.val_worlds.split(",")]
-    got = run(cand_cells(args.preset, cands, worlds, [0], "tune"), Path(args.out) / "tune")
+    files = [Path(f) for f in args.val_files.split(",")] if args.val_files else []
+    cells = cand_cells(args.preset, cands, worlds, [0], "tune")
+    cells += file_cells(cands, files, Path(args.out), args.learn_epochs)
+    got = run(cells, Path(args.out) / "tune")
     margin = V.MARGIN
     scored = []
     for c in cands:
-        m = means(got.get(c["label"], []), margin)
-        scored.append({**c, **m})
-        print(f"{c['label']:<16} violation {m['violation']:.3f}  forget−gold {m['forget_minus_gold']:+.3f}  "
-              f"AUC−gold {m['auc_minus_gold']:+.3f}  min retain ratio "
-              f"{min(m['retain_ratio'].values(), default=math.nan):.3f}  max attack excess "
+        runs = got.get(c["label"], [])
+        m = means([r for r in runs if r[0] < 1000], margin)
+        per_file = {f.name: means([r for r in runs if r[0] == 1000 + i], margin) for i, f in enumerate(files)}
+        total = m["violation"] + sum(f["violation"] for f in per_file.values())
+        scored.append({**c, **m, "world_violation": m["violation"], "violation": total, "files": per_file})
+        print(f"{c['label']:<20} violation {total:.3f} (worlds {m['violation']:.3f}"
+              + "".join(f", {k} {f['violation']:.3f}" for k, f in per_file.items())
+              + f")  forget−gold {m['forget_minus_gold']:+.3f}  AUC−gold {m['auc_minus_gold']:+.3f}  min retain "
+              f"ratio {min(m['retain_ratio'].values(), default=math.nan):.3f}  max attack excess "
               f"{max(m['attack_excess'].values(), default=math.nan):+.3f}")
     scored.sort(key=lambda s: (s["violation"], s["steps"]))
-    out = {"val_worlds": worlds, "seed": 0, "margin": margin, "rule": __doc__.split("* ``report``")[0].strip(),
-           "chosen": scored[0]["label"], "ranked": scored}
+    out = {"val_worlds": worlds, "val_files": [str(f) for f in files], "seed": 0, "margin": margin,
+           "rule": __doc__.split("* ``report``")[0].strip(), "chosen": scored[0]["label"], "ranked": scored}
     Path(args.out).mkdir(parents=True, exist_ok=True)
     write_text(Path(args.out) / "tuned.json", json.dumps(out, indent=1) + "\n")
     print(f"chosen on validation worlds {worlds}: {scored[0]['label']}")
@@ -181,6 +223,8 @@ def main() -> None:
     ap.add_argument("--preset", default="default")
     ap.add_argument("--cands", help="JSON list of candidate recipes (module docstring)")
     ap.add_argument("--val-worlds", default="101,102,103")
+    ap.add_argument("--val-files", default="", help="own-data JSONL files, each one more validation source")
+    ap.add_argument("--learn-epochs", type=int, default=100, help="learn.epochs for a --val-files base and gold")
     ap.add_argument("--test-worlds", default="1,2,3,4,5,6,7")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--frontier", type=int, default=0, help="also report the next K candidates by validation")
