@@ -17,7 +17,10 @@ each command's stdout and stderr (progress bars removed) go to the folder of the
 without ``.json``. The load average at start and end is recorded: timings taken beside other
 work are slower than on an idle machine.
 
-Usage: ``python bench/newcomer.py [--learn-epochs N] [--out bench/results/newcomer/readme.json]``
+``--data FILE`` runs the same lines on another stranger's file (its ``map.json`` beside it), e.g.
+``examples/stranger2/observatory.jsonl``.
+
+Usage: ``python bench/newcomer.py [--data FILE] [--learn-epochs N] [--out bench/results/newcomer/readme.json]``
 """
 from __future__ import annotations
 
@@ -114,15 +117,16 @@ def _facts(data: Path) -> tuple[int, int]:
     return len(rows), len({r.get("fact") or r["question"] for r in rows})
 
 
-def measure(lines: list[str], raw: Path) -> dict[str, Any]:
-    """Every line in a fresh folder with an empty cache; the record (module docstring)."""
+def measure(lines: list[str], raw: Path, data: Path = EXAMPLE / "ferry.jsonl") -> dict[str, Any]:
+    """Every line in a fresh folder with an empty cache, on ``data`` (its ``map.json`` beside
+    it) copied as ``my.jsonl``; the record (module docstring)."""
     raw.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="oblivio-newcomer-") as tmp:
         work, cache = Path(tmp) / "run", Path(tmp) / "cache"
         work.mkdir()
         cache.mkdir()
-        shutil.copy(EXAMPLE / "ferry.jsonl", work / "my.jsonl")
-        shutil.copy(EXAMPLE / "map.json", work / "map.json")
+        shutil.copy(data, work / "my.jsonl")
+        shutil.copy(data.parent / "map.json", work / "map.json")
         env = {**os.environ, "OBLIVIO_CACHE": str(cache), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         if env.get("PYTHONPATH"):   # the commands run in another folder: a relative entry would miss
             env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep))
@@ -136,8 +140,9 @@ def measure(lines: list[str], raw: Path) -> dict[str, Any]:
         base = base_accuracy(work)
     first = next((k for k, c in enumerate(cmds, 1) if c["report"]), None)
     final = next((c["verdicts"] for c in reversed(cmds) if c["verdicts"]), [])
-    rows, facts = _facts(EXAMPLE / "ferry.jsonl")
-    return {"data": "examples/stranger/ferry.jsonl", "rows": rows, "facts": facts, "threads": 1, "cache": "empty",
+    rows, facts = _facts(data)
+    return {"data": data.resolve().relative_to(ROOT).as_posix(), "rows": rows, "facts": facts, "threads": 1,
+            "cache": "empty",
             "loadavg_start": [round(x, 2) for x in load0], "loadavg_end": [round(x, 2) for x in os.getloadavg()],
             "commands": cmds, "base_accuracy": base, "verdicts": final,
             "first_report": None if first is None else {
@@ -149,12 +154,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--learn-epochs", type=int, default=None,
                     help="set learn.epochs on the learn command (default: as the README says)")
+    ap.add_argument("--data", type=Path, default=EXAMPLE / "ferry.jsonl",
+                    help="the stranger's JSONL file (a map.json beside it), in the repository")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "newcomer" / "readme.json")
     a = ap.parse_args(argv)
     lines = [with_learn_epochs(ln, a.learn_epochs) for ln in readme_commands()]
-    rec = measure(lines, a.out.with_suffix(""))
+    rec = measure(lines, a.out.with_suffix(""), a.data)
     rec["learn_epochs"] = a.learn_epochs
-    rec["command"] = "python bench/newcomer.py" + (f" --learn-epochs {a.learn_epochs}" if a.learn_epochs else "")
+    data_arg = "" if a.data.resolve() == (EXAMPLE / "ferry.jsonl").resolve() else \
+        f" --data {a.data.resolve().relative_to(ROOT).as_posix()}"
+    rec["command"] = ("python bench/newcomer.py" + data_arg
+                      + (f" --learn-epochs {a.learn_epochs}" if a.learn_epochs else ""))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for c in rec["commands"]:

@@ -389,18 +389,30 @@ def _signed(x: float) -> str:
 
 
 def protocol_tune(results: Path) -> str:
-    """bench/results/default_protocol/tuned.json: every candidate on the validation worlds, world
-    means of the verdict quantities and the summed violation; the chosen one in bold."""
-    d = _json(results / "default_protocol" / "tuned.json")
+    """bench/results/default_protocol/tuned*.json: every candidate of each tuning round on its
+    validation sources — world means of the verdict quantities, the violation on the worlds and
+    on each own-data file, and their sum (what is ranked); the chosen one in bold."""
     rows = []
-    for c in d["ranked"]:
-        name = f"**{c['label']}** (chosen)" if c["label"] == d["chosen"] else c["label"]
-        ratios, excess = c["retain_ratio"].values(), c["attack_excess"].values()
-        rows.append([name, c["method"], _lr(c.get("lr", 5e-4)), str(c["steps"]), _signed(c["forget_minus_gold"]),
-                     _signed(c["auc_minus_gold"]), f"{min(ratios):.3f}" if ratios else "–",
-                     _signed(max(excess)) if excess else "–", f"{c['violation']:.3f}"])
-    return _table(["candidate", "method", "lr", "steps", "forget acc − gold", "MIA AUC − gold", "worst retain ratio",
-                   "worst attack excess", "violation"], rows)
+    for rnd, name in (("3", "tuned.json"), ("2", "tuned-round2.json")):
+        f = results / "default_protocol" / name
+        if not f.exists():
+            continue
+        d = _json(f)
+        for c in d["ranked"]:
+            chosen = c["label"] == d["chosen"]
+            label = c["label"] if not chosen else f"**{c['label']}** (chosen)" if rnd == "3" else \
+                f"{c['label']} (chosen in round 2)"
+            ratios, excess = c["retain_ratio"].values(), c["attack_excess"].values()
+            files = c.get("files", {})
+            rows.append([rnd, label, c["method"], str(c.get("args", {}).get("lens", 0)), _lr(c.get("lr", 5e-4)),
+                         str(c["steps"]), _signed(c["forget_minus_gold"]), _signed(c["auc_minus_gold"]),
+                         f"{min(ratios):.3f}" if ratios else "–", _signed(max(excess)) if excess else "–",
+                         f"{c.get('world_violation', c['violation']):.3f}",
+                         ", ".join(f"{k} {v['violation']:.3f}" for k, v in files.items()) or "–",
+                         f"{c['violation']:.3f}"])
+    return _table(["round", "candidate", "method", "lens", "lr", "steps", "forget acc − gold (worlds)",
+                   "MIA AUC − gold (worlds)", "worst retain ratio (worlds)", "worst attack excess (worlds)",
+                   "violation: worlds", "violation: files", "violation: sum"], rows)
 
 
 def _verdict_cell(v: dict[str, Any], question: str = "") -> str:
@@ -418,13 +430,14 @@ def protocol_report(results: Path) -> str:
     """bench/results/default_protocol/report*.json: each recipe's four verdicts over the test
     worlds (status, interval of the mean over worlds, facts summed over worlds)."""
     rows = []
-    for name in ("report.json", "report-given.json"):
+    roles = {"report.json": "chosen", "report-round2.json": "chosen in round 2", "report-given.json": "given"}
+    for name, chosen_role in roles.items():
         f = results / "default_protocol" / name
         if not f.exists():
             continue
         d = _json(f)
         for r in d["rows"]:
-            role = "chosen" if r["chosen"] else "given" if name == "report-given.json" else "frontier"
+            role = chosen_role if r["chosen"] or name == "report-given.json" else "frontier"
             vd = r["verdict_detail"]
             rows.append([f"{r['label']} ({role})", f"{len(r['worlds'])} × {len(d['seeds'])}",
                          *(_verdict_cell(vd[q], q) for q in ("forgotten", "kept", "private", "robust"))])
