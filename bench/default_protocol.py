@@ -17,9 +17,12 @@ unlearning run of the default world preset with the robustness audit (all attack
   e.g. ``examples/stranger/ferry.jsonl``), each file is one more validation source: base and gold
   are learned on it as the README's own-data path does (``oblivio learn --data FILE`` with
   ``learn.epochs`` = ``--learn-epochs``, once, under ``<out>/models/``), each candidate is run on
-  its validation portion, and the file's violation (the same sum, from that one run) is added to
-  the worlds'. The ranking is then by the **sum of the sources' violations**, the world set one
-  source, each file one. Writes ``<out>/tuned.json``.
+  its validation portion (``--file-portion test``: its test portion, for a file whose held-out
+  retain rows are all ``*_test``: on its validation portion "kept" could only read the rows
+  unlearning trains on; the file is validation data all the same, never reported as a test),
+  and the file's violation (the same sum, from that one run) is added to the worlds'. The
+  ranking is then by the **sum of the sources' violations**, the world set one source, each
+  file one. Writes ``<out>/tuned.json``.
 * ``report`` — the chosen recipe (and with ``--frontier K`` the next K candidates by validation
   violation, reported but not chosen) on the **test worlds** (``--test-worlds``, default 1–7;
   world 0, on which earlier defaults were tuned, is left out) × training seeds (``--seeds``,
@@ -98,8 +101,9 @@ def learned(file: Path, out: Path, epochs: int) -> tuple[Path, Path]:
     return dest / "base", dest / "gold"
 
 
-def file_cells(cands: list[dict[str, Any]], files: list[Path], out: Path, epochs: int) -> list[Cell]:
-    """Every candidate on the validation portion of each own-data file (its source index: 1000 + i)."""
+def file_cells(cands: list[dict[str, Any]], files: list[Path], out: Path, epochs: int,
+               portion: str = "val") -> list[Cell]:
+    """Every candidate on ``portion`` of each own-data file (its source index: 1000 + i)."""
     cells = []
     for i, f in enumerate(files):
         base, gold = learned(f, out, epochs)
@@ -108,7 +112,7 @@ def file_cells(cands: list[dict[str, Any]], files: list[Path], out: Path, epochs
             if "batch_size" in c:
                 train["batch_size"] = c["batch_size"]
             over = {"seed": 0, "model": {"path": str(base), "gold": str(gold)}, "data": {"path": str(f)},
-                    "eval": {"portion": "val"}, "audit": {"enabled": True},
+                    "eval": {"portion": portion}, "audit": {"enabled": True},
                     "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train,
                                 "args": dict(c.get("args", {}))}}
             cells.append(Cell(f"{c['label']}-{f.stem}", load_config(overrides=over), role="tune",
@@ -158,7 +162,7 @@ def tune(args: argparse.Namespace) -> None:
     worlds = [int(x) for x in args.val_worlds.split(",")]
     files = [Path(f) for f in args.val_files.split(",")] if args.val_files else []
     cells = cand_cells(args.preset, cands, worlds, [0], "tune")
-    cells += file_cells(cands, files, Path(args.out), args.learn_epochs)
+    cells += file_cells(cands, files, Path(args.out), args.learn_epochs, args.file_portion)
     got = run(cells, Path(args.out) / "tune")
     margin = V.MARGIN
     scored = []
@@ -174,7 +178,8 @@ def tune(args: argparse.Namespace) -> None:
               f"ratio {min(m['retain_ratio'].values(), default=math.nan):.3f}  max attack excess "
               f"{max(m['attack_excess'].values(), default=math.nan):+.3f}")
     scored.sort(key=lambda s: (s["violation"], s["steps"]))
-    out = {"val_worlds": worlds, "val_files": [str(f) for f in files], "seed": 0, "margin": margin,
+    out = {"val_worlds": worlds, "val_files": [str(f) for f in files], "file_portion": args.file_portion,
+           "seed": 0, "margin": margin,
            "rule": __doc__.split("* ``report``")[0].strip(), "chosen": scored[0]["label"], "ranked": scored}
     Path(args.out).mkdir(parents=True, exist_ok=True)
     write_text(Path(args.out) / "tuned.json", json.dumps(out, indent=1) + "\n")
@@ -225,6 +230,9 @@ def main() -> None:
     ap.add_argument("--val-worlds", default="101,102,103")
     ap.add_argument("--val-files", default="", help="own-data JSONL files, each one more validation source")
     ap.add_argument("--learn-epochs", type=int, default=100, help="learn.epochs for a --val-files base and gold")
+    ap.add_argument("--file-portion", choices=["val", "test"], default="val",
+                    help="the portion of a --val-files file read (test: its *_test retain rows, where a file "
+                         "without *_val rows measures kept; the file is validation data all the same)")
     ap.add_argument("--test-worlds", default="1,2,3,4,5,6,7")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--frontier", type=int, default=0, help="also report the next K candidates by validation")
