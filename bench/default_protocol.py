@@ -17,12 +17,15 @@ unlearning run of the default world preset with the robustness audit (all attack
   e.g. ``examples/stranger/ferry.jsonl``), each file is one more validation source: base and gold
   are learned on it as the README's own-data path does (``oblivio learn --data FILE`` with
   ``learn.epochs`` = ``--learn-epochs``, once, under ``<out>/models/``), each candidate is run on
-  its validation portion (``--file-portion test``: its test portion, for a file whose held-out
-  retain rows are all ``*_test``: on its validation portion "kept" could only read the rows
-  unlearning trains on; the file is validation data all the same, never reported as a test),
-  and the file's violation (the same sum, from that one run) is added to the worlds'. The
+  its validation portion, and the file's violation (the same sum, from that one run) is added to the worlds'. The
   ranking is then by the **sum of the sources' violations**, the world set one source, each
-  file one. Writes ``<out>/tuned.json``.
+  file one. ``--file-retain-val`` reads a file's held-out retain rows (``direct_test``, …) as
+  its validation rows: the cells run on a copy with those rows relabelled ``*_val`` (under
+  ``<out>/files/``; every row is learned as before): a file whose held-out retain rows are all
+  ``*_test`` has no other place where "kept" is measured, since a tune cell reads the
+  validation portion only (oblivio/pipeline/grid.py) and that portion's retain roles would
+  otherwise be the rows unlearning trains on. The file is validation data all the same, never
+  reported as a test. Writes ``<out>/tuned.json``.
 * ``report`` — the chosen recipe (and with ``--frontier K`` the next K candidates by validation
   violation, reported but not chosen) on the **test worlds** (``--test-worlds``, default 1–7;
   world 0, on which earlier defaults were tuned, is left out) × training seeds (``--seeds``,
@@ -101,18 +104,39 @@ def learned(file: Path, out: Path, epochs: int) -> tuple[Path, Path]:
     return dest / "base", dest / "gold"
 
 
+def retain_as_val(file: Path, out: Path) -> Path:
+    """A copy of ``file`` under ``<out>/files/`` (the rows carry their roles and targets, so
+    no neighbour map goes with it) with every held-out retain row (``<role>_test``
+    but not ``forget_test`` / ``holdout_test``) relabelled ``<role>_val``; the rest unchanged."""
+    rows = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            role = str(row.get("set", ""))
+            if role.endswith("_test") and role not in ("forget_test", "holdout_test"):
+                row["set"] = role[: -len("_test")] + "_val"
+            rows.append(json.dumps(row, ensure_ascii=False))
+    # its own name, so that its base and gold are learned on it (models/<stem>-retain-val)
+    dest = out / "files" / f"{file.stem}-retain-val.jsonl"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    write_text(dest, "\n".join(rows) + "\n")
+    return dest
+
+
 def file_cells(cands: list[dict[str, Any]], files: list[Path], out: Path, epochs: int,
-               portion: str = "val") -> list[Cell]:
-    """Every candidate on ``portion`` of each own-data file (its source index: 1000 + i)."""
+               retain_val: bool = False) -> list[Cell]:
+    """Every candidate on the validation portion of each own-data file (its source index:
+    1000 + i); with ``retain_val``, of its copy from :func:`retain_as_val`."""
     cells = []
     for i, f in enumerate(files):
+        f = retain_as_val(f, out) if retain_val else f
         base, gold = learned(f, out, epochs)
         for c in cands:
             train: dict[str, Any] = {"lr": c.get("lr", 5e-4), "max_steps": c["steps"]}
             if "batch_size" in c:
                 train["batch_size"] = c["batch_size"]
             over = {"seed": 0, "model": {"path": str(base), "gold": str(gold)}, "data": {"path": str(f)},
-                    "eval": {"portion": portion}, "audit": {"enabled": True},
+                    "eval": {"portion": "val"}, "audit": {"enabled": True},
                     "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train,
                                 "args": dict(c.get("args", {}))}}
             cells.append(Cell(f"{c['label']}-{f.stem}", load_config(overrides=over), role="tune",
@@ -162,7 +186,7 @@ def tune(args: argparse.Namespace) -> None:
     worlds = [int(x) for x in args.val_worlds.split(",")]
     files = [Path(f) for f in args.val_files.split(",")] if args.val_files else []
     cells = cand_cells(args.preset, cands, worlds, [0], "tune")
-    cells += file_cells(cands, files, Path(args.out), args.learn_epochs, args.file_portion)
+    cells += file_cells(cands, files, Path(args.out), args.learn_epochs, args.file_retain_val)
     got = run(cells, Path(args.out) / "tune")
     margin = V.MARGIN
     scored = []
@@ -178,7 +202,7 @@ def tune(args: argparse.Namespace) -> None:
               f"ratio {min(m['retain_ratio'].values(), default=math.nan):.3f}  max attack excess "
               f"{max(m['attack_excess'].values(), default=math.nan):+.3f}")
     scored.sort(key=lambda s: (s["violation"], s["steps"]))
-    out = {"val_worlds": worlds, "val_files": [str(f) for f in files], "file_portion": args.file_portion,
+    out = {"val_worlds": worlds, "val_files": [str(f) for f in files], "file_retain_val": args.file_retain_val,
            "seed": 0, "margin": margin,
            "rule": __doc__.split("* ``report``")[0].strip(), "chosen": scored[0]["label"], "ranked": scored}
     Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -230,13 +254,8 @@ def main() -> None:
     ap.add_argument("--val-worlds", default="101,102,103")
     ap.add_argument("--val-files", default="", help="own-data JSONL files, each one more validation source")
     ap.add_argument("--learn-epochs", type=int, default=100, help="learn.epochs for a --val-files base and gold")
-    ap.add_argument("--file-portion", choices=["val", "test"], default="val",
-                    help="the portion of a --val-files file read (test: its *_test retain rows, where a file "
-                         "without *_val rows measures kept; the file is validation data all the same)")
-    ap.add_argument("--test-worlds", default="1,2,3,4,5,6,7")
-    ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--frontier", type=int, default=0, help="also report the next K candidates by validation")
-    ap.add_argument("--out", default="runs/default-protocol")
+    ap.add_argument("--file-retain-val", action="store_true",
+                    help="read a --val-files file's held-out retain rows (*_test) as its validation rows")
     args = ap.parse_args()
     tune(args) if args.stage == "tune" else report(args)
 

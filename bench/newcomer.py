@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from oblivio.presets import DEFAULT_RECIPE
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "stranger"
 SECTION = "## Your own data"
@@ -161,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [with_learn_epochs(ln, a.learn_epochs) for ln in readme_commands()]
     rec = measure(lines, a.out.with_suffix(""), a.data)
     rec["learn_epochs"] = a.learn_epochs
+    rec["recipe"] = DEFAULT_RECIPE      # what the README's unlearn line ran (its default)
     data_arg = "" if a.data.resolve() == (EXAMPLE / "ferry.jsonl").resolve() else \
         f" --data {a.data.resolve().relative_to(ROOT).as_posix()}"
     rec["command"] = ("python bench/newcomer.py" + data_arg

@@ -393,22 +393,23 @@ def protocol_tune(results: Path) -> str:
     validation sources — world means of the verdict quantities, the violation on the worlds and
     on each own-data file, and their sum (what is ranked); the chosen one in bold."""
     rows = []
-    for rnd, name in (("3", "tuned.json"), ("2", "tuned-round2.json")):
+    for rnd, name in (("4", "tuned.json"), ("3", "tuned-round3.json"), ("2", "tuned-round2.json")):
         f = results / "default_protocol" / name
         if not f.exists():
             continue
         d = _json(f)
         for c in d["ranked"]:
             chosen = c["label"] == d["chosen"]
-            label = c["label"] if not chosen else f"**{c['label']}** (chosen)" if rnd == "3" else \
-                f"{c['label']} (chosen in round 2)"
+            label = c["label"] if not chosen else f"**{c['label']}** (chosen)" if rnd == "4" else \
+                f"{c['label']} (chosen in round {rnd})"
             ratios, excess = c["retain_ratio"].values(), c["attack_excess"].values()
             files = c.get("files", {})
-            rows.append([rnd, label, c["method"], str(c.get("args", {}).get("lens", 0)), _lr(c.get("lr", 5e-4)),
+            rows.append([rnd, label, c["method"], f"{c.get('args', {}).get('lens', 0):g}", _lr(c.get("lr", 5e-4)),
                          str(c["steps"]), _signed(c["forget_minus_gold"]), _signed(c["auc_minus_gold"]),
                          f"{min(ratios):.3f}" if ratios else "–", _signed(max(excess)) if excess else "–",
                          f"{c.get('world_violation', c['violation']):.3f}",
-                         ", ".join(f"{k} {v['violation']:.3f}" for k, v in files.items()) or "–",
+                         ", ".join(f"{k} ({d.get('file_portion', 'val')}) {v['violation']:.3f}"
+                                   for k, v in files.items()) or "–",
                          f"{c['violation']:.3f}"])
     return _table(["round", "candidate", "method", "lens", "lr", "steps", "forget acc − gold (worlds)",
                    "MIA AUC − gold (worlds)", "worst retain ratio (worlds)", "worst attack excess (worlds)",
@@ -430,7 +431,8 @@ def protocol_report(results: Path) -> str:
     """bench/results/default_protocol/report*.json: each recipe's four verdicts over the test
     worlds (status, interval of the mean over worlds, facts summed over worlds)."""
     rows = []
-    roles = {"report.json": "chosen", "report-round2.json": "chosen in round 2", "report-given.json": "given"}
+    roles = {"report.json": "chosen in rounds 2 and 4", "report-round3.json": "chosen in round 3",
+             "report-given.json": "given"}
     for name, chosen_role in roles.items():
         f = results / "default_protocol" / name
         if not f.exists():
@@ -447,13 +449,28 @@ def protocol_report(results: Path) -> str:
 
 # ---------------------------------------------------------------- a newcomer (bench/newcomer.py)
 
-NEWCOMER = (("readme.json", "100 (the README)"), ("epochs20.json", "20 (the default)"))
 _VERDICT_LINE = re.compile(r"^(\w+): (.*?)  (.*)$")
 
 
+def _recipe_words(r: dict[str, Any] | None) -> str:
+    """``npo_me (mix 0.5, alpha 1, lens 1), 80 steps`` from a recorded recipe."""
+    if not r:
+        return "–"
+    args = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in (r.get("args") or {}).items())
+    return f"{r['method']}" + (f" ({args})" if args else "") + f", {r['train']['max_steps']} steps"
+
+
 def _newcomer_runs(results: Path) -> list[tuple[str, dict[str, Any]]]:
-    return [(label, _json(results / "newcomer" / name)) for name, label in NEWCOMER
-            if (results / "newcomer" / name).exists()]
+    """Every record in bench/results/newcomer/, labelled by its file, learn epochs and recipe."""
+    runs = []
+    order = ("readme.json", "epochs20.json", "observatory.json", "seedbank.json")   # the order they were run
+    for f in sorted((results / "newcomer").glob("*.json"), key=lambda f: (order + (f.name,)).index(f.name)):
+        d = _json(f)
+        epochs = d.get("learn_epochs")
+        label = (f"{Path(d['data']).name}, learn epochs {epochs if epochs else '100 (the README)'}, "
+                 f"{_recipe_words(d.get('recipe'))}")
+        runs.append((label, d))
+    return runs
 
 
 def newcomer_commands(results: Path) -> str:
@@ -465,7 +482,7 @@ def newcomer_commands(results: Path) -> str:
         for k, c in enumerate(d["commands"], 1):
             rows.append([label, str(k), f"`{c['line']}`", f"{c['wall_s']:.1f}", str(c["rc"]),
                          "first report" if k == first else ""])
-    return _table(["learn epochs", "#", "command", "wall (s)", "exit", ""], rows)
+    return _table(["file, learn epochs, default recipe", "#", "command", "wall (s)", "exit", ""], rows)
 
 
 def _verdict_word(line: str) -> str:
@@ -491,7 +508,8 @@ def newcomer_verdicts(results: Path) -> str:
                      *(words.get(q, "–") for q in ("forgotten", "kept", "private", "robust")),
                      f"{fr.get('commands', '–')} commands, {fr.get('wall_s', '–')} s",
                      f"{d['total_wall_s']} s", f"{d['loadavg_start'][0]:g} / {d['loadavg_end'][0]:g}"])
-    return _table(["learn epochs", "base acc forget_test", "base acc worst *_test", "forgotten", "kept", "private",
+    return _table(["file, learn epochs, default recipe", "base acc forget_test", "base acc worst *_test",
+                   "forgotten", "kept", "private",
                    "robust", "to the first report", "all commands", "load avg start / end"], rows)
 
 

@@ -13,8 +13,8 @@ from oblivio.cli import _config, build_parser
 from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.presets import DEFAULT_RECIPE, DEMO_DEFAULTS
 
-RECIPE = {"method": "npo_me", "args": {"mix": 0.5, "alpha": 1.0, "lens": 1.0}, "sampler": "melu",
-          "train": {"lr": 5e-4, "max_steps": 80, "batch_size": 8}}
+RECIPE = {"method": "npo_me", "args": {"mix": 0.5, "alpha": 1.0}, "sampler": "melu",
+          "train": {"lr": 5e-4, "max_steps": 120, "batch_size": 8}}
 
 
 def test_the_recipe_is_the_one_chosen_on_validation() -> None:
@@ -27,7 +27,6 @@ def test_the_recipe_is_the_one_chosen_on_validation() -> None:
     assert (chosen["method"], chosen["args"], chosen["lr"], chosen["steps"]) == (
         RECIPE["method"], RECIPE["args"], RECIPE["train"]["lr"], RECIPE["train"]["max_steps"])
     assert tuned["val_worlds"] == [101, 102]
-    assert tuned["val_files"] == ["examples/stranger/ferry.jsonl"]
 
 
 def _resolved(cfg: Config, model, data) -> dict:

@@ -18,7 +18,7 @@ Rate:
   of the real-knowledge set with NPO on SmolLM2-135M-Instruct among 1e-5, 3e-5 and 1e-4
   (bench/real/tune.py, bench/results/real/tune.md: 1e-4 halved neighbour accuracy).
 
-Budget: a model under 10 M parameters, the default recipe's 80 steps (batch 8 + 8), chosen
+Budget: a model under 10 M parameters, the default recipe's 120 steps (batch 8 + 8), chosen
 with it (bench/default_protocol.py tried NPO+ME at 40, 80 and 120 steps); a pretrained one,
 5 epochs, as TOFU's unlearning scripts, and the budget bench/real/tune.py chose its rates at.
 
