@@ -256,6 +256,10 @@ def main() -> None:
     ap.add_argument("--learn-epochs", type=int, default=100, help="learn.epochs for a --val-files base and gold")
     ap.add_argument("--file-retain-val", action="store_true",
                     help="read a --val-files file's held-out retain rows (*_test) as its validation rows")
+    ap.add_argument("--test-worlds", default="1,2,3,4,5,6,7")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--frontier", type=int, default=0, help="also report the next K candidates by validation")
+    ap.add_argument("--out", default="runs/default-protocol")
     args = ap.parse_args()
     tune(args) if args.stage == "tune" else report(args)
 
