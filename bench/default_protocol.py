@@ -181,14 +181,10 @@ def cands_of(args: argparse.Namespace) -> list[dict[str, Any]]:
     return json.loads(args.cands) if args.cands else CANDIDATES
 
 
-def tune(args: argparse.Namespace) -> None:
-    cands = cands_of(args)
-    worlds = [int(x) for x in args.val_worlds.split(",")]
-    files = [Path(f) for f in args.val_files.split(",")] if args.val_files else []
-    cells = cand_cells(args.preset, cands, worlds, [0], "tune")
-    cells += file_cells(cands, files, Path(args.out), args.learn_epochs, args.file_retain_val)
-    got = run(cells, Path(args.out) / "tune")
-    margin = V.MARGIN
+def ranked(cands: list[dict[str, Any]], got: dict[str, list[tuple[int, dict[str, Any]]]], files: list[Path],
+           margin: float) -> list[dict[str, Any]]:
+    """Every candidate scored on each source — the worlds (index < 1000) one, file i (index
+    1000 + i) one each — and ranked by the sum of the sources' violations (ties: fewer steps)."""
     scored = []
     for c in cands:
         runs = got.get(c["label"], [])
@@ -201,13 +197,25 @@ def tune(args: argparse.Namespace) -> None:
               + f")  forget−gold {m['forget_minus_gold']:+.3f}  AUC−gold {m['auc_minus_gold']:+.3f}  min retain "
               f"ratio {min(m['retain_ratio'].values(), default=math.nan):.3f}  max attack excess "
               f"{max(m['attack_excess'].values(), default=math.nan):+.3f}")
-    scored.sort(key=lambda s: (s["violation"], s["steps"]))
+    return sorted(scored, key=lambda s: (s["violation"], s["steps"]))
+
+
+def tune(args: argparse.Namespace) -> None:
+    cands = cands_of(args)
+    worlds = [int(x) for x in args.val_worlds.split(",")]
+    files = [Path(f) for f in args.val_files.split(",")] if args.val_files else []
+    cells = cand_cells(args.preset, cands, worlds, [0], "tune")
+    cells += file_cells(cands, files, Path(args.out), args.learn_epochs, args.file_retain_val)
+    got = run(cells, Path(args.out) / "tune")
+    margin = V.MARGIN
+    scored = ranked(cands, got, files, margin)
     out = {"val_worlds": worlds, "val_files": [str(f) for f in files], "file_retain_val": args.file_retain_val,
            "seed": 0, "margin": margin,
            "rule": __doc__.split("* ``report``")[0].strip(), "chosen": scored[0]["label"], "ranked": scored}
     Path(args.out).mkdir(parents=True, exist_ok=True)
     write_text(Path(args.out) / "tuned.json", json.dumps(out, indent=1) + "\n")
-    print(f"chosen on validation worlds {worlds}: {scored[0]['label']}")
+    print(f"chosen on validation worlds {worlds}" + (f" and files {[f.name for f in files]}" if files else "")
+          + f": {scored[0]['label']}")
 
 
 def report(args: argparse.Namespace) -> None:

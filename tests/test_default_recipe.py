@@ -27,6 +27,7 @@ def test_the_recipe_is_the_one_chosen_on_validation() -> None:
     assert (chosen["method"], chosen["args"], chosen["lr"], chosen["steps"]) == (
         RECIPE["method"], RECIPE["args"], RECIPE["train"]["lr"], RECIPE["train"]["max_steps"])
     assert tuned["val_worlds"] == [101, 102]
+    assert tuned["val_files"] == ["examples/stranger/ferry.jsonl", "examples/stranger2/observatory.jsonl"]
 
 
 def _resolved(cfg: Config, model, data) -> dict:

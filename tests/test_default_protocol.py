@@ -1,0 +1,60 @@
+"""bench/default_protocol.py's own-data validation sources: a file's held-out retain rows read
+as its validation rows (``--file-retain-val``), and the ranking by the sum of the sources'
+violations (the worlds one source, each file one)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmod import load_bench
+
+dp = load_bench("default_protocol")
+
+
+def test_retain_as_val_relabels_held_out_retain_rows_only(tmp_path: Path) -> None:
+    rows = [{"question": "q1", "answer": "a", "set": "forget"},
+            {"question": "q2", "answer": "a", "set": "direct_test", "targets": ["X"]},
+            {"question": "q3", "answer": "a", "set": "indirect"},
+            {"question": "q4", "answer": "a", "set": "general_test"},
+            {"question": "q5", "answer": "a", "set": "forget_test"},
+            {"question": "q6", "answer": "a", "set": "holdout_test"},
+            {"question": "q7", "answer": "é", "set": "retain_test", "meta": {"k": 1}}]
+    src = tmp_path / "mine.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    out = dp.retain_as_val(src, tmp_path / "out")
+    assert out == tmp_path / "out" / "files" / "mine-retain-val.jsonl"   # its own name: its own models
+    got = [json.loads(ln) for ln in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["set"] for r in got] == ["forget", "direct_val", "indirect", "general_val", "forget_test",
+                                       "holdout_test", "retain_val"]
+    # every other field as it was
+    assert [{k: v for k, v in r.items() if k != "set"} for r in got] == \
+        [{k: v for k, v in r.items() if k != "set"} for r in rows]
+    assert src.read_text(encoding="utf-8").count("direct_test") == 1     # the original untouched
+
+
+def test_the_ranking_sums_the_sources_violations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A candidate best on the worlds but worst on a file loses to one that is a little worse
+    on the worlds and much better on the file; the file's runs are scored on their own."""
+    seen: list[list[int]] = []
+
+    def fake_means(runs, margin):
+        seen.append(sorted(w for w, _ in runs))
+        v = sum(rec["v"] for _, rec in runs)
+        return {"violation": v, "forget_minus_gold": 0.0, "auc_minus_gold": 0.0, "retain_ratio": {},
+                "attack_excess": {}, "worlds": []}
+    monkeypatch.setattr(dp, "means", fake_means)
+    cands = [{"label": "a", "steps": 80}, {"label": "b", "steps": 120}, {"label": "c", "steps": 40}]
+    got = {"a": [(101, {"v": 0.1}), (102, {"v": 0.1}), (1000, {"v": 0.9}), (1001, {"v": 0.1})],
+           "b": [(101, {"v": 0.2}), (102, {"v": 0.2}), (1000, {"v": 0.1}), (1001, {"v": 0.1})],
+           "c": [(101, {"v": 0.3}), (102, {"v": 0.2}), (1000, {"v": 0.1}), (1001, {"v": 0.1})]}
+    out = dp.ranked(cands, got, [Path("ferry.jsonl"), Path("obs.jsonl")], 0.05)
+    assert [c["label"] for c in out] == ["b", "c", "a"]      # b 0.6, c 0.7, a 1.2 (best worlds, last)
+    b = out[0]
+    assert b["violation"] == pytest.approx(0.6) and b["world_violation"] == pytest.approx(0.4)
+    assert b["files"]["ferry.jsonl"]["violation"] == pytest.approx(0.1)
+    assert seen[:3] == [[101, 102], [1000], [1001]]           # worlds together, each file alone
+    # a tie goes to fewer steps
+    got["c"] = [(101, {"v": 0.2}), (102, {"v": 0.2}), (1000, {"v": 0.1}), (1001, {"v": 0.1})]
+    assert [c["label"] for c in dp.ranked(cands, got, [Path("f.jsonl"), Path("g.jsonl")], 0.05)][:2] == ["c", "b"]
