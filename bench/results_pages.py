@@ -388,28 +388,33 @@ def _signed(x: float) -> str:
     return f"{x:+.3f}"
 
 
+def _rounds(folder: Path, stem: str) -> list[tuple[int, Path]]:
+    """``<stem>.json`` (the latest round) and the earlier ``<stem>-round<N>.json``, newest first."""
+    earlier = sorted(((int(f.stem.rsplit("round", 1)[1]), f) for f in folder.glob(f"{stem}-round*.json")),
+                     reverse=True)
+    latest = folder / f"{stem}.json"
+    return ([(earlier[0][0] + 1 if earlier else 1, latest)] if latest.exists() else []) + earlier
+
+
 def protocol_tune(results: Path) -> str:
     """bench/results/default_protocol/tuned*.json: every candidate of each tuning round on its
     validation sources — world means of the verdict quantities, the violation on the worlds and
     on each own-data file, and their sum (what is ranked); the chosen one in bold."""
     rows = []
-    for rnd, name in (("4", "tuned.json"), ("3", "tuned-round3.json"), ("2", "tuned-round2.json")):
-        f = results / "default_protocol" / name
-        if not f.exists():
-            continue
+    rounds = _rounds(results / "default_protocol", "tuned")
+    for rnd, f in rounds:
         d = _json(f)
+        where = " (held-out retain rows)" if d.get("file_retain_val") else " (trained retain rows)"
         for c in d["ranked"]:
-            chosen = c["label"] == d["chosen"]
-            label = c["label"] if not chosen else f"**{c['label']}** (chosen)" if rnd == "4" else \
-                f"{c['label']} (chosen in round {rnd})"
+            label = c["label"] if c["label"] != d["chosen"] else f"**{c['label']}** (chosen)" \
+                if rnd == rounds[0][0] else f"{c['label']} (chosen in round {rnd})"
             ratios, excess = c["retain_ratio"].values(), c["attack_excess"].values()
             files = c.get("files", {})
-            rows.append([rnd, label, c["method"], f"{c.get('args', {}).get('lens', 0):g}", _lr(c.get("lr", 5e-4)),
-                         str(c["steps"]), _signed(c["forget_minus_gold"]), _signed(c["auc_minus_gold"]),
-                         f"{min(ratios):.3f}" if ratios else "–", _signed(max(excess)) if excess else "–",
-                         f"{c.get('world_violation', c['violation']):.3f}",
-                         ", ".join(f"{k} ({d.get('file_portion', 'val')}) {v['violation']:.3f}"
-                                   for k, v in files.items()) or "–",
+            rows.append([str(rnd), label, c["method"], f"{c.get('args', {}).get('lens', 0):g}",
+                         _lr(c.get("lr", 5e-4)), str(c["steps"]), _signed(c["forget_minus_gold"]),
+                         _signed(c["auc_minus_gold"]), f"{min(ratios):.3f}" if ratios else "–",
+                         _signed(max(excess)) if excess else "–", f"{c.get('world_violation', c['violation']):.3f}",
+                         ", ".join(f"{k} {v['violation']:.3f}" for k, v in files.items()) + where if files else "–",
                          f"{c['violation']:.3f}"])
     return _table(["round", "candidate", "method", "lens", "lr", "steps", "forget acc − gold (worlds)",
                    "MIA AUC − gold (worlds)", "worst retain ratio (worlds)", "worst attack excess (worlds)",
@@ -431,12 +436,13 @@ def protocol_report(results: Path) -> str:
     """bench/results/default_protocol/report*.json: each recipe's four verdicts over the test
     worlds (status, interval of the mean over worlds, facts summed over worlds)."""
     rows = []
-    roles = {"report.json": "chosen in rounds 2 and 4", "report-round3.json": "chosen in round 3",
-             "report-given.json": "given"}
-    for name, chosen_role in roles.items():
-        f = results / "default_protocol" / name
+    folder = results / "default_protocol"
+    reports = [(f, "chosen" if k == 0 else f"chosen in round {rnd}") for k, (rnd, f) in
+               enumerate(_rounds(folder, "report"))] + [(folder / "report-given.json", "given")]
+    for f, chosen_role in reports:
         if not f.exists():
             continue
+        name = f.name
         d = _json(f)
         for r in d["rows"]:
             role = chosen_role if r["chosen"] or name == "report-given.json" else "frontier"
@@ -463,7 +469,7 @@ def _recipe_words(r: dict[str, Any] | None) -> str:
 def _newcomer_runs(results: Path) -> list[tuple[str, dict[str, Any]]]:
     """Every record in bench/results/newcomer/, labelled by its file, learn epochs and recipe."""
     runs = []
-    order = ("readme.json", "epochs20.json", "observatory.json", "seedbank.json")   # the order they were run
+    order = ("readme.json", "epochs20.json", "observatory.json", "seedbank-round4.json", "seedbank.json")  # as run
     for f in sorted((results / "newcomer").glob("*.json"), key=lambda f: (order + (f.name,)).index(f.name)):
         d = _json(f)
         epochs = d.get("learn_epochs")

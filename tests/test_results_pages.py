@@ -159,8 +159,21 @@ def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_p
     (d / "tuned.json").write_text(json.dumps({"chosen": "y", "ranked": [{**cand, "label": "y"},
                                                                         {**cand, "label": "z", "violation": 0.75}]}))
     tune = rp.protocol_tune(tmp_path).splitlines()
-    assert tune[2].startswith("| **y** (chosen) | npo | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 | 0.500 |")
-    assert tune[3].startswith("| z |") and "0.750" in tune[3]
+    assert tune[2] == ("| 1 | **y** (chosen) | npo | 0 | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 | 0.500 | – "
+                       "| 0.500 |")
+    assert tune[3].startswith("| 1 | z |") and "0.750" in tune[3]
+    # an earlier round is listed after the latest, its choice named by its round; files add their
+    # violations to the worlds' (the sum is what was ranked)
+    (d / "tuned-round1.json").write_text((d / "tuned.json").read_text())
+    files = {"f.jsonl": {"violation": 0.25}, "g.jsonl": {"violation": 0.125}}
+    (d / "tuned.json").write_text(json.dumps({"chosen": "w", "file_retain_val": True, "ranked": [
+        {**cand, "label": "w", "args": {"lens": 1.0}, "world_violation": 0.5, "violation": 0.875, "files": files}]}))
+    tune = rp.protocol_tune(tmp_path).splitlines()
+    assert tune[2] == ("| 2 | **w** (chosen) | npo | 1 | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 | 0.500 | "
+                       "f.jsonl 0.250, g.jsonl 0.125 (held-out retain rows) | 0.875 |")
+    assert tune[3].startswith("| 1 | y (chosen in round 1) |") and tune[4].startswith("| 1 | z |")
+    (d / "tuned.json").unlink()
+    (d / "tuned-round1.json").rename(d / "tuned.json")
     detail = {"forgotten": {"status": "over-unlearned", "n": 63, "lo": -0.4, "hi": -0.1, "value": -0.25},
               "kept": {"status": "yes", "n": 70, "lo": 0.96, "hi": 1.0, "value": 0.98},
               "private": {"status": "too few facts", "n": 42, "lo": -0.02, "hi": 0.03, "value": 0.0},
@@ -172,6 +185,10 @@ def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_p
     assert rep[2] == ("| y (chosen) | 3 × 2 | over-unlearned [-0.400, -0.100] n=63 | yes [0.960, 1.000] n=70 | "
                       "too few facts [-0.020, +0.030] n=42 | not available |")
     assert rep[3].startswith("| g (given) | 3 × 1 |")
+    (d / "report-round1.json").write_text(json.dumps({"seeds": [0], "rows": [{**row, "label": "x"}]}))
+    rep = rp.protocol_report(tmp_path).splitlines()
+    assert rep[2].startswith("| y (chosen) |") and rep[3].startswith("| x (chosen in round 1) | 3 × 1 |")
+    assert rep[4].startswith("| g (given) |")
 
 
 def _zoo_row(label: str, world: int, forget: float, gold: float, ratio: float, method: str | None = None) -> dict:

@@ -78,7 +78,7 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
 
     ``model=None`` with world data uses the cached base model of the embedded world (and
     its gold model). ``method``, ``method_args`` and ``sampler`` default to the config's, by
-    default the default recipe (presets.DEFAULT_RECIPE: ``npo_me`` with mix 0.5 and α 1, MELU
+    default the default recipe (presets.DEFAULT_RECIPE: ``npo_me`` with mix 0.5 and α 10, MELU
     where the data have neighbour rows, the rate and budget by the model's scale — on a tiny
     model 5e-4 and 120 steps); another ``method`` runs with its own default arguments, not the
     recipe's. ``model``, ``data``, ``gold`` and ``evaluate_models`` default to the

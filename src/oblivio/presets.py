@@ -20,21 +20,21 @@ MODEL_SIZES: dict[str, dict[str, Any]] = {
 
 # The default recipe: what `oblivio unlearn`, `oblivio compare` (its npo_me cells), `oblivio
 # demo` and the Python API run when no method option is given (config.UnlearnConfig's defaults
-# come from here). NPO+ME (methods/npo_me.py: mix 0.5 of NPO and maximum entropy on forget, the
-# same maximum entropy on every intermediate layer's logit lens with weight 1, retain NLL with
-# weight 1) with MELU pairing, 80 steps of batch 8 + 8 at lr 5e-4: chosen by
-# bench/default_protocol.py as the candidate with the smallest violation of the verdicts summed
-# over its validation sources — the validation worlds 101 and 102 and the validation portion of
-# a stranger's file, examples/stranger/ferry.jsonl (bench/results/default_protocol/tuned.json;
-# every candidate ran at lr 5e-4; methods, step counts and the lens weight were searched). Its
-# verdicts on unseen test worlds and on a second stranger's file are in docs/results/demo.md and
-# docs/results/newcomer.md. The rate and the step count are the tiny scale's: the config leaves
-# both to the model's scale (engine/defaults.py), so a pretrained model keeps its own (1e-5, 5
-# epochs); the sampler, to the data (MELU needs neighbour rows: data/neighbours.py
-# ``choose_sampler``).
+# come from here). NPO+ME (methods/npo_me.py: mix 0.5 of NPO and maximum entropy on forget,
+# retain NLL with weight 10) with MELU pairing, 120 steps of batch 8 + 8 at lr 5e-4: chosen by
+# bench/default_protocol.py (round 5) as the candidate with the smallest violation of the
+# verdicts summed over its validation sources — the validation worlds 101 and 102 and two
+# strangers' files, examples/stranger/ferry.jsonl and examples/stranger2/observatory.jsonl,
+# whose held-out retain rows are read as validation rows (bench/results/default_protocol/
+# tuned.json; the methods, rates, step counts, retain weights and npo_me's logit-lens weight
+# were searched over rounds 2-5). Its verdicts on unseen test worlds and on a third stranger's
+# file, which no choice read, are in docs/results/demo.md and docs/results/newcomer.md. The
+# rate and the step count are the tiny scale's: the config leaves both to the model's scale
+# (engine/defaults.py), so a pretrained model keeps its own (1e-5, 5 epochs); the sampler, to
+# the data (MELU needs neighbour rows: data/neighbours.py ``choose_sampler``).
 DEFAULT_RECIPE: dict[str, Any] = {
-    "method": "npo_me", "args": {"mix": 0.5, "alpha": 1.0, "lens": 1.0}, "sampler": "melu",
-    "train": {"lr": 5e-4, "max_steps": 80, "batch_size": 8},
+    "method": "npo_me", "args": {"mix": 0.5, "alpha": 10.0}, "sampler": "melu",
+    "train": {"lr": 5e-4, "max_steps": 120, "batch_size": 8},
 }
 
 # What a pretrained model (10 M parameters or more) gets where the config leaves the rate and
