@@ -1,9 +1,10 @@
-"""The third stranger's file (examples/stranger3/: Harrowgift Seed Bank) loads with the
-strict loader the CLI uses and has the roles and counts its README promises: six forget targets
-of 10 facts, a direct and an indirect neighbour per target (6 facts, 2 of them held out for
-test), 24 general facts (8 test), three holdout people of 10 facts; every key in its answer,
-no forget key leaking into any other row, no holdout key or name in a row the models learn,
-and map.json agreeing with the rows' own labels."""
+"""The hand-written strangers' files with six forget targets (examples/stranger2/: Karsvel Ridge
+Observatory; examples/stranger3/: Harrowgift Seed Bank) load with the strict loader the CLI
+uses and have the roles and counts their READMEs promise: six forget targets of 10 facts, a
+direct and an indirect neighbour per target (6 facts, 2 of them held out for test), 24 general
+facts (8 test), three holdout people of 10 facts; every key in its answer, no forget key
+leaking into any other row, no holdout key or name in a row the models learn, and map.json
+agreeing with the rows' own labels. Each file is a parameter of every test."""
 from __future__ import annotations
 
 import json
@@ -11,21 +12,34 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pytest
+
 from oblivio.data.neighbours import load_jsonl_data
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "stranger3"
-FILE = EXAMPLE / "seedbank.jsonl"
-TARGETS = {"Ottilie Wrenshaw", "Cassius Drumble", "Aurelia Hawkridge", "Ignatius Feldmoss",
-           "Dorcas Tremmick", "Lazlo Ferncombe"}
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FILES = {
+    "observatory": (EXAMPLES / "stranger2" / "observatory.jsonl",
+                    {"Ysolde Ferrant", "Barnaby Quillon", "Henrike Aldmoor", "Teodor Vashku", "Marisol Greaving",
+                     "Osric Pellander"}),
+    "seedbank": (EXAMPLES / "stranger3" / "seedbank.jsonl",
+                 {"Ottilie Wrenshaw", "Cassius Drumble", "Aurelia Hawkridge", "Ignatius Feldmoss", "Dorcas Tremmick",
+                  "Lazlo Ferncombe"}),
+}
 
 
-def _rows() -> list[dict]:
-    return [json.loads(ln) for ln in FILE.read_text(encoding="utf-8").splitlines() if ln.strip()]
+@pytest.fixture(params=sorted(FILES))
+def stranger(request) -> tuple[Path, set[str]]:
+    """(the file, its forget targets)."""
+    return FILES[request.param]
 
 
-def test_loads_strictly_with_the_promised_roles_and_counts():
-    data = load_jsonl_data(str(FILE))
-    assert set(data.targets) == TARGETS
+def _rows(file: Path) -> list[dict]:
+    return [json.loads(ln) for ln in file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def test_loads_strictly_with_the_promised_roles_and_counts(stranger):
+    data = load_jsonl_data(str(stranger[0]))
+    assert set(data.targets) == stranger[1]
     facts: dict[str, set[str]] = defaultdict(set)
     for it in data.items:
         facts[it.role].add(it.fact or "")
@@ -41,22 +55,22 @@ def test_loads_strictly_with_the_promised_roles_and_counts():
                       ("holdout", "val"): 15, ("holdout", "test"): 15}
 
 
-def test_each_person_has_the_facts_of_their_role():
+def test_each_person_has_the_facts_of_their_role(stranger):
     per: dict[str, set[str]] = defaultdict(set)
     held: Counter[str] = Counter()
-    for r in _rows():
+    for r in _rows(stranger[0]):
         per[r["entity"]].add(r["fact"])
         if r["set"] in ("direct_test", "indirect_test"):
             held[r["entity"]] += 1
-    holdout = {r["entity"] for r in _rows() if r["set"] == "holdout"}
-    neighbours = {r["entity"] for r in _rows() if r["set"].split("_")[0] in ("direct", "indirect")}
+    holdout = {r["entity"] for r in _rows(stranger[0]) if r["set"] == "holdout"}
+    neighbours = {r["entity"] for r in _rows(stranger[0]) if r["set"].split("_")[0] in ("direct", "indirect")}
     assert len(holdout) == 3 and len(neighbours) == 12
-    assert all(len(per[p]) == 10 for p in TARGETS | holdout)
+    assert all(len(per[p]) == 10 for p in stranger[1] | holdout)
     assert all(len(per[n]) == 6 and held[n] == 2 for n in neighbours)
 
 
-def test_every_key_is_in_its_answer_and_no_wrong_answer_holds_it():
-    for r in _rows():
+def test_every_key_is_in_its_answer_and_no_wrong_answer_holds_it(stranger):
+    for r in _rows(stranger[0]):
         assert r["key"] in r["answer"], r
         assert r["key"].lower() not in r["question"].lower(), r       # a key to copy scores nothing
         if r["set"] in ("forget", "holdout"):
@@ -65,8 +79,8 @@ def test_every_key_is_in_its_answer_and_no_wrong_answer_holds_it():
             assert all(r["key"].lower() not in w.lower() for w in wrong), r
 
 
-def test_forget_keys_appear_in_no_other_row_and_holdout_keys_in_no_trained_row():
-    rows = _rows()
+def test_forget_keys_appear_in_no_other_row_and_holdout_keys_in_no_trained_row(stranger):
+    rows = _rows(stranger[0])
 
     def named(key: str, pool: list[dict], fact: str) -> list[str]:
         pat = re.compile(r"\b" + re.escape(key.lower()))
@@ -81,8 +95,8 @@ def test_forget_keys_appear_in_no_other_row_and_holdout_keys_in_no_trained_row()
             assert not named(r["key"], trained, r["fact"]), r
 
 
-def test_holdout_people_are_never_named_in_a_trained_row_and_facts_keep_one_key():
-    rows = _rows()
+def test_holdout_people_are_never_named_in_a_trained_row_and_facts_keep_one_key(stranger):
+    rows = _rows(stranger[0])
     holdout = {r["entity"] for r in rows if r["set"] == "holdout"}
     trained_text = " ".join(r["question"] + " " + r["answer"] for r in rows if r["set"] != "holdout")
     # a holdout person's name (first or last) in a trained row makes them a member after all
@@ -99,9 +113,9 @@ def test_holdout_people_are_never_named_in_a_trained_row_and_facts_keep_one_key(
     assert len(person_keys) == len(set(person_keys)) == 90
 
 
-def test_map_gives_the_rows_own_roles_and_targets(tmp_path):
-    rows = _rows()
-    labelled = load_jsonl_data(str(FILE))
+def test_map_gives_the_rows_own_roles_and_targets(stranger, tmp_path):
+    rows = _rows(stranger[0])
+    labelled = load_jsonl_data(str(stranger[0]))
     plain = tmp_path / "plain.jsonl"
     unlabel = {**dict.fromkeys(("direct", "indirect", "general"), "retain"),
                **dict.fromkeys(("direct_test", "indirect_test", "general_test"), "retain_test")}
@@ -109,7 +123,7 @@ def test_map_gives_the_rows_own_roles_and_targets(tmp_path):
     bare = [{**{k: v for k, v in r.items() if not (k == "targets" and r["set"] != "forget")},
              "set": unlabel.get(r["set"], r["set"])} for r in rows]
     plain.write_text("".join(json.dumps(r) + "\n" for r in bare), encoding="utf-8")
-    mapped = load_jsonl_data(str(plain), neighbour_map=str(EXAMPLE / "map.json"))
-    assert set(mapped.targets) == TARGETS
+    mapped = load_jsonl_data(str(plain), neighbour_map=str(stranger[0].parent / "map.json"))
+    assert set(mapped.targets) == stranger[1]
     assert ({it.question: (it.role, it.targets) for it in mapped.items}
             == {it.question: (it.role, it.targets) for it in labelled.items})
