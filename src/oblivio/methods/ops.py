@@ -32,11 +32,8 @@ def logits_and_logprobs(model, sub: dict[str, torch.Tensor]) -> tuple[torch.Tens
     """One forward pass for a loss that needs both the full next-token distributions and the
     answer tokens' log-probabilities: (logits [B, T-1, V] in float as :func:`answer_logits`,
     log-probabilities [B, T-1] as :func:`forward_logprobs`, answer mask)."""
-    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"])
-    # converted once: token_logprobs' own .float() is then a no-op, not a second copy
-    logits = out.logits.float()
-    lp, mask = token_logprobs(logits, sub["labels"])
-    return logits[:, :-1], lp, mask
+    logits, lp, mask, _ = _forward(model, sub, hidden=False)
+    return logits, lp, mask
 
 
 def logits_logprobs_hidden(model, sub: dict[str, torch.Tensor]
@@ -44,10 +41,16 @@ def logits_logprobs_hidden(model, sub: dict[str, torch.Tensor]
     """:func:`logits_and_logprobs` from a forward pass that also returns the hidden states
     (embeddings, then every layer's output: ``output_hidden_states``) for a loss that reads
     intermediate layers, with no second pass."""
-    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"], output_hidden_states=True)
+    return _forward(model, sub, hidden=True)
+
+
+def _forward(model, sub: dict[str, torch.Tensor], *, hidden: bool
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
+    out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"], output_hidden_states=hidden)
+    # converted once: token_logprobs' own .float() is then a no-op, not a second copy
     logits = out.logits.float()
     lp, mask = token_logprobs(logits, sub["labels"])
-    return logits[:, :-1], lp, mask, tuple(out.hidden_states)
+    return logits[:, :-1], lp, mask, tuple(out.hidden_states) if hidden else ()
 
 
 def lens_kl_uniform(model, hidden: tuple[torch.Tensor, ...], mask: torch.Tensor) -> torch.Tensor:
