@@ -34,7 +34,9 @@ unlearning run of the default world preset with the robustness audit (all attack
   means; writes ``<out>/report.json`` and ``<out>/report.md``.
 
 Candidates: ``--cands`` JSON list of objects ``{"label", "method", "lr", "steps", "args",
-"sampler", "batch_size"}`` (defaults: the demo's), else :data:`CANDIDATES`.
+"sampler", "batch_size", "control"}`` (defaults: the demo's; ``control`` is the run's
+checkpoint rules, e.g. ``{"eval_every": 5, "stop_at_gold": true}``: a tune cell's checkpoints
+read its validation portion, as every other number of the cell does), else :data:`CANDIDATES`.
 
 Usage:
   python bench/default_protocol.py tune   [--val-worlds 101,102,103] [--val-files F1,F2] [--cands JSON]
@@ -88,6 +90,8 @@ def cand_cells(preset: str, cands: list[dict[str, Any]], worlds: list[int], seed
                 over = {"seed": s, "world": {"seed": w},
                         "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train},
                         "audit": {"enabled": True}}
+                if "control" in c:
+                    over["control"] = dict(c["control"])
                 # the method's own arguments replace the demo's (a merge would keep ME+GD's alpha)
                 cfg_base = {**base, "unlearn": {**base["unlearn"], "args": dict(c.get("args", {}))}}
                 cells.append(Cell(f"{c['label']}-w{w}-s{s}", load_config(overrides=over, base=cfg_base), role=role,
@@ -139,6 +143,8 @@ def file_cells(cands: list[dict[str, Any]], files: list[Path], out: Path, epochs
                     "eval": {"portion": "val"}, "audit": {"enabled": True},
                     "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train,
                                 "args": dict(c.get("args", {}))}}
+            if "control" in c:
+                over["control"] = dict(c["control"])
             cells.append(Cell(f"{c['label']}-{f.stem}", load_config(overrides=over), role="tune",
                               tags={"label": c["label"], "world": 1000 + i, "seed": 0}))
     return cells

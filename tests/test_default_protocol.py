@@ -58,3 +58,22 @@ def test_the_ranking_sums_the_sources_violations(monkeypatch: pytest.MonkeyPatch
     # a tie goes to fewer steps
     got["c"] = [(101, {"v": 0.2}), (102, {"v": 0.2}), (1000, {"v": 0.1}), (1001, {"v": 0.1})]
     assert [c["label"] for c in dp.ranked(cands, got, [Path("f.jsonl"), Path("g.jsonl")], 0.05)][:2] == ["c", "b"]
+
+
+def test_a_candidates_checkpoint_rules_reach_its_world_and_file_cells(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``control`` in a candidate is the cells' control config (stop at gold, every 5 steps);
+    a candidate without it keeps the config's defaults (no checkpoint evaluation)."""
+    monkeypatch.setattr(dp, "learned", lambda f, out, epochs: (tmp_path / "base", tmp_path / "gold"))
+    cands = [{"label": "sag", "method": "npo", "steps": 40,
+              "control": {"eval_every": 5, "stop_at_gold": True, "select": "final", "eval_items": None}},
+             {"label": "plain", "method": "npo", "steps": 40}]
+    data = tmp_path / "mine.jsonl"
+    data.write_text(json.dumps({"question": "q", "answer": "a", "set": "forget"}) + "\n", encoding="utf-8")
+    cells = dp.cand_cells("tiny", cands, [101], [0], "tune") + dp.file_cells(cands, [data], tmp_path, 20)
+    by = {c.name: c.config.control for c in cells}
+    for name in ("sag-w101-s0", "sag-mine"):
+        ctl = by[name]
+        assert (ctl.eval_every, ctl.stop_at_gold, ctl.select, ctl.eval_items) == (5, True, "final", None)
+    for name in ("plain-w101-s0", "plain-mine"):
+        assert (by[name].eval_every, by[name].stop_at_gold) == (0, False)
