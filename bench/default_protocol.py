@@ -40,7 +40,7 @@ read its validation portion, as every other number of the cell does), else :data
 
 Usage:
   python bench/default_protocol.py tune   [--val-worlds 101,102,103] [--val-files F1,F2] [--cands JSON]
-                                          [--out runs/default-protocol]
+                                          [--out runs/default-protocol] [--round N]
   python bench/default_protocol.py report [--test-worlds 1,2,3,4,5,6,7] [--seeds 0,1,2] [--frontier 2]
   python bench/default_protocol.py report --cands JSON   (recipes reported as given, none chosen:
       report-given.json / report-given.md; e.g. the demo's default before the protocol)
@@ -87,13 +87,16 @@ def cand_cells(preset: str, cands: list[dict[str, Any]], worlds: list[int], seed
                 train: dict[str, Any] = {"lr": c.get("lr", 5e-4), "max_steps": c["steps"]}
                 if "batch_size" in c:
                     train["batch_size"] = c["batch_size"]
+                # the arguments go in the layer that names the method: a layer naming another
+                # method than the demo's drops the arguments of the layers below it (config._layer)
                 over = {"seed": s, "world": {"seed": w},
-                        "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train},
+                        "unlearn": {"method": c["method"], "sampler": c.get("sampler", "melu"), "train": train,
+                                    "args": dict(c.get("args", {}))},
                         "audit": {"enabled": True}}
                 if "control" in c:
                     over["control"] = dict(c["control"])
-                # the method's own arguments replace the demo's (a merge would keep ME+GD's alpha)
-                cfg_base = {**base, "unlearn": {**base["unlearn"], "args": dict(c.get("args", {}))}}
+                # the method's own arguments replace the demo's (a merge would keep the demo's alpha)
+                cfg_base = {**base, "unlearn": {**base["unlearn"], "args": {}}}
                 cells.append(Cell(f"{c['label']}-w{w}-s{s}", load_config(overrides=over, base=cfg_base), role=role,
                                   tags={"label": c["label"], "world": w, "seed": s}))
     return cells
@@ -215,7 +218,8 @@ def tune(args: argparse.Namespace) -> None:
     got = run(cells, Path(args.out) / "tune")
     margin = V.MARGIN
     scored = ranked(cands, got, files, margin)
-    out = {"val_worlds": worlds, "val_files": [str(f) for f in files], "file_retain_val": args.file_retain_val,
+    out = {**({"round": args.round} if args.round else {}), "val_worlds": worlds,
+           "val_files": [str(f) for f in files], "file_retain_val": args.file_retain_val,
            "seed": 0, "margin": margin,
            "rule": __doc__.split("* ``report``")[0].strip(), "chosen": scored[0]["label"], "ranked": scored}
     Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -256,7 +260,8 @@ def report(args: argparse.Namespace) -> None:
         md += [head, "", *[f"- {ln}" for ln in lines], ""]
     name = "report-given" if args.cands else "report"
     write_text(Path(args.out) / f"{name}.json",
-               json.dumps({"test_worlds": worlds, "seeds": seeds, "rows": rows}, indent=1) + "\n")
+               json.dumps({**({"round": args.round} if args.round else {}), "test_worlds": worlds, "seeds": seeds,
+                           "rows": rows}, indent=1) + "\n")
     write_text(Path(args.out) / f"{name}.md", "\n".join(md) + "\n")
 
 
@@ -274,6 +279,8 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--frontier", type=int, default=0, help="also report the next K candidates by validation")
     ap.add_argument("--out", default="runs/default-protocol")
+    ap.add_argument("--round", type=int, help="the round's number, written into tuned.json / report.json "
+                    "(bench/results_pages.py labels the rounds by it)")
     args = ap.parse_args()
     tune(args) if args.stage == "tune" else report(args)
 

@@ -393,7 +393,10 @@ def _rounds(folder: Path, stem: str) -> list[tuple[int, Path]]:
     earlier = sorted(((int(f.stem.rsplit("round", 1)[1]), f) for f in folder.glob(f"{stem}-round*.json")),
                      reverse=True)
     latest = folder / f"{stem}.json"
-    return ([(earlier[0][0] + 1 if earlier else 1, latest)] if latest.exists() else []) + earlier
+    if not latest.exists():
+        return earlier
+    # a record may name its round (a round that chose the previous recipe again has no report of its own)
+    return [(int(_json(latest).get("round") or (earlier[0][0] + 1 if earlier else 1)), latest)] + earlier
 
 
 def protocol_tune(results: Path) -> str:
@@ -410,13 +413,14 @@ def protocol_tune(results: Path) -> str:
                 if rnd == rounds[0][0] else f"{c['label']} (chosen in round {rnd})"
             ratios, excess = c["retain_ratio"].values(), c["attack_excess"].values()
             files = c.get("files", {})
-            rows.append([str(rnd), label, c["method"], f"{c.get('args', {}).get('lens', 0):g}",
+            args = ", ".join(f"{k} {v:g}" for k, v in (c.get("args") or {}).items()) or "–"
+            rows.append([str(rnd), label, c["method"], args,
                          _lr(c.get("lr", 5e-4)), str(c["steps"]), _signed(c["forget_minus_gold"]),
                          _signed(c["auc_minus_gold"]), f"{min(ratios):.3f}" if ratios else "–",
                          _signed(max(excess)) if excess else "–", f"{c.get('world_violation', c['violation']):.3f}",
                          ", ".join(f"{k} {v['violation']:.3f}" for k, v in files.items()) + where if files else "–",
                          f"{c['violation']:.3f}"])
-    return _table(["round", "candidate", "method", "lens", "lr", "steps", "forget acc − gold (worlds)",
+    return _table(["round", "candidate", "method", "arguments", "lr", "steps", "forget acc − gold (worlds)",
                    "MIA AUC − gold (worlds)", "worst retain ratio (worlds)", "worst attack excess (worlds)",
                    "violation: worlds", "violation: files", "violation: sum"], rows)
 
@@ -469,7 +473,8 @@ def _recipe_words(r: dict[str, Any] | None) -> str:
 def _newcomer_runs(results: Path) -> list[tuple[str, dict[str, Any]]]:
     """Every record in bench/results/newcomer/, labelled by its file, learn epochs and recipe."""
     runs = []
-    order = ("readme.json", "epochs20.json", "observatory.json", "seedbank-round4.json", "seedbank.json")  # as run
+    order = ("readme.json", "epochs20.json", "observatory.json", "seedbank-round4.json", "seedbank.json",
+             "marionettes-round6.json", "marionettes.json")  # as run
     for f in sorted((results / "newcomer").glob("*.json"), key=lambda f: (order + (f.name,)).index(f.name)):
         d = _json(f)
         epochs = d.get("learn_epochs")

@@ -88,8 +88,10 @@ Rec = dict[str, Any]
 def cell_config(base: Rec, method: str, args: Rec, lr: float, steps: int, over: Rec) -> Config:
     """The demo's config with this method, its own arguments (replacing the demo's: a merge would
     keep ME+GD's), lr and steps, and ``over``."""
-    cfg = {**base, "unlearn": {**base["unlearn"], "args": dict(args)}}
-    run = {"unlearn": {"method": method, "train": {"lr": lr, "max_steps": steps}}}
+    cfg = {**base, "unlearn": {**base["unlearn"], "args": {}}}
+    # the arguments go in the layer that names the method: a layer naming another method than
+    # the demo's drops the arguments of the layers below it (config._layer)
+    run = {"unlearn": {"method": method, "args": dict(args), "train": {"lr": lr, "max_steps": steps}}}
     return load_config(overrides=merge(run, over), base=cfg)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmod import load_bench
+from oblivio.presets import DEFAULT_RECIPE
 
 dp = load_bench("default_protocol")
 
@@ -77,3 +78,27 @@ def test_a_candidates_checkpoint_rules_reach_its_world_and_file_cells(tmp_path: 
         assert (ctl.eval_every, ctl.stop_at_gold, ctl.select, ctl.eval_items) == (5, True, "final", None)
     for name in ("plain-w101-s0", "plain-mine"):
         assert (by[name].eval_every, by[name].stop_at_gold) == (0, False)
+
+
+@pytest.mark.parametrize("method, args, want", [
+    ("npo", {"alpha": 3.0}, {"alpha": 3.0}), ("rmu", {"alpha": 1.0}, {"alpha": 1.0}), ("npo", {}, {}),
+    ("npo_me", {"mix": 0.2}, {"mix": 0.2}),
+    # the default's own method starts from the default's arguments, as `--set unlearn.args.tamper=0.3` does
+    (DEFAULT_RECIPE["method"], {"tamper": 0.3}, {**DEFAULT_RECIPE["args"], "tamper": 0.3})])
+def test_a_candidates_own_arguments_reach_its_world_cells_whatever_its_method(method, args, want):
+    """The candidate's arguments are not dropped when its method is not the demo's (a config
+    layer naming another method drops the arguments of the layers below it)."""
+    cell = dp.cand_cells("tiny", [{"label": "c", "method": method, "steps": 4, "args": args}], [101], [0], "tune")[0]
+    assert cell.config.unlearn.method == method and cell.config.unlearn.args == want
+
+
+def test_the_zoos_cells_carry_their_arguments_whatever_the_method():
+    from oblivio.api import demo_config
+    from oblivio.config import to_dict
+    zoo = load_bench("zoo")
+    cfg = zoo.cell_config(to_dict(demo_config("tiny")), "rmu", {"alpha": 1}, 1e-3, 10, {"seed": 3})
+    assert (cfg.unlearn.method, cfg.unlearn.args, cfg.unlearn.train.lr, cfg.seed) == ("rmu", {"alpha": 1}, 1e-3, 3)
+    # the default's own method keeps the default's arguments; another method its own
+    assert zoo.cell_config(to_dict(demo_config("tiny")), DEFAULT_RECIPE["method"], {}, 1e-3, 10, {}).unlearn.args \
+        == DEFAULT_RECIPE["args"]
+    assert zoo.cell_config(to_dict(demo_config("tiny")), "npo_me", {}, 1e-3, 10, {}).unlearn.args == {}

@@ -23,7 +23,7 @@ from oblivio.engine.reference import Reference
 from oblivio.methods.base import StepContext
 from oblivio.methods.ops import lens_kl_uniform, logits_logprobs_hidden
 from oblivio.models.lens import final_norm, lens_logits
-from test_zoo import FORGET, RETAIN, _batch, _llama
+from test_zoo import FORGET, RETAIN, _batch, _llama, cli_unlearn_section, two_step_history
 
 
 def _layer_outputs(model, batch) -> list[torch.Tensor]:
@@ -137,17 +137,11 @@ def test_lens_must_not_be_negative():
 
 
 def test_the_lens_term_trains_from_the_api_and_is_set_from_the_cli(tiny_cfg, tmp_path):
-    from oblivio import api
-    from oblivio.cli import _config, build_parser
-    res = api.unlearn(None, None, config=tiny_cfg, method="npo_me", evaluate_models=False,
-                      run_dir=tmp_path / "run", progress=False, log=lambda m: None, steps=2,
-                      method_args={"mix": 0.5, "lens": 2.0})
-    hist = res.training["history"]
-    assert [h["step"] for h in hist] == [1, 2]
+    hist = two_step_history(tiny_cfg, tmp_path / "run", "npo_me", {"mix": 0.5, "lens": 2.0})
     for h in hist:
         assert h["forget_lens"] > 0
         assert h["forget"] == pytest.approx(0.5 * h["forget_npo"] + 0.5 * h["forget_me"] + 2.0 * h["forget_lens"],
                                             rel=1e-5)
-    u = _config(build_parser().parse_args(["unlearn", "--set", "unlearn.args.lens=1"])).unlearn
+    u = cli_unlearn_section("--method", "npo_me", "--set", "unlearn.args.lens=1")
     assert u.method == "npo_me" and u.args["lens"] == 1.0
     assert build_method(u.method, u.args).lens == 1.0

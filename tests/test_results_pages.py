@@ -159,7 +159,7 @@ def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_p
     (d / "tuned.json").write_text(json.dumps({"chosen": "y", "ranked": [{**cand, "label": "y"},
                                                                         {**cand, "label": "z", "violation": 0.75}]}))
     tune = rp.protocol_tune(tmp_path).splitlines()
-    assert tune[2] == ("| 1 | **y** (chosen) | npo | 0 | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 | 0.500 | – "
+    assert tune[2] == ("| 1 | **y** (chosen) | npo | – | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 | 0.500 | – "
                        "| 0.500 |")
     assert tune[3].startswith("| 1 | z |") and "0.750" in tune[3]
     # an earlier round is listed after the latest, its choice named by its round; files add their
@@ -167,10 +167,11 @@ def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_p
     (d / "tuned-round1.json").write_text((d / "tuned.json").read_text())
     files = {"f.jsonl": {"violation": 0.25}, "g.jsonl": {"violation": 0.125}}
     (d / "tuned.json").write_text(json.dumps({"chosen": "w", "file_retain_val": True, "ranked": [
-        {**cand, "label": "w", "args": {"lens": 1.0}, "world_violation": 0.5, "violation": 0.875, "files": files}]}))
+        {**cand, "label": "w", "args": {"lens": 1.0, "alpha": 10.0}, "world_violation": 0.5, "violation": 0.875,
+         "files": files}]}))
     tune = rp.protocol_tune(tmp_path).splitlines()
-    assert tune[2] == ("| 2 | **w** (chosen) | npo | 1 | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 | 0.500 | "
-                       "f.jsonl 0.250, g.jsonl 0.125 (held-out retain rows) | 0.875 |")
+    assert tune[2] == ("| 2 | **w** (chosen) | npo | lens 1, alpha 10 | 5e-4 | 40 | -0.250 | +0.125 | 0.800 | +0.300 "
+                       "| 0.500 | f.jsonl 0.250, g.jsonl 0.125 (held-out retain rows) | 0.875 |")
     assert tune[3].startswith("| 1 | y (chosen in round 1) |") and tune[4].startswith("| 1 | z |")
     (d / "tuned.json").unlink()
     (d / "tuned-round1.json").rename(d / "tuned.json")
@@ -189,6 +190,14 @@ def test_protocol_tables_read_the_chosen_recipe_and_each_verdicts_interval(tmp_p
     rep = rp.protocol_report(tmp_path).splitlines()
     assert rep[2].startswith("| y (chosen) |") and rep[3].startswith("| x (chosen in round 1) | 3 × 1 |")
     assert rep[4].startswith("| g (given) |")
+    # a record that names its round keeps it (a round that chose the same recipe again had no report)
+    (d / "report.json").write_text(json.dumps({"round": 3, "seeds": [0, 1], "rows": [row]}))
+    (d / "report-round1.json").rename(d / "report-round2.json")
+    rep = rp.protocol_report(tmp_path).splitlines()
+    assert rep[2].startswith("| y (chosen) |") and rep[3].startswith("| x (chosen in round 2) |")
+    assert [r for r, _ in rp._rounds(d, "report")] == [3, 2]
+    (d / "report.json").write_text(json.dumps({"round": 7, "seeds": [0, 1], "rows": [row]}))
+    assert [r for r, _ in rp._rounds(d, "report")] == [7, 2]
 
 
 def _zoo_row(label: str, world: int, forget: float, gold: float, ratio: float, method: str | None = None) -> dict:

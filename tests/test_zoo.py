@@ -50,6 +50,23 @@ def _batch(rows):
             "labels": torch.tensor(lab), "index": torch.arange(len(rows))}
 
 
+def two_step_history(tiny_cfg, run_dir, method: str, method_args: dict) -> list[dict]:
+    """``method`` trained for two steps on the tiny world from the Python API (no evaluation):
+    the run's logged loss parts per step."""
+    from oblivio import api
+    res = api.unlearn(None, None, config=tiny_cfg, method=method, evaluate_models=False, run_dir=run_dir,
+                      progress=False, log=lambda m: None, steps=2, method_args=method_args)
+    hist = res.training["history"]
+    assert [h["step"] for h in hist] == [1, 2]
+    return hist
+
+
+def cli_unlearn_section(*argv: str):
+    """The ``unlearn`` config section the CLI builds from ``oblivio unlearn ARGV``."""
+    from oblivio.cli import _config, build_parser
+    return _config(build_parser().parse_args(["unlearn", *argv])).unlearn
+
+
 def _positions(model, rows):
     """Per sequence: list of (logits row predicting token t, token t) for every answer token."""
     out = []
