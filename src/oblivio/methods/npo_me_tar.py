@@ -32,9 +32,11 @@ What is computed, per step, on top of ``npo_me``'s loss at the weights θ (metho
 ``tamper_lr`` (the relearning attack's learning rate by default). The adversary moves every
 trained weight: the whole model in full fine-tuning, the adapter under LoRA (an attacker would
 fine-tune more than that: a LoRA run resists a weaker attack than the audit's). A batch with
-a single forget fact has no B: the term is 0 for that step. FSDP and DeepSpeed ZeRO-3 shard the
-weights, which ``autograd.grad`` and ``functional_call`` would see in pieces: not supported
-there (as ``sam_npo``).
+a single forget fact has no B: the term is 0 for that step (and logged as 0). Under data
+parallelism the term's passes go through the module itself, not the wrapper, so a process
+that skips them leaves no other waiting; its gradient is averaged with the rest of the loss.
+FSDP and DeepSpeed ZeRO-3 shard the weights, which ``autograd.grad`` and ``functional_call``
+would see in pieces: not supported there (as ``sam_npo``).
 
 Cost: K forward and backward passes over half the forget batch and one over the other half,
 besides ``npo_me``'s; on a file of 216 rows a 120-step run trained in 7.8 s with K = 1 and
@@ -93,6 +95,9 @@ class NPOMETamper(NPOME):
         index = [int(i) for i in f["index"]]
         a, b = split_by_fact([self._facts[i] if self._facts else str(i) for i in index])
         if not a or not b:
+            # one fact in the batch: nothing to score. The part is still logged (as 0): the loop
+            # averages the parts over processes, which must all send the same ones
+            out.parts["forget_tamper"] = out.total.new_zeros(())
             return out
         term = self.tamper_term(ctx.model, f, a, b)
         out.parts["forget_tamper"] = term
@@ -103,8 +108,15 @@ class NPOMETamper(NPOME):
         import torch
         import torch.nn.functional as F
         from torch.func import functional_call
+        from torch.nn.parallel import DistributedDataParallel
 
         from oblivio.methods.ops import kl_uniform, token_logprobs
+        # the passes go through the module itself, not a data-parallel wrapper: a wrapper's
+        # forward is a collective (buffers broadcast, the reducer re-armed), and these extra
+        # passes are local. The gradient of the term still reaches the shared weights, so the
+        # loop's one backward averages it across processes with the rest of the loss
+        if isinstance(model, DistributedDataParallel):
+            model = model.module
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
 
         def rows(idx: list[int]) -> dict:
