@@ -1,0 +1,86 @@
+"""Recipes × training seeds on one user's file, by the README's own-data commands.
+
+``bench/newcomer.py`` runs the README's lines once (seed 0, an empty cache). On a file whose
+roles hold 12 facts, one run cannot tell a recipe's effect from a seed's; this script learns
+the file's base and gold once (``oblivio learn --data FILE --set learn.epochs=100``, as the
+README does), then runs ``oblivio unlearn`` and ``oblivio audit`` for each recipe (the default,
+or one given by its command-line flags) and each ``--seeds`` seed, and reports per run the
+worst held-out retain role's accuracy ratio to base, the relearning attack's excess over gold
+and each verdict's word. Reported numbers only: nothing here chooses a recipe.
+
+Usage: ``python bench/file_seeds.py --data examples/stranger4/marionettes.jsonl --seeds 0,1,2
+--recipes '[{"label": "default", "flags": []}, {"label": "npo_me", "flags": ["--method", "npo_me",
+"--set", "unlearn.args.mix=0.5", "--set", "unlearn.args.alpha=10"]}]' --out
+bench/results/file_seeds/marionettes.json`` (work folder ``--work``, default a temporary one).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+from oblivio.atomic import write_text
+
+ROLES = ("direct_test", "indirect_test", "general_test")
+
+
+def oblivio(*args: str, cwd: Path) -> None:
+    subprocess.run([sys.executable, "-m", "oblivio", *args, "--quiet"], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summary(run: Path) -> dict[str, Any]:
+    """The worst held-out retain ratio, the relearning excess over gold and the verdict words."""
+    rec = json.loads((run / "results.json").read_text(encoding="utf-8"))
+    acc = {m: {s: v["accuracy"]["value"] for s, v in rec["models"][m]["sets"].items()} for m in ("base", "unlearned")}
+    ratios = {r: acc["unlearned"][r] / acc["base"][r] for r in ROLES if acc["base"].get(r)}
+    attacks = json.loads((run / "audit.json").read_text(encoding="utf-8"))["attacks"]
+    from oblivio.report.verdict import verdict_lines
+    words = {ln.split(":")[0]: ln.split(":", 1)[1].split("  ")[0].strip() for ln in verdict_lines(rec)}
+    return {"worst_ratio": min(ratios.values()), "ratios": ratios,
+            "relearn_excess": attacks["relearn"]["recovery"], "verdicts": words}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--recipes", default='[{"label": "default", "flags": []}]')
+    ap.add_argument("--work")
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    work = Path(a.work or tempfile.mkdtemp(prefix="file-seeds-"))
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copy(a.data, work / "my.jsonl")
+    os.environ.setdefault("OBLIVIO_CACHE", str(work / "cache"))
+    if not (work / "mymodels" / "gold").is_dir():
+        oblivio("learn", "--data", "my.jsonl", "--out", "mymodels/", "--set", "learn.epochs=100", cwd=work)
+    rows = []
+    for r in json.loads(a.recipes):
+        for s in [int(x) for x in a.seeds.split(",")]:
+            run = f"runs/{r['label']}-s{s}"
+            oblivio("unlearn", "--model", "mymodels/base", "--gold", "mymodels/gold", "--data", "my.jsonl",
+                    "--out", run, "--seed", str(s), "--overwrite", *r["flags"], cwd=work)
+            oblivio("audit", run, cwd=work)
+            row = {"label": r["label"], "seed": s, **summary(work / run)}
+            rows.append(row)
+            print(f"{r['label']:<10} seed {s}: worst retain ratio {row['worst_ratio']:.3f}, relearn excess "
+                  f"{row['relearn_excess']:+.3f}, " + ", ".join(f"{k} {v}" for k, v in row["verdicts"].items()))
+    for label in dict.fromkeys(r["label"] for r in rows):
+        mine = [r for r in rows if r["label"] == label]
+        worst, excess = mean(r["worst_ratio"] for r in mine), mean(r["relearn_excess"] for r in mine)
+        print(f"{label:<10} mean over {len(mine)} seeds: worst retain ratio {worst:.3f}, relearn excess {excess:+.3f}")
+    if a.out:
+        write_text(Path(a.out), json.dumps({"data": a.data, "recipes": json.loads(a.recipes), "rows": rows},
+                                           indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
