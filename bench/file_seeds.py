@@ -58,7 +58,10 @@ def main() -> None:
     a = ap.parse_args()
     work = Path(a.work or tempfile.mkdtemp(prefix="file-seeds-"))
     work.mkdir(parents=True, exist_ok=True)
-    shutil.copy(a.data, work / "my.jsonl")
+    mine = work / "my.jsonl"
+    if mine.exists() and mine.read_bytes() != Path(a.data).read_bytes():
+        sys.exit(f"{mine} exists and is not a copy of {a.data}: give another --work folder")
+    shutil.copy(a.data, mine)
     os.environ.setdefault("OBLIVIO_CACHE", str(work / "cache"))
     if not (work / "mymodels" / "gold").is_dir():
         oblivio("learn", "--data", "my.jsonl", "--out", "mymodels/", "--set", "learn.epochs=100", cwd=work)

@@ -110,7 +110,7 @@ class NPOMETamper(NPOME):
         from torch.func import functional_call
         from torch.nn.parallel import DistributedDataParallel
 
-        from oblivio.methods.ops import kl_uniform, token_logprobs
+        from oblivio.methods.ops import kl_uniform, logits_and_logprobs, mean_nll
         # the passes go through the module itself, not a data-parallel wrapper: a wrapper's
         # forward is a collective (buffers broadcast, the reducer re-armed), and these extra
         # passes are local. The gradient of the term still reaches the shared weights, so the
@@ -123,20 +123,17 @@ class NPOMETamper(NPOME):
             t = torch.tensor(idx, device=f["input_ids"].device)
             return {k: f[k].index_select(0, t) for k in ("input_ids", "attention_mask", "labels")}
 
-        def logits_at(weights: dict, sub: dict):
-            kw = {"input_ids": sub["input_ids"], "attention_mask": sub["attention_mask"]}
-            return functional_call(model, weights, args=(), kwargs=kw).logits.float()
+        def at(weights: dict):
+            """The model with ``weights`` in place of its own, as the ops helpers call a model."""
+            return lambda **kw: functional_call(model, weights, args=(), kwargs=kw)
 
         fa, fb = rows(a), rows(b)
         delta = {n: torch.zeros_like(p) for n, p in named}
         for _ in range(self.tamper_steps):
             moved = {n: (p.detach() + delta[n]).requires_grad_(True) for n, p in named}
-            lp, mask = token_logprobs(logits_at(moved, fa), fa["labels"])
-            nll = -lp.sum() / mask.sum().clamp_min(1)
-            grads = torch.autograd.grad(nll, list(moved.values()), allow_unused=True)
+            grads = torch.autograd.grad(mean_nll(at(moved), fa), list(moved.values()), allow_unused=True)
             for (n, _), g in zip(named, grads):
                 if g is not None:           # a weight A's loss does not reach is not moved
                     delta[n] = delta[n] - self.tamper_lr * g.sign()
-        logits = logits_at({n: p + delta[n] for n, p in named}, fb)
-        _, mask_b = token_logprobs(logits, fb["labels"])
-        return kl_uniform(F.log_softmax(logits[:, :-1], -1), mask_b)
+        logits, _, mask = logits_and_logprobs(at({n: p + delta[n] for n, p in named}), fb)
+        return kl_uniform(F.log_softmax(logits, -1), mask)
