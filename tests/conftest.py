@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 # unlearn: the tests' fast recipe, GradDiff with 1:1 random pairing, named (the expectations of
-# the tests that use tiny_cfg were computed with it); the default recipe (npo_me_tar, MELU) is
+# the tests that use tiny_cfg were computed with it); the default recipe (npo_swap, MELU) is
 # tested in test_default_recipe.py, test_e2e.py and test_userdata.py
 TINY_OVERRIDES = {
     "world": {"preset": "tiny"},

@@ -226,11 +226,11 @@ def test_help_shows_the_default_recipe_and_the_runs_config() -> None:
     subs = subparsers()
     helps = {cmd: {o: a.help for a in p._actions for o in a.option_strings} for cmd, p in subs.items()}
     for cmd in ("demo", "unlearn"):
-        assert "default: npo_me_tar]" in helps[cmd]["--method"]
+        assert "default: npo_swap]" in helps[cmd]["--method"]
         assert "default: by the model's scale: 0.0005 under 10 M parameters, 1e-05 pretrained" in helps[cmd]["--lr"]
         assert "120 steps under 10 M parameters, 5 epochs pretrained" in helps[cmd]["--steps"]
         assert "default: melu where the data have direct/indirect neighbour rows" in helps[cmd]["--sampler"]
-    assert "default: npo_me_tar,graddiff,npo]" in helps["compare"]["--method"]
+    assert "default: npo_swap,graddiff,npo]" in helps["compare"]["--method"]
     assert "default: the run's]" in helps["calibrate"]["--tau"]
     assert "calibrate.tau in (0, 1]" in helps["calibrate"]["--tau"]
 
@@ -317,7 +317,7 @@ def test_reveal_release_searches_with_the_reveal_steps_defaults() -> None:
 
 
 def test_a_layer_naming_another_method_drops_the_earlier_methods_arguments(tmp_path) -> None:
-    """The default recipe carries npo_me_tar's ``mix``; a file or flag that names another method
+    """The default recipe carries npo_swap's ``mix``; a file or flag that names another method
     must not inherit it (it is not that method's argument), while arguments given for the
     same method still merge."""
     from oblivio.config import load_config

@@ -13,8 +13,8 @@ from oblivio.cli import _config, build_parser
 from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.presets import DEFAULT_RECIPE, DEMO_DEFAULTS
 
-ARGS = {"mix": 0.5, "alpha": 10.0, "tamper": 1.0, "tamper_steps": 1}
-RECIPE = {"method": "npo_me_tar", "args": ARGS, "sampler": "melu",
+ARGS = {"mix": 0.5, "alpha": 10.0, "tokens": 1.0}
+RECIPE = {"method": "npo_swap", "args": ARGS, "sampler": "melu",
           "train": {"lr": 5e-4, "max_steps": 120, "batch_size": 8}}
 
 
@@ -29,8 +29,8 @@ def test_the_recipe_is_the_one_chosen_on_validation() -> None:
         RECIPE["method"], RECIPE["args"], RECIPE["train"]["lr"], RECIPE["train"]["max_steps"])
     assert tuned["val_worlds"] == [101, 102]
     assert tuned["val_files"] == ["examples/stranger/ferry.jsonl", "examples/stranger2/observatory.jsonl",
-                                  "examples/stranger3/seedbank.jsonl"]
-    assert tuned["file_retain_val"] is True and tuned["round"] == 7
+                                  "examples/stranger3/seedbank.jsonl", "examples/stranger4/marionettes.jsonl"]
+    assert tuned["file_retain_val"] is True and tuned["round"] == 9
 
 
 def _resolved(cfg: Config, model, data) -> dict:
@@ -51,7 +51,7 @@ def test_the_default_configs_unlearn_section_is_the_recipe(tiny_world) -> None:
     data, wm = tiny_world
     cfg = load_config()
     u = cfg.unlearn
-    assert (u.method, u.args, u.sampler) == ("npo_me_tar", ARGS, None)
+    assert (u.method, u.args, u.sampler) == ("npo_swap", ARGS, None)
     assert (u.train.lr, u.train.max_steps, u.train.epochs, u.train.batch_size) == (None, None, None, 8)
     assert _resolved(cfg, wm.base, data) == RECIPE
     # the demo adds the world only: the same recipe
@@ -64,7 +64,7 @@ def test_the_default_configs_unlearn_section_is_the_recipe(tiny_world) -> None:
 def test_the_parser_without_method_flags_is_the_recipe(cmd: str) -> None:
     u = _config(build_parser().parse_args([cmd])).unlearn
     assert (u.method, u.args, u.sampler, u.train.lr, u.train.max_steps, u.train.epochs) == (
-        "npo_me_tar", ARGS, None, None, None, None)
+        "npo_swap", ARGS, None, None, None, None)
 
 
 @pytest.mark.parametrize("cmd", ["unlearn", "demo"])
@@ -76,9 +76,10 @@ def test_another_method_drops_the_recipes_arguments(cmd: str) -> None:
     gd = build_method(u.method, u.args)
     assert gd == build_method("graddiff", {})
     # the same method named again keeps the recipe's arguments, and merges a new one
-    u = _config(build_parser().parse_args([cmd, "--method", "npo_me_tar", "--set", "unlearn.args.beta=0.2"])).unlearn
+    u = _config(build_parser().parse_args([cmd, "--method", "npo_swap", "--set", "unlearn.args.beta=0.2"])).unlearn
     assert u.args == {**ARGS, "beta": 0.2}
-    # npo_me, the recipe without its tamper term, is another method: its own arguments
+    # npo_me, whose maximum entropy the recipe's stand-in targets replace, is another method:
+    # its own arguments
     u = _config(build_parser().parse_args([cmd, "--method", "npo_me"])).unlearn
     assert (u.method, u.args) == ("npo_me", {})
 
@@ -87,7 +88,7 @@ def test_the_api_default_is_the_recipe_and_another_method_its_own() -> None:
     """api.unlearn's method/method_args/sampler, written into the config as a run does."""
     from oblivio.pipeline.run import Run
     cfg = Run.from_args(None, "world:tiny").cfg
-    assert (cfg.unlearn.method, cfg.unlearn.args, cfg.unlearn.sampler) == ("npo_me_tar", ARGS, None)
+    assert (cfg.unlearn.method, cfg.unlearn.args, cfg.unlearn.sampler) == ("npo_swap", ARGS, None)
     cfg = Run.from_args(None, "world:tiny", method="graddiff").cfg
     assert (cfg.unlearn.method, cfg.unlearn.args) == ("graddiff", {})
     cfg = Run.from_args(None, "world:tiny", method="npo", method_args={"beta": 0.3}).cfg
@@ -101,10 +102,10 @@ def test_the_api_default_is_the_recipe_and_another_method_its_own() -> None:
 def test_compares_default_cells_hold_the_recipe_and_named_methods_their_own() -> None:
     from oblivio.experiments.compare import _plan
     cfg = load_config(overrides={"world": {"preset": "tiny"}})
-    assert cfg.compare.methods == ["npo_me_tar", "graddiff", "npo"]
+    assert cfg.compare.methods == ["npo_swap", "graddiff", "npo"]
     p = _plan(None, None, "cyclic", cfg, (None, "model_utility", 0.01), None, None, None, None, None, None, False,
               False)
-    assert p.margs == {"npo_me_tar": ARGS, "graddiff": {}, "npo": {}}
+    assert p.margs == {"npo_swap": ARGS, "graddiff": {}, "npo": {}}
     assert p.budget_info["kind"] == "scale" and (p.train_cfg.max_steps, p.train_cfg.epochs) == (None, None)
     p = _plan(None, "npo,graddiff", "cyclic", cfg, (None, "model_utility", 0.01), None, None, 3, None, None, None,
               False, False)

@@ -297,7 +297,7 @@ def test_learn_then_melu_end_to_end(tmp_path, capsys, monkeypatch) -> None:
     err = capsys.readouterr().err
     assert e.value.code == 0, err
     assert "sampler: melu (the data have direct/indirect neighbour rows)" in err
-    assert "unlearned with npo_me_tar (melu): 3 steps" in err
+    assert "unlearned with npo_swap (melu): 3 steps" in err
     summary = (run / "summary.md").read_text()
     line = next(x for x in summary.splitlines() if x.startswith("- data:"))
     assert line.split("targets: ", 1)[1].split(" (")[0] == f"{MIRA}, {OSKAR}"

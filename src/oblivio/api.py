@@ -78,8 +78,8 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
 
     ``model=None`` with world data uses the cached base model of the embedded world (and
     its gold model). ``method``, ``method_args`` and ``sampler`` default to the config's, by
-    default the default recipe (presets.DEFAULT_RECIPE: ``npo_me_tar`` with mix 0.5, α 10 and
-    tamper weight 1 (one simulated relearning step), MELU
+    default the default recipe (presets.DEFAULT_RECIPE: ``npo_swap`` with mix 0.5, α 10 and the
+    stand-in token targets only (``tokens`` 1), MELU
     where the data have neighbour rows, the rate and budget by the model's scale — on a tiny
     model 5e-4 and 120 steps); another ``method`` runs with its own default arguments, not the
     recipe's. ``model``, ``data``, ``gold`` and ``evaluate_models`` default to the
@@ -233,7 +233,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             overwrite: bool = False, progress: bool = True, log: Log = say, **kw: Any):
     """Methods × retain samplers with the same seed and budget (by default the config's: the
     model's scale rule, 120 steps per cell on a tiny model, 5 epochs on a pretrained one; the
-    cells by default are the default recipe's npo_me_tar with its arguments, graddiff and npo with
+    cells by default are the default recipe's npo_swap with its arguments, graddiff and npo with
     theirs, each on every sampler); writes compare.json / compare.md / compare.png. ``seeds``
     (e.g. ``[0, 1, 2]``): every cell is unlearned once per seed and reported as mean ± sd over
     the seeds.

@@ -20,23 +20,23 @@ MODEL_SIZES: dict[str, dict[str, Any]] = {
 
 # The default recipe: what `oblivio unlearn`, `oblivio compare` (its first cells), `oblivio
 # demo` and the Python API run when no method option is given (config.UnlearnConfig's defaults
-# come from here). NPO+ME with a tamper-resistance term (methods/npo_me_tar.py: mix 0.5 of NPO
-# and maximum entropy on forget, retain NLL with weight 10, and maximum entropy on half the
-# forget facts after one simulated relearning step on the other half, weight 1) with MELU
-# pairing, 120 steps of batch 8 + 8 at lr 5e-4: chosen by bench/default_protocol.py (round 7)
-# as the candidate with the smallest violation of the verdicts summed over its validation
-# sources — the validation worlds 101 and 102 and three strangers' files (examples/stranger,
-# stranger2, stranger3), whose held-out retain rows are read as validation rows
-# (bench/results/default_protocol/tuned.json; the methods, rates, step counts, retain weights,
-# npo_me's logit-lens weight, early stopping at gold's forget level and the tamper weight and
-# steps were searched over rounds 2-7). Its verdicts on unseen test worlds and on a fourth
-# stranger's file, which no choice read, are in docs/results/demo.md and
+# come from here). NPO with stand-in targets (methods/npo_swap.py: mix 0.5 of NPO's forget term
+# and, at every forget answer token, the reference's distribution on the same question asked
+# about an invented stand-in name, the true token given no mass inside the key; retain NLL with
+# weight 10) with MELU pairing, 120 steps of batch 8 + 8 at lr 5e-4: chosen by
+# bench/default_protocol.py (round 9) as the candidate with the smallest violation of the
+# verdicts summed over its validation sources — the validation worlds 101 and 102 and four
+# strangers' files (examples/stranger to stranger4), whose held-out retain rows are read as
+# validation rows (bench/results/default_protocol/tuned.json; the methods, rates, step counts,
+# retain weights, logit-lens weights, early stopping at gold's forget level, the tamper term and
+# the stand-in targets were searched over rounds 2-9). Its verdicts on unseen test worlds and on
+# a fifth stranger's file, which no choice read, are in docs/results/demo.md and
 # docs/results/newcomer.md. The rate and the step count are the tiny scale's: the config leaves
 # both to the model's scale (engine/defaults.py), so a pretrained model keeps its own (1e-5, 5
 # epochs); the sampler, to the data (MELU needs neighbour rows: data/neighbours.py
 # ``choose_sampler``).
 DEFAULT_RECIPE: dict[str, Any] = {
-    "method": "npo_me_tar", "args": {"mix": 0.5, "alpha": 10.0, "tamper": 1.0, "tamper_steps": 1},
+    "method": "npo_swap", "args": {"mix": 0.5, "alpha": 10.0, "tokens": 1.0},
     "sampler": "melu",
     "train": {"lr": 5e-4, "max_steps": 120, "batch_size": 8},
 }

@@ -41,7 +41,7 @@ values; w = 0.5 is ours; λ = 0 keeps the method what it was before the term exi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from oblivio.config_checks import Range
 from oblivio.methods.base import METHODS, LossParts, MethodBase, StepContext
@@ -70,11 +70,8 @@ class NPOME(MethodBase):
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch
-        import torch.nn.functional as F
 
         from oblivio.methods.ops import (
-            kl_uniform,
-            lens_kl_uniform,
             logits_and_logprobs,
             logits_logprobs_hidden,
             npo_forget,
@@ -85,7 +82,7 @@ class NPOME(MethodBase):
         mixed: list[torch.Tensor] = []
         if self.lens > 0:
             logits, lp, mask, hidden = logits_logprobs_hidden(ctx.model, f)
-            terms["forget_lens"] = lens_kl_uniform(ctx.model, hidden, mask)
+            terms["forget_lens"] = self.lens_term(ctx.model, f, hidden, mask)
             mixed.append(self.lens * terms["forget_lens"])
         else:
             logits, lp, mask = logits_and_logprobs(ctx.model, f)
@@ -93,8 +90,25 @@ class NPOME(MethodBase):
             terms["forget_npo"] = npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta)
             mixed.append(self.mix * terms["forget_npo"])
         if self.mix < 1:
-            terms["forget_me"] = kl_uniform(F.log_softmax(logits, -1), mask)
-            mixed.append((1.0 - self.mix) * terms["forget_me"])
+            name, spread = self.spread_term(ctx.model, f, logits, mask)
+            terms[name] = spread
+            mixed.append((1.0 - self.mix) * spread)
         out = plus_retain_nll(ctx.model, batch, torch.stack(mixed).sum(), self.alpha)
         out.parts.update(terms)
         return out
+
+    def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
+        """The λ term on the forget rows ``f`` from their ``hidden`` states: maximum entropy on
+        every intermediate layer's logit lens here; a subclass whose (1 − w) term has another
+        target may ask the lens for the same one (methods/npo_swap.py)."""
+        from oblivio.methods.ops import lens_kl_uniform
+        return lens_kl_uniform(model, hidden, mask)
+
+    def spread_term(self, model: Any, f: dict, logits: Any, mask: Any) -> tuple[str, Any]:
+        """(logged name, value) of the (1 − w) forget term on the forget rows ``f``, whose
+        answer-position ``logits`` and ``mask`` ``model`` has just given: maximum entropy here;
+        a subclass may move the same positions toward another target (methods/npo_swap.py)."""
+        import torch.nn.functional as F
+
+        from oblivio.methods.ops import kl_uniform
+        return "forget_me", kl_uniform(F.log_softmax(logits, -1), mask)

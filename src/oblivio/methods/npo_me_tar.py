@@ -21,7 +21,8 @@ What is computed, per step, on top of ``npo_me``'s loss at the weights θ (metho
    times the gradient's sign, and the attack uses AdamW). δ is a constant: no gradient flows
    through the adversary (TAR's first-order approximation);
 3. the tamper term is maximum entropy on B at the attacked weights: the mean over B's answer
-   positions of KL(U ‖ p_{θ+δ}) (``ops.kl_uniform``, ME+GD's forget term). Its forward pass
+   positions of KL(U ‖ p_{θ+δ}) (``ops.kl_uniform``, ME+GD's forget term; a subclass whose
+   ``spread_term`` has another target takes that one, methods/npo_swap.py). Its forward pass
    replaces each trained weight p by the tensor p + δ_p (``torch.func.functional_call``; the
    weights themselves never change), so the backward of the total gives its gradient at θ + δ
    with respect to θ.
@@ -47,8 +48,8 @@ Logged parts: ``npo_me``'s, plus ``forget_tamper`` (the term, unweighted); ``for
 
 Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); τ = 1, K = 1, η = 1e-3: η is the relearning
 attack's learning rate; τ and K were chosen on validation by bench/default_protocol.py, round 7,
-among τ ∈ {0.03, 0.1, 0.3, 1} with K = 3 and τ = 1 with K = 1 (docs/results/demo.md). The
-default recipe (presets.DEFAULT_RECIPE) sets α 10.
+among τ ∈ {0.03, 0.1, 0.3, 1} with K = 3 and τ = 1 with K = 1 (docs/results/demo.md), with
+α 10: the default recipe of rounds 7 and 8, before ``npo_swap`` (presets.DEFAULT_RECIPE).
 """
 from __future__ import annotations
 
@@ -106,11 +107,10 @@ class NPOMETamper(NPOME):
     def tamper_term(self, model: Any, f: dict, a: list[int], b: list[int]):
         """KL(U ‖ p_{θ+δ}) on rows ``b`` of the forget batch ``f``, δ from K sign steps on rows ``a``."""
         import torch
-        import torch.nn.functional as F
         from torch.func import functional_call
         from torch.nn.parallel import DistributedDataParallel
 
-        from oblivio.methods.ops import kl_uniform, logits_and_logprobs, mean_nll
+        from oblivio.methods.ops import logits_and_logprobs, mean_nll
         # the passes go through the module itself, not a data-parallel wrapper: a wrapper's
         # forward is a collective (buffers broadcast, the reducer re-armed), and these extra
         # passes are local. The gradient of the term still reaches the shared weights, so the
@@ -121,7 +121,7 @@ class NPOMETamper(NPOME):
 
         def rows(idx: list[int]) -> dict:
             t = torch.tensor(idx, device=f["input_ids"].device)
-            return {k: f[k].index_select(0, t) for k in ("input_ids", "attention_mask", "labels")}
+            return {k: f[k].index_select(0, t) for k in ("input_ids", "attention_mask", "labels", "index") if k in f}
 
         def at(weights: dict):
             """The model with ``weights`` in place of its own, as the ops helpers call a model."""
@@ -135,5 +135,6 @@ class NPOMETamper(NPOME):
             for (n, _), g in zip(named, grads):
                 if g is not None:           # a weight A's loss does not reach is not moved
                     delta[n] = delta[n] - self.tamper_lr * g.sign()
-        logits, _, mask = logits_and_logprobs(at({n: p + delta[n] for n, p in named}), fb)
-        return kl_uniform(F.log_softmax(logits, -1), mask)
+        attacked = at({n: p + delta[n] for n, p in named})
+        logits, _, mask = logits_and_logprobs(attacked, fb)
+        return self.spread_term(attacked, fb, logits, mask)[1]

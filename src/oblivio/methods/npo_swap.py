@@ -1,0 +1,363 @@
+"""NPO with stand-in targets: each forget question is answered as the model answers the same
+question about a person it never learned of, instead of with maximum entropy.
+
+Why. Maximum entropy (``npo_me``'s second term) moves every forget answer position toward the
+uniform distribution. A model that never saw a fact does not answer that way: it answers
+fluently and wrongly. On a small file learned by a small model, the uniform target taught a
+mode of its own ("keep keep keep …"), and the mode spread to held-out questions about the
+targets' neighbours, which then lost their answers too. The targets here come from the
+**stand-in question**: the forget question with the target's name replaced by an invented name
+that no row of the data mentions. This is the "generic prediction" of Eldan & Russinovich 2023
+("Who's Harry Potter? Approximate Unlearning in LLMs", arXiv 2310.02238: the terms that
+identify what is forgotten are replaced by generic ones and the model's own predictions on the
+replaced text become the fine-tuning target). Two targets, weighted by t (``tokens``):
+
+* the **stand-in answer** ŷ_f: the model's greedy answer to the stand-in question, generated
+  once before the first step (by the model being unlearned: ``prepare`` hands it over; under
+  LoRA the adapter starts at zero, so it is the base), the stand-in name written back as the
+  target's; learned with NLL, weight 1 − t. It teaches what to *say*;
+* the **stand-in distributions** q: at every token of the true answer that the name swap leaves
+  in place (the two answers' tokens aligned by ``difflib``; the name's own tokens have no
+  counterpart and no target), the frozen reference's next-token distribution on the stand-in
+  question and the true answer with the name swapped, matched by KL(q ‖ p_θ) on the true
+  question and answer, weight t. It reaches the true answer's own positions, which teacher-forced
+  probes read (membership inference, the logit lens). Inside the answer's ``key`` the true
+  token gets no mass in q (its logit set to −∞, q renormalised): asked about a stranger, the
+  model draws its guesses from the answers it knows, the forgotten one among them, and a model
+  that never learned the fact would not name it.
+
+    L = w·L_NPO + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ)] + λ·mean_ℓ KL(q ‖ p_ℓ) + α·NLL_r
+        [+ τ·(the bracket on B at θ + δ)]
+
+The lens term (λ = ``lens``, 0 by default: off) is ``npo_me``'s, with the same target as the
+token term: at the aligned answer tokens, KL(q ‖ p_ℓ) for the logit lens p_ℓ of every
+intermediate layer (models/lens.py), averaged over those layers; the logit-lens attack reads
+exactly those layers, so the target the output layer learns is asked of them too.
+
+The bracketed tamper term is ``npo_me_tar``'s with the stand-in targets in place of maximum
+entropy: after K simulated relearning steps on half the batch's facts, the other half must still
+meet them (methods/npo_me_tar.py says how δ is built); τ = 0 (the default) leaves it out.
+
+Which name, and where. An item's target is its ``entity`` field. Every target gets its own
+stand-in, drawn by the run's seed from :data:`STAND_INS` among the names no row of the data
+mentions (no part of them). The name is replaced where it occurs whole, then each part of it
+left (a first name, a surname, a possessive) by the stand-in's part at the same place, as whole
+words. An item without an ``entity``, whose question does not name it, or (t < 1) whose
+stand-in answer comes back empty keeps maximum entropy for its bracket; ``record`` counts both
+kinds, names the stand-ins and shows a few stand-in questions and answers.
+
+Cost: one greedy generation over the forget set before training (t < 1); per step, one more
+forward of the policy on the stand-in answers (t < 1) and one of the frozen reference on the
+stand-in sequences (t > 0). A 120-step run on a file of 216 rows trained in 4.0–4.6 s with
+t = 1 and 5.3–6.2 s with t = 0.5, against 6.0 s for ``npo_me_tar`` with K = 1 (the seed bank
+and marionette cells of bench/default_protocol.py rounds 8–9, one run each, 2 threads, on a
+machine that other work sometimes shared).
+
+Logged parts: ``npo_me``'s with ``forget_swap`` (the bracket, averaged over the rows by their
+count with maximum entropy on the rows without a stand-in) in place of ``forget_me``;
+``forget_lens`` when λ > 0 (maximum entropy on the lens of the rows without a stand-in);
+``forget_tamper`` when τ > 0. Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); t 0.5, τ 0.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from oblivio.config_checks import Range
+from oblivio.methods.base import METHODS, LossParts, RunInputs, StepContext
+from oblivio.methods.npo_me_tar import NPOMETamper
+
+# invented names: a stand-in must be a person the model never learned of; a name that any row
+# of the data mentions is skipped
+STAND_INS = ("Morwen Tallis", "Jory Pellingham", "Ansel Crewdson", "Wenna Hadlow", "Idris Fennimore",
+             "Tamsin Loveday", "Corin Blythewood", "Ebba Strandquist", "Perran Gostick", "Lowena Trask",
+             "Caspar Vellanoweth", "Demelza Quiller")
+# the extra tokens a stand-in answer may have past the true answer's length (eval's margin)
+GEN_MARGIN = 8
+
+
+def swap_name(text: str, old: str, new: str) -> str:
+    """``text`` with the name ``old`` replaced by ``new``: first wherever it occurs whole; then
+    each part of ``old`` left (as a whole word, possessives included) by ``new``'s part at the
+    same place (its last part where ``new`` has fewer)."""
+    text = text.replace(old, new)
+    olds, news = old.split(), new.split()
+    for i, part in enumerate(olds):
+        if len(part) > 1:
+            text = re.sub(rf"\b{re.escape(part)}\b", news[min(i, len(news) - 1)], text)
+    return text
+
+
+def stand_ins(entities: list[str], texts: list[str], seed: int) -> dict[str, str]:
+    """One stand-in per entity (in sorted order), drawn by ``seed`` among the names of
+    :data:`STAND_INS` that no text mentions, cycling when there are more entities than names."""
+    seen = "\n".join(texts)
+    free = [n for n in STAND_INS if not any(part in seen for part in n.split())]
+    if not free:
+        free = list(STAND_INS)
+    random.Random(seed).shuffle(free)
+    return {e: free[k % len(free)] for k, e in enumerate(sorted(entities))}
+
+
+@METHODS.register("npo_swap")
+@dataclass
+class NPOSwap(NPOMETamper):
+    """NPO, plus the model's own answers about a stand-in name as the target of every forget question."""
+
+    tokens: float = 0.5
+    tamper: float = 0.0
+    # per forget item (prepare_data): the stand-in encodings and alignments; not fields: never config keys
+    _swap: Any = field(default=None, init=False, repr=False)
+    _model: Any = field(default=None, init=False, repr=False)
+    _reference: Any = field(default=None, init=False, repr=False)
+    _report: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    # the two targets' shares of the (1 − w) term must be a mixture
+    arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
+        **NPOMETamper.arg_ranges, "tokens": Range(ge=0, le=1)}
+
+    @property
+    def uses(self) -> frozenset[str]:
+        """The reference (NPO's and the token targets') whenever either is on."""
+        return frozenset({"forget", "retain"} | ({"reference"} if self.mix > 0 or self.tokens > 0 else set()))
+
+    def prepare(self, model: Any) -> None:
+        self._model = model
+
+    def prepare_data(self, inputs: RunInputs) -> None:
+        super().prepare_data(inputs)
+        if self._model is None:
+            raise RuntimeError("npo_swap: prepare(model) was not called before prepare_data (engine/unlearning.py "
+                               "calls both; in your own loop call prepare with the model to unlearn first)")
+        self._swap = StandIns(self._model, inputs, generate=self.tokens < 1)
+        self._model = None          # not kept past its one use: the loop owns the model
+        self._report = self._swap.report()
+
+    def record(self) -> dict[str, Any]:
+        return {"stand_ins": self._report} if self._report else {}
+
+    def loss(self, ctx: StepContext, batch) -> LossParts:
+        self._reference = ctx.reference      # the token targets' model, read by spread_term
+        return super().loss(ctx, batch)
+
+    def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
+        """The λ term: on the rows of ``f`` with a stand-in, KL(q ‖ lens) at the aligned answer
+        tokens, the stand-in distributions of the token target against every intermediate
+        layer's logit lens, averaged over those layers; maximum entropy on the lens of the
+        others; averaged over the rows by their count."""
+        import torch
+        import torch.nn.functional as F
+
+        from oblivio.methods.ops import lens_kl_uniform
+        from oblivio.models.lens import lens_logits
+        swap = self._stand_ins()
+        layers = hidden[1:-1]
+        if not layers:
+            return mask.new_zeros((), dtype=torch.float32)
+        rows_of = self._rows(f, mask)
+        on_alt = off_alt = None
+        if rows_of.sub is not None:
+            rows, pos, logq = swap.targets(self._reference, rows_of.sub, mask.index_select(0, rows_of.idx))
+            at = [h.index_select(0, rows_of.idx)[rows, pos] for h in layers]
+            per_layer = [kl(logq, F.log_softmax(lens_logits(model, h).float(), -1)) for h in at] \
+                if len(rows) else [mask.new_zeros((), dtype=torch.float32)]
+            on_alt = torch.stack(per_layer).mean()
+        if rows_of.keep is not None:
+            off_alt = lens_kl_uniform(model, hidden, mask & rows_of.keep)
+        return rows_of.mean(on_alt, off_alt)
+
+    def _stand_ins(self) -> StandIns:
+        if self._swap is None:
+            raise RuntimeError("npo_swap: prepare_data() was not called (engine/unlearning.py calls it)")
+        return self._swap
+
+    def spread_term(self, model: Any, f: dict, logits: Any, mask: Any) -> tuple[str, Any]:
+        """On the rows of ``f`` with a stand-in: (1 − t)·NLL of the generated stand-in answer +
+        t·KL(stand-in distributions ‖ p) on the answer's own tokens; maximum entropy (from
+        ``logits``) on the others; averaged over the rows by their count."""
+        import torch
+
+        from oblivio.methods.ops import mean_nll
+        swap = self._stand_ins()
+        rows_of = self._rows(f, mask)
+        on_alt = off_alt = None
+        if rows_of.sub is not None:
+            on_alt = f["input_ids"].new_zeros((), dtype=torch.float)
+            if self.tokens < 1:
+                on_alt = on_alt + (1 - self.tokens) * mean_nll(model, swap.answers.batch(rows_of.sub))
+            if self.tokens > 0:
+                on_alt = on_alt + self.tokens * swap.token_kl(self._reference, rows_of.sub, logits.index_select(
+                    0, rows_of.idx), mask.index_select(0, rows_of.idx))
+        if rows_of.keep is not None:
+            off_alt = super().spread_term(model, f, logits, mask & rows_of.keep)[1]
+        return "forget_swap", rows_of.mean(on_alt, off_alt)
+
+    def _rows(self, f: dict, mask: Any) -> RowSplit:
+        """The rows of the forget batch ``f`` with a stand-in and those without one."""
+        import torch
+        has = [self._stand_ins().has[int(i)] for i in f["index"]]
+        with_alt = [r for r, h in enumerate(has) if h]
+        without = [r for r, h in enumerate(has) if not h]
+        split = RowSplit(len(with_alt), len(without))
+        if with_alt:
+            split.idx = torch.tensor(with_alt, device=f["input_ids"].device)
+            split.sub = {k: f[k].index_select(0, split.idx) for k in ("input_ids", "attention_mask", "labels", "index")}
+        if without:
+            split.keep = torch.zeros(len(has), 1, dtype=torch.bool, device=mask.device)
+            split.keep[without] = True
+        return split
+
+
+@dataclass
+class RowSplit:
+    """A forget batch's rows with a stand-in (``idx``, their sub-batch ``sub``) and without one
+    (``keep``: a [B, 1] mask of them); :meth:`mean` weighs each side's term by its row count."""
+
+    n_with: int
+    n_without: int
+    idx: Any = None
+    sub: dict | None = None
+    keep: Any = None
+
+    def mean(self, on_alt: Any, off_alt: Any) -> Any:
+        import torch
+        parts = ([self.n_with * on_alt] if on_alt is not None else []) + \
+            ([self.n_without * off_alt] if off_alt is not None else [])
+        return torch.stack(parts).sum() / (self.n_with + self.n_without)
+
+
+class StandIns:
+    """Per forget item, what a model that never learned of its target gives: the stand-in
+    question, the generated stand-in answer (when ``generate``), the true answer with the name
+    swapped, and which answer tokens of the true and the swapped answer correspond."""
+
+    def __init__(self, model: Any, inputs: RunInputs, *, generate: bool) -> None:
+        from difflib import SequenceMatcher
+
+        from oblivio.methods.alternate import AltAnswers
+        from oblivio.models.format import cached_answer
+        items = inputs.forget
+        # every row of the data, held-out rows included: a stand-in must be no one the data names
+        texts = [t for it in inputs.data.items for t in (it.question, it.answer)]
+        self.names = stand_ins(sorted({it.entity for it in items if it.entity}), texts, inputs.seed)
+        questions = [swap_name(it.question, it.entity, self.names[it.entity]) if it.entity else it.question
+                     for it in items]
+        self.has = [q != it.question for it, q in zip(items, questions)]
+        answers = [it.answer for it in items]
+        if generate:
+            answers, self.has = generated_answers(model, inputs, questions, self.has, self.names)
+        self.answers = AltAnswers(inputs.tokenizer, inputs.fmt, [it.question for it in items], answers)
+        swapped = [swap_name(it.answer, it.entity, self.names[it.entity]) if h and it.entity else it.answer
+                   for it, h in zip(items, self.has)]
+        self.swapped = AltAnswers(inputs.tokenizer, inputs.fmt, questions, swapped)
+        # answer token j of the true answer ↔ token j' of the swapped one, where the two agree;
+        # and, per item, the true answer's key tokens (position j → token id)
+        self.pairs: list[list[tuple[int, int]]] = []
+        self.key_tokens: list[dict[int, int]] = []
+        for it, sw in zip(items, swapped):
+            a = cached_answer(inputs.tokenizer, inputs.fmt, it.answer)
+            b = cached_answer(inputs.tokenizer, inputs.fmt, sw)
+            blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+            self.pairs.append([(m.a + k, m.b + k) for m in blocks for k in range(m.size)])
+            self.key_tokens.append({j: a[j] for j in key_positions(inputs.tokenizer, a, it.key)})
+        self.examples = [{"question": it.question, "stand_in_question": q, "stand_in_answer": ans}
+                         for it, q, ans, h in zip(items, questions, answers, self.has) if h][:3] if generate else \
+            [{"question": it.question, "stand_in_question": q} for it, q, h in zip(items, questions, self.has) if h][:3]
+
+    def report(self) -> dict[str, Any]:
+        n = len(self.has)
+        return {"items": n, "stand_in": sum(self.has), "maximum_entropy": n - sum(self.has),
+                "names": dict(self.names), "examples": self.examples}
+
+    def targets(self, reference: Any, sub: dict, mask: Any) -> tuple[Any, Any, Any]:
+        """(rows, positions, log q) of the aligned answer tokens of ``sub``'s rows: the row and
+        the position (in ``mask``'s coordinates: the model's answer positions on ``sub``,
+        [R, T-1]) that predicts each, and the reference's next-token log-distribution on the
+        stand-in question and swapped answer there, the true token's mass removed inside the key."""
+        import torch
+        import torch.nn.functional as F
+        if reference is None:
+            raise RuntimeError("npo_swap: the token targets need the reference model (uses declares it)")
+        sw = self.swapped.batch(sub)
+        with torch.no_grad():
+            q_logits = reference.logits(sw)[:, :-1].float()
+        q_mask = sw["labels"][:, 1:].ne(-100)
+        rows, mine, theirs, banned = [], [], [], []
+        for r, i in enumerate(int(x) for x in sub["index"]):
+            pos = mask[r].nonzero().flatten().tolist()
+            q_pos = q_mask[r].nonzero().flatten().tolist()
+            for j, k in self.pairs[i]:
+                if j < len(pos) and k < len(q_pos):
+                    rows.append(r)
+                    mine.append(pos[j])
+                    theirs.append(q_pos[k])
+                    banned.append(self.key_tokens[i].get(j, -1))
+        dev = q_logits.device
+        r_t = torch.tensor(rows, dtype=torch.long, device=dev)
+        q = q_logits[r_t, torch.tensor(theirs, dtype=torch.long, device=dev)]
+        # inside the key, the true token is no candidate: the stand-in's answers are drawn from
+        # what the model knows, the forgotten answer among them; a model that never learned it
+        # would not name it
+        ban = torch.tensor(banned, dtype=torch.long, device=dev)
+        hit = ban.ge(0).nonzero().flatten()
+        if len(hit):
+            q = q.index_put((hit, ban[hit]), torch.tensor(float("-inf"), device=dev))
+        return r_t, torch.tensor(mine, dtype=torch.long, device=dev), F.log_softmax(q, -1)
+
+    def token_kl(self, reference: Any, sub: dict, logits: Any, mask: Any):
+        """Mean over the aligned answer tokens of ``sub``'s rows of KL(q ‖ p): q as
+        :meth:`targets`, p the model's next-token distribution (``logits`` [R, T-1, V])."""
+        import torch.nn.functional as F
+        rows, pos, logq = self.targets(reference, sub, mask)
+        if not len(rows):
+            return logits.new_zeros(())
+        return kl(logq, F.log_softmax(logits[rows, pos], -1))
+
+
+def kl(logq: Any, logp: Any) -> Any:
+    """Mean over rows of KL(q ‖ p) from log-distributions [N, V]; a token q gives no mass adds nothing."""
+    return (logq.exp() * (logq - logp).masked_fill(logq.isinf(), 0.0)).sum(-1).mean()
+
+
+def key_positions(tokenizer: Any, ids: list[int], key: str | None) -> list[int]:
+    """The positions of ``ids`` (an encoded answer) whose decoded text overlaps the first
+    occurrence of ``key`` in the decoded answer; none without a key or where it does not occur."""
+    if not key:
+        return []
+    ends = [len(tokenizer.decode(ids[:j + 1])) for j in range(len(ids))]
+    start = tokenizer.decode(ids).find(key)
+    if start < 0:
+        return []
+    stop = start + len(key)
+    return [j for j in range(len(ids)) if (ends[j - 1] if j else 0) < stop and ends[j] > start]
+
+
+def generated_answers(model: Any, inputs: RunInputs, questions: list[str], has: list[bool],
+                      names: dict[str, str]) -> tuple[list[str], list[bool]]:
+    """(answers, has a stand-in) per forget item: the model's greedy answer to its stand-in
+    question, the stand-in written back as the target's name; an item without a stand-in
+    question, or whose answer comes back empty, keeps its own answer (never trained: its term
+    is maximum entropy)."""
+    import torch
+
+    from oblivio.eval.generate import greedy_generate
+    from oblivio.models.format import cached_answer, cached_prompt
+    items = inputs.forget
+    todo = [i for i, h in enumerate(has) if h]
+    answers, out = [it.answer for it in items], [False] * len(items)
+    if not todo:
+        return answers, out
+    prompts = [cached_prompt(inputs.tokenizer, inputs.fmt, questions[i]) for i in todo]
+    limits = [len(cached_answer(inputs.tokenizer, inputs.fmt, items[i].answer)) + GEN_MARGIN for i in todo]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        gens = greedy_generate(model, inputs.tokenizer, prompts, max_new_tokens=limits, fmt=inputs.fmt)
+    model.train(was_training)
+    for i, g in zip(todo, gens):
+        text, ent = str(g).strip(), items[i].entity
+        if text and ent:
+            answers[i], out[i] = swap_name(text, names[ent], ent), True
+    return answers, out

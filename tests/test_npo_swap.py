@@ -1,0 +1,297 @@
+"""``npo_swap`` (methods/npo_swap.py): stand-in names, the aligned token targets by hand on a
+4-layer random Llama, the generated stand-in answers on the tiny world, API and CLI.
+
+The hand value of the token term runs the reference on every *unpadded* stand-in sequence
+alone, reads its distribution at the position that predicts each aligned answer token, sets
+the true token's probability to 0 inside the key and renormalises, and takes KL(q ‖ p) against
+the model's distribution at the position that predicts the same token of the true answer. A
+term whose KL runs the other way, whose key ban is off or bans the next token, whose alignment
+is shifted by one, or whose two targets' weights are swapped gives another number.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import oblivio.methods  # noqa: F401
+from oblivio.config import build_method
+from oblivio.engine.reference import Reference
+from oblivio.methods.alternate import AltAnswers
+from oblivio.methods.base import StepContext
+from oblivio.methods.npo_swap import STAND_INS, StandIns, key_positions, stand_ins, swap_name
+from test_npo_me_tar import _attacked, _me, _nll
+from test_zoo import RETAIN, _batch, _llama, cli_unlearn_section, two_step_history
+
+# three forget rows (true answers) and their stand-in rows: prompts of other lengths, answers
+# that differ where the name was (row 0: one answer token replaced by two)
+TRUE = [([3, 5, 7, 9, 11, 6], 2), ([4, 6, 8, 10, 12, 14, 16], 3), ([13, 15, 17, 19], 1)]
+SWAPPED = [([3, 2, 5, 21, 22, 9, 11, 6], 3), ([4, 1, 6, 8, 10, 12, 14, 16], 4), ([13, 15, 17, 19], 1)]
+GENERATED = [([3, 5, 7, 18, 20], 2), ([4, 6, 8, 2, 2, 1], 3), ([13, 15, 17], 1)]
+# answer token j of the true answer ↔ answer token k of the stand-in answer
+PAIRS = [[(1, 2), (2, 3), (3, 4)], [(0, 0), (1, 1), (3, 3)], [(0, 0), (1, 1), (2, 2)]]
+# inside the key: answer position j → the true token there (banned from the target)
+KEYS = [{1: 9, 2: 11}, {}, {0: 15}]
+
+
+def _stand_ins(has: list[bool] | None = None) -> StandIns:
+    s = StandIns.__new__(StandIns)
+    s.has = has or [True] * len(TRUE)
+    s.answers = AltAnswers.from_ids(GENERATED, pad_id=0)
+    s.swapped = AltAnswers.from_ids(SWAPPED, pad_id=0)
+    s.pairs, s.key_tokens, s.names, s.examples = PAIRS, KEYS, {}, []
+    return s
+
+
+def _method(**args):
+    m = build_method("npo_swap", args)
+    m._swap = _stand_ins()
+    return m
+
+
+def _logp(model, seq):
+    return torch.log_softmax(model(input_ids=torch.tensor([seq])).logits[0].float(), -1)
+
+
+def _token_kl(model, ref, rows: list[int], *, reverse=False, ban=True, shift=0) -> torch.Tensor:
+    """Mean over the aligned answer tokens of ``rows`` of KL(q ‖ p), written out (see module docstring)."""
+    kls = []
+    for i in rows:
+        (seq, p), (sseq, sp) = TRUE[i], SWAPPED[i]
+        logp = _logp(model, seq)
+        with torch.no_grad():
+            logq_all = _logp(ref, sseq)
+        for j, k in PAIRS[i]:
+            q = logq_all[sp + k - 1].clone()
+            if ban and j in KEYS[i]:
+                q[KEYS[i][j] + shift] = -math.inf
+            lq = torch.log_softmax(q, -1)
+            lp = logp[p + j - 1]
+            if reverse:
+                kls.append((lp.exp() * (lp - lq)).masked_fill(lq.isinf(), 0).sum())
+            else:
+                kls.append((lq.exp() * (lq - lp)).masked_fill(lq.isinf(), 0).sum())
+    return torch.stack(kls).mean()
+
+
+def test_swap_name_replaces_the_whole_name_else_its_parts_as_words():
+    assert swap_name("Where was Ada Smith born?", "Ada Smith", "Morwen Tallis") == "Where was Morwen Tallis born?"
+    assert swap_name("What is Smith's job?", "Ada Smith", "Morwen Tallis") == "What is Tallis's job?"
+    assert swap_name("Did Ada marry Smithers?", "Ada Smith", "Morwen Tallis") == "Did Morwen marry Smithers?"
+    assert swap_name("Where is Kew?", "Ada Smith", "Morwen Tallis") == "Where is Kew?"
+    # a stand-in with fewer parts takes its last part for the rest
+    assert swap_name("Ada Jane Smith's, Smith", "Ada Jane Smith", "Bo") == "Bo's, Bo"
+    assert swap_name("Jane Smith", "Ada Jane Smith", "Bo Li") == "Li Li"
+
+
+def test_stand_ins_skip_names_the_data_mentions_and_follow_the_seed():
+    texts = [f"{STAND_INS[0]} was born in Leeds.", f"Ask {STAND_INS[1].split()[1]}."]
+    got = stand_ins(["B", "A", "C"], texts, seed=3)
+    assert set(got) == {"A", "B", "C"} and len(set(got.values())) == 3
+    assert not {STAND_INS[0], STAND_INS[1]} & set(got.values())
+    assert got == stand_ins(["C", "A", "B"], texts, seed=3)
+    assert any(stand_ins(["A", "B", "C"], texts, seed=s) != got for s in range(4, 12))
+    many = stand_ins([f"e{i}" for i in range(30)], [], seed=0)
+    assert set(many.values()) == set(STAND_INS)
+
+
+def test_the_token_term_by_hand_with_the_key_ban_and_against_its_slips():
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    method = _method(tokens=1.0)
+    method._reference = ref
+    f = _batch(TRUE)
+    from oblivio.methods.ops import logits_and_logprobs
+    logits, _, mask = logits_and_logprobs(model, f)
+    name, got = method.spread_term(model, f, logits, mask)
+    want = _token_kl(model, ref._model, [0, 1, 2])
+    assert name == "forget_swap" and got.item() == pytest.approx(want.item(), rel=1e-5)
+    slips = {"reverse KL": _token_kl(model, ref._model, [0, 1, 2], reverse=True),
+             "no ban": _token_kl(model, ref._model, [0, 1, 2], ban=False),
+             "next token banned": _token_kl(model, ref._model, [0, 1, 2], shift=1)}
+    for slip, v in slips.items():
+        assert abs(v.item() - want.item()) > 1e-3 * abs(want.item()), slip
+    # the alignment read one position late is another number too
+    late = _method(tokens=1.0)
+    late._reference = ref
+    late._swap.pairs = [[(j + 1, k) for j, k in ps if j + 1 < len(TRUE[i][0]) - TRUE[i][1]] for i, ps in enumerate(PAIRS)]
+    assert abs(late.spread_term(model, f, logits, mask)[1].item() - want.item()) > 1e-3 * want.item()
+    # the gradient reaches the model and not the reference
+    got.backward()
+    assert model.lm_head.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in ref._model.parameters())
+
+
+def test_the_loss_mixes_npo_with_the_two_targets_and_keeps_max_entropy_where_there_is_no_stand_in():
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    batch = {"forget": _batch(TRUE), "retain": _batch(RETAIN)}
+    args = {"beta": 0.5, "alpha": 0.7, "mix": 0.4}
+    ctx = StepContext(model=model, reference=ref, step=0, max_steps=1)
+    npo = build_method("npo_me", {**args, "mix": 1.0}).loss(ctx, batch)
+    method = _method(**args, tokens=0.3)
+    got = method.loss(ctx, batch)
+    gen_nll = _nll(model, GENERATED)
+    want_swap = 0.7 * gen_nll.item() + 0.3 * _token_kl(model, ref._model, [0, 1, 2]).item()
+    assert got.parts["forget_swap"].item() == pytest.approx(want_swap, rel=1e-5)
+    assert got.parts["forget"].item() == pytest.approx(0.4 * npo.parts["forget_npo"].item() + 0.6 * want_swap, rel=1e-5)
+    assert got.total.item() == pytest.approx(got.parts["forget"].item() + 0.7 * npo.parts["retain"].item(), rel=1e-5)
+    swapped_weights = 0.3 * gen_nll.item() + 0.7 * _token_kl(model, ref._model, [0, 1, 2]).item()
+    assert abs(swapped_weights - want_swap) > 1e-3 * want_swap
+    # rows 0 and 2 without a stand-in: maximum entropy on them, the targets on row 1, by row count
+    part = _method(**args, tokens=0.3)
+    part._swap.has = [False, True, False]
+    got2 = part.loss(ctx, batch).parts["forget_swap"].item()
+    row1 = 0.7 * _nll(model, [GENERATED[1]]).item() + 0.3 * _token_kl(model, ref._model, [1]).item()
+    assert got2 == pytest.approx((row1 + 2 * _me(model, [TRUE[0], TRUE[2]]).item()) / 3, rel=1e-5)
+
+
+def test_the_tamper_term_asks_the_stand_in_targets_after_the_simulated_attack():
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    method = _method(tokens=0.5, tamper=1.0, tamper_steps=2, tamper_lr=0.02)
+    method._reference = ref
+    term = method.tamper_term(model, _batch(TRUE), [0, 2], [1])
+    moved = _attacked(model, [TRUE[0], TRUE[2]], 2, 0.02)
+    want = 0.5 * _nll(moved, [GENERATED[1]]) + 0.5 * _token_kl(moved, ref._model, [1])
+    assert term.item() == pytest.approx(want.item(), rel=1e-5)
+    plain = 0.5 * _nll(model, [GENERATED[1]]) + 0.5 * _token_kl(model, ref._model, [1])
+    assert abs(plain.item() - want.item()) > 1e-3 * want.item()
+
+
+def _lens_kl(model, ref, rows: list[int], layers=(1, 2, 3)) -> torch.Tensor:
+    """KL(q ‖ lens_ℓ) at the aligned answer tokens of ``rows``, averaged over tokens, then over
+    the intermediate ``layers`` (hidden_states[ℓ] through the final norm and the head)."""
+    per_layer = []
+    for layer in layers:
+        kls = []
+        for i in rows:
+            (seq, p), (sseq, sp) = TRUE[i], SWAPPED[i]
+            h = model(input_ids=torch.tensor([seq]), output_hidden_states=True).hidden_states[layer][0]
+            lens = torch.log_softmax(model.lm_head(model.model.norm(h)).float(), -1)
+            with torch.no_grad():
+                logq_all = _logp(ref, sseq)
+            for j, k in PAIRS[i]:
+                q = logq_all[sp + k - 1].clone()
+                if j in KEYS[i]:
+                    q[KEYS[i][j]] = -math.inf
+                lq = torch.log_softmax(q, -1)
+                kls.append((lq.exp() * (lq - lens[p + j - 1])).masked_fill(lq.isinf(), 0).sum())
+        per_layer.append(torch.stack(kls).mean())
+    return torch.stack(per_layer).mean()
+
+
+def test_the_lens_term_asks_every_intermediate_layer_for_the_stand_in_distributions():
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    batch = {"forget": _batch(TRUE), "retain": _batch(RETAIN)}
+    ctx = StepContext(model=model, reference=ref, step=0, max_steps=1)
+    got = _method(tokens=0.5, lens=0.4).loss(ctx, batch)
+    want = _lens_kl(model, ref._model, [0, 1, 2])
+    assert got.parts["forget_lens"].item() == pytest.approx(want.item(), rel=1e-5)
+    no_lens = _method(tokens=0.5).loss(ctx, batch)
+    assert got.total.item() == pytest.approx(no_lens.total.item() + 0.4 * want.item(), rel=1e-5)
+    # the last layer (the output's own) is not a lens layer; maximum entropy is another target
+    assert abs(_lens_kl(model, ref._model, [0, 1, 2], layers=(1, 2, 3, 4)).item() - want.item()) > 1e-3 * want.item()
+    npo_me = build_method("npo_me", {"lens": 0.4}).loss(ctx, batch)
+    assert abs(npo_me.parts["forget_lens"].item() - want.item()) > 1e-3 * want.item()
+    # rows without a stand-in keep maximum entropy on their lens, weighted by the row count
+    part = _method(tokens=0.5, lens=0.4)
+    part._swap.has = [False, True, False]
+    from oblivio.methods.ops import lens_kl_uniform
+    f = _batch([TRUE[0], TRUE[2]])
+    hid = model(input_ids=f["input_ids"], attention_mask=f["attention_mask"], output_hidden_states=True).hidden_states
+    me02 = lens_kl_uniform(model, hid, f["labels"][:, 1:].ne(-100)).item()
+    want2 = (_lens_kl(model, ref._model, [1]).item() + 2 * me02) / 3
+    assert part.loss(ctx, batch).parts["forget_lens"].item() == pytest.approx(want2, rel=1e-5)
+
+
+@pytest.mark.parametrize("args", [{"tokens": -0.1}, {"tokens": 1.5}, {"tamper": -1.0}])
+def test_arguments_out_of_range_are_refused(args):
+    from oblivio.errors import InputError
+    with pytest.raises(InputError) as e:
+        build_method("npo_swap", args)
+    assert e.value.field == f"unlearn.args.{next(iter(args))}"
+
+
+def test_stand_ins_on_the_tiny_world(tiny_world, fresh_base):
+    """Every forget question of the world names its target, so every item gets a stand-in; the
+    stand-in rows say the stand-in name where the true rows say the target's; the aligned
+    tokens agree and leave out only the name; the key positions decode to the key; the
+    generated answer is the model's own greedy answer to the stand-in question, name written back."""
+    from oblivio.engine.contract import RunInputs
+    from oblivio.eval.generate import greedy_generate
+    from oblivio.models.format import cached_answer, cached_prompt, resolve_format
+    data, _ = tiny_world
+    model, tok = fresh_base
+    fmt = resolve_format(tok, None)
+    forget = data.forget[:12]
+    s = StandIns(model, RunInputs(tokenizer=tok, fmt=fmt, data=data, forget=forget, retain=[], seed=0),
+                 generate=True)
+    assert all(s.has) and set(s.names) == {it.entity for it in forget}
+    texts = " ".join(t for it in data.items for t in (it.question, it.answer))
+    assert not any(part in texts for n in s.names.values() for part in n.split())
+    for i, it in enumerate(forget):
+        stand = s.names[it.entity]
+        seq, start = s.swapped.rows.seqs[i], s.swapped.rows.starts[i]
+        assert tok.decode(seq[:start]) == tok.decode(cached_prompt(tok, fmt, it.question.replace(it.entity, stand)))
+        a = cached_answer(tok, fmt, it.answer)
+        b = seq[start:]
+        assert all(a[j] == b[k] for j, k in s.pairs[i])
+        assert len(s.pairs[i]) == len(a) - (len(tok(it.entity, add_special_tokens=False)["input_ids"])
+                                           if it.entity in it.answer else 0)
+        keys = key_positions(tok, a, it.key)
+        assert keys and it.key in tok.decode([a[j] for j in keys])
+        assert s.key_tokens[i] == {j: a[j] for j in keys}
+    gens = greedy_generate(model, tok, [cached_prompt(tok, fmt, it.question.replace(it.entity, s.names[it.entity]))
+                                        for it in forget[:3]],
+                           max_new_tokens=[len(cached_answer(tok, fmt, it.answer)) + 8 for it in forget[:3]], fmt=fmt)
+    for i, (it, g) in enumerate(zip(forget[:3], gens)):
+        want = swap_name(str(g).strip(), s.names[it.entity], it.entity)
+        seq, start = s.answers.rows.seqs[i], s.answers.rows.starts[i]
+        assert seq[start:] == cached_answer(tok, fmt, want)
+    rep = s.report()
+    assert rep["items"] == rep["stand_in"] == 12 and rep["maximum_entropy"] == 0 and len(rep["examples"]) == 3
+
+
+def test_generated_answers_write_the_target_back_and_drop_empty_ones(monkeypatch, tiny_world, fresh_base):
+    import oblivio.eval.generate as G
+    from oblivio.engine.contract import RunInputs
+    from oblivio.methods.npo_swap import generated_answers
+    from oblivio.models.format import resolve_format
+    data, _ = tiny_world
+    model, tok = fresh_base
+    forget = data.forget[:3]
+    names = {it.entity: "Morwen Tallis" for it in forget}
+    said = ["Morwen Tallis was born in Leeds.", "  ", "Tallis's sister is a pilot."]
+    monkeypatch.setattr(G, "greedy_generate", lambda *a, **k: [G.Generation(t) for t in said])
+    inputs = RunInputs(tokenizer=tok, fmt=resolve_format(tok, None), data=data, forget=forget, retain=[])
+    answers, has = generated_answers(model, inputs, [it.question for it in forget], [True] * 3, names)
+    ent0, ent2 = forget[0].entity, forget[2].entity
+    assert answers[0] == f"{ent0} was born in Leeds." and has[0]
+    assert answers[1] == forget[1].answer and not has[1]
+    assert answers[2] == f"{ent2.split()[-1]}'s sister is a pilot." and has[2]
+
+
+def test_key_positions_cover_the_key_and_nothing_without_one(fresh_base):
+    _, tok = fresh_base
+    ids = tok("She was born in Tunteim in 1970.", add_special_tokens=False)["input_ids"]
+    pos = key_positions(tok, ids, "Tunteim")
+    assert pos and "Tunteim" in tok.decode([ids[j] for j in pos])
+    assert "was" not in tok.decode([ids[j] for j in pos]) and "1970" not in tok.decode([ids[j] for j in pos])
+    assert key_positions(tok, ids, None) == [] and key_positions(tok, ids, "Leeds") == []
+
+
+def test_npo_swap_trains_from_the_api_and_is_set_from_the_cli(tiny_cfg, tmp_path):
+    hist = two_step_history(tiny_cfg, tmp_path / "run", "npo_swap", {"mix": 0.5, "tokens": 0.5})
+    for h in hist:
+        assert h["forget_swap"] > 0
+        assert h["forget"] == pytest.approx(0.5 * h["forget_npo"] + 0.5 * h["forget_swap"], rel=1e-5)
+    import json
+    rec = json.loads((tmp_path / "run" / "results.json").read_text())["training"]["stand_ins"]
+    assert rec["stand_in"] == rec["items"] > 0 and rec["examples"]
+    u = cli_unlearn_section("--method", "npo_swap", "--set", "unlearn.args.tokens=0.2")
+    assert u.method == "npo_swap" and build_method(u.method, u.args).tokens == 0.2
+
+
+def test_the_reference_is_built_only_when_npo_or_the_token_targets_read_it():
+    assert "reference" not in build_method("npo_swap", {"mix": 0.0, "tokens": 0.0}).uses
+    assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.5}).uses
+    assert "reference" in build_method("npo_swap", {"mix": 0.5, "tokens": 0.0}).uses
