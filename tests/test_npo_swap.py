@@ -83,6 +83,10 @@ def test_swap_name_replaces_the_whole_name_else_its_parts_as_words():
     # a stand-in with fewer parts takes its last part for the rest
     assert swap_name("Ada Jane Smith's, Smith", "Ada Jane Smith", "Bo") == "Bo's, Bo"
     assert swap_name("Jane Smith", "Ada Jane Smith", "Bo Li") == "Li Li"
+    # a lone surname stays a surname, whatever the two names' numbers of parts
+    assert swap_name("Tallis lives in Leeds.", "Morwen Tallis", "Mary Ann Smith") == "Smith lives in Leeds."
+    # the replacement is literal text, never a regular-expression template
+    assert swap_name("Smith's dog", "Ada Smith", r"B \1") == r"\1's dog"
 
 
 def test_stand_ins_skip_names_the_data_mentions_and_follow_the_seed():
@@ -143,6 +147,20 @@ def test_the_loss_mixes_npo_with_the_two_targets_and_keeps_max_entropy_where_the
     got2 = part.loss(ctx, batch).parts["forget_swap"].item()
     row1 = 0.7 * _nll(model, [GENERATED[1]]).item() + 0.3 * _token_kl(model, ref._model, [1]).item()
     assert got2 == pytest.approx((row1 + 2 * _me(model, [TRUE[0], TRUE[2]]).item()) / 3, rel=1e-5)
+
+
+def test_rows_are_matched_to_their_items_by_index_not_by_position_in_the_batch():
+    """A shuffled batch (MELU's are): row r carries item ``index[r]``, whose stand-in it must use."""
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    order = [1, 0, 2]
+    batch = {"forget": _batch([TRUE[i] for i in order]), "retain": _batch(RETAIN)}
+    batch["forget"]["index"] = torch.tensor(order)
+    ctx = StepContext(model=model, reference=ref, step=0, max_steps=1)
+    method = _method(tokens=1.0)
+    method._swap.has = [False, True, False]      # item 1 only: the batch's first row
+    got = method.loss(ctx, batch).parts["forget_swap"].item()
+    want = (_token_kl(model, ref._model, [1]).item() + 2 * _me(model, [TRUE[0], TRUE[2]]).item()) / 3
+    assert got == pytest.approx(want, rel=1e-5)
 
 
 def test_the_tamper_term_asks_the_stand_in_targets_after_the_simulated_attack():
@@ -270,6 +288,28 @@ def test_generated_answers_write_the_target_back_and_drop_empty_ones(monkeypatch
     assert answers[2] == f"{ent2.split()[-1]}'s sister is a pilot." and has[2]
 
 
+def test_stand_ins_skip_names_any_row_mentions_and_an_unnamed_target_keeps_max_entropy(fresh_base):
+    """A name a held-out row mentions is no stand-in; a forget question that does not name its
+    entity has none, and the report counts it."""
+    from oblivio.data.schema import QAItem, UnlearningData
+    from oblivio.engine.contract import RunInputs
+    from oblivio.models.format import resolve_format
+    model, tok = fresh_base
+    forget = [QAItem(id="f1", question="Where was Ada Smith born?", answer="Ada Smith was born in Leeds.",
+                     role="forget", entity="Ada Smith", key="Leeds", fact="a1"),
+              QAItem(id="f2", question="Who painted the Blue Door?", answer="Ada Smith painted it.",
+                     role="forget", entity="Ada Smith", key="Ada", fact="a2")]
+    told = QAItem(id="h1", question="Who came?", answer=", ".join(STAND_INS[:-1]) + " came.", role="retain",
+                  key="came", fact="h1")
+    data = UnlearningData(items=[*forget, told], neighbour_roles=False)
+    s = StandIns(model, RunInputs(tokenizer=tok, fmt=resolve_format(tok, None), data=data, forget=forget,
+                                  retain=[told]), generate=False)
+    assert s.names == {"Ada Smith": STAND_INS[-1]}
+    assert s.has == [True, False]
+    rep = s.report()
+    assert (rep["stand_in"], rep["maximum_entropy"]) == (1, 1)
+
+
 def test_key_positions_cover_the_key_and_nothing_without_one(fresh_base):
     _, tok = fresh_base
     ids = tok("She was born in Tunteim in 1970.", add_special_tokens=False)["input_ids"]
@@ -295,3 +335,4 @@ def test_the_reference_is_built_only_when_npo_or_the_token_targets_read_it():
     assert "reference" not in build_method("npo_swap", {"mix": 0.0, "tokens": 0.0}).uses
     assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.5}).uses
     assert "reference" in build_method("npo_swap", {"mix": 0.5, "tokens": 0.0}).uses
+    assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.0, "lens": 1.0}).uses

@@ -52,16 +52,23 @@ class Reference:
             return m.disable_adapter()
         return contextlib.nullcontext()
 
+    def _net(self) -> Any:
+        """The module the reference's forward runs: under data parallelism, not the wrapper. A
+        wrapper's forward is a collective (buffers broadcast), and a method may read the
+        reference on some processes only in a step (a batch without the rows it needs)."""
+        from torch.nn.parallel import DistributedDataParallel
+        return self._model.module if isinstance(self._model, DistributedDataParallel) else self._model
+
     @torch.no_grad()
     def logits(self, sub: dict[str, torch.Tensor]) -> torch.Tensor:
         with self._ctx():
-            return self._model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"]).logits
+            return self._net()(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"]).logits
 
     @torch.no_grad()
     def hidden(self, sub: dict[str, torch.Tensor], index: int) -> torch.Tensor:
         """``output_hidden_states[index]`` of the reference (RMU's retain anchor)."""
         with self._ctx():
-            out = self._model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"],
+            out = self._net()(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"],
                               output_hidden_states=True)
         return out.hidden_states[index]
 

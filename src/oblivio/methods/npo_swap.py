@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -81,13 +82,20 @@ GEN_MARGIN = 8
 def swap_name(text: str, old: str, new: str) -> str:
     """``text`` with the name ``old`` replaced by ``new``: first wherever it occurs whole; then
     each part of ``old`` left (as a whole word, possessives included) by ``new``'s part at the
-    same place (its last part where ``new`` has fewer)."""
+    same place, the last part always by the last (a surname stays a surname when the two names
+    have different numbers of parts)."""
     text = text.replace(old, new)
     olds, news = old.split(), new.split()
     for i, part in enumerate(olds):
         if len(part) > 1:
-            text = re.sub(rf"\b{re.escape(part)}\b", news[min(i, len(news) - 1)], text)
+            repl = news[-1] if i == len(olds) - 1 else news[min(i, len(news) - 1)]
+            # a function, not a string: the replacement is literal (no backslash templates)
+            text = re.sub(rf"\b{re.escape(part)}\b", _literal(repl), text)
     return text
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: text
 
 
 def stand_ins(entities: list[str], texts: list[str], seed: int) -> dict[str, str]:
@@ -120,8 +128,9 @@ class NPOSwap(NPOMETamper):
 
     @property
     def uses(self) -> frozenset[str]:
-        """The reference (NPO's and the token targets') whenever either is on."""
-        return frozenset({"forget", "retain"} | ({"reference"} if self.mix > 0 or self.tokens > 0 else set()))
+        """The reference (NPO's, the token targets' and the lens term's) whenever one is on."""
+        reads = self.mix > 0 or self.tokens > 0 or self.lens > 0
+        return frozenset({"forget", "retain"} | ({"reference"} if reads else set()))
 
     def prepare(self, model: Any) -> None:
         self._model = model
@@ -140,7 +149,10 @@ class NPOSwap(NPOMETamper):
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         self._reference = ctx.reference      # the token targets' model, read by spread_term
-        return super().loss(ctx, batch)
+        try:
+            return super().loss(ctx, batch)
+        finally:
+            self._reference = None           # not held past the step: the run keeps the method
 
     def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
         """The λ term: on the rows of ``f`` with a stand-in, KL(q ‖ lens) at the aligned answer
@@ -153,6 +165,7 @@ class NPOSwap(NPOMETamper):
         from oblivio.methods.ops import lens_kl_uniform
         from oblivio.models.lens import lens_logits
         swap = self._stand_ins()
+        model = unwrapped(model)
         layers = hidden[1:-1]
         if not layers:
             return mask.new_zeros((), dtype=torch.float32)
@@ -186,7 +199,7 @@ class NPOSwap(NPOMETamper):
         if rows_of.sub is not None:
             on_alt = f["input_ids"].new_zeros((), dtype=torch.float)
             if self.tokens < 1:
-                on_alt = on_alt + (1 - self.tokens) * mean_nll(model, swap.answers.batch(rows_of.sub))
+                on_alt = on_alt + (1 - self.tokens) * mean_nll(unwrapped(model), swap.answers.batch(rows_of.sub))
             if self.tokens > 0:
                 on_alt = on_alt + self.tokens * swap.token_kl(self._reference, rows_of.sub, logits.index_select(
                     0, rows_of.idx), mask.index_select(0, rows_of.idx))
@@ -197,7 +210,7 @@ class NPOSwap(NPOMETamper):
     def _rows(self, f: dict, mask: Any) -> RowSplit:
         """The rows of the forget batch ``f`` with a stand-in and those without one."""
         import torch
-        has = [self._stand_ins().has[int(i)] for i in f["index"]]
+        has = [self._stand_ins().has[i] for i in f["index"].tolist()]
         with_alt = [r for r, h in enumerate(has) if h]
         without = [r for r, h in enumerate(has) if not h]
         split = RowSplit(len(with_alt), len(without))
@@ -248,10 +261,11 @@ class StandIns:
         answers = [it.answer for it in items]
         if generate:
             answers, self.has = generated_answers(model, inputs, questions, self.has, self.names)
-        self.answers = AltAnswers(inputs.tokenizer, inputs.fmt, [it.question for it in items], answers)
+        # trimmed as the forget rows are (data/collate.py encode_items: 256 tokens)
+        self.answers = AltAnswers(inputs.tokenizer, inputs.fmt, [it.question for it in items], answers, max_len=256)
         swapped = [swap_name(it.answer, it.entity, self.names[it.entity]) if h and it.entity else it.answer
                    for it, h in zip(items, self.has)]
-        self.swapped = AltAnswers(inputs.tokenizer, inputs.fmt, questions, swapped)
+        self.swapped = AltAnswers(inputs.tokenizer, inputs.fmt, questions, swapped, max_len=256)
         # answer token j of the true answer ↔ token j' of the swapped one, where the two agree;
         # and, per item, the true answer's key tokens (position j → token id)
         self.pairs: list[list[tuple[int, int]]] = []
@@ -285,7 +299,7 @@ class StandIns:
             q_logits = reference.logits(sw)[:, :-1].float()
         q_mask = sw["labels"][:, 1:].ne(-100)
         rows, mine, theirs, banned = [], [], [], []
-        for r, i in enumerate(int(x) for x in sub["index"]):
+        for r, i in enumerate(sub["index"].tolist()):
             pos = mask[r].nonzero().flatten().tolist()
             q_pos = q_mask[r].nonzero().flatten().tolist()
             for j, k in self.pairs[i]:
@@ -314,6 +328,14 @@ class StandIns:
         if not len(rows):
             return logits.new_zeros(())
         return kl(logq, F.log_softmax(logits[rows, pos], -1))
+
+
+def unwrapped(model: Any) -> Any:
+    """``model`` itself, not a data-parallel wrapper: a wrapper's forward is a collective, and
+    these passes run only on processes whose batch has rows with a stand-in (the gradient still
+    reaches the shared weights, and the loop's backward averages it across processes)."""
+    from torch.nn.parallel import DistributedDataParallel
+    return model.module if isinstance(model, DistributedDataParallel) else model
 
 
 def kl(logq: Any, logp: Any) -> Any:
