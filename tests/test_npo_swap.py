@@ -336,3 +336,15 @@ def test_the_reference_is_built_only_when_npo_or_the_token_targets_read_it():
     assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.5}).uses
     assert "reference" in build_method("npo_swap", {"mix": 0.5, "tokens": 0.0}).uses
     assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.0, "lens": 1.0}).uses
+
+
+def test_the_token_and_lens_terms_share_one_reference_pass_per_step():
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    batch = {"forget": _batch(TRUE), "retain": _batch(RETAIN)}
+    method = _method(tokens=0.5, lens=0.4)
+    calls = []
+    real = method._swap.targets
+    method._swap.targets = lambda *a, **k: calls.append(1) or real(*a, **k)
+    for step in range(2):
+        method.loss(StepContext(model=model, reference=ref, step=step, max_steps=2), batch)
+    assert len(calls) == 2          # once per step, for both terms; nothing kept past a step

@@ -48,10 +48,10 @@ kinds, names the stand-ins and shows a few stand-in questions and answers.
 
 Cost: one greedy generation over the forget set before training (t < 1); per step, one more
 forward of the policy on the stand-in answers (t < 1) and one of the frozen reference on the
-stand-in sequences (t > 0). A 120-step run on a file of 216 rows trained in 4.0–4.6 s with
-t = 1 and 5.3–6.2 s with t = 0.5, against 6.0 s for ``npo_me_tar`` with K = 1 (the seed bank
-and marionette cells of bench/default_protocol.py rounds 8–9, one run each, 2 threads, on a
-machine that other work sometimes shared).
+stand-in sequences (t > 0 or λ > 0: one pass serves both terms). A 120-step run on a file of
+216 rows trained in 4.0–4.6 s with t = 1 and 5.3–6.2 s with t = 0.5, against 6.0 s for
+``npo_me_tar`` with K = 1 (the seed bank and marionette cells of bench/default_protocol.py
+rounds 8–9, one run each, 2 threads, on a machine that other work sometimes shared).
 
 Logged parts: ``npo_me``'s with ``forget_swap`` (the bracket, averaged over the rows by their
 count with maximum entropy on the rows without a stand-in) in place of ``forget_me``;
@@ -120,6 +120,9 @@ class NPOSwap(NPOMETamper):
     _swap: Any = field(default=None, init=False, repr=False)
     _model: Any = field(default=None, init=False, repr=False)
     _reference: Any = field(default=None, init=False, repr=False)
+    # one step's stand-in distributions by the rows' item indices: the token and lens terms read
+    # the same rows, and the reference runs once for both
+    _q: dict = field(default_factory=dict, init=False, repr=False)
     _report: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     # the two targets' shares of the (1 − w) term must be a mixture
@@ -140,7 +143,8 @@ class NPOSwap(NPOMETamper):
         if self._model is None:
             raise RuntimeError("npo_swap: prepare(model) was not called before prepare_data (engine/unlearning.py "
                                "calls both; in your own loop call prepare with the model to unlearn first)")
-        self._swap = StandIns(self._model, inputs, generate=self.tokens < 1)
+        # the generated answers are read only by the (1 − w) term's (1 − t) share
+        self._swap = StandIns(self._model, inputs, generate=self.tokens < 1 and self.mix < 1)
         self._model = None          # not kept past its one use: the loop owns the model
         self._report = self._swap.report()
 
@@ -153,6 +157,14 @@ class NPOSwap(NPOMETamper):
             return super().loss(ctx, batch)
         finally:
             self._reference = None           # not held past the step: the run keeps the method
+            self._q = {}
+
+    def _targets(self, sub: dict, mask: Any) -> tuple[Any, Any, Any]:
+        """:meth:`StandIns.targets` of ``sub``'s rows, computed once per step."""
+        key = tuple(sub["index"].tolist())
+        if key not in self._q:
+            self._q[key] = self._stand_ins().targets(self._reference, sub, mask)
+        return self._q[key]
 
     def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
         """The λ term: on the rows of ``f`` with a stand-in, KL(q ‖ lens) at the aligned answer
@@ -164,7 +176,6 @@ class NPOSwap(NPOMETamper):
 
         from oblivio.methods.ops import lens_kl_uniform
         from oblivio.models.lens import lens_logits
-        swap = self._stand_ins()
         model = unwrapped(model)
         layers = hidden[1:-1]
         if not layers:
@@ -172,7 +183,7 @@ class NPOSwap(NPOMETamper):
         rows_of = self._rows(f, mask)
         on_alt = off_alt = None
         if rows_of.sub is not None:
-            rows, pos, logq = swap.targets(self._reference, rows_of.sub, mask.index_select(0, rows_of.idx))
+            rows, pos, logq = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
             at = [h.index_select(0, rows_of.idx)[rows, pos] for h in layers]
             per_layer = [kl(logq, F.log_softmax(lens_logits(model, h).float(), -1)) for h in at] \
                 if len(rows) else [mask.new_zeros((), dtype=torch.float32)]
@@ -191,6 +202,7 @@ class NPOSwap(NPOMETamper):
         t·KL(stand-in distributions ‖ p) on the answer's own tokens; maximum entropy (from
         ``logits``) on the others; averaged over the rows by their count."""
         import torch
+        import torch.nn.functional as F
 
         from oblivio.methods.ops import mean_nll
         swap = self._stand_ins()
@@ -201,8 +213,10 @@ class NPOSwap(NPOMETamper):
             if self.tokens < 1:
                 on_alt = on_alt + (1 - self.tokens) * mean_nll(unwrapped(model), swap.answers.batch(rows_of.sub))
             if self.tokens > 0:
-                on_alt = on_alt + self.tokens * swap.token_kl(self._reference, rows_of.sub, logits.index_select(
-                    0, rows_of.idx), mask.index_select(0, rows_of.idx))
+                rows, pos, logq = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
+                if len(rows):
+                    at = logits.index_select(0, rows_of.idx)[rows, pos]
+                    on_alt = on_alt + self.tokens * kl(logq, F.log_softmax(at, -1))
         if rows_of.keep is not None:
             off_alt = super().spread_term(model, f, logits, mask & rows_of.keep)[1]
         return "forget_swap", rows_of.mean(on_alt, off_alt)
@@ -320,14 +334,6 @@ class StandIns:
             q = q.index_put((hit, ban[hit]), torch.tensor(float("-inf"), device=dev))
         return r_t, torch.tensor(mine, dtype=torch.long, device=dev), F.log_softmax(q, -1)
 
-    def token_kl(self, reference: Any, sub: dict, logits: Any, mask: Any):
-        """Mean over the aligned answer tokens of ``sub``'s rows of KL(q ‖ p): q as
-        :meth:`targets`, p the model's next-token distribution (``logits`` [R, T-1, V])."""
-        import torch.nn.functional as F
-        rows, pos, logq = self.targets(reference, sub, mask)
-        if not len(rows):
-            return logits.new_zeros(())
-        return kl(logq, F.log_softmax(logits[rows, pos], -1))
 
 
 def unwrapped(model: Any) -> Any:
