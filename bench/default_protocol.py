@@ -34,9 +34,12 @@ unlearning run of the default world preset with the robustness audit (all attack
   means; writes ``<out>/report.json`` and ``<out>/report.md``.
 
 Candidates: ``--cands`` JSON list of objects ``{"label", "method", "lr", "steps", "args",
-"sampler", "batch_size", "control"}`` (defaults: the demo's; ``control`` is the run's
+"sampler", "batch_size", "control", "learn_size"}`` (defaults: the demo's; ``control`` is the run's
 checkpoint rules, e.g. ``{"eval_every": 5, "stop_at_gold": true}``: a tune cell's checkpoints
-read its validation portion, as every other number of the cell does), else :data:`CANDIDATES`.
+read its validation portion, as every other number of the cell does; ``learn_size`` is the
+tiny-model preset, ``model.size``, a file's base and gold are learned at, under
+``<out>/models/<file>-<size>``: a choice of the own-data path, not of the recipe, so it is
+compared on files only, ``--val-worlds ""``), else :data:`CANDIDATES`.
 
 Usage:
   python bench/default_protocol.py tune   [--val-worlds 101,102,103] [--val-files F1,F2] [--cands JSON]
@@ -102,12 +105,14 @@ def cand_cells(preset: str, cands: list[dict[str, Any]], worlds: list[int], seed
     return cells
 
 
-def learned(file: Path, out: Path, epochs: int) -> tuple[Path, Path]:
-    """Base and gold learned on ``file`` as the README's own-data path does (once: kept in ``out``)."""
-    dest = out / "models" / file.stem
+def learned(file: Path, out: Path, epochs: int, size: str | None = None) -> tuple[Path, Path]:
+    """Base and gold learned on ``file`` as the README's own-data path does (once: kept in
+    ``out``), of the tiny-model preset ``size`` (``model.size``; none: the config's default)."""
+    dest = out / "models" / (file.stem + (f"-{size}" if size else ""))
     if not (dest / "gold").is_dir():
         subprocess.run([sys.executable, "-m", "oblivio", "learn", "--data", str(file), "--out", str(dest),
-                        "--set", f"learn.epochs={epochs}", "--quiet"], check=True)
+                        "--set", f"learn.epochs={epochs}", *(["--set", f"model.size={size}"] if size else []),
+                        "--quiet"], check=True)
     return dest / "base", dest / "gold"
 
 
@@ -133,12 +138,13 @@ def retain_as_val(file: Path, out: Path) -> Path:
 def file_cells(cands: list[dict[str, Any]], files: list[Path], out: Path, epochs: int,
                retain_val: bool = False) -> list[Cell]:
     """Every candidate on the validation portion of each own-data file (its source index:
-    1000 + i); with ``retain_val``, of its copy from :func:`retain_as_val`."""
+    1000 + i); with ``retain_val``, of its copy from :func:`retain_as_val`. A candidate's
+    ``learn_size`` is the model size its file base and gold are learned at."""
     cells = []
     for i, f in enumerate(files):
         f = retain_as_val(f, out) if retain_val else f
-        base, gold = learned(f, out, epochs)
         for c in cands:
+            base, gold = learned(f, out, epochs, c.get("learn_size"))
             train: dict[str, Any] = {"lr": c.get("lr", 5e-4), "max_steps": c["steps"]}
             if "batch_size" in c:
                 train["batch_size"] = c["batch_size"]
@@ -197,7 +203,10 @@ def ranked(cands: list[dict[str, Any]], got: dict[str, list[tuple[int, dict[str,
     scored = []
     for c in cands:
         runs = got.get(c["label"], [])
-        m = means([r for r in runs if r[0] < 1000], margin)
+        in_worlds = [r for r in runs if r[0] < 1000]
+        m = means(in_worlds, margin)
+        if not in_worlds:       # a files-only round (--val-worlds ""): the worlds add nothing
+            m["violation"] = 0.0
         per_file = {f.name: means([r for r in runs if r[0] == 1000 + i], margin) for i, f in enumerate(files)}
         total = m["violation"] + sum(f["violation"] for f in per_file.values())
         scored.append({**c, **m, "world_violation": m["violation"], "violation": total, "files": per_file})
@@ -211,7 +220,7 @@ def ranked(cands: list[dict[str, Any]], got: dict[str, list[tuple[int, dict[str,
 
 def tune(args: argparse.Namespace) -> None:
     cands = cands_of(args)
-    worlds = [int(x) for x in args.val_worlds.split(",")]
+    worlds = [int(x) for x in args.val_worlds.split(",") if x]
     files = [Path(f) for f in args.val_files.split(",")] if args.val_files else []
     cells = cand_cells(args.preset, cands, worlds, [0], "tune")
     cells += file_cells(cands, files, Path(args.out), args.learn_epochs, args.file_retain_val)

@@ -474,12 +474,15 @@ def _newcomer_runs(results: Path) -> list[tuple[str, dict[str, Any]]]:
     """Every record in bench/results/newcomer/, labelled by its file, learn epochs and recipe."""
     runs = []
     order = ("readme.json", "epochs20.json", "observatory.json", "seedbank-round4.json", "seedbank.json",
-             "marionettes-round6.json", "marionettes.json", "cheese-round7.json", "cheese.json")  # as run
+             "marionettes-round6.json", "marionettes.json", "cheese-round7.json", "cheese.json",
+             "bells.json")  # as run
     for f in sorted((results / "newcomer").glob("*.json"), key=lambda f: (order + (f.name,)).index(f.name)):
         d = _json(f)
         epochs = d.get("learn_epochs")
+        learn = next((c["line"] for c in d["commands"] if c["line"].startswith("oblivio learn ")), "")
+        size = re.search(r"model\.size=(\w+)", learn)
         label = (f"{Path(d['data']).name}, learn epochs {epochs if epochs else '100 (the README)'}, "
-                 f"{_recipe_words(d.get('recipe'))}")
+                 f"{size.group(1) if size else 'tiny'} model, {_recipe_words(d.get('recipe'))}")
         runs.append((label, d))
     return runs
 
@@ -493,7 +496,7 @@ def newcomer_commands(results: Path) -> str:
         for k, c in enumerate(d["commands"], 1):
             rows.append([label, str(k), f"`{c['line']}`", f"{c['wall_s']:.1f}", str(c["rc"]),
                          "first report" if k == first else ""])
-    return _table(["file, learn epochs, default recipe", "#", "command", "wall (s)", "exit", ""], rows)
+    return _table(["file, learn epochs, model size, default recipe", "#", "command", "wall (s)", "exit", ""], rows)
 
 
 def _verdict_word(line: str) -> str:
@@ -519,9 +522,28 @@ def newcomer_verdicts(results: Path) -> str:
                      *(words.get(q, "–") for q in ("forgotten", "kept", "private", "robust")),
                      f"{fr.get('commands', '–')} commands, {fr.get('wall_s', '–')} s",
                      f"{d['total_wall_s']} s", f"{d['loadavg_start'][0]:g} / {d['loadavg_end'][0]:g}"])
-    return _table(["file, learn epochs, default recipe", "base acc forget_test", "base acc worst *_test",
+    return _table(["file, learn epochs, model size, default recipe", "base acc forget_test", "base acc worst *_test",
                    "forgotten", "kept", "private",
                    "robust", "to the first report", "all commands", "load avg start / end"], rows)
+
+
+def learn_size(results: Path) -> str:
+    """bench/results/default_protocol/learn-size.json: the default recipe on each validation
+    file's base and gold learned at each model size — per file its held-out retain ratios, MIA
+    AUC and worst attack excess over gold, and violation; the sum ranked, the chosen in bold."""
+    d = _json(results / "default_protocol" / "learn-size.json")
+    rows = []
+    for c in d["ranked"]:
+        label = f"**{c['learn_size']}** (chosen)" if c["label"] == d["chosen"] else c["learn_size"]
+        for name, f in c["files"].items():
+            ratios, excess = f["retain_ratio"], f["attack_excess"]
+            worst = max(excess, key=excess.get) if excess else None
+            rows.append([label, name, ", ".join(f"{r.split('_')[0]} {v:.2f}" for r, v in ratios.items()),
+                         _signed(f["auc_minus_gold"]), f"{worst} {_signed(excess[worst])}" if worst else "–",
+                         f"{f['violation']:.3f}", ""])
+        rows.append([label, "**all files**", "", "", "", "", f"**{c['violation']:.3f}**"])
+    return _table(["model size", "validation file", "held-out retain ratio to base", "MIA AUC − gold",
+                   "worst attack excess over gold", "violation", "sum"], rows)
 
 
 TABLES: dict[str, Callable[[Path], str]] = {
@@ -530,7 +552,8 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "zoo-table": zoo_table, "zoo-audit": zoo_audit, "zoo-protocol-worlds": lambda r: zoo_protocol(r, "worlds-1-7"),
     "zoo-protocol-seeds": lambda r: zoo_protocol(r, "worlds-1-3-seeds-0-2"), "zoo-protocol-tune": zoo_protocol_tune,
     "zoo-lora": zoo_lora, "controls": controls, "tru-table": tru_table,
-    "tru-worlds": tru_worlds, "newcomer-commands": newcomer_commands, "newcomer-verdicts": newcomer_verdicts}
+    "tru-worlds": tru_worlds, "newcomer-commands": newcomer_commands, "newcomer-verdicts": newcomer_verdicts,
+    "learn-size": learn_size}
 
 
 # ---------------------------------------------------------------- the pages

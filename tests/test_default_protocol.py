@@ -65,7 +65,7 @@ def test_a_candidates_checkpoint_rules_reach_its_world_and_file_cells(tmp_path: 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """``control`` in a candidate is the cells' control config (stop at gold, every 5 steps);
     a candidate without it keeps the config's defaults (no checkpoint evaluation)."""
-    monkeypatch.setattr(dp, "learned", lambda f, out, epochs: (tmp_path / "base", tmp_path / "gold"))
+    monkeypatch.setattr(dp, "learned", lambda f, out, epochs, size=None: (tmp_path / "base", tmp_path / "gold"))
     cands = [{"label": "sag", "method": "npo", "steps": 40,
               "control": {"eval_every": 5, "stop_at_gold": True, "select": "final", "eval_items": None}},
              {"label": "plain", "method": "npo", "steps": 40}]
@@ -78,6 +78,37 @@ def test_a_candidates_checkpoint_rules_reach_its_world_and_file_cells(tmp_path: 
         assert (ctl.eval_every, ctl.stop_at_gold, ctl.select, ctl.eval_items) == (5, True, "final", None)
     for name in ("plain-w101-s0", "plain-mine"):
         assert (by[name].eval_every, by[name].stop_at_gold) == (0, False)
+
+
+def test_a_candidates_learn_size_picks_its_file_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``learn_size`` learns the file's base and gold at that model size, in a folder of their
+    own, and each candidate's cells read its own; without it the config's default size."""
+    calls: list[list[str]] = []
+    monkeypatch.setattr(dp.subprocess, "run", lambda argv, check: calls.append(argv))
+    data = tmp_path / "mine.jsonl"
+    data.write_text(json.dumps({"question": "q", "answer": "a", "set": "forget"}) + "\n", encoding="utf-8")
+    cands = [{"label": "t", "method": "npo", "steps": 4, "learn_size": "tiny"},
+             {"label": "s", "method": "npo", "steps": 4, "learn_size": "small"},
+             {"label": "d", "method": "npo", "steps": 4}]
+    cells = {c.name: c.config.model for c in dp.file_cells(cands, [data], tmp_path, 100)}
+    assert cells["s-mine"].path == str(tmp_path / "models" / "mine-small" / "base")
+    assert cells["s-mine"].gold == str(tmp_path / "models" / "mine-small" / "gold")
+    assert cells["t-mine"].path == str(tmp_path / "models" / "mine-tiny" / "base")
+    assert cells["d-mine"].path == str(tmp_path / "models" / "mine" / "base")
+    sizes = [[a for a in argv if a.startswith("model.size=")] for argv in calls]
+    assert sizes == [["model.size=tiny"], ["model.size=small"], []]
+    assert all("learn.epochs=100" in argv for argv in calls)
+
+
+def test_a_files_only_round_adds_nothing_for_the_worlds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no validation world the worlds' share of the violation is 0, not a mean of nothing."""
+    def fake_means(runs, margin):
+        return {"violation": 9.0 if not runs else sum(r["v"] for _, r in runs), "forget_minus_gold": 0.0,
+                "auc_minus_gold": 0.0, "retain_ratio": {}, "attack_excess": {}, "worlds": [w for w, _ in runs]}
+    monkeypatch.setattr(dp, "means", fake_means)
+    got = {"a": [(1000, {"v": 0.3})]}
+    out = dp.ranked([{"label": "a", "steps": 1}], got, [Path("f.jsonl")], 0.05)
+    assert out[0]["violation"] == pytest.approx(0.3) and out[0]["world_violation"] == 0.0
 
 
 @pytest.mark.parametrize("method, args, want", [
@@ -102,3 +133,19 @@ def test_the_zoos_cells_carry_their_arguments_whatever_the_method():
     assert zoo.cell_config(to_dict(demo_config("tiny")), DEFAULT_RECIPE["method"], {}, 1e-3, 10, {}).unlearn.args \
         == DEFAULT_RECIPE["args"]
     assert zoo.cell_config(to_dict(demo_config("tiny")), "npo_me", {}, 1e-3, 10, {}).unlearn.args == {}
+
+
+def test_the_readmes_learn_line_uses_the_size_chosen_on_validation_files() -> None:
+    """bench/results/default_protocol/learn-size.json's choice is the model size of the README's
+    own-data learn command (which bench/newcomer.py and bench/file_seeds.py run): a change of
+    either must change the other."""
+    newcomer = load_bench("newcomer")
+    root = Path(__file__).resolve().parents[1]
+    tuned = json.loads((root / "bench" / "results" / "default_protocol" / "learn-size.json").read_text())
+    chosen = next(c for c in tuned["ranked"] if c["label"] == tuned["chosen"])
+    learn = [ln for ln in newcomer.readme_commands() if ln.startswith("oblivio learn ")]
+    assert learn == [f"oblivio learn --data my.jsonl --out mymodels/ --set learn.epochs=100 "
+                     f"--set model.size={chosen['learn_size']}"]
+    assert chosen["learn_size"] == "small" and tuned["val_worlds"] == [] and tuned["file_retain_val"] is True
+    # the recipe the sizes were compared with is the default
+    assert (chosen["method"], chosen["args"]) == (DEFAULT_RECIPE["method"], DEFAULT_RECIPE["args"])
