@@ -192,6 +192,18 @@ def means(runs: list[tuple[int, dict[str, Any]]], margin: float) -> dict[str, An
             "violation": v, "worlds": sorted(fg.per_world)}
 
 
+def finite(obj: Any) -> Any:
+    """``obj`` with every NaN float as None: strict JSON, where a files-only round (no world)
+    has no world means."""
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [finite(v) for v in obj]
+    return obj
+
+
 def cands_of(args: argparse.Namespace) -> list[dict[str, Any]]:
     return json.loads(args.cands) if args.cands else CANDIDATES
 
@@ -232,7 +244,7 @@ def tune(args: argparse.Namespace) -> None:
            "seed": 0, "margin": margin,
            "rule": __doc__.split("* ``report``")[0].strip(), "chosen": scored[0]["label"], "ranked": scored}
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    write_text(Path(args.out) / "tuned.json", json.dumps(out, indent=1) + "\n")
+    write_text(Path(args.out) / "tuned.json", json.dumps(finite(out), indent=1, allow_nan=False) + "\n")
     print(f"chosen on validation worlds {worlds}" + (f" and files {[f.name for f in files]}" if files else "")
           + f": {scored[0]['label']}")
 

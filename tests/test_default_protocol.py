@@ -4,6 +4,7 @@ violations (the worlds one source, each file one)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,10 @@ def test_the_readmes_learn_line_uses_the_size_chosen_on_validation_files() -> No
     assert chosen["learn_size"] == "small" and tuned["val_worlds"] == [] and tuned["file_retain_val"] is True
     # the recipe the sizes were compared with is the default
     assert (chosen["method"], chosen["args"]) == (DEFAULT_RECIPE["method"], DEFAULT_RECIPE["args"])
+
+
+def test_tuned_json_is_strict_json_without_world_means() -> None:
+    """A files-only round has no world means (NaN): they are written as null, not NaN."""
+    got = dp.finite({"a": math.nan, "b": [1.0, math.nan, {"c": math.nan}], "d": "x", "e": 2})
+    assert got == {"a": None, "b": [1.0, None, {"c": None}], "d": "x", "e": 2}
+    json.dumps(got, allow_nan=False)
