@@ -228,7 +228,7 @@ def test_help_shows_the_default_recipe_and_the_runs_config() -> None:
     for cmd in ("demo", "unlearn"):
         assert "default: npo_swap]" in helps[cmd]["--method"]
         assert "default: by the model's scale: 0.0005 under 10 M parameters, 1e-05 pretrained" in helps[cmd]["--lr"]
-        assert "120 steps under 10 M parameters, 5 epochs pretrained" in helps[cmd]["--steps"]
+        assert "240 steps under 10 M parameters, 5 epochs pretrained" in helps[cmd]["--steps"]
         assert "default: melu where the data have direct/indirect neighbour rows" in helps[cmd]["--sampler"]
     assert "default: npo_swap,graddiff,npo]" in helps["compare"]["--method"]
     assert "default: the run's]" in helps["calibrate"]["--tau"]

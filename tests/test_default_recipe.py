@@ -13,9 +13,9 @@ from oblivio.cli import _config, build_parser
 from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.presets import DEFAULT_RECIPE, DEMO_DEFAULTS
 
-ARGS = {"mix": 0.5, "alpha": 10.0, "tokens": 1.0}
+ARGS = {"mix": 0.5, "alpha": 10.0, "tokens": 1.0, "echo": 3.0}
 RECIPE = {"method": "npo_swap", "args": ARGS, "sampler": "melu",
-          "train": {"lr": 5e-4, "max_steps": 120, "batch_size": 8}}
+          "train": {"lr": 5e-4, "max_steps": 240, "batch_size": 8}}
 
 
 def test_the_recipe_is_the_one_chosen_on_validation() -> None:
@@ -29,8 +29,11 @@ def test_the_recipe_is_the_one_chosen_on_validation() -> None:
         RECIPE["method"], RECIPE["args"], RECIPE["train"]["lr"], RECIPE["train"]["max_steps"])
     assert tuned["val_worlds"] == [101, 102]
     assert tuned["val_files"] == ["examples/stranger/ferry.jsonl", "examples/stranger2/observatory.jsonl",
-                                  "examples/stranger3/seedbank.jsonl", "examples/stranger4/marionettes.jsonl"]
-    assert tuned["file_retain_val"] is True and tuned["round"] == 9
+                                  "examples/stranger3/seedbank.jsonl", "examples/stranger4/marionettes.jsonl",
+                                  "examples/stranger5/cheese.jsonl", "examples/stranger6/bells.jsonl"]
+    assert tuned["file_retain_val"] is True and tuned["round"] == 12
+    # the files' base and gold were learned as the README's own-data path learns them
+    assert chosen["learn_size"] == "small"
 
 
 def _resolved(cfg: Config, model, data) -> dict:

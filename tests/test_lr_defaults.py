@@ -1,6 +1,6 @@
 """The unlearning learning rate and budget by model scale (engine/defaults.py): a rate left to
 the model is the default recipe's 5e-4 for a small model, 1e-5 (full) or 3e-5 (LoRA) for a
-pretrained-size one; a budget left to it is the recipe's 120 steps for a small model, 5 epochs
+pretrained-size one; a budget left to it is the recipe's 240 steps for a small model, 5 epochs
 for a pretrained one; a given rate or budget is used as is; both rules reach results.json."""
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ def test_lora_adapters_do_not_count_and_a_given_rate_is_kept():
 
 def test_budget_by_scale_and_a_given_budget_is_kept():
     small, big = _llama(1000, 64), _llama(20_000, 512)
-    assert default_budget(small)[0] == {"max_steps": TINY_STEPS} and TINY_STEPS == 120
+    assert default_budget(small)[0] == {"max_steps": TINY_STEPS} and TINY_STEPS == 240
     assert default_budget(big)[0] == {"epochs": PRETRAINED_EPOCHS} and PRETRAINED_EPOCHS == 5
     cfg, rule = with_budget(TrainConfig(lr=None, max_steps=None, epochs=None), small)
-    assert (cfg.max_steps, cfg.epochs) == (120, None) and "120 steps" in rule
+    assert (cfg.max_steps, cfg.epochs) == (240, None) and "240 steps" in rule
     cfg, rule = with_budget(TrainConfig(lr=None, max_steps=None, epochs=None), big)
     assert (cfg.max_steps, cfg.epochs) == (None, 5.0) and "5 epochs" in rule
     # a given epoch count is not replaced by the small model's step count, nor given steps by epochs
@@ -69,7 +69,7 @@ def test_budget_by_scale_and_a_given_budget_is_kept():
 
 
 def test_a_real_models_config_keeps_its_scale_rules():
-    """The default recipe's 5e-4 and 120 steps are the tiny scale's: a real model's config (the
+    """The default recipe's 5e-4 and 240 steps are the tiny scale's: a real model's config (the
     SmolLM2 demo, or `oblivio unlearn --model smollm2-135m-instruct`) leaves rate and budget to the
     rule, which gives a 135 M model 1e-5 (3e-5 through LoRA) and 5 epochs, never 5e-4."""
     from oblivio.presets import REAL_DEMOS
@@ -119,7 +119,7 @@ def test_the_loop_refuses_a_missing_rate():
 
 
 def test_run_unlearning_takes_the_scale_budget(tiny_world, fresh_base):
-    """A budget left to the model: the tiny model runs the recipe's 120 steps (not 5 epochs of
+    """A budget left to the model: the tiny model runs the recipe's 240 steps (not 5 epochs of
     pairs, nor one step), and results say by which rule."""
     from oblivio.config import build_method
     from oblivio.engine.unlearning import run_unlearning
@@ -128,4 +128,4 @@ def test_run_unlearning_takes_the_scale_budget(tiny_world, fresh_base):
     _, res = run_unlearning(model, tok, data, build_method("graddiff", {}), sampler="one_to_one_random",
                             train_cfg=TrainConfig(lr=1e-4, max_steps=None, epochs=None, batch_size=4,
                                                   progress=False))
-    assert res.steps == TINY_STEPS == 120 and "120 steps" in res.budget_rule and res.lr_rule == "given"
+    assert res.steps == TINY_STEPS == 240 and "240 steps" in res.budget_rule and res.lr_rule == "given"

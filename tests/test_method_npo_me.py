@@ -144,3 +144,63 @@ def test_trains_two_steps_in_the_one_loop(tiny_cfg, tiny_world, tmp_path):
     # the step moved the model: both forget terms changed between the two steps
     assert hist[0]["forget_npo"] != hist[1]["forget_npo"]
     assert hist[0]["forget_me"] != hist[1]["forget_me"]
+
+
+def _kl_r_by_hand(model, ref_model) -> torch.Tensor:
+    """KL(p_ref ‖ p_θ) at every retain answer token, each sequence run alone (no padding),
+    averaged over the tokens: the direction TOFU's retain KL takes (the reference's mass weighs)."""
+    import torch.nn.functional as F
+
+    from test_zoo import _positions
+    mine = [z for seq in _positions(model, RETAIN) for z, _ in seq]
+    with torch.no_grad():
+        theirs = [z for seq in _positions(ref_model, RETAIN) for z, _ in seq]
+    terms = [(F.softmax(r, -1) * (F.log_softmax(r, -1) - F.log_softmax(m, -1))).sum() for m, r in zip(mine, theirs)]
+    return torch.stack(terms).mean()
+
+
+def test_the_retain_kl_adds_gamma_times_kl_from_the_reference_in_one_retain_pass():
+    """γ·KL(p_ref ‖ p_θ) on the retain answers, by hand per token; its gradient is γ times the
+    hand term's; the reverse direction KL(p_θ ‖ p_ref) is far off; the retain rows still take
+    one forward pass (NLL and KL from the same logits), and γ = 0 is the method without it."""
+    import torch.nn.functional as F
+
+    from test_zoo import _positions
+    gamma = 2.5
+    model, ref, batch = _setup()
+    args = {"beta": BETA, "alpha": ALPHA, "mix": 0.4}
+    plain, g_plain = _loss_and_grad("npo_me", args, model, ref, batch)
+    assert "retain_kl" not in plain
+    got, g = _loss_and_grad("npo_me", {**args, "retain_kl": gamma}, model, ref, batch)
+    model.zero_grad(set_to_none=True)
+    hand = _kl_r_by_hand(model, ref._model)
+    hand.backward()
+    g_hand = _flat_grad(model)
+    assert hand.item() > 0.5                        # two different random models: far from 0
+    assert got["retain_kl"] == pytest.approx(hand.item(), rel=1e-5)
+    assert got["retain"] == pytest.approx(plain["retain"], rel=1e-6)
+    assert got["total"] == pytest.approx(plain["total"] + gamma * hand.item(), rel=1e-5)
+    want = g_plain + gamma * g_hand
+    assert (g - want).norm() < 1e-4 * want.norm()
+    # the other direction, KL(p_θ ‖ p_ref), is another number
+    mine = [z for seq in _positions(model, RETAIN) for z, _ in seq]
+    with torch.no_grad():
+        theirs = [z for seq in _positions(ref._model, RETAIN) for z, _ in seq]
+    reverse = torch.stack([(F.softmax(m, -1) * (F.log_softmax(m, -1) - F.log_softmax(r, -1))).sum()
+                           for m, r in zip(mine, theirs)]).mean().item()
+    assert abs(reverse - hand.item()) > 0.05 * hand.item()
+    # one retain forward of the model per loss call, as without the term
+    calls: list[torch.Tensor] = []
+    model.register_forward_hook(lambda _m, a, kw, _o: calls.append(kw.get("input_ids", a[0] if a else None)),
+                                with_kwargs=True)
+    build_method("npo_me", {**args, "retain_kl": gamma}).loss(_ctx(model, ref), batch)
+    assert len(calls) == 2                           # the forget batch and the retain batch
+
+
+def test_the_retain_kl_needs_the_reference_and_a_non_negative_weight():
+    assert "reference" in uses_of(build_method("npo_me", {"mix": 0.0, "retain_kl": 1.0}))
+    assert uses_of(build_method("npo_me", {"mix": 0.0, "retain_kl": 0.0})) == frozenset({"forget", "retain"})
+    assert "reference" in uses_of(build_method("npo_swap", {"mix": 0.0, "tokens": 0.0, "retain_kl": 1.0}))
+    with pytest.raises(InputError) as e:
+        build_method("npo_me", {"retain_kl": -0.5})
+    assert e.value.field == "unlearn.args.retain_kl"

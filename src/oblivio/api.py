@@ -79,9 +79,9 @@ def unlearn(model: Any = None, data: Any = None, *, tokenizer: Any = None, gold:
     ``model=None`` with world data uses the cached base model of the embedded world (and
     its gold model). ``method``, ``method_args`` and ``sampler`` default to the config's, by
     default the default recipe (presets.DEFAULT_RECIPE: ``npo_swap`` with mix 0.5, α 10 and the
-    stand-in token targets only (``tokens`` 1), MELU
+    stand-in token targets only (``tokens`` 1) and neighbour echoes (``echo`` 3), MELU
     where the data have neighbour rows, the rate and budget by the model's scale — on a tiny
-    model 5e-4 and 120 steps); another ``method`` runs with its own default arguments, not the
+    model 5e-4 and 240 steps); another ``method`` runs with its own default arguments, not the
     recipe's. ``model``, ``data``, ``gold`` and ``evaluate_models`` default to the
     config's ``model.path``, ``data.path``, ``model.gold`` and ``eval.enabled``; given here,
     they are written into the saved config. Writes ``results.json``, ``summary.md``,
@@ -232,7 +232,7 @@ def compare(data: Any = None, *, methods: str | Sequence[str] | None = None,
             epochs: float | None = None, steps: int | None = None, seeds: str | list[int] | None = None,
             overwrite: bool = False, progress: bool = True, log: Log = say, **kw: Any):
     """Methods × retain samplers with the same seed and budget (by default the config's: the
-    model's scale rule, 120 steps per cell on a tiny model, 5 epochs on a pretrained one; the
+    model's scale rule, 240 steps per cell on a tiny model, 5 epochs on a pretrained one; the
     cells by default are the default recipe's npo_swap with its arguments, graddiff and npo with
     theirs, each on every sampler); writes compare.json / compare.md / compare.png. ``seeds``
     (e.g. ``[0, 1, 2]``): every cell is unlearned once per seed and reported as mean ± sd over

@@ -284,7 +284,7 @@ def _default_train() -> TrainConfig:
 @dataclass
 class UnlearnConfig:
     """What unlearning runs. The defaults are the default recipe (presets.DEFAULT_RECIPE: NPO
-    with stand-in targets, MELU pairing, 120 steps at 5e-4 on a tiny model), with three choices left to rules when
+    with stand-in targets, MELU pairing, 240 steps at 5e-4 on a tiny model), with three choices left to rules when
     the run starts: the rate and the budget to the model's scale (a pretrained model keeps 1e-5
     and 5 epochs; engine/defaults.py), the sampler to the data (MELU where there are neighbour
     rows to pair, else one_to_one_random; data/neighbours.py ``choose_sampler``). A layer that

@@ -18,8 +18,8 @@ Rate:
   of the real-knowledge set with NPO on SmolLM2-135M-Instruct among 1e-5, 3e-5 and 1e-4
   (bench/real/tune.py, bench/results/real/tune.md: 1e-4 halved neighbour accuracy).
 
-Budget: a model under 10 M parameters, the default recipe's 120 steps (batch 8 + 8), chosen
-with it (bench/default_protocol.py tried NPO+ME at 40, 80 and 120 steps); a pretrained one,
+Budget: a model under 10 M parameters, the default recipe's 240 steps (batch 8 + 8), chosen
+with it (bench/default_protocol.py tried 40, 80, 120, 160 and 240 steps over its rounds); a pretrained one,
 5 epochs, as TOFU's unlearning scripts, and the budget bench/real/tune.py chose its rates at.
 
 The rate and budget used, and the rules that chose them, are recorded in results.json

@@ -13,7 +13,7 @@ epochs differ in length (1:1 = |D_f| pairs, cyclic = max(|D_f|, |D_r|) …), so 
 optimiser steps differs and is recorded per cell. ``budget="steps"`` gives every cell the same
 number of steps instead. With no budget given anywhere (the config's default leaves it to the
 model), ``budget="scale"``: every cell takes the rule of engine/defaults.py on the one
-reference model — the default recipe's 120 steps each on a tiny model (equal steps), 5 epochs
+reference model — the default recipe's 240 steps each on a tiny model (equal steps), 5 epochs
 each on a pretrained one (equal epochs).
 
 Calibration (optional, ``calibrate=τ``): each unlearned model is mixed with the reference,

@@ -3,7 +3,7 @@
 Optimization", arXiv 2404.05868) and ME+GD (Yuan, Pang, Xu, Lin, Zhu, Du, Zhang 2024, "A
 Closer Look at Machine Unlearning for Large Language Models", arXiv 2410.08109):
 
-    L = w·L_NPO + (1 − w)·L_ME + λ·L_lens + α·NLL_r
+    L = w·L_NPO + (1 − w)·L_ME + λ·L_lens + α·NLL_r + γ·KL(p_ref ‖ p_θ)_r
 
 with L_NPO = −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x))) over forget sequences
 (``npo``) and L_ME = mean over forget answer positions of KL(U ‖ p_θ(·|x, y_<t)), U uniform
@@ -28,6 +28,14 @@ Bansal 2024 ("Can sensitive information be deleted from LLMs?", ICLR 2024, arXiv
 every intermediate layer, averaged over those layers (``ops.lens_kl_uniform``). It reads the
 hidden states of the one forward pass the other terms use.
 
+The retain KL (``retain_kl`` = γ, 0 by default: off). NLL_r asks the retain answers' own
+tokens to stay likely, which a model that memorised them already does: its gradient is near
+zero long before the rest of each next-token distribution has moved. γ·KL(p_ref ‖ p_θ), TOFU's
+retain term (Maini et al. 2024, the ``kl`` method's), asks the whole distribution at every
+retain answer position to stay the frozen reference's, the mass it puts on other answers of the
+same kind included; it is read from the same forward pass of the retain rows as NLL_r
+(``ops.plus_retain_nll_kl``), plus one pass of the reference.
+
 The terms share one forward pass of the forget batch (``ops.logits_and_logprobs``): NPO
 reads the answer tokens' summed log-probability, ME the full distribution at each answer
 position, from the same logits. The reference log-likelihoods are cached per forget item, as
@@ -35,8 +43,9 @@ in ``npo``. A term whose weight is 0 is not computed (w = 0 needs no reference a
 
 Logged parts: ``forget`` (the mixture), ``forget_npo`` and ``forget_me`` (each term
 unweighted, comparable with an ``npo`` or ``me_gd`` run; only when its weight is not 0), and
-``forget_lens`` (when λ > 0) and ``retain``. Defaults: β = 0.1 and α = 1, both papers'
-values; w = 0.5 is ours; λ = 0 keeps the method what it was before the term existed.
+``forget_lens`` (when λ > 0), ``retain`` and ``retain_kl`` (when γ > 0). Defaults: β = 0.1
+and α = 1, both papers' values; w = 0.5 is ours; λ = 0 and γ = 0 keep the method what it was
+before those terms existed.
 """
 from __future__ import annotations
 
@@ -56,17 +65,20 @@ class NPOME(MethodBase):
     mix: float = 0.5
     alpha: float = 1.0
     lens: float = 0.0
+    retain_kl: float = 0.0
 
     # β divides the loss; a negative retain weight would push the model away from the retain set;
     # a mix outside [0, 1] gives one forget term a negative weight, which pulls the answers back
     # (NPO) or makes the model more certain (ME)
     arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
-        "beta": (0, False), "alpha": (0, True), "mix": Range(ge=0, le=1), "lens": (0, True)}
+        "beta": (0, False), "alpha": (0, True), "mix": Range(ge=0, le=1), "lens": (0, True),
+        "retain_kl": (0, True)}
 
     @property
     def uses(self) -> frozenset[str]:
-        """The reference only when the NPO term is on (mix > 0)."""
-        return frozenset({"forget", "retain"} | ({"reference"} if self.mix > 0 else set()))
+        """The reference only when the NPO term (mix > 0) or the retain KL (γ > 0) is on."""
+        reads = self.mix > 0 or self.retain_kl > 0
+        return frozenset({"forget", "retain"} | ({"reference"} if reads else set()))
 
     def loss(self, ctx: StepContext, batch) -> LossParts:
         import torch
@@ -75,7 +87,7 @@ class NPOME(MethodBase):
             logits_and_logprobs,
             logits_logprobs_hidden,
             npo_forget,
-            plus_retain_nll,
+            plus_retain_nll_kl,
         )
         f = batch["forget"]
         terms: dict[str, torch.Tensor] = {}
@@ -93,7 +105,8 @@ class NPOME(MethodBase):
             name, spread = self.spread_term(ctx.model, f, logits, mask)
             terms[name] = spread
             mixed.append((1.0 - self.mix) * spread)
-        out = plus_retain_nll(ctx.model, batch, torch.stack(mixed).sum(), self.alpha)
+        out = plus_retain_nll_kl(ctx.model, ctx.reference, batch, torch.stack(mixed).sum(), self.alpha,
+                                 self.retain_kl)
         out.parts.update(terms)
         return out
 

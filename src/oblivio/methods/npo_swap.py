@@ -27,7 +27,9 @@ replaced text become the fine-tuning target). Two targets, weighted by t (``toke
   that never learned the fact would not name it.
 
     L = w·L_NPO + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ)] + λ·mean_ℓ KL(q ‖ p_ℓ) + α·NLL_r
-        [+ τ·(the bracket on B at θ + δ)]
+        [+ γ·KL(p_ref ‖ p_θ)_r] [+ τ·(the bracket on B at θ + δ)]
+
+The retain KL γ (``retain_kl``, 0 by default) is ``npo_me``'s (methods/npo_me.py says why).
 
 The lens term (λ = ``lens``, 0 by default: off) is ``npo_me``'s, with the same target as the
 token term: at the aligned answer tokens, KL(q ‖ p_ℓ) for the logit lens p_ℓ of every
@@ -116,8 +118,10 @@ class NPOSwap(NPOMETamper):
 
     tokens: float = 0.5
     tamper: float = 0.0
+    echo: float = 0.0
     # per forget item (prepare_data): the stand-in encodings and alignments; not fields: never config keys
     _swap: Any = field(default=None, init=False, repr=False)
+    _echoes: Any = field(default=None, init=False, repr=False)
     _model: Any = field(default=None, init=False, repr=False)
     _reference: Any = field(default=None, init=False, repr=False)
     # one step's stand-in distributions by the rows' item indices: the token and lens terms read
@@ -127,12 +131,12 @@ class NPOSwap(NPOMETamper):
 
     # the two targets' shares of the (1 − w) term must be a mixture
     arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
-        **NPOMETamper.arg_ranges, "tokens": Range(ge=0, le=1)}
+        **NPOMETamper.arg_ranges, "tokens": Range(ge=0, le=1), "echo": (0, True)}
 
     @property
     def uses(self) -> frozenset[str]:
         """The reference (NPO's, the token targets' and the lens term's) whenever one is on."""
-        reads = self.mix > 0 or self.tokens > 0 or self.lens > 0
+        reads = self.mix > 0 or self.tokens > 0 or self.lens > 0 or self.retain_kl > 0
         return frozenset({"forget", "retain"} | ({"reference"} if reads else set()))
 
     def prepare(self, model: Any) -> None:
@@ -145,8 +149,12 @@ class NPOSwap(NPOMETamper):
                                "calls both; in your own loop call prepare with the model to unlearn first)")
         # the generated answers are read only by the (1 − w) term's (1 − t) share
         self._swap = StandIns(self._model, inputs, generate=self.tokens < 1 and self.mix < 1)
-        self._model = None          # not kept past its one use: the loop owns the model
         self._report = self._swap.report()
+        if self.echo > 0:
+            from oblivio.methods.echoes import Echoes
+            self._echoes = Echoes(self._model, inputs)
+            self._report["echoes"] = self._echoes.report()
+        self._model = None          # not kept past its one use: the loop owns the model
 
     def record(self) -> dict[str, Any]:
         return {"stand_ins": self._report} if self._report else {}
@@ -154,10 +162,24 @@ class NPOSwap(NPOMETamper):
     def loss(self, ctx: StepContext, batch) -> LossParts:
         self._reference = ctx.reference      # the token targets' model, read by spread_term
         try:
-            return super().loss(ctx, batch)
+            out = super().loss(ctx, batch)
+            return self._plus_echo(ctx, batch, out) if self.echo > 0 else out
         finally:
             self._reference = None           # not held past the step: the run keeps the method
             self._q = {}
+
+    def _plus_echo(self, ctx: StepContext, batch, out: LossParts) -> LossParts:
+        """``out`` + ε·NLL of as many echo rows as the forget batch has rows (methods/echoes.py),
+        logged as ``retain_echo``; ``out`` itself when the run has no echo rows."""
+        from oblivio.methods.ops import mean_nll
+        if self._echoes is None:
+            raise RuntimeError("npo_swap: prepare_data() was not called (engine/unlearning.py calls it)")
+        f = batch["forget"]
+        rows = self._echoes.batch(ctx.step, int(f["input_ids"].shape[0]), f["input_ids"].device)
+        if rows is None:
+            return out
+        echo = mean_nll(unwrapped(ctx.model), rows)
+        return LossParts(out.total + self.echo * echo, {**out.parts, "retain_echo": echo})
 
     def _targets(self, sub: dict, mask: Any) -> tuple[Any, Any, Any]:
         """:meth:`StandIns.targets` of ``sub``'s rows, computed once per step."""

@@ -129,6 +129,27 @@ def weighted_ga(model, sub: dict[str, torch.Tensor], weight_fn) -> torch.Tensor:
     return masked_mean(w * lp, mask)
 
 
+def plus_retain_nll_kl(model, reference, batch: dict, forget: torch.Tensor, alpha: float, gamma: float):
+    """``LossParts(forget + α·NLL_r + γ·KL(p_ref ‖ p_θ)_r)`` from one forward pass of the retain
+    rows: the NLL of their answer tokens and, at the same answer positions, the full-vocabulary
+    KL from the frozen reference (:func:`kl_ref_to_model`'s term, TOFU's retain KL). γ = 0 is
+    :func:`plus_retain_nll` exactly (no reference pass); no retain rows, the forget term alone."""
+    from oblivio.methods.base import LossParts
+    if not gamma:
+        return plus_retain_nll(model, batch, forget, alpha)
+    r = batch.get("retain")
+    if r is None:
+        return LossParts(forget, {"forget": forget})
+    logits, lp, mask, _ = _forward(model, r, hidden=False)
+    with torch.no_grad():
+        logp_ref = F.log_softmax(reference.logits(r)[:, :-1].float(), -1)
+    n = mask.sum().clamp_min(1)
+    nll = -lp.sum() / n
+    kl = ((logp_ref.exp() * (logp_ref - F.log_softmax(logits, -1))).sum(-1) * mask).sum() / n
+    parts = {"forget": forget, "retain": nll, "retain_kl": kl}
+    return LossParts(forget + alpha * nll + gamma * kl, parts)
+
+
 def plus_retain_nll(model, batch: dict, forget: torch.Tensor, alpha: float):
     """``LossParts(forget + α·NLL_r)`` with both parts logged; just the forget term when α = 0
     or the batch has no retain rows (the GD retain term most methods of the zoo share)."""
