@@ -5,6 +5,6 @@ so a new method is one new file; ``NOT_PLUGINS`` are helpers with no method in t
 """
 from oblivio.methods.base import METHODS, USES, LossParts, Method, MethodBase, RunInputs, StepContext, uses_of
 
-NOT_PLUGINS = ("base", "ops", "capping", "alternate", "echoes")
+NOT_PLUGINS = ("base", "ops", "capping", "alternate", "echoes", "names")
 
 __all__ = ["METHODS", "USES", "LossParts", "Method", "MethodBase", "RunInputs", "StepContext", "uses_of"]

@@ -52,7 +52,7 @@ def neighbours_of(inputs: RunInputs) -> dict[str, list[str]]:
 def echo_questions(inputs: RunInputs) -> list[tuple[str, int]]:
     """(question, forget item index) per echo: each forget question that names its target,
     with each of the target's neighbours in the target's place, each distinct question once."""
-    from oblivio.methods.npo_swap import swap_name
+    from oblivio.methods.names import swap_name
     nbrs = neighbours_of(inputs)
     seen = {it.question for it in inputs.forget}     # a forget question is never an echo
     out: list[tuple[str, int]] = []

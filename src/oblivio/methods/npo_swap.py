@@ -53,7 +53,12 @@ forward of the policy on the stand-in answers (t < 1) and one of the frozen refe
 stand-in sequences (t > 0 or λ > 0: one pass serves both terms). A 120-step run on a file of
 216 rows trained in 4.0–4.6 s with t = 1 and 5.3–6.2 s with t = 0.5, against 6.0 s for
 ``npo_me_tar`` with K = 1 (the seed bank and marionette cells of bench/default_protocol.py
-rounds 8–9, one run each, 2 threads, on a machine that other work sometimes shared).
+rounds 8–9, one run each, 2 threads, on a machine that other work sometimes shared). Echoes
+(ε > 0) add one greedy generation over the echo questions before training and, per step, one
+forward and backward of the policy on as many echo rows as the forget batch has rows; in
+round 12's file cells the whole cell (unlearning, evaluation and audit) took 21.9–36.0 s with
+echoes at weight 3 against 24.0–40.4 s without (one run each, 2 threads): below what one run
+resolves.
 
 Logged parts: ``npo_me``'s with ``forget_swap`` (the bracket, averaged over the rows by their
 count with maximum entropy on the rows without a stand-in) in place of ``forget_me``;
@@ -63,13 +68,12 @@ count with maximum entropy on the rows without a stand-in) in place of ``forget_
 from __future__ import annotations
 
 import random
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from oblivio.config_checks import Range
 from oblivio.methods.base import METHODS, LossParts, RunInputs, StepContext
+from oblivio.methods.names import swap_name
 from oblivio.methods.npo_me_tar import NPOMETamper
 
 # invented names: a stand-in must be a person the model never learned of; a name that any row
@@ -79,25 +83,6 @@ STAND_INS = ("Morwen Tallis", "Jory Pellingham", "Ansel Crewdson", "Wenna Hadlow
              "Caspar Vellanoweth", "Demelza Quiller")
 # the extra tokens a stand-in answer may have past the true answer's length (eval's margin)
 GEN_MARGIN = 8
-
-
-def swap_name(text: str, old: str, new: str) -> str:
-    """``text`` with the name ``old`` replaced by ``new``: first wherever it occurs whole; then
-    each part of ``old`` left (as a whole word, possessives included) by ``new``'s part at the
-    same place, the last part always by the last (a surname stays a surname when the two names
-    have different numbers of parts)."""
-    text = text.replace(old, new)
-    olds, news = old.split(), new.split()
-    for i, part in enumerate(olds):
-        if len(part) > 1:
-            repl = news[-1] if i == len(olds) - 1 else news[min(i, len(news) - 1)]
-            # a function, not a string: the replacement is literal (no backslash templates)
-            text = re.sub(rf"\b{re.escape(part)}\b", _literal(repl), text)
-    return text
-
-
-def _literal(text: str) -> Callable[[re.Match[str]], str]:
-    return lambda _match: text
 
 
 def stand_ins(entities: list[str], texts: list[str], seed: int) -> dict[str, str]:
