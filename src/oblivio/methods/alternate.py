@@ -19,6 +19,25 @@ from oblivio.models.format import cached_answer, cached_prompt
 
 # the reference caches sequence log-likelihoods by item index: alternates get their own keys
 INDEX_OFFSET = 1_000_000_000
+# the extra tokens a generated answer may have past its forget item's answer length (eval's margin)
+GEN_MARGIN = 8
+
+
+def greedy_answers(model, inputs, asked: Sequence[tuple[str, int]]) -> list[str]:
+    """The model's greedy answer, stripped, to each (question, forget item index) of ``asked``,
+    up to that forget item's answer length plus :data:`GEN_MARGIN` tokens; the model answers in
+    eval mode and is returned to the mode it was in."""
+    from oblivio.eval.generate import greedy_generate
+    if not asked:
+        return []
+    prompts = [cached_prompt(inputs.tokenizer, inputs.fmt, q) for q, _ in asked]
+    limits = [len(cached_answer(inputs.tokenizer, inputs.fmt, inputs.forget[i].answer)) + GEN_MARGIN for _, i in asked]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        gens = greedy_generate(model, inputs.tokenizer, prompts, max_new_tokens=limits, fmt=inputs.fmt)
+    model.train(was_training)
+    return [str(g).strip() for g in gens]
 
 
 class AltAnswers:

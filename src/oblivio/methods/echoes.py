@@ -31,8 +31,6 @@ from typing import Any
 from oblivio.engine.contract import RunInputs
 
 NEIGHBOUR_ROLES = ("direct", "indirect")
-# the extra tokens an echo answer may have past the forget answer's length (eval's margin)
-GEN_MARGIN = 8
 
 
 def neighbours_of(inputs: RunInputs) -> dict[str, list[str]]:
@@ -75,9 +73,9 @@ class Echoes:
     """The echo rows of one run: the neighbour questions and the model's answers, as token rows."""
 
     def __init__(self, model: Any, inputs: RunInputs) -> None:
-        from oblivio.methods.alternate import AltAnswers
+        from oblivio.methods.alternate import AltAnswers, greedy_answers
         asked = echo_questions(inputs)
-        answers = generated(model, inputs, asked)
+        answers = greedy_answers(model, inputs, asked)
         keys = sorted({it.key for it in inputs.forget if it.key})
         kept = [(q, a) for (q, _), a in zip(asked, answers) if a and not leaks(a, keys)]
         self.counts = {"asked": len(asked), "empty": sum(not a for a in answers),
@@ -104,23 +102,3 @@ class Echoes:
         start = (step * size) % n
         idx = torch.tensor([(start + k) % n for k in range(min(size, n))], dtype=torch.long)
         return self.rows.batch({"index": idx, "input_ids": torch.empty(0, device=device)})
-
-
-def generated(model: Any, inputs: RunInputs, asked: list[tuple[str, int]]) -> list[str]:
-    """The model's greedy answer (stripped) to each echo question, up to its forget item's
-    answer length plus :data:`GEN_MARGIN` tokens."""
-    import torch
-
-    from oblivio.eval.generate import greedy_generate
-    from oblivio.models.format import cached_answer, cached_prompt
-    if not asked:
-        return []
-    prompts = [cached_prompt(inputs.tokenizer, inputs.fmt, q) for q, _ in asked]
-    limits = [len(cached_answer(inputs.tokenizer, inputs.fmt, inputs.forget[i].answer)) + GEN_MARGIN
-              for _, i in asked]
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        gens = greedy_generate(model, inputs.tokenizer, prompts, max_new_tokens=limits, fmt=inputs.fmt)
-    model.train(was_training)
-    return [str(g).strip() for g in gens]

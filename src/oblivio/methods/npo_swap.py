@@ -81,8 +81,6 @@ from oblivio.methods.npo_me_tar import NPOMETamper
 STAND_INS = ("Morwen Tallis", "Jory Pellingham", "Ansel Crewdson", "Wenna Hadlow", "Idris Fennimore",
              "Tamsin Loveday", "Corin Blythewood", "Ebba Strandquist", "Perran Gostick", "Lowena Trask",
              "Caspar Vellanoweth", "Demelza Quiller")
-# the extra tokens a stand-in answer may have past the true answer's length (eval's margin)
-GEN_MARGIN = 8
 
 
 def stand_ins(entities: list[str], texts: list[str], seed: int) -> dict[str, str]:
@@ -375,24 +373,12 @@ def generated_answers(model: Any, inputs: RunInputs, questions: list[str], has: 
     question, the stand-in written back as the target's name; an item without a stand-in
     question, or whose answer comes back empty, keeps its own answer (never trained: its term
     is maximum entropy)."""
-    import torch
-
-    from oblivio.eval.generate import greedy_generate
-    from oblivio.models.format import cached_answer, cached_prompt
+    from oblivio.methods.alternate import greedy_answers
     items = inputs.forget
     todo = [i for i, h in enumerate(has) if h]
     answers, out = [it.answer for it in items], [False] * len(items)
-    if not todo:
-        return answers, out
-    prompts = [cached_prompt(inputs.tokenizer, inputs.fmt, questions[i]) for i in todo]
-    limits = [len(cached_answer(inputs.tokenizer, inputs.fmt, items[i].answer)) + GEN_MARGIN for i in todo]
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        gens = greedy_generate(model, inputs.tokenizer, prompts, max_new_tokens=limits, fmt=inputs.fmt)
-    model.train(was_training)
-    for i, g in zip(todo, gens):
-        text, ent = str(g).strip(), items[i].entity
+    for i, text in zip(todo, greedy_answers(model, inputs, [(questions[i], i) for i in todo])):
+        ent = items[i].entity
         if text and ent:
             answers[i], out[i] = swap_name(text, names[ent], ent), True
     return answers, out

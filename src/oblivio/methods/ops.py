@@ -94,11 +94,16 @@ def mean_nll(model, sub: dict[str, torch.Tensor]) -> torch.Tensor:
 def kl_ref_to_model(model, reference, sub: dict[str, torch.Tensor]) -> torch.Tensor:
     """KL(p_ref ‖ p_θ) over the full vocabulary at every answer position, averaged."""
     out = model(input_ids=sub["input_ids"], attention_mask=sub["attention_mask"])
-    mask = sub["labels"][:, 1:].ne(-100)
-    logq = F.log_softmax(out.logits[:, :-1].float(), -1)
+    return _kl_from_reference(reference, sub, out.logits[:, :-1].float(), sub["labels"][:, 1:].ne(-100))
+
+
+def _kl_from_reference(reference, sub: dict[str, torch.Tensor], logits: torch.Tensor,
+                       mask: torch.Tensor) -> torch.Tensor:
+    """KL(p_ref ‖ p_θ) at the answer positions of ``mask``, averaged, from the model's
+    next-token ``logits`` [B, T-1, V] on ``sub`` and one no-grad pass of the reference."""
     with torch.no_grad():
         logp = F.log_softmax(reference.logits(sub)[:, :-1].float(), -1)
-    kl = (logp.exp() * (logp - logq)).sum(-1)
+    kl = (logp.exp() * (logp - F.log_softmax(logits, -1))).sum(-1)
     return (kl * mask).sum() / mask.sum().clamp_min(1)
 
 
@@ -141,11 +146,8 @@ def plus_retain_nll_kl(model, reference, batch: dict, forget: torch.Tensor, alph
     if r is None:
         return LossParts(forget, {"forget": forget})
     logits, lp, mask, _ = _forward(model, r, hidden=False)
-    with torch.no_grad():
-        logp_ref = F.log_softmax(reference.logits(r)[:, :-1].float(), -1)
-    n = mask.sum().clamp_min(1)
-    nll = -lp.sum() / n
-    kl = ((logp_ref.exp() * (logp_ref - F.log_softmax(logits, -1))).sum(-1) * mask).sum() / n
+    nll = -lp.sum() / mask.sum().clamp_min(1)
+    kl = _kl_from_reference(reference, r, logits, mask)
     parts = {"forget": forget, "retain": nll, "retain_kl": kl}
     return LossParts(forget + alpha * nll + gamma * kl, parts)
 
