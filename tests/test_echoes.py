@@ -44,8 +44,9 @@ def test_neighbours_and_questions_on_the_tiny_world(tiny_world):
         assert not targets & set(names) and names == sorted(names)
         for n in names:
             assert any(it.entity == n and target in it.targets and it.role in ("direct", "indirect") for it in retain)
-    assert not any(it.entity in sum(nbrs.values(), []) for it in retain if it.role == "general"
-                   and not any(it.entity == j.entity for j in retain if j.role in ("direct", "indirect")))
+    in_neighbour_rows = {it.entity for it in retain if it.role in ("direct", "indirect")}
+    general_only = {it.entity for it in retain if it.role == "general"} - in_neighbour_rows
+    assert general_only and not general_only & {n for names in nbrs.values() for n in names}
     asked = echo_questions(_inputs(data, forget, retain))
     questions = [q for q, _ in asked]
     assert len(questions) == len(set(questions)) > 0

@@ -101,4 +101,5 @@ class Echoes:
             return None
         start = (step * size) % n
         idx = torch.tensor([(start + k) % n for k in range(min(size, n))], dtype=torch.long)
+        # AltAnswers.batch takes the device from the forget sub-batch it is given: an empty tensor says it
         return self.rows.batch({"index": idx, "input_ids": torch.empty(0, device=device)})
