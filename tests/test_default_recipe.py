@@ -31,7 +31,7 @@ def test_the_recipe_is_the_one_chosen_on_validation() -> None:
     assert tuned["val_files"] == ["examples/stranger/ferry.jsonl", "examples/stranger2/observatory.jsonl",
                                   "examples/stranger3/seedbank.jsonl", "examples/stranger4/marionettes.jsonl",
                                   "examples/stranger5/cheese.jsonl", "examples/stranger6/bells.jsonl"]
-    assert tuned["file_retain_val"] is True and tuned["round"] == 12
+    assert tuned["file_retain_val"] is True and tuned["round"] == 14
     # the files' base and gold were learned as the README's own-data path learns them
     assert chosen["learn_size"] == "small"
 

@@ -54,8 +54,10 @@ def _logp(model, seq):
     return torch.log_softmax(model(input_ids=torch.tensor([seq])).logits[0].float(), -1)
 
 
-def _token_kl(model, ref, rows: list[int], *, reverse=False, ban=True, shift=0) -> torch.Tensor:
-    """Mean over the aligned answer tokens of ``rows`` of KL(q ‖ p), written out (see module docstring)."""
+def _token_kl(model, ref, rows: list[int], *, reverse=False, ban=True, shift=0, share=1.0) -> torch.Tensor:
+    """Mean over the aligned answer tokens of ``rows`` of KL(q ‖ p), written out (see module
+    docstring); ``share`` < 1 takes that share of the true token's mass away inside the key
+    (its probability times 1 − share, before renormalising) instead of all of it."""
     kls = []
     for i in rows:
         (seq, p), (sseq, sp) = TRUE[i], SWAPPED[i]
@@ -65,7 +67,8 @@ def _token_kl(model, ref, rows: list[int], *, reverse=False, ban=True, shift=0) 
         for j, k in PAIRS[i]:
             q = logq_all[sp + k - 1].clone()
             if ban and j in KEYS[i]:
-                q[KEYS[i][j] + shift] = -math.inf
+                t = KEYS[i][j] + shift
+                q[t] = -math.inf if share >= 1 else q[t] + math.log(1 - share)
             lq = torch.log_softmax(q, -1)
             lp = logp[p + j - 1]
             if reverse:
@@ -118,12 +121,117 @@ def test_the_token_term_by_hand_with_the_key_ban_and_against_its_slips():
     # the alignment read one position late is another number too
     late = _method(tokens=1.0)
     late._reference = ref
-    late._swap.pairs = [[(j + 1, k) for j, k in ps if j + 1 < len(TRUE[i][0]) - TRUE[i][1]] for i, ps in enumerate(PAIRS)]
+    late._swap.pairs = [[(j + 1, k) for j, k in ps if j + 1 < len(TRUE[i][0]) - TRUE[i][1]]
+                        for i, ps in enumerate(PAIRS)]
     assert abs(late.spread_term(model, f, logits, mask)[1].item() - want.item()) > 1e-3 * want.item()
     # the gradient reaches the model and not the reference
     got.backward()
     assert model.lm_head.weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in ref._model.parameters())
+
+
+def test_a_partial_key_ban_scales_the_true_tokens_mass_and_zero_is_no_ban():
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    f = _batch(TRUE)
+    from oblivio.methods.ops import logits_and_logprobs
+    logits, _, mask = logits_and_logprobs(model, f)
+
+    def term(ban: float) -> float:
+        m = _method(tokens=1.0, ban=ban)
+        m._reference = ref
+        return m.spread_term(model, f, logits, mask)[1].item()
+    half = _token_kl(model, ref._model, [0, 1, 2], share=0.5).item()
+    assert term(0.5) == pytest.approx(half, rel=1e-5)
+    assert term(0.0) == pytest.approx(_token_kl(model, ref._model, [0, 1, 2], ban=False).item(), rel=1e-5)
+    full = _token_kl(model, ref._model, [0, 1, 2]).item()
+    assert term(1.0) == pytest.approx(full, rel=1e-5)
+    # the three are three numbers: the share is read, and read as the share taken away
+    assert len({round(v, 6) for v in (half, full, term(0.0))}) == 3
+    quarter = _token_kl(model, ref._model, [0, 1, 2], share=0.25).item()
+    assert term(0.25) == pytest.approx(quarter, rel=1e-5)
+    assert abs(term(0.5) - quarter) > 1e-4
+
+
+def _floor_npo(model, ref, beta: float, floor: float, *, banned_level=False,
+               has: tuple[bool, ...] = (True, True, True)) -> tuple[float, list[bool]]:
+    """NPO with the stranger floor, written out: per row, the mean over its aligned answer tokens
+    of log p_θ(true token) against the mean of the reference's log-probability of the same token
+    after the stand-in question (before the key ban, unless ``banned_level``); a row at or below
+    keeps 1 − floor of its NPO term (a row without a stand-in, ``has`` false, keeps all of it);
+    every row's term summed over its answer and divided by the rows."""
+    terms, below = [], []
+    for i in range(len(TRUE)):
+        (seq, p), (sseq, sp) = TRUE[i], SWAPPED[i]
+        with torch.no_grad():
+            logp, logr, logq_all = _logp(model, seq), _logp(ref, seq), _logp(ref, sseq)
+        mine, strange = [], []
+        for j, k in PAIRS[i]:
+            tok = seq[p + j]
+            q = logq_all[sp + k - 1].clone()
+            if banned_level and j in KEYS[i]:
+                q[KEYS[i][j]] = -math.inf
+            mine.append(logp[p + j - 1, tok].item())
+            strange.append(torch.log_softmax(q, -1)[tok].item())
+        low = has[i] and sum(mine) / len(mine) <= sum(strange) / len(strange)
+        below.append(low)
+        lp = sum(logp[t - 1, seq[t]].item() for t in range(p, len(seq)))
+        lr = sum(logr[t - 1, seq[t]].item() for t in range(p, len(seq)))
+        w = 1 - floor if low else 1.0
+        terms.append(-(2 / beta) * w * torch.nn.functional.logsigmoid(torch.tensor(-beta * (lp - lr))).item())
+    return sum(terms) / len(terms), below
+
+
+def test_the_stranger_floor_weighs_npo_by_row_at_the_stand_in_level_by_hand():
+    """Rows are below or above the floor by their own tokens (the hand values show both kinds),
+    the level is read before the key ban, and the weight goes to the row that is below."""
+    model, ref = _llama(0), Reference(_llama(1), "copy")
+    batch = {"forget": _batch(TRUE), "retain": _batch(RETAIN)}
+    ctx = StepContext(model=model, reference=ref, step=0, max_steps=1)
+    want, below = _floor_npo(model, ref._model, 0.5, 0.8)
+    assert any(below) and not all(below)
+    got = _method(beta=0.5, tokens=1.0, floor=0.8).loss(ctx, batch)
+    assert got.parts["forget_npo"].item() == pytest.approx(want, rel=1e-5)
+    plain = _method(beta=0.5, tokens=1.0).loss(ctx, batch).parts["forget_npo"].item()
+    assert plain == pytest.approx(_floor_npo(model, ref._model, 0.5, 0.0)[0], rel=1e-5)
+    assert abs(plain - want) > 1e-3 * abs(want)
+    # the rows the other way round, or the level read after the ban, are other numbers
+    mirror = _method(beta=0.5, tokens=1.0, floor=0.8)
+    import oblivio.methods.npo_swap as S
+    real = S.below_floor
+    try:
+        S.below_floor = lambda *a: ~real(*a)
+        flipped = mirror.loss(ctx, batch).parts["forget_npo"].item()
+    finally:
+        S.below_floor = real
+    assert abs(flipped - want) > 1e-3 * abs(want)
+    after_ban, below_b = _floor_npo(model, ref._model, 0.5, 0.8, banned_level=True)
+    assert below_b != below and abs(after_ban - want) > 1e-3 * abs(want)
+    # rows are read by their place among the rows with a stand-in: with the first row without
+    # one, the others keep their own levels
+    part = _method(beta=0.5, tokens=1.0, floor=0.8)
+    part._swap.has = [False, True, True]
+    want_part, below_part = _floor_npo(model, ref._model, 0.5, 0.8, has=(False, True, True))
+    assert below_part[1:] == below[1:] and not below_part[0]
+    assert part.loss(ctx, batch).parts["forget_npo"].item() == pytest.approx(want_part, rel=1e-5)
+    # the floor's gradient is NPO's own on the rows it keeps: the gate itself is not trained
+    model.zero_grad()
+    got.parts["forget_npo"].backward()
+    assert model.lm_head.weight.grad.abs().sum() > 0
+
+
+def test_below_floor_compares_means_per_row_and_a_row_without_tokens_is_not_below():
+    from oblivio.methods.npo_swap import below_floor
+    rows = torch.tensor([0, 0, 0, 2])
+    mine = torch.tensor([-1.0, -5.0, -3.0, -2.0])
+    strange = torch.tensor([-2.0, -2.0, -2.0, -1.0])
+    # row 0: mean −3 against −2 (below); row 1 has no token; row 2: −2 against −1 (below)
+    assert below_floor(rows, mine, strange, 3).tolist() == [True, False, True]
+    assert below_floor(rows, mine + 1.5, strange, 3).tolist() == [False, False, False]
+    # at the level counts as below: the push has already brought the row there
+    assert below_floor(rows, mine + 1.0, strange, 3).tolist() == [True, False, True]
+    # one token far below does not pull an otherwise familiar row under: the mean decides
+    one_row = below_floor(torch.tensor([0, 0]), torch.tensor([-9.0, 0.0]), torch.tensor([-5.0, -5.0]), 1)
+    assert one_row.tolist() == [False]
 
 
 def test_the_loss_mixes_npo_with_the_two_targets_and_keeps_max_entropy_where_there_is_no_stand_in():
@@ -221,7 +329,8 @@ def test_the_lens_term_asks_every_intermediate_layer_for_the_stand_in_distributi
     assert part.loss(ctx, batch).parts["forget_lens"].item() == pytest.approx(want2, rel=1e-5)
 
 
-@pytest.mark.parametrize("args", [{"tokens": -0.1}, {"tokens": 1.5}, {"tamper": -1.0}])
+@pytest.mark.parametrize("args", [{"tokens": -0.1}, {"tokens": 1.5}, {"tamper": -1.0}, {"floor": 1.2},
+                                  {"floor": -0.1}, {"ban": 1.5}, {"ban": -0.5}])
 def test_arguments_out_of_range_are_refused(args):
     from oblivio.errors import InputError
     with pytest.raises(InputError) as e:
@@ -336,6 +445,7 @@ def test_the_reference_is_built_only_when_npo_or_the_token_targets_read_it():
     assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.5}).uses
     assert "reference" in build_method("npo_swap", {"mix": 0.5, "tokens": 0.0}).uses
     assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.0, "lens": 1.0}).uses
+    assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.0, "floor": 1.0}).uses
 
 
 def test_the_token_and_lens_terms_share_one_reference_pass_per_step():

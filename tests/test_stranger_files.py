@@ -1,12 +1,13 @@
 """The hand-written strangers' files with six forget targets (examples/stranger2/: Karsvel Ridge
 Observatory; examples/stranger3/: Harrowgift Seed Bank; examples/stranger4/: Brannaway Marionette
 Theatre; examples/stranger5/: Gorsemantle Cheese Cooperative; examples/stranger6/: Tollwren Bell
-Foundry; examples/stranger7/: Caddisford Paper Mill; examples/stranger8/: Pellingrove Glassworks)
-load with the strict loader the CLI uses and have the roles and counts their READMEs promise: six
-forget targets of 10 facts, a direct and an indirect neighbour per target (6 facts, 2 of them held
-out for test), 24 general facts (8 test), three holdout people of 10 facts; every key in its
-answer, no forget key leaking into any other row, no holdout key or name in a row the models
-learn, and map.json agreeing with the rows' own labels. Each file is a parameter of every test."""
+Foundry; examples/stranger7/: Caddisford Paper Mill; examples/stranger8/: Pellingrove Glassworks;
+examples/stranger9/: Sallowmere Clockworks) load with the strict loader the CLI uses and have the
+roles and counts their READMEs promise: six forget targets of 10 facts, a direct and an indirect
+neighbour per target (6 facts, 2 of them held out for test), 24 general facts (8 test), three
+holdout people of 10 facts; every key in its answer, no forget key leaking into any other row, no
+holdout key or name in a row the models learn, and map.json agreeing with the rows' own labels.
+Each file is a parameter of every test."""
 from __future__ import annotations
 
 import json
@@ -41,6 +42,9 @@ FILES = {
     "glassworks": (EXAMPLES / "stranger8" / "glassworks.jsonl",
                    {"Roswitha Shellbrook", "Tancred Wickerslade", "Drusilla Ormsgill", "Silvanus Crookhallow",
                     "Evadne Plimsworth", "Hilarion Dunstaple"}),
+    "clocks": (EXAMPLES / "stranger9" / "clocks.jsonl",
+               {"Sidonie Brackenshaw", "Hieronymus Hagglestone", "Cordula Ruddersby", "Kenelm Swallowdene",
+                "Tryphena Marlingford", "Osbert Trunnelworth"}),
 }
 
 

@@ -86,7 +86,6 @@ class NPOME(MethodBase):
         from oblivio.methods.ops import (
             logits_and_logprobs,
             logits_logprobs_hidden,
-            npo_forget,
             plus_retain_nll_kl,
         )
         f = batch["forget"]
@@ -99,7 +98,7 @@ class NPOME(MethodBase):
         else:
             logits, lp, mask = logits_and_logprobs(ctx.model, f)
         if self.mix > 0:
-            terms["forget_npo"] = npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta)
+            terms["forget_npo"] = self.npo_term(ctx, f, lp, mask)
             mixed.append(self.mix * terms["forget_npo"])
         if self.mix < 1:
             name, spread = self.spread_term(ctx.model, f, logits, mask)
@@ -109,6 +108,13 @@ class NPOME(MethodBase):
                                  self.retain_kl)
         out.parts.update(terms)
         return out
+
+    def npo_term(self, ctx: StepContext, f: dict, lp: Any, mask: Any) -> Any:
+        """The w term on the forget rows ``f``, from their answer tokens' log-probabilities ``lp``
+        [B, T-1] (zero off the answer ``mask``): NPO here; a subclass may weigh its rows
+        (methods/npo_swap.py)."""
+        from oblivio.methods.ops import npo_forget
+        return npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta)
 
     def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
         """The λ term on the forget rows ``f`` from their ``hidden`` states: maximum entropy on

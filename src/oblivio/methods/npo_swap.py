@@ -21,12 +21,22 @@ replaced text become the fine-tuning target). Two targets, weighted by t (``toke
   counterpart and no target), the frozen reference's next-token distribution on the stand-in
   question and the true answer with the name swapped, matched by KL(q ‖ p_θ) on the true
   question and answer, weight t. It reaches the true answer's own positions, which teacher-forced
-  probes read (membership inference, the logit lens). Inside the answer's ``key`` the true
-  token gets no mass in q (its logit set to −∞, q renormalised): asked about a stranger, the
-  model draws its guesses from the answers it knows, the forgotten one among them, and a model
-  that never learned the fact would not name it.
+  probes read (membership inference, the logit lens). Inside the answer's ``key`` the share
+  ``ban`` of the true token's mass is taken away (1, the default: its logit set to −∞; b < 1:
+  lowered by −log(1 − b); q renormalised): asked about a stranger, the model draws its guesses
+  from the answers it knows, the forgotten one among them, and a model that never learned the
+  fact would not name it.
 
-    L = w·L_NPO + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ)] + λ·mean_ℓ KL(q ‖ p_ℓ) + α·NLL_r
+The **stranger floor** φ (``floor``, 0 by default: off) weighs NPO per row. A row with a
+stand-in whose aligned answer tokens the model already finds, on average, no more likely than
+q gives them before the key's removal (the reference's log-probability of the same tokens
+after the stand-in question) keeps 1 − φ of its NPO term: NPO pushes a forget answer down to
+the level of a person the model never learned of, and less beyond it. Membership inference
+reads the pushed answers; a model pushed past that level finds them less familiar than a
+stranger's facts, which the privacy verdict calls over-unlearned. The gate is read without
+gradient, per step, from the passes the token targets make already.
+
+    L = w·L_NPO(φ) + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ)] + λ·mean_ℓ KL(q ‖ p_ℓ) + α·NLL_r
         [+ γ·KL(p_ref ‖ p_θ)_r] [+ τ·(the bracket on B at θ + δ)]
 
 The retain KL γ (``retain_kl``, 0 by default) is ``npo_me``'s (methods/npo_me.py says why).
@@ -60,16 +70,20 @@ round 12's file cells the whole cell (unlearning, evaluation and audit) took 21.
 echoes at weight 3 against 24.0–40.4 s without (one run each, 2 threads): below what one run
 resolves.
 
+Rounds 13 and 14 of bench/default_protocol.py tried the floor at φ 0.5, 0.75 and 1 and the key
+ban at 0 on the default recipe; none beat it on the validation sources (docs/results/demo.md).
+
 Logged parts: ``npo_me``'s with ``forget_swap`` (the bracket, averaged over the rows by their
 count with maximum entropy on the rows without a stand-in) in place of ``forget_me``;
 ``forget_lens`` when λ > 0 (maximum entropy on the lens of the rows without a stand-in);
-``forget_tamper`` when τ > 0. Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); t 0.5, τ 0.
+``forget_tamper`` when τ > 0. Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); t 0.5, τ 0, φ 0, ban 1.
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from oblivio.config_checks import Range
 from oblivio.methods.base import METHODS, LossParts, RunInputs, StepContext
@@ -102,6 +116,8 @@ class NPOSwap(NPOMETamper):
     tokens: float = 0.5
     tamper: float = 0.0
     echo: float = 0.0
+    floor: float = 0.0
+    ban: float = 1.0
     # per forget item (prepare_data): the stand-in encodings and alignments; not fields: never config keys
     _swap: Any = field(default=None, init=False, repr=False)
     _echoes: Any = field(default=None, init=False, repr=False)
@@ -114,12 +130,13 @@ class NPOSwap(NPOMETamper):
 
     # the two targets' shares of the (1 − w) term must be a mixture
     arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
-        **NPOMETamper.arg_ranges, "tokens": Range(ge=0, le=1), "echo": (0, True)}
+        **NPOMETamper.arg_ranges, "tokens": Range(ge=0, le=1), "echo": (0, True),
+        "floor": Range(ge=0, le=1), "ban": Range(ge=0, le=1)}
 
     @property
     def uses(self) -> frozenset[str]:
         """The reference (NPO's, the token targets' and the lens term's) whenever one is on."""
-        reads = self.mix > 0 or self.tokens > 0 or self.lens > 0 or self.retain_kl > 0
+        reads = self.mix > 0 or self.tokens > 0 or self.lens > 0 or self.retain_kl > 0 or self.floor > 0
         return frozenset({"forget", "retain"} | ({"reference"} if reads else set()))
 
     def prepare(self, model: Any) -> None:
@@ -164,12 +181,32 @@ class NPOSwap(NPOMETamper):
         echo = mean_nll(unwrapped(ctx.model), rows)
         return LossParts(out.total + self.echo * echo, {**out.parts, "retain_echo": echo})
 
-    def _targets(self, sub: dict, mask: Any) -> tuple[Any, Any, Any]:
+    def _targets(self, sub: dict, mask: Any) -> Targets:
         """:meth:`StandIns.targets` of ``sub``'s rows, computed once per step."""
         key = tuple(sub["index"].tolist())
         if key not in self._q:
-            self._q[key] = self._stand_ins().targets(self._reference, sub, mask)
+            self._q[key] = self._stand_ins().targets(self._reference, sub, mask, ban=self.ban)
         return self._q[key]
+
+    def npo_term(self, ctx: StepContext, f: dict, lp: Any, mask: Any) -> Any:
+        """NPO on the forget rows ``f``; with the stranger floor (φ > 0), a row with a stand-in
+        whose aligned answer tokens the model already finds no more likely, on average, than the
+        reference finds them after the stand-in question keeps only 1 − φ of its push."""
+        import torch
+
+        from oblivio.methods.ops import npo_forget
+        ref = ctx.reference.seq_logprob(f)
+        if self.floor <= 0:
+            return npo_forget(lp.sum(-1), ref, self.beta)
+        weights = torch.ones(lp.shape[0], device=lp.device)
+        rows_of = self._rows(f, mask)
+        if rows_of.sub is not None:
+            t = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
+            if len(t.rows):
+                mine = lp.detach().index_select(0, rows_of.idx)[t.rows, t.pos]
+                below = below_floor(t.rows, mine, t.stranger, rows_of.n_with)
+                weights[rows_of.idx[below]] = 1.0 - self.floor
+        return npo_forget(lp.sum(-1), ref, self.beta, weights)
 
     def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
         """The λ term: on the rows of ``f`` with a stand-in, KL(q ‖ lens) at the aligned answer
@@ -188,7 +225,7 @@ class NPOSwap(NPOMETamper):
         rows_of = self._rows(f, mask)
         on_alt = off_alt = None
         if rows_of.sub is not None:
-            rows, pos, logq = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
+            rows, pos, logq, _ = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
             at = [h.index_select(0, rows_of.idx)[rows, pos] for h in layers]
             per_layer = [kl(logq, F.log_softmax(lens_logits(model, h).float(), -1)) for h in at] \
                 if len(rows) else [mask.new_zeros((), dtype=torch.float32)]
@@ -218,7 +255,7 @@ class NPOSwap(NPOMETamper):
             if self.tokens < 1:
                 on_alt = on_alt + (1 - self.tokens) * mean_nll(unwrapped(model), swap.answers.batch(rows_of.sub))
             if self.tokens > 0:
-                rows, pos, logq = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
+                rows, pos, logq, _ = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
                 if len(rows):
                     at = logits.index_select(0, rows_of.idx)[rows, pos]
                     on_alt = on_alt + self.tokens * kl(logq, F.log_softmax(at, -1))
@@ -240,6 +277,27 @@ class NPOSwap(NPOMETamper):
             split.keep = torch.zeros(len(has), 1, dtype=torch.bool, device=mask.device)
             split.keep[without] = True
         return split
+
+
+class Targets(NamedTuple):
+    """The token targets of a step's rows with a stand-in (:meth:`StandIns.targets`), one entry
+    per aligned answer token: its row, its position, log q, and log q of the true token before
+    the key's removal (the stranger floor's level)."""
+
+    rows: Any
+    pos: Any
+    logq: Any
+    stranger: Any
+
+
+def below_floor(rows: Any, mine: Any, stranger: Any, n_rows: int) -> Any:
+    """Per row (0…``n_rows``-1), whether the mean of ``mine`` (the model's log-probabilities of
+    the aligned true tokens) is at or below the mean of ``stranger`` over the same tokens; a row
+    without aligned tokens is not below."""
+    import torch
+    count = torch.zeros(n_rows, device=mine.device).index_add_(0, rows, torch.ones_like(mine))
+    gap = torch.zeros(n_rows, device=mine.device).index_add_(0, rows, mine - stranger)
+    return (count > 0) & (gap <= 0)
 
 
 @dataclass
@@ -304,11 +362,12 @@ class StandIns:
         return {"items": n, "stand_in": sum(self.has), "maximum_entropy": n - sum(self.has),
                 "names": dict(self.names), "examples": self.examples}
 
-    def targets(self, reference: Any, sub: dict, mask: Any) -> tuple[Any, Any, Any]:
-        """(rows, positions, log q) of the aligned answer tokens of ``sub``'s rows: the row and
-        the position (in ``mask``'s coordinates: the model's answer positions on ``sub``,
-        [R, T-1]) that predicts each, and the reference's next-token log-distribution on the
-        stand-in question and swapped answer there, the true token's mass removed inside the key."""
+    def targets(self, reference: Any, sub: dict, mask: Any, *, ban: float = 1.0) -> Targets:
+        """:class:`Targets` of the aligned answer tokens of ``sub``'s rows: the row and the
+        position (in ``mask``'s coordinates: the model's answer positions on ``sub``, [R, T-1])
+        that predicts each, the reference's next-token log-distribution on the stand-in question
+        and swapped answer there, the share ``ban`` of the true token's mass removed inside the
+        key, and the log-probability that distribution gave the true token before the removal."""
         import torch
         import torch.nn.functional as F
         if reference is None:
@@ -329,15 +388,20 @@ class StandIns:
                     banned.append(self.key_tokens[i].get(j, -1))
         dev = q_logits.device
         r_t = torch.tensor(rows, dtype=torch.long, device=dev)
+        p_t = torch.tensor(mine, dtype=torch.long, device=dev)
         q = q_logits[r_t, torch.tensor(theirs, dtype=torch.long, device=dev)]
-        # inside the key, the true token is no candidate: the stand-in's answers are drawn from
-        # what the model knows, the forgotten answer among them; a model that never learned it
-        # would not name it
-        ban = torch.tensor(banned, dtype=torch.long, device=dev)
-        hit = ban.ge(0).nonzero().flatten()
-        if len(hit):
-            q = q.index_put((hit, ban[hit]), torch.tensor(float("-inf"), device=dev))
-        return r_t, torch.tensor(mine, dtype=torch.long, device=dev), F.log_softmax(q, -1)
+        # the aligned tokens are the same in both answers: the true answer's own label there
+        true = sub["labels"][:, 1:].to(dev)[r_t, p_t]
+        stranger = F.log_softmax(q, -1).gather(-1, true[:, None]).squeeze(-1) if len(rows) else q.new_zeros(0)
+        # inside the key, the true token is no candidate (ban = 1): the stand-in's answers are
+        # drawn from what the model knows, the forgotten answer among them; a model that never
+        # learned it would not name it. A share below 1 lowers its logit by −log(1 − ban)
+        tok = torch.tensor(banned, dtype=torch.long, device=dev)
+        hit = tok.ge(0).nonzero().flatten()
+        if len(hit) and ban > 0:
+            drop = float("-inf") if ban >= 1 else math.log1p(-ban)
+            q = q.index_put((hit, tok[hit]), q[hit, tok[hit]] + drop)
+        return Targets(r_t, p_t, F.log_softmax(q, -1), stranger)
 
 
 

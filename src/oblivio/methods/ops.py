@@ -71,11 +71,17 @@ def lens_kl_uniform(model, hidden: tuple[torch.Tensor, ...], mask: torch.Tensor)
     return torch.stack(per_layer).mean()
 
 
-def npo_forget(logp: torch.Tensor, ref: torch.Tensor, beta: float) -> torch.Tensor:
+def npo_forget(logp: torch.Tensor, ref: torch.Tensor, beta: float,
+               weights: torch.Tensor | None = None) -> torch.Tensor:
     """NPO's forget loss (Zhang et al. 2024, arXiv 2404.05868) from the model's and the
     reference's summed answer log-likelihoods per sequence [B]:
-    −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x)))."""
-    return -(2.0 / beta) * F.logsigmoid(-beta * (logp - ref)).mean()
+    −(2/β)·mean log σ(−β·(log π_θ(y|x) − log π_ref(y|x))); with ``weights`` [B], each
+    sequence's term weighted, still divided by B (a weight of 0 drops the row's push, not the
+    batch's scale)."""
+    per_row = F.logsigmoid(-beta * (logp - ref))
+    if weights is not None:
+        per_row = per_row * weights
+    return -(2.0 / beta) * per_row.mean()
 
 
 def kl_uniform(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
