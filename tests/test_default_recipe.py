@@ -13,7 +13,7 @@ from oblivio.cli import _config, build_parser
 from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.presets import DEFAULT_RECIPE, DEMO_DEFAULTS
 
-ARGS = {"mix": 0.5, "alpha": 10.0, "tokens": 1.0, "echo": 3.0}
+ARGS = {"mix": 0.5, "alpha": 10.0, "tokens": 1.0, "echo": 3.0, "floor": 0.75}
 RECIPE = {"method": "npo_swap", "args": ARGS, "sampler": "melu",
           "train": {"lr": 5e-4, "max_steps": 240, "batch_size": 8}}
 
@@ -30,8 +30,9 @@ def test_the_recipe_is_the_one_chosen_on_validation() -> None:
     assert tuned["val_worlds"] == [101, 102]
     assert tuned["val_files"] == ["examples/stranger/ferry.jsonl", "examples/stranger2/observatory.jsonl",
                                   "examples/stranger3/seedbank.jsonl", "examples/stranger4/marionettes.jsonl",
-                                  "examples/stranger5/cheese.jsonl", "examples/stranger6/bells.jsonl"]
-    assert tuned["file_retain_val"] is True and tuned["round"] == 14
+                                  "examples/stranger5/cheese.jsonl", "examples/stranger6/bells.jsonl",
+                                  "examples/stranger7/paper.jsonl", "examples/stranger8/glassworks.jsonl"]
+    assert tuned["file_retain_val"] is True and tuned["round"] == 15
     # the files' base and gold were learned as the README's own-data path learns them
     assert chosen["learn_size"] == "small"
 
@@ -178,3 +179,11 @@ def test_unlearn_without_a_neighbour_map_falls_back_and_says_so(tiny_world, tmp_
     with pytest.raises(SystemExit) as e:
         main([*common, "--sampler", "melu", "--out", str(tmp_path / "run2")])
     assert e.value.code == 2 and "--neighbour-map" in capsys.readouterr().err
+
+
+def test_the_configuration_reference_quotes_the_recipes_arguments() -> None:
+    """docs/reference/configuration.md states the unlearn defaults; a recipe change that leaves
+    them behind fails here."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "configuration.md").read_text()
+    args = ", ".join(f"{k}: {v}" for k, v in DEFAULT_RECIPE["args"].items())
+    assert f"`method: {DEFAULT_RECIPE['method']}`, `args: {{{args}}}`" in " ".join(doc.split())

@@ -70,8 +70,10 @@ round 12's file cells the whole cell (unlearning, evaluation and audit) took 21.
 echoes at weight 3 against 24.0–40.4 s without (one run each, 2 threads): below what one run
 resolves.
 
-Rounds 13 and 14 of bench/default_protocol.py tried the floor at φ 0.5, 0.75 and 1 and the key
-ban at 0 on the default recipe; none beat it on the validation sources (docs/results/demo.md).
+Rounds 13–15 of bench/default_protocol.py tried the floor at φ 0.5, 0.75 and 1 and the key ban
+at 0; round 15, with two more validation files, chose φ 0.75 for the default recipe (φ 1
+overshot on the files: their forget answers more familiar than gold finds them; ban 0 let the
+logit lens read the keys; docs/results/demo.md).
 
 Logged parts: ``npo_me``'s with ``forget_swap`` (the bracket, averaged over the rows by their
 count with maximum entropy on the rows without a stand-in) in place of ``forget_me``;
