@@ -440,6 +440,22 @@ def test_npo_swap_trains_from_the_api_and_is_set_from_the_cli(tiny_cfg, tmp_path
     assert u.method == "npo_swap" and build_method(u.method, u.args).tokens == 0.2
 
 
+def test_the_floor_and_the_ban_train_from_the_api_and_are_set_from_the_cli(tiny_cfg, tmp_path):
+    """A run with the floor and a partial ban trains from the API and records both; at the first
+    step (same model, same batch) the floor can only take NPO's push away, and the token
+    targets are the same run's without it (the hand values are in the tests above)."""
+    on = two_step_history(tiny_cfg, tmp_path / "on", "npo_swap", {"mix": 0.5, "tokens": 1.0, "floor": 1.0, "ban": 0.5})
+    off = two_step_history(tiny_cfg, tmp_path / "off", "npo_swap", {"mix": 0.5, "tokens": 1.0, "ban": 0.5})
+    assert on[0]["forget_npo"] <= off[0]["forget_npo"] + 1e-6
+    assert on[0]["forget_swap"] == pytest.approx(off[0]["forget_swap"], rel=1e-5)
+    import json
+    cfg = json.loads((tmp_path / "on" / "results.json").read_text())["config"]["unlearn"]["args"]
+    assert cfg["floor"] == 1.0 and cfg["ban"] == 0.5
+    u = cli_unlearn_section("--method", "npo_swap", "--set", "unlearn.args.floor=0.75", "--set", "unlearn.args.ban=0.5")
+    m = build_method(u.method, u.args)
+    assert (m.floor, m.ban) == (0.75, 0.5)
+
+
 def test_the_reference_is_built_only_when_npo_or_the_token_targets_read_it():
     assert "reference" not in build_method("npo_swap", {"mix": 0.0, "tokens": 0.0}).uses
     assert "reference" in build_method("npo_swap", {"mix": 0.0, "tokens": 0.5}).uses
