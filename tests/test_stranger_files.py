@@ -2,12 +2,12 @@
 Observatory; examples/stranger3/: Harrowgift Seed Bank; examples/stranger4/: Brannaway Marionette
 Theatre; examples/stranger5/: Gorsemantle Cheese Cooperative; examples/stranger6/: Tollwren Bell
 Foundry; examples/stranger7/: Caddisford Paper Mill; examples/stranger8/: Pellingrove Glassworks;
-examples/stranger9/: Sallowmere Clockworks) load with the strict loader the CLI uses and have the
-roles and counts their READMEs promise: six forget targets of 10 facts, a direct and an indirect
-neighbour per target (6 facts, 2 of them held out for test), 24 general facts (8 test), three
-holdout people of 10 facts; every key in its answer, no forget key leaking into any other row, no
-holdout key or name in a row the models learn, and map.json agreeing with the rows' own labels.
-Each file is a parameter of every test."""
+examples/stranger9/: Sallowmere Clockworks; examples/stranger10/: Gosterwood Organ Works) load with
+the strict loader the CLI uses and have the roles and counts their READMEs promise: six forget
+targets of 10 facts, a direct and an indirect neighbour per target (6 facts, 2 of them held out
+for test), 24 general facts (8 test), three holdout people of 10 facts; every key in its answer,
+no forget key leaking into any other row, no holdout key or name in a row the models learn, and
+map.json agreeing with the rows' own labels. Each file is a parameter of every test."""
 from __future__ import annotations
 
 import json
@@ -45,6 +45,9 @@ FILES = {
     "clocks": (EXAMPLES / "stranger9" / "clocks.jsonl",
                {"Sidonie Brackenshaw", "Hieronymus Hagglestone", "Cordula Ruddersby", "Kenelm Swallowdene",
                 "Tryphena Marlingford", "Osbert Trunnelworth"}),
+    "organs": (EXAMPLES / "stranger10" / "organs.jsonl",
+               {"Amabel Pottlewick", "Japheth Scrattonby", "Sybilla Chitterwick", "Athelstan Culverwell",
+                "Christabel Tuttlebury", "Philemon Wraxby"}),
 }
 
 
