@@ -194,12 +194,11 @@ class NPOSwap(NPOMETamper):
         """NPO on the forget rows ``f``; with the stranger floor (φ > 0), a row with a stand-in
         whose aligned answer tokens the model already finds no more likely, on average, than the
         reference finds them after the stand-in question keeps only 1 − φ of its push."""
+        if self.floor <= 0:
+            return super().npo_term(ctx, f, lp, mask)
         import torch
 
         from oblivio.methods.ops import npo_forget
-        ref = ctx.reference.seq_logprob(f)
-        if self.floor <= 0:
-            return npo_forget(lp.sum(-1), ref, self.beta)
         weights = torch.ones(lp.shape[0], device=lp.device)
         rows_of = self._rows(f, mask)
         if rows_of.sub is not None:
@@ -208,7 +207,7 @@ class NPOSwap(NPOMETamper):
                 mine = lp.detach().index_select(0, rows_of.idx)[t.rows, t.pos]
                 below = below_floor(t.rows, mine, t.stranger, rows_of.n_with)
                 weights[rows_of.idx[below]] = 1.0 - self.floor
-        return npo_forget(lp.sum(-1), ref, self.beta, weights)
+        return npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta, weights)
 
     def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
         """The λ term: on the rows of ``f`` with a stand-in, KL(q ‖ lens) at the aligned answer
