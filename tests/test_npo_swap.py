@@ -33,6 +33,9 @@ GENERATED = [([3, 5, 7, 18, 20], 2), ([4, 6, 8, 2, 2, 1], 3), ([13, 15, 17], 1)]
 PAIRS = [[(1, 2), (2, 3), (3, 4)], [(0, 0), (1, 1), (3, 3)], [(0, 0), (1, 1), (2, 2)]]
 # inside the key: answer position j → the true token there (banned from the target)
 KEYS = [{1: 9, 2: 11}, {}, {0: 15}]
+# what the anchor holds (answer positions): row 0 its name and no next word (a key token), row
+# 1 a name token and the word after it; row 2 nothing
+HOLDS = [[0], [2, 3], []]
 
 
 def _stand_ins(has: list[bool] | None = None) -> StandIns:
@@ -41,12 +44,15 @@ def _stand_ins(has: list[bool] | None = None) -> StandIns:
     s.answers = AltAnswers.from_ids(GENERATED, pad_id=0)
     s.swapped = AltAnswers.from_ids(SWAPPED, pad_id=0)
     s.pairs, s.key_tokens, s.names, s.examples = PAIRS, KEYS, {}, []
+    s.holds = [[] for _ in TRUE]
     return s
 
 
 def _method(**args):
     m = build_method("npo_swap", args)
     m._swap = _stand_ins()
+    if m.anchor > 0:
+        m._swap.holds = HOLDS
     return m
 
 
@@ -474,3 +480,141 @@ def test_the_token_and_lens_terms_share_one_reference_pass_per_step():
     for step in range(2):
         method.loss(StepContext(model=model, reference=ref, step=step, max_steps=2), batch)
     assert len(calls) == 2          # once per step, for both terms; nothing kept past a step
+
+
+def _npo_without(model, ref, beta: float, drop: list[list[int]]) -> float:
+    """NPO over the answer tokens of each row but those at the answer positions ``drop[i]``,
+    the same tokens left out of the reference's sum."""
+    terms = []
+    for i in range(len(TRUE)):
+        seq, p = TRUE[i]
+        with torch.no_grad():
+            logp, logr = _logp(model, seq), _logp(ref, seq)
+        keep = [j for j in range(len(seq) - p) if j not in drop[i]]
+        lp = sum(logp[p + j - 1, seq[p + j]].item() for j in keep)
+        lr = sum(logr[p + j - 1, seq[p + j]].item() for j in keep)
+        terms.append(-(2 / beta) * torch.nn.functional.logsigmoid(torch.tensor(-beta * (lp - lr))).item())
+    return sum(terms) / len(terms)
+
+
+def _held_nll(model, holds) -> float:
+    vals = []
+    for i, js in enumerate(holds):
+        seq, p = TRUE[i]
+        with torch.no_grad():
+            logp = _logp(model, seq)
+        vals += [-logp[p + j - 1, seq[p + j]].item() for j in js]
+    return sum(vals) / len(vals)
+
+
+def _token_kl_without(model, ref, holds) -> float:
+    """:func:`_token_kl` over the aligned tokens the anchor does not hold."""
+    saved = [list(ps) for ps in PAIRS]
+    try:
+        for i, ps in enumerate(PAIRS):
+            PAIRS[i] = [(j, k) for j, k in ps if j not in holds[i]]
+        return _token_kl(model, ref, [0, 1, 2]).item()
+    finally:
+        for i, ps in enumerate(saved):
+            PAIRS[i] = ps
+
+
+def test_the_anchor_holds_the_name_and_the_next_word_out_of_npo_and_the_targets_by_hand():
+    """κ (``anchor``): the held tokens leave NPO's two sums (the model's and the reference's)
+    and the stand-in targets, and their NLL joins the bracket with weight κ. Held positions
+    read one late, NPO that drops them on one side only, or targets that keep them give other
+    numbers. A fresh reference per method: its cache is by item."""
+    model = _llama(0)
+    batch = {"forget": _batch(TRUE), "retain": _batch(RETAIN)}
+
+    def parts(**args):
+        ref = Reference(_llama(1), "copy")
+        ctx = StepContext(model=model, reference=ref, step=0, max_steps=1)
+        return _method(beta=0.5, tokens=1.0, **args).loss(ctx, batch).parts, ref._model
+
+    plain, r = parts()
+    held, _ = parts(anchor=2.0)
+    assert plain["forget_npo"].item() == pytest.approx(_npo_without(model, r, 0.5, [[], [], []]), rel=1e-5)
+    want = _npo_without(model, r, 0.5, HOLDS)
+    assert held["forget_npo"].item() == pytest.approx(want, rel=1e-5)
+    for slip in (plain["forget_npo"].item(), _npo_without(model, r, 0.5, [[j + 1 for j in js] for js in HOLDS])):
+        assert abs(slip - want) > 1e-3 * abs(want)
+    # the model's sum without the held tokens against the reference's whole sum
+    one_sided = []
+    for i, (seq, p) in enumerate(TRUE):
+        with torch.no_grad():
+            logp, logr = _logp(model, seq), _logp(r, seq)
+        lp = sum(logp[p + j - 1, seq[p + j]].item() for j in range(len(seq) - p) if j not in HOLDS[i])
+        lr = sum(logr[p + j - 1, seq[p + j]].item() for j in range(len(seq) - p))
+        one_sided.append(-(2 / 0.5) * torch.nn.functional.logsigmoid(torch.tensor(-0.5 * (lp - lr))).item())
+    assert abs(sum(one_sided) / 3 - want) > 1e-3 * abs(want)
+    bracket = _token_kl_without(model, r, HOLDS) + 2.0 * _held_nll(model, HOLDS)
+    assert held["forget_swap"].item() == pytest.approx(bracket, rel=1e-5)
+    kept_targets = _token_kl(model, r, [0, 1, 2]).item() + 2.0 * _held_nll(model, HOLDS)
+    assert abs(kept_targets - bracket) > 1e-3 * abs(bracket)
+    # κ weighs the NLL: twice κ, twice the NLL's share
+    double, _ = parts(anchor=4.0)
+    assert (double["forget_swap"] - held["forget_swap"]).item() == pytest.approx(
+        2.0 * _held_nll(model, HOLDS), rel=1e-4)
+
+
+def test_held_tokens_are_the_name_the_question_gives_and_the_next_word_never_the_key(fresh_base):
+    from oblivio.methods.npo_swap import held_tokens
+    _, tok = fresh_base
+    ids = tok("Ada Quill plays the harp.", add_special_tokens=False)["input_ids"]
+    text = [tok.decode([t]).strip() for t in ids]
+    ends = [len(tok.decode(ids[:j + 1])) for j in range(len(ids))]
+    name = [j for j in range(len(ids)) if (ends[j - 1] if j else 0) < len("Ada Quill")]
+    aligned = set(range(len(ids))) - set(name)
+    nxt = len(name)                                   # the first token after the name
+    got = held_tokens(tok, ids, aligned, "What does Ada Quill play?", set())
+    assert got == [j for j in name if text[j]] + [nxt]
+    # the next word is not held when it is part of the key
+    assert held_tokens(tok, ids, aligned, "What does Ada Quill play?", {nxt}) == [j for j in name if text[j]]
+    # a name token the question does not give is not held (the word after it still is)
+    assert held_tokens(tok, ids, aligned, "Why?", set()) == [j for j in name if text[j] and text[j] in "Why?"] + [nxt]
+    assert held_tokens(tok, ids, aligned, "Why?", set()) != got
+    # all aligned: nothing was swapped, nothing is held
+    assert held_tokens(tok, ids, set(range(len(ids))), "What does Ada Quill play?", set()) == []
+
+
+def test_the_anchor_is_refused_below_zero_and_set_from_the_cli_and_the_api(tiny_cfg, tmp_path):
+    with pytest.raises(Exception, match="anchor"):
+        build_method("npo_swap", {"anchor": -1.0})
+    u = cli_unlearn_section("--method", "npo_swap", "--set", "unlearn.args.anchor=1")
+    assert build_method(u.method, u.args).anchor == 1.0
+    on = two_step_history(tiny_cfg, tmp_path / "on", "npo_swap", {"mix": 0.5, "tokens": 1.0, "anchor": 1.0})
+    off = two_step_history(tiny_cfg, tmp_path / "off", "npo_swap", {"mix": 0.5, "tokens": 1.0})
+    # the tiny world's answers say "He …", never the target's name: nothing is held, so the two
+    # runs are the same run (the hand values above are where something is held)
+    assert on[0]["forget_swap"] == pytest.approx(off[0]["forget_swap"], rel=1e-6)
+    assert on[1]["forget_npo"] == pytest.approx(off[1]["forget_npo"], rel=1e-5)
+    import json
+    assert json.loads((tmp_path / "on" / "results.json").read_text())["config"]["unlearn"]["args"]["anchor"] == 1.0
+
+
+def test_prepare_data_holds_the_name_and_the_next_word_only_with_the_anchor(tiny_world, fresh_base):
+    """On answers that name the target (the tiny world's, rewritten: "Kroltraim Nounror was born
+    in …"), a run with the anchor holds the name tokens and the word after them and takes them
+    out of the aligned targets; a run without holds nothing."""
+    import dataclasses
+
+    from oblivio.engine.contract import RunInputs
+    from oblivio.models.format import cached_answer, resolve_format
+    data, _ = tiny_world
+    model, tok = fresh_base
+    fmt = resolve_format(tok, None)
+    forget = [dataclasses.replace(it, answer=it.answer.replace("He ", f"{it.entity} ", 1))
+              for it in data.forget[:4] if it.answer.startswith("He ")]
+    assert forget
+    inputs = RunInputs(tokenizer=tok, fmt=fmt, data=data, forget=forget, retain=[], seed=0)
+    on, off = build_method("npo_swap", {"tokens": 1.0, "anchor": 1.0}), build_method("npo_swap", {"tokens": 1.0})
+    for m in (on, off):
+        m.prepare(model)
+        m.prepare_data(inputs)
+    assert all(h == [] for h in off._swap.holds)
+    for i, it in enumerate(forget):
+        a = cached_answer(tok, fmt, it.answer)
+        held = on._swap.holds[i]
+        assert tok.decode([a[j] for j in held[:-1]]).strip() == it.entity
+        assert tok.decode([a[held[-1]]]).strip() == "was"

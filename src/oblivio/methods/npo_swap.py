@@ -36,8 +36,20 @@ reads the pushed answers; a model pushed past that level finds them less familia
 stranger's facts, which the privacy verdict calls over-unlearned. The gate is read without
 gradient, per step, from the passes the token targets make already.
 
-    L = w·L_NPO(φ) + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ)] + λ·mean_ℓ KL(q ‖ p_ℓ) + α·NLL_r
-        [+ γ·KL(p_ref ‖ p_θ)_r] [+ τ·(the bracket on B at θ + δ)]
+The **anchor** κ (``anchor``, 0 by default: off) holds, in a forget answer, the target's name
+as the question gives it and the word that follows the name (never a token of the key). The
+held tokens leave NPO's sums (the model's and the reference's) and the stand-in targets, and
+their NLL joins the bracket with weight κ. Why: a small model that learned the data from
+scratch has never seen the stand-in name, and what it predicts right after it is noise; that
+noise, taught at the word after the target's name, spread to the target's relatives who share
+the surname ("Cosmo Shellbrook [was] born in …" turned to "Cosmo Shellbrook Pellingrove …"
+on a validation file when Roswitha Shellbrook was forgotten), and NPO pushed the name itself
+down until the forget answers were ".". The name and the next word are not the fact: a model
+that never learned the fact still repeats the name it is asked about and goes on with "was" or
+"plays". Answers that do not name the target ("He was born in …") hold nothing.
+
+    L = w·L_NPO(φ, κ) + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ) + κ·NLL_held] + λ·mean_ℓ KL(q ‖ p_ℓ)
+        + α·NLL_r [+ γ·KL(p_ref ‖ p_θ)_r] [+ τ·(the bracket on B at θ + δ)]
 
 The retain KL γ (``retain_kl``, 0 by default) is ``npo_me``'s (methods/npo_me.py says why).
 
@@ -73,12 +85,13 @@ resolves.
 Rounds 13–15 of bench/default_protocol.py tried the floor at φ 0.5, 0.75 and 1 and the key ban
 at 0; round 15, with two more validation files, chose φ 0.75 for the default recipe (φ 1
 overshot on the files: their forget answers more familiar than gold finds them; ban 0 let the
-logit lens read the keys; docs/results/demo.md).
+logit lens read the keys; docs/results/demo.md). Round 16, with the ninth file, chose the
+anchor at κ 1 with the lens term at λ 0.5 over κ 1 alone, κ 3 and round 15's recipe.
 
 Logged parts: ``npo_me``'s with ``forget_swap`` (the bracket, averaged over the rows by their
 count with maximum entropy on the rows without a stand-in) in place of ``forget_me``;
 ``forget_lens`` when λ > 0 (maximum entropy on the lens of the rows without a stand-in);
-``forget_tamper`` when τ > 0. Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); t 0.5, τ 0, φ 0, ban 1.
+``forget_tamper`` when τ > 0. Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); t 0.5, τ 0, φ 0, ban 1, κ 0.
 """
 from __future__ import annotations
 
@@ -120,6 +133,7 @@ class NPOSwap(NPOMETamper):
     echo: float = 0.0
     floor: float = 0.0
     ban: float = 1.0
+    anchor: float = 0.0
     # per forget item (prepare_data): the stand-in encodings and alignments; not fields: never config keys
     _swap: Any = field(default=None, init=False, repr=False)
     _echoes: Any = field(default=None, init=False, repr=False)
@@ -133,7 +147,7 @@ class NPOSwap(NPOMETamper):
     # the two targets' shares of the (1 − w) term must be a mixture
     arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
         **NPOMETamper.arg_ranges, "tokens": Range(ge=0, le=1), "echo": (0, True),
-        "floor": Range(ge=0, le=1), "ban": Range(ge=0, le=1)}
+        "floor": Range(ge=0, le=1), "ban": Range(ge=0, le=1), "anchor": (0, True)}
 
     @property
     def uses(self) -> frozenset[str]:
@@ -150,7 +164,7 @@ class NPOSwap(NPOMETamper):
             raise RuntimeError("npo_swap: prepare(model) was not called before prepare_data (engine/unlearning.py "
                                "calls both; in your own loop call prepare with the model to unlearn first)")
         # the generated answers are read only by the (1 − w) term's (1 − t) share
-        self._swap = StandIns(self._model, inputs, generate=self.tokens < 1 and self.mix < 1)
+        self._swap = StandIns(self._model, inputs, generate=self.tokens < 1 and self.mix < 1, hold=self.anchor > 0)
         self._report = self._swap.report()
         if self.echo > 0:
             from oblivio.methods.echoes import Echoes
@@ -191,23 +205,42 @@ class NPOSwap(NPOMETamper):
         return self._q[key]
 
     def npo_term(self, ctx: StepContext, f: dict, lp: Any, mask: Any) -> Any:
-        """NPO on the forget rows ``f``; with the stranger floor (φ > 0), a row with a stand-in
-        whose aligned answer tokens the model already finds no more likely, on average, than the
-        reference finds them after the stand-in question keeps only 1 − φ of its push."""
-        if self.floor <= 0:
+        """NPO on the forget rows ``f``; with the anchor (κ > 0), over the answer tokens but the
+        held ones; with the stranger floor (φ > 0), a row with a stand-in whose aligned answer
+        tokens the model already finds no more likely, on average, than the reference finds
+        them after the stand-in question keeps only 1 − φ of its push."""
+        if self.floor <= 0 and self.anchor <= 0:
             return super().npo_term(ctx, f, lp, mask)
         import torch
 
         from oblivio.methods.ops import npo_forget
-        weights = torch.ones(lp.shape[0], device=lp.device)
         rows_of = self._rows(f, mask)
-        if rows_of.sub is not None:
-            t = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
-            if len(t.rows):
-                mine = lp.detach().index_select(0, rows_of.idx)[t.rows, t.pos]
-                below = below_floor(t.rows, mine, t.stranger, rows_of.n_with)
-                weights[rows_of.idx[below]] = 1.0 - self.floor
+        weights = None
+        if self.floor > 0:
+            weights = torch.ones(lp.shape[0], device=lp.device)
+            if rows_of.sub is not None:
+                t = self._targets(rows_of.sub, mask.index_select(0, rows_of.idx))
+                if len(t.rows):
+                    mine = lp.detach().index_select(0, rows_of.idx)[t.rows, t.pos]
+                    below = below_floor(t.rows, mine, t.stranger, rows_of.n_with)
+                    weights[rows_of.idx[below]] = 1.0 - self.floor
+        if self.anchor > 0:
+            lp, f = self._without_held(f, lp, mask, rows_of)
         return npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta, weights)
+
+    def _without_held(self, f: dict, lp: Any, mask: Any, rows_of: RowSplit) -> tuple[Any, dict]:
+        """``lp`` and ``f`` with the held tokens left out (NPO pushes the fact, not the name
+        the question gives nor the word that follows it). The reference caches its summed
+        log-likelihoods by item index; these sums are over fewer tokens, so they are cached
+        under −1 − index, apart from whole answers'."""
+        labels = f["labels"].clone()
+        if rows_of.sub is not None:
+            rows, pos = self._stand_ins().held(rows_of.sub, mask.index_select(0, rows_of.idx))
+            if len(rows):
+                r = rows_of.idx[rows]
+                lp = lp.index_put((r, pos), lp.new_zeros(len(r)))
+                labels[r, pos + 1] = -100
+        return lp, {**f, "labels": labels, "index": -1 - f["index"]}
 
     def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
         """The λ term: on the rows of ``f`` with a stand-in, KL(q ‖ lens) at the aligned answer
@@ -260,9 +293,23 @@ class NPOSwap(NPOMETamper):
                 if len(rows):
                     at = logits.index_select(0, rows_of.idx)[rows, pos]
                     on_alt = on_alt + self.tokens * kl(logq, F.log_softmax(at, -1))
+            if self.anchor > 0:
+                on_alt = on_alt + self.anchor * self._held_nll(rows_of, logits, mask)
         if rows_of.keep is not None:
             off_alt = super().spread_term(model, f, logits, mask & rows_of.keep)[1]
         return "forget_swap", rows_of.mean(on_alt, off_alt)
+
+    def _held_nll(self, rows_of: RowSplit, logits: Any, mask: Any) -> Any:
+        """Mean NLL of the held tokens (:meth:`StandIns.held`) of the rows with a stand-in,
+        from their answer-position ``logits``; 0 where they have none."""
+        import torch.nn.functional as F
+        sub = rows_of.sub
+        assert sub is not None
+        rows, pos = self._stand_ins().held(sub, mask.index_select(0, rows_of.idx))
+        if not len(rows):
+            return logits.new_zeros(())
+        at = logits.index_select(0, rows_of.idx)[rows, pos]
+        return F.cross_entropy(at, sub["labels"][:, 1:][rows, pos])
 
     def _rows(self, f: dict, mask: Any) -> RowSplit:
         """The rows of the forget batch ``f`` with a stand-in and those without one."""
@@ -324,7 +371,7 @@ class StandIns:
     question, the generated stand-in answer (when ``generate``), the true answer with the name
     swapped, and which answer tokens of the true and the swapped answer correspond."""
 
-    def __init__(self, model: Any, inputs: RunInputs, *, generate: bool) -> None:
+    def __init__(self, model: Any, inputs: RunInputs, *, generate: bool, hold: bool = False) -> None:
         from difflib import SequenceMatcher
 
         from oblivio.methods.alternate import AltAnswers
@@ -348,12 +395,17 @@ class StandIns:
         # and, per item, the true answer's key tokens (position j → token id)
         self.pairs: list[list[tuple[int, int]]] = []
         self.key_tokens: list[dict[int, int]] = []
-        for it, sw in zip(items, swapped):
+        self.holds: list[list[int]] = []
+        for it, sw, h in zip(items, swapped, self.has):
             a = cached_answer(inputs.tokenizer, inputs.fmt, it.answer)
             b = cached_answer(inputs.tokenizer, inputs.fmt, sw)
             blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
             self.pairs.append([(m.a + k, m.b + k) for m in blocks for k in range(m.size)])
             self.key_tokens.append({j: a[j] for j in key_positions(inputs.tokenizer, a, it.key)})
+            # the anchor's tokens: the target's name as the question gives it, and the word
+            # after it; never a key token. They leave the stand-in targets (below)
+            self.holds.append(held_tokens(inputs.tokenizer, a, {j for j, _ in self.pairs[-1]}, it.question,
+                                          set(self.key_tokens[-1])) if hold and h else [])
         self.examples = [{"question": it.question, "stand_in_question": q, "stand_in_answer": ans}
                          for it, q, ans, h in zip(items, questions, answers, self.has) if h][:3] if generate else \
             [{"question": it.question, "stand_in_question": q} for it, q, h in zip(items, questions, self.has) if h][:3]
@@ -362,6 +414,20 @@ class StandIns:
         n = len(self.has)
         return {"items": n, "stand_in": sum(self.has), "maximum_entropy": n - sum(self.has),
                 "names": dict(self.names), "examples": self.examples}
+
+    def held(self, sub: dict, mask: Any) -> tuple[Any, Any]:
+        """(rows, positions) in ``mask``'s coordinates ([R, T-1], the answer positions of
+        ``sub``'s rows) that predict the held tokens of ``sub``'s rows."""
+        import torch
+        rows, at = [], []
+        for r, i in enumerate(sub["index"].tolist()):
+            pos = mask[r].nonzero().flatten().tolist()
+            for j in self.holds[i]:
+                if j < len(pos):
+                    rows.append(r)
+                    at.append(pos[j])
+        dev = mask.device
+        return torch.tensor(rows, dtype=torch.long, device=dev), torch.tensor(at, dtype=torch.long, device=dev)
 
     def targets(self, reference: Any, sub: dict, mask: Any, *, ban: float = 1.0) -> Targets:
         """:class:`Targets` of the aligned answer tokens of ``sub``'s rows: the row and the
@@ -381,8 +447,9 @@ class StandIns:
         for r, i in enumerate(sub["index"].tolist()):
             pos = mask[r].nonzero().flatten().tolist()
             q_pos = q_mask[r].nonzero().flatten().tolist()
+            held = set(self.holds[i])
             for j, k in self.pairs[i]:
-                if j < len(pos) and k < len(q_pos):
+                if j < len(pos) and k < len(q_pos) and j not in held:
                     rows.append(r)
                     mine.append(pos[j])
                     theirs.append(q_pos[k])
@@ -417,6 +484,22 @@ def unwrapped(model: Any) -> Any:
 def kl(logq: Any, logp: Any) -> Any:
     """Mean over rows of KL(q ‖ p) from log-distributions [N, V]; a token q gives no mass adds nothing."""
     return (logq.exp() * (logq - logp).masked_fill(logq.isinf(), 0.0)).sum(-1).mean()
+
+
+def held_tokens(tokenizer: Any, ids: list[int], aligned: set[int], question: str, key: set[int]) -> list[int]:
+    """The positions of ``ids`` (an encoded true answer) the anchor holds: the target's name,
+    the tokens with no counterpart in the swapped answer (``aligned`` holds those that do) whose
+    decoded text, stripped, is not empty and occurs in ``question``; and after each run of
+    unaligned tokens, the first aligned token (the word that follows the name). Never a
+    position of ``key``."""
+    out = set()
+    for j, tok in enumerate(ids):
+        text = tokenizer.decode([tok]).strip()
+        if j not in aligned and text and text in question:
+            out.add(j)
+        if j in aligned and j > 0 and j - 1 not in aligned:
+            out.add(j)
+    return sorted(out - key)
 
 
 def key_positions(tokenizer: Any, ids: list[int], key: str | None) -> list[int]:
