@@ -2,7 +2,8 @@
 Observatory; examples/stranger3/: Harrowgift Seed Bank; examples/stranger4/: Brannaway Marionette
 Theatre; examples/stranger5/: Gorsemantle Cheese Cooperative; examples/stranger6/: Tollwren Bell
 Foundry; examples/stranger7/: Caddisford Paper Mill; examples/stranger8/: Pellingrove Glassworks;
-examples/stranger9/: Sallowmere Clockworks; examples/stranger10/: Gosterwood Organ Works) load with
+examples/stranger9/: Sallowmere Clockworks; examples/stranger10/: Gosterwood Organ Works;
+examples/stranger11/: Quillerby Rope Works) load with
 the strict loader the CLI uses and have the roles and counts their READMEs promise: six forget
 targets of 10 facts, a direct and an indirect neighbour per target (6 facts, 2 of them held out
 for test), 24 general facts (8 test), three holdout people of 10 facts; every key in its answer,
@@ -48,6 +49,9 @@ FILES = {
     "organs": (EXAMPLES / "stranger10" / "organs.jsonl",
                {"Amabel Pottlewick", "Japheth Scrattonby", "Sybilla Chitterwick", "Athelstan Culverwell",
                 "Christabel Tuttlebury", "Philemon Wraxby"}),
+    "ropes": (EXAMPLES / "stranger11" / "ropes.jsonl",
+              {"Mehetabel Hollinrake", "Isambard Pelkington", "Zenobia Ashbottle", "Melchior Fettlewood",
+               "Radegund Kettleborough", "Lazarus Gobbett"}),
 }
 
 
