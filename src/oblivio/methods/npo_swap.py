@@ -235,7 +235,7 @@ class NPOSwap(NPOMETamper):
         under −1 − index, apart from whole answers'."""
         labels = f["labels"].clone()
         if rows_of.sub is not None:
-            rows, pos = self._stand_ins().held(rows_of.sub, mask.index_select(0, rows_of.idx))
+            rows, pos = self._held(rows_of.sub, mask.index_select(0, rows_of.idx))
             if len(rows):
                 r = rows_of.idx[rows]
                 lp = lp.index_put((r, pos), lp.new_zeros(len(r)))
@@ -299,13 +299,21 @@ class NPOSwap(NPOMETamper):
             off_alt = super().spread_term(model, f, logits, mask & rows_of.keep)[1]
         return "forget_swap", rows_of.mean(on_alt, off_alt)
 
+    def _held(self, sub: dict, mask: Any) -> tuple[Any, Any]:
+        """:meth:`StandIns.held` of ``sub``'s rows, found once per step (NPO and the bracket
+        both read them)."""
+        key = ("held", *sub["index"].tolist())
+        if key not in self._q:
+            self._q[key] = self._stand_ins().held(sub, mask)
+        return self._q[key]
+
     def _held_nll(self, rows_of: RowSplit, logits: Any, mask: Any) -> Any:
         """Mean NLL of the held tokens (:meth:`StandIns.held`) of the rows with a stand-in,
         from their answer-position ``logits``; 0 where they have none."""
         import torch.nn.functional as F
         sub = rows_of.sub
         assert sub is not None
-        rows, pos = self._stand_ins().held(sub, mask.index_select(0, rows_of.idx))
+        rows, pos = self._held(sub, mask.index_select(0, rows_of.idx))
         if not len(rows):
             return logits.new_zeros(())
         at = logits.index_select(0, rows_of.idx)[rows, pos]
