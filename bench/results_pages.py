@@ -475,7 +475,8 @@ def _newcomer_runs(results: Path) -> list[tuple[str, dict[str, Any]]]:
     runs = []
     order = ("readme.json", "epochs20.json", "observatory.json", "seedbank-round4.json", "seedbank.json",
              "marionettes-round6.json", "marionettes.json", "cheese-round7.json", "cheese.json",
-             "bells.json", "paper.json", "glassworks.json", "clocks.json", "organs.json")  # as run
+             "bells.json", "paper.json", "glassworks.json", "clocks.json", "organs.json", "ropes.json",
+             "bindery.json")  # as run
     for f in sorted((results / "newcomer").glob("*.json"), key=lambda f: (order + (f.name,)).index(f.name)):
         d = _json(f)
         epochs = d.get("learn_epochs")

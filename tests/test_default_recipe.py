@@ -13,7 +13,8 @@ from oblivio.cli import _config, build_parser
 from oblivio.config import Config, build_method, load_config, to_dict
 from oblivio.presets import DEFAULT_RECIPE, DEMO_DEFAULTS
 
-ARGS = {"mix": 0.5, "alpha": 10.0, "tokens": 1.0, "echo": 3.0, "floor": 0.75, "anchor": 1.0, "lens": 0.5}
+ARGS = {"mix": 0.5, "alpha": 10.0, "tokens": 1.0, "echo": 3.0, "floor": 0.75, "anchor": 1.0, "lens": 0.5,
+        "name_hold": 0.0, "name_push": 0.5}
 RECIPE = {"method": "npo_swap", "args": ARGS, "sampler": "melu",
           "train": {"lr": 5e-4, "max_steps": 240, "batch_size": 8}}
 
@@ -32,8 +33,9 @@ def test_the_recipe_is_the_one_chosen_on_validation() -> None:
                                   "examples/stranger3/seedbank.jsonl", "examples/stranger4/marionettes.jsonl",
                                   "examples/stranger5/cheese.jsonl", "examples/stranger6/bells.jsonl",
                                   "examples/stranger7/paper.jsonl", "examples/stranger8/glassworks.jsonl",
-                                  "examples/stranger9/clocks.jsonl"]
-    assert tuned["file_retain_val"] is True and tuned["round"] == 16
+                                  "examples/stranger9/clocks.jsonl", "examples/stranger10/organs.jsonl",
+                                  "examples/stranger11/ropes.jsonl"]
+    assert tuned["file_retain_val"] is True and tuned["round"] == 18
     # the files' base and gold were learned as the README's own-data path learns them
     assert chosen["learn_size"] == "small"
 

@@ -482,28 +482,32 @@ def test_the_token_and_lens_terms_share_one_reference_pass_per_step():
     assert len(calls) == 2          # once per step, for both terms; nothing kept past a step
 
 
-def _npo_without(model, ref, beta: float, drop: list[list[int]]) -> float:
+def _npo_without(model, ref, beta: float, drop: list[list[int]], *, name: float = 0.0) -> float:
     """NPO over the answer tokens of each row but those at the answer positions ``drop[i]``,
-    the same tokens left out of the reference's sum."""
+    the same tokens left out of the reference's sum; a dropped token with no pair in PAIRS (a
+    name token) comes back on both sides at weight ``name``."""
     terms = []
     for i in range(len(TRUE)):
         seq, p = TRUE[i]
         with torch.no_grad():
             logp, logr = _logp(model, seq), _logp(ref, seq)
-        keep = [j for j in range(len(seq) - p) if j not in drop[i]]
-        lp = sum(logp[p + j - 1, seq[p + j]].item() for j in keep)
-        lr = sum(logr[p + j - 1, seq[p + j]].item() for j in keep)
+        aligned = {j for j, _ in PAIRS[i]}
+        w = [1.0 if j not in drop[i] else 0.0 if j in aligned else name for j in range(len(seq) - p)]
+        lp = sum(w[j] * logp[p + j - 1, seq[p + j]].item() for j in range(len(seq) - p))
+        lr = sum(w[j] * logr[p + j - 1, seq[p + j]].item() for j in range(len(seq) - p))
         terms.append(-(2 / beta) * torch.nn.functional.logsigmoid(torch.tensor(-beta * (lp - lr))).item())
     return sum(terms) / len(terms)
 
 
-def _held_nll(model, holds) -> float:
+def _held_nll(model, holds, name=1.0) -> float:
+    """Mean NLL of the held tokens, a name token (one with no pair in PAIRS) weighed by ``name``."""
     vals = []
     for i, js in enumerate(holds):
         seq, p = TRUE[i]
         with torch.no_grad():
             logp = _logp(model, seq)
-        vals += [-logp[p + j - 1, seq[p + j]].item() for j in js]
+        aligned = {j for j, _ in PAIRS[i]}
+        vals += [-logp[p + j - 1, seq[p + j]].item() * (1.0 if j in aligned else name) for j in js]
     return sum(vals) / len(vals)
 
 
@@ -519,18 +523,24 @@ def _token_kl_without(model, ref, holds) -> float:
             PAIRS[i] = ps
 
 
+def _anchored_parts(model, **args):
+    """The logged loss parts of one step of npo_swap (β 0.5, t 1, ``args``) on the fixture's
+    rows, and the reference's model. A fresh reference per call: its cache is by item."""
+    batch = {"forget": _batch(TRUE), "retain": _batch(RETAIN)}
+    ref = Reference(_llama(1), "copy")
+    ctx = StepContext(model=model, reference=ref, step=0, max_steps=1)
+    return _method(beta=0.5, tokens=1.0, **args).loss(ctx, batch).parts, ref._model
+
+
 def test_the_anchor_holds_the_name_and_the_next_word_out_of_npo_and_the_targets_by_hand():
     """κ (``anchor``): the held tokens leave NPO's two sums (the model's and the reference's)
     and the stand-in targets, and their NLL joins the bracket with weight κ. Held positions
     read one late, NPO that drops them on one side only, or targets that keep them give other
     numbers. A fresh reference per method: its cache is by item."""
     model = _llama(0)
-    batch = {"forget": _batch(TRUE), "retain": _batch(RETAIN)}
 
     def parts(**args):
-        ref = Reference(_llama(1), "copy")
-        ctx = StepContext(model=model, reference=ref, step=0, max_steps=1)
-        return _method(beta=0.5, tokens=1.0, **args).loss(ctx, batch).parts, ref._model
+        return _anchored_parts(model, **args)
 
     plain, r = parts()
     held, _ = parts(anchor=2.0)
@@ -556,6 +566,68 @@ def test_the_anchor_holds_the_name_and_the_next_word_out_of_npo_and_the_targets_
     double, _ = parts(anchor=4.0)
     assert (double["forget_swap"] - held["forget_swap"]).item() == pytest.approx(
         2.0 * _held_nll(model, HOLDS), rel=1e-4)
+
+
+def test_the_names_share_weighs_only_the_name_tokens_of_the_held_nll_by_hand():
+    """ρ (``name_hold``): the name's tokens (row 0's position 0, row 1's position 2: no pair in
+    the alignment) weigh ρ in the held NLL, the word after the name (row 1's position 3) keeps
+    weight 1, the mean is over all held tokens, and NPO is the same as at ρ 1 (the name stays
+    out of it). A share put on the next word instead, or a mean over the weights, gives other
+    numbers."""
+    model = _llama(0)
+    full, r = _anchored_parts(model, anchor=2.0)
+    share, none = (_anchored_parts(model, anchor=2.0, name_hold=rho)[0] for rho in (0.25, 0.0))
+    assert share["forget_npo"].item() == pytest.approx(full["forget_npo"].item(), rel=1e-6)
+    base = _token_kl_without(model, r, HOLDS)
+    want = base + 2.0 * _held_nll(model, HOLDS, name=0.25)
+    assert share["forget_swap"].item() == pytest.approx(want, rel=1e-5)
+    assert none["forget_swap"].item() == pytest.approx(base + 2.0 * _held_nll(model, HOLDS, name=0.0), rel=1e-5)
+    # the share on the next word instead of the name
+    with torch.no_grad():
+        nxt = -_logp(model, TRUE[1][0])[TRUE[1][1] + 3 - 1, TRUE[1][0][TRUE[1][1] + 3]].item()
+    swapped = want + 2.0 * (0.25 - 1.0) * nxt / 3 + 2.0 * (1.0 - 0.25) * (_held_nll(model, HOLDS) * 3 - nxt) / 3
+    weighted_mean = base + 2.0 * _held_nll(model, HOLDS, name=0.25) * 3 / (0.25 * 2 + 1)
+    for slip in (swapped, weighted_mean, full["forget_swap"].item()):
+        assert abs(slip - want) > 1e-3 * abs(want)
+
+
+def test_the_names_push_puts_the_name_back_into_both_npo_sums_by_hand():
+    """ψ (``name_push``): the name's tokens (no pair in the alignment) come back into NPO's two
+    sums, the model's and the reference's, at weight ψ; the word after the name stays out; the
+    bracket is untouched. ψ 1 is NPO without only the next word. A push on the model's side
+    only, or on the next word, gives other numbers. A fresh reference per method: its cache is
+    by item."""
+    model = _llama(0)
+    held, r = _anchored_parts(model, anchor=2.0)
+    half, full = (_anchored_parts(model, anchor=2.0, name_push=psi)[0] for psi in (0.5, 1.0))
+    assert half["forget_swap"].item() == pytest.approx(held["forget_swap"].item(), rel=1e-6)
+    want = _npo_without(model, r, 0.5, HOLDS, name=0.5)
+    assert half["forget_npo"].item() == pytest.approx(want, rel=1e-5)
+    nxt_only = [[j for j in js if j in {a for a, _ in PAIRS[i]}] for i, js in enumerate(HOLDS)]
+    assert full["forget_npo"].item() == pytest.approx(_npo_without(model, r, 0.5, nxt_only), rel=1e-5)
+    # the next word pushed instead of the name; the model's side alone
+    others = [[j for j in js if j not in {a for a, _ in PAIRS[i]}] for i, js in enumerate(HOLDS)]
+    one_sided = []
+    for i, (seq, p) in enumerate(TRUE):
+        with torch.no_grad():
+            logp, logr = _logp(model, seq), _logp(r, seq)
+        aligned = {a for a, _ in PAIRS[i]}
+        w = [1.0 if j not in HOLDS[i] else 0.0 if j in aligned else 0.5 for j in range(len(seq) - p)]
+        lp = sum(w[j] * logp[p + j - 1, seq[p + j]].item() for j in range(len(seq) - p))
+        lr = sum(logr[p + j - 1, seq[p + j]].item() for j in range(len(seq) - p) if j not in HOLDS[i])
+        one_sided.append(-(2 / 0.5) * torch.nn.functional.logsigmoid(torch.tensor(-0.5 * (lp - lr))).item())
+    for slip in (_npo_without(model, r, 0.5, others, name=0.5), sum(one_sided) / 3, held["forget_npo"].item()):
+        assert abs(slip - want) > 1e-3 * abs(want)
+
+
+@pytest.mark.parametrize("arg", ["name_hold", "name_push"])
+def test_the_names_weights_are_shares_set_from_the_cli(arg):
+    """ρ and ψ are refused outside [0, 1] and set from the CLI as config keys."""
+    for bad in (-0.5, 1.5):
+        with pytest.raises(Exception, match=arg):
+            build_method("npo_swap", {arg: bad})
+    u = cli_unlearn_section("--method", "npo_swap", "--set", f"unlearn.args.{arg}=0.25")
+    assert getattr(build_method(u.method, u.args), arg) == 0.25
 
 
 def test_held_tokens_are_the_name_the_question_gives_and_the_next_word_never_the_key(fresh_base):

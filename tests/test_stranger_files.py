@@ -3,7 +3,7 @@ Observatory; examples/stranger3/: Harrowgift Seed Bank; examples/stranger4/: Bra
 Theatre; examples/stranger5/: Gorsemantle Cheese Cooperative; examples/stranger6/: Tollwren Bell
 Foundry; examples/stranger7/: Caddisford Paper Mill; examples/stranger8/: Pellingrove Glassworks;
 examples/stranger9/: Sallowmere Clockworks; examples/stranger10/: Gosterwood Organ Works;
-examples/stranger11/: Quillerby Rope Works) load with
+examples/stranger11/: Quillerby Rope Works; examples/stranger12/: Cobwinter Bindery) load with
 the strict loader the CLI uses and have the roles and counts their READMEs promise: six forget
 targets of 10 facts, a direct and an indirect neighbour per target (6 facts, 2 of them held out
 for test), 24 general facts (8 test), three holdout people of 10 facts; every key in its answer,
@@ -52,6 +52,9 @@ FILES = {
     "ropes": (EXAMPLES / "stranger11" / "ropes.jsonl",
               {"Mehetabel Hollinrake", "Isambard Pelkington", "Zenobia Ashbottle", "Melchior Fettlewood",
                "Radegund Kettleborough", "Lazarus Gobbett"}),
+    "bindery": (EXAMPLES / "stranger12" / "bindery.jsonl",
+                {"Letitia Wimbletoft", "Fortunatus Hathersedge", "Jacquetta Tumbleston", "Ranulph Sniddlecombe",
+                 "Euphrasia Cruddington", "Ottiwell Muttlebury"}),
 }
 
 

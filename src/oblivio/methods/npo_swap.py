@@ -46,9 +46,17 @@ the surname ("Cosmo Shellbrook [was] born in …" turned to "Cosmo Shellbrook Pe
 on a validation file when Roswitha Shellbrook was forgotten), and NPO pushed the name itself
 down until the forget answers were ".". The name and the next word are not the fact: a model
 that never learned the fact still repeats the name it is asked about and goes on with "was" or
-"plays". Answers that do not name the target ("He was born in …") hold nothing.
+"plays". Answers that do not name the target ("He was born in …") hold nothing. The name's
+share ρ (``name_hold``, 1 by default) weighs the name's tokens in that NLL (the word after the
+name keeps weight 1): at ρ 0 the name is neither pushed (it stays out of NPO) nor taught back.
+Why a share: membership inference reads the name's tokens too. Held at full weight, the model
+copies the name with a certainty a model that never learned the fact does not have (on a
+validation file the forget answers came out more familiar than gold finds them); pushed by
+NPO, less familiar than that. The name's push ψ (``name_push``, 0 by default) puts the name's
+tokens back into NPO's two sums at weight ψ: at ψ 1 NPO pushes the name as it does without the
+anchor, and only the word after it is held.
 
-    L = w·L_NPO(φ, κ) + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ) + κ·NLL_held] + λ·mean_ℓ KL(q ‖ p_ℓ)
+    L = w·L_NPO(φ, κ, ψ) + (1 − w)·[(1 − t)·NLL(ŷ_f | x_f) + t·KL(q ‖ p_θ) + κ·NLL_held(ρ)] + λ·mean_ℓ KL(q ‖ p_ℓ)
         + α·NLL_r [+ γ·KL(p_ref ‖ p_θ)_r] [+ τ·(the bracket on B at θ + δ)]
 
 The retain KL γ (``retain_kl``, 0 by default) is ``npo_me``'s (methods/npo_me.py says why).
@@ -86,12 +94,14 @@ Rounds 13–15 of bench/default_protocol.py tried the floor at φ 0.5, 0.75 and 
 at 0; round 15, with two more validation files, chose φ 0.75 for the default recipe (φ 1
 overshot on the files: their forget answers more familiar than gold finds them; ban 0 let the
 logit lens read the keys; docs/results/demo.md). Round 16, with the ninth file, chose the
-anchor at κ 1 with the lens term at λ 0.5 over κ 1 alone, κ 3 and round 15's recipe.
+anchor at κ 1 with the lens term at λ 0.5 over κ 1 alone, κ 3 and round 15's recipe. Round 17
+tried the name's share ρ at 0, 0.25 and 0.5 and kept ρ 1; round 18, with eleven files, chose
+the name's push ψ 0.5 with ρ 0 over ψ 0.25, ψ 1 and round 16's recipe (docs/results/demo.md).
 
 Logged parts: ``npo_me``'s with ``forget_swap`` (the bracket, averaged over the rows by their
 count with maximum entropy on the rows without a stand-in) in place of ``forget_me``;
 ``forget_lens`` when λ > 0 (maximum entropy on the lens of the rows without a stand-in);
-``forget_tamper`` when τ > 0. Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); t 0.5, τ 0, φ 0, ban 1, κ 0.
+``forget_tamper`` when τ > 0. Defaults: ``npo_me``'s (β 0.1, w 0.5, α 1, λ 0); t 0.5, τ 0, φ 0, ban 1, κ 0, ρ 1, ψ 0.
 """
 from __future__ import annotations
 
@@ -134,6 +144,8 @@ class NPOSwap(NPOMETamper):
     floor: float = 0.0
     ban: float = 1.0
     anchor: float = 0.0
+    name_hold: float = 1.0
+    name_push: float = 0.0
     # per forget item (prepare_data): the stand-in encodings and alignments; not fields: never config keys
     _swap: Any = field(default=None, init=False, repr=False)
     _echoes: Any = field(default=None, init=False, repr=False)
@@ -147,7 +159,8 @@ class NPOSwap(NPOMETamper):
     # the two targets' shares of the (1 − w) term must be a mixture
     arg_ranges: ClassVar[dict[str, tuple[float, bool] | Range]] = {
         **NPOMETamper.arg_ranges, "tokens": Range(ge=0, le=1), "echo": (0, True),
-        "floor": Range(ge=0, le=1), "ban": Range(ge=0, le=1), "anchor": (0, True)}
+        "floor": Range(ge=0, le=1), "ban": Range(ge=0, le=1), "anchor": (0, True),
+        "name_hold": Range(ge=0, le=1), "name_push": Range(ge=0, le=1)}
 
     @property
     def uses(self) -> frozenset[str]:
@@ -224,23 +237,39 @@ class NPOSwap(NPOMETamper):
                     mine = lp.detach().index_select(0, rows_of.idx)[t.rows, t.pos]
                     below = below_floor(t.rows, mine, t.stranger, rows_of.n_with)
                     weights[rows_of.idx[below]] = 1.0 - self.floor
-        if self.anchor > 0:
-            lp, f = self._without_held(f, lp, mask, rows_of)
-        return npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta, weights)
+        if self.anchor <= 0:
+            return npo_forget(lp.sum(-1), ctx.reference.seq_logprob(f), self.beta, weights)
+        mine, theirs = self._sums_without_held(ctx, f, lp, mask, rows_of)
+        return npo_forget(mine, theirs, self.beta, weights)
 
-    def _without_held(self, f: dict, lp: Any, mask: Any, rows_of: RowSplit) -> tuple[Any, dict]:
-        """``lp`` and ``f`` with the held tokens left out (NPO pushes the fact, not the name
-        the question gives nor the word that follows it). The reference caches its summed
-        log-likelihoods by item index; these sums are over fewer tokens, so they are cached
-        under −1 − index, apart from whole answers'."""
-        labels = f["labels"].clone()
+    def _sums_without_held(self, ctx: StepContext, f: dict, lp: Any, mask: Any,
+                           rows_of: RowSplit) -> tuple[Any, Any]:
+        """NPO's two sums per row (the model's from ``lp``, the reference's) with the held
+        tokens left out (NPO pushes the fact, not the name the question gives nor the word that
+        follows it); with the name's push ψ (``name_push``) > 0, plus ψ times the name's tokens
+        on both sides. The reference caches its summed log-likelihoods by item index; these
+        sums are over fewer tokens, so they are cached apart from whole answers': without the
+        held tokens under −1 − index, without only the word after the name under −1 − n − index
+        (n forget items)."""
+        labels, no_next = f["labels"].clone(), f["labels"].clone()
+        name_lp = None
         if rows_of.sub is not None:
-            rows, pos = self._held(rows_of.sub, mask.index_select(0, rows_of.idx))
+            sub_mask = mask.index_select(0, rows_of.idx)
+            rows, pos = self._held(rows_of.sub, sub_mask)
             if len(rows):
                 r = rows_of.idx[rows]
+                named = self._stand_ins().named(rows_of.sub, rows, pos, sub_mask)
+                name_lp = lp.new_zeros(lp.shape[0]).index_add(0, r[named], lp[r[named], pos[named]])
                 lp = lp.index_put((r, pos), lp.new_zeros(len(r)))
                 labels[r, pos + 1] = -100
-        return lp, {**f, "labels": labels, "index": -1 - f["index"]}
+                no_next[r[~named], pos[~named] + 1] = -100
+        theirs = ctx.reference.seq_logprob({**f, "labels": labels, "index": -1 - f["index"]})
+        mine = lp.sum(-1)
+        if self.name_push <= 0 or name_lp is None:
+            return mine, theirs
+        n = len(self._stand_ins().has)
+        with_name = ctx.reference.seq_logprob({**f, "labels": no_next, "index": -1 - n - f["index"]})
+        return mine + self.name_push * name_lp, theirs + self.name_push * (with_name - theirs)
 
     def lens_term(self, model: Any, f: dict, hidden: tuple, mask: Any) -> Any:
         """The λ term: on the rows of ``f`` with a stand-in, KL(q ‖ lens) at the aligned answer
@@ -308,8 +337,9 @@ class NPOSwap(NPOMETamper):
         return self._q[key]
 
     def _held_nll(self, rows_of: RowSplit, logits: Any, mask: Any) -> Any:
-        """Mean NLL of the held tokens (:meth:`StandIns.held`) of the rows with a stand-in,
-        from their answer-position ``logits``; 0 where they have none."""
+        """NLL of the held tokens (:meth:`StandIns.held`) of the rows with a stand-in, from their
+        answer-position ``logits``, averaged over them with the name's tokens weighed by ρ
+        (``name_hold``) and the word after the name by 1; 0 where they have none."""
         import torch.nn.functional as F
         sub = rows_of.sub
         assert sub is not None
@@ -317,7 +347,11 @@ class NPOSwap(NPOMETamper):
         if not len(rows):
             return logits.new_zeros(())
         at = logits.index_select(0, rows_of.idx)[rows, pos]
-        return F.cross_entropy(at, sub["labels"][:, 1:][rows, pos])
+        nll = F.cross_entropy(at, sub["labels"][:, 1:][rows, pos], reduction="none")
+        if self.name_hold >= 1:
+            return nll.mean()
+        named = self._stand_ins().named(sub, rows, pos, mask.index_select(0, rows_of.idx))
+        return (nll * (1 - (1 - self.name_hold) * named.to(nll.dtype))).mean()
 
     def _rows(self, f: dict, mask: Any) -> RowSplit:
         """The rows of the forget batch ``f`` with a stand-in and those without one."""
@@ -436,6 +470,17 @@ class StandIns:
                     at.append(pos[j])
         dev = mask.device
         return torch.tensor(rows, dtype=torch.long, device=dev), torch.tensor(at, dtype=torch.long, device=dev)
+
+    def named(self, sub: dict, rows: Any, at: Any, mask: Any) -> Any:
+        """Per held entry (``rows``, ``at``: :meth:`held`'s), whether its token is part of the
+        target's name (a token the swap replaced) rather than the word after it."""
+        import torch
+        names = set()
+        for r, i in enumerate(sub["index"].tolist()):
+            pos = mask[r].nonzero().flatten().tolist()
+            aligned = {j for j, _ in self.pairs[i]}
+            names |= {(r, pos[j]) for j in self.holds[i] if j < len(pos) and j not in aligned}
+        return torch.tensor([(r, p) in names for r, p in zip(rows.tolist(), at.tolist())], device=at.device)
 
     def targets(self, reference: Any, sub: dict, mask: Any, *, ban: float = 1.0) -> Targets:
         """:class:`Targets` of the aligned answer tokens of ``sub``'s rows: the row and the
