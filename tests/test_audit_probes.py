@@ -143,15 +143,17 @@ def test_audit_record_on_too_few_facts_says_so_like_the_verdict(tiny_world):
 
 def test_audit_record_robust_flag_follows_the_interval(tiny_world):
     """Unlearned = the base, which answers one forget fact more than gold on the attacked items:
-    the interval's upper end is above the margin however the point falls, so robust is False,
-    and the summary names the attack as failing or undecided, never robust."""
+    the interval's upper end is above the margin however the point falls, so robust is never
+    True (False when decided or undecided, None when too few facts decide), and the summary
+    names the attack as failing or undecided, never robust."""
     data, wm = tiny_world
     models = {"base": (wm.base, wm.tokenizer), "gold": (wm.gold, wm.tokenizer),
               "unlearned": (wm.base, wm.tokenizer)}
     rec = run_audit(models, data, attacks=["paraphrase"], retain_items=4, log=lambda m: None)
     a = rec["attacks"]["paraphrase"]
     lo, hi = a["excess_ci"]
-    assert hi > 0.05 and a["robust"] is False and a["decision"] in ("not robust", "undecided")
+    assert hi > 0.05 and a["decision"] in ("not robust", "undecided", "too few facts")
+    assert a["robust"] is (None if a["decision"] == "too few facts" else False)
     assert a["robust_point"] is (a["models"]["unlearned"]["accuracy"] <= a["models"]["gold"]["accuracy"] + 0.05)
     assert "paraphrase" in audit_summary(rec).split("robust on 0 of 1 attacks; ")[1]
     off = run_audit(models, data, attacks=["paraphrase"], retain_items=4, log=lambda m: None,

@@ -86,7 +86,8 @@ def test_the_tamper_term_is_max_entropy_on_b_after_k_sign_steps_on_a_and_its_gra
     for name in ("lm_head.weight", "model.layers.0.mlp.up_proj.weight", "model.embed_tokens.weight"):
         got = dict(model.named_parameters())[name].grad
         at_moved = dict(moved.named_parameters())[name].grad
-        assert torch.allclose(got, at_moved, rtol=1e-4, atol=1e-7), name
+        # float32 sums in another order (another CPU's kernels) differ by ~1e-6 of the largest entry
+        assert torch.allclose(got, at_moved, rtol=1e-4, atol=1e-6 * float(at_moved.abs().max())), name
     model.zero_grad()
     _me(model, rows_b).backward()
     at_theta = model.lm_head.weight.grad

@@ -410,6 +410,9 @@ def test_audit_chart_names_every_attack_skipped_ones_with_reason_and_shows_gold(
     rec = json.loads((audited / "results.json").read_text())
     why = "the data has no translated questions (cross-lingual probes)"
     rec["audit"]["attacks"]["cross_lingual"] = {"skipped": why, "recovery": None, "robust": None}
+    # an attacked accuracy of 0, set here: what the trained tiny model scores moves with the
+    # machine's arithmetic, and the bar must show either way
+    rec["audit"]["attacks"]["few_shot"]["models"]["unlearned"]["accuracy"] = 0.0
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / "results.json").write_text(json.dumps(rec))
     html = render([tmp_path / "r"])
@@ -422,7 +425,6 @@ def test_audit_chart_names_every_attack_skipped_ones_with_reason_and_shows_gold(
     # gold's attacked accuracy as a diamond on every attack that ran (and one in the legend)
     assert chart.count('fill="#000"/>') == len(ran) + 1
     # an attacked accuracy of 0 (few_shot) still draws a visible bar
-    assert attacks["few_shot"]["models"]["unlearned"]["accuracy"] == 0.0
     assert all(float(w) >= 2 for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="12"', chart))
     # every label fits the drawing: ~6.5 px per character at 11 px
     width = float(re.search(r'<svg[^>]* width="(\d+)"', chart).group(1))
