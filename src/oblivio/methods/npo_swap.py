@@ -255,10 +255,9 @@ class NPOSwap(NPOMETamper):
         name_lp = None
         if rows_of.sub is not None:
             sub_mask = mask.index_select(0, rows_of.idx)
-            rows, pos = self._held(rows_of.sub, sub_mask)
+            rows, pos, named = self._held(rows_of.sub, sub_mask)
             if len(rows):
                 r = rows_of.idx[rows]
-                named = self._stand_ins().named(rows_of.sub, rows, pos, sub_mask)
                 name_lp = lp.new_zeros(lp.shape[0]).index_add(0, r[named], lp[r[named], pos[named]])
                 lp = lp.index_put((r, pos), lp.new_zeros(len(r)))
                 labels[r, pos + 1] = -100
@@ -328,7 +327,7 @@ class NPOSwap(NPOMETamper):
             off_alt = super().spread_term(model, f, logits, mask & rows_of.keep)[1]
         return "forget_swap", rows_of.mean(on_alt, off_alt)
 
-    def _held(self, sub: dict, mask: Any) -> tuple[Any, Any]:
+    def _held(self, sub: dict, mask: Any) -> tuple[Any, Any, Any]:
         """:meth:`StandIns.held` of ``sub``'s rows, found once per step (NPO and the bracket
         both read them)."""
         key = ("held", *sub["index"].tolist())
@@ -343,14 +342,13 @@ class NPOSwap(NPOMETamper):
         import torch.nn.functional as F
         sub = rows_of.sub
         assert sub is not None
-        rows, pos = self._held(sub, mask.index_select(0, rows_of.idx))
+        rows, pos, named = self._held(sub, mask.index_select(0, rows_of.idx))
         if not len(rows):
             return logits.new_zeros(())
         at = logits.index_select(0, rows_of.idx)[rows, pos]
         nll = F.cross_entropy(at, sub["labels"][:, 1:][rows, pos], reduction="none")
         if self.name_hold >= 1:
             return nll.mean()
-        named = self._stand_ins().named(sub, rows, pos, mask.index_select(0, rows_of.idx))
         return (nll * (1 - (1 - self.name_hold) * named.to(nll.dtype))).mean()
 
     def _rows(self, f: dict, mask: Any) -> RowSplit:
@@ -457,30 +455,24 @@ class StandIns:
         return {"items": n, "stand_in": sum(self.has), "maximum_entropy": n - sum(self.has),
                 "names": dict(self.names), "examples": self.examples}
 
-    def held(self, sub: dict, mask: Any) -> tuple[Any, Any]:
-        """(rows, positions) in ``mask``'s coordinates ([R, T-1], the answer positions of
-        ``sub``'s rows) that predict the held tokens of ``sub``'s rows."""
+    def held(self, sub: dict, mask: Any) -> tuple[Any, Any, Any]:
+        """(rows, positions, named) in ``mask``'s coordinates ([R, T-1], the answer positions of
+        ``sub``'s rows) that predict the held tokens of ``sub``'s rows; ``named`` tells, per
+        entry, whether the token is part of the target's name (one the swap replaced: no pair in
+        the alignment) rather than the word after it."""
         import torch
-        rows, at = [], []
+        rows, at, named = [], [], []
         for r, i in enumerate(sub["index"].tolist()):
             pos = mask[r].nonzero().flatten().tolist()
+            aligned = {j for j, _ in self.pairs[i]}
             for j in self.holds[i]:
                 if j < len(pos):
                     rows.append(r)
                     at.append(pos[j])
+                    named.append(j not in aligned)
         dev = mask.device
-        return torch.tensor(rows, dtype=torch.long, device=dev), torch.tensor(at, dtype=torch.long, device=dev)
-
-    def named(self, sub: dict, rows: Any, at: Any, mask: Any) -> Any:
-        """Per held entry (``rows``, ``at``: :meth:`held`'s), whether its token is part of the
-        target's name (a token the swap replaced) rather than the word after it."""
-        import torch
-        names = set()
-        for r, i in enumerate(sub["index"].tolist()):
-            pos = mask[r].nonzero().flatten().tolist()
-            aligned = {j for j, _ in self.pairs[i]}
-            names |= {(r, pos[j]) for j in self.holds[i] if j < len(pos) and j not in aligned}
-        return torch.tensor([(r, p) in names for r, p in zip(rows.tolist(), at.tolist())], device=at.device)
+        return (torch.tensor(rows, dtype=torch.long, device=dev), torch.tensor(at, dtype=torch.long, device=dev),
+                torch.tensor(named, dtype=torch.bool, device=dev))
 
     def targets(self, reference: Any, sub: dict, mask: Any, *, ban: float = 1.0) -> Targets:
         """:class:`Targets` of the aligned answer tokens of ``sub``'s rows: the row and the
