@@ -347,8 +347,6 @@ class NPOSwap(NPOMETamper):
             return logits.new_zeros(())
         at = logits.index_select(0, rows_of.idx)[rows, pos]
         nll = F.cross_entropy(at, sub["labels"][:, 1:][rows, pos], reduction="none")
-        if self.name_hold >= 1:
-            return nll.mean()
         return (nll * (1 - (1 - self.name_hold) * named.to(nll.dtype))).mean()
 
     def _rows(self, f: dict, mask: Any) -> RowSplit:
